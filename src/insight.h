@@ -1,0 +1,80 @@
+/* insight.h - one CloudTrail Insights event and its exact JSON form.
+ *
+ * The writer produces the key order, number format and IDs described in
+ * DESIGN.md ("Output: an insight event"). It does no I/O: it appends to a
+ * ts_buf. IDs are name-based UUIDs (version 5, SHA-1) derived from the
+ * event's content, so a re-run over the same records writes the same IDs.
+ */
+#ifndef TS_INSIGHT_H
+#define TS_INSIGHT_H
+
+#include <stdint.h>
+
+#include "util.h"
+
+enum ts_insight_type { TS_CALL_RATE = 0, TS_ERROR_RATE = 1 };
+enum ts_insight_state { TS_STATE_START = 0, TS_STATE_END = 1 };
+
+#define TS_ATTR_TOP 5
+
+typedef struct ts_attr_value {
+	ts_str value;   /* e.g. an ARN; "null" for a successful call's errorCode */
+	double average; /* events per minute of that value in the window */
+} ts_attr_value;
+
+/* One attribute's top values, each list sorted by average, descending. */
+typedef struct ts_attr_list {
+	const char *attribute; /* "userIdentityArn", "userAgent", "errorCode" */
+	unsigned n_insight, n_baseline;
+	ts_attr_value insight[TS_ATTR_TOP];
+	ts_attr_value baseline[TS_ATTR_TOP];
+} ts_attr_list;
+
+/* Everything one event says. The strings are borrowed: the caller keeps
+ * them alive during ts_insight_write(). */
+typedef struct ts_insight {
+	int state;            /* TS_STATE_START or TS_STATE_END */
+	int type;             /* TS_CALL_RATE or TS_ERROR_RATE */
+	ts_str account;       /* recipientAccountId */
+	ts_str region;        /* awsRegion */
+	ts_str event_source;
+	ts_str event_name;
+	ts_str error_code;    /* error-rate only; p == NULL for call rate */
+	int data_events;      /* 1: sourceEventCategory "Data", else "Management" */
+	int64_t start_minute; /* first unusual minute, epoch minutes */
+	double baseline_average;
+	int64_t baseline_duration; /* minutes */
+	double insight_average;
+	int64_t insight_duration;  /* minutes; the End's eventTime is
+				      start_minute + insight_duration */
+	unsigned n_attrs;
+	ts_attr_list attrs[3];
+	/* trailsightContext: written when model != NULL */
+	const char *model;     /* profile name */
+	double expected;       /* expected events per minute at the start */
+	double p_value;        /* tail probability of the first unusual minute */
+} ts_insight;
+
+/* Append the event as one line of JSON (no trailing newline) to out.
+ * Returns 0, TS_ENOMEM or TS_ECAP (out's cap). On failure out may hold a
+ * partial line: reset it before reuse. */
+int ts_insight_write(const ts_insight *ins, ts_buf *out);
+
+/* The UUIDs of an event, as 36-character lowercase text plus NUL.
+ * shared: same for the Start and End of one episode (derived from account,
+ * region, source, name, type, error code and start minute); event: distinct
+ * per event (shared plus the state). */
+void ts_insight_ids(const ts_insight *ins, char shared[37], char event[37]);
+
+/* Append a number the CloudTrail way: rounded to 10 decimal places, no
+ * trailing zeros, no exponent ("0.0000882145", "50.1", "4", "0"). */
+int ts_json_number(ts_buf *out, double v);
+/* Append s as a JSON string with quotes: '"', '\\' and control characters
+ * escaped, other bytes (valid UTF-8) kept as they are. */
+int ts_json_string(ts_buf *out, ts_str s);
+
+/* Name-based UUID (RFC 4122 version 5) of name in namespace ns. */
+void ts_uuid5(const uint8_t ns[16], const void *name, size_t len, uint8_t out[16]);
+void ts_uuid_format(const uint8_t u[16], char out[37]);
+
+#endif

@@ -1,0 +1,226 @@
+/* util.c - string buffer, calendar arithmetic, UTF-8 check, hash, log.
+ *
+ * The calendar functions use the days-from-civil algorithm on the
+ * proleptic Gregorian calendar (era of 400 years = 146097 days); they never
+ * consult the C library's time zone state, so results do not depend on TZ.
+ */
+#include <stdlib.h>
+
+#include "util.h"
+
+int ts_log_level = 1;
+
+int ts_buf_grow(ts_buf *b, size_t n)
+{
+	size_t cap = b->cap ? b->cap : SIZE_MAX / 2;
+	if (n > cap || b->len > cap - n)
+		return TS_ECAP;
+	size_t need = b->len + n + 1;
+	if (need <= b->alloc)
+		return 0;
+	size_t na = b->alloc ? b->alloc : 64;
+	while (na < need)
+		na = na > SIZE_MAX / 4 ? need : na * 2;
+	char *p = realloc(b->p, na);
+	if (!p)
+		return TS_ENOMEM;
+	if (!b->p)
+		p[0] = '\0';
+	b->p = p;
+	b->alloc = na;
+	return 0;
+}
+
+int ts_buf_add(ts_buf *b, const void *p, size_t n)
+{
+	int rc = ts_buf_grow(b, n);
+	if (rc)
+		return rc;
+	if (n)
+		memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+int ts_buf_puts(ts_buf *b, const char *s) { return ts_buf_add(b, s, strlen(s)); }
+
+int ts_buf_printf(ts_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	char tmp[256];
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return TS_EINVAL;
+	if ((size_t)n < sizeof tmp)
+		return ts_buf_add(b, tmp, (size_t)n);
+	int rc = ts_buf_grow(b, (size_t)n);
+	if (rc)
+		return rc;
+	va_start(ap, fmt);
+	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+void ts_buf_free(ts_buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->alloc = 0;
+}
+
+int64_t ts_days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+void ts_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+void ts_format_minute(int64_t minute, char out[21])
+{
+	int64_t y;
+	unsigned mo, d;
+	int64_t day = ts_day_of(minute);
+	int64_t mod = minute - day * TS_MIN_PER_DAY;
+	ts_civil_from_days(day, &y, &mo, &d);
+	snprintf(out, 21, "%04d-%02u-%02uT%02d:%02d:00Z", (int)y, mo, d,
+		 (int)(mod / 60), (int)(mod % 60));
+}
+
+static int digits(const char *s, int n, unsigned *out)
+{
+	unsigned v = 0;
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int ts_parse_time(const char *s, size_t n, int64_t *sec)
+{
+	static const unsigned mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	unsigned y, mo, d, h, mi, se;
+	if (n < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+	    s[16] != ':')
+		return TS_EBADTIME;
+	if (digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) ||
+	    digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) || digits(s + 17, 2, &se))
+		return TS_EBADTIME;
+	size_t i = 19;
+	if (i < n && s[i] == '.') {
+		i++;
+		size_t f = i;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == f || i - f > 9)
+			return TS_EBADTIME;
+	}
+	if (i + 1 != n || s[i] != 'Z')
+		return TS_EBADTIME;
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 ||
+	    mi > 59 || se > 60)
+		return TS_EBADTIME;
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (mo == 2 && d == 29 && !leap)
+		return TS_EBADTIME;
+	*sec = ts_days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + se;
+	return 0;
+}
+
+int ts_utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + n;
+	while (p < e) {
+		/* fast path: eight ASCII bytes at a time */
+		if ((size_t)(e - p) >= 8) {
+			uint64_t w;
+			memcpy(&w, p, 8);
+			if (!(w & 0x8080808080808080ull)) {
+				p += 8;
+				continue;
+			}
+		}
+		unsigned c = *p;
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		size_t len;
+		unsigned min;
+		if (c >= 0xc2 && c <= 0xdf)
+			len = 2, min = 0x80;
+		else if (c >= 0xe0 && c <= 0xef)
+			len = 3, min = 0x800;
+		else if (c >= 0xf0 && c <= 0xf4)
+			len = 4, min = 0x10000;
+		else
+			return 0;
+		if ((size_t)(e - p) < len)
+			return 0;
+		unsigned cp = c & (0x7f >> len);
+		for (size_t k = 1; k < len; k++) {
+			if ((p[k] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (p[k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		p += len;
+	}
+	return 1;
+}
+
+uint64_t ts_hash(const void *p, size_t n, uint64_t seed)
+{
+	const unsigned char *s = p;
+	uint64_t h = 0xcbf29ce484222325ull ^ seed;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, s + i, 8);
+		h = (h ^ w) * 0x100000001b3ull;
+		h ^= h >> 29;
+	}
+	for (; i < n; i++)
+		h = (h ^ s[i]) * 0x100000001b3ull;
+	h ^= h >> 32;
+	h *= 0xd6e8feb86659fd93ull;
+	h ^= h >> 32;
+	return h;
+}
+
+void ts_log(int level, const char *fmt, ...)
+{
+	static const char *names[] = {"error", "warning", "info", "debug"};
+	if (level > ts_log_level)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "trailsight: %s: ", names[level < 0 ? 0 : level > 3 ? 3 : level]);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
