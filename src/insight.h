@@ -56,25 +56,38 @@ typedef struct ts_insight {
 } ts_insight;
 
 /* Append the event as one line of JSON (no trailing newline) to out.
- * Returns 0, TS_ENOMEM or TS_ECAP (out's cap). On failure out may hold a
- * partial line: reset it before reuse. */
+ * Returns 0, TS_ENOMEM, TS_ECAP (out's cap) or TS_EINVAL: state or type
+ * out of range, n_attrs > 3, a list longer than TS_ATTR_TOP, a NULL
+ * attribute name, a non-finite average or expected rate, a NaN p_value,
+ * a negative duration, or a start or End minute outside years 1970-9999.
+ * On failure out is put back to its length on entry (callers written for
+ * "may hold a partial line" stay correct). */
 int ts_insight_write(const ts_insight *ins, ts_buf *out);
 
 /* The UUIDs of an event, as 36-character lowercase text plus NUL.
  * shared: same for the Start and End of one episode (derived from account,
- * region, source, name, type, error code and start minute); event: distinct
- * per event (shared plus the state). */
+ * region, source, name, type, error code, sourceEventCategory and start
+ * minute); event: distinct per event (shared plus the state). The exact
+ * names hashed are documented at the top of insight.c. Cannot fail. */
 void ts_insight_ids(const ts_insight *ins, char shared[37], char event[37]);
 
 /* Append a number the CloudTrail way: rounded to 10 decimal places, no
- * trailing zeros, no exponent ("0.0000882145", "50.1", "4", "0"). */
+ * trailing zeros, no exponent, never "-0" ("0.0000882145", "50.1", "4",
+ * "0"). 0, TS_ENOMEM, TS_ECAP, or TS_EINVAL for NaN and infinities; on
+ * failure out is unchanged. */
 int ts_json_number(ts_buf *out, double v);
 /* Append s as a JSON string with quotes: '"', '\\' and control characters
- * escaped, other bytes (valid UTF-8) kept as they are. */
+ * (< 0x20) escaped, other bytes (valid UTF-8, DEL) kept as they are; each
+ * ill-formed UTF-8 subsequence becomes \ufffd, so the output is always
+ * valid UTF-8. 0, TS_ENOMEM, TS_ECAP, or TS_EINVAL (s.p NULL with s.n > 0);
+ * on failure out is unchanged. */
 int ts_json_string(ts_buf *out, ts_str s);
 
 /* Name-based UUID (RFC 4122 version 5) of name in namespace ns. */
 void ts_uuid5(const uint8_t ns[16], const void *name, size_t len, uint8_t out[16]);
+/* u as 36 lowercase characters 8-4-4-4-12 plus NUL. */
 void ts_uuid_format(const uint8_t u[16], char out[37]);
+/* SHA-1 digest of p[0..n) (FIPS 180-4); exported for its test vectors. */
+void ts_sha1(const void *p, size_t n, uint8_t out[20]);
 
 #endif

@@ -101,10 +101,11 @@ void ts_format_minute(int64_t minute, char out[21])
 	int64_t y;
 	unsigned mo, d;
 	int64_t day = ts_day_of(minute);
-	int64_t mod = minute - day * TS_MIN_PER_DAY;
+	unsigned mod = (unsigned)(minute - day * TS_MIN_PER_DAY);
 	ts_civil_from_days(day, &y, &mo, &d);
-	snprintf(out, 21, "%04d-%02u-%02uT%02d:%02d:00Z", (int)y, mo, d,
-		 (int)(mod / 60), (int)(mod % 60));
+	unsigned yy = y < 0 ? 0 : y > 9999 ? 9999 : (unsigned)y;
+	snprintf(out, 21, "%04u-%02u-%02uT%02u:%02u:00Z", yy % 10000u, mo % 100u, d % 100u,
+		 (mod / 60) % 100u, mod % 60);
 }
 
 static int digits(const char *s, int n, unsigned *out)

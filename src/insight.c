@@ -1,0 +1,532 @@
+/* insight.c - one insight event as a line of JSON, and its content-derived IDs.
+ *
+ * Owns the JSON writer for ts_insight (key order and number format of
+ * DESIGN.md), JSON string escaping, a streaming SHA-1 and version-5 UUIDs.
+ * It allocates only through the caller's ts_buf, which any failure puts
+ * back to its length on entry. IDs, in the trailsight namespace
+ * 1a5b755d-cee1-40e4-9a2f-a4dccc957e1d (a random UUID fixed once):
+ *   sharedEventID = uuid5(ns, "trailsight/1" F(account) F(region)
+ *     F(eventSource) F(eventName) F(insightType) F(errorCode, "" for call
+ *     rate) F("Management"|"Data") F(start minute, decimal))
+ *   eventID = uuid5(ns, <sharedEventID, 36 lowercase chars> "\nStart"|"\nEnd")
+ * where F(x) = "\n" <byte length of x, decimal> ":" <bytes of x>. The length
+ * prefix keeps names distinct for any field bytes, newlines included. Any
+ * change changes every ID already emitted: version it ("trailsight/2").
+ */
+#include <assert.h>
+#include <inttypes.h>
+#include <math.h>
+
+#include "insight.h"
+
+/* --- SHA-1 (FIPS 180-4), streaming, for names of any length --- */
+
+typedef struct sha1_ctx {
+	uint32_t h[5];
+	uint64_t len; /* bytes fed so far */
+	uint8_t block[64];
+	size_t used;  /* bytes of block filled, always < 64 between calls */
+} sha1_ctx;
+
+static uint32_t rol32(uint32_t x, unsigned n) { return (x << n) | (x >> (32 - n)); }
+
+static void sha1_compress(uint32_t h[5], const uint8_t *blk)
+{
+	uint32_t w[80];
+	for (unsigned i = 0; i < 16; i++)
+		w[i] = (uint32_t)blk[4 * i] << 24 | (uint32_t)blk[4 * i + 1] << 16 |
+		       (uint32_t)blk[4 * i + 2] << 8 | (uint32_t)blk[4 * i + 3];
+	for (unsigned i = 16; i < 80; i++)
+		w[i] = rol32(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+	uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
+	for (unsigned i = 0; i < 80; i++) {
+		uint32_t f, k;
+		if (i < 20) {
+			f = (b & c) | (~b & d);
+			k = 0x5a827999;
+		} else if (i < 40) {
+			f = b ^ c ^ d;
+			k = 0x6ed9eba1;
+		} else if (i < 60) {
+			f = (b & c) | (b & d) | (c & d);
+			k = 0x8f1bbcdc;
+		} else {
+			f = b ^ c ^ d;
+			k = 0xca62c1d6;
+		}
+		uint32_t t = rol32(a, 5) + f + e + k + w[i];
+		e = d;
+		d = c;
+		c = rol32(b, 30);
+		b = a;
+		a = t;
+	}
+	h[0] += a;
+	h[1] += b;
+	h[2] += c;
+	h[3] += d;
+	h[4] += e;
+}
+
+static void sha1_init(sha1_ctx *s)
+{
+	s->h[0] = 0x67452301;
+	s->h[1] = 0xefcdab89;
+	s->h[2] = 0x98badcfe;
+	s->h[3] = 0x10325476;
+	s->h[4] = 0xc3d2e1f0;
+	s->len = 0;
+	s->used = 0;
+}
+
+static void sha1_update(sha1_ctx *s, const void *data, size_t n)
+{
+	const uint8_t *p = data;
+	if (n == 0) /* data may be NULL then */
+		return;
+	s->len += n;
+	if (s->used) {
+		size_t take = 64 - s->used < n ? 64 - s->used : n;
+		memcpy(s->block + s->used, p, take);
+		s->used += take;
+		p += take;
+		n -= take;
+		if (s->used < 64)
+			return;
+		sha1_compress(s->h, s->block);
+		s->used = 0;
+	}
+	for (; n >= 64; p += 64, n -= 64)
+		sha1_compress(s->h, p);
+	if (n)
+		memcpy(s->block, p, n);
+	s->used = n;
+}
+
+static void sha1_final(sha1_ctx *s, uint8_t out[20])
+{
+	static const uint8_t pad[64] = {0x80};
+	uint64_t bits = s->len * 8;
+	uint8_t lenbe[8];
+	for (unsigned i = 0; i < 8; i++)
+		lenbe[i] = (uint8_t)(bits >> (56 - 8 * i));
+	/* 0x80, then zeros up to 56 mod 64, then the bit length */
+	sha1_update(s, pad, s->used < 56 ? 56 - s->used : 120 - s->used);
+	sha1_update(s, lenbe, 8);
+	assert(s->used == 0);
+	for (unsigned i = 0; i < 5; i++) {
+		out[4 * i] = (uint8_t)(s->h[i] >> 24);
+		out[4 * i + 1] = (uint8_t)(s->h[i] >> 16);
+		out[4 * i + 2] = (uint8_t)(s->h[i] >> 8);
+		out[4 * i + 3] = (uint8_t)s->h[i];
+	}
+}
+
+void ts_sha1(const void *p, size_t n, uint8_t out[20])
+{
+	sha1_ctx s;
+	sha1_init(&s);
+	sha1_update(&s, p, n);
+	sha1_final(&s, out);
+}
+
+/* --- UUIDs --- */
+
+/* trailsight's namespace: a random (version 4) UUID fixed once. */
+static const uint8_t ts_namespace[16] = {0x1a, 0x5b, 0x75, 0x5d, 0xce, 0xe1, 0x40, 0xe4,
+					 0x9a, 0x2f, 0xa4, 0xdc, 0xcc, 0x95, 0x7e, 0x1d};
+
+/* The UUID from a finished hash of namespace + name. */
+static void uuid5_final(sha1_ctx *s, uint8_t out[16])
+{
+	uint8_t dg[20];
+	sha1_final(s, dg);
+	memcpy(out, dg, 16);
+	out[6] = (uint8_t)((out[6] & 0x0f) | 0x50); /* version 5 */
+	out[8] = (uint8_t)((out[8] & 0x3f) | 0x80); /* variant 10xx: RFC 4122 */
+}
+
+void ts_uuid5(const uint8_t ns[16], const void *name, size_t len, uint8_t out[16])
+{
+	sha1_ctx s;
+	sha1_init(&s);
+	sha1_update(&s, ns, 16);
+	sha1_update(&s, name, len);
+	uuid5_final(&s, out);
+}
+
+void ts_uuid_format(const uint8_t u[16], char out[37])
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t k = 0;
+	for (unsigned i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[k++] = '-';
+		out[k++] = hex[u[i] >> 4];
+		out[k++] = hex[u[i] & 15];
+	}
+	out[k] = '\0';
+}
+
+static const char *type_name(int type)
+{
+	return type == TS_CALL_RATE ? "ApiCallRateInsight"
+	       : type == TS_ERROR_RATE ? "ApiErrorRateInsight"
+				       : NULL;
+}
+
+static const char *state_name(int state)
+{
+	return state == TS_STATE_START ? "Start" : state == TS_STATE_END ? "End" : NULL;
+}
+
+/* Feed F(x) = "\n" <len> ":" <bytes> (see the top of the file). */
+static void name_field(sha1_ctx *s, const void *p, size_t n)
+{
+	char hdr[32];
+	int k = snprintf(hdr, sizeof hdr, "\n%zu:", n);
+	assert(k > 0 && (size_t)k < sizeof hdr);
+	sha1_update(s, hdr, (size_t)k);
+	if (n)
+		sha1_update(s, p, n);
+}
+
+static void name_str(sha1_ctx *s, ts_str x) { name_field(s, x.p, x.p ? x.n : 0); }
+static void name_cstr(sha1_ctx *s, const char *x) { name_field(s, x, x ? strlen(x) : 0); }
+
+void ts_insight_ids(const ts_insight *ins, char shared[37], char event[37])
+{
+	static const char prefix[] = "trailsight/1";
+	sha1_ctx s;
+	uint8_t u[16];
+	char minute[32];
+	int k = snprintf(minute, sizeof minute, "%" PRId64, ins->start_minute);
+	assert(k > 0 && (size_t)k < sizeof minute);
+
+	sha1_init(&s);
+	sha1_update(&s, ts_namespace, 16);
+	sha1_update(&s, prefix, sizeof prefix - 1);
+	name_str(&s, ins->account);
+	name_str(&s, ins->region);
+	name_str(&s, ins->event_source);
+	name_str(&s, ins->event_name);
+	name_cstr(&s, type_name(ins->type));
+	name_str(&s, ins->type == TS_ERROR_RATE ? ins->error_code : TS_STR_NULL);
+	name_cstr(&s, ins->data_events ? "Data" : "Management");
+	name_field(&s, minute, (size_t)k);
+	uuid5_final(&s, u);
+	ts_uuid_format(u, shared);
+
+	const char *st = state_name(ins->state);
+	sha1_init(&s);
+	sha1_update(&s, ts_namespace, 16);
+	sha1_update(&s, shared, 36);
+	sha1_update(&s, "\n", 1);
+	if (st)
+		sha1_update(&s, st, strlen(st));
+	uuid5_final(&s, u);
+	ts_uuid_format(u, event);
+}
+
+/* --- JSON values --- */
+
+/* Put the buffer back to length len after a failed append. */
+static void buf_truncate(ts_buf *b, size_t len)
+{
+	b->len = len;
+	if (b->p)
+		b->p[len] = '\0';
+}
+
+int ts_json_number(ts_buf *out, double v)
+{
+	/* %.10f of DBL_MAX: 309 integer digits, sign, point, 10 decimals */
+	char tmp[400], res[400];
+	if (!isfinite(v))
+		return TS_EINVAL;
+	int n = snprintf(tmp, sizeof tmp, "%.10f", v);
+	if (n < 12 || (size_t)n >= sizeof tmp)
+		return TS_EINVAL;
+	/* Take the digits apart rather than trusting '.': the locale may use
+	 * another decimal separator. printf rounds the exact binary value. */
+	const char *p = tmp;
+	int neg = *p == '-';
+	p += neg;
+	const char *ip = p;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	size_t ilen = (size_t)(p - ip);
+	const char *frac = tmp + n - 10;
+	size_t flen = 10;
+	assert(ilen > 0 && frac >= p);
+	while (flen && frac[flen - 1] == '0')
+		flen--;
+	int zero = flen == 0 && ilen == 1 && ip[0] == '0';
+	size_t k = 0;
+	if (neg && !zero) /* never "-0" */
+		res[k++] = '-';
+	memcpy(res + k, ip, ilen);
+	k += ilen;
+	if (flen) {
+		res[k++] = '.';
+		memcpy(res + k, frac, flen);
+		k += flen;
+	}
+	return ts_buf_add(out, res, k);
+}
+
+/* A probability with 6 significant digits ("%.6g"; "1e-40" is valid JSON),
+ * clamped to [0, 1]. NaN is TS_EINVAL. */
+static int json_pvalue(ts_buf *out, double pv)
+{
+	char tmp[64], res[64];
+	if (isnan(pv))
+		return TS_EINVAL;
+	if (!(pv > 0)) /* also turns -0 into 0 */
+		pv = 0;
+	else if (pv > 1)
+		pv = 1;
+	int n = snprintf(tmp, sizeof tmp, "%.6g", pv);
+	if (n <= 0 || (size_t)n >= sizeof tmp)
+		return TS_EINVAL;
+	size_t k = 0;
+	for (int i = 0; i < n;) {
+		char c = tmp[i];
+		if ((c >= '0' && c <= '9') || c == 'e' || c == '-' || c == '+') {
+			res[k++] = c;
+			i++;
+			continue;
+		}
+		/* the locale's decimal separator, one or more bytes */
+		res[k++] = '.';
+		while (i < n && !((tmp[i] >= '0' && tmp[i] <= '9') || tmp[i] == 'e'))
+			i++;
+	}
+	return ts_buf_add(out, res, k);
+}
+
+/* Length of the UTF-8 sequence at p (n > 0 bytes left). *ok = 1 if it is a
+ * well-formed character (Unicode Table 3-7: no overlongs, no surrogates,
+ * at most U+10FFFF); else *ok = 0 and the length is that of the maximal
+ * subpart, at least 1, which becomes one U+FFFD. */
+static size_t utf8_seq(const unsigned char *p, size_t n, int *ok)
+{
+	unsigned c = p[0], lo = 0x80, hi = 0xbf;
+	size_t len;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+	else {
+		*ok = 0;
+		return 1;
+	}
+	size_t i = 1;
+	for (; i < len && i < n; i++) {
+		unsigned b = p[i];
+		if (i == 1 ? (b < lo || b > hi) : (b & 0xc0) != 0x80)
+			break;
+	}
+	*ok = i == len;
+	return i;
+}
+
+int ts_json_string(ts_buf *out, ts_str s)
+{
+	static const char hex[] = "0123456789abcdef";
+	if (!s.p && s.n)
+		return TS_EINVAL;
+	if (!s.p) /* no arithmetic on a null pointer */
+		s.p = "";
+	size_t start = out->len;
+	const unsigned char *p = (const unsigned char *)s.p, *e = p + s.n, *run = p;
+	int rc = ts_buf_add(out, "\"", 1);
+	while (!rc && p < e) {
+		unsigned c = *p;
+		char esc[8];
+		size_t elen = 2, skip = 1;
+		int ok = 1;
+		if (c >= 0x80)
+			skip = utf8_seq(p, (size_t)(e - p), &ok);
+		else if (c >= 0x20 && c != '"' && c != '\\')
+			skip = 1;
+		else
+			ok = 0;
+		if (ok) {
+			p += skip;
+			continue;
+		}
+		/* flush the run of bytes kept as they are, then the escape */
+		esc[0] = '\\';
+		switch (c) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		default:
+			if (c >= 0x80) {
+				memcpy(esc + 1, "ufffd", 5);
+			} else {
+				memcpy(esc + 1, "u00", 3);
+				esc[4] = hex[c >> 4];
+				esc[5] = hex[c & 15];
+			}
+			elen = 6;
+		}
+		rc = ts_buf_add(out, run, (size_t)(p - run));
+		if (!rc)
+			rc = ts_buf_add(out, esc, elen);
+		p += skip;
+		run = p;
+	}
+	if (!rc)
+		rc = ts_buf_add(out, run, (size_t)(p - run));
+	if (!rc)
+		rc = ts_buf_add(out, "\"", 1);
+	if (rc)
+		buf_truncate(out, start);
+	return rc;
+}
+
+/* --- the event --- */
+
+/* A writer with a sticky error: after the first failure every call is a
+ * no-op, so the event reads top to bottom and is checked once. */
+typedef struct jw {
+	ts_buf *out;
+	int rc;
+} jw;
+
+static void jw_raw(jw *w, const char *s)
+{
+	if (!w->rc)
+		w->rc = ts_buf_puts(w->out, s);
+}
+static void jw_str(jw *w, ts_str s)
+{
+	if (!w->rc)
+		w->rc = ts_json_string(w->out, s);
+}
+static void jw_num(jw *w, double v)
+{
+	if (!w->rc)
+		w->rc = ts_json_number(w->out, v);
+}
+static void jw_int(jw *w, int64_t v)
+{
+	if (!w->rc)
+		w->rc = ts_buf_printf(w->out, "%" PRId64, v);
+}
+
+static void jw_values(jw *w, const ts_attr_value *v, unsigned n)
+{
+	jw_raw(w, "[");
+	for (unsigned i = 0; i < n; i++) {
+		jw_raw(w, i ? ",{\"value\":" : "{\"value\":");
+		jw_str(w, v[i].value);
+		jw_raw(w, ",\"average\":");
+		jw_num(w, v[i].average);
+		jw_raw(w, "}");
+	}
+	jw_raw(w, "]");
+}
+
+/* TS_EINVAL for what the writer cannot express or no event can mean. */
+static int check_insight(const ts_insight *ins)
+{
+	int64_t end_of_9999 = ts_days_from_civil(10000, 1, 1) * TS_MIN_PER_DAY;
+	if (!state_name(ins->state) || !type_name(ins->type))
+		return TS_EINVAL;
+	if (ins->start_minute < 0 || ins->start_minute >= end_of_9999 ||
+	    ins->insight_duration < 0 || ins->baseline_duration < 0)
+		return TS_EINVAL;
+	if (ins->state == TS_STATE_END &&
+	    ins->insight_duration >= end_of_9999 - ins->start_minute)
+		return TS_EINVAL;
+	if (ins->n_attrs > TS_ARRAY_LEN(ins->attrs))
+		return TS_EINVAL;
+	for (unsigned i = 0; i < ins->n_attrs; i++) {
+		const ts_attr_list *a = &ins->attrs[i];
+		if (!a->attribute || a->n_insight > TS_ATTR_TOP || a->n_baseline > TS_ATTR_TOP)
+			return TS_EINVAL;
+	}
+	return 0;
+}
+
+int ts_insight_write(const ts_insight *ins, ts_buf *out)
+{
+	char shared[37], event[37], when[21];
+	size_t start = out->len;
+	jw w = {out, check_insight(ins)};
+	if (w.rc)
+		return w.rc;
+	ts_insight_ids(ins, shared, event);
+	ts_format_minute(ins->start_minute +
+				 (ins->state == TS_STATE_END ? ins->insight_duration : 0),
+			 when);
+
+	jw_raw(&w, "{\"eventVersion\":\"1.09\",\"eventTime\":\"");
+	jw_raw(&w, when);
+	jw_raw(&w, "\",\"awsRegion\":");
+	jw_str(&w, ins->region);
+	jw_raw(&w, ",\"eventID\":\"");
+	jw_raw(&w, event);
+	jw_raw(&w, "\",\"eventType\":\"AwsCloudTrailInsight\",\"recipientAccountId\":");
+	jw_str(&w, ins->account);
+	jw_raw(&w, ",\"sharedEventID\":\"");
+	jw_raw(&w, shared);
+	jw_raw(&w, "\",\"insightDetails\":{\"state\":\"");
+	jw_raw(&w, state_name(ins->state));
+	jw_raw(&w, "\",\"eventSource\":");
+	jw_str(&w, ins->event_source);
+	jw_raw(&w, ",\"eventName\":");
+	jw_str(&w, ins->event_name);
+	jw_raw(&w, ",\"insightType\":\"");
+	jw_raw(&w, type_name(ins->type));
+	jw_raw(&w, "\"");
+	if (ins->type == TS_ERROR_RATE) {
+		jw_raw(&w, ",\"errorCode\":");
+		jw_str(&w, ins->error_code);
+	}
+	jw_raw(&w, ",\"sourceEventCategory\":\"");
+	jw_raw(&w, ins->data_events ? "Data" : "Management");
+	jw_raw(&w, "\",\"insightContext\":{\"statistics\":{\"baseline\":{\"average\":");
+	jw_num(&w, ins->baseline_average);
+	jw_raw(&w, "},\"insight\":{\"average\":");
+	jw_num(&w, ins->insight_average);
+	jw_raw(&w, "},\"insightDuration\":");
+	jw_int(&w, ins->insight_duration);
+	jw_raw(&w, ",\"baselineDuration\":");
+	jw_int(&w, ins->baseline_duration);
+	jw_raw(&w, "},\"attributions\":[");
+	for (unsigned i = 0; i < ins->n_attrs; i++) {
+		const ts_attr_list *a = &ins->attrs[i];
+		jw_raw(&w, i ? ",{\"attribute\":" : "{\"attribute\":");
+		jw_str(&w, ts_str_c(a->attribute));
+		jw_raw(&w, ",\"insight\":");
+		jw_values(&w, a->insight, a->n_insight);
+		jw_raw(&w, ",\"baseline\":");
+		jw_values(&w, a->baseline, a->n_baseline);
+		jw_raw(&w, "}");
+	}
+	jw_raw(&w, "]}");
+	if (ins->model) {
+		jw_raw(&w, ",\"trailsightContext\":{\"model\":");
+		jw_str(&w, ts_str_c(ins->model));
+		jw_raw(&w, ",\"expectedAverage\":");
+		jw_num(&w, ins->expected);
+		jw_raw(&w, ",\"pValue\":");
+		if (!w.rc)
+			w.rc = json_pvalue(out, ins->p_value);
+		jw_raw(&w, "}");
+	}
+	jw_raw(&w, "},\"eventCategory\":\"Insight\"}");
+	if (w.rc)
+		buf_truncate(out, start);
+	return w.rc;
+}
