@@ -1,0 +1,24 @@
+/* store.c - opens the store backend a spec names. */
+#include <stdlib.h>
+
+#include "store.h"
+
+int ts_store_open(const char *spec, ts_registry *reg, const ts_store_opts *opts,
+		  ts_store **out, char *errbuf, size_t errlen)
+{
+	if (!spec || !*spec || strcmp(spec, "mem") == 0)
+		return ts_store_mem_new(reg, opts, out);
+	if (strncmp(spec, "redis://", 8) == 0) {
+		snprintf(errbuf, errlen, "store '%s': the Redis backend is not available in this build",
+			 spec);
+		return TS_EINVAL;
+	}
+	snprintf(errbuf, errlen, "store '%s': expected 'mem' or 'redis://host:port[/db]'", spec);
+	return TS_EINVAL;
+}
+
+void ts_store_free(ts_store *s)
+{
+	if (s)
+		s->ops->free(s);
+}

@@ -1,0 +1,82 @@
+/* store.h - where per-minute counts and attribution counts live.
+ *
+ * A store is a table of functions with two backends that pass one shared
+ * conformance test: memory (the default, no server) and Redis. Counts are
+ * written once per closed minute per partition (never per record);
+ * attribution counts once per closed hour per partition. Reads return dense
+ * per-minute arrays for a metric, and summed attribution counts.
+ *
+ * Metric, partition and value ids are those of the registry the store was
+ * opened with; backends that persist (Redis) name things by their strings.
+ */
+#ifndef TS_STORE_H
+#define TS_STORE_H
+
+#include <stdint.h>
+
+#include "series.h"
+
+typedef struct ts_count {
+	uint32_t metric;
+	uint32_t count;
+} ts_count;
+
+typedef struct ts_attr_count {
+	uint32_t metric;
+	uint32_t value; /* registry value id */
+	uint32_t count;
+	uint8_t kind;   /* enum ts_attr_kind */
+} ts_attr_count;
+
+/* Called once per (kind, value) by read_attrs with the summed count. */
+typedef int (*ts_attr_cb)(void *ctx, int kind, uint32_t value, uint64_t count);
+
+typedef struct ts_store ts_store;
+
+typedef struct ts_store_ops {
+	const char *name;
+	/* Add the counts of one closed minute of one partition (entries all
+	 * belong to that partition). 0 or a negative code. */
+	int (*add_minute)(ts_store *s, uint32_t partition, int64_t minute, const ts_count *c,
+			  size_t n);
+	/* Counts of one metric for minutes [from, from + n) into out[n];
+	 * minutes never written read as 0. */
+	int (*read_counts)(ts_store *s, uint32_t metric, int64_t from, size_t n, uint32_t *out);
+	/* Add attribution counts of one partition for the hour starting at
+	 * minute hour (a multiple of 60). */
+	int (*add_attrs)(ts_store *s, uint32_t partition, int64_t hour, const ts_attr_count *a,
+			 size_t n);
+	/* Sum attribution counts of one metric over hours [from, to) (minutes,
+	 * multiples of 60) and call cb once per (kind, value). */
+	int (*read_attrs)(ts_store *s, uint32_t metric, int64_t from, int64_t to, ts_attr_cb cb,
+			  void *ctx);
+	/* Bytes of memory the backend holds (an estimate). */
+	size_t (*memory)(const ts_store *s);
+	void (*free)(ts_store *s);
+} ts_store_ops;
+
+struct ts_store {
+	const ts_store_ops *ops;
+	ts_registry *reg;    /* borrowed */
+	int retention_days;  /* history kept, in days */
+	char errstr[256];    /* last error, for messages */
+};
+
+typedef struct ts_store_opts {
+	int retention_days; /* 0: 28 */
+} ts_store_opts;
+
+/* Open a store from a spec: "mem" (or NULL/empty) or
+ * "redis://[user:pass@]host:port[/db]". Returns 0 and *out, TS_EINVAL for a
+ * spec it does not understand (message in errbuf), TS_ESTORE when the
+ * backend cannot start, or TS_ENOMEM. reg is borrowed and must outlive the
+ * store. */
+int ts_store_open(const char *spec, ts_registry *reg, const ts_store_opts *opts,
+		  ts_store **out, char *errbuf, size_t errlen);
+/* NULL is a no-op. */
+void ts_store_free(ts_store *s);
+
+/* The memory backend, for tests that want it directly. */
+int ts_store_mem_new(ts_registry *reg, const ts_store_opts *opts, ts_store **out);
+
+#endif
