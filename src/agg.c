@@ -1,0 +1,303 @@
+/* agg.c - open minutes and the per-partition watermark.
+ *
+ * Counts: open[metric][minute % RING], one ring of uint32_t per metric,
+ * valid for the partition's minutes in (closed, closed + RING]. Since the
+ * newest minute never runs more than `lateness` ahead of `closed`, a slot
+ * is always free for any minute that is not late.
+ * Attributions: per partition and ring slot, a small open-addressing map
+ * (metric, kind, value) -> count, emptied when its minute closes.
+ * Closing a minute gathers both into a ts_minute_batch, calls the close
+ * callback, then zeroes the slot. Everything is owned here.
+ */
+#include <stdlib.h>
+
+#include "agg.h"
+
+typedef struct amap {
+	uint64_t *keys; /* metric << 34 | kind << 32 | value; 0 = empty (key + 1 stored) */
+	uint32_t *vals;
+	uint32_t cap, n;  /* cap a power of two, n <= cap / 2 */
+} amap;
+
+typedef struct apart {
+	int64_t newest;  /* INT64_MIN: nothing seen yet */
+	int64_t closed;  /* newest closed minute */
+	amap *slots;     /* [RING], allocated on first use */
+} apart;
+
+struct ts_agg {
+	ts_registry *reg;
+	int lateness;
+	ts_agg_cb cb;
+	uint32_t (*open)[TS_AGG_RING];
+	uint32_t nopen;
+	apart *parts;
+	uint32_t nparts;
+	/* scratch for building batches */
+	uint32_t *dense;
+	uint32_t dense_alloc;
+	ts_count *counts;
+	uint32_t counts_alloc;
+	ts_attr_count *attrs;
+	size_t attrs_alloc;
+	size_t attr_bytes;
+};
+
+ts_agg *ts_agg_new(ts_registry *reg, int lateness, const ts_agg_cb *cb)
+{
+	if (lateness < 0 || lateness > TS_AGG_RING - 8)
+		return NULL;
+	ts_agg *a = calloc(1, sizeof *a);
+	if (!a)
+		return NULL;
+	a->reg = reg;
+	a->lateness = lateness;
+	a->cb = *cb;
+	return a;
+}
+
+void ts_agg_free(ts_agg *a)
+{
+	if (!a)
+		return;
+	for (uint32_t i = 0; i < a->nparts; i++) {
+		if (!a->parts[i].slots)
+			continue;
+		for (int s = 0; s < TS_AGG_RING; s++) {
+			free(a->parts[i].slots[s].keys);
+			free(a->parts[i].slots[s].vals);
+		}
+		free(a->parts[i].slots);
+	}
+	free(a->parts);
+	free(a->open);
+	free(a->dense);
+	free(a->counts);
+	free(a->attrs);
+	free(a);
+}
+
+static int grow_to(void **p, uint32_t *alloc, uint32_t need, size_t sz)
+{
+	if (need <= *alloc)
+		return 0;
+	uint32_t n = *alloc ? *alloc : 16;
+	while (n < need)
+		n *= 2;
+	void *q = realloc(*p, (size_t)n * sz);
+	if (!q)
+		return TS_ENOMEM;
+	memset((char *)q + (size_t)*alloc * sz, 0, (size_t)(n - *alloc) * sz);
+	*p = q;
+	*alloc = n;
+	return 0;
+}
+
+static int ensure(ts_agg *a, uint32_t pid, uint32_t metric)
+{
+	int rc = grow_to((void **)&a->open, &a->nopen, metric + 1, sizeof *a->open);
+	if (rc)
+		return rc;
+	uint32_t old = a->nparts;
+	if ((rc = grow_to((void **)&a->parts, &a->nparts, pid + 1, sizeof *a->parts)))
+		return rc;
+	for (uint32_t i = old; i < a->nparts; i++)
+		a->parts[i].newest = a->parts[i].closed = INT64_MIN;
+	return 0;
+}
+
+static int amap_add(ts_agg *a, amap *m, uint64_t key, uint32_t n)
+{
+	if ((m->n + 1) * 2 > m->cap) {
+		uint32_t nc = m->cap ? m->cap * 2 : 16;
+		uint64_t *k = calloc(nc, sizeof *k);
+		uint32_t *v = malloc(nc * sizeof *v);
+		if (!k || !v) {
+			free(k);
+			free(v);
+			return TS_ENOMEM;
+		}
+		for (uint32_t i = 0; i < m->cap; i++) {
+			if (!m->keys[i])
+				continue;
+			uint32_t j = (uint32_t)ts_hash(&m->keys[i], 8, 0) & (nc - 1);
+			while (k[j])
+				j = (j + 1) & (nc - 1);
+			k[j] = m->keys[i];
+			v[j] = m->vals[i];
+		}
+		a->attr_bytes += (size_t)(nc - m->cap) * 12;
+		free(m->keys);
+		free(m->vals);
+		m->keys = k;
+		m->vals = v;
+		m->cap = nc;
+	}
+	key += 1;
+	uint32_t j = (uint32_t)ts_hash(&key, 8, 0) & (m->cap - 1);
+	while (m->keys[j] && m->keys[j] != key)
+		j = (j + 1) & (m->cap - 1);
+	if (!m->keys[j]) {
+		m->keys[j] = key;
+		m->vals[j] = 0;
+		m->n++;
+	}
+	m->vals[j] += n;
+	return 0;
+}
+
+/* Close minute t of partition pid. */
+static int close_minute(ts_agg *a, uint32_t pid, int64_t t)
+{
+	ts_partition *p = ts_registry_get_partition(a->reg, pid);
+	apart *ap = &a->parts[pid];
+	unsigned slot = (unsigned)(((t % TS_AGG_RING) + TS_AGG_RING) % TS_AGG_RING);
+	int rc = grow_to((void **)&a->dense, &a->dense_alloc, p->nmetrics + 1, sizeof *a->dense);
+	if (!rc)
+		rc = grow_to((void **)&a->counts, &a->counts_alloc, p->nmetrics + 1, sizeof *a->counts);
+	if (rc)
+		return rc;
+	size_t nc = 0;
+	for (uint32_t i = 0; i < p->nmetrics; i++) {
+		uint32_t mid = p->metrics[i];
+		uint32_t v = 0;
+		if (mid < a->nopen) {
+			v = a->open[mid][slot];
+			a->open[mid][slot] = 0;
+		}
+		a->dense[i] = v;
+		if (v)
+			a->counts[nc++] = (ts_count){mid, v};
+	}
+	size_t na = 0;
+	if (ap->slots) {
+		amap *m = &ap->slots[slot];
+		if (m->n > a->attrs_alloc) {
+			size_t n = a->attrs_alloc ? a->attrs_alloc : 64;
+			while (n < m->n)
+				n *= 2;
+			ts_attr_count *x = realloc(a->attrs, n * sizeof *x);
+			if (!x)
+				return TS_ENOMEM;
+			a->attrs = x;
+			a->attrs_alloc = n;
+		}
+		for (uint32_t i = 0; i < m->cap && na < m->n; i++) {
+			if (!m->keys[i])
+				continue;
+			uint64_t k = m->keys[i] - 1;
+			a->attrs[na++] = (ts_attr_count){
+				.metric = (uint32_t)(k >> 34),
+				.kind = (uint8_t)((k >> 32) & 3),
+				.value = (uint32_t)k,
+				.count = m->vals[i],
+			};
+			m->keys[i] = 0;
+		}
+		m->n = 0;
+	}
+	ap->closed = t;
+	ts_minute_batch b = {
+		.partition = pid,
+		.minute = t,
+		.dense = a->dense,
+		.ndense = p->nmetrics,
+		.counts = a->counts,
+		.ncounts = nc,
+		.attrs = a->attrs,
+		.nattrs = na,
+	};
+	return a->cb.close(a->cb.ctx, &b);
+}
+
+static int close_through(ts_agg *a, uint32_t pid, int64_t upto)
+{
+	apart *ap = &a->parts[pid];
+	/* a jump of more than a ring: the skipped minutes are empty */
+	while (ap->closed < upto) {
+		int rc = close_minute(a, pid, ap->closed + 1);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int ts_agg_advance(ts_agg *a, uint32_t pid, int64_t minute)
+{
+	int rc = ensure(a, pid, 0);
+	if (rc)
+		return rc;
+	apart *ap = &a->parts[pid];
+	if (ap->newest == INT64_MIN) {
+		/* the first event: open the ring around it, so events up to
+		 * RING - lateness - 8 minutes older still count as on time */
+		ap->newest = minute;
+		ap->closed = minute - (TS_AGG_RING - a->lateness - 8);
+		return 0;
+	}
+	if (minute <= ap->newest)
+		return 0;
+	ap->newest = minute;
+	return close_through(a, pid, minute - a->lateness - 1);
+}
+
+int ts_agg_count(ts_agg *a, uint32_t pid, int64_t minute, uint32_t metric,
+		 const uint32_t vals[TS_A_KINDS])
+{
+	int rc = ensure(a, pid, metric);
+	if (rc)
+		return rc;
+	if ((rc = ts_agg_advance(a, pid, minute)))
+		return rc;
+	apart *ap = &a->parts[pid];
+	if (minute <= ap->closed) {
+		static const uint32_t none[TS_A_KINDS] = {TS_NO_VALUE, TS_NO_VALUE, TS_NO_VALUE};
+		rc = a->cb.late(a->cb.ctx, pid, minute, metric, vals ? vals : none);
+		return rc ? rc : 1;
+	}
+	unsigned slot = (unsigned)(((minute % TS_AGG_RING) + TS_AGG_RING) % TS_AGG_RING);
+	a->open[metric][slot]++;
+	if (!vals)
+		return 0;
+	if (!ap->slots) {
+		ap->slots = calloc(TS_AGG_RING, sizeof *ap->slots);
+		if (!ap->slots)
+			return TS_ENOMEM;
+	}
+	for (unsigned k = 0; k < TS_A_KINDS; k++) {
+		if (vals[k] == TS_NO_VALUE)
+			continue;
+		uint64_t key = (uint64_t)metric << 34 | (uint64_t)k << 32 | vals[k];
+		if ((rc = amap_add(a, &ap->slots[slot], key, 1)))
+			return rc;
+	}
+	return 0;
+}
+
+int ts_agg_close_all(ts_agg *a)
+{
+	for (uint32_t pid = 0; pid < a->nparts; pid++) {
+		if (a->parts[pid].newest == INT64_MIN)
+			continue;
+		int rc = close_through(a, pid, a->parts[pid].newest);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int64_t ts_agg_newest(const ts_agg *a, uint32_t pid)
+{
+	return pid < a->nparts ? a->parts[pid].newest : INT64_MIN;
+}
+
+int64_t ts_agg_closed(const ts_agg *a, uint32_t pid)
+{
+	return pid < a->nparts ? a->parts[pid].closed : INT64_MIN;
+}
+
+size_t ts_agg_memory(const ts_agg *a)
+{
+	return (size_t)a->nopen * sizeof *a->open + (size_t)a->nparts * sizeof *a->parts +
+	       a->attr_bytes;
+}

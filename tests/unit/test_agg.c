@@ -1,0 +1,109 @@
+/* test_agg.c - the watermark closes minutes in order, once, and late
+ * events go to the late callback. */
+#include "../check.h"
+#include "agg.h"
+
+typedef struct log {
+	int64_t closed[512];
+	uint32_t count_at[512]; /* dense[0] of each closed minute */
+	uint32_t attrs_at[512];
+	int nclosed;
+	int late;
+	int64_t late_minute;
+} log_t;
+
+static int on_close(void *ctx, const ts_minute_batch *b)
+{
+	log_t *l = ctx;
+	if (l->nclosed < 512) {
+		l->closed[l->nclosed] = b->minute;
+		l->count_at[l->nclosed] = b->ndense ? b->dense[0] : 0;
+		l->attrs_at[l->nclosed] = (uint32_t)b->nattrs;
+		l->nclosed++;
+	}
+	return 0;
+}
+
+static int on_late(void *ctx, uint32_t pid, int64_t minute, uint32_t metric,
+		   const uint32_t vals[TS_A_KINDS])
+{
+	log_t *l = ctx;
+	(void)pid;
+	(void)metric;
+	(void)vals;
+	l->late++;
+	l->late_minute = minute;
+	return 0;
+}
+
+static void test_watermark(void)
+{
+	ts_registry *reg = ts_registry_new(NULL);
+	uint32_t pid, aid;
+	ts_registry_partition(reg, ts_str_c("1"), ts_str_c("r"), &pid);
+	ts_registry_api(reg, pid, ts_str_c("s"), ts_str_c("n"), 0, &aid);
+	uint32_t metric = ts_registry_get_api(reg, aid)->calls;
+	log_t l = {0};
+	ts_agg_cb cb = {on_close, on_late, &l};
+	ts_agg *a = ts_agg_new(reg, 20, &cb);
+	uint32_t vals[TS_A_KINDS] = {7, TS_NO_VALUE, TS_NO_VALUE};
+	int64_t base = 1000000;
+	CHECK_INT(ts_agg_count(a, pid, base, metric, vals), 0);
+	CHECK_INT(ts_agg_count(a, pid, base, metric, vals), 0);
+	CHECK_INT(ts_agg_count(a, pid, base + 5, metric, NULL), 0);
+	/* out of order within lateness: still on time */
+	CHECK_INT(ts_agg_count(a, pid, base + 30, metric, vals), 0);
+	CHECK_INT(ts_agg_count(a, pid, base + 12, metric, vals), 0);
+	CHECK_INT(ts_agg_closed(a, pid), base + 30 - 21);
+	/* every minute closed so far, in order, each once */
+	for (int i = 1; i < l.nclosed; i++)
+		CHECK_INT(l.closed[i], l.closed[i - 1] + 1);
+	CHECK_INT(l.closed[l.nclosed - 1], base + 9);
+	int at = -1;
+	for (int i = 0; i < l.nclosed; i++)
+		if (l.closed[i] == base)
+			at = i;
+	CHECK(at >= 0);
+	CHECK_INT(l.count_at[at], 2);
+	CHECK_INT(l.attrs_at[at], 1); /* one (metric, kind, value), count 2 */
+	/* a record for a closed minute is late */
+	CHECK_INT(ts_agg_count(a, pid, base + 3, metric, vals), 1);
+	CHECK_INT(l.late, 1);
+	CHECK_INT(l.late_minute, base + 3);
+	/* finishing closes the rest through the newest minute */
+	CHECK_INT(ts_agg_close_all(a), 0);
+	CHECK_INT(l.closed[l.nclosed - 1], base + 30);
+	uint64_t total = 0;
+	for (int i = 0; i < l.nclosed; i++)
+		total += l.count_at[i];
+	CHECK_INT(total, 5);
+	ts_agg_free(a);
+	ts_registry_free(reg);
+}
+
+static void test_big_jump(void)
+{
+	ts_registry *reg = ts_registry_new(NULL);
+	uint32_t pid, aid;
+	ts_registry_partition(reg, ts_str_c("1"), ts_str_c("r"), &pid);
+	ts_registry_api(reg, pid, ts_str_c("s"), ts_str_c("n"), 0, &aid);
+	uint32_t metric = ts_registry_get_api(reg, aid)->calls;
+	log_t l = {0};
+	ts_agg_cb cb = {on_close, on_late, &l};
+	ts_agg *a = ts_agg_new(reg, 20, &cb);
+	CHECK_INT(ts_agg_count(a, pid, 5000, metric, NULL), 0);
+	/* a jump of more than the ring: the minute at 5000 must still close
+	 * with its count, not be overwritten */
+	CHECK_INT(ts_agg_count(a, pid, 5300, metric, NULL), 0);
+	uint32_t seen = 0;
+	for (int i = 0; i < l.nclosed; i++)
+		if (l.closed[i] == 5000)
+			seen = l.count_at[i];
+	CHECK_INT(seen, 1);
+	CHECK(ts_agg_new(reg, 500, &cb) == NULL);
+	ts_agg_free(a);
+	ts_agg_free(NULL);
+	ts_registry_free(reg);
+}
+
+TS_TESTS(test_watermark, test_big_jump)
