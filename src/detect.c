@@ -1,0 +1,236 @@
+/* detect.c - the Start/End state machine over trailing windows.
+ *
+ * State: the last TS_WINDOW_MAX observations in a ring, the open episode
+ * (start, direction, newest unusual minute) and the hold counter of a
+ * Start that is being confirmed. Invariant: ring slots for minutes in
+ * (floor, last] hold real observations; windows never reach at or before
+ * floor (set at warm-up gaps and at each End, so one episode's minutes
+ * never trigger the next).
+ */
+#include <math.h>
+
+#include "detect.h"
+#include "model.h"
+
+void ts_detector_init(ts_detector *d)
+{
+	memset(d, 0, sizeof *d);
+	d->last = INT64_MIN;
+	d->floor = INT64_MIN;
+	d->quiet_until = INT64_MIN;
+}
+
+static const ts_det_obs *at(const ts_detector *d, int64_t minute)
+{
+	return &d->ring[((minute % TS_WINDOW_MAX) + TS_WINDOW_MAX) % TS_WINDOW_MAX];
+}
+
+static int judged(const ts_det_obs *o, int is_error)
+{
+	return is_error ? o->q >= 0 : o->lam >= 0;
+}
+
+/* Does minute o deviate in direction dir, however slightly? */
+static int deviates(const ts_det_obs *o, int is_error, int dir)
+{
+	if (is_error)
+		return o->x > 0 && o->x > o->q * o->n;
+	return dir > 0 ? o->x > o->lam : o->x < o->lam;
+}
+
+typedef struct win_result {
+	double p;
+	int dir;
+	int w;
+	double expected;
+} win_result;
+
+/* Judge the window of w minutes ending at d->last. */
+static void judge_window(const ts_detector *d, const ts_profile *p, int is_error, int w,
+			 win_result *r)
+{
+	double s = 0, l = 0, v = 0, n = 0, qn = 0;
+	for (int i = 0; i < w; i++) {
+		const ts_det_obs *o = at(d, d->last - i);
+		s += o->x;
+		if (is_error) {
+			n += o->n;
+			qn += (double)o->q * o->n;
+		} else {
+			l += o->lam;
+			v += o->size > 0 ? o->lam + (double)o->lam * o->lam / o->size : o->lam;
+		}
+	}
+	r->p = 1;
+	r->dir = 0;
+	r->w = w;
+	if (is_error) {
+		if (n <= 0 || s < p->min_errors)
+			return;
+		double q = qn / n;
+		double frac = s / n;
+		if (frac < p->error_min_fraction || frac < p->error_min_ratio * q)
+			return;
+		r->p = ts_model_p_binom_high((uint64_t)s, (uint64_t)n, q);
+		r->dir = 1;
+		r->expected = q * n / w;
+		return;
+	}
+	double size = v > l * 1.0001 ? l * l / (v - l) : 0;
+	if (s >= p->min_count && s >= p->min_ratio * l && s > l + 3 * sqrt(v) + 1) {
+		r->p = ts_model_p_high(s, l, size);
+		r->dir = 1;
+	} else if (l / w >= p->drop_min_rate && s <= p->drop_max_ratio * l) {
+		r->p = ts_model_p_low(s, l, size);
+		r->dir = -1;
+	}
+	r->expected = l / w;
+}
+
+/* Newest (newest=1) or oldest minute of the w-window that deviates. */
+static int64_t deviating_minute(const ts_detector *d, int is_error, int dir, int w, int newest)
+{
+	int64_t found = d->last;
+	for (int i = 0; i < w; i++) {
+		int64_t t = newest ? d->last - i : d->last - w + 1 + i;
+		if (deviates(at(d, t), is_error, dir))
+			return t;
+	}
+	return found;
+}
+
+/* Does the newest minute clearly lean the episode's way? (A window may
+ * stay significant for a few minutes after an episode ends because it still
+ * holds the episode's minutes; only a minute that leans itself extends it.) */
+static int leans(const ts_det_obs *o, const ts_profile *p, int is_error, int dir)
+{
+	if (is_error)
+		return o->n > 0 && (double)o->x / o->n >= p->error_min_fraction &&
+		       (double)o->x / o->n >= p->error_min_ratio * o->q;
+	if (dir > 0)
+		return o->x >= 1 && o->x >= p->min_ratio * o->lam;
+	double cut = 2 * p->drop_max_ratio < 1 ? 2 * p->drop_max_ratio : 1;
+	return o->x <= cut * o->lam;
+}
+
+/* Is the newest minute still unusual in the episode's direction, at the
+ * looser p_continue: on its own, or (for low rates) together with the
+ * episode's last few minutes when it leans the same way itself? */
+static int still_unusual(const ts_detector *d, const ts_profile *p, int is_error)
+{
+	const ts_det_obs *o = at(d, d->last);
+	double pm = 1;
+	if (is_error) {
+		if (o->n > 0 && o->x > 0 && (double)o->x / o->n >= p->error_min_fraction)
+			pm = ts_model_p_binom_high(o->x, o->n, o->q);
+	} else if (d->dir > 0) {
+		if (o->x > o->lam)
+			pm = ts_model_p_high(o->x, o->lam, o->size);
+	} else if (o->x < o->lam) {
+		pm = ts_model_p_low(o->x, o->lam, o->size);
+	}
+	if (pm < p->p_continue)
+		return 1;
+	if (!leans(o, p, is_error, d->dir))
+		return 0;
+	int64_t span = d->last - d->start + 1;
+	int w = span < 5 ? (int)span : 5;
+	if (d->last - w < d->floor)
+		return 0;
+	double s = 0, l = 0, v = 0, n = 0, qn = 0;
+	for (int i = 0; i < w; i++) {
+		const ts_det_obs *q = at(d, d->last - i);
+		s += q->x;
+		n += q->n;
+		qn += (double)q->q * q->n;
+		l += q->lam;
+		v += q->size > 0 ? q->lam + (double)q->lam * q->lam / q->size : q->lam;
+	}
+	double pw = 1;
+	if (is_error) {
+		if (n > 0)
+			pw = ts_model_p_binom_high((uint64_t)s, (uint64_t)n, qn / n);
+	} else {
+		double size = v > l * 1.0001 ? l * l / (v - l) : 0;
+		pw = d->dir > 0 ? (s > l ? ts_model_p_high(s, l, size) : 1)
+				: (s < l ? ts_model_p_low(s, l, size) : 1);
+	}
+	return pw < p->p_continue;
+}
+
+int ts_detector_step(ts_detector *d, const ts_profile *p, int is_error, int64_t minute,
+		     const ts_det_obs *o, ts_det_event *ev)
+{
+	/* minutes skipped since the last call were not judged */
+	if (d->last != INT64_MIN && minute > d->last + 1 && d->floor < minute - 1 && !d->open)
+		d->floor = minute - 1;
+	d->ring[((minute % TS_WINDOW_MAX) + TS_WINDOW_MAX) % TS_WINDOW_MAX] = *o;
+	d->last = minute;
+	if (!judged(o, is_error)) {
+		d->floor = minute;
+		d->held = 0;
+		return TS_DET_NONE;
+	}
+
+	if (d->open) {
+		if (still_unusual(d, p, is_error))
+			d->last_elevated = minute;
+		if (minute - d->last_elevated >= p->end_after) {
+			ev->kind = TS_DET_END;
+			ev->dir = d->dir;
+			ev->start = d->start;
+			ev->duration = d->last_elevated - d->start + 1;
+			ev->p_value = 1;
+			ev->expected = 0;
+			d->open = 0;
+			d->floor = minute;
+			d->quiet_until = minute + p->cooldown;
+			return TS_DET_END;
+		}
+		return TS_DET_NONE;
+	}
+
+	win_result best = {1, 0, 0, 0};
+	for (int i = 0; i < p->n_windows; i++) {
+		int w = p->windows[i];
+		if (minute - w < d->floor)
+			continue;
+		win_result r;
+		judge_window(d, p, is_error, w, &r);
+		if (r.dir && r.p < best.p)
+			best = r;
+	}
+	if (!(best.p < p->p_start) || minute < d->quiet_until) {
+		d->held = 0;
+		return TS_DET_NONE;
+	}
+	int64_t t0 = deviating_minute(d, is_error, best.dir, best.w, 0);
+	if (d->held == 0 || best.dir != d->cand_dir || t0 < d->cand_start) {
+		if (d->held == 0 || best.dir != d->cand_dir) {
+			d->cand_start = t0;
+			d->cand_p = best.p;
+			d->cand_expected = best.expected;
+			d->cand_dir = best.dir;
+		} else {
+			d->cand_start = t0;
+		}
+	}
+	if (best.p < d->cand_p)
+		d->cand_p = best.p;
+	d->held++;
+	if (d->held < p->min_duration)
+		return TS_DET_NONE;
+	d->open = 1;
+	d->dir = d->cand_dir;
+	d->start = d->cand_start;
+	d->last_elevated = deviating_minute(d, is_error, d->dir, best.w, 1);
+	d->held = 0;
+	const ts_det_obs *s0 = at(d, d->start);
+	ev->kind = TS_DET_START;
+	ev->dir = d->dir;
+	ev->start = d->start;
+	ev->duration = 0;
+	ev->p_value = d->cand_p;
+	ev->expected = is_error ? (double)s0->q * s0->n : s0->lam;
+	return TS_DET_START;
+}

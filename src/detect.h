@@ -1,0 +1,63 @@
+/* detect.h - the per-metric state machine: Normal -> Start ... End.
+ *
+ * The detector sees one observation per closed minute, in time order, and
+ * judges the trailing windows of the profile (1, 2, 5, 15, 30 minutes by
+ * default) against the baseline's expectation: call rates as negative
+ * binomial counts (spikes, and drops where the expected rate is high enough
+ * for silence to mean something), error rates as binomial against the
+ * calls of the same minutes. A Start is reported at the first unusual
+ * minute of the window that triggered it; an End once end_after minutes in
+ * a row were no longer unusual, with the episode's length.
+ * No I/O, no allocation: a ts_detector is plain data that can be saved.
+ */
+#ifndef TS_DETECT_H
+#define TS_DETECT_H
+
+#include <stdint.h>
+
+#include "profile.h"
+
+/* One minute as the detector sees it. */
+typedef struct ts_det_obs {
+	uint32_t x;   /* events (call rate) or errors of the code (error rate) */
+	uint32_t n;   /* error rate: all calls of the API in the minute */
+	float lam;    /* call rate: expected events; < 0: not judged (warm-up) */
+	float size;   /* call rate: negative binomial size, 0 for Poisson */
+	float q;      /* error rate: baseline error fraction; < 0: not judged */
+} ts_det_obs;
+
+typedef struct ts_detector {
+	ts_det_obs ring[TS_WINDOW_MAX]; /* the last minutes, ring[minute % max] */
+	int64_t last;     /* newest minute seen; INT64_MIN before the first */
+	int64_t floor;    /* windows only use minutes after this one */
+	int64_t quiet_until; /* no Start before this minute (cool-down) */
+	int open;         /* an episode is open */
+	int dir;          /* +1 spike, -1 drop */
+	int64_t start;    /* first unusual minute of the open episode */
+	int64_t last_elevated; /* newest minute still unusual */
+	int held;         /* minutes in a row the start condition has held */
+	int64_t cand_start;
+	double cand_p, cand_expected;
+	int cand_dir;
+} ts_detector;
+
+enum { TS_DET_NONE = 0, TS_DET_START = 1, TS_DET_END = 2 };
+
+typedef struct ts_det_event {
+	int kind;          /* TS_DET_START or TS_DET_END */
+	int dir;           /* +1 spike, -1 drop */
+	int64_t start;     /* first unusual minute */
+	int64_t duration;  /* END: minutes from start to the last unusual one */
+	double p_value;    /* START: tail probability of the triggering window */
+	double expected;   /* START: expected events per minute at start */
+} ts_det_event;
+
+void ts_detector_init(ts_detector *d);
+
+/* Feed minute `minute` (> the previous one; skipped minutes count as
+ * not judged). is_error selects the error-rate test. Returns TS_DET_NONE,
+ * or TS_DET_START / TS_DET_END with *ev filled. */
+int ts_detector_step(ts_detector *d, const ts_profile *p, int is_error, int64_t minute,
+		     const ts_det_obs *o, ts_det_event *ev);
+
+#endif

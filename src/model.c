@@ -1,0 +1,299 @@
+/* model.c - baseline fitting and tail probabilities (GSL).
+ *
+ * Fitting reads only its arguments and writes only *out; it keeps no state,
+ * so the detector calls it once per metric per UTC day (as AWS recomputes
+ * its baselines daily). Robustness: hourly levels are trimmed means over
+ * days (the highest and lowest day dropped when there are five or more), so
+ * one past anomaly does not poison the baseline; regular bursts must show
+ * in most hours (minute of hour) or most days (minute of day) to count.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+
+#include "model.h"
+
+#define POISSON_SIZE 1e6 /* sizes above this are judged as Poisson */
+#define MAX_DAYS 28
+
+int ts_model_weekend(int64_t day)
+{
+	/* 1970-01-01 was a Thursday: (day + 4) % 7 is 0 on Sunday */
+	int64_t dow = ((day + 4) % 7 + 7) % 7;
+	return dow == 0 || dow == 6;
+}
+
+/* Trimmed mean of v[n] (sorted in place). */
+static double robust_mean(double *v, size_t n)
+{
+	if (n == 0)
+		return 0;
+	gsl_sort(v, 1, n);
+	if (n >= 5)
+		return gsl_stats_mean(v + 1, 1, n - 2);
+	if (n >= 3)
+		return gsl_stats_mean(v, 1, n - 1); /* drop the highest */
+	return gsl_stats_mean(v, 1, n);
+}
+
+/* Mean and variance of burst values at one minute slot, highest dropped
+ * when there are enough; a burst counts as regular when its 30% quantile
+ * stands clearly above the seasonal rate. */
+static int regular_burst(double *v, size_t n, double seasonal, double *mean, double *size)
+{
+	if (n < 3)
+		return 0;
+	gsl_sort(v, 1, n);
+	double q30 = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.3);
+	if (!(q30 > 1.5 * seasonal + 3))
+		return 0;
+	size_t m = n >= 5 ? n - 1 : n;
+	double mu = gsl_stats_mean(v, 1, m);
+	double var = m > 1 ? gsl_stats_variance_m(v, 1, m, mu) : 0;
+	*mean = mu;
+	*size = var > mu * 1.05 ? mu * mu / (var - mu) : 0;
+	return 1;
+}
+
+int ts_model_fit_rate(const uint32_t *hist, int ndays, int64_t day, const ts_profile *p,
+		      ts_baseline *out)
+{
+	if (ndays < 1 || ndays > MAX_DAYS)
+		return TS_EINVAL;
+	double hourly[MAX_DAYS][24];
+	double total = 0;
+	memset(out, 0, sizeof *out);
+	out->day = day;
+	for (int d = 0; d < ndays; d++) {
+		for (int h = 0; h < 24; h++) {
+			uint64_t s = 0;
+			const uint32_t *x = hist + (size_t)d * TS_MIN_PER_DAY + h * 60;
+			for (int m = 0; m < 60; m++)
+				s += x[m];
+			hourly[d][h] = (double)s;
+			total += (double)s;
+		}
+	}
+	out->level = total / ((double)ndays * TS_MIN_PER_DAY);
+	if (total == 0) {
+		for (int m = 0; m < TS_MIN_PER_DAY; m++)
+			out->lam[m] = 0;
+		return 0;
+	}
+
+	/* day class: use the target's class (weekday/weekend) when the history
+	 * has at least two such days; otherwise all days, scaled by the ratio
+	 * of class means when one exists. */
+	int target_we = ts_model_weekend(day);
+	int same = 0;
+	double class_sum = 0, all_sum = 0;
+	int class_days = 0;
+	for (int d = 0; d < ndays; d++) {
+		int64_t dd = day - ndays + d;
+		double dt = 0;
+		for (int h = 0; h < 24; h++)
+			dt += hourly[d][h];
+		all_sum += dt;
+		if (ts_model_weekend(dd) == target_we) {
+			same++;
+			class_sum += dt;
+			class_days++;
+		}
+	}
+	int use_class = same >= 2;
+	double factor = 1;
+	if (!use_class && class_days > 0 && all_sum > 0)
+		factor = (class_sum / class_days) / (all_sum / ndays);
+
+	double rate_h[24], vals[MAX_DAYS], level = 0;
+	for (int h = 0; h < 24; h++) {
+		size_t n = 0;
+		for (int d = 0; d < ndays; d++) {
+			if (use_class && ts_model_weekend(day - ndays + d) != target_we)
+				continue;
+			vals[n++] = hourly[d][h];
+		}
+		rate_h[h] = robust_mean(vals, n) / 60.0 * factor;
+		level += rate_h[h] / 24;
+	}
+	/* shrink each hour toward the level (a gamma prior worth `shrink`
+	 * minutes), and smooth across neighbours where counts are thin */
+	double k = p->shrink, nd = use_class ? same : ndays;
+	double sm[24];
+	for (int h = 0; h < 24; h++)
+		sm[h] = 0.25 * rate_h[(h + 23) % 24] + 0.5 * rate_h[h] + 0.25 * rate_h[(h + 1) % 24];
+	for (int h = 0; h < 24; h++) {
+		/* keep the sharper of raw and smoothed where the raw rate is well
+		 * estimated (many events), the smoothed one where it is not */
+		double events = rate_h[h] * 60 * nd;
+		double r = events > 200 ? rate_h[h] : sm[h];
+		rate_h[h] = (60 * nd * r + k * level) / (60 * nd + k);
+	}
+
+	/* over-dispersion from per-minute variance within hours */
+	double phis[24];
+	size_t nphi = 0;
+	for (int h = 0; h < 24; h++) {
+		double mu = rate_h[h];
+		if (mu < 1)
+			continue;
+		double s2 = 0;
+		size_t n = 0;
+		for (int d = 0; d < ndays; d++) {
+			if (use_class && ts_model_weekend(day - ndays + d) != target_we)
+				continue;
+			const uint32_t *x = hist + (size_t)d * TS_MIN_PER_DAY + h * 60;
+			double hm = hourly[d][h] / 60.0;
+			for (int m = 0; m < 60; m++)
+				s2 += (x[m] - hm) * (x[m] - hm);
+			n += 60;
+		}
+		if (n > 60)
+			phis[nphi++] = (s2 / (double)(n - 1) - mu) / (mu * mu);
+	}
+	double size = 0;
+	if (nphi) {
+		gsl_sort(phis, 1, nphi);
+		double phi = gsl_stats_median_from_sorted_data(phis, 1, nphi);
+		if (phi > 0.005)
+			size = 1.0 / phi < 3 ? 3 : 1.0 / phi;
+	}
+	for (int m = 0; m < TS_MIN_PER_DAY; m++) {
+		out->lam[m] = (float)rate_h[m / 60];
+		out->size[m] = (float)size;
+	}
+
+	/* regular bursts at a minute of the hour: candidates first, cheaply */
+	double moh_sum[60] = {0};
+	for (int d = 0; d < ndays; d++)
+		for (int m = 0; m < TS_MIN_PER_DAY; m++)
+			moh_sum[m % 60] += hist[(size_t)d * TS_MIN_PER_DAY + m];
+	double per_slot = total / 60.0;
+	double *buf = malloc(sizeof(double) * (size_t)ndays * 24);
+	if (!buf)
+		return TS_ENOMEM;
+	for (int j = 0; j < 60; j++) {
+		if (!(moh_sum[j] > 2 * per_slot + 10 * ndays))
+			continue;
+		size_t n = 0;
+		for (int d = 0; d < ndays; d++)
+			for (int h = 0; h < 24; h++)
+				buf[n++] = hist[(size_t)d * TS_MIN_PER_DAY + h * 60 + j];
+		double mu, sz, seasonal = 0;
+		for (int h = 0; h < 24; h++)
+			seasonal = fmax(seasonal, rate_h[h]);
+		if (!regular_burst(buf, n, seasonal, &mu, &sz))
+			continue;
+		for (int h = 0; h < 24; h++) {
+			int m = h * 60 + j;
+			if (mu > out->lam[m]) {
+				out->lam[m] = (float)mu;
+				out->size[m] = (float)sz;
+				out->regular_minutes++;
+			}
+		}
+	}
+	/* regular bursts at a minute of the day */
+	for (int m = 0; m < TS_MIN_PER_DAY; m++) {
+		double s = 0;
+		for (int d = 0; d < ndays; d++)
+			s += hist[(size_t)d * TS_MIN_PER_DAY + m];
+		if (!(s > 2 * rate_h[m / 60] * ndays + 3 * ndays))
+			continue;
+		for (int d = 0; d < ndays; d++)
+			buf[d] = hist[(size_t)d * TS_MIN_PER_DAY + m];
+		double mu, sz;
+		if (!regular_burst(buf, (size_t)ndays, rate_h[m / 60], &mu, &sz))
+			continue;
+		if (mu > out->lam[m]) {
+			out->lam[m] = (float)mu;
+			out->size[m] = (float)sz;
+			out->regular_minutes++;
+		}
+	}
+	free(buf);
+	return 0;
+}
+
+int ts_model_fit_error(const uint32_t *errors, const uint32_t *calls, int ndays, int64_t day,
+		       ts_baseline *out)
+{
+	if (ndays < 1 || ndays > MAX_DAYS)
+		return TS_EINVAL;
+	memset(out, 0, sizeof *out);
+	out->day = day;
+	double fr[MAX_DAYS];
+	size_t nfr = 0;
+	uint64_t te = 0, tc = 0;
+	for (int d = 0; d < ndays; d++) {
+		uint64_t e = 0, c = 0;
+		for (int m = 0; m < TS_MIN_PER_DAY; m++) {
+			e += errors[(size_t)d * TS_MIN_PER_DAY + m];
+			c += calls[(size_t)d * TS_MIN_PER_DAY + m];
+		}
+		te += e;
+		tc += c;
+		if (c >= 20)
+			fr[nfr++] = (double)e / (double)c;
+	}
+	out->level = (double)te / ((double)ndays * TS_MIN_PER_DAY);
+	/* pooled fraction with a Jeffreys-style prior; with enough days, the
+	 * median of daily fractions keeps one bad day from raising it */
+	double pooled = ((double)te + 0.5) / ((double)tc + 1.0);
+	double q = pooled;
+	if (nfr >= 3) {
+		gsl_sort(fr, 1, nfr);
+		double med = gsl_stats_median_from_sorted_data(fr, 1, nfr);
+		q = fmin(pooled, fmax(med, 0.5 / ((double)tc + 1.0)));
+		/* a steady chronic rate varies by the hour: keep its upper range */
+		double hi = gsl_stats_quantile_from_sorted_data(fr, 1, nfr, 0.75);
+		q = fmax(q, fmin(hi, pooled));
+	}
+	out->q = q;
+	return 0;
+}
+
+double ts_model_p_high(double x, double mean, double size)
+{
+	if (x <= 0)
+		return 1;
+	if (mean < 1e-9)
+		mean = 1e-9;
+	unsigned k = x > 4e9 ? 4000000000u : (unsigned)x;
+	if (size <= 0 || size > POISSON_SIZE)
+		return gsl_cdf_poisson_Q(k - 1, mean);
+	double pr = size / (size + mean);
+	return gsl_cdf_negative_binomial_Q(k - 1, pr, size);
+}
+
+double ts_model_p_low(double x, double mean, double size)
+{
+	if (mean < 1e-9)
+		return 1;
+	unsigned k = x < 0 ? 0 : x > 4e9 ? 4000000000u : (unsigned)x;
+	if (size <= 0 || size > POISSON_SIZE)
+		return gsl_cdf_poisson_P(k, mean);
+	double pr = size / (size + mean);
+	return gsl_cdf_negative_binomial_P(k, pr, size);
+}
+
+double ts_model_p_binom_high(uint64_t k, uint64_t n, double q)
+{
+	if (k == 0)
+		return 1;
+	if (k > n)
+		return 0;
+	if (q <= 0)
+		q = 1e-12;
+	if (q >= 1)
+		return 1;
+	if (n > 4000000000u) {
+		double scale = 4e9 / (double)n;
+		k = (uint64_t)((double)k * scale);
+		n = 4000000000u;
+	}
+	return gsl_cdf_binomial_Q((unsigned)k - 1, q, (unsigned)n);
+}

@@ -1,0 +1,52 @@
+/* model.h - the baseline: what count of events each minute of a day should
+ * bring, learned from the trailing history of one metric, and the tail
+ * probabilities that say how unusual an observed count is. GSL lives here.
+ *
+ * Call rate: the expected count at minute m of day D is a seasonal rate
+ * (hour of day, weekday or weekend, from robust trimmed means over the
+ * history, shrunk toward the day's level), raised where the history shows a
+ * regular burst at that minute of the hour or of the day (cron jobs); counts
+ * are judged as negative binomial (Poisson when the history shows no
+ * over-dispersion).
+ * Error rate: errors of one code are judged against the API's calls in the
+ * same minutes, as binomial with the baseline error fraction.
+ */
+#ifndef TS_MODEL_H
+#define TS_MODEL_H
+
+#include <stdint.h>
+
+#include "profile.h"
+#include "util.h"
+
+typedef struct ts_baseline {
+	int64_t day;               /* the day (days since epoch) it applies to */
+	float lam[TS_MIN_PER_DAY]; /* expected count per minute */
+	float size[TS_MIN_PER_DAY];/* negative binomial size per minute; 0: Poisson */
+	double level;              /* mean count per minute over the history */
+	double q;                  /* error rate: baseline fraction errors / calls */
+	int regular_minutes;       /* minutes of the day raised as regular bursts */
+} ts_baseline;
+
+/* Fit a call-rate baseline for day `day` from hist[ndays * 1440], the
+ * counts of the ndays days before it (hist[0] is the oldest minute).
+ * Returns 0, or TS_EINVAL if ndays < 1. */
+int ts_model_fit_rate(const uint32_t *hist, int ndays, int64_t day, const ts_profile *p,
+		      ts_baseline *out);
+
+/* Fit an error-rate baseline: errors and calls (all management calls of
+ * the API) over the same ndays days. Sets out->q; lam/size are unused. */
+int ts_model_fit_error(const uint32_t *errors, const uint32_t *calls, int ndays, int64_t day,
+		       ts_baseline *out);
+
+/* P(X >= x) and P(X <= x) for X negative binomial with the given mean and
+ * size (size <= 0 or huge: Poisson). mean <= 0 is treated as a tiny mean. */
+double ts_model_p_high(double x, double mean, double size);
+double ts_model_p_low(double x, double mean, double size);
+/* P(K >= k) for K ~ Binomial(n, q). */
+double ts_model_p_binom_high(uint64_t k, uint64_t n, double q);
+
+/* 1 if day (days since epoch) is a Saturday or Sunday. */
+int ts_model_weekend(int64_t day);
+
+#endif

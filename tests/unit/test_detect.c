@@ -1,0 +1,177 @@
+/* test_detect.c - the Start/End state machine on hand-made minutes. */
+#include "../check.h"
+#include "detect.h"
+
+typedef struct seen {
+	int kind;
+	int64_t minute;
+	ts_det_event ev;
+} seen;
+
+/* Feed minutes [0, n) with counts x[i] against expectation lam; collect events. */
+static int feed(ts_detector *d, const ts_profile *p, const uint32_t *x, const float *lam, int n,
+		seen *out, int max)
+{
+	int k = 0;
+	for (int i = 0; i < n; i++) {
+		ts_det_obs o = {.x = x[i], .lam = lam ? lam[i] : 10, .q = -1};
+		ts_det_event ev;
+		int r = ts_detector_step(d, p, 0, 1000 + i, &o, &ev);
+		if (r != TS_DET_NONE && k < max)
+			out[k++] = (seen){r, 1000 + i, ev};
+	}
+	return k;
+}
+
+static void test_steady_is_quiet(void)
+{
+	ts_profile p;
+	ts_profile_defaults(&p);
+	ts_detector d;
+	ts_detector_init(&d);
+	uint32_t x[600];
+	/* values that wander around 10 the way Poisson counts do */
+	static const uint32_t pattern[] = {10, 7, 13, 9, 11, 14, 6, 10, 12, 8, 9, 15, 5, 11};
+	for (int i = 0; i < 600; i++)
+		x[i] = pattern[i % 14];
+	seen s[4];
+	CHECK_INT(feed(&d, &p, x, NULL, 600, s, 4), 0);
+}
+
+static void test_spike_start_end(void)
+{
+	ts_profile p;
+	ts_profile_defaults(&p);
+	ts_detector d;
+	ts_detector_init(&d);
+	uint32_t x[200];
+	for (int i = 0; i < 200; i++)
+		x[i] = (i >= 100 && i < 120) ? 100 : 10;
+	seen s[4];
+	int n = feed(&d, &p, x, NULL, 200, s, 4);
+	CHECK_INT(n, 2);
+	CHECK_INT(s[0].kind, TS_DET_START);
+	CHECK_INT(s[0].ev.start, 1100);
+	CHECK_INT(s[0].minute, 1100); /* decided in the first minute */
+	CHECK_INT(s[0].ev.dir, 1);
+	CHECK(s[0].ev.p_value < p.p_start);
+	CHECK_INT(s[1].kind, TS_DET_END);
+	CHECK_INT(s[1].ev.start, 1100);
+	CHECK_INT(s[1].ev.duration, 20);
+	CHECK_INT(s[1].minute, 1119 + p.end_after);
+}
+
+static void test_drop_to_zero(void)
+{
+	ts_profile p;
+	ts_profile_defaults(&p);
+	ts_detector d;
+	ts_detector_init(&d);
+	uint32_t x[300];
+	float lam[300];
+	for (int i = 0; i < 300; i++) {
+		x[i] = (i >= 150 && i < 210) ? 0 : 20;
+		lam[i] = 20;
+	}
+	seen s[4];
+	int n = feed(&d, &p, x, lam, 300, s, 4);
+	CHECK_INT(n, 2);
+	CHECK_INT(s[0].kind, TS_DET_START);
+	CHECK_INT(s[0].ev.dir, -1);
+	CHECK_INT(s[0].ev.start, 1150);
+	CHECK(s[0].minute <= 1152);
+	CHECK_INT(s[1].ev.duration, 60);
+}
+
+static void test_low_rate_drop_not_judged(void)
+{
+	ts_profile p;
+	ts_profile_defaults(&p);
+	ts_detector d;
+	ts_detector_init(&d);
+	uint32_t x[300] = {0};
+	float lam[300];
+	for (int i = 0; i < 300; i++)
+		lam[i] = 1; /* silence at 1/min is below drop_min_rate */
+	seen s[4];
+	CHECK_INT(feed(&d, &p, x, lam, 300, s, 4), 0);
+}
+
+static void test_warmup_minutes_not_judged(void)
+{
+	ts_profile p;
+	ts_profile_defaults(&p);
+	ts_detector d;
+	ts_detector_init(&d);
+	ts_det_event ev;
+	for (int i = 0; i < 50; i++) {
+		ts_det_obs o = {.x = 1000, .lam = -1, .q = -1};
+		CHECK_INT(ts_detector_step(&d, &p, 0, i, &o, &ev), TS_DET_NONE);
+	}
+	/* the first judged minute may not lean on unjudged ones */
+	ts_det_obs o = {.x = 10, .lam = 10, .q = -1};
+	CHECK_INT(ts_detector_step(&d, &p, 0, 50, &o, &ev), TS_DET_NONE);
+}
+
+static void test_error_burst(void)
+{
+	ts_profile p;
+	ts_profile_defaults(&p);
+	ts_detector d;
+	ts_detector_init(&d);
+	int starts = 0, ends = 0;
+	int64_t start = 0, dur = 0;
+	for (int i = 0; i < 300; i++) {
+		int burst = i >= 100 && i < 130;
+		ts_det_obs o = {.x = burst ? 12 : (i % 40 == 0), .n = 30, .lam = -1, .q = 0.01f};
+		ts_det_event ev;
+		int r = ts_detector_step(&d, &p, 1, i, &o, &ev);
+		if (r == TS_DET_START) {
+			starts++;
+			start = ev.start;
+		} else if (r == TS_DET_END) {
+			ends++;
+			dur = ev.duration;
+		}
+	}
+	CHECK_INT(starts, 1);
+	CHECK_INT(ends, 1);
+	CHECK_INT(start, 100);
+	CHECK_INT(dur, 30);
+}
+
+static void test_chronic_errors_quiet(void)
+{
+	ts_profile p;
+	ts_profile_defaults(&p);
+	ts_detector d;
+	ts_detector_init(&d);
+	int events = 0;
+	static const uint32_t e[] = {6, 9, 7, 11, 8, 5, 10, 7};
+	for (int i = 0; i < 2000; i++) {
+		ts_det_obs o = {.x = e[i % 8], .n = 30, .lam = -1, .q = 0.27f};
+		ts_det_event ev;
+		events += ts_detector_step(&d, &p, 1, i, &o, &ev) != TS_DET_NONE;
+	}
+	CHECK_INT(events, 0);
+}
+
+static void test_cooldown_and_repeat(void)
+{
+	ts_profile p;
+	ts_profile_defaults(&p);
+	ts_detector d;
+	ts_detector_init(&d);
+	uint32_t x[400];
+	for (int i = 0; i < 400; i++)
+		x[i] = ((i >= 100 && i < 110) || (i >= 300 && i < 310)) ? 200 : 10;
+	seen s[8];
+	int n = feed(&d, &p, x, NULL, 400, s, 8);
+	CHECK_INT(n, 4);
+	CHECK_INT(s[2].kind, TS_DET_START);
+	CHECK_INT(s[2].ev.start, 1300);
+}
+
+TS_TESTS(test_steady_is_quiet, test_spike_start_end, test_drop_to_zero,
+	 test_low_rate_drop_not_judged, test_warmup_minutes_not_judged, test_error_burst,
+	 test_chronic_errors_quiet, test_cooldown_and_repeat)

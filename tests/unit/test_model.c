@@ -1,0 +1,123 @@
+/* test_model.c - baseline fitting and tail probabilities. */
+#include <math.h>
+
+#include <gsl/gsl_errno.h>
+
+#include "../check.h"
+#include "model.h"
+
+#define DAYS 8
+static uint32_t hist[DAYS * TS_MIN_PER_DAY];
+
+/* A deterministic pseudo-Poisson count with mean mu (small LCG + inversion). */
+static uint64_t rng = 88172645463325252ull;
+static uint32_t poisson(double mu)
+{
+	rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+	double u = (double)(rng >> 11) / 9007199254740992.0;
+	double p = exp(-mu), c = p;
+	uint32_t k = 0;
+	while (u > c && k < 10000) {
+		k++;
+		p *= mu / k;
+		c += p;
+	}
+	return k;
+}
+
+static void test_constant_rate(void)
+{
+	ts_profile p;
+	ts_profile_defaults(&p);
+	for (int i = 0; i < DAYS * TS_MIN_PER_DAY; i++)
+		hist[i] = poisson(10);
+	ts_baseline b;
+	CHECK_INT(ts_model_fit_rate(hist, DAYS, 20000, &p, &b), 0);
+	CHECK(fabs(b.level - 10) < 0.2);
+	for (int m = 0; m < TS_MIN_PER_DAY; m += 97)
+		CHECK(fabs(b.lam[m] - 10) < 0.6);
+	CHECK_INT(b.regular_minutes, 0);
+	/* Poisson data shows no over-dispersion worth modelling */
+	CHECK(b.size[0] == 0 || b.size[0] > 50);
+}
+
+static void test_hourly_cron_learned(void)
+{
+	ts_profile p;
+	ts_profile_defaults(&p);
+	for (int i = 0; i < DAYS * TS_MIN_PER_DAY; i++)
+		hist[i] = poisson(2) + (i % 60 == 7 ? 80 + poisson(20) : 0);
+	ts_baseline b;
+	CHECK_INT(ts_model_fit_rate(hist, DAYS, 20000, &p, &b), 0);
+	CHECK(b.lam[7] > 70);           /* the burst minute expects the burst */
+	CHECK(b.lam[13 * 60 + 7] > 70);
+	CHECK(b.lam[8] < 6);            /* its neighbours do not */
+	CHECK(b.regular_minutes >= 24);
+	/* a normal burst is not unusual, a ten-fold one is */
+	CHECK(ts_model_p_high(110, b.lam[7], b.size[7]) > 1e-4);
+	CHECK(ts_model_p_high(1000, b.lam[7], b.size[7]) < 1e-7);
+}
+
+static void test_diurnal_and_past_anomaly(void)
+{
+	ts_profile p;
+	ts_profile_defaults(&p);
+	for (int d = 0; d < DAYS; d++)
+		for (int m = 0; m < TS_MIN_PER_DAY; m++) {
+			double mu = m / 60 >= 8 && m / 60 < 20 ? 20 : 2;
+			/* day 3 had a huge anomaly at 10:00-12:00 */
+			if (d == 3 && m >= 600 && m < 720)
+				mu = 500;
+			hist[d * TS_MIN_PER_DAY + m] = poisson(mu);
+		}
+	ts_baseline b;
+	/* day 20003 is a Sunday; the history runs Thursday..Thursday */
+	CHECK_INT(ts_model_fit_rate(hist, DAYS, 20001, &p, &b), 0);
+	CHECK(b.lam[3 * 60] < 5);
+	CHECK(b.lam[14 * 60] > 15 && b.lam[14 * 60] < 25);
+	/* the trimmed mean keeps the past anomaly out */
+	CHECK(b.lam[11 * 60] < 30);
+}
+
+static void test_error_fraction(void)
+{
+	static uint32_t errs[DAYS * TS_MIN_PER_DAY], calls[DAYS * TS_MIN_PER_DAY];
+	for (int i = 0; i < DAYS * TS_MIN_PER_DAY; i++) {
+		calls[i] = 20;
+		errs[i] = i % 50 == 0 ? 1 : 0; /* 0.1% */
+	}
+	ts_baseline b;
+	CHECK_INT(ts_model_fit_error(errs, calls, DAYS, 20000, &b), 0);
+	CHECK(b.q > 0.0005 && b.q < 0.002);
+	CHECK(ts_model_p_binom_high(10, 20, b.q) < 1e-20);
+	CHECK(ts_model_p_binom_high(1, 20, b.q) > 0.01);
+}
+
+static void test_tails(void)
+{
+	CHECK(fabs(ts_model_p_low(0, 10, 0) - exp(-10)) < 1e-12);
+	CHECK(fabs(ts_model_p_high(1, 2, 0) - (1 - exp(-2))) < 1e-12);
+	CHECK(ts_model_p_high(0, 5, 0) == 1);
+	/* negative binomial tails are heavier than Poisson with the same mean */
+	CHECK(ts_model_p_high(30, 10, 5) > ts_model_p_high(30, 10, 0));
+	CHECK(ts_model_p_high(30, 10, 0) < 1e-6);
+	CHECK(ts_model_p_binom_high(0, 10, 0.5) == 1);
+	CHECK(ts_model_p_binom_high(11, 10, 0.5) == 0);
+	CHECK(fabs(ts_model_p_binom_high(10, 10, 0.5) - 1.0 / 1024) < 1e-12);
+	CHECK(!ts_model_weekend(20000)); /* 2024-10-04, a Friday */
+	CHECK(ts_model_weekend(20001));
+	CHECK(ts_model_weekend(20002));
+	CHECK(!ts_model_weekend(20003));
+}
+
+static void test_fit_rejects_bad_days(void)
+{
+	ts_profile p;
+	ts_profile_defaults(&p);
+	ts_baseline b;
+	CHECK_INT(ts_model_fit_rate(hist, 0, 20000, &p, &b), TS_EINVAL);
+	CHECK_INT(ts_model_fit_rate(hist, 29, 20000, &p, &b), TS_EINVAL);
+}
+
+TS_TESTS(test_constant_rate, test_hourly_cron_learned, test_diurnal_and_past_anomaly,
+	 test_error_fraction, test_tails, test_fit_rejects_bad_days)
