@@ -18,6 +18,24 @@
  * on with the next item where that is possible (a corrupt deflate stream or
  * an inflate ratio over the cap cannot be resynchronised: the rest of that
  * input is then lost, and that is reported once).
+ *
+ * How it resynchronises (the reader finds boundaries; it does not parse):
+ *   - a Records element that lost a '}' is noticed at the next element's
+ *     "},{" (a '{' where a key belongs): TS_EJSON for the broken element,
+ *     and that '{' starts the next record; in the last element it is
+ *     noticed at the ']' that closes Records;
+ *   - a mismatched closer inside a record closes up to its opener and the
+ *     record is TS_EJSON; stray closers and other garbage between elements
+ *     are one TS_EJSON per run, where first noticed; a '{' after garbage
+ *     still starts the next record;
+ *   - NDJSON: a line that lost a closer ends at a '{' in column 0 where a
+ *     key belongs; after garbage at top level the reader skips to the next
+ *     line that starts with '{' (in column 0);
+ *   - "Records" makes a log file only as a key of a top-level object whose
+ *     value is an array; a "Records" key with another value is an ordinary
+ *     key of a record. Elements of Records that are not objects are skipped;
+ *   - nesting deeper than 1024 is TS_EDEPTH for the item, skipped whole
+ *     (the record parser's own depth cap is normally much lower).
  */
 #ifndef TS_READER_H
 #define TS_READER_H
@@ -30,7 +48,8 @@ typedef struct ts_reader ts_reader;
 typedef struct ts_reader_opts {
 	size_t max_record;   /* bytes of one record's JSON text; 0: 1 MiB */
 	double max_ratio;    /* cap on decompressed/compressed bytes of a gzip
-				input, checked once 1 MiB is out; 0: 1000 */
+				input, checked at every 256 KiB of output once
+				1 MiB is out; 0: 1000 */
 	uint64_t max_output; /* cap on decompressed bytes of one input; 0: none */
 } ts_reader_opts;
 
@@ -60,7 +79,8 @@ int ts_reader_feed(ts_reader *r, const void *buf, size_t len);
 
 /* Say that the input has ended. Afterwards ts_reader_next() drains what is
  * left and reports a truncated gzip member or an unfinished JSON value
- * (TS_ETRUNC) once. Returns 0. */
+ * (TS_ETRUNC) once. Returns 0 (an allocation failure here is reported by
+ * ts_reader_next()). */
 int ts_reader_finish(ts_reader *r);
 
 /* Pull the next item.
@@ -72,7 +92,13 @@ int ts_reader_finish(ts_reader *r);
  *              (record over max_record; skipped whole), TS_EGZIP, TS_ERATIO,
  *              TS_ETRUNC, TS_ENOTLOG (the input is not JSON objects at all,
  *              e.g. a top-level array or plain text: reported once, rest of
- *              the input ignored), TS_EDEPTH, TS_ENOMEM.
+ *              the input ignored), TS_EDEPTH, TS_ECAP (more text than
+ *              max_output: the rest is ignored), TS_ENOMEM.
+ * Offsets: a record or a skipped record has the offset of its '{'; garbage
+ * the offset where it was noticed; TS_EGZIP, TS_ERATIO, TS_ECAP the amount
+ * of text produced before it; TS_ETRUNC the unfinished record, or the end
+ * of the text. Offsets never decrease, and the items do not depend on how
+ * the input was cut into feeds.
  * A record's text is only split out here, not validated: that is the
  * record parser's job. */
 int ts_reader_next(ts_reader *r, ts_reader_item *it);

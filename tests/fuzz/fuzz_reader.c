@@ -1,0 +1,111 @@
+/* fuzz_reader.c - the reader must give the same items however its input
+ * is cut. Byte 0 picks a chunking pattern, byte 1 the caps; the rest is fed
+ * once in those chunks (draining after every feed, as the contract asks)
+ * and once all at once. Both logs of (code, offset, length, text) must be
+ * equal, and every item must keep the contract: records are objects no
+ * longer than max_record, errors carry no text and are of the listed codes,
+ * offsets never go back, and for plain input a record is the input bytes
+ * at its offset. Any breach aborts. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reader.h"
+#include "util.h"
+
+typedef struct run {
+	ts_buf log;
+	uint64_t last_off;
+	size_t items;
+} run;
+
+static const size_t patterns[8][4] = {
+	{1, 0}, {2, 0}, {3, 1, 0}, {7, 0}, {13, 2, 64, 0}, {4096, 0}, {1, 1, 100, 0}, {31, 1, 0},
+};
+
+static int allowed(int rc)
+{
+	switch (rc) {
+	case TS_EJSON: case TS_ETOOBIG: case TS_EGZIP: case TS_ERATIO: case TS_ETRUNC:
+	case TS_ENOTLOG: case TS_EDEPTH: case TS_ENOMEM: case TS_ECAP:
+		return 1;
+	}
+	return 0;
+}
+
+static void drain(ts_reader *r, run *x, const ts_reader_opts *o, const uint8_t *plain, size_t n)
+{
+	ts_reader_item it;
+	int rc;
+	while ((rc = ts_reader_next(r, &it)) != 0) {
+		ts_reader_stats st;
+		ts_reader_get_stats(r, &st);
+		if (++x->items > st.out_bytes + 16)
+			abort(); /* more items than the text can hold */
+		if (it.offset < x->last_off)
+			abort();
+		x->last_off = it.offset;
+		if (rc == 1) {
+			if (!it.text || it.len < 2 || it.len > o->max_record || it.text[0] != '{' ||
+			    it.text[it.len - 1] != '}')
+				abort();
+			if (plain && (it.offset > n || it.len > n - it.offset ||
+				      memcmp(plain + it.offset, it.text, it.len) != 0))
+				abort();
+		} else if (!allowed(rc) || it.text) {
+			abort();
+		}
+		uint64_t head[3] = {(uint64_t)(int64_t)rc, it.offset, it.len};
+		if (ts_buf_add(&x->log, head, sizeof head) || (rc == 1 && ts_buf_add(&x->log, it.text, it.len)))
+			abort();
+	}
+}
+
+static void feed_all(const uint8_t *d, size_t n, const ts_reader_opts *o, const size_t *pat, run *x)
+{
+	const uint8_t *plain = n && d[0] == 0x1f ? NULL : d;
+	ts_reader *r = ts_reader_new(o);
+	if (!r)
+		abort();
+	size_t off = 0, k = 0;
+	while (off < n) {
+		size_t c = pat ? pat[k] : n - off;
+		if (pat && !pat[++k])
+			k = 0;
+		if (c > n - off)
+			c = n - off;
+		if (ts_reader_feed(r, d + off, c) != 0)
+			abort();
+		off += c;
+		drain(r, x, o, plain, n);
+	}
+	if (ts_reader_finish(r) != 0)
+		abort();
+	drain(r, x, o, plain, n);
+	ts_reader_stats st;
+	ts_reader_get_stats(r, &st);
+	if (st.in_bytes != n || (plain && st.out_bytes > n))
+		abort();
+	ts_reader_free(r);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 2)
+		return 0;
+	const size_t *pat = patterns[data[0] & 7];
+	ts_reader_opts o = {
+		.max_record = (size_t)64 << (data[1] & 7),
+		.max_ratio = 8, /* fuzz inputs are small: 1 MiB out is always over */
+		.max_output = data[1] & 8 ? 3000 + 1000 * (uint64_t)(data[1] >> 4) : 0,
+	};
+	run a = {0}, b = {0};
+	feed_all(data + 2, size - 2, &o, pat, &a);
+	feed_all(data + 2, size - 2, &o, NULL, &b);
+	if (a.log.len != b.log.len || (a.log.len && memcmp(a.log.p, b.log.p, a.log.len) != 0))
+		abort();
+	ts_buf_free(&a.log);
+	ts_buf_free(&b.log);
+	return 0;
+}
