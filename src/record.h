@@ -35,8 +35,9 @@ typedef struct ts_record {
 	ts_str event_type;     /* eventType ("AwsApiCall", ...) */
 	ts_str arn;            /* userIdentity.arn */
 	ts_str user_agent;     /* userAgent */
-	int read_only;         /* readOnly: boolean or "true"/"false" string */
-	int management;        /* managementEvent */
+	int read_only;         /* readOnly: boolean or "true"/"false" string;
+				  null or absent: TS_ABSENT */
+	int management;        /* managementEvent, the same way */
 } ts_record;
 
 typedef struct ts_parser ts_parser;
@@ -54,14 +55,23 @@ void ts_parser_free(ts_parser *p);
 
 /* Parse one record. Returns 0 and fills *rec, or a negative code:
  *   TS_EUTF8     the text is not valid UTF-8;
- *   TS_EJSON     not one well-formed JSON object (trailing bytes count);
+ *   TS_EJSON     not one well-formed JSON object (trailing bytes count; the
+ *                structure and every literal are checked; a string the
+ *                parser uses may not hold a raw control character, a bad
+ *                escape or an unpaired surrogate escape);
  *   TS_ETOKENS   more tokens than max_tokens; TS_EDEPTH deeper than max_depth;
  *   TS_ENOTIME   no eventTime (or null);
- *   TS_EBADTIME  eventTime not "YYYY-MM-DDTHH:MM:SS[.f]Z" or out of range;
+ *   TS_EBADTIME  eventTime not "YYYY-MM-DDTHH:MM:SS[.f]Z" or out of range,
+ *                or not a string;
  *   TS_EFIELD    eventSource, eventName missing or not strings, or any field
  *                the parser uses of the wrong JSON type (e.g. readOnly 3,
- *                userIdentity a string);
+ *                userIdentity a string), or given twice;
+ *   TS_EINVAL    p or rec NULL, text NULL with len > 0, or len over
+ *                INT_MAX / 2;
  *   TS_ENOMEM.
+ * Checked in this order: UTF-8, structure (EJSON, ETOKENS, EDEPTH),
+ * eventTime, the other fields; a record with several faults reports the
+ * first one found.
  * On error *rec is unspecified and ts_parser_errdetail() says which field
  * or what went wrong, e.g. "eventTime: \"2023-02-30T...\"" (a short text
  * owned by the parser, valid until the next call). */
