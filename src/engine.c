@@ -1,0 +1,856 @@
+/* engine.c - records in, insight events out.
+ *
+ * Per partition (epart): a ring of the last DETAIL_RING closed minutes'
+ * attribution counts (for insight windows and the partial hour of a
+ * baseline window), and the tally of the current hour, written to the
+ * store when the hour closes. Per metric (emetric): the detector state,
+ * the baseline of the current day (fitted lazily at the first closed minute
+ * of each UTC day) and, while an episode is open, what its End repeats
+ * from its Start. Events are written at once, or held and sorted by
+ * eventTime at finish (backfill), so the output does not depend on the
+ * order in which partitions were read.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "agg.h"
+#include "detect.h"
+#include "engine.h"
+#include "insight.h"
+#include "model.h"
+
+#define DETAIL_RING 256
+#define BASELINE_DAYS 7
+
+/* A counter map from 64-bit keys, open addressing; key + 1 is stored. */
+typedef struct tally {
+	uint64_t *keys;
+	uint64_t *cnt;
+	uint32_t cap, n;
+} tally;
+
+static int tally_add(tally *t, uint64_t key, uint64_t n)
+{
+	if ((t->n + 1) * 2 > t->cap) {
+		uint32_t nc = t->cap ? t->cap * 2 : 32;
+		uint64_t *k = calloc(nc, sizeof *k), *c = calloc(nc, sizeof *c);
+		if (!k || !c) {
+			free(k);
+			free(c);
+			return TS_ENOMEM;
+		}
+		for (uint32_t i = 0; i < t->cap; i++) {
+			if (!t->keys[i])
+				continue;
+			uint32_t j = (uint32_t)ts_hash(&t->keys[i], 8, 1) & (nc - 1);
+			while (k[j])
+				j = (j + 1) & (nc - 1);
+			k[j] = t->keys[i];
+			c[j] = t->cnt[i];
+		}
+		free(t->keys);
+		free(t->cnt);
+		t->keys = k;
+		t->cnt = c;
+		t->cap = nc;
+	}
+	key += 1;
+	uint32_t j = (uint32_t)ts_hash(&key, 8, 1) & (t->cap - 1);
+	while (t->keys[j] && t->keys[j] != key)
+		j = (j + 1) & (t->cap - 1);
+	if (!t->keys[j]) {
+		t->keys[j] = key;
+		t->n++;
+	}
+	t->cnt[j] += n;
+	return 0;
+}
+
+static void tally_clear(tally *t)
+{
+	if (t->cap) {
+		memset(t->keys, 0, t->cap * sizeof *t->keys);
+		memset(t->cnt, 0, t->cap * sizeof *t->cnt);
+	}
+	t->n = 0;
+}
+
+static void tally_free(tally *t)
+{
+	free(t->keys);
+	free(t->cnt);
+	memset(t, 0, sizeof *t);
+}
+
+typedef struct detail_slot {
+	int64_t minute; /* INT64_MIN: empty */
+	ts_attr_count *e;
+	uint32_t n, alloc;
+} detail_slot;
+
+typedef struct epart {
+	detail_slot detail[DETAIL_RING];
+	tally hour;            /* (metric, kind, value) -> count of the open hour */
+	int64_t hour_start;    /* first minute of the open hour */
+	int64_t attrs_flushed; /* attribution hours before this minute are stored */
+} epart;
+
+typedef struct saved_attr {
+	uint32_t value;
+	double average;
+} saved_attr;
+
+/* What an open episode's End repeats from its Start. */
+typedef struct open_info {
+	int64_t start;
+	double baseline_average;
+	int64_t baseline_duration;
+	unsigned nbase[TS_A_KINDS];
+	saved_attr base[TS_A_KINDS][TS_ATTR_TOP];
+	double p_value, expected;
+	int start_written;
+} open_info;
+
+typedef struct emetric {
+	ts_detector det;
+	ts_baseline *bl; /* call-rate metrics */
+	float q;         /* error-rate metrics */
+	int64_t fit_day;
+	int judged;
+	open_info *open;
+} emetric;
+
+typedef struct held_event {
+	int64_t minute;
+	char *json;
+	size_t len;
+} held_event;
+
+struct ts_engine {
+	ts_engine_opts o;
+	ts_registry *reg;
+	ts_store *store;
+	ts_agg *agg;
+	ts_emit_fn emit;
+	void *ctx;
+	epart **parts;
+	uint32_t nparts;
+	emetric *m;
+	uint32_t nm;
+	ts_engine_stats st;
+	uint32_t null_vid;
+	uint32_t last_pid;
+	int have_last;
+	uint32_t *hist, *hist2;
+	size_t hist_len;
+	ts_buf line;
+	held_event *held;
+	size_t nheld, held_alloc;
+	int err; /* sticky fatal error */
+};
+
+void ts_engine_opts_defaults(ts_engine_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	ts_profile_defaults(&o->profile);
+	o->lateness = 20;
+	o->sorted = 1;
+	o->trailsight_context = 1;
+}
+
+static int on_close(void *ctx, const ts_minute_batch *b);
+static int on_late(void *ctx, uint32_t pid, int64_t minute, uint32_t metric,
+		   const uint32_t vals[TS_A_KINDS]);
+
+ts_engine *ts_engine_new(const ts_engine_opts *o, ts_registry *reg, ts_store *store,
+			 ts_emit_fn emit, void *ctx)
+{
+	ts_engine *e = calloc(1, sizeof *e);
+	if (!e)
+		return NULL;
+	e->o = *o;
+	e->reg = reg;
+	e->store = store;
+	e->emit = emit;
+	e->ctx = ctx;
+	ts_agg_cb cb = {on_close, on_late, e};
+	e->agg = ts_agg_new(reg, o->lateness, &cb);
+	int days = o->profile.history_days > BASELINE_DAYS + 2 ? o->profile.history_days
+								: BASELINE_DAYS + 2;
+	e->hist_len = (size_t)days * TS_MIN_PER_DAY;
+	e->hist = malloc(e->hist_len * sizeof *e->hist);
+	e->hist2 = malloc(e->hist_len * sizeof *e->hist2);
+	if (!e->agg || !e->hist || !e->hist2 ||
+	    ts_registry_value(reg, ts_str_c("null"), &e->null_vid)) {
+		ts_engine_free(e);
+		return NULL;
+	}
+	return e;
+}
+
+void ts_engine_free(ts_engine *e)
+{
+	if (!e)
+		return;
+	ts_agg_free(e->agg);
+	for (uint32_t i = 0; i < e->nparts; i++) {
+		if (!e->parts[i])
+			continue;
+		for (int s = 0; s < DETAIL_RING; s++)
+			free(e->parts[i]->detail[s].e);
+		tally_free(&e->parts[i]->hour);
+		free(e->parts[i]);
+	}
+	free(e->parts);
+	for (uint32_t i = 0; i < e->nm; i++) {
+		free(e->m[i].bl);
+		free(e->m[i].open);
+	}
+	free(e->m);
+	free(e->hist);
+	free(e->hist2);
+	for (size_t i = 0; i < e->nheld; i++)
+		free(e->held[i].json);
+	free(e->held);
+	ts_buf_free(&e->line);
+	free(e);
+}
+
+static emetric *get_metric(ts_engine *e, uint32_t mid)
+{
+	if (mid >= e->nm) {
+		uint32_t n = e->nm ? e->nm : 64;
+		while (n <= mid)
+			n *= 2;
+		emetric *m = realloc(e->m, n * sizeof *m);
+		if (!m)
+			return NULL;
+		for (uint32_t i = e->nm; i < n; i++) {
+			memset(&m[i], 0, sizeof m[i]);
+			ts_detector_init(&m[i].det);
+			m[i].fit_day = INT64_MIN;
+		}
+		e->m = m;
+		e->nm = n;
+	}
+	return &e->m[mid];
+}
+
+static epart *get_part(ts_engine *e, uint32_t pid)
+{
+	if (pid >= e->nparts) {
+		uint32_t n = e->nparts ? e->nparts : 16;
+		while (n <= pid)
+			n *= 2;
+		epart **p = realloc(e->parts, n * sizeof *p);
+		if (!p)
+			return NULL;
+		memset(p + e->nparts, 0, (n - e->nparts) * sizeof *p);
+		e->parts = p;
+		e->nparts = n;
+	}
+	if (!e->parts[pid]) {
+		epart *p = calloc(1, sizeof *p);
+		if (!p)
+			return NULL;
+		for (int s = 0; s < DETAIL_RING; s++)
+			p->detail[s].minute = INT64_MIN;
+		p->hour_start = INT64_MIN;
+		p->attrs_flushed = INT64_MIN;
+		e->parts[pid] = p;
+	}
+	return e->parts[pid];
+}
+
+/* ---- counting ---- */
+
+static int name_is_read(ts_str name)
+{
+	static const char *prefixes[] = {"Get", "Describe", "List", "Head", "Lookup",
+					 "Search", "Scan", "Query", "BatchGet", "Select"};
+	for (size_t i = 0; i < TS_ARRAY_LEN(prefixes); i++) {
+		size_t n = strlen(prefixes[i]);
+		if (name.n > n && memcmp(name.p, prefixes[i], n) == 0 && name.p[n] >= 'A' &&
+		    name.p[n] <= 'Z')
+			return 1;
+	}
+	return 0;
+}
+
+int ts_engine_add(ts_engine *e, const ts_record *r)
+{
+	if (e->err)
+		return e->err;
+	int data = 0;
+	if (ts_str_eqc(r->event_type, "AwsCloudTrailInsight")) {
+		e->st.ignored_insight++;
+		return 1;
+	}
+	if (r->event_category.p) {
+		if (ts_str_eqc(r->event_category, "Data"))
+			data = 1;
+		else if (!ts_str_eqc(r->event_category, "Management")) {
+			e->st.ignored_category++;
+			return 1;
+		}
+	} else if (r->management == TS_FALSE) {
+		data = 1;
+	}
+	if (data && !e->o.include_data) {
+		e->st.ignored_data++;
+		return 1;
+	}
+	if (!r->account.n || !r->aws_region.n) {
+		e->st.skipped_fields++;
+		return TS_EFIELD;
+	}
+	int ro = r->read_only == TS_ABSENT ? name_is_read(r->event_name) : r->read_only == TS_TRUE;
+
+	int rc;
+	uint32_t pid;
+	if (e->have_last) {
+		ts_partition *lp = ts_registry_get_partition(e->reg, e->last_pid);
+		if (!ts_str_eq(lp->account, r->account) || !ts_str_eq(lp->region, r->aws_region))
+			e->have_last = 0;
+	}
+	if (e->have_last) {
+		pid = e->last_pid;
+	} else {
+		if ((rc = ts_registry_partition(e->reg, r->account, r->aws_region, &pid)))
+			goto fail;
+		e->last_pid = pid;
+		e->have_last = 1;
+	}
+	uint32_t aid;
+	if ((rc = ts_registry_api(e->reg, pid, r->event_source, r->event_name, data, &aid)))
+		goto fail;
+	ts_api *api = ts_registry_get_api(e->reg, aid);
+	int64_t minute = ts_floordiv(r->time, 60);
+	if (minute < api->first_minute)
+		api->first_minute = minute;
+
+	uint32_t vals[TS_A_KINDS] = {TS_NO_VALUE, TS_NO_VALUE, TS_NO_VALUE};
+	if (r->arn.p && (rc = ts_registry_value(e->reg, r->arn, &vals[TS_A_ARN])))
+		goto fail;
+	if (r->user_agent.p && (rc = ts_registry_value(e->reg, r->user_agent, &vals[TS_A_AGENT])))
+		goto fail;
+	uint32_t code = e->null_vid;
+	if (r->error_code.p && (rc = ts_registry_value(e->reg, r->error_code, &code)))
+		goto fail;
+	vals[TS_A_ERRCODE] = code;
+	uint32_t emid = 0;
+	if (r->error_code.p && (rc = ts_registry_error_metric(e->reg, aid, code, &emid)))
+		goto fail;
+	/* the registry may have moved: take the API again */
+	api = ts_registry_get_api(e->reg, aid);
+
+	int late = 0;
+	int counted_in_rate = !ro || e->o.include_read_only;
+	rc = ts_agg_count(e->agg, pid, minute, counted_in_rate ? api->calls : api->reads,
+			  counted_in_rate ? vals : NULL);
+	if (rc < 0)
+		goto fatal;
+	late |= rc == 1;
+	if (r->error_code.p) {
+		uint32_t evals[TS_A_KINDS] = {vals[TS_A_ARN], vals[TS_A_AGENT], TS_NO_VALUE};
+		rc = ts_agg_count(e->agg, pid, minute, emid, evals);
+		if (rc < 0)
+			goto fatal;
+		late |= rc == 1;
+		e->st.errors++;
+	}
+	if (e->err)
+		return e->err;
+	e->st.counted++;
+	e->st.late += late;
+	e->st.read_only += ro;
+	return 0;
+fail:
+	if (rc == TS_ECAP) {
+		e->st.skipped_cap++;
+		return TS_ECAP;
+	}
+fatal:
+	if (!e->err)
+		e->err = rc;
+	return rc;
+}
+
+static int on_late(void *ctx, uint32_t pid, int64_t minute, uint32_t metric,
+		   const uint32_t vals[TS_A_KINDS])
+{
+	ts_engine *e = ctx;
+	ts_count c = {metric, 1};
+	int rc = e->store->ops->add_minute(e->store, pid, minute, &c, 1);
+	if (rc)
+		return TS_ESTORE;
+	ts_attr_count a[TS_A_KINDS];
+	size_t n = 0;
+	for (int k = 0; k < TS_A_KINDS; k++)
+		if (vals[k] != TS_NO_VALUE)
+			a[n++] = (ts_attr_count){metric, vals[k], 1, (uint8_t)k};
+	int64_t hour = ts_floordiv(minute, 60) * 60;
+	epart *p = get_part(e, pid);
+	if (!p)
+		return TS_ENOMEM;
+	if (hour == p->hour_start) {
+		for (size_t i = 0; i < n; i++)
+			if (tally_add(&p->hour, (uint64_t)metric << 34 | (uint64_t)a[i].kind << 32 | a[i].value, 1))
+				return TS_ENOMEM;
+		return 0;
+	}
+	if (n && e->store->ops->add_attrs(e->store, pid, hour, a, n))
+		return TS_ESTORE;
+	return 0;
+}
+
+/* ---- attribution windows ---- */
+
+static int add_to_tally(void *ctx, int kind, uint32_t value, uint64_t count)
+{
+	return tally_add(ctx, (uint64_t)kind << 32 | value, count);
+}
+
+/* Attribution counts of metric over minutes [from, to) into t: whole hours
+ * already in the store from the store, the rest from the detail ring. A
+ * partial hour no longer in the ring is taken whole from the store. */
+static int attr_window(ts_engine *e, uint32_t pid, uint32_t metric, int64_t from, int64_t to,
+		       tally *t)
+{
+	epart *p = e->parts[pid];
+	int64_t h = ts_floordiv(from, 60) * 60;
+	int64_t run_from = INT64_MIN, run_to = INT64_MIN;
+	int rc = 0;
+	for (; h < to && !rc; h += 60) {
+		int64_t a = from > h ? from : h, b = to < h + 60 ? to : h + 60;
+		int stored = h + 60 <= p->attrs_flushed;
+		int whole = a == h && b == h + 60;
+		int in_ring = 1;
+		for (int64_t m = a; m < b && in_ring; m++)
+			in_ring = p->detail[((m % DETAIL_RING) + DETAIL_RING) % DETAIL_RING].minute == m;
+		if (stored && (whole || !in_ring)) {
+			if (run_to != h) {
+				if (run_from != INT64_MIN)
+					rc = e->store->ops->read_attrs(e->store, metric, run_from, run_to,
+								       add_to_tally, t);
+				run_from = h;
+			}
+			run_to = h + 60;
+			continue;
+		}
+		for (int64_t m = a; m < b && !rc; m++) {
+			detail_slot *s = &p->detail[((m % DETAIL_RING) + DETAIL_RING) % DETAIL_RING];
+			if (s->minute != m)
+				continue;
+			for (uint32_t i = 0; i < s->n && !rc; i++)
+				if (s->e[i].metric == metric)
+					rc = tally_add(t, (uint64_t)s->e[i].kind << 32 | s->e[i].value,
+						       s->e[i].count);
+		}
+	}
+	if (!rc && run_from != INT64_MIN)
+		rc = e->store->ops->read_attrs(e->store, metric, run_from, run_to, add_to_tally, t);
+	return rc;
+}
+
+typedef struct ranked {
+	uint32_t value;
+	uint64_t count;
+	ts_str str;
+} ranked;
+
+static int by_count(const void *a, const void *b)
+{
+	const ranked *x = a, *y = b;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	size_t n = x->str.n < y->str.n ? x->str.n : y->str.n;
+	int c = memcmp(x->str.p, y->str.p, n);
+	if (c)
+		return c;
+	return x->str.n < y->str.n ? -1 : x->str.n > y->str.n;
+}
+
+/* Top values of one kind in t, as averages over duration minutes. */
+static int top_values(ts_engine *e, const tally *t, int kind, double duration, saved_attr *out,
+		      unsigned *nout)
+{
+	ranked *r = malloc((t->n ? t->n : 1) * sizeof *r);
+	if (!r)
+		return TS_ENOMEM;
+	size_t n = 0;
+	for (uint32_t i = 0; i < t->cap; i++) {
+		if (!t->keys[i] || !t->cnt[i])
+			continue;
+		uint64_t k = t->keys[i] - 1;
+		if ((int)(k >> 32) != kind)
+			continue;
+		r[n].value = (uint32_t)k;
+		r[n].count = t->cnt[i];
+		r[n].str = ts_registry_value_str(e->reg, (uint32_t)k);
+		n++;
+	}
+	qsort(r, n, sizeof *r, by_count);
+	*nout = n < TS_ATTR_TOP ? (unsigned)n : TS_ATTR_TOP;
+	for (unsigned i = 0; i < *nout; i++) {
+		out[i].value = r[i].value;
+		out[i].average = (double)r[i].count / duration;
+	}
+	free(r);
+	return 0;
+}
+
+/* ---- events ---- */
+
+static uint64_t window_sum(ts_engine *e, uint32_t metric, int64_t from, int64_t to, int *rc)
+{
+	uint64_t s = 0;
+	while (from < to && !*rc) {
+		size_t n = (size_t)(to - from) < e->hist_len ? (size_t)(to - from) : e->hist_len;
+		*rc = e->store->ops->read_counts(e->store, metric, from, n, e->hist2);
+		for (size_t i = 0; i < n; i++)
+			s += e->hist2[i];
+		from += (int64_t)n;
+	}
+	return s;
+}
+
+static int write_event(ts_engine *e, const ts_insight *ins)
+{
+	ts_buf_reset(&e->line);
+	int rc = ts_insight_write(ins, &e->line);
+	if (rc)
+		return rc;
+	if (ins->state == TS_STATE_START)
+		e->st.starts++;
+	else
+		e->st.ends++;
+	if (!e->o.sorted)
+		return e->emit(e->ctx, e->line.p, e->line.len);
+	if (e->nheld == e->held_alloc) {
+		size_t n = e->held_alloc ? e->held_alloc * 2 : 64;
+		held_event *h = realloc(e->held, n * sizeof *h);
+		if (!h)
+			return TS_ENOMEM;
+		e->held = h;
+		e->held_alloc = n;
+	}
+	char *copy = malloc(e->line.len + 1);
+	if (!copy)
+		return TS_ENOMEM;
+	memcpy(copy, e->line.p, e->line.len + 1);
+	int64_t minute = ins->start_minute + (ins->state == TS_STATE_END ? ins->insight_duration : 0);
+	e->held[e->nheld++] = (held_event){minute, copy, e->line.len};
+	return 0;
+}
+
+static const char *attr_names[TS_A_KINDS] = {"userIdentityArn", "userAgent", "errorCode"};
+
+/* Build and write the Start (end_duration 0) or End of metric's episode. */
+static int emit_insight(ts_engine *e, uint32_t mid, int64_t end_duration)
+{
+	const ts_metric *m = ts_registry_get_metric(e->reg, mid);
+	ts_api *api = ts_registry_get_api(e->reg, m->api);
+	ts_partition *part = ts_registry_get_partition(e->reg, m->partition);
+	emetric *em = &e->m[mid];
+	open_info *oi = em->open;
+	int is_error = m->kind == TS_M_ERRORS;
+	unsigned nkinds = is_error ? 2 : 3;
+	int rc = 0;
+	tally t = {0};
+
+	ts_insight ins;
+	memset(&ins, 0, sizeof ins);
+	ins.state = end_duration ? TS_STATE_END : TS_STATE_START;
+	ins.type = is_error ? TS_ERROR_RATE : TS_CALL_RATE;
+	ins.account = part->account;
+	ins.region = part->region;
+	ins.event_source = api->source;
+	ins.event_name = api->name;
+	if (is_error)
+		ins.error_code = ts_registry_value_str(e->reg, m->code);
+	ins.data_events = api->data;
+	ins.start_minute = oi->start;
+
+	if (ins.state == TS_STATE_START) {
+		int64_t from = (ts_day_of(oi->start) - BASELINE_DAYS) * TS_MIN_PER_DAY;
+		oi->baseline_duration = oi->start - from;
+		uint64_t bc = window_sum(e, mid, from, oi->start, &rc);
+		oi->baseline_average = (double)bc / (double)oi->baseline_duration;
+		if (!rc)
+			rc = attr_window(e, m->partition, mid, from, oi->start, &t);
+		for (unsigned k = 0; k < nkinds && !rc; k++)
+			rc = top_values(e, &t, (int)k, (double)oi->baseline_duration, oi->base[k],
+					&oi->nbase[k]);
+		tally_clear(&t);
+	}
+	int64_t dur = end_duration ? end_duration : e->o.profile.insight_minutes;
+	uint64_t ic = rc ? 0 : window_sum(e, mid, oi->start, oi->start + dur, &rc);
+	if (!rc)
+		rc = attr_window(e, m->partition, mid, oi->start, oi->start + dur, &t);
+	ins.baseline_average = oi->baseline_average;
+	ins.baseline_duration = oi->baseline_duration;
+	ins.insight_average = (double)ic / (double)dur;
+	ins.insight_duration = dur;
+	ins.n_attrs = nkinds;
+	for (unsigned k = 0; k < nkinds && !rc; k++) {
+		ts_attr_list *l = &ins.attrs[k];
+		saved_attr top[TS_ATTR_TOP];
+		l->attribute = attr_names[k];
+		rc = top_values(e, &t, (int)k, (double)dur, top, &l->n_insight);
+		for (unsigned i = 0; i < l->n_insight; i++)
+			l->insight[i] = (ts_attr_value){ts_registry_value_str(e->reg, top[i].value),
+							top[i].average};
+		l->n_baseline = oi->nbase[k];
+		for (unsigned i = 0; i < l->n_baseline; i++)
+			l->baseline[i] = (ts_attr_value){
+				ts_registry_value_str(e->reg, oi->base[k][i].value),
+				oi->base[k][i].average};
+	}
+	tally_free(&t);
+	if (rc)
+		return rc == TS_ENOMEM ? rc : TS_ESTORE;
+	if (e->o.trailsight_context) {
+		ins.model = e->o.profile.name;
+		ins.expected = oi->expected;
+		ins.p_value = oi->p_value;
+	}
+	return write_event(e, &ins);
+}
+
+/* ---- baselines ---- */
+
+static int fit(ts_engine *e, uint32_t mid, emetric *em, int64_t day)
+{
+	const ts_metric *m = ts_registry_get_metric(e->reg, mid);
+	ts_api *api = ts_registry_get_api(e->reg, m->api);
+	const ts_profile *p = &e->o.profile;
+	em->fit_day = day;
+	em->judged = 0;
+	if (api->first_minute == INT64_MAX ||
+	    day * TS_MIN_PER_DAY - api->first_minute < (int64_t)p->warmup_days * TS_MIN_PER_DAY)
+		return 0;
+	int64_t avail = day - ts_day_of(api->first_minute);
+	int nd = avail < p->history_days ? (int)avail : p->history_days;
+	int64_t from = (day - nd) * TS_MIN_PER_DAY;
+	size_t n = (size_t)nd * TS_MIN_PER_DAY;
+	ts_store *s = e->store;
+	if (s->ops->read_counts(s, mid, from, n, e->hist))
+		return TS_ESTORE;
+	e->st.fits++;
+	if (m->kind == TS_M_ERRORS) {
+		if (s->ops->read_counts(s, api->calls, from, n, e->hist2))
+			return TS_ESTORE;
+		uint32_t *calls = e->hist2;
+		uint32_t *reads = malloc(n * sizeof *reads);
+		if (!reads)
+			return TS_ENOMEM;
+		if (s->ops->read_counts(s, api->reads, from, n, reads)) {
+			free(reads);
+			return TS_ESTORE;
+		}
+		for (size_t i = 0; i < n; i++)
+			calls[i] += reads[i];
+		free(reads);
+		ts_baseline b;
+		int rc = ts_model_fit_error(e->hist, calls, nd, day, &b);
+		if (rc)
+			return rc;
+		em->q = (float)b.q;
+		em->judged = 1;
+		return 0;
+	}
+	if (!em->bl && !(em->bl = malloc(sizeof *em->bl)))
+		return TS_ENOMEM;
+	int rc = ts_model_fit_rate(e->hist, nd, day, p, em->bl);
+	if (rc)
+		return rc;
+	em->judged = 1;
+	return 0;
+}
+
+/* ---- closing a minute ---- */
+
+static int flush_hour(ts_engine *e, uint32_t pid, epart *p)
+{
+	if (p->hour_start == INT64_MIN)
+		return 0;
+	if (p->hour.n) {
+		ts_attr_count *a = malloc(p->hour.n * sizeof *a);
+		if (!a)
+			return TS_ENOMEM;
+		size_t n = 0;
+		for (uint32_t i = 0; i < p->hour.cap; i++) {
+			if (!p->hour.keys[i])
+				continue;
+			uint64_t k = p->hour.keys[i] - 1;
+			a[n++] = (ts_attr_count){(uint32_t)(k >> 34), (uint32_t)k,
+						 (uint32_t)p->hour.cnt[i], (uint8_t)((k >> 32) & 3)};
+		}
+		e->st.attr_cells += n;
+		int rc = e->store->ops->add_attrs(e->store, pid, p->hour_start, a, n);
+		free(a);
+		if (rc)
+			return TS_ESTORE;
+		tally_clear(&p->hour);
+	}
+	p->attrs_flushed = p->hour_start + 60;
+	p->hour_start = INT64_MIN;
+	return 0;
+}
+
+static int detect_minute(ts_engine *e, const ts_minute_batch *b)
+{
+	ts_partition *part = ts_registry_get_partition(e->reg, b->partition);
+	const ts_profile *prof = &e->o.profile;
+	int64_t day = ts_day_of(b->minute);
+	unsigned mod = (unsigned)(b->minute - day * TS_MIN_PER_DAY);
+	for (uint32_t i = 0; i < b->ndense; i++) {
+		uint32_t mid = part->metrics[i];
+		const ts_metric *m = ts_registry_get_metric(e->reg, mid);
+		if (m->kind == TS_M_READS)
+			continue;
+		emetric *em = get_metric(e, mid);
+		if (!em)
+			return TS_ENOMEM;
+		int rc;
+		if (em->fit_day != day && (rc = fit(e, mid, em, day)))
+			return rc;
+		ts_det_obs o = {.x = b->dense[i], .lam = -1, .q = -1};
+		int is_error = m->kind == TS_M_ERRORS;
+		if (is_error) {
+			ts_api *api = ts_registry_get_api(e->reg, m->api);
+			const ts_metric *c = ts_registry_get_metric(e->reg, api->calls);
+			const ts_metric *r = ts_registry_get_metric(e->reg, api->reads);
+			o.n = b->dense[c->local] + b->dense[r->local];
+			if (em->judged)
+				o.q = em->q;
+		} else if (em->judged) {
+			o.lam = em->bl->lam[mod];
+			o.size = em->bl->size[mod];
+		}
+		ts_det_event ev;
+		int k = ts_detector_step(&em->det, prof, is_error, b->minute, &o, &ev);
+		if (k == TS_DET_START) {
+			if (!em->open && !(em->open = calloc(1, sizeof *em->open)))
+				return TS_ENOMEM;
+			memset(em->open, 0, sizeof *em->open);
+			em->open->start = ev.start;
+			em->open->p_value = ev.p_value;
+			em->open->expected = ev.expected;
+		}
+		/* a Start is written once its insight window has closed */
+		if (em->open && !em->open->start_written &&
+		    (k == TS_DET_END ||
+		     b->minute >= em->open->start + prof->insight_minutes - 1)) {
+			if ((rc = emit_insight(e, mid, 0)))
+				return rc;
+			em->open->start_written = 1;
+		}
+		if (k == TS_DET_END && em->open) {
+			if ((rc = emit_insight(e, mid, ev.duration)))
+				return rc;
+			free(em->open);
+			em->open = NULL;
+		}
+	}
+	return 0;
+}
+
+static int on_close(void *ctx, const ts_minute_batch *b)
+{
+	ts_engine *e = ctx;
+	epart *p = get_part(e, b->partition);
+	if (!p)
+		return TS_ENOMEM;
+	e->st.minutes_closed++;
+	e->st.cells += b->ncounts;
+	if (b->ncounts &&
+	    e->store->ops->add_minute(e->store, b->partition, b->minute, b->counts, b->ncounts))
+		return e->err = TS_ESTORE;
+
+	/* the minute's attributions: into the detail ring and the hour tally */
+	int64_t hour = ts_floordiv(b->minute, 60) * 60;
+	int rc;
+	if (p->hour_start != hour && (rc = flush_hour(e, b->partition, p)))
+		return e->err = rc;
+	p->hour_start = hour;
+	detail_slot *s = &p->detail[((b->minute % DETAIL_RING) + DETAIL_RING) % DETAIL_RING];
+	s->minute = b->minute;
+	s->n = 0;
+	if (b->nattrs > s->alloc) {
+		ts_attr_count *x = realloc(s->e, b->nattrs * sizeof *x);
+		if (!x)
+			return e->err = TS_ENOMEM;
+		s->e = x;
+		s->alloc = (uint32_t)b->nattrs;
+	}
+	if (b->nattrs)
+		memcpy(s->e, b->attrs, b->nattrs * sizeof *s->e);
+	s->n = (uint32_t)b->nattrs;
+	for (size_t i = 0; i < b->nattrs; i++) {
+		const ts_attr_count *a = &b->attrs[i];
+		if (tally_add(&p->hour, (uint64_t)a->metric << 34 | (uint64_t)a->kind << 32 | a->value,
+			      a->count))
+			return e->err = TS_ENOMEM;
+	}
+	if ((rc = detect_minute(e, b)))
+		return e->err = rc;
+	/* the hour's last minute: its attribution counts go to the store */
+	if (b->minute == hour + 59 && (rc = flush_hour(e, b->partition, p)))
+		return e->err = rc;
+	return 0;
+}
+
+static int by_minute(const void *a, const void *b)
+{
+	const held_event *x = a, *y = b;
+	if (x->minute != y->minute)
+		return x->minute < y->minute ? -1 : 1;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->json, y->json, n);
+	return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+int ts_engine_finish(ts_engine *e)
+{
+	if (e->err)
+		return e->err;
+	int rc = ts_agg_close_all(e->agg);
+	if (rc)
+		return e->err = rc;
+	for (uint32_t pid = 0; pid < e->nparts; pid++)
+		if (e->parts[pid] && (rc = flush_hour(e, pid, e->parts[pid])))
+			return e->err = rc;
+	for (uint32_t i = 0; i < e->nm; i++)
+		e->st.open_at_end += e->m[i].open != NULL;
+	if (!e->o.sorted)
+		return 0;
+	if (e->nheld)
+		qsort(e->held, e->nheld, sizeof *e->held, by_minute);
+	for (size_t i = 0; i < e->nheld; i++) {
+		if ((rc = e->emit(e->ctx, e->held[i].json, e->held[i].len)))
+			return e->err = rc;
+		free(e->held[i].json);
+	}
+	e->nheld = 0;
+	return 0;
+}
+
+void ts_engine_get_stats(const ts_engine *e, ts_engine_stats *st) { *st = e->st; }
+
+size_t ts_engine_memory(const ts_engine *e)
+{
+	size_t m = ts_agg_memory(e->agg) + e->store->ops->memory(e->store) +
+		   ts_registry_memory(e->reg) + (size_t)e->nm * sizeof *e->m +
+		   2 * e->hist_len * sizeof *e->hist;
+	for (uint32_t i = 0; i < e->nm; i++)
+		m += e->m[i].bl ? sizeof *e->m[i].bl : 0;
+	for (uint32_t i = 0; i < e->nparts; i++)
+		if (e->parts[i]) {
+			m += sizeof *e->parts[i] + (size_t)e->parts[i]->hour.cap * 16;
+			for (int s = 0; s < DETAIL_RING; s++)
+				m += e->parts[i]->detail[s].alloc * sizeof(ts_attr_count);
+		}
+	return m;
+}

@@ -1,0 +1,74 @@
+/* engine.h - the pipeline from parsed records to insight events.
+ *
+ * The engine classifies each record (management or data event, read or
+ * write, error), counts it in the minute aggregator, and, as the
+ * aggregator closes minutes, writes them to the store, refits baselines at
+ * each UTC day, runs the detector on every metric of the partition and
+ * writes the Start/End events. It owns the aggregator and the detector
+ * states; the registry and store are borrowed.
+ */
+#ifndef TS_ENGINE_H
+#define TS_ENGINE_H
+
+#include <stdint.h>
+
+#include "profile.h"
+#include "record.h"
+#include "series.h"
+#include "store.h"
+
+typedef struct ts_engine_opts {
+	ts_profile profile;
+	int lateness;          /* minutes a record may come after the newest one */
+	int include_read_only; /* count read-only calls in the call rate */
+	int include_data;      /* count data events (as their own series) */
+	int sorted;            /* hold events, write them in time order at finish */
+	int trailsight_context;/* add insightDetails.trailsightContext */
+} ts_engine_opts;
+
+/* Defaults: the default profile, lateness 20, management writes only,
+ * sorted output, with trailsightContext. */
+void ts_engine_opts_defaults(ts_engine_opts *o);
+
+typedef struct ts_engine_stats {
+	uint64_t counted;          /* records counted */
+	uint64_t late;             /* of those, for an already closed minute */
+	uint64_t read_only;        /* of those, read-only calls */
+	uint64_t errors;           /* of those, with an errorCode */
+	uint64_t ignored_data;     /* data events (without include_data) */
+	uint64_t ignored_insight;  /* insight events in the input */
+	uint64_t ignored_category; /* other event categories */
+	uint64_t skipped_fields;   /* no account or region */
+	uint64_t skipped_cap;      /* a registry cap was reached */
+	uint64_t starts, ends;     /* insight events written */
+	uint64_t open_at_end;      /* episodes still open at finish */
+	uint64_t minutes_closed;
+	uint64_t cells;            /* non-zero (metric, minute) counts written */
+	uint64_t attr_cells;       /* (metric, hour, kind, value) counts written */
+	uint64_t fits;             /* baselines fitted */
+} ts_engine_stats;
+
+/* Receives each event as one line of JSON (no newline). Non-zero return
+ * stops the engine with that code. */
+typedef int (*ts_emit_fn)(void *ctx, const char *json, size_t len);
+
+typedef struct ts_engine ts_engine;
+
+/* NULL on ENOMEM or a bad option (lateness out of range). */
+ts_engine *ts_engine_new(const ts_engine_opts *o, ts_registry *reg, ts_store *store,
+			 ts_emit_fn emit, void *ctx);
+void ts_engine_free(ts_engine *e); /* NULL is a no-op */
+
+/* Count one record. 0: counted; 1: ignored by policy (see stats);
+ * TS_EFIELD (no account/region) or TS_ECAP: the record was skipped;
+ * TS_ESTORE / TS_ENOMEM or an emit error: fatal, stop the run. */
+int ts_engine_add(ts_engine *e, const ts_record *r);
+
+/* Close every open minute, flush, and (sorted mode) write the held events.
+ * 0 or a fatal code. */
+int ts_engine_finish(ts_engine *e);
+
+void ts_engine_get_stats(const ts_engine *e, ts_engine_stats *st);
+size_t ts_engine_memory(const ts_engine *e);
+
+#endif

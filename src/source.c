@@ -1,0 +1,476 @@
+/* source.c - walking folders and reading inputs.
+ *
+ * Reading: 256 KiB reads pushed into one ts_reader per input, drained after
+ * every read; each record text goes through one ts_parser (reused across
+ * inputs of the call). Skips are counted by reason and reported with the
+ * offset the reader gives (in decompressed bytes for gzip input).
+ * The walker collects paths into a ts_pathlist that the caller frees.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "source.h"
+
+#define READ_SIZE (256 * 1024)
+
+static int push_path(ts_pathlist *l, const char *p)
+{
+	if (l->n == l->alloc) {
+		size_t n = l->alloc ? l->alloc * 2 : 64;
+		char **x = realloc(l->paths, n * sizeof *x);
+		if (!x)
+			return TS_ENOMEM;
+		l->paths = x;
+		l->alloc = n;
+	}
+	size_t len = strlen(p);
+	char *c = malloc(len + 1);
+	if (!c)
+		return TS_ENOMEM;
+	memcpy(c, p, len + 1);
+	l->paths[l->n++] = c;
+	return 0;
+}
+
+void ts_pathlist_free(ts_pathlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->paths[i]);
+	free(l->paths);
+	memset(l, 0, sizeof *l);
+}
+
+static int ends_with(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+	return a >= b && strcmp(s + a - b, suf) == 0;
+}
+
+static int is_log_name(const char *name)
+{
+	static const char *ok[] = {".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson",
+				   ".ndjson.gz"};
+	if (strstr(name, "CloudTrail-Digest") || strstr(name, "CloudTrail-Insight"))
+		return 0;
+	for (size_t i = 0; i < TS_ARRAY_LEN(ok); i++)
+		if (ends_with(name, ok[i]))
+			return 1;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void report(const ts_source_cb *cb, ts_source_stats *st, int code, const char *path,
+		   uint64_t off, const char *detail)
+{
+	st->skipped++;
+	if (code < 0 && -code < TS_ERR_COUNT)
+		st->by_reason[-code]++;
+	if (cb->skip)
+		cb->skip(cb->ctx, code, path, off, detail ? detail : "");
+}
+
+static int walk(const char *dir, ts_pathlist *out, ts_source_stats *st, const ts_source_cb *cb,
+		int depth)
+{
+	if (depth > 64) {
+		st->files_failed++;
+		report(cb, st, TS_EDEPTH, dir, 0, "folders nested too deep");
+		return 0;
+	}
+	DIR *d = opendir(dir);
+	if (!d) {
+		st->files_failed++;
+		report(cb, st, TS_EIO, dir, 0, strerror(errno));
+		return 0;
+	}
+	ts_pathlist names = {0};
+	struct dirent *ent;
+	int rc = 0;
+	while ((ent = readdir(d)) && !rc) {
+		if (ent->d_name[0] == '.')
+			continue;
+		rc = push_path(&names, ent->d_name);
+	}
+	closedir(d);
+	if (rc)
+		goto out;
+	qsort(names.paths, names.n, sizeof *names.paths, cmp_str);
+	ts_buf path = {0};
+	for (size_t i = 0; i < names.n && !rc; i++) {
+		ts_buf_reset(&path);
+		if ((rc = ts_buf_printf(&path, "%s/%s", dir, names.paths[i])))
+			break;
+		struct stat sb;
+		if (stat(path.p, &sb) != 0) {
+			st->files_failed++;
+			report(cb, st, TS_EIO, path.p, 0, strerror(errno));
+			continue;
+		}
+		if (S_ISDIR(sb.st_mode)) {
+			if (strcmp(names.paths[i], "CloudTrail-Digest") == 0 ||
+			    strcmp(names.paths[i], "CloudTrail-Insight") == 0) {
+				st->files_ignored++;
+				continue;
+			}
+			rc = walk(path.p, out, st, cb, depth + 1);
+		} else if (S_ISREG(sb.st_mode) && is_log_name(names.paths[i])) {
+			rc = push_path(out, path.p);
+		} else {
+			st->files_ignored++;
+		}
+	}
+	ts_buf_free(&path);
+out:
+	ts_pathlist_free(&names);
+	return rc;
+}
+
+int ts_source_collect(char *const *args, size_t nargs, ts_pathlist *out, ts_source_stats *st,
+		      const ts_source_cb *cb)
+{
+	for (size_t i = 0; i < nargs; i++) {
+		int rc;
+		struct stat sb;
+		if (strcmp(args[i], "-") == 0) {
+			rc = push_path(out, "-");
+		} else if (stat(args[i], &sb) != 0) {
+			st->files_failed++;
+			report(cb, st, TS_EIO, args[i], 0, strerror(errno));
+			continue;
+		} else if (S_ISDIR(sb.st_mode)) {
+			size_t len = strlen(args[i]);
+			while (len > 1 && args[i][len - 1] == '/')
+				args[i][--len] = '\0';
+			rc = walk(args[i], out, st, cb, 0);
+		} else {
+			rc = push_path(out, args[i]);
+		}
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int ts_source_read(const char *path, const ts_reader_opts *ropts, const ts_parser_opts *popts,
+		   ts_source_stats *st, const ts_source_cb *cb)
+{
+	int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		st->files_failed++;
+		report(cb, st, TS_EIO, path, 0, strerror(errno));
+		return 0;
+	}
+	ts_reader *r = ts_reader_new(ropts);
+	ts_parser *p = ts_parser_new(popts);
+	char *buf = malloc(READ_SIZE);
+	int rc = 0, done = 0;
+	if (!r || !p || !buf) {
+		rc = TS_ENOMEM;
+		goto out;
+	}
+	while (!done && !rc) {
+		ssize_t n = read(fd, buf, READ_SIZE);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			st->files_failed++;
+			report(cb, st, TS_EIO, path, 0, strerror(errno));
+			/* what was read so far still counts */
+			ts_reader_finish(r);
+			done = 1;
+		} else if (n == 0) {
+			ts_reader_finish(r);
+			done = 1;
+		} else if ((rc = ts_reader_feed(r, buf, (size_t)n))) {
+			break;
+		}
+		ts_reader_item it;
+		int k;
+		while (!rc && (k = ts_reader_next(r, &it)) != 0) {
+			if (k == TS_ENOMEM) {
+				rc = k;
+				break;
+			}
+			if (k < 0) {
+				report(cb, st, k, path, it.offset, NULL);
+				continue;
+			}
+			ts_record rec;
+			int pr = ts_parse_record(p, it.text, it.len, &rec);
+			if (pr == TS_ENOMEM) {
+				rc = pr;
+				break;
+			}
+			if (pr) {
+				report(cb, st, pr, path, it.offset, ts_parser_errdetail(p));
+				continue;
+			}
+			int cr = cb->record(cb->ctx, &rec, path, it.offset);
+			if (cr == 1) {
+				rc = 1;
+				break;
+			}
+			if (cr < 0) {
+				report(cb, st, cr, path, it.offset, NULL);
+				continue;
+			}
+			st->records++;
+		}
+	}
+	if (!rc || rc == 1)
+		st->files++;
+	ts_reader_stats rs;
+	ts_reader_get_stats(r, &rs);
+	st->bytes_in += rs.in_bytes;
+	st->bytes_out += rs.out_bytes;
+	if (cb->file_done)
+		cb->file_done(cb->ctx, path, st);
+out:
+	free(buf);
+	ts_parser_free(p);
+	ts_reader_free(r);
+	if (fd > 0)
+		close(fd);
+	return rc;
+}
+
+/* ---- parallel reading ----
+ * Workers take files in list order and read each into a parsed_file: the
+ * records (strings copied into one arena, pointers fixed up when the file
+ * is complete), the skips with their offsets and details, and the file's
+ * stats. The calling thread replays finished files strictly in list order.
+ * slots[i % nslots] holds file i; a worker waits while it would run more
+ * than nslots files ahead of the replay. */
+#include <pthread.h>
+
+typedef struct skip_item {
+	int code;
+	uint64_t offset;
+	char detail[120];
+} skip_item;
+
+typedef struct parsed_file {
+	ts_record *recs;
+	uint64_t *offs;
+	size_t n, alloc;
+	ts_buf arena;
+	skip_item *skips;
+	size_t nskips, skips_alloc;
+	ts_source_stats st;
+	int rc;
+	int ready;
+} parsed_file;
+
+typedef struct pool {
+	const ts_pathlist *l;
+	const ts_reader_opts *ropts;
+	const ts_parser_opts *popts;
+	parsed_file *slots;
+	size_t nslots;
+	size_t next;     /* next file a worker takes */
+	size_t replayed; /* files the caller has finished with */
+	int stop;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+} pool;
+
+/* string fields of ts_record, for copying and fixing up */
+static ts_str *rec_field(ts_record *r, int i)
+{
+	ts_str *f[] = {&r->event_time, &r->event_source, &r->event_name, &r->aws_region,
+		       &r->account, &r->error_code, &r->event_category, &r->event_type,
+		       &r->arn, &r->user_agent};
+	return i < (int)TS_ARRAY_LEN(f) ? f[i] : NULL;
+}
+
+static int copy_record(void *ctx, const ts_record *rec, const char *path, uint64_t off)
+{
+	parsed_file *pf = ctx;
+	(void)path;
+	if (pf->n == pf->alloc) {
+		size_t n = pf->alloc ? pf->alloc * 2 : 256;
+		ts_record *r = realloc(pf->recs, n * sizeof *r);
+		if (r)
+			pf->recs = r;
+		uint64_t *o = r ? realloc(pf->offs, n * sizeof *o) : NULL;
+		if (!o)
+			return pf->rc = TS_ENOMEM, 1;
+		pf->offs = o;
+		pf->alloc = n;
+	}
+	ts_record *r = &pf->recs[pf->n];
+	*r = *rec;
+	ts_str *f;
+	for (int i = 0; (f = rec_field(r, i)); i++) {
+		if (!f->p)
+			continue;
+		/* remember the arena offset; pointers are fixed up at the end */
+		size_t at = pf->arena.len;
+		if (ts_buf_add(&pf->arena, f->p, f->n))
+			return pf->rc = TS_ENOMEM, 1;
+		f->p = (const char *)(uintptr_t)(at + 1);
+	}
+	pf->offs[pf->n++] = off;
+	return 0;
+}
+
+static void keep_skip(void *ctx, int code, const char *path, uint64_t off, const char *detail)
+{
+	parsed_file *pf = ctx;
+	(void)path;
+	if (pf->nskips == pf->skips_alloc) {
+		size_t n = pf->skips_alloc ? pf->skips_alloc * 2 : 8;
+		skip_item *s = realloc(pf->skips, n * sizeof *s);
+		if (!s)
+			return; /* the skip is still counted in the stats */
+		pf->skips = s;
+		pf->skips_alloc = n;
+	}
+	skip_item *s = &pf->skips[pf->nskips++];
+	s->code = code;
+	s->offset = off;
+	snprintf(s->detail, sizeof s->detail, "%s", detail);
+}
+
+static void clear_file(parsed_file *pf)
+{
+	free(pf->recs);
+	free(pf->offs);
+	free(pf->skips);
+	ts_buf_free(&pf->arena);
+	memset(pf, 0, sizeof *pf);
+}
+
+static void *worker(void *arg)
+{
+	pool *p = arg;
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		while (!p->stop && p->next < p->l->n && p->next >= p->replayed + p->nslots)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (p->stop || p->next >= p->l->n) {
+			pthread_mutex_unlock(&p->mu);
+			return NULL;
+		}
+		size_t i = p->next++;
+		parsed_file *pf = &p->slots[i % p->nslots];
+		pthread_mutex_unlock(&p->mu);
+
+		ts_source_cb cb = {copy_record, keep_skip, NULL, pf};
+		int rc = ts_source_read(p->l->paths[i], p->ropts, p->popts, &pf->st, &cb);
+		if (rc == TS_ENOMEM)
+			pf->rc = rc;
+		for (size_t k = 0; k < pf->n; k++) {
+			ts_str *f;
+			for (int j = 0; (f = rec_field(&pf->recs[k], j)); j++)
+				if (f->p)
+					f->p = pf->arena.p + ((uintptr_t)f->p - 1);
+		}
+		pthread_mutex_lock(&p->mu);
+		pf->ready = 1;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+	}
+}
+
+static void merge_stats(ts_source_stats *into, const ts_source_stats *s)
+{
+	into->files += s->files;
+	into->files_failed += s->files_failed;
+	into->files_ignored += s->files_ignored;
+	into->bytes_in += s->bytes_in;
+	into->bytes_out += s->bytes_out;
+	into->skipped += s->skipped;
+	for (int i = 0; i < TS_ERR_COUNT; i++)
+		into->by_reason[i] += s->by_reason[i];
+}
+
+/* Replay one parsed file through the caller's callbacks. */
+static int replay(parsed_file *pf, const char *path, ts_source_stats *st, const ts_source_cb *cb)
+{
+	if (pf->rc)
+		return pf->rc;
+	merge_stats(st, &pf->st);
+	for (size_t k = 0; k < pf->nskips; k++)
+		if (cb->skip)
+			cb->skip(cb->ctx, pf->skips[k].code, path, pf->skips[k].offset, pf->skips[k].detail);
+	for (size_t k = 0; k < pf->n; k++) {
+		int cr = cb->record(cb->ctx, &pf->recs[k], path, pf->offs[k]);
+		if (cr == 1)
+			return 1;
+		if (cr < 0) {
+			report(cb, st, cr, path, pf->offs[k], NULL);
+			continue;
+		}
+		st->records++;
+	}
+	if (cb->file_done)
+		cb->file_done(cb->ctx, path, st);
+	return 0;
+}
+
+int ts_source_read_all(const ts_pathlist *l, int nthreads, const ts_reader_opts *ropts,
+		       const ts_parser_opts *popts, ts_source_stats *st, const ts_source_cb *cb)
+{
+	if (nthreads <= 1 || l->n < 2) {
+		for (size_t i = 0; i < l->n; i++) {
+			int rc = ts_source_read(l->paths[i], ropts, popts, st, cb);
+			if (rc)
+				return rc;
+		}
+		return 0;
+	}
+	pool p = {.l = l, .ropts = ropts, .popts = popts, .nslots = (size_t)nthreads * 2};
+	p.slots = calloc(p.nslots, sizeof *p.slots);
+	pthread_t *th = calloc((size_t)nthreads, sizeof *th);
+	if (!p.slots || !th) {
+		free(p.slots);
+		free(th);
+		return TS_ENOMEM;
+	}
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.cv, NULL);
+	int started = 0, rc = 0;
+	for (; started < nthreads; started++)
+		if (pthread_create(&th[started], NULL, worker, &p) != 0)
+			break;
+	if (!started) {
+		rc = TS_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < l->n && !rc; i++) {
+		parsed_file *pf = &p.slots[i % p.nslots];
+		pthread_mutex_lock(&p.mu);
+		while (!pf->ready)
+			pthread_cond_wait(&p.cv, &p.mu);
+		pthread_mutex_unlock(&p.mu);
+		rc = replay(pf, l->paths[i], st, cb);
+		clear_file(pf);
+		pthread_mutex_lock(&p.mu);
+		p.replayed = i + 1;
+		pthread_cond_broadcast(&p.cv);
+		pthread_mutex_unlock(&p.mu);
+	}
+out:
+	pthread_mutex_lock(&p.mu);
+	p.stop = 1;
+	pthread_cond_broadcast(&p.cv);
+	pthread_mutex_unlock(&p.mu);
+	for (int i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	for (size_t i = 0; i < p.nslots; i++)
+		clear_file(&p.slots[i]);
+	pthread_mutex_destroy(&p.mu);
+	pthread_cond_destroy(&p.cv);
+	free(p.slots);
+	free(th);
+	return rc;
+}

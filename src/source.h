@@ -1,0 +1,69 @@
+/* source.h - finds the input files of a run and reads each one through
+ * the reader and the record parser, calling back once per good record and
+ * once per skipped item with the file and offset.
+ *
+ * A folder is walked recursively in name order (so the S3 layout
+ * AWSLogs/<acct>/CloudTrail/<region>/YYYY/MM/DD/ is read in time order per
+ * region); CloudTrail-Digest and CloudTrail-Insight folders, and files
+ * whose names are not *.json, *.json.gz, *.jsonl, *.ndjson (optionally
+ * .gz) are passed over. A path named on the command line is read whatever
+ * its name. "-" is standard input.
+ */
+#ifndef TS_SOURCE_H
+#define TS_SOURCE_H
+
+#include <stdint.h>
+
+#include "reader.h"
+#include "record.h"
+
+typedef struct ts_source_stats {
+	uint64_t files;          /* inputs opened and read */
+	uint64_t files_failed;   /* inputs that could not be opened or read */
+	uint64_t files_ignored;  /* passed over in folders (digests, other names) */
+	uint64_t bytes_in;       /* raw bytes read */
+	uint64_t bytes_out;      /* decompressed bytes */
+	uint64_t records;        /* records parsed and handed on */
+	uint64_t skipped;        /* items skipped, all reasons */
+	uint64_t by_reason[TS_ERR_COUNT]; /* skipped, indexed by -code */
+} ts_source_stats;
+
+typedef struct ts_source_cb {
+	/* A good record. Return 0 to go on, a negative skip code (e.g.
+	 * TS_EFIELD) to have it counted and reported as skipped, or 1 to
+	 * stop the whole run (the callback keeps its own reason). */
+	int (*record)(void *ctx, const ts_record *rec, const char *path, uint64_t offset);
+	/* A skipped item (after counting); may be NULL. detail may be "". */
+	void (*skip)(void *ctx, int code, const char *path, uint64_t offset, const char *detail);
+	/* After each input; may be NULL. */
+	void (*file_done)(void *ctx, const char *path, const ts_source_stats *st);
+	void *ctx;
+} ts_source_cb;
+
+typedef struct ts_pathlist {
+	char **paths;
+	size_t n, alloc;
+} ts_pathlist;
+
+/* Expand the arguments into the files to read, in order. Unreadable
+ * folders and missing paths are reported through cb->skip with TS_EIO and
+ * counted as failed. Returns 0 or TS_ENOMEM. */
+int ts_source_collect(char *const *args, size_t nargs, ts_pathlist *out, ts_source_stats *st,
+		      const ts_source_cb *cb);
+void ts_pathlist_free(ts_pathlist *l);
+
+/* Read one input ("-": stdin). Returns 0 (bad content is counted and
+ * skipped, not an error), 1 if the record callback asked to stop, or
+ * TS_ENOMEM. */
+int ts_source_read(const char *path, const ts_reader_opts *ropts, const ts_parser_opts *popts,
+		   ts_source_stats *st, const ts_source_cb *cb);
+
+/* Read every input of the list in order, with nthreads worker threads
+ * reading and parsing files ahead (nthreads <= 1: inline, no threads).
+ * Callbacks always run on the calling thread, in file order, so results do
+ * not depend on nthreads. At most 2 * nthreads parsed files wait in memory.
+ * Returns 0, 1 if the record callback asked to stop, or TS_ENOMEM. */
+int ts_source_read_all(const ts_pathlist *l, int nthreads, const ts_reader_opts *ropts,
+		       const ts_parser_opts *popts, ts_source_stats *st, const ts_source_cb *cb);
+
+#endif

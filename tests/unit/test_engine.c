@@ -1,0 +1,210 @@
+/* test_engine.c - records in, insight events out, on the memory store,
+ * with records made in memory (the CLI tests cover files). */
+#include <math.h>
+
+#include "../check.h"
+#include "engine.h"
+
+typedef struct out {
+	char lines[16][8192];
+	int n;
+} out_t;
+
+static int collect(void *ctx, const char *json, size_t len)
+{
+	out_t *o = ctx;
+	if (o->n < 16 && len < sizeof o->lines[0]) {
+		memcpy(o->lines[o->n], json, len);
+		o->lines[o->n][len] = '\0';
+	}
+	o->n++;
+	return 0;
+}
+
+static ts_record rec(int64_t minute, int sec, const char *name, const char *arn, const char *err)
+{
+	ts_record r;
+	memset(&r, 0, sizeof r);
+	r.time = minute * 60 + sec;
+	r.event_source = ts_str_c("ec2.amazonaws.com");
+	r.event_name = ts_str_c(name);
+	r.aws_region = ts_str_c("us-east-1");
+	r.account = ts_str_c("111122223333");
+	r.arn = ts_str_c(arn);
+	r.user_agent = ts_str_c("aws-cli/2.15.0");
+	r.error_code = err ? ts_str_c(err) : TS_STR_NULL;
+	r.event_category = ts_str_c("Management");
+	r.event_type = ts_str_c("AwsApiCall");
+	r.read_only = TS_FALSE;
+	r.management = TS_TRUE;
+	return r;
+}
+
+/* Steady counts 8..12 per minute, from 2024-10-01 (day 19997). */
+static unsigned steady(int64_t minute) { return 8 + (unsigned)((minute * 7) % 5); }
+
+#define DAY0 19997
+#define SPIKE_DAY (DAY0 + 8)
+#define SPIKE_MIN (SPIKE_DAY * TS_MIN_PER_DAY + 600)
+
+static void run(ts_engine *e, int spike, int error_burst)
+{
+	for (int64_t m = DAY0 * TS_MIN_PER_DAY; m < (DAY0 + 9) * TS_MIN_PER_DAY; m++) {
+		unsigned n = steady(m);
+		for (unsigned i = 0; i < n; i++) {
+			ts_record r = rec(m, (int)(i * 5 % 60), "RunInstances",
+					  i % 3 ? "arn:aws:iam::111122223333:role/app" : "arn:aws:iam::111122223333:user/ops",
+					  NULL);
+			CHECK_INT(ts_engine_add(e, &r), 0);
+		}
+		int in_spike = m >= SPIKE_MIN && m < SPIKE_MIN + 15;
+		if (spike && in_spike)
+			for (int i = 0; i < 100; i++) {
+				ts_record r = rec(m, i % 60, "RunInstances", "arn:aws:iam::111122223333:user/x", NULL);
+				ts_engine_add(e, &r);
+			}
+		if (error_burst && in_spike)
+			for (int i = 0; i < 6; i++) {
+				ts_record r = rec(m, i, "RunInstances", "arn:aws:iam::111122223333:role/app",
+						  "Client.UnauthorizedOperation");
+				ts_engine_add(e, &r);
+			}
+		/* a read-only API that is never judged for its call rate */
+		ts_record ro = rec(m, 30, "DescribeInstances", "arn:aws:iam::111122223333:role/app", NULL);
+		ro.read_only = TS_TRUE;
+		ts_engine_add(e, &ro);
+	}
+}
+
+static const char *field(const char *line, const char *key, char *buf, size_t n)
+{
+	const char *p = strstr(line, key);
+	if (!p)
+		return "";
+	p += strlen(key);
+	size_t i = 0;
+	while (p[i] && p[i] != ',' && p[i] != '}' && i + 1 < n) {
+		buf[i] = p[i];
+		i++;
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
+static void test_steady_no_insight(void)
+{
+	ts_engine_opts o;
+	ts_engine_opts_defaults(&o);
+	ts_registry *reg = ts_registry_new(NULL);
+	ts_store *s;
+	ts_store_mem_new(reg, NULL, &s);
+	out_t out = {0};
+	ts_engine *e = ts_engine_new(&o, reg, s, collect, &out);
+	run(e, 0, 0);
+	CHECK_INT(ts_engine_finish(e), 0);
+	CHECK_INT(out.n, 0);
+	ts_engine_stats st;
+	ts_engine_get_stats(e, &st);
+	CHECK(st.fits > 0);
+	CHECK_INT(st.late, 0);
+	ts_engine_free(e);
+	ts_store_free(s);
+	ts_registry_free(reg);
+}
+
+static void test_spike_insight(void)
+{
+	ts_engine_opts o;
+	ts_engine_opts_defaults(&o);
+	ts_registry *reg = ts_registry_new(NULL);
+	ts_store *s;
+	ts_store_mem_new(reg, NULL, &s);
+	out_t out = {0};
+	ts_engine *e = ts_engine_new(&o, reg, s, collect, &out);
+	run(e, 1, 0);
+	CHECK_INT(ts_engine_finish(e), 0);
+	CHECK_INT(out.n, 2);
+	char b1[128], b2[128];
+	const char *start = out.lines[0], *end = out.lines[1];
+	CHECK(strstr(start, "\"eventTime\":\"2024-10-09T10:00:00Z\"") != NULL);
+	CHECK(strstr(start, "\"state\":\"Start\"") != NULL);
+	CHECK(strstr(start, "\"insightType\":\"ApiCallRateInsight\"") != NULL);
+	CHECK(strstr(start, "\"eventName\":\"RunInstances\"") != NULL);
+	CHECK(strstr(end, "\"state\":\"End\"") != NULL);
+	CHECK(strstr(end, "\"eventTime\":\"2024-10-09T10:15:00Z\"") != NULL);
+	CHECK_STR(field(end, "\"insightDuration\":", b1, sizeof b1), "15");
+	/* baseline window: 00:00 seven days before the Start, to the Start */
+	int64_t from = (SPIKE_DAY - 7) * TS_MIN_PER_DAY;
+	uint64_t count = 0;
+	for (int64_t m = from; m < SPIKE_MIN; m++)
+		count += steady(m);
+	CHECK_STR(field(start, "\"baselineDuration\":", b1, sizeof b1), "10680");
+	char want[64];
+	snprintf(want, sizeof want, "%.10f", (double)count / 10680);
+	while (want[strlen(want) - 1] == '0')
+		want[strlen(want) - 1] = '\0';
+	if (want[strlen(want) - 1] == '.')
+		want[strlen(want) - 1] = '\0';
+	CHECK_STR(field(start, "\"baseline\":{\"average\":", b2, sizeof b2), want);
+	/* the Start's insight minute: steady + 100 */
+	snprintf(want, sizeof want, "%u", steady(SPIKE_MIN) + 100);
+	CHECK_STR(field(start, "\"insight\":{\"average\":", b2, sizeof b2), want);
+	/* the new principal leads the insight attributions */
+	CHECK(strstr(start, "\"insight\":[{\"value\":\"arn:aws:iam::111122223333:user/x\",\"average\":") != NULL);
+	/* the same sharedEventID in both */
+	CHECK_STR(field(start, "\"sharedEventID\":", b1, sizeof b1),
+		  field(end, "\"sharedEventID\":", b2, sizeof b2));
+	ts_engine_free(e);
+	ts_store_free(s);
+	ts_registry_free(reg);
+}
+
+static void test_error_insight(void)
+{
+	ts_engine_opts o;
+	ts_engine_opts_defaults(&o);
+	ts_registry *reg = ts_registry_new(NULL);
+	ts_store *s;
+	ts_store_mem_new(reg, NULL, &s);
+	out_t out = {0};
+	ts_engine *e = ts_engine_new(&o, reg, s, collect, &out);
+	run(e, 0, 1);
+	CHECK_INT(ts_engine_finish(e), 0);
+	CHECK_INT(out.n, 2);
+	CHECK(strstr(out.lines[0], "\"insightType\":\"ApiErrorRateInsight\",\"errorCode\":\"Client.UnauthorizedOperation\"") != NULL);
+	CHECK(strstr(out.lines[0], "\"attribute\":\"errorCode\"") == NULL);
+	ts_engine_free(e);
+	ts_store_free(s);
+	ts_registry_free(reg);
+}
+
+static void test_ignored_and_skipped(void)
+{
+	ts_engine_opts o;
+	ts_engine_opts_defaults(&o);
+	ts_registry *reg = ts_registry_new(NULL);
+	ts_store *s;
+	ts_store_mem_new(reg, NULL, &s);
+	out_t out = {0};
+	ts_engine *e = ts_engine_new(&o, reg, s, collect, &out);
+	ts_record r = rec(28800000, 0, "PutObject", "a", NULL);
+	r.event_category = ts_str_c("Data");
+	CHECK_INT(ts_engine_add(e, &r), 1);
+	r = rec(28800000, 0, "X", "a", NULL);
+	r.event_type = ts_str_c("AwsCloudTrailInsight");
+	CHECK_INT(ts_engine_add(e, &r), 1);
+	r = rec(28800000, 0, "X", "a", NULL);
+	r.account = TS_STR_NULL;
+	CHECK_INT(ts_engine_add(e, &r), TS_EFIELD);
+	ts_engine_stats st;
+	ts_engine_get_stats(e, &st);
+	CHECK_INT(st.ignored_data, 1);
+	CHECK_INT(st.ignored_insight, 1);
+	CHECK_INT(st.skipped_fields, 1);
+	CHECK_INT(st.counted, 0);
+	ts_engine_free(e);
+	ts_store_free(s);
+	ts_registry_free(reg);
+}
+
+TS_TESTS(test_steady_no_insight, test_spike_insight, test_error_insight, test_ignored_and_skipped)
