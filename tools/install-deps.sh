@@ -6,10 +6,10 @@
 set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config libjsmn-dev zlib1g-dev libgsl-dev
-      libhiredis-dev libcurl4-openssl-dev redis-server jq gzip
+      libhiredis-dev libcurl4-openssl-dev redis-server jq gzip python3
       clang libclang-rt-14-dev)
 if [ "${1:-}" = "--bench" ]; then
-  pkgs+=(hyperfine gnuplot-nox time python3)
+  pkgs+=(hyperfine gnuplot-nox time bc)
 fi
 
 missing=()

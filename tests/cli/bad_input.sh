@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# bad_input.sh - every kind of bad input is counted, reported with its file
+# (and offset), and skipped; every good record around it is still counted;
+# the process never crashes; --strict turns skips into exit 3.
+source "$(dirname "$0")/lib.sh"
+d=$tmp/in/AWSLogs/111122223333/CloudTrail/us-east-1/2024/10/01
+mkdir -p "$d" "$tmp/in/AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/10/01"
+python3 - "$d" "$tmp/in" <<'PY'
+import gzip, json, sys
+d, root = sys.argv[1], sys.argv[2]
+n = [0]
+def rec(**over):
+    n[0] += 1
+    r = {"eventVersion": "1.09", "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/a"},
+         "eventTime": "2024-10-01T10:%02d:00Z" % (n[0] % 60), "eventSource": "ec2.amazonaws.com",
+         "eventName": "RunInstances", "awsRegion": "us-east-1", "userAgent": "aws-cli/2",
+         "readOnly": False, "eventType": "AwsApiCall", "managementEvent": True,
+         "recipientAccountId": "111122223333", "eventCategory": "Management"}
+    r.update(over)
+    return json.dumps(r)
+def records(*rs):
+    return '{"Records":[' + ",".join(rs) + ']}'
+w = lambda name, data, mode="w": open(d + "/" + name, mode).write(data)
+w("a_good.json", records(rec(), rec()))
+body = (records(rec(), rec(), rec()) + " " * 200).encode()
+gz = gzip.compress(body)
+w("b_trunc.json.gz", gz[:-12], "wb")
+w("c_invalid.json", records(rec(), '{"eventTime": "2024-10-01T10:00:00Z", "eventSource" }', rec()))
+w("c_missing_brace.json", records(rec(), rec()[:-1], rec()))
+bad_time = rec()
+w("d_noeventtime.json", records(rec(eventTime=None), rec(), rec(eventTime="2023-02-30T00:00:00Z")))
+w("e_big.json", records(rec(), rec(requestParameters={"blob": "x" * (1100 * 1024)}), rec()))
+w("f_nonutf8.json", (records(rec(), rec(userAgent="NONUTF8"), rec())).encode().replace(b"NONUTF8", b"bad\xff\xfe"), "wb")
+w("g_empty.json", '{"Records":[]}')
+w("h_notjson.json", "this is not a log\n")
+open(root + "/AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/10/01/111122223333_CloudTrail-Digest_us-east-1_x.json.gz", "wb").write(
+    gzip.compress(b'{"awsAccountId":"111122223333","digestStartTime":"2024-10-01T09:00:00Z"}'))
+print(n[0])
+PY
+ln -s "$tmp/does-not-exist" "$d/z_unreadable.json"
+
+set +e
+"$TRAILSIGHT" backfill --stats "$tmp/stats.json" "$tmp/in" > "$tmp/out" 2> "$tmp/err"
+rc=$?
+"$TRAILSIGHT" backfill -q --strict "$tmp/in" > /dev/null 2>&1
+rc_strict=$?
+set -e
+check "exit 0 without --strict (got $rc)" test "$rc" = 0
+check "exit 3 with --strict (got $rc_strict)" test "$rc_strict" = 3
+check "no sanitizer or crash report" bash -c "! grep -qiE 'sanitizer|runtime error|segv' '$tmp/err'"
+
+s=$tmp/stats.json
+got() { jq -r "$1" "$s"; }
+# good records: 2 + 3 (the truncated gzip's complete records) + 2 + 2 + 1 + 2 + 2
+check "every good record counted ($(got .records_counted))" test "$(got .records_counted)" = 14
+check "truncated gzip reported" test "$(got '.skipped_by_reason.truncated')" = 1
+check "invalid JSON reported, twice ($(got '.skipped_by_reason.json'))" test "$(got '.skipped_by_reason.json')" = 2
+check "record without eventTime reported" test "$(got '.skipped_by_reason.no_event_time')" = 1
+check "malformed eventTime reported" test "$(got '.skipped_by_reason.bad_event_time')" = 1
+check "oversized record reported" test "$(got '.skipped_by_reason.toobig')" = 1
+check "non-UTF-8 record reported" test "$(got '.skipped_by_reason.utf8')" = 1
+check "not-a-log file reported" test "$(got '.skipped_by_reason.not_a_log')" = 1
+check "unreadable file reported" test "$(got '.files_failed')" = 1
+check "digest folder passed over" test "$(got '.files_ignored')" -ge 1
+check "warnings name the file" grep -q "b_trunc.json.gz" "$tmp/err"
+check "warnings give the offset" grep -q "c_invalid.json': offset [0-9]" "$tmp/err"
+check "unreadable file named" grep -q "cannot read .*z_unreadable.json" "$tmp/err"
+check "summary says what was skipped" grep -q "skipped" "$tmp/err"
+
+# the real samples from other systems: nothing crashes, each record is
+# either counted or skipped with a reason
+if [ -d "$TS_SHARED_DIR/samples" ]; then
+  set +e
+  "$TRAILSIGHT" backfill --stats "$tmp/s.json" "$TS_SHARED_DIR/samples" > /dev/null 2> "$tmp/serr"
+  rc=$?
+  set -e
+  check "samples: exit 0" test "$rc" = 0
+  check "samples: otrf records lack eventTime (103)" test "$(jq -r '.skipped_by_reason.no_event_time' "$tmp/s.json")" -ge 103
+  check "samples: the valid aws-cpl records are counted" test "$(jq -r .records_counted "$tmp/s.json")" -gt 10
+  check "samples: no sanitizer report" bash -c "! grep -qiE 'sanitizer|runtime error' '$tmp/serr'"
+fi
+finish

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# test.sh - installs what is missing, builds with AddressSanitizer and
+# UndefinedBehaviorSanitizer (warnings are errors), and runs every test:
+# unit tests, fuzz-corpus replays, and CLI tests (tests that need Redis start
+# their own redis-server on a private loopback port). Ends with ctest's
+# summary line.
+#   tools/test.sh            everything
+#   tools/test.sh -R regex   only the tests whose names match
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+tools/install-deps.sh
+
+build=${TS_TEST_BUILD:-build-test}
+# -O1 keeps the sanitizers quick; no NDEBUG, so assertions stay on
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g" \
+  -DTS_SANITIZE=ON -DTS_WERROR=ON >/dev/null
+cmake --build "$build" -j"$(nproc)" >/dev/null 2>"$build/build.log" || { cat "$build/build.log"; exit 1; }
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+cd "$build"
+ctest --output-on-failure -j"$(nproc)" --timeout 900 "$@"
