@@ -4,7 +4,7 @@
  * valid for the partition's minutes in (closed, closed + RING]. Since the
  * newest minute never runs more than `lateness` ahead of `closed`, a slot
  * is always free for any minute that is not late.
- * Attributions: per partition and ring slot, a small open-addressing map
+ * Attributions: per partition and ring slot, a ts_tally of
  * (metric, kind, value) -> count, emptied when its minute closes.
  * Closing a minute gathers both into a ts_minute_batch, calls the close
  * callback, then zeroes the slot. Everything is owned here.
@@ -12,17 +12,12 @@
 #include <stdlib.h>
 
 #include "agg.h"
-
-typedef struct amap {
-	uint64_t *keys; /* metric << 34 | kind << 32 | value; 0 = empty (key + 1 stored) */
-	uint32_t *vals;
-	uint32_t cap, n;  /* cap a power of two, n <= cap / 2 */
-} amap;
+#include "tally.h"
 
 typedef struct apart {
 	int64_t newest;  /* INT64_MIN: nothing seen yet */
 	int64_t closed;  /* newest closed minute */
-	amap *slots;     /* [RING], allocated on first use */
+	ts_tally *slots; /* [RING] attribution counts, allocated on first use */
 } apart;
 
 struct ts_agg {
@@ -40,7 +35,6 @@ struct ts_agg {
 	uint32_t counts_alloc;
 	ts_attr_count *attrs;
 	size_t attrs_alloc;
-	size_t attr_bytes;
 };
 
 ts_agg *ts_agg_new(ts_registry *reg, int lateness, const ts_agg_cb *cb)
@@ -63,10 +57,8 @@ void ts_agg_free(ts_agg *a)
 	for (uint32_t i = 0; i < a->nparts; i++) {
 		if (!a->parts[i].slots)
 			continue;
-		for (int s = 0; s < TS_AGG_RING; s++) {
-			free(a->parts[i].slots[s].keys);
-			free(a->parts[i].slots[s].vals);
-		}
+		for (int s = 0; s < TS_AGG_RING; s++)
+			ts_tally_free(&a->parts[i].slots[s]);
 		free(a->parts[i].slots);
 	}
 	free(a->parts);
@@ -106,46 +98,6 @@ static int ensure(ts_agg *a, uint32_t pid, uint32_t metric)
 	return 0;
 }
 
-static int amap_add(ts_agg *a, amap *m, uint64_t key, uint32_t n)
-{
-	if ((m->n + 1) * 2 > m->cap) {
-		uint32_t nc = m->cap ? m->cap * 2 : 16;
-		uint64_t *k = calloc(nc, sizeof *k);
-		uint32_t *v = malloc(nc * sizeof *v);
-		if (!k || !v) {
-			free(k);
-			free(v);
-			return TS_ENOMEM;
-		}
-		for (uint32_t i = 0; i < m->cap; i++) {
-			if (!m->keys[i])
-				continue;
-			uint32_t j = (uint32_t)ts_hash(&m->keys[i], 8, 0) & (nc - 1);
-			while (k[j])
-				j = (j + 1) & (nc - 1);
-			k[j] = m->keys[i];
-			v[j] = m->vals[i];
-		}
-		a->attr_bytes += (size_t)(nc - m->cap) * 12;
-		free(m->keys);
-		free(m->vals);
-		m->keys = k;
-		m->vals = v;
-		m->cap = nc;
-	}
-	key += 1;
-	uint32_t j = (uint32_t)ts_hash(&key, 8, 0) & (m->cap - 1);
-	while (m->keys[j] && m->keys[j] != key)
-		j = (j + 1) & (m->cap - 1);
-	if (!m->keys[j]) {
-		m->keys[j] = key;
-		m->vals[j] = 0;
-		m->n++;
-	}
-	m->vals[j] += n;
-	return 0;
-}
-
 /* Close minute t of partition pid. */
 static int close_minute(ts_agg *a, uint32_t pid, int64_t t)
 {
@@ -171,7 +123,7 @@ static int close_minute(ts_agg *a, uint32_t pid, int64_t t)
 	}
 	size_t na = 0;
 	if (ap->slots) {
-		amap *m = &ap->slots[slot];
+		ts_tally *m = &ap->slots[slot];
 		if (m->n > a->attrs_alloc) {
 			size_t n = a->attrs_alloc ? a->attrs_alloc : 64;
 			while (n < m->n)
@@ -182,19 +134,15 @@ static int close_minute(ts_agg *a, uint32_t pid, int64_t t)
 			a->attrs = x;
 			a->attrs_alloc = n;
 		}
-		for (uint32_t i = 0; i < m->cap && na < m->n; i++) {
-			if (!m->keys[i])
-				continue;
-			uint64_t k = m->keys[i] - 1;
+		uint64_t k, c;
+		for (uint32_t i = 0; ts_tally_next(m, &i, &k, &c);)
 			a->attrs[na++] = (ts_attr_count){
-				.metric = (uint32_t)(k >> 34),
-				.kind = (uint8_t)((k >> 32) & 3),
-				.value = (uint32_t)k,
-				.count = m->vals[i],
+				.metric = ts_attr_key_metric(k),
+				.kind = (uint8_t)ts_attr_key_kind(k),
+				.value = ts_attr_key_value(k),
+				.count = (uint32_t)c,
 			};
-			m->keys[i] = 0;
-		}
-		m->n = 0;
+		ts_tally_clear(m);
 	}
 	ap->closed = t;
 	ts_minute_batch b = {
@@ -267,8 +215,7 @@ int ts_agg_count(ts_agg *a, uint32_t pid, int64_t minute, uint32_t metric,
 	for (unsigned k = 0; k < TS_A_KINDS; k++) {
 		if (vals[k] == TS_NO_VALUE)
 			continue;
-		uint64_t key = (uint64_t)metric << 34 | (uint64_t)k << 32 | vals[k];
-		if ((rc = amap_add(a, &ap->slots[slot], key, 1)))
+		if ((rc = ts_tally_add(&ap->slots[slot], ts_attr_key(metric, k, vals[k]), 1)))
 			return rc;
 	}
 	return 0;
@@ -298,6 +245,9 @@ int64_t ts_agg_closed(const ts_agg *a, uint32_t pid)
 
 size_t ts_agg_memory(const ts_agg *a)
 {
-	return (size_t)a->nopen * sizeof *a->open + (size_t)a->nparts * sizeof *a->parts +
-	       a->attr_bytes;
+	size_t m = (size_t)a->nopen * sizeof *a->open + (size_t)a->nparts * sizeof *a->parts;
+	for (uint32_t i = 0; i < a->nparts; i++)
+		for (int s = 0; a->parts[i].slots && s < TS_AGG_RING; s++)
+			m += ts_tally_memory(&a->parts[i].slots[s]);
+	return m;
 }

@@ -18,69 +18,10 @@
 #include "engine.h"
 #include "insight.h"
 #include "model.h"
+#include "tally.h"
 
 #define DETAIL_RING 256
 #define BASELINE_DAYS 7
-
-/* A counter map from 64-bit keys, open addressing; key + 1 is stored. */
-typedef struct tally {
-	uint64_t *keys;
-	uint64_t *cnt;
-	uint32_t cap, n;
-} tally;
-
-static int tally_add(tally *t, uint64_t key, uint64_t n)
-{
-	if ((t->n + 1) * 2 > t->cap) {
-		uint32_t nc = t->cap ? t->cap * 2 : 32;
-		uint64_t *k = calloc(nc, sizeof *k), *c = calloc(nc, sizeof *c);
-		if (!k || !c) {
-			free(k);
-			free(c);
-			return TS_ENOMEM;
-		}
-		for (uint32_t i = 0; i < t->cap; i++) {
-			if (!t->keys[i])
-				continue;
-			uint32_t j = (uint32_t)ts_hash(&t->keys[i], 8, 1) & (nc - 1);
-			while (k[j])
-				j = (j + 1) & (nc - 1);
-			k[j] = t->keys[i];
-			c[j] = t->cnt[i];
-		}
-		free(t->keys);
-		free(t->cnt);
-		t->keys = k;
-		t->cnt = c;
-		t->cap = nc;
-	}
-	key += 1;
-	uint32_t j = (uint32_t)ts_hash(&key, 8, 1) & (t->cap - 1);
-	while (t->keys[j] && t->keys[j] != key)
-		j = (j + 1) & (t->cap - 1);
-	if (!t->keys[j]) {
-		t->keys[j] = key;
-		t->n++;
-	}
-	t->cnt[j] += n;
-	return 0;
-}
-
-static void tally_clear(tally *t)
-{
-	if (t->cap) {
-		memset(t->keys, 0, t->cap * sizeof *t->keys);
-		memset(t->cnt, 0, t->cap * sizeof *t->cnt);
-	}
-	t->n = 0;
-}
-
-static void tally_free(tally *t)
-{
-	free(t->keys);
-	free(t->cnt);
-	memset(t, 0, sizeof *t);
-}
 
 typedef struct detail_slot {
 	int64_t minute; /* INT64_MIN: empty */
@@ -90,7 +31,7 @@ typedef struct detail_slot {
 
 typedef struct epart {
 	detail_slot detail[DETAIL_RING];
-	tally hour;            /* (metric, kind, value) -> count of the open hour */
+	ts_tally hour;            /* (metric, kind, value) -> count of the open hour */
 	int64_t hour_start;    /* first minute of the open hour */
 	int64_t attrs_flushed; /* attribution hours before this minute are stored */
 } epart;
@@ -198,7 +139,7 @@ void ts_engine_free(ts_engine *e)
 			continue;
 		for (int s = 0; s < DETAIL_RING; s++)
 			free(e->parts[i]->detail[s].e);
-		tally_free(&e->parts[i]->hour);
+		ts_tally_free(&e->parts[i]->hour);
 		free(e->parts[i]);
 	}
 	free(e->parts);
@@ -395,7 +336,7 @@ static int on_late(void *ctx, uint32_t pid, int64_t minute, uint32_t metric,
 		return TS_ENOMEM;
 	if (hour == p->hour_start) {
 		for (size_t i = 0; i < n; i++)
-			if (tally_add(&p->hour, (uint64_t)metric << 34 | (uint64_t)a[i].kind << 32 | a[i].value, 1))
+			if (ts_tally_add(&p->hour, ts_attr_key(metric, a[i].kind, a[i].value), 1))
 				return TS_ENOMEM;
 		return 0;
 	}
@@ -408,14 +349,14 @@ static int on_late(void *ctx, uint32_t pid, int64_t minute, uint32_t metric,
 
 static int add_to_tally(void *ctx, int kind, uint32_t value, uint64_t count)
 {
-	return tally_add(ctx, (uint64_t)kind << 32 | value, count);
+	return ts_tally_add(ctx, ts_attr_key(0, (unsigned)kind, value), count);
 }
 
 /* Attribution counts of metric over minutes [from, to) into t: whole hours
  * already in the store from the store, the rest from the detail ring. A
  * partial hour no longer in the ring is taken whole from the store. */
 static int attr_window(ts_engine *e, uint32_t pid, uint32_t metric, int64_t from, int64_t to,
-		       tally *t)
+		       ts_tally *t)
 {
 	epart *p = e->parts[pid];
 	int64_t h = ts_floordiv(from, 60) * 60;
@@ -444,7 +385,7 @@ static int attr_window(ts_engine *e, uint32_t pid, uint32_t metric, int64_t from
 				continue;
 			for (uint32_t i = 0; i < s->n && !rc; i++)
 				if (s->e[i].metric == metric)
-					rc = tally_add(t, (uint64_t)s->e[i].kind << 32 | s->e[i].value,
+					rc = ts_tally_add(t, ts_attr_key(0, s->e[i].kind, s->e[i].value),
 						       s->e[i].count);
 		}
 	}
@@ -472,22 +413,20 @@ static int by_count(const void *a, const void *b)
 }
 
 /* Top values of one kind in t, as averages over duration minutes. */
-static int top_values(ts_engine *e, const tally *t, int kind, double duration, saved_attr *out,
+static int top_values(ts_engine *e, const ts_tally *t, int kind, double duration, saved_attr *out,
 		      unsigned *nout)
 {
 	ranked *r = malloc((t->n ? t->n : 1) * sizeof *r);
 	if (!r)
 		return TS_ENOMEM;
 	size_t n = 0;
-	for (uint32_t i = 0; i < t->cap; i++) {
-		if (!t->keys[i] || !t->cnt[i])
+	uint64_t k, c;
+	for (uint32_t i = 0; ts_tally_next(t, &i, &k, &c);) {
+		if (!c || (int)ts_attr_key_kind(k) != kind)
 			continue;
-		uint64_t k = t->keys[i] - 1;
-		if ((int)(k >> 32) != kind)
-			continue;
-		r[n].value = (uint32_t)k;
-		r[n].count = t->cnt[i];
-		r[n].str = ts_registry_value_str(e->reg, (uint32_t)k);
+		r[n].value = ts_attr_key_value(k);
+		r[n].count = c;
+		r[n].str = ts_registry_value_str(e->reg, r[n].value);
 		n++;
 	}
 	qsort(r, n, sizeof *r, by_count);
@@ -557,7 +496,7 @@ static int emit_insight(ts_engine *e, uint32_t mid, int64_t end_duration)
 	int is_error = m->kind == TS_M_ERRORS;
 	unsigned nkinds = is_error ? 2 : 3;
 	int rc = 0;
-	tally t = {0};
+	ts_tally t = {0};
 
 	ts_insight ins;
 	memset(&ins, 0, sizeof ins);
@@ -582,7 +521,7 @@ static int emit_insight(ts_engine *e, uint32_t mid, int64_t end_duration)
 		for (unsigned k = 0; k < nkinds && !rc; k++)
 			rc = top_values(e, &t, (int)k, (double)oi->baseline_duration, oi->base[k],
 					&oi->nbase[k]);
-		tally_clear(&t);
+		ts_tally_clear(&t);
 	}
 	int64_t dur = end_duration ? end_duration : e->o.profile.insight_minutes;
 	uint64_t ic = rc ? 0 : window_sum(e, mid, oi->start, oi->start + dur, &rc);
@@ -607,7 +546,7 @@ static int emit_insight(ts_engine *e, uint32_t mid, int64_t end_duration)
 				ts_registry_value_str(e->reg, oi->base[k][i].value),
 				oi->base[k][i].average};
 	}
-	tally_free(&t);
+	ts_tally_free(&t);
 	if (rc)
 		return rc == TS_ENOMEM ? rc : TS_ESTORE;
 	if (e->o.trailsight_context) {
@@ -680,19 +619,16 @@ static int flush_hour(ts_engine *e, uint32_t pid, epart *p)
 		if (!a)
 			return TS_ENOMEM;
 		size_t n = 0;
-		for (uint32_t i = 0; i < p->hour.cap; i++) {
-			if (!p->hour.keys[i])
-				continue;
-			uint64_t k = p->hour.keys[i] - 1;
-			a[n++] = (ts_attr_count){(uint32_t)(k >> 34), (uint32_t)k,
-						 (uint32_t)p->hour.cnt[i], (uint8_t)((k >> 32) & 3)};
-		}
+		uint64_t k, c;
+		for (uint32_t i = 0; ts_tally_next(&p->hour, &i, &k, &c);)
+			a[n++] = (ts_attr_count){ts_attr_key_metric(k), ts_attr_key_value(k),
+						 (uint32_t)c, (uint8_t)ts_attr_key_kind(k)};
 		e->st.attr_cells += n;
 		int rc = e->store->ops->add_attrs(e->store, pid, p->hour_start, a, n);
 		free(a);
 		if (rc)
 			return TS_ESTORE;
-		tally_clear(&p->hour);
+		ts_tally_clear(&p->hour);
 	}
 	p->attrs_flushed = p->hour_start + 60;
 	p->hour_start = INT64_MIN;
@@ -790,8 +726,7 @@ static int on_close(void *ctx, const ts_minute_batch *b)
 	s->n = (uint32_t)b->nattrs;
 	for (size_t i = 0; i < b->nattrs; i++) {
 		const ts_attr_count *a = &b->attrs[i];
-		if (tally_add(&p->hour, (uint64_t)a->metric << 34 | (uint64_t)a->kind << 32 | a->value,
-			      a->count))
+		if (ts_tally_add(&p->hour, ts_attr_key(a->metric, a->kind, a->value), a->count))
 			return e->err = TS_ENOMEM;
 	}
 	if ((rc = detect_minute(e, b)))
@@ -848,7 +783,7 @@ size_t ts_engine_memory(const ts_engine *e)
 		m += e->m[i].bl ? sizeof *e->m[i].bl : 0;
 	for (uint32_t i = 0; i < e->nparts; i++)
 		if (e->parts[i]) {
-			m += sizeof *e->parts[i] + (size_t)e->parts[i]->hour.cap * 16;
+			m += sizeof *e->parts[i] + ts_tally_memory(&e->parts[i]->hour);
 			for (int s = 0; s < DETAIL_RING; s++)
 				m += e->parts[i]->detail[s].alloc * sizeof(ts_attr_count);
 		}
