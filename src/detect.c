@@ -35,7 +35,7 @@ static int deviates(const ts_det_obs *o, int is_error, int dir)
 {
 	if (is_error)
 		return o->x > 0 && o->x > o->q * o->n;
-	return dir > 0 ? o->x > o->lam : o->x < o->lam;
+	return dir > 0 ? o->x > o->lam : o->x < o->steady;
 }
 
 typedef struct win_result {
@@ -49,7 +49,7 @@ typedef struct win_result {
 static void judge_window(const ts_detector *d, const ts_profile *p, int is_error, int w,
 			 win_result *r)
 {
-	double s = 0, l = 0, v = 0, n = 0, qn = 0;
+	double s = 0, l = 0, v = 0, n = 0, qn = 0, ls = 0, vs = 0;
 	for (int i = 0; i < w; i++) {
 		const ts_det_obs *o = at(d, d->last - i);
 		s += o->x;
@@ -59,6 +59,10 @@ static void judge_window(const ts_detector *d, const ts_profile *p, int is_error
 		} else {
 			l += o->lam;
 			v += o->size > 0 ? o->lam + (double)o->lam * o->lam / o->size : o->lam;
+			ls += o->steady;
+			vs += o->steady_size > 0
+				      ? o->steady + (double)o->steady * o->steady / o->steady_size
+				      : o->steady;
 		}
 	}
 	r->p = 1;
@@ -80,11 +84,15 @@ static void judge_window(const ts_detector *d, const ts_profile *p, int is_error
 	if (s >= p->min_count && s >= p->min_ratio * l && s > l + 3 * sqrt(v) + 1) {
 		r->p = ts_model_p_high(s, l, size);
 		r->dir = 1;
-	} else if (l / w >= p->drop_min_rate && s <= p->drop_max_ratio * l) {
-		r->p = ts_model_p_low(s, l, size);
+		r->expected = l / w;
+	} else if (ls / w >= p->drop_min_rate && s <= p->drop_max_ratio * ls) {
+		/* silence is judged against the steady rate: a cron run that
+		 * comes late or not at all is not a drop */
+		double ss = vs > ls * 1.0001 ? ls * ls / (vs - ls) : 0;
+		r->p = ts_model_p_low(s, ls, ss);
 		r->dir = -1;
+		r->expected = ls / w;
 	}
-	r->expected = l / w;
 }
 
 /* Newest (newest=1) or oldest minute of the w-window that deviates. */
@@ -110,7 +118,7 @@ static int leans(const ts_det_obs *o, const ts_profile *p, int is_error, int dir
 	if (dir > 0)
 		return o->x >= 1 && o->x >= p->min_ratio * o->lam;
 	double cut = 2 * p->drop_max_ratio < 1 ? 2 * p->drop_max_ratio : 1;
-	return o->x <= cut * o->lam;
+	return o->x <= cut * o->steady;
 }
 
 /* Is the newest minute still unusual in the episode's direction, at the
@@ -126,8 +134,8 @@ static int still_unusual(const ts_detector *d, const ts_profile *p, int is_error
 	} else if (d->dir > 0) {
 		if (o->x > o->lam)
 			pm = ts_model_p_high(o->x, o->lam, o->size);
-	} else if (o->x < o->lam) {
-		pm = ts_model_p_low(o->x, o->lam, o->size);
+	} else if (o->x < o->steady) {
+		pm = ts_model_p_low(o->x, o->steady, o->steady_size);
 	}
 	if (pm < p->p_continue)
 		return 1;
@@ -143,8 +151,10 @@ static int still_unusual(const ts_detector *d, const ts_profile *p, int is_error
 		s += q->x;
 		n += q->n;
 		qn += (double)q->q * q->n;
-		l += q->lam;
-		v += q->size > 0 ? q->lam + (double)q->lam * q->lam / q->size : q->lam;
+		float lam = d->dir > 0 ? q->lam : q->steady;
+		float sz = d->dir > 0 ? q->size : q->steady_size;
+		l += lam;
+		v += sz > 0 ? lam + (double)lam * lam / sz : lam;
 	}
 	double pw = 1;
 	if (is_error) {
@@ -231,6 +241,6 @@ int ts_detector_step(ts_detector *d, const ts_profile *p, int is_error, int64_t 
 	ev->start = d->start;
 	ev->duration = 0;
 	ev->p_value = d->cand_p;
-	ev->expected = is_error ? (double)s0->q * s0->n : s0->lam;
+	ev->expected = is_error ? (double)s0->q * s0->n : d->dir > 0 ? s0->lam : s0->steady;
 	return TS_DET_START;
 }

@@ -24,6 +24,9 @@ typedef struct ts_det_obs {
 	float lam;    /* call rate: expected events; < 0: not judged (warm-up) */
 	float size;   /* call rate: negative binomial size, 0 for Poisson */
 	float q;      /* error rate: baseline error fraction; < 0: not judged */
+	float steady; /* call rate: expected events without regular bursts
+			 (cron minutes); drops are judged against this */
+	float steady_size; /* its negative binomial size, 0 for Poisson */
 } ts_det_obs;
 
 typedef struct ts_detector {

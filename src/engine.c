@@ -664,6 +664,8 @@ static int detect_minute(ts_engine *e, const ts_minute_batch *b)
 		} else if (em->judged) {
 			o.lam = em->bl->lam[mod];
 			o.size = em->bl->size[mod];
+			o.steady = em->bl->steady[mod];
+			o.steady_size = (float)em->bl->steady_size;
 		}
 		ts_det_event ev;
 		int k = ts_detector_step(&em->det, prof, is_error, b->minute, &o, &ev);

@@ -108,6 +108,7 @@ int ts_model_fit_rate(const uint32_t *hist, int ndays, int64_t day, const ts_pro
 	if (!use_class && class_days > 0 && all_sum > 0)
 		factor = (class_sum / class_days) / (all_sum / ndays);
 
+	/* 1. a first seasonal guess, from all minutes */
 	double rate_h[24], vals[MAX_DAYS], level = 0;
 	for (int h = 0; h < 24; h++) {
 		size_t n = 0;
@@ -117,6 +118,78 @@ int ts_model_fit_rate(const uint32_t *hist, int ndays, int64_t day, const ts_pro
 			vals[n++] = hourly[d][h];
 		}
 		rate_h[h] = robust_mean(vals, n) / 60.0 * factor;
+	}
+
+	/* 2. regular bursts (cron jobs) at a minute of the hour or of the day;
+	 * candidates first, cheaply. burst[m] flags minute m of the day. */
+	unsigned char burst[TS_MIN_PER_DAY] = {0};
+	float bmean[TS_MIN_PER_DAY], bsize[TS_MIN_PER_DAY];
+	double *buf = malloc(sizeof(double) * (size_t)ndays * 24);
+	if (!buf)
+		return TS_ENOMEM;
+	double moh_sum[60] = {0}, peak = 0;
+	for (int d = 0; d < ndays; d++)
+		for (int m = 0; m < TS_MIN_PER_DAY; m++)
+			moh_sum[m % 60] += hist[(size_t)d * TS_MIN_PER_DAY + m];
+	for (int h = 0; h < 24; h++)
+		peak = fmax(peak, rate_h[h]);
+	for (int j = 0; j < 60; j++) {
+		if (!(moh_sum[j] > 2 * (total / 60.0) + 10 * ndays))
+			continue;
+		size_t n = 0;
+		for (int d = 0; d < ndays; d++)
+			for (int h = 0; h < 24; h++)
+				buf[n++] = hist[(size_t)d * TS_MIN_PER_DAY + h * 60 + j];
+		double mu, sz;
+		if (!regular_burst(buf, n, peak, &mu, &sz))
+			continue;
+		for (int h = 0; h < 24; h++) {
+			burst[h * 60 + j] = 1;
+			bmean[h * 60 + j] = (float)mu;
+			bsize[h * 60 + j] = (float)sz;
+		}
+	}
+	for (int m = 0; m < TS_MIN_PER_DAY; m++) {
+		double sum = 0;
+		for (int d = 0; d < ndays; d++)
+			sum += hist[(size_t)d * TS_MIN_PER_DAY + m];
+		if (!(sum > 2 * rate_h[m / 60] * ndays + 3 * ndays))
+			continue;
+		for (int d = 0; d < ndays; d++)
+			buf[d] = hist[(size_t)d * TS_MIN_PER_DAY + m];
+		double mu, sz;
+		if (!regular_burst(buf, (size_t)ndays, rate_h[m / 60], &mu, &sz))
+			continue;
+		if (!burst[m] || mu > bmean[m]) {
+			bmean[m] = (float)mu;
+			bsize[m] = (float)sz;
+		}
+		burst[m] = 1;
+	}
+	free(buf);
+
+	/* 3. the steady seasonal rate, from the minutes that are not bursts:
+	 * a daily job of hundreds of calls must not raise its whole hour */
+	int kept[24];
+	for (int h = 0; h < 24; h++) {
+		kept[h] = 0;
+		for (int j = 0; j < 60; j++)
+			kept[h] += !burst[h * 60 + j];
+		for (int d = 0; d < ndays; d++) {
+			double sum = 0;
+			const uint32_t *x = hist + (size_t)d * TS_MIN_PER_DAY + h * 60;
+			for (int j = 0; j < 60; j++)
+				if (!burst[h * 60 + j])
+					sum += x[j];
+			hourly[d][h] = sum;
+		}
+		size_t n = 0;
+		for (int d = 0; d < ndays; d++) {
+			if (use_class && ts_model_weekend(day - ndays + d) != target_we)
+				continue;
+			vals[n++] = hourly[d][h];
+		}
+		rate_h[h] = kept[h] ? robust_mean(vals, n) / kept[h] * factor : 0;
 		level += rate_h[h] / 24;
 	}
 	/* shrink each hour toward the level (a gamma prior worth `shrink`
@@ -128,17 +201,17 @@ int ts_model_fit_rate(const uint32_t *hist, int ndays, int64_t day, const ts_pro
 	for (int h = 0; h < 24; h++) {
 		/* keep the sharper of raw and smoothed where the raw rate is well
 		 * estimated (many events), the smoothed one where it is not */
-		double events = rate_h[h] * 60 * nd;
+		double events = rate_h[h] * kept[h] * nd;
 		double r = events > 200 ? rate_h[h] : sm[h];
 		rate_h[h] = (60 * nd * r + k * level) / (60 * nd + k);
 	}
 
-	/* over-dispersion from per-minute variance within hours */
+	/* 4. over-dispersion from per-minute variance within hours, bursts out */
 	double phis[24];
 	size_t nphi = 0;
 	for (int h = 0; h < 24; h++) {
 		double mu = rate_h[h];
-		if (mu < 1)
+		if (mu < 1 || kept[h] < 2)
 			continue;
 		double s2 = 0;
 		size_t n = 0;
@@ -146,10 +219,13 @@ int ts_model_fit_rate(const uint32_t *hist, int ndays, int64_t day, const ts_pro
 			if (use_class && ts_model_weekend(day - ndays + d) != target_we)
 				continue;
 			const uint32_t *x = hist + (size_t)d * TS_MIN_PER_DAY + h * 60;
-			double hm = hourly[d][h] / 60.0;
-			for (int m = 0; m < 60; m++)
-				s2 += (x[m] - hm) * (x[m] - hm);
-			n += 60;
+			double hm = hourly[d][h] / kept[h];
+			for (int j = 0; j < 60; j++) {
+				if (burst[h * 60 + j])
+					continue;
+				s2 += (x[j] - hm) * (x[j] - hm);
+				n++;
+			}
 		}
 		if (n > 60)
 			phis[nphi++] = (s2 / (double)(n - 1) - mu) / (mu * mu);
@@ -161,60 +237,19 @@ int ts_model_fit_rate(const uint32_t *hist, int ndays, int64_t day, const ts_pro
 		if (phi > 0.005)
 			size = 1.0 / phi < 3 ? 3 : 1.0 / phi;
 	}
-	for (int m = 0; m < TS_MIN_PER_DAY; m++) {
-		out->lam[m] = (float)rate_h[m / 60];
-		out->size[m] = (float)size;
-	}
 
-	/* regular bursts at a minute of the hour: candidates first, cheaply */
-	double moh_sum[60] = {0};
-	for (int d = 0; d < ndays; d++)
-		for (int m = 0; m < TS_MIN_PER_DAY; m++)
-			moh_sum[m % 60] += hist[(size_t)d * TS_MIN_PER_DAY + m];
-	double per_slot = total / 60.0;
-	double *buf = malloc(sizeof(double) * (size_t)ndays * 24);
-	if (!buf)
-		return TS_ENOMEM;
-	for (int j = 0; j < 60; j++) {
-		if (!(moh_sum[j] > 2 * per_slot + 10 * ndays))
-			continue;
-		size_t n = 0;
-		for (int d = 0; d < ndays; d++)
-			for (int h = 0; h < 24; h++)
-				buf[n++] = hist[(size_t)d * TS_MIN_PER_DAY + h * 60 + j];
-		double mu, sz, seasonal = 0;
-		for (int h = 0; h < 24; h++)
-			seasonal = fmax(seasonal, rate_h[h]);
-		if (!regular_burst(buf, n, seasonal, &mu, &sz))
-			continue;
-		for (int h = 0; h < 24; h++) {
-			int m = h * 60 + j;
-			if (mu > out->lam[m]) {
-				out->lam[m] = (float)mu;
-				out->size[m] = (float)sz;
-				out->regular_minutes++;
-			}
-		}
-	}
-	/* regular bursts at a minute of the day */
+	/* 5. the expectation: steady rate, raised at regular burst minutes */
+	out->steady_size = size;
 	for (int m = 0; m < TS_MIN_PER_DAY; m++) {
-		double s = 0;
-		for (int d = 0; d < ndays; d++)
-			s += hist[(size_t)d * TS_MIN_PER_DAY + m];
-		if (!(s > 2 * rate_h[m / 60] * ndays + 3 * ndays))
-			continue;
-		for (int d = 0; d < ndays; d++)
-			buf[d] = hist[(size_t)d * TS_MIN_PER_DAY + m];
-		double mu, sz;
-		if (!regular_burst(buf, (size_t)ndays, rate_h[m / 60], &mu, &sz))
-			continue;
-		if (mu > out->lam[m]) {
-			out->lam[m] = (float)mu;
-			out->size[m] = (float)sz;
+		out->steady[m] = (float)rate_h[m / 60];
+		out->lam[m] = out->steady[m];
+		out->size[m] = (float)size;
+		if (burst[m] && bmean[m] > out->lam[m]) {
+			out->lam[m] = bmean[m];
+			out->size[m] = bsize[m];
 			out->regular_minutes++;
 		}
 	}
-	free(buf);
 	return 0;
 }
 

@@ -23,6 +23,8 @@ typedef struct ts_baseline {
 	int64_t day;               /* the day (days since epoch) it applies to */
 	float lam[TS_MIN_PER_DAY]; /* expected count per minute */
 	float size[TS_MIN_PER_DAY];/* negative binomial size per minute; 0: Poisson */
+	float steady[TS_MIN_PER_DAY]; /* expected count without regular bursts */
+	double steady_size;        /* its negative binomial size; 0: Poisson */
 	double level;              /* mean count per minute over the history */
 	double q;                  /* error rate: baseline fraction errors / calls */
 	int regular_minutes;       /* minutes of the day raised as regular bursts */

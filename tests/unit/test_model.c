@@ -58,6 +58,25 @@ static void test_hourly_cron_learned(void)
 	CHECK(ts_model_p_high(1000, b.lam[7], b.size[7]) < 1e-7);
 }
 
+static void test_daily_job_does_not_raise_its_hour(void)
+{
+	ts_profile p;
+	ts_profile_defaults(&p);
+	/* a job of ~300 calls at 03:00 and 03:01 every day over a steady 2/min */
+	for (int i = 0; i < DAYS * TS_MIN_PER_DAY; i++) {
+		int m = i % TS_MIN_PER_DAY;
+		hist[i] = poisson(2) + (m == 180 || m == 181 ? 280 + poisson(20) : 0);
+	}
+	ts_baseline b;
+	CHECK_INT(ts_model_fit_rate(hist, DAYS, 20000, &p, &b), 0);
+	CHECK(b.lam[180] > 200 && b.lam[181] > 200); /* the job is expected */
+	CHECK(b.steady[185] < 3);  /* the rest of its hour stays at ~2/min */
+	CHECK(b.lam[185] < 3);
+	CHECK(b.steady[180] < 3);  /* drops are judged against the steady rate */
+	/* silence in the job's hour is not unusual at the steady rate */
+	CHECK(ts_model_p_low(0, b.steady[185] * 5, b.steady_size) > 1e-7);
+}
+
 static void test_diurnal_and_past_anomaly(void)
 {
 	ts_profile p;
@@ -119,5 +138,5 @@ static void test_fit_rejects_bad_days(void)
 	CHECK_INT(ts_model_fit_rate(hist, 29, 20000, &p, &b), TS_EINVAL);
 }
 
-TS_TESTS(test_constant_rate, test_hourly_cron_learned, test_diurnal_and_past_anomaly,
+TS_TESTS(test_constant_rate, test_hourly_cron_learned, test_daily_job_does_not_raise_its_hour, test_diurnal_and_past_anomaly,
 	 test_error_fraction, test_tails, test_fit_rejects_bad_days)
