@@ -759,6 +759,8 @@ int ts_engine_finish(ts_engine *e)
 	for (uint32_t pid = 0; pid < e->nparts; pid++)
 		if (e->parts[pid] && (rc = flush_hour(e, pid, e->parts[pid])))
 			return e->err = rc;
+	if (e->store->ops->flush(e->store))
+		return e->err = TS_ESTORE;
 	for (uint32_t i = 0; i < e->nm; i++)
 		e->st.open_at_end += e->m[i].open != NULL;
 	if (!e->o.sorted)

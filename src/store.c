@@ -8,11 +8,8 @@ int ts_store_open(const char *spec, ts_registry *reg, const ts_store_opts *opts,
 {
 	if (!spec || !*spec || strcmp(spec, "mem") == 0)
 		return ts_store_mem_new(reg, opts, out);
-	if (strncmp(spec, "redis://", 8) == 0) {
-		snprintf(errbuf, errlen, "store '%s': the Redis backend is not available in this build",
-			 spec);
-		return TS_EINVAL;
-	}
+	if (strncmp(spec, "redis://", 8) == 0)
+		return ts_store_redis_new(spec, reg, opts, out, errbuf, errlen);
 	snprintf(errbuf, errlen, "store '%s': expected 'mem' or 'redis://host:port[/db]'", spec);
 	return TS_EINVAL;
 }

@@ -53,6 +53,9 @@ typedef struct ts_store_ops {
 	/* Bytes of memory the backend holds (an estimate). */
 	size_t (*memory)(const ts_store *s);
 	void (*free)(ts_store *s);
+	/* Write everything buffered; 0 or TS_ESTORE (s->errstr says why; what
+	 * was buffered stays buffered, so a later flush can retry). */
+	int (*flush)(ts_store *s);
 } ts_store_ops;
 
 struct ts_store {
@@ -64,6 +67,13 @@ struct ts_store {
 
 typedef struct ts_store_opts {
 	int retention_days; /* 0: 28 */
+	/* Redis backend only; 0 takes the default. */
+	int reconnect_first_ms; /* first backoff delay; 0: 100 */
+	int reconnect_max_ms;   /* backoff delay cap; 0: 5000 */
+	int reconnect_total_ms; /* give up after this much backoff; 0: 30000 */
+	size_t flush_cells;     /* flush when this many cells are buffered; 0: 500000 */
+	size_t max_cells;       /* past this, adds fail with TS_ECAP; 0: 5000000 */
+	int command_timeout_ms; /* per command; 0: 5000 */
 } ts_store_opts;
 
 /* Open a store from a spec: "mem" (or NULL/empty) or
@@ -78,5 +88,28 @@ void ts_store_free(ts_store *s);
 
 /* The memory backend, for tests that want it directly. */
 int ts_store_mem_new(ts_registry *reg, const ts_store_opts *opts, ts_store **out);
+
+/* A parsed "redis://[user:pass@]host:port[/db]" (user and pass
+ * percent-decoded; user empty for AUTH with a password only, pass empty
+ * for no AUTH; port 6379 and db 0 when absent). */
+typedef struct ts_redis_spec {
+	char host[256];
+	char user[256];
+	char pass[512];
+	int port;
+	int db;
+} ts_redis_spec;
+
+/* Parse a Redis spec into *out. 0, or TS_EINVAL with a message naming the
+ * spec in errbuf. */
+int ts_store_redis_parse(const char *spec, ts_redis_spec *out, char *errbuf, size_t errlen);
+/* Open the Redis backend: connect, AUTH, SELECT, check ts:schema, load the
+ * flush script. 0 and *out; TS_EINVAL for a bad spec; TS_ESTORE when Redis
+ * cannot be reached or refuses (message in errbuf); TS_ENOMEM. */
+int ts_store_redis_new(const char *spec, ts_registry *reg, const ts_store_opts *opts,
+		       ts_store **out, char *errbuf, size_t errlen);
+/* The Lua text of the flush script (static storage), for tests and
+ * operators. */
+const char *ts_store_redis_script(void);
 
 #endif

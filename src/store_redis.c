@@ -1,0 +1,1454 @@
+/* store_redis.c - the Redis backend of the store.
+ *
+ * Key scheme (read series with redis-cli: HGETALL <key>):
+ *   ts:schema = "1"                     set at open; another value refuses to open
+ *   ts:{ACCT:REGION}:c:YYYYMMDD:CAT:SOURCE:NAME:METRIC
+ *       hash, field minute-of-day "0".."1439" -> count
+ *   ts:{ACCT:REGION}:a:YYYYMMDD:CAT:SOURCE:NAME:METRIC
+ *       hash, field "HH:K:VALUE" -> count (HH two-digit hour of that day, K one
+ *       of arn/agent/code, VALUE the attribution string)
+ *   ts:{ACCT:REGION}:flushseq = last flush sequence applied to the partition
+ * CAT is "m" (management events) or "d" (data events); METRIC is "calls",
+ * "reads" or "err:" + errorCode. {ACCT:REGION} is the partition's hash tag,
+ * so a partition lives in one Redis Cluster slot. Every key expires
+ * retention_days after its last write (EXPIRE relative to now).
+ *
+ * Writes are buffered: a hash table of cells (key, field) -> increment,
+ * where keys are (counts|attrs, metric, day) in a second table. flush turns
+ * the buffer into frozen chunks, one EVALSHA of the flush script each (one
+ * partition, at most MAX_CHUNK_KEYS keys / MAX_CHUNK_FIELDS fields, its own
+ * sequence number), and sends them in order; a chunk leaves memory only
+ * once Redis acknowledged it. A retried chunk carries the same sequence
+ * number, so the script applies it exactly once. New adds go to the live
+ * buffer meanwhile, never into a frozen chunk. Everything is owned by the
+ * store and freed by its free, which flushes first.
+ *
+ * Flush script (ts_store_redis_script): KEYS = flushseq key + data keys,
+ * ARGV = seq, ttl, then per data key nfields and field/increment pairs. If
+ * flushseq >= seq it returns 0 (already applied); else per key HMGET the
+ * fields, HSET the sums (slices of 3000 fields, Lua's unpack limit), EXPIRE
+ * ttl; then SET flushseq seq EX ttl and return 1. Sequence numbers start at
+ * GET flushseq + 1 per partition. A chunk that never reached Redis and is
+ * answered 0 met another writer: it renumbers and goes again (one writer
+ * per partition is the design; this only keeps a second one from losing
+ * counts).
+ *
+ * Retention: besides the TTL, like the memory backend the store ignores
+ * (on write and read) days more than retention_days before the newest day
+ * it has written for a metric in this process.
+ */
+#include <errno.h>
+#include <hiredis/hiredis.h>
+#include <stdlib.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "store.h"
+
+#define MAX_CHUNK_KEYS 2000
+#define MAX_CHUNK_FIELDS 200000
+#define NO_TIME INT64_MIN
+
+/* The flush script. KEYS[1] is the partition's flushseq key, KEYS[2..] its
+ * data keys; ARGV: seq, ttl, then per data key: nfields, field, incr, ...
+ * Fields go to HMGET/HSET in slices of 3000 (Lua's unpack limit). */
+static const char flush_script[] =
+	"local seq = tonumber(ARGV[1])\n"
+	"local cur = tonumber(redis.call('GET', KEYS[1]) or '0') or 0\n"
+	"if cur >= seq then return 0 end\n"
+	"local ttl = tonumber(ARGV[2])\n"
+	"local a = 3\n"
+	"for k = 2, #KEYS do\n"
+	"  local key = KEYS[k]\n"
+	"  local n = tonumber(ARGV[a])\n"
+	"  a = a + 1\n"
+	"  local i = 0\n"
+	"  while i < n do\n"
+	"    local m = math.min(n - i, 3000)\n"
+	"    local f = {}\n"
+	"    for j = 1, m do f[j] = ARGV[a + 2 * (i + j - 1)] end\n"
+	"    local old = redis.call('HMGET', key, unpack(f))\n"
+	"    local kv = {}\n"
+	"    for j = 1, m do\n"
+	"      kv[2 * j - 1] = f[j]\n"
+	"      kv[2 * j] = string.format('%.0f', (tonumber(old[j]) or 0) +\n"
+	"                                tonumber(ARGV[a + 2 * (i + j - 1) + 1]))\n"
+	"    end\n"
+	"    redis.call('HSET', key, unpack(kv))\n"
+	"    i = i + m\n"
+	"  end\n"
+	"  redis.call('EXPIRE', key, ttl)\n"
+	"  a = a + 2 * n\n"
+	"end\n"
+	"redis.call('SET', KEYS[1], ARGV[1], 'EX', ttl)\n"
+	"return 1\n";
+
+const char *ts_store_redis_script(void) { return flush_script; }
+
+/* --- a hash table of cells: (key, field) -> sum ------------------------- */
+
+typedef struct cell {
+	uint64_t field;
+	uint64_t sum;
+	uint32_t key;
+	uint32_t used;
+} cell;
+
+typedef struct ctab {
+	cell *c;
+	size_t n, slots; /* slots: 0 or a power of two; n <= slots / 2 */
+} ctab;
+
+static size_t cell_hash(uint32_t key, uint64_t field)
+{
+	uint64_t h = (field ^ ((uint64_t)key << 32 | key)) * 0x9E3779B97F4A7C15ull;
+	return (size_t)(h ^ (h >> 29));
+}
+
+static int ctab_add(ctab *t, uint32_t key, uint64_t field, uint64_t inc)
+{
+	if ((t->n + 1) * 2 > t->slots) {
+		size_t ns = t->slots ? t->slots * 2 : 1024;
+		cell *nc = calloc(ns, sizeof *nc);
+		if (!nc)
+			return TS_ENOMEM;
+		for (size_t i = 0; i < t->slots; i++) {
+			if (!t->c[i].used)
+				continue;
+			size_t j = cell_hash(t->c[i].key, t->c[i].field) & (ns - 1);
+			while (nc[j].used)
+				j = (j + 1) & (ns - 1);
+			nc[j] = t->c[i];
+		}
+		free(t->c);
+		t->c = nc;
+		t->slots = ns;
+	}
+	size_t j = cell_hash(key, field) & (t->slots - 1);
+	while (t->c[j].used && (t->c[j].key != key || t->c[j].field != field))
+		j = (j + 1) & (t->slots - 1);
+	if (!t->c[j].used) {
+		t->c[j] = (cell){.field = field, .key = key, .used = 1};
+		t->n++;
+	}
+	t->c[j].sum += inc;
+	return 0;
+}
+
+static void ctab_free(ctab *t)
+{
+	free(t->c);
+	memset(t, 0, sizeof *t);
+}
+
+/* --- buffered keys: (attr, metric, day) -------------------------------- */
+
+typedef struct rkey {
+	int64_t day;
+	uint32_t metric;
+	uint32_t partition;
+	uint8_t attr; /* 0 counts, 1 attributions */
+} rkey;
+
+/* One frozen EVALSHA: argv points into arena. */
+typedef struct chunk {
+	uint32_t partition;
+	uint64_t seq;
+	int argc;
+	const char **argv;
+	size_t *argvlen;
+	char *arena;
+	size_t ncells, bytes;
+	int seq_arg;  /* index in argv of the sequence number */
+	int sent;     /* it may have reached Redis: a 0 reply means applied */
+	char *seqbuf; /* owned text of the sequence number */
+} chunk;
+
+typedef struct redis_store {
+	ts_store base;
+	ts_redis_spec sp;
+	char where[300]; /* "redis://host:port", for messages (no credentials) */
+	redisContext *c; /* NULL while disconnected */
+	char sha[41];
+	int first_ms, max_ms, total_ms, cmd_ms;
+	size_t flush_cells, max_cells, auto_flush_at;
+
+	rkey *keys;
+	uint32_t nkeys, keys_alloc;
+	uint32_t *kslot; /* indices into keys, UINT32_MAX empty */
+	size_t kslots;
+	ctab live;
+
+	chunk *pend;
+	size_t npend, pend_alloc, pend_first, pend_cells, pend_bytes;
+
+	uint64_t *next_seq; /* per partition; valid where seq_known */
+	uint8_t *seq_known;
+	uint32_t nparts;
+
+	int64_t *newest_day, *newest_hour; /* per metric; NO_TIME unknown */
+	uint32_t nmetrics;
+} redis_store;
+
+static size_t key_hash(uint8_t attr, uint32_t metric, int64_t day)
+{
+	uint64_t h = ((uint64_t)metric << 1 | attr) * 0x9E3779B97F4A7C15ull;
+	h ^= (uint64_t)day * 0xC2B2AE3D27D4EB4Full;
+	return (size_t)(h ^ (h >> 31));
+}
+
+static int key_get(redis_store *rs, uint8_t attr, uint32_t metric, uint32_t partition, int64_t day,
+		   uint32_t *out)
+{
+	if ((size_t)(rs->nkeys + 1) * 2 > rs->kslots) {
+		size_t ns = rs->kslots ? rs->kslots * 2 : 256;
+		uint32_t *nk = malloc(ns * sizeof *nk);
+		if (!nk)
+			return TS_ENOMEM;
+		memset(nk, 0xff, ns * sizeof *nk);
+		for (uint32_t i = 0; i < rs->nkeys; i++) {
+			rkey *k = &rs->keys[i];
+			size_t j = key_hash(k->attr, k->metric, k->day) & (ns - 1);
+			while (nk[j] != UINT32_MAX)
+				j = (j + 1) & (ns - 1);
+			nk[j] = i;
+		}
+		free(rs->kslot);
+		rs->kslot = nk;
+		rs->kslots = ns;
+	}
+	size_t j = key_hash(attr, metric, day) & (rs->kslots - 1);
+	while (rs->kslot[j] != UINT32_MAX) {
+		rkey *k = &rs->keys[rs->kslot[j]];
+		if (k->attr == attr && k->metric == metric && k->day == day) {
+			*out = rs->kslot[j];
+			return 0;
+		}
+		j = (j + 1) & (rs->kslots - 1);
+	}
+	if (rs->nkeys == rs->keys_alloc) {
+		uint32_t na = rs->keys_alloc ? rs->keys_alloc * 2 : 64;
+		rkey *nk = realloc(rs->keys, na * sizeof *nk);
+		if (!nk)
+			return TS_ENOMEM;
+		rs->keys = nk;
+		rs->keys_alloc = na;
+	}
+	rs->keys[rs->nkeys] = (rkey){.day = day, .metric = metric, .partition = partition, .attr = attr};
+	rs->kslot[j] = rs->nkeys;
+	*out = rs->nkeys++;
+	return 0;
+}
+
+static void live_clear(redis_store *rs)
+{
+	ctab_free(&rs->live);
+	free(rs->keys);
+	free(rs->kslot);
+	rs->keys = NULL;
+	rs->kslot = NULL;
+	rs->nkeys = rs->keys_alloc = 0;
+	rs->kslots = 0;
+}
+
+static int ensure_metric(redis_store *rs, uint32_t id)
+{
+	if (id < rs->nmetrics)
+		return 0;
+	uint32_t n = rs->nmetrics ? rs->nmetrics : 64;
+	while (n <= id)
+		n *= 2;
+	int64_t *d = realloc(rs->newest_day, n * sizeof *d);
+	if (!d)
+		return TS_ENOMEM;
+	rs->newest_day = d;
+	int64_t *h = realloc(rs->newest_hour, n * sizeof *h);
+	if (!h)
+		return TS_ENOMEM;
+	rs->newest_hour = h;
+	for (uint32_t i = rs->nmetrics; i < n; i++)
+		d[i] = h[i] = NO_TIME;
+	rs->nmetrics = n;
+	return 0;
+}
+
+static int ensure_partition(redis_store *rs, uint32_t id)
+{
+	if (id < rs->nparts)
+		return 0;
+	uint32_t n = rs->nparts ? rs->nparts : 16;
+	while (n <= id)
+		n *= 2;
+	uint64_t *s = realloc(rs->next_seq, n * sizeof *s);
+	if (!s)
+		return TS_ENOMEM;
+	rs->next_seq = s;
+	uint8_t *k = realloc(rs->seq_known, n);
+	if (!k)
+		return TS_ENOMEM;
+	rs->seq_known = k;
+	memset(k + rs->nparts, 0, n - rs->nparts);
+	memset(s + rs->nparts, 0, (n - rs->nparts) * sizeof *s);
+	rs->nparts = n;
+	return 0;
+}
+
+/* --- names -------------------------------------------------------------- */
+
+static int add_str(ts_buf *b, ts_str s) { return ts_buf_add(b, s.p, s.n); }
+
+/* "ts:{ACCT:REGION}:" */
+static int part_prefix(redis_store *rs, uint32_t pid, ts_buf *b)
+{
+	ts_partition *p = ts_registry_get_partition(rs->base.reg, pid);
+	if (!p)
+		return TS_EINVAL;
+	int rc;
+	if ((rc = ts_buf_puts(b, "ts:{")) || (rc = add_str(b, p->account)) ||
+	    (rc = ts_buf_puts(b, ":")) || (rc = add_str(b, p->region)) || (rc = ts_buf_puts(b, "}:")))
+		return rc;
+	return 0;
+}
+
+static int key_name(redis_store *rs, uint8_t attr, uint32_t metric, int64_t day, ts_buf *b)
+{
+	const ts_metric *m = ts_registry_get_metric(rs->base.reg, metric);
+	if (!m)
+		return TS_EINVAL;
+	ts_api *api = ts_registry_get_api(rs->base.reg, m->api);
+	if (!api)
+		return TS_EINVAL;
+	int64_t y;
+	unsigned mo, d;
+	ts_civil_from_days(day, &y, &mo, &d);
+	int rc;
+	if ((rc = part_prefix(rs, m->partition, b)) ||
+	    (rc = ts_buf_printf(b, "%s:%04lld%02u%02u:%s:", attr ? "a" : "c", (long long)y, mo, d,
+				api->data ? "d" : "m")) ||
+	    (rc = add_str(b, api->source)) || (rc = ts_buf_puts(b, ":")) ||
+	    (rc = add_str(b, api->name)) || (rc = ts_buf_puts(b, ":")))
+		return rc;
+	if (m->kind == TS_M_CALLS)
+		return ts_buf_puts(b, "calls");
+	if (m->kind == TS_M_READS)
+		return ts_buf_puts(b, "reads");
+	if ((rc = ts_buf_puts(b, "err:")))
+		return rc;
+	return add_str(b, ts_registry_value_str(rs->base.reg, m->code));
+}
+
+static const char *const kind_names[TS_A_KINDS] = {"arn", "agent", "code"};
+
+/* Attribution cell field: hour of day << 40 | kind << 32 | value id. */
+static int field_name(redis_store *rs, const rkey *k, uint64_t field, ts_buf *b)
+{
+	if (!k->attr)
+		return ts_buf_printf(b, "%u", (unsigned)field);
+	unsigned hh = (unsigned)(field >> 40), kind = (unsigned)(field >> 32) & 0xff;
+	int rc = ts_buf_printf(b, "%02u:%s:", hh, kind < TS_A_KINDS ? kind_names[kind] : "?");
+	if (rc)
+		return rc;
+	return add_str(b, ts_registry_value_str(rs->base.reg, (uint32_t)field));
+}
+
+/* --- connection --------------------------------------------------------- */
+
+/* Set the store's errstr (truncated to fit). */
+static void set_err(redis_store *rs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_err(redis_store *rs, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(rs->base.errstr, sizeof rs->base.errstr, fmt, ap);
+	va_end(ap);
+}
+
+static int is_transient(const char *msg)
+{
+	return strncmp(msg, "LOADING", 7) == 0 || strncmp(msg, "BUSY", 4) == 0 ||
+	       strncmp(msg, "TRYAGAIN", 8) == 0 || strncmp(msg, "MASTERDOWN", 10) == 0;
+}
+
+/* A command on a fresh connection during setup. 0, 1 transient failure,
+ * -1 permanent (errstr set either way). *out gets the reply if asked. */
+static int setup_cmd(redis_store *rs, redisContext *c, const char *what, int argc,
+		     const char **argv, const size_t *lens, redisReply **out)
+{
+	redisReply *r = redisCommandArgv(c, argc, argv, lens);
+	if (!r) {
+		set_err(rs, "%s: %s: %s", rs->where, what,
+			 c->errstr);
+		return 1;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		set_err(rs, "%s: %s failed: %s", rs->where, what,
+			 r->str);
+		int t = is_transient(r->str);
+		freeReplyObject(r);
+		return t ? 1 : -1;
+	}
+	if (out)
+		*out = r;
+	else
+		freeReplyObject(r);
+	return 0;
+}
+
+/* Connect, AUTH, SELECT and load the script. 0, 1 transient, -1 permanent. */
+static int rconnect(redis_store *rs)
+{
+	struct timeval tv = {2, 0};
+	redisContext *c = redisConnectWithTimeout(rs->sp.host, rs->sp.port, tv);
+	if (!c) {
+		set_err(rs, "%s: out of memory", rs->where);
+		return 1;
+	}
+	if (c->err) {
+		set_err(rs, "%s: %s", rs->where, c->errstr);
+		redisFree(c);
+		return 1;
+	}
+	struct timeval ct = {rs->cmd_ms / 1000, (rs->cmd_ms % 1000) * 1000};
+	if (redisSetTimeout(c, ct) != REDIS_OK) {
+		set_err(rs, "%s: cannot set timeout", rs->where);
+		redisFree(c);
+		return 1;
+	}
+	int rc;
+	if (rs->sp.pass[0]) {
+		const char *av[3] = {"AUTH", rs->sp.user, rs->sp.pass};
+		size_t al[3] = {4, strlen(rs->sp.user), strlen(rs->sp.pass)};
+		if (rs->sp.user[0])
+			rc = setup_cmd(rs, c, "AUTH", 3, av, al, NULL);
+		else {
+			av[1] = rs->sp.pass;
+			al[1] = al[2];
+			rc = setup_cmd(rs, c, "AUTH", 2, av, al, NULL);
+		}
+		if (rc)
+			goto out_free;
+	}
+	if (rs->sp.db) {
+		char db[16];
+		snprintf(db, sizeof db, "%d", rs->sp.db);
+		const char *av[2] = {"SELECT", db};
+		size_t al[2] = {6, strlen(db)};
+		if ((rc = setup_cmd(rs, c, "SELECT", 2, av, al, NULL)))
+			goto out_free;
+	}
+	const char *av[3] = {"SCRIPT", "LOAD", flush_script};
+	size_t al[3] = {6, 4, sizeof flush_script - 1};
+	redisReply *r = NULL;
+	if ((rc = setup_cmd(rs, c, "SCRIPT LOAD", 3, av, al, &r)))
+		goto out_free;
+	if (r->type != REDIS_REPLY_STRING || r->len != 40) {
+		set_err(rs, "%s: SCRIPT LOAD: unexpected reply",
+			 rs->where);
+		freeReplyObject(r);
+		rc = -1;
+		goto out_free;
+	}
+	memcpy(rs->sha, r->str, 40);
+	rs->sha[40] = '\0';
+	freeReplyObject(r);
+	rs->c = c;
+	return 0;
+out_free:
+	redisFree(c);
+	return rc;
+}
+
+static void drop_conn(redis_store *rs)
+{
+	if (rs->c)
+		redisFree(rs->c);
+	rs->c = NULL;
+}
+
+typedef struct backoff {
+	int delay, spent;
+} backoff;
+
+/* Sleep before the next attempt. 0, or -1 when the budget is spent (the
+ * errstr of the last failure gets the reason appended). */
+static int backoff_wait(redis_store *rs, backoff *b)
+{
+	if (b->spent >= rs->total_ms) {
+		size_t l = strlen(rs->base.errstr);
+		snprintf(rs->base.errstr + l, sizeof rs->base.errstr - l,
+			 " (gave up after %d ms of retries)", b->spent);
+		return -1;
+	}
+	int d = b->delay;
+	if (d > rs->total_ms - b->spent)
+		d = rs->total_ms - b->spent;
+	struct timespec ts = {d / 1000, (long)(d % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+	b->spent += d;
+	b->delay = b->delay * 2 > rs->max_ms ? rs->max_ms : b->delay * 2;
+	return 0;
+}
+
+/* Run n commands pipelined, reconnecting with backoff on I/O errors and
+ * transient replies (the whole batch is resent, so use it for idempotent
+ * commands or the flush script). A NOSCRIPT reply reloads the script and
+ * resends. 0 and replies[n] (caller frees), or TS_ESTORE with errstr.
+ * *sends (if not NULL) counts the rounds that may have reached the server
+ * and run there (NOSCRIPT rounds do not count). */
+static int run(redis_store *rs, size_t n, const int *argc, const char *const *const *argv,
+	       const size_t *const *lens, redisReply **replies, int *sends)
+{
+	backoff b = {rs->first_ms, 0};
+	int noscript = 0, dummy;
+	if (!sends)
+		sends = &dummy;
+	*sends = 0;
+	for (;;) {
+		if (!rs->c) {
+			int rc = rconnect(rs);
+			if (rc < 0)
+				return TS_ESTORE;
+			if (rc > 0) {
+				if (backoff_wait(rs, &b))
+					return TS_ESTORE;
+				continue;
+			}
+		}
+		size_t i, got = 0;
+		int io = 0, retry = 0;
+		for (i = 0; i < n; i++)
+			if (redisAppendCommandArgv(rs->c, argc[i], (const char **)argv[i], lens[i]) !=
+			    REDIS_OK)
+				break;
+		if (i < n)
+			io = 1;
+		else
+			++*sends;
+		for (; !io && got < n; got++) {
+			void *r;
+			if (redisGetReply(rs->c, &r) != REDIS_OK) {
+				io = 1;
+				break;
+			}
+			replies[got] = r;
+		}
+		if (io) {
+			set_err(rs, "%s: %s", rs->where,
+				 rs->c->errstr[0] ? rs->c->errstr : "I/O error");
+			for (size_t k = 0; k < got; k++)
+				freeReplyObject(replies[k]);
+			drop_conn(rs);
+			if (backoff_wait(rs, &b))
+				return TS_ESTORE;
+			continue;
+		}
+		int fatal = 0;
+		for (i = 0; i < n; i++) {
+			redisReply *r = replies[i];
+			if (r->type != REDIS_REPLY_ERROR)
+				continue;
+			if (strncmp(r->str, "NOSCRIPT", 8) == 0 && noscript < 3)
+				retry = 2;
+			else if (is_transient(r->str))
+				retry = retry ? retry : 1;
+			else
+				fatal = 1;
+			set_err(rs, "%s: %s: %s", rs->where,
+				 argv[i][0], r->str);
+		}
+		if (!fatal && !retry)
+			return 0;
+		for (i = 0; i < n; i++)
+			freeReplyObject(replies[i]);
+		if (fatal)
+			return TS_ESTORE;
+		if (retry == 2) {
+			/* reconnecting loads the script again */
+			noscript++;
+			--*sends;
+			drop_conn(rs);
+			continue;
+		}
+		if (backoff_wait(rs, &b))
+			return TS_ESTORE;
+	}
+}
+
+static int run1(redis_store *rs, int argc, const char **argv, const size_t *lens, redisReply **r)
+{
+	const char *const *av = argv;
+	return run(rs, 1, &argc, &av, &lens, r, NULL);
+}
+
+/* --- flush -------------------------------------------------------------- */
+
+static void chunk_free(chunk *ch)
+{
+	free(ch->argv);
+	free(ch->argvlen);
+	free(ch->arena);
+	free(ch->seqbuf);
+}
+
+typedef struct argref {
+	size_t off, len;
+} argref;
+
+typedef struct builder {
+	ts_buf arena;
+	argref *k, *a; /* KEYS and ARGV */
+	size_t nk, ka, na, aa;
+	size_t nfields, ncells;
+} builder;
+
+static int push_ref(argref **v, size_t *n, size_t *alloc, size_t off, size_t len)
+{
+	if (*n == *alloc) {
+		size_t na = *alloc ? *alloc * 2 : 64;
+		argref *nv = realloc(*v, na * sizeof *nv);
+		if (!nv)
+			return TS_ENOMEM;
+		*v = nv;
+		*alloc = na;
+	}
+	(*v)[(*n)++] = (argref){off, len};
+	return 0;
+}
+
+/* Append text to the arena and reference it as a key (is_key) or arg. */
+static void b_begin(builder *b, size_t *off) { *off = b->arena.len; }
+static int b_end(builder *b, size_t off, int is_key)
+{
+	/* the NUL ts_buf keeps after len separates arguments */
+	int rc = is_key ? push_ref(&b->k, &b->nk, &b->ka, off, b->arena.len - off)
+			: push_ref(&b->a, &b->na, &b->aa, off, b->arena.len - off);
+	if (rc)
+		return rc;
+	return ts_buf_add(&b->arena, "", 1);
+}
+
+static void builder_reset(builder *b)
+{
+	ts_buf_free(&b->arena);
+	free(b->k);
+	free(b->a);
+	memset(b, 0, sizeof *b);
+}
+
+/* Turn the builder into a chunk (the builder is left empty). */
+static int builder_finish(redis_store *rs, builder *b, uint32_t pid, uint64_t seq, chunk *ch)
+{
+	memset(ch, 0, sizeof *ch);
+	size_t argc = 3 + b->nk + b->na;
+	ch->argv = malloc(argc * sizeof *ch->argv);
+	ch->argvlen = malloc(argc * sizeof *ch->argvlen);
+	char *nkeys = malloc(24);
+	ch->seqbuf = malloc(24);
+	if (!ch->argv || !ch->argvlen || !nkeys || !ch->seqbuf) {
+		free(nkeys);
+		chunk_free(ch);
+		return TS_ENOMEM;
+	}
+	/* numkeys and seq live in the arena too: append them now */
+	snprintf(nkeys, 24, "%zu", b->nk);
+	size_t noff = b->arena.len;
+	int rc = ts_buf_add(&b->arena, nkeys, strlen(nkeys) + 1);
+	free(nkeys);
+	size_t shaoff = b->arena.len;
+	if (!rc)
+		rc = ts_buf_add(&b->arena, rs->sha, 41);
+	if (rc) {
+		chunk_free(ch);
+		return rc;
+	}
+	ch->arena = b->arena.p;
+	ch->argv[0] = "EVALSHA";
+	ch->argvlen[0] = 7;
+	ch->argv[1] = ch->arena + shaoff;
+	ch->argvlen[1] = 40;
+	ch->argv[2] = ch->arena + noff;
+	ch->argvlen[2] = strlen(ch->argv[2]);
+	size_t i = 3;
+	for (size_t j = 0; j < b->nk; j++, i++) {
+		ch->argv[i] = ch->arena + b->k[j].off;
+		ch->argvlen[i] = b->k[j].len;
+	}
+	for (size_t j = 0; j < b->na; j++, i++) {
+		ch->argv[i] = ch->arena + b->a[j].off;
+		ch->argvlen[i] = b->a[j].len;
+	}
+	ch->argc = (int)argc;
+	ch->partition = pid;
+	ch->seq = seq;
+	/* the sequence number is the first ARGV; keep it rewritable */
+	ch->seq_arg = (int)(3 + b->nk);
+	snprintf(ch->seqbuf, 24, "%llu", (unsigned long long)seq);
+	ch->argv[ch->seq_arg] = ch->seqbuf;
+	ch->argvlen[ch->seq_arg] = strlen(ch->seqbuf);
+	ch->ncells = b->ncells;
+	ch->bytes = b->arena.alloc + argc * (sizeof *ch->argv + sizeof *ch->argvlen);
+	b->arena.p = NULL;
+	b->arena.len = b->arena.alloc = 0;
+	builder_reset(b);
+	return 0;
+}
+
+/* Start a chunk: KEYS[1] flushseq, ARGV seq and ttl. */
+static int builder_start(redis_store *rs, builder *b, uint32_t pid, uint64_t seq)
+{
+	size_t off;
+	int rc;
+	b_begin(b, &off);
+	if ((rc = part_prefix(rs, pid, &b->arena)) || (rc = ts_buf_puts(&b->arena, "flushseq")) ||
+	    (rc = b_end(b, off, 1)))
+		return rc;
+	b_begin(b, &off);
+	if ((rc = ts_buf_printf(&b->arena, "%llu", (unsigned long long)seq)) ||
+	    (rc = b_end(b, off, 0)))
+		return rc;
+	b_begin(b, &off);
+	if ((rc = ts_buf_printf(&b->arena, "%lld", (long long)rs->base.retention_days * 86400)) ||
+	    (rc = b_end(b, off, 0)))
+		return rc;
+	return 0;
+}
+
+/* A buffered key and its index, sorted by partition to cut chunks. */
+typedef struct key_ord {
+	rkey k;
+	uint32_t idx;
+} key_ord;
+
+static int key_cmp(const void *a, const void *b)
+{
+	const rkey *x = &((const key_ord *)a)->k, *y = &((const key_ord *)b)->k;
+	if (x->partition != y->partition)
+		return x->partition < y->partition ? -1 : 1;
+	if (x->attr != y->attr)
+		return x->attr < y->attr ? -1 : 1;
+	if (x->metric != y->metric)
+		return x->metric < y->metric ? -1 : 1;
+	return x->day < y->day ? -1 : x->day > y->day;
+}
+
+/* The flush sequence number Redis holds for a partition (0 if none). */
+static int get_seq(redis_store *rs, uint32_t pid, uint64_t *cur)
+{
+	ts_buf kb = {0};
+	int rc = part_prefix(rs, pid, &kb);
+	if (!rc)
+		rc = ts_buf_puts(&kb, "flushseq");
+	if (rc) {
+		ts_buf_free(&kb);
+		return rc;
+	}
+	const char *av[2] = {"GET", kb.p};
+	size_t al[2] = {3, kb.len};
+	redisReply *r;
+	rc = run1(rs, 2, av, al, &r);
+	ts_buf_free(&kb);
+	if (rc)
+		return rc;
+	*cur = 0;
+	if (r->type == REDIS_REPLY_STRING)
+		*cur = strtoull(r->str, NULL, 10);
+	freeReplyObject(r);
+	return 0;
+}
+
+/* Learn the next sequence number of each partition in the live buffer. */
+static int learn_seqs(redis_store *rs)
+{
+	for (uint32_t i = 0; i < rs->nkeys; i++) {
+		uint32_t pid = rs->keys[i].partition;
+		if (ensure_partition(rs, pid))
+			return TS_ENOMEM;
+		if (rs->seq_known[pid])
+			continue;
+		uint64_t cur;
+		int rc = get_seq(rs, pid, &cur);
+		if (rc)
+			return rc;
+		rs->next_seq[pid] = cur + 1;
+		rs->seq_known[pid] = 1;
+	}
+	return 0;
+}
+
+/* Move the live buffer into frozen chunks at the end of the pending list. */
+static int freeze(redis_store *rs)
+{
+	int rc = learn_seqs(rs);
+	if (rc)
+		return rc == TS_ENOMEM ? rc : TS_ESTORE;
+	uint32_t nk = rs->nkeys;
+	size_t *start = calloc((size_t)nk + 1, sizeof *start);
+	size_t *pos = malloc((rs->live.n ? rs->live.n : 1) * sizeof *pos);
+	key_ord *ko = malloc((nk ? nk : 1) * sizeof *ko);
+	uint32_t *order = malloc((nk ? nk : 1) * sizeof *order);
+	chunk *made = NULL;
+	size_t nmade = 0, made_alloc = 0;
+	builder b = {0};
+	rc = TS_ENOMEM;
+	if (!start || !pos || !order || !ko)
+		goto out_free;
+	/* group cell indices by key (counting sort) */
+	for (size_t i = 0; i < rs->live.slots; i++)
+		if (rs->live.c[i].used)
+			start[rs->live.c[i].key + 1]++;
+	for (uint32_t k = 0; k < nk; k++)
+		start[k + 1] += start[k];
+	for (size_t i = 0; i < rs->live.slots; i++)
+		if (rs->live.c[i].used)
+			pos[start[rs->live.c[i].key]++] = i;
+	for (uint32_t k = nk; k > 0; k--)
+		start[k] = start[k - 1];
+	start[0] = 0;
+	for (uint32_t k = 0; k < nk; k++)
+		ko[k] = (key_ord){rs->keys[k], k};
+	qsort(ko, nk, sizeof *ko, key_cmp);
+	for (uint32_t k = 0; k < nk; k++)
+		order[k] = ko[k].idx;
+
+	uint32_t cur_pid = UINT32_MAX;
+	for (uint32_t oi = 0; oi <= nk; oi++) {
+		const rkey *k = oi < nk ? &rs->keys[order[oi]] : NULL;
+		size_t nf = k ? start[order[oi] + 1] - start[order[oi]] : 0;
+		int close = cur_pid != UINT32_MAX &&
+			    (!k || k->partition != cur_pid || b.nk - 1 >= MAX_CHUNK_KEYS ||
+			     (b.nfields && b.nfields + nf > MAX_CHUNK_FIELDS));
+		if (close) {
+			if (nmade == made_alloc) {
+				size_t na = made_alloc ? made_alloc * 2 : 8;
+				chunk *nm = realloc(made, na * sizeof *nm);
+				if (!nm)
+					goto out_free;
+				made = nm;
+				made_alloc = na;
+			}
+			if ((rc = builder_finish(rs, &b, cur_pid, rs->next_seq[cur_pid]++,
+						 &made[nmade])))
+				goto out_free;
+			nmade++;
+			cur_pid = UINT32_MAX;
+			rc = TS_ENOMEM;
+		}
+		if (!k)
+			break;
+		if (cur_pid == UINT32_MAX) {
+			cur_pid = k->partition;
+			if ((rc = builder_start(rs, &b, cur_pid, rs->next_seq[cur_pid])))
+				goto out_free;
+		}
+		size_t off;
+		b_begin(&b, &off);
+		if ((rc = key_name(rs, k->attr, k->metric, k->day, &b.arena)) ||
+		    (rc = b_end(&b, off, 1)))
+			goto out_free;
+		b_begin(&b, &off);
+		if ((rc = ts_buf_printf(&b.arena, "%zu", nf)) || (rc = b_end(&b, off, 0)))
+			goto out_free;
+		for (size_t p = start[order[oi]]; p < start[order[oi] + 1]; p++) {
+			const cell *c = &rs->live.c[pos[p]];
+			b_begin(&b, &off);
+			if ((rc = field_name(rs, k, c->field, &b.arena)) || (rc = b_end(&b, off, 0)))
+				goto out_free;
+			b_begin(&b, &off);
+			if ((rc = ts_buf_printf(&b.arena, "%llu", (unsigned long long)c->sum)) ||
+			    (rc = b_end(&b, off, 0)))
+				goto out_free;
+		}
+		b.nfields += nf;
+		b.ncells += nf;
+		rc = TS_ENOMEM;
+	}
+	/* append the made chunks to the pending list */
+	if (rs->npend + nmade > rs->pend_alloc) {
+		size_t na = rs->pend_alloc ? rs->pend_alloc : 8;
+		while (na < rs->npend + nmade)
+			na *= 2;
+		chunk *np = realloc(rs->pend, na * sizeof *np);
+		if (!np)
+			goto out_free;
+		rs->pend = np;
+		rs->pend_alloc = na;
+	}
+	for (size_t i = 0; i < nmade; i++) {
+		rs->pend[rs->npend++] = made[i];
+		rs->pend_cells += made[i].ncells;
+		rs->pend_bytes += made[i].bytes;
+	}
+	nmade = 0;
+	live_clear(rs);
+	rc = 0;
+out_free:
+	/* on failure, give back the sequence numbers never sent */
+	for (size_t i = 0; i < nmade; i++) {
+		if (made[i].seq < rs->next_seq[made[i].partition])
+			rs->next_seq[made[i].partition] = made[i].seq;
+		chunk_free(&made[i]);
+	}
+	builder_reset(&b);
+	free(made);
+	free(start);
+	free(pos);
+	free(order);
+	free(ko);
+	return rc;
+}
+
+/* Send the frozen chunks in order; each leaves memory once applied.
+ * A chunk that never reached Redis before and is answered "already
+ * applied" met a flushseq another writer advanced: it takes the next
+ * number after that writer's and goes again. */
+static int send_pending(redis_store *rs)
+{
+	int conflicts = 0;
+	while (rs->pend_first < rs->npend) {
+		chunk *ch = &rs->pend[rs->pend_first];
+		/* the sha may differ if the server's script cache was replaced */
+		memcpy((char *)ch->argv[1], rs->sha, 40);
+		redisReply *r;
+		const char *const *av = ch->argv;
+		const size_t *al = ch->argvlen;
+		int sends, was_sent = ch->sent;
+		int rc = run(rs, 1, &ch->argc, &av, &al, &r, &sends);
+		if (sends)
+			ch->sent = 1;
+		if (rc)
+			return rc;
+		int ok = r->type == REDIS_REPLY_INTEGER;
+		long long applied = ok ? r->integer : -1;
+		freeReplyObject(r);
+		if (!ok) {
+			set_err(rs, "%s: flush script: unexpected reply", rs->where);
+			return TS_ESTORE;
+		}
+		if (applied == 0 && !was_sent && sends == 1) {
+			uint64_t cur;
+			if (++conflicts > 100) {
+				set_err(rs, "%s: flush sequence keeps moving: another writer?", rs->where);
+				return TS_ESTORE;
+			}
+			ts_warn("store %s: partition %u flushed by another writer; renumbering",
+				rs->where, ch->partition);
+			if ((rc = get_seq(rs, ch->partition, &cur)))
+				return rc;
+			ch->seq = cur + 1;
+			snprintf(ch->seqbuf, 24, "%llu", (unsigned long long)ch->seq);
+			ch->argvlen[ch->seq_arg] = strlen(ch->seqbuf);
+			ch->sent = 0;
+			if (rs->next_seq[ch->partition] <= ch->seq)
+				rs->next_seq[ch->partition] = ch->seq + 1;
+			continue;
+		}
+		rs->pend_cells -= ch->ncells;
+		rs->pend_bytes -= ch->bytes;
+		chunk_free(ch);
+		rs->pend_first++;
+	}
+	rs->npend = rs->pend_first = 0;
+	return 0;
+}
+
+static int rs_flush(ts_store *st)
+{
+	redis_store *rs = (redis_store *)st;
+	int rc = send_pending(rs);
+	if (rc)
+		return rc;
+	if (!rs->live.n)
+		return 0;
+	if ((rc = freeze(rs)))
+		return rc == TS_ENOMEM ? rc : TS_ESTORE;
+	return send_pending(rs);
+}
+
+static size_t buffered(const redis_store *rs) { return rs->live.n + rs->pend_cells; }
+
+static int check_cap(redis_store *rs, size_t n)
+{
+	if (buffered(rs) + n <= rs->max_cells)
+		return 0;
+	set_err(rs, "Redis unreachable and %zu unwritten cells buffered", buffered(rs));
+	return TS_ECAP;
+}
+
+/* Flush when the live buffer passed the threshold; a failure keeps the
+ * data and waits for another threshold's worth before trying again. */
+static void maybe_flush(redis_store *rs)
+{
+	if (rs->live.n < rs->auto_flush_at)
+		return;
+	if (rs_flush(&rs->base)) {
+		ts_warn("store %s: flush failed, %zu cells held: %s", rs->where, buffered(rs),
+			rs->base.errstr);
+		rs->auto_flush_at = rs->live.n + rs->flush_cells;
+	} else {
+		rs->auto_flush_at = rs->flush_cells;
+	}
+}
+
+static int rs_add_minute(ts_store *st, uint32_t partition, int64_t minute, const ts_count *c,
+			 size_t n)
+{
+	redis_store *rs = (redis_store *)st;
+	(void)partition;
+	int rc = check_cap(rs, n);
+	if (rc)
+		return rc;
+	int64_t day = ts_day_of(minute);
+	uint64_t mod = (uint64_t)(minute - day * TS_MIN_PER_DAY);
+	for (size_t i = 0; i < n; i++) {
+		if (!c[i].count)
+			continue;
+		const ts_metric *m = ts_registry_get_metric(st->reg, c[i].metric);
+		if (!m)
+			return TS_EINVAL;
+		if (ensure_metric(rs, m->id))
+			return TS_ENOMEM;
+		int64_t *nd = &rs->newest_day[m->id];
+		if (*nd == NO_TIME || day > *nd)
+			*nd = day;
+		if (day < *nd - st->retention_days)
+			continue; /* older than the history kept */
+		uint32_t k;
+		if ((rc = key_get(rs, 0, m->id, m->partition, day, &k)) ||
+		    (rc = ctab_add(&rs->live, k, mod, c[i].count)))
+			return rc;
+	}
+	maybe_flush(rs);
+	return 0;
+}
+
+static int rs_add_attrs(ts_store *st, uint32_t partition, int64_t hour_minute,
+			const ts_attr_count *a, size_t n)
+{
+	redis_store *rs = (redis_store *)st;
+	(void)partition;
+	int rc = check_cap(rs, n);
+	if (rc)
+		return rc;
+	int64_t hour = ts_floordiv(hour_minute, 60);
+	int64_t day = ts_floordiv(hour, 24);
+	uint64_t hh = (uint64_t)(hour - day * 24);
+	int64_t keep = ((int64_t)st->retention_days + 1) * 24;
+	for (size_t i = 0; i < n; i++) {
+		if (!a[i].count)
+			continue;
+		const ts_metric *m = ts_registry_get_metric(st->reg, a[i].metric);
+		if (!m || a[i].kind >= TS_A_KINDS)
+			return TS_EINVAL;
+		if (ensure_metric(rs, m->id))
+			return TS_ENOMEM;
+		int64_t *nh = &rs->newest_hour[m->id];
+		if (*nh == NO_TIME || hour > *nh)
+			*nh = hour;
+		if (hour <= *nh - keep)
+			continue;
+		uint32_t k;
+		uint64_t field = hh << 40 | (uint64_t)a[i].kind << 32 | a[i].value;
+		if ((rc = key_get(rs, 1, m->id, m->partition, day, &k)) ||
+		    (rc = ctab_add(&rs->live, k, field, a[i].count)))
+			return rc;
+	}
+	maybe_flush(rs);
+	return 0;
+}
+
+/* --- reads -------------------------------------------------------------- */
+
+/* HGETALL the days [d0, d1] of one metric's counts or attrs, pipelined.
+ * 0 and replies[d1 - d0 + 1] (caller frees each), or an error. */
+static int fetch_days(redis_store *rs, uint8_t attr, uint32_t metric, int64_t d0, int64_t d1,
+		      redisReply ***out)
+{
+	size_t n = (size_t)(d1 - d0 + 1);
+	int rc = TS_ENOMEM;
+	ts_buf *keys = calloc(n, sizeof *keys);
+	int *argc = calloc(n, sizeof *argc);
+	const char **av = calloc(2 * n, sizeof *av);
+	size_t *al = calloc(2 * n, sizeof *al);
+	const char *const **argv = calloc(n, sizeof *argv);
+	const size_t **lens = calloc(n, sizeof *lens);
+	redisReply **r = calloc(n, sizeof *r);
+	if (!keys || !argc || !av || !al || !argv || !lens || !r)
+		goto out_free;
+	for (size_t i = 0; i < n; i++)
+		if ((rc = key_name(rs, attr, metric, d0 + (int64_t)i, &keys[i])))
+			goto out_free;
+	for (size_t i = 0; i < n; i++) {
+		av[2 * i] = "HGETALL";
+		al[2 * i] = 7;
+		av[2 * i + 1] = keys[i].p;
+		al[2 * i + 1] = keys[i].len;
+		argc[i] = 2;
+		argv[i] = &av[2 * i];
+		lens[i] = &al[2 * i];
+	}
+	rc = run(rs, n, argc, argv, lens, r, NULL);
+	if (!rc) {
+		*out = r;
+		r = NULL;
+	}
+out_free:
+	if (keys)
+		for (size_t i = 0; i < n; i++)
+			ts_buf_free(&keys[i]);
+	free(keys);
+	free(argc);
+	free(av);
+	free(al);
+	free(argv);
+	free(lens);
+	free(r);
+	return rc;
+}
+
+static void free_replies(redisReply **r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		freeReplyObject(r[i]);
+	free(r);
+}
+
+/* Parse a decimal count; 0 on success. */
+static int parse_u64(const char *s, size_t len, uint64_t *v)
+{
+	uint64_t x = 0;
+	if (!len)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9' || x > (UINT64_MAX - 9) / 10)
+			return -1;
+		x = x * 10 + (uint64_t)(s[i] - '0');
+	}
+	*v = x;
+	return 0;
+}
+
+static int rs_read_counts(ts_store *st, uint32_t metric, int64_t from, size_t n, uint32_t *out)
+{
+	redis_store *rs = (redis_store *)st;
+	memset(out, 0, n * sizeof *out);
+	if (!n)
+		return 0;
+	int rc = rs_flush(st);
+	if (rc)
+		return rc;
+	int64_t d0 = ts_day_of(from), d1 = ts_day_of(from + (int64_t)n - 1);
+	if (metric < rs->nmetrics && rs->newest_day[metric] != NO_TIME &&
+	    d0 < rs->newest_day[metric] - st->retention_days)
+		d0 = rs->newest_day[metric] - st->retention_days;
+	if (d0 > d1)
+		return 0;
+	redisReply **r;
+	if ((rc = fetch_days(rs, 0, metric, d0, d1, &r)))
+		return rc;
+	size_t nd = (size_t)(d1 - d0 + 1);
+	for (size_t i = 0; i < nd; i++) {
+		if (r[i]->type != REDIS_REPLY_ARRAY)
+			continue;
+		int64_t base = (d0 + (int64_t)i) * TS_MIN_PER_DAY;
+		for (size_t e = 0; e + 1 < r[i]->elements; e += 2) {
+			redisReply *f = r[i]->element[e], *v = r[i]->element[e + 1];
+			uint64_t mod, cnt;
+			if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING ||
+			    parse_u64(f->str, f->len, &mod) || mod >= TS_MIN_PER_DAY ||
+			    parse_u64(v->str, v->len, &cnt))
+				continue; /* not ours: skip */
+			int64_t t = base + (int64_t)mod;
+			if (t >= from && t < from + (int64_t)n)
+				out[t - from] = cnt > UINT32_MAX ? UINT32_MAX : (uint32_t)cnt;
+		}
+	}
+	free_replies(r, nd);
+	return 0;
+}
+
+static int rs_read_attrs(ts_store *st, uint32_t metric, int64_t from, int64_t to, ts_attr_cb cb,
+			 void *ctx)
+{
+	redis_store *rs = (redis_store *)st;
+	int64_t h0 = ts_floordiv(from, 60), h1 = ts_floordiv(to, 60);
+	if (metric < rs->nmetrics && rs->newest_hour[metric] != NO_TIME) {
+		int64_t lo = rs->newest_hour[metric] - ((int64_t)st->retention_days + 1) * 24 + 1;
+		if (h0 < lo)
+			h0 = lo;
+	}
+	if (h0 >= h1)
+		return 0;
+	int rc = rs_flush(st);
+	if (rc)
+		return rc;
+	int64_t d0 = ts_floordiv(h0, 24), d1 = ts_floordiv(h1 - 1, 24);
+	redisReply **r;
+	if ((rc = fetch_days(rs, 1, metric, d0, d1, &r)))
+		return rc;
+	size_t nd = (size_t)(d1 - d0 + 1);
+	ctab acc = {0};
+	for (size_t i = 0; i < nd && !rc; i++) {
+		if (r[i]->type != REDIS_REPLY_ARRAY)
+			continue;
+		for (size_t e = 0; e + 1 < r[i]->elements && !rc; e += 2) {
+			redisReply *f = r[i]->element[e], *v = r[i]->element[e + 1];
+			uint64_t hh, cnt;
+			if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING ||
+			    f->len < 4 || f->str[2] != ':' || parse_u64(f->str, 2, &hh) || hh >= 24 ||
+			    parse_u64(v->str, v->len, &cnt))
+				continue;
+			int64_t h = (d0 + (int64_t)i) * 24 + (int64_t)hh;
+			if (h < h0 || h >= h1)
+				continue;
+			const char *k = f->str + 3, *colon = memchr(k, ':', f->len - 3);
+			if (!colon)
+				continue;
+			int kind = -1;
+			for (int j = 0; j < TS_A_KINDS; j++)
+				if ((size_t)(colon - k) == strlen(kind_names[j]) &&
+				    memcmp(k, kind_names[j], (size_t)(colon - k)) == 0)
+					kind = j;
+			if (kind < 0)
+				continue;
+			ts_str val = {colon + 1, f->len - (size_t)(colon + 1 - f->str)};
+			uint32_t vid;
+			if ((rc = ts_registry_value(st->reg, val, &vid)))
+				break;
+			rc = ctab_add(&acc, (uint32_t)kind, vid, cnt);
+		}
+	}
+	free_replies(r, nd);
+	for (size_t i = 0; i < acc.slots && !rc; i++)
+		if (acc.c[i].used)
+			rc = cb(ctx, (int)acc.c[i].key, (uint32_t)acc.c[i].field, acc.c[i].sum);
+	ctab_free(&acc);
+	return rc;
+}
+
+static size_t rs_memory(const ts_store *st)
+{
+	const redis_store *rs = (const redis_store *)st;
+	return sizeof *rs + rs->keys_alloc * sizeof(rkey) + rs->kslots * sizeof(uint32_t) +
+	       rs->live.slots * sizeof(cell) + rs->pend_bytes + rs->pend_alloc * sizeof(chunk) +
+	       rs->nparts * (sizeof(uint64_t) + 1) + rs->nmetrics * 2 * sizeof(int64_t);
+}
+
+static void rs_free(ts_store *st)
+{
+	redis_store *rs = (redis_store *)st;
+	if (buffered(rs) && rs_flush(st))
+		ts_error("store %s: %zu cells not written: %s", rs->where, buffered(rs),
+			 st->errstr);
+	for (size_t i = rs->pend_first; i < rs->npend; i++)
+		chunk_free(&rs->pend[i]);
+	free(rs->pend);
+	live_clear(rs);
+	free(rs->next_seq);
+	free(rs->seq_known);
+	free(rs->newest_day);
+	free(rs->newest_hour);
+	drop_conn(rs);
+	free(rs);
+}
+
+static const ts_store_ops redis_ops = {
+	.name = "redis",
+	.add_minute = rs_add_minute,
+	.read_counts = rs_read_counts,
+	.add_attrs = rs_add_attrs,
+	.read_attrs = rs_read_attrs,
+	.memory = rs_memory,
+	.free = rs_free,
+	.flush = rs_flush,
+};
+
+/* --- spec and open ------------------------------------------------------ */
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decode s[0..n) into out[cap]; 0 or -1 (bad escape, NUL, too long). */
+static int pct_decode(const char *s, size_t n, char *out, size_t cap)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+		if (ch == '%') {
+			int hi, lo;
+			if (i + 2 >= n || (hi = hexval(s[i + 1])) < 0 || (lo = hexval(s[i + 2])) < 0)
+				return -1;
+			ch = (char)(hi << 4 | lo);
+			if (!ch)
+				return -1;
+			i += 2;
+		}
+		if (o + 1 >= cap)
+			return -1;
+		out[o++] = ch;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+static int parse_int(const char *s, size_t n, long max, int *out)
+{
+	long v = 0;
+	if (!n || n > 10)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v > max)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+int ts_store_redis_parse(const char *spec, ts_redis_spec *out, char *errbuf, size_t errlen)
+{
+	memset(out, 0, sizeof *out);
+	out->port = 6379;
+	const char *why;
+	if (strncmp(spec, "redis://", 8) != 0) {
+		why = "expected redis://";
+		goto bad;
+	}
+	const char *p = spec + 8, *end = p + strlen(p);
+	const char *at = NULL;
+	for (const char *q = p; q < end; q++)
+		if (*q == '@')
+			at = q;
+	if (at) {
+		const char *colon = memchr(p, ':', (size_t)(at - p));
+		if (!colon) {
+			why = "credentials need user:password (or :password)";
+			goto bad;
+		}
+		if (pct_decode(p, (size_t)(colon - p), out->user, sizeof out->user) ||
+		    pct_decode(colon + 1, (size_t)(at - colon - 1), out->pass, sizeof out->pass)) {
+			why = "bad percent-encoding in user or password";
+			goto bad;
+		}
+		if (!out->pass[0]) {
+			why = "empty password";
+			goto bad;
+		}
+		p = at + 1;
+	}
+	const char *slash = memchr(p, '/', (size_t)(end - p));
+	const char *hend = slash ? slash : end;
+	const char *hs = p, *he, *portp = NULL;
+	if (*p == '[') {
+		const char *rb = memchr(p, ']', (size_t)(hend - p));
+		if (!rb) {
+			why = "unclosed '[' in host";
+			goto bad;
+		}
+		hs = p + 1;
+		he = rb;
+		if (rb + 1 < hend) {
+			if (rb[1] != ':') {
+				why = "junk after ']'";
+				goto bad;
+			}
+			portp = rb + 2;
+		}
+	} else {
+		const char *colon = memchr(p, ':', (size_t)(hend - p));
+		he = colon ? colon : hend;
+		if (colon)
+			portp = colon + 1;
+	}
+	if (he == hs || (size_t)(he - hs) >= sizeof out->host) {
+		why = "missing or overlong host";
+		goto bad;
+	}
+	for (const char *q = hs; q < he; q++)
+		if (*q == '@' || *q == ':' || *q == '/' || (unsigned char)*q <= ' ') {
+			if (*q == ':' && *p == '[')
+				continue;
+			why = "bad character in host";
+			goto bad;
+		}
+	memcpy(out->host, hs, (size_t)(he - hs));
+	out->host[he - hs] = '\0';
+	if (portp && (parse_int(portp, (size_t)(hend - portp), 65535, &out->port) || !out->port)) {
+		why = "port must be 1-65535";
+		goto bad;
+	}
+	if (slash && slash + 1 < end && parse_int(slash + 1, (size_t)(end - slash - 1), 1000000,
+						  &out->db)) {
+		why = "db must be a number";
+		goto bad;
+	}
+	return 0;
+bad:
+	snprintf(errbuf, errlen, "store '%s': %s (expected redis://[user:pass@]host:port[/db])",
+		 spec, why);
+	memset(out, 0, sizeof *out);
+	return TS_EINVAL;
+}
+
+/* SET ts:schema 1 NX, then check it reads "1". */
+static int check_schema(redis_store *rs)
+{
+	const char *sv[4] = {"SET", "ts:schema", "1", "NX"};
+	size_t sl[4] = {3, 9, 1, 2};
+	redisReply *r;
+	if (setup_cmd(rs, rs->c, "SET ts:schema", 4, sv, sl, NULL))
+		return TS_ESTORE;
+	const char *gv[2] = {"GET", "ts:schema"};
+	size_t gl[2] = {3, 9};
+	if (setup_cmd(rs, rs->c, "GET ts:schema", 2, gv, gl, &r))
+		return TS_ESTORE;
+	int ok = r->type == REDIS_REPLY_STRING && r->len == 1 && r->str[0] == '1';
+	if (!ok)
+		set_err(rs, "%s: ts:schema is '%.40s', this trailsight writes schema 1", rs->where,
+			 r->type == REDIS_REPLY_STRING ? r->str : "(not a string)");
+	freeReplyObject(r);
+	return ok ? 0 : TS_ESTORE;
+}
+
+int ts_store_redis_new(const char *spec, ts_registry *reg, const ts_store_opts *opts,
+		       ts_store **out, char *errbuf, size_t errlen)
+{
+	ts_redis_spec sp;
+	int rc = ts_store_redis_parse(spec, &sp, errbuf, errlen);
+	if (rc)
+		return rc;
+	redis_store *rs = calloc(1, sizeof *rs);
+	if (!rs)
+		return TS_ENOMEM;
+	rs->base.ops = &redis_ops;
+	rs->base.reg = reg;
+	rs->base.retention_days = opts && opts->retention_days > 0 ? opts->retention_days : 28;
+	rs->sp = sp;
+	snprintf(rs->where, sizeof rs->where, strchr(sp.host, ':') ? "redis://[%s]:%d" : "redis://%s:%d",
+		 sp.host, sp.port);
+	rs->first_ms = opts && opts->reconnect_first_ms > 0 ? opts->reconnect_first_ms : 100;
+	rs->max_ms = opts && opts->reconnect_max_ms > 0 ? opts->reconnect_max_ms : 5000;
+	rs->total_ms = opts && opts->reconnect_total_ms > 0 ? opts->reconnect_total_ms : 30000;
+	rs->cmd_ms = opts && opts->command_timeout_ms > 0 ? opts->command_timeout_ms : 5000;
+	rs->flush_cells = opts && opts->flush_cells ? opts->flush_cells : 500000;
+	rs->max_cells = opts && opts->max_cells ? opts->max_cells : 5000000;
+	rs->auto_flush_at = rs->flush_cells;
+	/* open fails fast: one attempt, no backoff */
+	if (rconnect(rs) || check_schema(rs)) {
+		snprintf(errbuf, errlen, "%s", rs->base.errstr);
+		rs_free(&rs->base);
+		return TS_ESTORE;
+	}
+	*out = &rs->base;
+	return 0;
+}

@@ -1,0 +1,739 @@
+/* test_store_redis.c - the Redis backend against a private redis-server:
+ * the shared conformance suite, the key scheme, exactly-once flushes across
+ * restarts, AUTH/SELECT, spec parsing and commands per cell. */
+#include "redis_server.h"
+#include "store_conformance.h"
+
+#define ACCT "111122223333"
+#define REGION "us-east-1"
+#define PFX "ts:{" ACCT ":" REGION "}:"
+#define DAY 20000 /* 2024-10-04 */
+
+static ts_registry *make_registry(void)
+{
+	ts_registry *reg = ts_registry_new(NULL);
+	uint32_t pid, aid, v;
+	CHECK_INT(ts_registry_partition(reg, ts_str_c(ACCT), ts_str_c(REGION), &pid), 0);
+	CHECK_INT(ts_registry_api(reg, pid, ts_str_c("ec2.amazonaws.com"), ts_str_c("RunInstances"), 0,
+				  &aid),
+		  0);
+	CHECK_INT(ts_registry_value(reg, ts_str_c(ACCT), &v), 0);
+	CHECK_INT(v, 0);
+	return reg;
+}
+
+static ts_store *open_store(const test_redis *r, const char *tail, ts_registry *reg,
+			    const ts_store_opts *o)
+{
+	char spec[128], err[256] = "";
+	snprintf(spec, sizeof spec, "redis://127.0.0.1:%d%s", r->port, tail ? tail : "");
+	ts_store *s = NULL;
+	int rc = ts_store_open(spec, reg, o, &s, err, sizeof err);
+	if (rc)
+		fprintf(stderr, "open %s: %d %s\n", spec, rc, err);
+	CHECK_INT(rc, 0);
+	return rc ? NULL : s;
+}
+
+/* A raw command's reply as a string ("" for nil), into out. */
+static const char *raw_str(redisContext *c, char *out, size_t n, const char *fmt, const char *a,
+			   const char *b)
+{
+	redisReply *r = redisCommand(c, fmt, a, b);
+	out[0] = '\0';
+	if (r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS ||
+		  r->type == REDIS_REPLY_ERROR))
+		snprintf(out, n, "%s", r->str);
+	else if (r && r->type == REDIS_REPLY_INTEGER)
+		snprintf(out, n, "%lld", r->integer);
+	if (r)
+		freeReplyObject(r);
+	return out;
+}
+
+static long long raw_int(redisContext *c, const char *fmt, const char *a)
+{
+	redisReply *r = redisCommand(c, fmt, a);
+	long long v = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -999;
+	if (r)
+		freeReplyObject(r);
+	return v;
+}
+
+static void test_conformance(void)
+{
+	test_redis r;
+	if (tr_start(&r)) {
+		CHECK(!"redis-server did not start");
+		return;
+	}
+	ts_registry *reg = make_registry();
+	ts_store_opts o = {.retention_days = 10};
+	ts_store *s = open_store(&r, NULL, reg, &o);
+	if (s) {
+		CHECK_STR(s->ops->name, "redis");
+		store_conformance(s);
+		CHECK_INT(s->ops->flush(s), 0);
+		ts_store_free(s);
+	}
+	ts_registry_free(reg);
+	tr_stop(&r);
+}
+
+static int sum_cb(void *ctx, int kind, uint32_t value, uint64_t count)
+{
+	uint64_t *v = ctx;
+	v[0]++;
+	v[1] = value;
+	v[2] += count;
+	v[3] = (uint64_t)kind;
+	return 0;
+}
+
+static void test_key_scheme(void)
+{
+	test_redis r;
+	if (tr_start(&r)) {
+		CHECK(!"redis-server did not start");
+		return;
+	}
+	ts_registry *reg = make_registry();
+	uint32_t s3, code, err_m, arn;
+	CHECK_INT(ts_registry_api(reg, 0, ts_str_c("s3.amazonaws.com"), ts_str_c("GetObject"), 1, &s3),
+		  0);
+	CHECK_INT(ts_registry_value(reg, ts_str_c("AccessDenied"), &code), 0);
+	CHECK_INT(ts_registry_error_metric(reg, 0, code, &err_m), 0);
+	CHECK_INT(ts_registry_value(reg, ts_str_c("arn:aws:iam::1:user/a b"), &arn), 0);
+	const ts_api *ec2 = ts_registry_get_api(reg, 0);
+	uint32_t calls = ec2->calls, reads = ec2->reads;
+	uint32_t s3calls = ts_registry_get_api(reg, s3)->calls;
+
+	ts_store_opts o = {.retention_days = 10};
+	ts_store *s = open_store(&r, NULL, reg, &o);
+	if (!s)
+		goto out_stop;
+	int64_t t = (int64_t)DAY * TS_MIN_PER_DAY + 600; /* 10:00 */
+	ts_count c[4] = {{calls, 5}, {reads, 2}, {err_m, 3}, {s3calls, 9}};
+	CHECK_INT(s->ops->add_minute(s, 0, t, c, 4), 0);
+	ts_attr_count a = {.metric = calls, .value = arn, .count = 4, .kind = TS_A_ARN};
+	CHECK_INT(s->ops->add_attrs(s, 0, t, &a, 1), 0);
+	CHECK(s->ops->memory(s) > 0);
+	/* nothing reaches Redis before a flush */
+	redisContext *rc = tr_connect(&r);
+	CHECK(rc != NULL);
+	if (!rc)
+		goto out_free;
+	char buf[256];
+	CHECK_INT(raw_int(rc, "EXISTS %s", PFX "c:20241004:m:ec2.amazonaws.com:RunInstances:calls"), 0);
+	CHECK_INT(s->ops->flush(s), 0);
+	CHECK_STR(raw_str(rc, buf, sizeof buf, "GET %s", "ts:schema", NULL), "1");
+	CHECK_STR(raw_str(rc, buf, sizeof buf, "HGET %s %s",
+			  PFX "c:20241004:m:ec2.amazonaws.com:RunInstances:calls", "600"),
+		  "5");
+	CHECK_STR(raw_str(rc, buf, sizeof buf, "HGET %s %s",
+			  PFX "c:20241004:m:ec2.amazonaws.com:RunInstances:reads", "600"),
+		  "2");
+	CHECK_STR(raw_str(rc, buf, sizeof buf, "HGET %s %s",
+			  PFX "c:20241004:m:ec2.amazonaws.com:RunInstances:err:AccessDenied", "600"),
+		  "3");
+	CHECK_STR(raw_str(rc, buf, sizeof buf, "HGET %s %s",
+			  PFX "c:20241004:d:s3.amazonaws.com:GetObject:calls", "600"),
+		  "9");
+	CHECK_STR(raw_str(rc, buf, sizeof buf, "HGET %s %s",
+			  PFX "a:20241004:m:ec2.amazonaws.com:RunInstances:calls",
+			  "10:arn:arn:aws:iam::1:user/a b"),
+		  "4");
+	CHECK_INT(raw_int(rc, "HLEN %s", PFX "c:20241004:m:ec2.amazonaws.com:RunInstances:calls"), 1);
+	long long ttl = raw_int(rc, "TTL %s", PFX "c:20241004:m:ec2.amazonaws.com:RunInstances:calls");
+	CHECK(ttl > 0 && ttl <= 10 * 86400);
+	ttl = raw_int(rc, "TTL %s", PFX "a:20241004:m:ec2.amazonaws.com:RunInstances:calls");
+	CHECK(ttl > 0 && ttl <= 10 * 86400);
+	CHECK_STR(raw_str(rc, buf, sizeof buf, "GET %s", PFX "flushseq", NULL), "1");
+	/* 5 data keys, the flushseq key and ts:schema */
+	CHECK_INT(raw_int(rc, "DBSIZE", NULL), 7);
+
+	/* attributions read back on a fresh registry come as its ids */
+	ts_registry *reg2 = make_registry();
+	uint32_t other;
+	CHECK_INT(ts_registry_value(reg2, ts_str_c("something else"), &other), 0);
+	ts_store *s2 = open_store(&r, NULL, reg2, &o);
+	if (s2) {
+		uint64_t got[4] = {0};
+		CHECK_INT(s2->ops->read_attrs(s2, 0, t - 600, t + 60, sum_cb, got), 0);
+		CHECK_INT(got[0], 1);
+		CHECK_INT(got[2], 4);
+		CHECK_INT(got[3], TS_A_ARN);
+		CHECK_MEM(ts_registry_value_str(reg2, (uint32_t)got[1]).p,
+			  ts_registry_value_str(reg2, (uint32_t)got[1]).n, "arn:aws:iam::1:user/a b");
+		uint32_t out[2];
+		CHECK_INT(s2->ops->read_counts(s2, 0, t, 2, out), 0);
+		CHECK_INT(out[0], 5);
+		CHECK_INT(out[1], 0);
+		ts_store_free(s2);
+	}
+	ts_registry_free(reg2);
+
+	/* another schema version refuses to open */
+	raw_str(rc, buf, sizeof buf, "SET %s %s", "ts:schema", "2");
+	char spec[64], err[256] = "";
+	snprintf(spec, sizeof spec, "redis://127.0.0.1:%d", r.port);
+	ts_store *s3s = NULL;
+	CHECK_INT(ts_store_open(spec, reg, &o, &s3s, err, sizeof err), TS_ESTORE);
+	CHECK(strstr(err, "ts:schema") != NULL);
+	redisFree(rc);
+out_free:
+	ts_store_free(s);
+out_stop:
+	ts_registry_free(reg);
+	tr_stop(&r);
+}
+
+/* Run the flush script by hand with a given sequence number. */
+static long long run_script(redisContext *c, const char *sha, const char *seq, const char *key,
+			    const char *field, const char *incr)
+{
+	const char *av[] = {"EVALSHA", sha, "2", PFX "flushseq", key, seq, "600", "1", field, incr};
+	redisReply *r = redisCommandArgv(c, 10, av, NULL);
+	long long v = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+	if (r && r->type == REDIS_REPLY_ERROR)
+		fprintf(stderr, "script: %s\n", r->str);
+	if (r)
+		freeReplyObject(r);
+	return v;
+}
+
+static void test_idempotent_flush(void)
+{
+	test_redis r;
+	if (tr_start(&r)) {
+		CHECK(!"redis-server did not start");
+		return;
+	}
+	ts_registry *reg = make_registry();
+	ts_store *s = open_store(&r, NULL, reg, NULL);
+	redisContext *c = tr_connect(&r);
+	if (!s || !c)
+		goto out;
+	int64_t t = (int64_t)DAY * TS_MIN_PER_DAY + 600;
+	ts_count cnt = {0, 5};
+	CHECK_INT(s->ops->add_minute(s, 0, t, &cnt, 1), 0);
+	CHECK_INT(s->ops->flush(s), 0);
+	CHECK_INT(s->ops->add_minute(s, 0, t, &cnt, 1), 0);
+	CHECK_INT(s->ops->flush(s), 0);
+	char buf[64], sha[64];
+	const char *key = PFX "c:20241004:m:ec2.amazonaws.com:RunInstances:calls";
+	CHECK_STR(raw_str(c, buf, sizeof buf, "GET %s", PFX "flushseq", NULL), "2");
+	CHECK_STR(raw_str(c, buf, sizeof buf, "HGET %s %s", key, "600"), "10");
+	raw_str(c, sha, sizeof sha, "SCRIPT LOAD %s", ts_store_redis_script(), NULL);
+	CHECK_INT(strlen(sha), 40);
+	/* replaying sequence 2 (a retried flush) changes nothing */
+	CHECK_INT(run_script(c, sha, "2", key, "600", "5"), 0);
+	CHECK_INT(run_script(c, sha, "1", key, "600", "5"), 0);
+	CHECK_STR(raw_str(c, buf, sizeof buf, "HGET %s %s", key, "600"), "10");
+	/* sequence 3 applies once, its replay does not */
+	CHECK_INT(run_script(c, sha, "3", key, "601", "7"), 1);
+	CHECK_INT(run_script(c, sha, "3", key, "601", "7"), 0);
+	CHECK_STR(raw_str(c, buf, sizeof buf, "HGET %s %s", key, "601"), "7");
+	CHECK_STR(raw_str(c, buf, sizeof buf, "GET %s", PFX "flushseq", NULL), "3");
+	/* the store would send 3 next, which Redis already holds: its first
+	 * send answers "applied", so it renumbers to 4 instead of losing it */
+	CHECK_INT(s->ops->add_minute(s, 0, t, &cnt, 1), 0);
+	uint32_t out[2];
+	CHECK_INT(s->ops->read_counts(s, 0, t, 2, out), 0);
+	CHECK_INT(out[0], 15);
+	CHECK_INT(out[1], 7);
+	CHECK_STR(raw_str(c, buf, sizeof buf, "GET %s", PFX "flushseq", NULL), "4");
+out:
+	if (c)
+		redisFree(c);
+	ts_store_free(s);
+	ts_registry_free(reg);
+	tr_stop(&r);
+}
+
+/* Two stores writing one partition (no lease): neither loses counts. */
+static void test_two_writers(void)
+{
+	test_redis r;
+	if (tr_start(&r)) {
+		CHECK(!"redis-server did not start");
+		return;
+	}
+	ts_registry *reg = make_registry();
+	ts_store *a = open_store(&r, NULL, reg, NULL), *b = open_store(&r, NULL, reg, NULL);
+	if (!a || !b)
+		goto out;
+	int64_t t = (int64_t)DAY * TS_MIN_PER_DAY;
+	ts_count one = {0, 1};
+	for (int i = 0; i < 10; i++) {
+		CHECK_INT(a->ops->add_minute(a, 0, t, &one, 1), 0);
+		CHECK_INT(b->ops->add_minute(b, 0, t, &one, 1), 0);
+		CHECK_INT(b->ops->add_minute(b, 0, t, &one, 1), 0);
+		if (i % 3 == 0)
+			CHECK_INT(a->ops->flush(a), 0);
+		CHECK_INT(b->ops->flush(b), 0);
+	}
+	uint32_t out[1];
+	CHECK_INT(a->ops->read_counts(a, 0, t, 1, out), 0);
+	CHECK_INT(out[0], 30);
+out:
+	ts_store_free(a);
+	ts_store_free(b);
+	ts_registry_free(reg);
+	tr_stop(&r);
+}
+
+static void test_restart(void)
+{
+	test_redis r;
+	if (tr_start(&r)) {
+		CHECK(!"redis-server did not start");
+		return;
+	}
+	ts_registry *reg = make_registry();
+	ts_store_opts o = {.reconnect_first_ms = 50, .reconnect_max_ms = 400,
+			   .reconnect_total_ms = 1500};
+	ts_store *s = open_store(&r, NULL, reg, &o);
+	if (!s)
+		goto out;
+	int64_t t = (int64_t)DAY * TS_MIN_PER_DAY;
+	uint64_t want[4] = {0};
+	for (int round = 0; round < 6; round++) {
+		/* every round writes four minutes, 3 times each */
+		for (int k = 0; k < 3; k++)
+			for (int m = 0; m < 4; m++) {
+				ts_count c = {0, (uint32_t)(round * 10 + m + 1)};
+				CHECK_INT(s->ops->add_minute(s, 0, t + m, &c, 1), 0);
+				want[m] += c.count;
+			}
+		if (round == 0 || round == 2)
+			CHECK_INT(s->ops->flush(s), 0);
+		if (round == 1) {
+			/* killed and back between flushes: the next flush reconnects */
+			tr_kill(&r, SIGKILL);
+			CHECK_INT(tr_restart(&r), 0);
+		}
+		if (round == 3) {
+			/* down during a flush: it fails, keeps the data */
+			tr_kill(&r, SIGKILL);
+			CHECK_INT(s->ops->flush(s), TS_ESTORE);
+			fprintf(stderr, "  flush while down: %s\n", s->errstr);
+			CHECK(strstr(s->errstr, "127.0.0.1") != NULL);
+			CHECK_INT(s->ops->flush(s), TS_ESTORE);
+			CHECK_INT(tr_restart(&r), 0);
+		}
+	}
+	CHECK_INT(s->ops->flush(s), 0);
+	uint32_t out[5];
+	CHECK_INT(s->ops->read_counts(s, 0, t, 5, out), 0);
+	for (int m = 0; m < 4; m++)
+		CHECK_INT(out[m], want[m]);
+	CHECK_INT(out[4], 0);
+	/* and a fresh store reading what survived in the AOF after a restart */
+	ts_store_free(s);
+	tr_kill(&r, SIGKILL);
+	CHECK_INT(tr_restart(&r), 0);
+	s = open_store(&r, NULL, reg, &o);
+	if (s) {
+		CHECK_INT(s->ops->read_counts(s, 0, t, 5, out), 0);
+		for (int m = 0; m < 4; m++)
+			CHECK_INT(out[m], want[m]);
+	}
+out:
+	ts_store_free(s);
+	ts_registry_free(reg);
+	tr_stop(&r);
+}
+
+/* The flush script runs but its reply never comes back (the server sleeps
+ * past the command timeout, then runs what the dead connection sent):
+ * the flush fails, and the retry must not apply it a second time. */
+static void test_lost_reply(void)
+{
+	test_redis r;
+	if (tr_start(&r)) {
+		CHECK(!"redis-server did not start");
+		return;
+	}
+	ts_registry *reg = make_registry();
+	ts_store_opts o = {.command_timeout_ms = 300, .reconnect_first_ms = 100,
+			   .reconnect_max_ms = 200, .reconnect_total_ms = 300};
+	ts_store *s = open_store(&r, NULL, reg, &o);
+	redisContext *c = tr_connect(&r);
+	if (!s || !c)
+		goto out;
+	int64_t t = (int64_t)DAY * TS_MIN_PER_DAY;
+	ts_count cnt = {0, 5};
+	CHECK_INT(s->ops->add_minute(s, 0, t, &cnt, 1), 0);
+	CHECK_INT(s->ops->flush(s), 0);
+	CHECK_INT(s->ops->add_minute(s, 0, t, &cnt, 1), 0);
+	/* block the server for 2.5 s without waiting for the reply here */
+	redisAppendCommand(c, "DEBUG SLEEP 2.5");
+	int done = 0;
+	while (!done && redisBufferWrite(c, &done) == REDIS_OK)
+		;
+	tr_sleep_ms(100);
+	CHECK_INT(s->ops->flush(s), TS_ESTORE);
+	fprintf(stderr, "  lost reply: %s\n", s->errstr);
+	void *rep = NULL;
+	CHECK_INT(redisGetReply(c, &rep), REDIS_OK); /* the sleep is over */
+	if (rep)
+		freeReplyObject(rep);
+	CHECK_INT(s->ops->flush(s), 0);
+	uint32_t out[1];
+	CHECK_INT(s->ops->read_counts(s, 0, t, 1, out), 0);
+	CHECK_INT(out[0], 10);
+out:
+	if (c)
+		redisFree(c);
+	ts_store_free(s);
+	ts_registry_free(reg);
+	tr_stop(&r);
+}
+
+static void test_cap_while_down(void)
+{
+	test_redis r;
+	if (tr_start(&r)) {
+		CHECK(!"redis-server did not start");
+		return;
+	}
+	ts_registry *reg = make_registry();
+	ts_store_opts o = {.reconnect_first_ms = 50, .reconnect_max_ms = 200,
+			   .reconnect_total_ms = 500, .flush_cells = 50, .max_cells = 100};
+	ts_store *s = open_store(&r, NULL, reg, &o);
+	if (!s)
+		goto out;
+	tr_kill(&r, SIGKILL);
+	int64_t t = (int64_t)DAY * TS_MIN_PER_DAY;
+	int added = 0, rc = 0;
+	for (int m = 0; m < 200 && !rc; m++) {
+		ts_count c = {0, 2};
+		rc = s->ops->add_minute(s, 0, t + m, &c, 1);
+		if (!rc)
+			added++;
+	}
+	CHECK_INT(rc, TS_ECAP);
+	CHECK_INT(added, 100);
+	fprintf(stderr, "  at the cap: %s\n", s->errstr);
+	CHECK(strstr(s->errstr, "Redis unreachable and 100 unwritten cells buffered") != NULL);
+	CHECK_INT(tr_restart(&r), 0);
+	CHECK_INT(s->ops->flush(s), 0);
+	uint32_t out[200];
+	CHECK_INT(s->ops->read_counts(s, 0, t, 200, out), 0);
+	uint64_t sum = 0;
+	for (int m = 0; m < 200; m++)
+		sum += out[m];
+	CHECK_INT(sum, 2 * 100);
+	CHECK_INT(out[99], 2);
+	CHECK_INT(out[100], 0);
+out:
+	ts_store_free(s);
+	ts_registry_free(reg);
+	tr_stop(&r);
+}
+
+static void test_unreachable(void)
+{
+	int port = 0;
+	for (int p = 39000; p < 39500; p++)
+		if (tr_port_free(p)) {
+			port = p;
+			break;
+		}
+	CHECK(port != 0);
+	ts_registry *reg = make_registry();
+	char spec[64], want[64], err[256] = "";
+	snprintf(spec, sizeof spec, "redis://127.0.0.1:%d", port);
+	snprintf(want, sizeof want, "127.0.0.1:%d", port);
+	ts_store *s = NULL;
+	CHECK_INT(ts_store_open(spec, reg, NULL, &s, err, sizeof err), TS_ESTORE);
+	CHECK(s == NULL);
+	CHECK(strstr(err, want) != NULL);
+	fprintf(stderr, "  unreachable: %s\n", err);
+	ts_registry_free(reg);
+}
+
+static void test_spec_parse(void)
+{
+	static const struct {
+		const char *spec;
+		int rc;
+		const char *host, *user, *pass;
+		int port, db;
+	} t[] = {
+		{"redis://localhost", 0, "localhost", "", "", 6379, 0},
+		{"redis://127.0.0.1:6390", 0, "127.0.0.1", "", "", 6390, 0},
+		{"redis://h:1/3", 0, "h", "", "", 1, 3},
+		{"redis://h/2", 0, "h", "", "", 6379, 2},
+		{"redis://h:6379/", 0, "h", "", "", 6379, 0},
+		{"redis://u:pw@h:7000/1", 0, "h", "u", "pw", 7000, 1},
+		{"redis://:secret@h:7000", 0, "h", "", "secret", 7000, 0},
+		{"redis://us%65r:p%40ss%3Aw%2Frd%25@h", 0, "h", "user", "p@ss:w/rd%", 6379, 0},
+		{"redis://u:a@b@h", 0, "h", "u", "a@b", 6379, 0},
+		{"redis://[::1]:6380/4", 0, "::1", "", "", 6380, 4},
+		{"redis://", TS_EINVAL, 0, 0, 0, 0, 0},
+		{"redis://:6379", TS_EINVAL, 0, 0, 0, 0, 0},
+		{"redis://h:", TS_EINVAL, 0, 0, 0, 0, 0},
+		{"redis://h:0", TS_EINVAL, 0, 0, 0, 0, 0},
+		{"redis://h:65536", TS_EINVAL, 0, 0, 0, 0, 0},
+		{"redis://h:12x", TS_EINVAL, 0, 0, 0, 0, 0},
+		{"redis://h/x", TS_EINVAL, 0, 0, 0, 0, 0},
+		{"redis://h/1/2", TS_EINVAL, 0, 0, 0, 0, 0},
+		{"redis://h/-1", TS_EINVAL, 0, 0, 0, 0, 0},
+		{"redis://pw@h", TS_EINVAL, 0, 0, 0, 0, 0},
+		{"redis://u:@h", TS_EINVAL, 0, 0, 0, 0, 0},
+		{"redis://u:%4@h", TS_EINVAL, 0, 0, 0, 0, 0},
+		{"redis://u:%zz@h", TS_EINVAL, 0, 0, 0, 0, 0},
+		{"redis://u:%00@h", TS_EINVAL, 0, 0, 0, 0, 0},
+		{"redis://[::1", TS_EINVAL, 0, 0, 0, 0, 0},
+		{"redis://h h:1", TS_EINVAL, 0, 0, 0, 0, 0},
+		{"rediss://h", TS_EINVAL, 0, 0, 0, 0, 0},
+	};
+	for (size_t i = 0; i < TS_ARRAY_LEN(t); i++) {
+		ts_redis_spec sp;
+		char err[256] = "";
+		int rc = ts_store_redis_parse(t[i].spec, &sp, err, sizeof err);
+		if (rc != t[i].rc)
+			fprintf(stderr, "  spec %s\n", t[i].spec);
+		CHECK_INT(rc, t[i].rc);
+		if (rc) {
+			CHECK(strstr(err, t[i].spec) != NULL);
+			continue;
+		}
+		CHECK_STR(sp.host, t[i].host);
+		CHECK_STR(sp.user, t[i].user);
+		CHECK_STR(sp.pass, t[i].pass);
+		CHECK_INT(sp.port, t[i].port);
+		CHECK_INT(sp.db, t[i].db);
+	}
+	/* a bad spec fails before any connection */
+	ts_registry *reg = make_registry();
+	ts_store *s = NULL;
+	char err[256] = "";
+	CHECK_INT(ts_store_open("redis://h:99999", reg, NULL, &s, err, sizeof err), TS_EINVAL);
+	CHECK(strstr(err, "redis://h:99999") != NULL);
+	ts_registry_free(reg);
+}
+
+static void test_auth(void)
+{
+	test_redis r;
+	if (tr_start(&r)) {
+		CHECK(!"redis-server did not start");
+		return;
+	}
+	ts_registry *reg = make_registry();
+	redisContext *c = tr_connect(&r);
+	char buf[256], err[256], spec[128];
+	ts_store *s = NULL;
+	if (!c)
+		goto out;
+	CHECK_STR(raw_str(c, buf, sizeof buf, "ACL SETUSER u on %s ~* &* +@all", ">p@ss:w/rd%", NULL),
+		  "OK");
+	snprintf(spec, sizeof spec, "redis://u:p%%40ss%%3Aw%%2Frd%%25@127.0.0.1:%d", r.port);
+	CHECK_INT(ts_store_open(spec, reg, NULL, &s, err, sizeof err), 0);
+	if (s) {
+		ts_count cnt = {0, 1};
+		CHECK_INT(s->ops->add_minute(s, 0, (int64_t)DAY * TS_MIN_PER_DAY, &cnt, 1), 0);
+		CHECK_INT(s->ops->flush(s), 0);
+		ts_store_free(s);
+		s = NULL;
+	}
+	snprintf(spec, sizeof spec, "redis://u:wrong@127.0.0.1:%d", r.port);
+	CHECK_INT(ts_store_open(spec, reg, NULL, &s, err, sizeof err), TS_ESTORE);
+	CHECK(strstr(err, "AUTH") != NULL);
+	CHECK(strstr(err, "wrong") == NULL); /* no password in messages */
+	fprintf(stderr, "  wrong password: %s\n", err);
+	/* password only, for the default user */
+	CHECK_STR(raw_str(c, buf, sizeof buf, "CONFIG SET requirepass %s", "sec ret", NULL), "OK");
+	snprintf(spec, sizeof spec, "redis://:sec%%20ret@127.0.0.1:%d/1", r.port);
+	CHECK_INT(ts_store_open(spec, reg, NULL, &s, err, sizeof err), 0);
+	ts_store_free(s);
+	s = NULL;
+	snprintf(spec, sizeof spec, "redis://127.0.0.1:%d", r.port);
+	CHECK_INT(ts_store_open(spec, reg, NULL, &s, err, sizeof err), TS_ESTORE);
+	fprintf(stderr, "  no password: %s\n", err);
+	redisFree(c);
+out:
+	ts_registry_free(reg);
+	tr_stop(&r);
+}
+
+static void test_select_db(void)
+{
+	test_redis r;
+	if (tr_start(&r)) {
+		CHECK(!"redis-server did not start");
+		return;
+	}
+	ts_registry *reg = make_registry();
+	ts_store *s3 = open_store(&r, "/3", reg, NULL), *s0 = NULL;
+	redisContext *c = tr_connect(&r);
+	if (!s3 || !c)
+		goto out;
+	int64_t t = (int64_t)DAY * TS_MIN_PER_DAY + 5;
+	ts_count cnt = {0, 4};
+	CHECK_INT(s3->ops->add_minute(s3, 0, t, &cnt, 1), 0);
+	CHECK_INT(s3->ops->flush(s3), 0);
+	CHECK_INT(raw_int(c, "DBSIZE", NULL), 0);
+	char buf[32];
+	raw_str(c, buf, sizeof buf, "SELECT %s", "3", NULL);
+	CHECK_INT(raw_int(c, "DBSIZE", NULL), 3);
+	s0 = open_store(&r, NULL, reg, NULL);
+	if (s0) {
+		uint32_t out[1];
+		CHECK_INT(s0->ops->read_counts(s0, 0, t, 1, out), 0);
+		CHECK_INT(out[0], 0);
+		CHECK_INT(s3->ops->read_counts(s3, 0, t, 1, out), 0);
+		CHECK_INT(out[0], 4);
+	}
+	/* a db the server does not have */
+	char spec[64], err[256] = "";
+	ts_store *bad = NULL;
+	snprintf(spec, sizeof spec, "redis://127.0.0.1:%d/99", r.port);
+	CHECK_INT(ts_store_open(spec, reg, NULL, &bad, err, sizeof err), TS_ESTORE);
+	CHECK(strstr(err, "SELECT") != NULL);
+out:
+	if (c)
+		redisFree(c);
+	ts_store_free(s3);
+	ts_store_free(s0);
+	ts_registry_free(reg);
+	tr_stop(&r);
+}
+
+/* Sum of calls= over INFO commandstats, and the calls of one command. */
+static long long commandstats(redisContext *c, const char *name, long long *one)
+{
+	redisReply *r = redisCommand(c, "INFO commandstats");
+	long long total = 0;
+	*one = 0;
+	if (!r || r->type != REDIS_REPLY_STRING) {
+		if (r)
+			freeReplyObject(r);
+		return -1;
+	}
+	char want[64];
+	snprintf(want, sizeof want, "cmdstat_%s:", name);
+	for (char *p = r->str; (p = strstr(p, "cmdstat_")) != NULL; p++) {
+		char *q = strstr(p, "calls=");
+		if (!q)
+			break;
+		long long v = strtoll(q + 6, NULL, 10);
+		if (strncmp(p, "cmdstat_info:", 13) != 0 && strncmp(p, "cmdstat_config", 14) != 0)
+			total += v;
+		if (strncmp(p, want, strlen(want)) == 0)
+			*one = v;
+	}
+	freeReplyObject(r);
+	return total;
+}
+
+static void test_commands_per_cell(void)
+{
+	test_redis r;
+	if (tr_start(&r)) {
+		CHECK(!"redis-server did not start");
+		return;
+	}
+	ts_registry *reg = make_registry();
+	uint32_t metrics[50];
+	for (int i = 0; i < 25; i++) {
+		char name[32];
+		snprintf(name, sizeof name, "Api%d", i);
+		uint32_t aid;
+		CHECK_INT(ts_registry_api(reg, 0, ts_str_c("svc.amazonaws.com"), ts_str_c(name), i & 1,
+					  &aid),
+			  0);
+		metrics[2 * i] = ts_registry_get_api(reg, aid)->calls;
+		metrics[2 * i + 1] = ts_registry_get_api(reg, aid)->reads;
+	}
+	ts_store *s = open_store(&r, NULL, reg, NULL);
+	redisContext *c = tr_connect(&r);
+	if (!s || !c)
+		goto out;
+	raw_str(c, (char[8]){0}, 8, "CONFIG RESETSTAT", NULL, NULL);
+	int64_t t0 = (int64_t)DAY * TS_MIN_PER_DAY;
+	ts_count cs[50];
+	for (int m = 0; m < 200; m++) {
+		for (int i = 0; i < 50; i++)
+			cs[i] = (ts_count){metrics[i], (uint32_t)(m + i + 1)};
+		CHECK_INT(s->ops->add_minute(s, 0, t0 + m, cs, 50), 0);
+	}
+	long long evalsha;
+	CHECK_INT(commandstats(c, "evalsha", &evalsha), 0); /* nothing sent yet */
+	CHECK_INT(s->ops->flush(s), 0);
+	long long total = commandstats(c, "evalsha", &evalsha);
+	fprintf(stderr, "  10000 cells in 50 keys: %lld commands (%lld EVALSHA), %.4f per cell\n",
+		total, evalsha, (double)total / 10000.0);
+	CHECK_INT(evalsha, 1);
+	CHECK(total > 0 && total <= 50 * 3 + 5);
+	uint32_t out[200];
+	CHECK_INT(s->ops->read_counts(s, metrics[49], t0, 200, out), 0);
+	CHECK_INT(out[0], 50);
+	CHECK_INT(out[199], 249);
+out:
+	if (c)
+		redisFree(c);
+	ts_store_free(s);
+	ts_registry_free(reg);
+	tr_stop(&r);
+}
+
+/* A partition with more keys than one script call takes is cut into
+ * chunks, each its own sequence number. */
+static void test_chunking(void)
+{
+	test_redis r;
+	if (tr_start(&r)) {
+		CHECK(!"redis-server did not start");
+		return;
+	}
+	ts_registry *reg = make_registry();
+	enum { NAPI = 1500 };
+	static uint32_t metrics[2 * NAPI];
+	for (int i = 0; i < NAPI; i++) {
+		char name[32];
+		snprintf(name, sizeof name, "Api%d", i);
+		uint32_t aid;
+		CHECK_INT(ts_registry_api(reg, 0, ts_str_c("svc.amazonaws.com"), ts_str_c(name), 0, &aid),
+			  0);
+		metrics[2 * i] = ts_registry_get_api(reg, aid)->calls;
+		metrics[2 * i + 1] = ts_registry_get_api(reg, aid)->reads;
+	}
+	ts_store *s = open_store(&r, NULL, reg, NULL);
+	redisContext *c = tr_connect(&r);
+	if (!s || !c)
+		goto out;
+	raw_str(c, (char[8]){0}, 8, "CONFIG RESETSTAT", NULL, NULL);
+	int64_t t = (int64_t)DAY * TS_MIN_PER_DAY + 7;
+	for (int i = 0; i < 2 * NAPI; i++) {
+		ts_count cnt = {metrics[i], (uint32_t)i + 1};
+		CHECK_INT(s->ops->add_minute(s, 0, t, &cnt, 1), 0);
+	}
+	CHECK_INT(s->ops->flush(s), 0);
+	long long evalsha;
+	commandstats(c, "evalsha", &evalsha);
+	CHECK_INT(evalsha, 2); /* 3000 keys: 2000 + 1000 */
+	char buf[32];
+	CHECK_STR(raw_str(c, buf, sizeof buf, "GET %s", PFX "flushseq", NULL), "2");
+	uint64_t bad = 0;
+	for (int i = 0; i < 2 * NAPI; i++) {
+		uint32_t out[1];
+		CHECK_INT(s->ops->read_counts(s, metrics[i], t, 1, out), 0);
+		bad += out[0] != (uint32_t)i + 1;
+	}
+	CHECK_INT(bad, 0);
+out:
+	if (c)
+		redisFree(c);
+	ts_store_free(s);
+	ts_registry_free(reg);
+	tr_stop(&r);
+}
+
+TS_TESTS(test_spec_parse, test_unreachable, test_conformance, test_key_scheme,
+	 test_idempotent_flush, test_two_writers, test_restart, test_lost_reply,
+	 test_cap_while_down, test_auth, test_select_db,
+	 test_commands_per_cell, test_chunking)
