@@ -187,8 +187,21 @@ typedef struct redis_store {
 	uint32_t nparts;
 
 	int64_t *newest_day, *newest_hour; /* per metric; NO_TIME unknown */
+	struct day_cache *cache;           /* per metric */
 	uint32_t nmetrics;
+	size_t cache_bytes;
 } redis_store;
+
+/* Count days already read, per metric: what Redis held when the day was
+ * read plus every increment this store made since (one writer per
+ * partition), so later reads of those days need no flush and no round
+ * trip. A window of retention_days + 1 days, slid forward like the memory
+ * backend's; days[i] is NULL when not cached. */
+typedef struct day_cache {
+	int64_t base;
+	uint32_t n;
+	uint32_t **days;
+} day_cache;
 
 static size_t key_hash(uint8_t attr, uint32_t metric, int64_t day)
 {
@@ -266,10 +279,71 @@ static int ensure_metric(redis_store *rs, uint32_t id)
 	if (!h)
 		return TS_ENOMEM;
 	rs->newest_hour = h;
-	for (uint32_t i = rs->nmetrics; i < n; i++)
+	day_cache *c = realloc(rs->cache, n * sizeof *c);
+	if (!c)
+		return TS_ENOMEM;
+	rs->cache = c;
+	for (uint32_t i = rs->nmetrics; i < n; i++) {
 		d[i] = h[i] = NO_TIME;
+		memset(&c[i], 0, sizeof c[i]);
+	}
 	rs->nmetrics = n;
 	return 0;
+}
+
+/* The cached day of a metric, or NULL. */
+static uint32_t *cache_get(redis_store *rs, uint32_t metric, int64_t day)
+{
+	if (metric >= rs->nmetrics)
+		return NULL;
+	day_cache *c = &rs->cache[metric];
+	if (!c->days || day < c->base || day >= c->base + c->n)
+		return NULL;
+	return c->days[day - c->base];
+}
+
+/* Keep counts[1440] as the cached day (takes ownership; frees it when the
+ * day is older than the window). */
+static void cache_put(redis_store *rs, uint32_t metric, int64_t day, uint32_t *counts)
+{
+	if (ensure_metric(rs, metric)) {
+		free(counts);
+		return;
+	}
+	day_cache *c = &rs->cache[metric];
+	if (!c->days) {
+		uint32_t n = (uint32_t)rs->base.retention_days + 1;
+		if (!(c->days = calloc(n, sizeof *c->days))) {
+			free(counts);
+			return;
+		}
+		c->n = n;
+		c->base = day - (n - 1);
+	}
+	if (day < c->base) {
+		free(counts);
+		return;
+	}
+	if (day >= c->base + c->n) {
+		int64_t shift = day - (c->base + c->n - 1);
+		for (int64_t i = 0; i < shift && i < c->n; i++) {
+			if (c->days[i]) {
+				free(c->days[i]);
+				rs->cache_bytes -= TS_MIN_PER_DAY * sizeof(uint32_t);
+			}
+		}
+		if (shift < c->n)
+			memmove(c->days, c->days + shift, (c->n - shift) * sizeof *c->days);
+		int64_t from = shift < c->n ? c->n - shift : 0;
+		memset(c->days + from, 0, (c->n - from) * sizeof *c->days);
+		c->base += shift;
+	}
+	uint32_t **slot = &c->days[day - c->base];
+	if (*slot)
+		free(*slot);
+	else
+		rs->cache_bytes += TS_MIN_PER_DAY * sizeof(uint32_t);
+	*slot = counts;
 }
 
 static int ensure_partition(redis_store *rs, uint32_t id)
@@ -1017,6 +1091,9 @@ static int rs_add_minute(ts_store *st, uint32_t partition, int64_t minute, const
 		if ((rc = key_get(rs, 0, m->id, m->partition, day, &k)) ||
 		    (rc = ctab_add(&rs->live, k, mod, c[i].count)))
 			return rc;
+		uint32_t *cd = cache_get(rs, m->id, day);
+		if (cd)
+			cd[mod] += c[i].count;
 	}
 	maybe_flush(rs);
 	return 0;
@@ -1128,43 +1205,72 @@ static int parse_u64(const char *s, size_t len, uint64_t *v)
 	return 0;
 }
 
+/* Copy the minutes of day d (counts[1440]) that fall in [from, from + n). */
+static void copy_day(const uint32_t *counts, int64_t d, int64_t from, size_t n, uint32_t *out)
+{
+	int64_t base = d * TS_MIN_PER_DAY, end = from + (int64_t)n;
+	int64_t a = from > base ? from : base;
+	int64_t b = end < base + TS_MIN_PER_DAY ? end : base + TS_MIN_PER_DAY;
+	if (a < b)
+		memcpy(out + (a - from), counts + (a - base), (size_t)(b - a) * sizeof *out);
+}
+
 static int rs_read_counts(ts_store *st, uint32_t metric, int64_t from, size_t n, uint32_t *out)
 {
 	redis_store *rs = (redis_store *)st;
 	memset(out, 0, n * sizeof *out);
 	if (!n)
 		return 0;
-	int rc = rs_flush(st);
-	if (rc)
-		return rc;
 	int64_t d0 = ts_day_of(from), d1 = ts_day_of(from + (int64_t)n - 1);
 	if (metric < rs->nmetrics && rs->newest_day[metric] != NO_TIME &&
 	    d0 < rs->newest_day[metric] - st->retention_days)
 		d0 = rs->newest_day[metric] - st->retention_days;
 	if (d0 > d1)
 		return 0;
-	redisReply **r;
-	if ((rc = fetch_days(rs, 0, metric, d0, d1, &r)))
+	/* cached days are copied now; the others are read from Redis, after
+	 * a flush, copied, then cached */
+	int64_t m0 = d1 + 1, m1 = d0 - 1;
+	for (int64_t d = d0; d <= d1; d++) {
+		const uint32_t *cd = cache_get(rs, metric, d);
+		if (cd) {
+			copy_day(cd, d, from, n, out);
+		} else {
+			m0 = d < m0 ? d : m0;
+			m1 = d;
+		}
+	}
+	if (m0 > m1)
+		return 0;
+	int rc = rs_flush(st);
+	if (rc)
 		return rc;
-	size_t nd = (size_t)(d1 - d0 + 1);
-	for (size_t i = 0; i < nd; i++) {
-		if (r[i]->type != REDIS_REPLY_ARRAY)
-			continue;
-		int64_t base = (d0 + (int64_t)i) * TS_MIN_PER_DAY;
-		for (size_t e = 0; e + 1 < r[i]->elements; e += 2) {
+	redisReply **r;
+	if ((rc = fetch_days(rs, 0, metric, m0, m1, &r)))
+		return rc;
+	size_t nd = (size_t)(m1 - m0 + 1);
+	for (size_t i = 0; i < nd && !rc; i++) {
+		int64_t d = m0 + (int64_t)i;
+		if (cache_get(rs, metric, d))
+			continue; /* between m0 and m1 but cached: copied above */
+		uint32_t *day = calloc(TS_MIN_PER_DAY, sizeof *day);
+		if (!day) {
+			rc = TS_ENOMEM;
+			break;
+		}
+		for (size_t e = 0; r[i]->type == REDIS_REPLY_ARRAY && e + 1 < r[i]->elements; e += 2) {
 			redisReply *f = r[i]->element[e], *v = r[i]->element[e + 1];
 			uint64_t mod, cnt;
 			if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING ||
 			    parse_u64(f->str, f->len, &mod) || mod >= TS_MIN_PER_DAY ||
 			    parse_u64(v->str, v->len, &cnt))
 				continue; /* not ours: skip */
-			int64_t t = base + (int64_t)mod;
-			if (t >= from && t < from + (int64_t)n)
-				out[t - from] = cnt > UINT32_MAX ? UINT32_MAX : (uint32_t)cnt;
+			day[mod] = cnt > UINT32_MAX ? UINT32_MAX : (uint32_t)cnt;
 		}
+		copy_day(day, d, from, n, out);
+		cache_put(rs, metric, d, day);
 	}
 	free_replies(r, nd);
-	return 0;
+	return rc;
 }
 
 static int rs_read_attrs(ts_store *st, uint32_t metric, int64_t from, int64_t to, ts_attr_cb cb,
@@ -1231,7 +1337,8 @@ static size_t rs_memory(const ts_store *st)
 	const redis_store *rs = (const redis_store *)st;
 	return sizeof *rs + rs->keys_alloc * sizeof(rkey) + rs->kslots * sizeof(uint32_t) +
 	       rs->live.slots * sizeof(cell) + rs->pend_bytes + rs->pend_alloc * sizeof(chunk) +
-	       rs->nparts * (sizeof(uint64_t) + 1) + rs->nmetrics * 2 * sizeof(int64_t);
+	       rs->nparts * (sizeof(uint64_t) + 1) +
+	       rs->nmetrics * (2 * sizeof(int64_t) + sizeof(day_cache)) + rs->cache_bytes;
 }
 
 static void rs_free(ts_store *st)
@@ -1248,6 +1355,12 @@ static void rs_free(ts_store *st)
 	free(rs->seq_known);
 	free(rs->newest_day);
 	free(rs->newest_hour);
+	for (uint32_t i = 0; i < rs->nmetrics; i++) {
+		for (uint32_t d = 0; d < rs->cache[i].n; d++)
+			free(rs->cache[i].days[d]);
+		free(rs->cache[i].days);
+	}
+	free(rs->cache);
 	drop_conn(rs);
 	free(rs);
 }

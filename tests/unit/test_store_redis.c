@@ -683,6 +683,65 @@ out:
 
 /* A partition with more keys than one script call takes is cut into
  * chunks, each its own sequence number. */
+/* A day once read is served from the store's cache: no flush, no round
+ * trip, and it still sees every later increment; Redis agrees after a flush. */
+static void test_read_cache(void)
+{
+	test_redis r;
+	if (tr_start(&r)) {
+		CHECK(!"redis-server did not start");
+		return;
+	}
+	ts_registry *reg = make_registry();
+	uint32_t calls = ts_registry_get_api(reg, 0)->calls;
+	ts_store_opts o = {.retention_days = 10};
+	ts_store *s = open_store(&r, NULL, reg, &o);
+	redisContext *rc = tr_connect(&r);
+	CHECK(s && rc);
+	if (!s || !rc)
+		goto out;
+	int64_t t = (int64_t)DAY * TS_MIN_PER_DAY + 60;
+	ts_count c = {calls, 4};
+	uint32_t out[3];
+	CHECK_INT(s->ops->add_minute(s, 0, t, &c, 1), 0);
+	CHECK_INT(s->ops->read_counts(s, calls, t - 1, 3, out), 0);
+	CHECK_INT(out[1], 4);
+	long long hgetall0, hgetall1, evalsha0, evalsha1;
+	commandstats(rc, "hgetall", &hgetall0);
+	commandstats(rc, "evalsha", &evalsha0);
+	c.count = 3;
+	CHECK_INT(s->ops->add_minute(s, 0, t, &c, 1), 0);
+	CHECK_INT(s->ops->add_minute(s, 0, t + 1, &c, 1), 0);
+	CHECK_INT(s->ops->read_counts(s, calls, t - 1, 3, out), 0);
+	CHECK_INT(out[0], 0);
+	CHECK_INT(out[1], 7);
+	CHECK_INT(out[2], 3);
+	commandstats(rc, "hgetall", &hgetall1);
+	commandstats(rc, "evalsha", &evalsha1);
+	CHECK_INT(hgetall1, hgetall0); /* served from the cache */
+	CHECK_INT(evalsha1, evalsha0); /* and without a flush */
+	CHECK_INT(s->ops->flush(s), 0);
+	char buf[64];
+	CHECK_STR(raw_str(rc, buf, sizeof buf, "HGET %s %s",
+			  PFX "c:20241004:m:ec2.amazonaws.com:RunInstances:calls", "60"),
+		  "7");
+	/* a fresh store reads the same from Redis */
+	ts_store *s2 = open_store(&r, NULL, reg, &o);
+	CHECK(s2 != NULL);
+	if (s2) {
+		CHECK_INT(s2->ops->read_counts(s2, calls, t - 1, 3, out), 0);
+		CHECK_INT(out[1], 7);
+		CHECK_INT(out[2], 3);
+		ts_store_free(s2);
+	}
+out:
+	if (rc)
+		redisFree(rc);
+	ts_store_free(s);
+	ts_registry_free(reg);
+	tr_stop(&r);
+}
+
 static void test_chunking(void)
 {
 	test_redis r;
@@ -733,7 +792,7 @@ out:
 	tr_stop(&r);
 }
 
-TS_TESTS(test_spec_parse, test_unreachable, test_conformance, test_key_scheme,
+TS_TESTS(test_spec_parse, test_unreachable, test_conformance, test_key_scheme, test_read_cache,
 	 test_idempotent_flush, test_two_writers, test_restart, test_lost_reply,
 	 test_cap_while_down, test_auth, test_select_db,
 	 test_commands_per_cell, test_chunking)
