@@ -33,6 +33,14 @@ check "summary line on stderr" grep -q "records counted" "$tmp/err1"
 "$TRAILSIGHT" backfill -q "$tmp/c/AWSLogs" > "$tmp/out2"
 check "re-run is byte-identical" cmp -s "$tmp/out1" "$tmp/out2"
 
+# the thread count changes nothing in the output
+"$TRAILSIGHT" backfill -q --threads 1 "$tmp/c/AWSLogs" > "$tmp/out_t1"
+"$TRAILSIGHT" backfill -q --threads 3 "$tmp/c/AWSLogs" > "$tmp/out_t3"
+check "--threads 1 gives the same output" cmp -s "$tmp/out1" "$tmp/out_t1"
+check "--threads 3 gives the same output" cmp -s "$tmp/out1" "$tmp/out_t3"
+# progress is for terminals only: none when stderr is a file
+check "no progress text off a terminal" bash -c "! grep -q ' files, .* MB/s' '$tmp/err1'"
+
 # the same records as NDJSON on stdin give the same insights
 find "$tmp/c/AWSLogs" -path '*CloudTrail/*' -name '*.json.gz' | sort | xargs zcat \
   | jq -c '.Records[]' > "$tmp/all.ndjson"
