@@ -11,6 +11,7 @@
  */
 #include <stdlib.h>
 
+#include "daywin.h"
 #include "store.h"
 
 typedef struct attr_ent {
@@ -25,9 +26,7 @@ typedef struct hour_vec {
 } hour_vec;
 
 typedef struct mem_metric {
-	int64_t base_day;  /* day of days[0] */
-	uint32_t ndays;    /* slots in days[] */
-	uint32_t **days;
+	ts_daywin days;
 	int64_t base_hour; /* hour index (minute / 60) of hours[0] */
 	uint32_t nhours;
 	hour_vec *hours;
@@ -56,41 +55,6 @@ static int ensure_metric(mem_store *s, uint32_t id)
 	return 0;
 }
 
-/* Make day slot `day` addressable for metric mm, sliding or growing the
- * window; returns the slot pointer or NULL (ENOMEM). Days that fall out of
- * the retention window are freed. A day older than the window returns a
- * pointer to a NULL slot holder `drop` so the write is ignored. */
-static uint32_t **day_slot(mem_store *s, mem_metric *mm, int64_t day, uint32_t **drop)
-{
-	uint32_t keep = (uint32_t)s->base.retention_days + 1;
-	if (!mm->days) {
-		mm->days = calloc(keep, sizeof *mm->days);
-		if (!mm->days)
-			return NULL;
-		mm->ndays = keep;
-		mm->base_day = day - (keep - 1);
-	}
-	if (day < mm->base_day) {
-		*drop = NULL;
-		return drop;
-	}
-	if (day >= mm->base_day + mm->ndays) {
-		int64_t shift = day - (mm->base_day + mm->ndays - 1);
-		for (int64_t i = 0; i < shift && i < mm->ndays; i++) {
-			if (mm->days[i]) {
-				free(mm->days[i]);
-				s->bytes -= TS_MIN_PER_DAY * sizeof(uint32_t);
-			}
-		}
-		if (shift < mm->ndays)
-			memmove(mm->days, mm->days + shift, (mm->ndays - shift) * sizeof *mm->days);
-		int64_t from = shift < mm->ndays ? mm->ndays - shift : 0;
-		memset(mm->days + from, 0, (mm->ndays - from) * sizeof *mm->days);
-		mm->base_day += shift;
-	}
-	return &mm->days[day - mm->base_day];
-}
-
 static int mem_add_minute(ts_store *st, uint32_t partition, int64_t minute, const ts_count *c,
 			  size_t n)
 {
@@ -103,12 +67,16 @@ static int mem_add_minute(ts_store *st, uint32_t partition, int64_t minute, cons
 			continue;
 		if (ensure_metric(s, c[i].metric))
 			return TS_ENOMEM;
-		uint32_t *drop;
-		uint32_t **slot = day_slot(s, &s->m[c[i].metric], day, &drop);
-		if (!slot)
-			return TS_ENOMEM;
-		if (slot == &drop)
+		unsigned freed = 0;
+		int nomem;
+		uint32_t **slot = ts_daywin_slot(&s->m[c[i].metric].days,
+						 (uint32_t)s->base.retention_days + 1, day, &freed, &nomem);
+		s->bytes -= freed * TS_MIN_PER_DAY * sizeof(uint32_t);
+		if (!slot) {
+			if (nomem)
+				return TS_ENOMEM;
 			continue; /* older than retention */
+		}
 		if (!*slot) {
 			*slot = calloc(TS_MIN_PER_DAY, sizeof **slot);
 			if (!*slot)
@@ -124,16 +92,17 @@ static int mem_read_counts(ts_store *st, uint32_t metric, int64_t from, size_t n
 {
 	mem_store *s = (mem_store *)st;
 	memset(out, 0, n * sizeof *out);
-	if (metric >= s->nm || !s->m[metric].days)
+	if (metric >= s->nm)
 		return 0;
-	mem_metric *mm = &s->m[metric];
+	const ts_daywin *w = &s->m[metric].days;
 	int64_t t = from, end = from + (int64_t)n;
 	while (t < end) {
 		int64_t day = ts_day_of(t);
 		int64_t day_end = (day + 1) * TS_MIN_PER_DAY;
 		int64_t stop = day_end < end ? day_end : end;
-		if (day >= mm->base_day && day < mm->base_day + mm->ndays && mm->days[day - mm->base_day])
-			memcpy(out + (t - from), mm->days[day - mm->base_day] + (t - day * TS_MIN_PER_DAY),
+		const uint32_t *counts = ts_daywin_get(w, day);
+		if (counts)
+			memcpy(out + (t - from), counts + (t - day * TS_MIN_PER_DAY),
 			       (size_t)(stop - t) * sizeof *out);
 		t = stop;
 	}
@@ -263,9 +232,7 @@ static void mem_free(ts_store *st)
 	mem_store *s = (mem_store *)st;
 	for (uint32_t i = 0; i < s->nm; i++) {
 		mem_metric *mm = &s->m[i];
-		for (uint32_t d = 0; d < mm->ndays; d++)
-			free(mm->days[d]);
-		free(mm->days);
+		ts_daywin_free(&mm->days);
 		for (uint32_t h = 0; h < mm->nhours; h++)
 			free(mm->hours[h].e);
 		free(mm->hours);

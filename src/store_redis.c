@@ -43,6 +43,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "daywin.h"
 #include "store.h"
 
 #define MAX_CHUNK_KEYS 2000
@@ -187,21 +188,15 @@ typedef struct redis_store {
 	uint32_t nparts;
 
 	int64_t *newest_day, *newest_hour; /* per metric; NO_TIME unknown */
-	struct day_cache *cache;           /* per metric */
+	ts_daywin *cache;                  /* per metric: days read (below) */
 	uint32_t nmetrics;
 	size_t cache_bytes;
 } redis_store;
 
-/* Count days already read, per metric: what Redis held when the day was
- * read plus every increment this store made since (one writer per
- * partition), so later reads of those days need no flush and no round
- * trip. A window of retention_days + 1 days, slid forward like the memory
- * backend's; days[i] is NULL when not cached. */
-typedef struct day_cache {
-	int64_t base;
-	uint32_t n;
-	uint32_t **days;
-} day_cache;
+/* The cache: count days already read, per metric, in a ts_daywin of
+ * retention_days + 1 days: what Redis held when the day was read plus every
+ * increment this store made since (one writer per partition), so later
+ * reads of those days need no flush and no round trip. */
 
 static size_t key_hash(uint8_t attr, uint32_t metric, int64_t day)
 {
@@ -279,7 +274,7 @@ static int ensure_metric(redis_store *rs, uint32_t id)
 	if (!h)
 		return TS_ENOMEM;
 	rs->newest_hour = h;
-	day_cache *c = realloc(rs->cache, n * sizeof *c);
+	ts_daywin *c = realloc(rs->cache, n * sizeof *c);
 	if (!c)
 		return TS_ENOMEM;
 	rs->cache = c;
@@ -294,51 +289,24 @@ static int ensure_metric(redis_store *rs, uint32_t id)
 /* The cached day of a metric, or NULL. */
 static uint32_t *cache_get(redis_store *rs, uint32_t metric, int64_t day)
 {
-	if (metric >= rs->nmetrics)
-		return NULL;
-	day_cache *c = &rs->cache[metric];
-	if (!c->days || day < c->base || day >= c->base + c->n)
-		return NULL;
-	return c->days[day - c->base];
+	return metric < rs->nmetrics ? ts_daywin_get(&rs->cache[metric], day) : NULL;
 }
 
 /* Keep counts[1440] as the cached day (takes ownership; frees it when the
  * day is older than the window). */
 static void cache_put(redis_store *rs, uint32_t metric, int64_t day, uint32_t *counts)
 {
-	if (ensure_metric(rs, metric)) {
+	unsigned freed = 0;
+	int nomem;
+	uint32_t **slot = ensure_metric(rs, metric)
+				  ? NULL
+				  : ts_daywin_slot(&rs->cache[metric], (uint32_t)rs->base.retention_days + 1,
+						   day, &freed, &nomem);
+	rs->cache_bytes -= freed * TS_MIN_PER_DAY * sizeof(uint32_t);
+	if (!slot) {
 		free(counts);
 		return;
 	}
-	day_cache *c = &rs->cache[metric];
-	if (!c->days) {
-		uint32_t n = (uint32_t)rs->base.retention_days + 1;
-		if (!(c->days = calloc(n, sizeof *c->days))) {
-			free(counts);
-			return;
-		}
-		c->n = n;
-		c->base = day - (n - 1);
-	}
-	if (day < c->base) {
-		free(counts);
-		return;
-	}
-	if (day >= c->base + c->n) {
-		int64_t shift = day - (c->base + c->n - 1);
-		for (int64_t i = 0; i < shift && i < c->n; i++) {
-			if (c->days[i]) {
-				free(c->days[i]);
-				rs->cache_bytes -= TS_MIN_PER_DAY * sizeof(uint32_t);
-			}
-		}
-		if (shift < c->n)
-			memmove(c->days, c->days + shift, (c->n - shift) * sizeof *c->days);
-		int64_t from = shift < c->n ? c->n - shift : 0;
-		memset(c->days + from, 0, (c->n - from) * sizeof *c->days);
-		c->base += shift;
-	}
-	uint32_t **slot = &c->days[day - c->base];
 	if (*slot)
 		free(*slot);
 	else
@@ -1338,7 +1306,7 @@ static size_t rs_memory(const ts_store *st)
 	return sizeof *rs + rs->keys_alloc * sizeof(rkey) + rs->kslots * sizeof(uint32_t) +
 	       rs->live.slots * sizeof(cell) + rs->pend_bytes + rs->pend_alloc * sizeof(chunk) +
 	       rs->nparts * (sizeof(uint64_t) + 1) +
-	       rs->nmetrics * (2 * sizeof(int64_t) + sizeof(day_cache)) + rs->cache_bytes;
+	       rs->nmetrics * (2 * sizeof(int64_t) + sizeof(ts_daywin)) + rs->cache_bytes;
 }
 
 static void rs_free(ts_store *st)
@@ -1355,11 +1323,8 @@ static void rs_free(ts_store *st)
 	free(rs->seq_known);
 	free(rs->newest_day);
 	free(rs->newest_hour);
-	for (uint32_t i = 0; i < rs->nmetrics; i++) {
-		for (uint32_t d = 0; d < rs->cache[i].n; d++)
-			free(rs->cache[i].days[d]);
-		free(rs->cache[i].days);
-	}
+	for (uint32_t i = 0; i < rs->nmetrics; i++)
+		ts_daywin_free(&rs->cache[i]);
 	free(rs->cache);
 	drop_conn(rs);
 	free(rs);
