@@ -21,6 +21,34 @@ static int collect(void *ctx, const char *json, size_t len)
 	return 0;
 }
 
+/* An engine with default options on a fresh registry and memory store,
+ * collecting its events. */
+typedef struct fixture {
+	ts_registry *reg;
+	ts_store *store;
+	ts_engine *e;
+	out_t out;
+} fixture;
+
+static void fixture_init(fixture *f)
+{
+	memset(f, 0, sizeof *f);
+	ts_engine_opts o;
+	ts_engine_opts_defaults(&o);
+	f->reg = ts_registry_new(NULL);
+	CHECK(f->reg != NULL);
+	CHECK_INT(ts_store_mem_new(f->reg, NULL, &f->store), 0);
+	f->e = ts_engine_new(&o, f->reg, f->store, collect, &f->out);
+	CHECK(f->e != NULL);
+}
+
+static void fixture_free(fixture *f)
+{
+	ts_engine_free(f->e);
+	ts_store_free(f->store);
+	ts_registry_free(f->reg);
+}
+
 static ts_record rec(int64_t minute, int sec, const char *name, const char *arn, const char *err)
 {
 	ts_record r;
@@ -93,39 +121,29 @@ static const char *field(const char *line, const char *key, char *buf, size_t n)
 
 static void test_steady_no_insight(void)
 {
-	ts_engine_opts o;
-	ts_engine_opts_defaults(&o);
-	ts_registry *reg = ts_registry_new(NULL);
-	ts_store *s;
-	ts_store_mem_new(reg, NULL, &s);
-	out_t out = {0};
-	ts_engine *e = ts_engine_new(&o, reg, s, collect, &out);
+	fixture f;
+	fixture_init(&f);
+	ts_engine *e = f.e;
 	run(e, 0, 0);
 	CHECK_INT(ts_engine_finish(e), 0);
-	CHECK_INT(out.n, 0);
+	CHECK_INT(f.out.n, 0);
 	ts_engine_stats st;
 	ts_engine_get_stats(e, &st);
 	CHECK(st.fits > 0);
 	CHECK_INT(st.late, 0);
-	ts_engine_free(e);
-	ts_store_free(s);
-	ts_registry_free(reg);
+	fixture_free(&f);
 }
 
 static void test_spike_insight(void)
 {
-	ts_engine_opts o;
-	ts_engine_opts_defaults(&o);
-	ts_registry *reg = ts_registry_new(NULL);
-	ts_store *s;
-	ts_store_mem_new(reg, NULL, &s);
-	out_t out = {0};
-	ts_engine *e = ts_engine_new(&o, reg, s, collect, &out);
+	fixture f;
+	fixture_init(&f);
+	ts_engine *e = f.e;
 	run(e, 1, 0);
 	CHECK_INT(ts_engine_finish(e), 0);
-	CHECK_INT(out.n, 2);
+	CHECK_INT(f.out.n, 2);
 	char b1[128], b2[128];
-	const char *start = out.lines[0], *end = out.lines[1];
+	const char *start = f.out.lines[0], *end = f.out.lines[1];
 	CHECK(strstr(start, "\"eventTime\":\"2024-10-09T10:00:00Z\"") != NULL);
 	CHECK(strstr(start, "\"state\":\"Start\"") != NULL);
 	CHECK(strstr(start, "\"insightType\":\"ApiCallRateInsight\"") != NULL);
@@ -154,39 +172,27 @@ static void test_spike_insight(void)
 	/* the same sharedEventID in both */
 	CHECK_STR(field(start, "\"sharedEventID\":", b1, sizeof b1),
 		  field(end, "\"sharedEventID\":", b2, sizeof b2));
-	ts_engine_free(e);
-	ts_store_free(s);
-	ts_registry_free(reg);
+	fixture_free(&f);
 }
 
 static void test_error_insight(void)
 {
-	ts_engine_opts o;
-	ts_engine_opts_defaults(&o);
-	ts_registry *reg = ts_registry_new(NULL);
-	ts_store *s;
-	ts_store_mem_new(reg, NULL, &s);
-	out_t out = {0};
-	ts_engine *e = ts_engine_new(&o, reg, s, collect, &out);
+	fixture f;
+	fixture_init(&f);
+	ts_engine *e = f.e;
 	run(e, 0, 1);
 	CHECK_INT(ts_engine_finish(e), 0);
-	CHECK_INT(out.n, 2);
-	CHECK(strstr(out.lines[0], "\"insightType\":\"ApiErrorRateInsight\",\"errorCode\":\"Client.UnauthorizedOperation\"") != NULL);
-	CHECK(strstr(out.lines[0], "\"attribute\":\"errorCode\"") == NULL);
-	ts_engine_free(e);
-	ts_store_free(s);
-	ts_registry_free(reg);
+	CHECK_INT(f.out.n, 2);
+	CHECK(strstr(f.out.lines[0], "\"insightType\":\"ApiErrorRateInsight\",\"errorCode\":\"Client.UnauthorizedOperation\"") != NULL);
+	CHECK(strstr(f.out.lines[0], "\"attribute\":\"errorCode\"") == NULL);
+	fixture_free(&f);
 }
 
 static void test_ignored_and_skipped(void)
 {
-	ts_engine_opts o;
-	ts_engine_opts_defaults(&o);
-	ts_registry *reg = ts_registry_new(NULL);
-	ts_store *s;
-	ts_store_mem_new(reg, NULL, &s);
-	out_t out = {0};
-	ts_engine *e = ts_engine_new(&o, reg, s, collect, &out);
+	fixture f;
+	fixture_init(&f);
+	ts_engine *e = f.e;
 	ts_record r = rec(28800000, 0, "PutObject", "a", NULL);
 	r.event_category = ts_str_c("Data");
 	CHECK_INT(ts_engine_add(e, &r), 1);
@@ -202,9 +208,7 @@ static void test_ignored_and_skipped(void)
 	CHECK_INT(st.ignored_insight, 1);
 	CHECK_INT(st.skipped_fields, 1);
 	CHECK_INT(st.counted, 0);
-	ts_engine_free(e);
-	ts_store_free(s);
-	ts_registry_free(reg);
+	fixture_free(&f);
 }
 
 TS_TESTS(test_steady_no_insight, test_spike_insight, test_error_insight, test_ignored_and_skipped)
