@@ -36,13 +36,21 @@ static int on_late(void *ctx, uint32_t pid, int64_t minute, uint32_t metric,
 	return 0;
 }
 
-static void test_watermark(void)
+/* A registry with one partition and one API; its partition and calls metric. */
+static ts_registry *one_api(uint32_t *pid, uint32_t *metric)
 {
 	ts_registry *reg = ts_registry_new(NULL);
-	uint32_t pid, aid;
-	ts_registry_partition(reg, ts_str_c("1"), ts_str_c("r"), &pid);
-	ts_registry_api(reg, pid, ts_str_c("s"), ts_str_c("n"), 0, &aid);
-	uint32_t metric = ts_registry_get_api(reg, aid)->calls;
+	uint32_t aid;
+	CHECK_INT(ts_registry_partition(reg, ts_str_c("1"), ts_str_c("r"), pid), 0);
+	CHECK_INT(ts_registry_api(reg, *pid, ts_str_c("s"), ts_str_c("n"), 0, &aid), 0);
+	*metric = ts_registry_get_api(reg, aid)->calls;
+	return reg;
+}
+
+static void test_watermark(void)
+{
+	uint32_t pid, metric;
+	ts_registry *reg = one_api(&pid, &metric);
 	log_t l = {0};
 	ts_agg_cb cb = {on_close, on_late, &l};
 	ts_agg *a = ts_agg_new(reg, 20, &cb);
@@ -83,11 +91,8 @@ static void test_watermark(void)
 
 static void test_big_jump(void)
 {
-	ts_registry *reg = ts_registry_new(NULL);
-	uint32_t pid, aid;
-	ts_registry_partition(reg, ts_str_c("1"), ts_str_c("r"), &pid);
-	ts_registry_api(reg, pid, ts_str_c("s"), ts_str_c("n"), 0, &aid);
-	uint32_t metric = ts_registry_get_api(reg, aid)->calls;
+	uint32_t pid, metric;
+	ts_registry *reg = one_api(&pid, &metric);
 	log_t l = {0};
 	ts_agg_cb cb = {on_close, on_late, &l};
 	ts_agg *a = ts_agg_new(reg, 20, &cb);

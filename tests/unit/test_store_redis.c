@@ -22,6 +22,26 @@ static ts_registry *make_registry(void)
 	return reg;
 }
 
+/* Start a private redis-server and a registry with one API; non-zero (and
+ * a failed check) when the server does not start. */
+static int setup(test_redis *r, ts_registry **reg)
+{
+	if (tr_start(r)) {
+		CHECK(!"redis-server did not start");
+		return -1;
+	}
+	*reg = make_registry();
+	return 0;
+}
+
+/* Free the store (may be NULL) and the registry, stop the server. */
+static void teardown(test_redis *r, ts_registry *reg, ts_store *s)
+{
+	ts_store_free(s);
+	ts_registry_free(reg);
+	tr_stop(r);
+}
+
 static ts_store *open_store(const test_redis *r, const char *tail, ts_registry *reg,
 			    const ts_store_opts *o)
 {
@@ -63,11 +83,9 @@ static long long raw_int(redisContext *c, const char *fmt, const char *a)
 static void test_conformance(void)
 {
 	test_redis r;
-	if (tr_start(&r)) {
-		CHECK(!"redis-server did not start");
+	ts_registry *reg;
+	if (setup(&r, &reg))
 		return;
-	}
-	ts_registry *reg = make_registry();
 	ts_store_opts o = {.retention_days = 10};
 	ts_store *s = open_store(&r, NULL, reg, &o);
 	if (s) {
@@ -76,8 +94,7 @@ static void test_conformance(void)
 		CHECK_INT(s->ops->flush(s), 0);
 		ts_store_free(s);
 	}
-	ts_registry_free(reg);
-	tr_stop(&r);
+	teardown(&r, reg, NULL);
 }
 
 static int sum_cb(void *ctx, int kind, uint32_t value, uint64_t count)
@@ -93,11 +110,9 @@ static int sum_cb(void *ctx, int kind, uint32_t value, uint64_t count)
 static void test_key_scheme(void)
 {
 	test_redis r;
-	if (tr_start(&r)) {
-		CHECK(!"redis-server did not start");
+	ts_registry *reg;
+	if (setup(&r, &reg))
 		return;
-	}
-	ts_registry *reg = make_registry();
 	uint32_t s3, code, err_m, arn;
 	CHECK_INT(ts_registry_api(reg, 0, ts_str_c("s3.amazonaws.com"), ts_str_c("GetObject"), 1, &s3),
 		  0);
@@ -184,8 +199,7 @@ static void test_key_scheme(void)
 out_free:
 	ts_store_free(s);
 out_stop:
-	ts_registry_free(reg);
-	tr_stop(&r);
+	teardown(&r, reg, NULL);
 }
 
 /* Run the flush script by hand with a given sequence number. */
@@ -205,11 +219,9 @@ static long long run_script(redisContext *c, const char *sha, const char *seq, c
 static void test_idempotent_flush(void)
 {
 	test_redis r;
-	if (tr_start(&r)) {
-		CHECK(!"redis-server did not start");
+	ts_registry *reg;
+	if (setup(&r, &reg))
 		return;
-	}
-	ts_registry *reg = make_registry();
 	ts_store *s = open_store(&r, NULL, reg, NULL);
 	redisContext *c = tr_connect(&r);
 	if (!s || !c)
@@ -246,20 +258,16 @@ static void test_idempotent_flush(void)
 out:
 	if (c)
 		redisFree(c);
-	ts_store_free(s);
-	ts_registry_free(reg);
-	tr_stop(&r);
+	teardown(&r, reg, s);
 }
 
 /* Two stores writing one partition (no lease): neither loses counts. */
 static void test_two_writers(void)
 {
 	test_redis r;
-	if (tr_start(&r)) {
-		CHECK(!"redis-server did not start");
+	ts_registry *reg;
+	if (setup(&r, &reg))
 		return;
-	}
-	ts_registry *reg = make_registry();
 	ts_store *a = open_store(&r, NULL, reg, NULL), *b = open_store(&r, NULL, reg, NULL);
 	if (!a || !b)
 		goto out;
@@ -279,18 +287,15 @@ static void test_two_writers(void)
 out:
 	ts_store_free(a);
 	ts_store_free(b);
-	ts_registry_free(reg);
-	tr_stop(&r);
+	teardown(&r, reg, NULL);
 }
 
 static void test_restart(void)
 {
 	test_redis r;
-	if (tr_start(&r)) {
-		CHECK(!"redis-server did not start");
+	ts_registry *reg;
+	if (setup(&r, &reg))
 		return;
-	}
-	ts_registry *reg = make_registry();
 	ts_store_opts o = {.reconnect_first_ms = 50, .reconnect_max_ms = 400,
 			   .reconnect_total_ms = 1500};
 	ts_store *s = open_store(&r, NULL, reg, &o);
@@ -340,9 +345,7 @@ static void test_restart(void)
 			CHECK_INT(out[m], want[m]);
 	}
 out:
-	ts_store_free(s);
-	ts_registry_free(reg);
-	tr_stop(&r);
+	teardown(&r, reg, s);
 }
 
 /* The flush script runs but its reply never comes back (the server sleeps
@@ -351,11 +354,9 @@ out:
 static void test_lost_reply(void)
 {
 	test_redis r;
-	if (tr_start(&r)) {
-		CHECK(!"redis-server did not start");
+	ts_registry *reg;
+	if (setup(&r, &reg))
 		return;
-	}
-	ts_registry *reg = make_registry();
 	ts_store_opts o = {.command_timeout_ms = 300, .reconnect_first_ms = 100,
 			   .reconnect_max_ms = 200, .reconnect_total_ms = 300};
 	ts_store *s = open_store(&r, NULL, reg, &o);
@@ -386,19 +387,15 @@ static void test_lost_reply(void)
 out:
 	if (c)
 		redisFree(c);
-	ts_store_free(s);
-	ts_registry_free(reg);
-	tr_stop(&r);
+	teardown(&r, reg, s);
 }
 
 static void test_cap_while_down(void)
 {
 	test_redis r;
-	if (tr_start(&r)) {
-		CHECK(!"redis-server did not start");
+	ts_registry *reg;
+	if (setup(&r, &reg))
 		return;
-	}
-	ts_registry *reg = make_registry();
 	ts_store_opts o = {.reconnect_first_ms = 50, .reconnect_max_ms = 200,
 			   .reconnect_total_ms = 500, .flush_cells = 50, .max_cells = 100};
 	ts_store *s = open_store(&r, NULL, reg, &o);
@@ -428,9 +425,7 @@ static void test_cap_while_down(void)
 	CHECK_INT(out[99], 2);
 	CHECK_INT(out[100], 0);
 out:
-	ts_store_free(s);
-	ts_registry_free(reg);
-	tr_stop(&r);
+	teardown(&r, reg, s);
 }
 
 static void test_unreachable(void)
@@ -519,11 +514,9 @@ static void test_spec_parse(void)
 static void test_auth(void)
 {
 	test_redis r;
-	if (tr_start(&r)) {
-		CHECK(!"redis-server did not start");
+	ts_registry *reg;
+	if (setup(&r, &reg))
 		return;
-	}
-	ts_registry *reg = make_registry();
 	redisContext *c = tr_connect(&r);
 	char buf[256], err[256], spec[128];
 	ts_store *s = NULL;
@@ -556,18 +549,15 @@ static void test_auth(void)
 	fprintf(stderr, "  no password: %s\n", err);
 	redisFree(c);
 out:
-	ts_registry_free(reg);
-	tr_stop(&r);
+	teardown(&r, reg, NULL);
 }
 
 static void test_select_db(void)
 {
 	test_redis r;
-	if (tr_start(&r)) {
-		CHECK(!"redis-server did not start");
+	ts_registry *reg;
+	if (setup(&r, &reg))
 		return;
-	}
-	ts_registry *reg = make_registry();
 	ts_store *s3 = open_store(&r, "/3", reg, NULL), *s0 = NULL;
 	redisContext *c = tr_connect(&r);
 	if (!s3 || !c)
@@ -599,8 +589,7 @@ out:
 		redisFree(c);
 	ts_store_free(s3);
 	ts_store_free(s0);
-	ts_registry_free(reg);
-	tr_stop(&r);
+	teardown(&r, reg, NULL);
 }
 
 /* Sum of calls= over INFO commandstats, and the calls of one command. */
@@ -633,11 +622,9 @@ static long long commandstats(redisContext *c, const char *name, long long *one)
 static void test_commands_per_cell(void)
 {
 	test_redis r;
-	if (tr_start(&r)) {
-		CHECK(!"redis-server did not start");
+	ts_registry *reg;
+	if (setup(&r, &reg))
 		return;
-	}
-	ts_registry *reg = make_registry();
 	uint32_t metrics[50];
 	for (int i = 0; i < 25; i++) {
 		char name[32];
@@ -676,9 +663,7 @@ static void test_commands_per_cell(void)
 out:
 	if (c)
 		redisFree(c);
-	ts_store_free(s);
-	ts_registry_free(reg);
-	tr_stop(&r);
+	teardown(&r, reg, s);
 }
 
 /* A partition with more keys than one script call takes is cut into
@@ -688,11 +673,9 @@ out:
 static void test_read_cache(void)
 {
 	test_redis r;
-	if (tr_start(&r)) {
-		CHECK(!"redis-server did not start");
+	ts_registry *reg;
+	if (setup(&r, &reg))
 		return;
-	}
-	ts_registry *reg = make_registry();
 	uint32_t calls = ts_registry_get_api(reg, 0)->calls;
 	ts_store_opts o = {.retention_days = 10};
 	ts_store *s = open_store(&r, NULL, reg, &o);
@@ -737,19 +720,15 @@ static void test_read_cache(void)
 out:
 	if (rc)
 		redisFree(rc);
-	ts_store_free(s);
-	ts_registry_free(reg);
-	tr_stop(&r);
+	teardown(&r, reg, s);
 }
 
 static void test_chunking(void)
 {
 	test_redis r;
-	if (tr_start(&r)) {
-		CHECK(!"redis-server did not start");
+	ts_registry *reg;
+	if (setup(&r, &reg))
 		return;
-	}
-	ts_registry *reg = make_registry();
 	enum { NAPI = 1500 };
 	static uint32_t metrics[2 * NAPI];
 	for (int i = 0; i < NAPI; i++) {
@@ -787,9 +766,7 @@ static void test_chunking(void)
 out:
 	if (c)
 		redisFree(c);
-	ts_store_free(s);
-	ts_registry_free(reg);
-	tr_stop(&r);
+	teardown(&r, reg, s);
 }
 
 TS_TESTS(test_spec_parse, test_unreachable, test_conformance, test_key_scheme, test_read_cache,
