@@ -82,7 +82,7 @@ struct ts_engine {
 	uint32_t null_vid;
 	uint32_t last_pid;
 	int have_last;
-	uint32_t *hist, *hist2;
+	uint32_t *hist, *hist2, *hist3; /* scratch: history reads and window sums */
 	size_t hist_len;
 	ts_buf line;
 	held_event *held;
@@ -121,7 +121,8 @@ ts_engine *ts_engine_new(const ts_engine_opts *o, ts_registry *reg, ts_store *st
 	e->hist_len = (size_t)days * TS_MIN_PER_DAY;
 	e->hist = malloc(e->hist_len * sizeof *e->hist);
 	e->hist2 = malloc(e->hist_len * sizeof *e->hist2);
-	if (!e->agg || !e->hist || !e->hist2 ||
+	e->hist3 = malloc(e->hist_len * sizeof *e->hist3);
+	if (!e->agg || !e->hist || !e->hist2 || !e->hist3 ||
 	    ts_registry_value(reg, ts_str_c("null"), &e->null_vid)) {
 		ts_engine_free(e);
 		return NULL;
@@ -150,6 +151,7 @@ void ts_engine_free(ts_engine *e)
 	free(e->m);
 	free(e->hist);
 	free(e->hist2);
+	free(e->hist3);
 	for (size_t i = 0; i < e->nheld; i++)
 		free(e->held[i].json);
 	free(e->held);
@@ -580,17 +582,11 @@ static int fit(ts_engine *e, uint32_t mid, emetric *em, int64_t day)
 	if (m->kind == TS_M_ERRORS) {
 		if (s->ops->read_counts(s, api->calls, from, n, e->hist2))
 			return TS_ESTORE;
-		uint32_t *calls = e->hist2;
-		uint32_t *reads = malloc(n * sizeof *reads);
-		if (!reads)
-			return TS_ENOMEM;
-		if (s->ops->read_counts(s, api->reads, from, n, reads)) {
-			free(reads);
+		uint32_t *calls = e->hist2, *reads = e->hist3;
+		if (s->ops->read_counts(s, api->reads, from, n, reads))
 			return TS_ESTORE;
-		}
 		for (size_t i = 0; i < n; i++)
 			calls[i] += reads[i];
-		free(reads);
 		ts_baseline b;
 		int rc = ts_model_fit_error(e->hist, calls, nd, day, &b);
 		if (rc)
@@ -782,7 +778,7 @@ size_t ts_engine_memory(const ts_engine *e)
 {
 	size_t m = ts_agg_memory(e->agg) + e->store->ops->memory(e->store) +
 		   ts_registry_memory(e->reg) + (size_t)e->nm * sizeof *e->m +
-		   2 * e->hist_len * sizeof *e->hist;
+		   3 * e->hist_len * sizeof *e->hist;
 	for (uint32_t i = 0; i < e->nm; i++)
 		m += e->m[i].bl ? sizeof *e->m[i].bl : 0;
 	for (uint32_t i = 0; i < e->nparts; i++)
