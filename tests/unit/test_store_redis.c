@@ -666,8 +666,6 @@ out:
 	teardown(&r, reg, s);
 }
 
-/* A partition with more keys than one script call takes is cut into
- * chunks, each its own sequence number. */
 /* A day once read is served from the store's cache: no flush, no round
  * trip, and it still sees every later increment; Redis agrees after a flush. */
 static void test_read_cache(void)
@@ -723,6 +721,8 @@ out:
 	teardown(&r, reg, s);
 }
 
+/* A partition with more keys than one script call takes is cut into
+ * chunks, each its own sequence number. */
 static void test_chunking(void)
 {
 	test_redis r;
