@@ -42,6 +42,17 @@ int ts_tally_add(ts_tally *t, uint64_t key, uint64_t n)
 	return 0;
 }
 
+uint64_t ts_tally_get(const ts_tally *t, uint64_t key)
+{
+	if (!t->n)
+		return 0;
+	key += 1;
+	uint32_t j = (uint32_t)ts_hash(&key, 8, 1) & (t->cap - 1);
+	while (t->keys[j] && t->keys[j] != key)
+		j = (j + 1) & (t->cap - 1);
+	return t->keys[j] ? t->cnt[j] : 0;
+}
+
 void ts_tally_clear(ts_tally *t)
 {
 	if (t->n)

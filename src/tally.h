@@ -19,6 +19,8 @@ typedef struct ts_tally {
 
 /* Add n to key's count (0 if new). 0 or TS_ENOMEM (the tally unchanged). */
 int ts_tally_add(ts_tally *t, uint64_t key, uint64_t n);
+/* key's count, 0 when absent. */
+uint64_t ts_tally_get(const ts_tally *t, uint64_t key);
 /* Empty the tally, keeping its memory. */
 void ts_tally_clear(ts_tally *t);
 /* Release the memory; the tally is empty afterwards. */
