@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "agg.h"
+#include "codec.h"
 #include "tally.h"
 
 typedef struct apart {
@@ -250,4 +251,86 @@ size_t ts_agg_memory(const ts_agg *a)
 		for (int s = 0; a->parts[i].slots && s < TS_AGG_RING; s++)
 			m += ts_tally_memory(&a->parts[i].slots[s]);
 	return m;
+}
+
+void ts_agg_save(const ts_agg *a, uint32_t pid, ts_enc *enc)
+{
+	const apart *ap = pid < a->nparts ? &a->parts[pid] : NULL;
+	int64_t newest = ap ? ap->newest : INT64_MIN, closed = ap ? ap->closed : INT64_MIN;
+	ts_enc_i64(enc, newest);
+	ts_enc_i64(enc, closed);
+	if (newest == INT64_MIN)
+		return;
+	ts_partition *p = ts_registry_get_partition(a->reg, pid);
+	ts_enc_u64(enc, (uint64_t)(newest - closed));
+	for (int64_t t = closed + 1; t <= newest; t++) {
+		unsigned slot = (unsigned)(((t % TS_AGG_RING) + TS_AGG_RING) % TS_AGG_RING);
+		uint64_t nz = 0;
+		for (uint32_t i = 0; i < p->nmetrics; i++)
+			nz += p->metrics[i] < a->nopen && a->open[p->metrics[i]][slot];
+		ts_enc_u64(enc, nz);
+		for (uint32_t i = 0; i < p->nmetrics; i++) {
+			uint32_t mid = p->metrics[i];
+			if (mid < a->nopen && a->open[mid][slot]) {
+				ts_enc_u64(enc, i);
+				ts_enc_u64(enc, a->open[mid][slot]);
+			}
+		}
+		const ts_tally *m = ap->slots ? &ap->slots[slot] : NULL;
+		ts_enc_u64(enc, m ? m->n : 0);
+		uint64_t k, c;
+		for (uint32_t i = 0; m && ts_tally_next(m, &i, &k, &c);) {
+			ts_enc_u64(enc, ts_registry_get_metric(a->reg, ts_attr_key_metric(k))->local);
+			ts_enc_u64(enc, ts_attr_key_kind(k));
+			ts_enc_value(enc, ts_attr_key_value(k));
+			ts_enc_u64(enc, c);
+		}
+	}
+}
+
+int ts_agg_load(ts_agg *a, uint32_t pid, ts_dec *dec, const uint32_t *mids, uint32_t nm)
+{
+	int64_t newest = ts_dec_i64(dec), closed = ts_dec_i64(dec);
+	if (!ts_dec_ok(dec, 0))
+		return TS_EINVAL;
+	if (newest == INT64_MIN)
+		return 0;
+	uint64_t span = ts_dec_count(dec, TS_AGG_RING);
+	if (!ts_dec_ok(dec, 0) || closed != newest - (int64_t)span)
+		return TS_EINVAL;
+	int rc = ensure(a, pid, 0);
+	for (uint32_t i = 0; i < nm && !rc; i++)
+		rc = ensure(a, pid, mids[i]);
+	if (rc)
+		return rc;
+	apart *ap = &a->parts[pid];
+	if (ap->newest != INT64_MIN)
+		return TS_EINVAL;
+	ap->newest = newest;
+	ap->closed = closed;
+	for (int64_t t = closed + 1; t <= newest; t++) {
+		unsigned slot = (unsigned)(((t % TS_AGG_RING) + TS_AGG_RING) % TS_AGG_RING);
+		uint64_t nz = ts_dec_count(dec, nm);
+		for (uint64_t i = 0; i < nz; i++) {
+			uint64_t li = ts_dec_count(dec, nm ? nm - 1 : 0), v = ts_dec_u64(dec);
+			if (!ts_dec_ok(dec, 0) || v > UINT32_MAX)
+				return TS_EINVAL;
+			a->open[mids[li]][slot] = (uint32_t)v;
+		}
+		uint64_t na = ts_dec_count(dec, UINT32_MAX);
+		if (na && !ap->slots && !(ap->slots = calloc(TS_AGG_RING, sizeof *ap->slots)))
+			return TS_ENOMEM;
+		for (uint64_t i = 0; i < na; i++) {
+			uint64_t li = ts_dec_count(dec, nm ? nm - 1 : 0);
+			uint64_t kind = ts_dec_count(dec, TS_A_KINDS - 1);
+			uint32_t vid = ts_dec_value(dec);
+			uint64_t c = ts_dec_u64(dec);
+			if (!ts_dec_ok(dec, 0) || !nm)
+				return TS_EINVAL;
+			if ((rc = ts_tally_add(&ap->slots[slot], ts_attr_key(mids[li], (unsigned)kind, vid),
+					       c)))
+				return rc;
+		}
+	}
+	return ts_dec_ok(dec, 0) ? 0 : TS_EINVAL;
 }

@@ -69,6 +69,15 @@ int ts_agg_close_all(ts_agg *a);
 /* Newest minute seen and newest closed minute of a partition (INT64_MIN
  * when it has none). */
 int64_t ts_agg_newest(const ts_agg *a, uint32_t pid);
+/* Save partition pid's watermark and open minutes (counts and
+ * attributions) into enc, naming metrics by their index in the partition. */
+struct ts_enc;
+struct ts_dec;
+void ts_agg_save(const ts_agg *a, uint32_t pid, struct ts_enc *enc);
+/* Load what ts_agg_save wrote into partition pid, which must have seen
+ * nothing yet; mids[i] is the metric id of partition index i (nm of them).
+ * 0, TS_EINVAL (malformed) or TS_ENOMEM. */
+int ts_agg_load(ts_agg *a, uint32_t pid, struct ts_dec *dec, const uint32_t *mids, uint32_t nm);
 int64_t ts_agg_closed(const ts_agg *a, uint32_t pid);
 size_t ts_agg_memory(const ts_agg *a);
 

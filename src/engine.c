@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include "agg.h"
+#include "codec.h"
 #include "detect.h"
 #include "engine.h"
 #include "insight.h"
@@ -34,7 +35,23 @@ typedef struct epart {
 	ts_tally hour;            /* (metric, kind, value) -> count of the open hour */
 	int64_t hour_start;    /* first minute of the open hour */
 	int64_t attrs_flushed; /* attribution hours before this minute are stored */
+	int dirty;             /* changed since the last checkpoint */
+	uint32_t *files;       /* e->files[] indices read into it since then */
+	uint32_t nfiles, files_alloc;
 } epart;
+
+/* A file read since the last checkpoint (name owned). */
+typedef struct efile {
+	ts_file_id id;
+	int ended; /* read to the end */
+} efile;
+
+/* A partition seen in the current file: whether its records are skipped
+ * because the file is already counted for it. */
+typedef struct cur_part {
+	uint32_t pid;
+	int skip;
+} cur_part;
 
 typedef struct saved_attr {
 	uint32_t value;
@@ -65,6 +82,7 @@ typedef struct held_event {
 	int64_t minute;
 	char *json;
 	size_t len;
+	uint32_t pid;
 } held_event;
 
 struct ts_engine {
@@ -87,6 +105,13 @@ struct ts_engine {
 	ts_buf line;
 	held_event *held;
 	size_t nheld, held_alloc;
+	uint32_t cur_pid;  /* partition of the event being built */
+	efile *files;      /* since the last checkpoint; the last may be open */
+	uint32_t nfiles, files_alloc;
+	int in_file;
+	cur_part *cur;     /* partitions of the open file */
+	uint32_t ncur, cur_alloc;
+	ts_buf scratch;    /* state blobs */
 	int err; /* sticky fatal error */
 };
 
@@ -141,9 +166,15 @@ void ts_engine_free(ts_engine *e)
 		for (int s = 0; s < DETAIL_RING; s++)
 			free(e->parts[i]->detail[s].e);
 		ts_tally_free(&e->parts[i]->hour);
+		free(e->parts[i]->files);
 		free(e->parts[i]);
 	}
 	free(e->parts);
+	for (uint32_t i = 0; i < e->nfiles; i++)
+		free((char *)e->files[i].id.name);
+	free(e->files);
+	free(e->cur);
+	ts_buf_free(&e->scratch);
 	for (uint32_t i = 0; i < e->nm; i++) {
 		free(e->m[i].bl);
 		free(e->m[i].open);
@@ -220,10 +251,19 @@ static int name_is_read(ts_str name)
 	return 0;
 }
 
+static int restore_partition(ts_engine *e, uint32_t pid);
+static int file_part(ts_engine *e, uint32_t pid, int *skip);
+
 int ts_engine_add(ts_engine *e, const ts_record *r)
 {
 	if (e->err)
 		return e->err;
+	/* outside files (stdin) any record boundary is a safe checkpoint */
+	if (!e->in_file && e->store->ops->flush_due(e->store)) {
+		int rc = ts_engine_checkpoint(e);
+		if (rc)
+			return rc;
+	}
 	int data = 0;
 	if (ts_str_eqc(r->event_type, "AwsCloudTrailInsight")) {
 		e->st.ignored_insight++;
@@ -264,6 +304,18 @@ int ts_engine_add(ts_engine *e, const ts_record *r)
 		e->last_pid = pid;
 		e->have_last = 1;
 	}
+	if ((pid >= e->nparts || !e->parts[pid]) && (rc = restore_partition(e, pid)))
+		goto fatal;
+	if (e->in_file) {
+		int skip;
+		if ((rc = file_part(e, pid, &skip)))
+			goto fatal;
+		if (skip) {
+			e->st.already_counted++;
+			return 1;
+		}
+	}
+	e->parts[pid]->dirty = 1;
 	uint32_t aid;
 	if ((rc = ts_registry_api(e->reg, pid, r->event_source, r->event_name, data, &aid)))
 		goto fail;
@@ -336,6 +388,7 @@ static int on_late(void *ctx, uint32_t pid, int64_t minute, uint32_t metric,
 	epart *p = get_part(e, pid);
 	if (!p)
 		return TS_ENOMEM;
+	p->dirty = 1;
 	if (hour == p->hour_start) {
 		for (size_t i = 0; i < n; i++)
 			if (ts_tally_add(&p->hour, ts_attr_key(metric, a[i].kind, a[i].value), 1))
@@ -466,8 +519,8 @@ static int write_event(ts_engine *e, const ts_insight *ins)
 		e->st.starts++;
 	else
 		e->st.ends++;
-	if (!e->o.sorted)
-		return e->emit(e->ctx, e->line.p, e->line.len);
+	/* held until a checkpoint has saved the state that made it (or, sorted,
+	 * until finish) */
 	if (e->nheld == e->held_alloc) {
 		size_t n = e->held_alloc ? e->held_alloc * 2 : 64;
 		held_event *h = realloc(e->held, n * sizeof *h);
@@ -481,7 +534,7 @@ static int write_event(ts_engine *e, const ts_insight *ins)
 		return TS_ENOMEM;
 	memcpy(copy, e->line.p, e->line.len + 1);
 	int64_t minute = ins->start_minute + (ins->state == TS_STATE_END ? ins->insight_duration : 0);
-	e->held[e->nheld++] = (held_event){minute, copy, e->line.len};
+	e->held[e->nheld++] = (held_event){minute, copy, e->line.len, e->cur_pid};
 	return 0;
 }
 
@@ -512,6 +565,7 @@ static int emit_insight(ts_engine *e, uint32_t mid, int64_t end_duration)
 		ins.error_code = ts_registry_value_str(e->reg, m->code);
 	ins.data_events = api->data;
 	ins.start_minute = oi->start;
+	e->cur_pid = m->partition;
 
 	if (ins.state == TS_STATE_START) {
 		int64_t from = (ts_day_of(oi->start) - BASELINE_DAYS) * TS_MIN_PER_DAY;
@@ -697,6 +751,7 @@ static int on_close(void *ctx, const ts_minute_batch *b)
 	epart *p = get_part(e, b->partition);
 	if (!p)
 		return TS_ENOMEM;
+	p->dirty = 1;
 	e->st.minutes_closed++;
 	e->st.cells += b->ncounts;
 	if (b->ncounts &&
@@ -745,31 +800,84 @@ static int by_minute(const void *a, const void *b)
 	return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
+/* Write the held events: all of them, sorted by time (sorted mode), or in
+ * the order they were made. Their partitions' states then no longer
+ * carry them. */
+static int emit_held(ts_engine *e)
+{
+	int rc = 0;
+	if (e->o.sorted && e->nheld)
+		qsort(e->held, e->nheld, sizeof *e->held, by_minute);
+	size_t i = 0;
+	for (; i < e->nheld && !rc; i++) {
+		rc = e->emit(e->ctx, e->held[i].json, e->held[i].len);
+		if (e->held[i].pid < e->nparts && e->parts[e->held[i].pid])
+			e->parts[e->held[i].pid]->dirty = 1;
+		free(e->held[i].json);
+	}
+	/* after an emit error, keep what was not written */
+	memmove(e->held, e->held + i, (e->nheld - i) * sizeof *e->held);
+	e->nheld -= i;
+	return rc;
+}
+
+/* Restore every partition the store has a state for that this run has
+ * not seen, so that finish closes their open minutes and writes the events
+ * their states hold. */
+static int restore_all(ts_engine *e)
+{
+	ts_buf list = {0};
+	int rc = e->store->ops->partitions(e->store, &list);
+	if (rc) {
+		ts_buf_free(&list);
+		return rc == TS_ENOMEM ? rc : TS_ESTORE;
+	}
+	for (size_t off = 0; off < list.len && !rc;) {
+		const char *m = list.p + off;
+		size_t n = strlen(m);
+		off += n + 1;
+		const char *colon = NULL;
+		for (size_t i = 0; i < n; i++)
+			if (m[i] == ':')
+				colon = m + i;
+		uint32_t pid;
+		if (!colon)
+			continue;
+		rc = ts_registry_partition(e->reg, (ts_str){m, (size_t)(colon - m)},
+					   (ts_str){colon + 1, n - (size_t)(colon + 1 - m)}, &pid);
+		if (!rc && (pid >= e->nparts || !e->parts[pid]))
+			rc = restore_partition(e, pid);
+	}
+	ts_buf_free(&list);
+	return rc;
+}
+
 int ts_engine_finish(ts_engine *e)
 {
 	if (e->err)
 		return e->err;
-	int rc = ts_agg_close_all(e->agg);
+	if (e->in_file)
+		return e->err = TS_EINVAL;
+	int rc = restore_all(e);
+	if (rc)
+		return e->err = rc;
+	rc = ts_agg_close_all(e->agg);
 	if (rc)
 		return e->err = rc;
 	for (uint32_t pid = 0; pid < e->nparts; pid++)
 		if (e->parts[pid] && (rc = flush_hour(e, pid, e->parts[pid])))
 			return e->err = rc;
-	if (e->store->ops->flush(e->store))
-		return e->err = TS_ESTORE;
 	for (uint32_t i = 0; i < e->nm; i++)
 		e->st.open_at_end += e->m[i].open != NULL;
-	if (!e->o.sorted)
+	/* save the closed state with its events first, so a stop while they
+	 * are written loses none (the next run writes them again) */
+	if ((rc = ts_engine_checkpoint(e)))
+		return rc;
+	if (!e->nheld)
 		return 0;
-	if (e->nheld)
-		qsort(e->held, e->nheld, sizeof *e->held, by_minute);
-	for (size_t i = 0; i < e->nheld; i++) {
-		if ((rc = e->emit(e->ctx, e->held[i].json, e->held[i].len)))
-			return e->err = rc;
-		free(e->held[i].json);
-	}
-	e->nheld = 0;
-	return 0;
+	if ((rc = emit_held(e)))
+		return e->err = rc;
+	return ts_engine_checkpoint(e);
 }
 
 void ts_engine_get_stats(const ts_engine *e, ts_engine_stats *st) { *st = e->st; }
@@ -788,4 +896,464 @@ size_t ts_engine_memory(const ts_engine *e)
 				m += e->parts[i]->detail[s].alloc * sizeof(ts_attr_count);
 		}
 	return m;
+}
+
+/* ---- checkpoints ---- */
+
+#define STATE_MAGIC "TSP1"
+
+static void enc_attr(ts_enc *enc, const ts_registry *reg, uint32_t mid, unsigned kind,
+		     uint32_t value, uint64_t count)
+{
+	ts_enc_u64(enc, ts_registry_get_metric(reg, mid)->local);
+	ts_enc_u64(enc, kind);
+	ts_enc_value(enc, value);
+	ts_enc_u64(enc, count);
+}
+
+static void enc_saved(ts_enc *enc, const saved_attr *a, unsigned n)
+{
+	ts_enc_u64(enc, n);
+	for (unsigned i = 0; i < n; i++) {
+		ts_enc_value(enc, a[i].value);
+		ts_enc_f64(enc, a[i].average);
+	}
+}
+
+/* Encode partition pid's state into out: its metrics (by name), the
+ * aggregator's open minutes, the open hour's attribution tally, the detail
+ * minutes an open episode or the open hour may still need, each metric's
+ * detector and open episode, and the events not yet written. */
+static int encode_state(ts_engine *e, uint32_t pid, ts_buf *out)
+{
+	ts_partition *part = ts_registry_get_partition(e->reg, pid);
+	epart *p = e->parts[pid];
+	ts_enc enc;
+	ts_enc_init(&enc, e->reg);
+	ts_enc_str(&enc, part->account);
+	ts_enc_str(&enc, part->region);
+	ts_enc_u64(&enc, part->nmetrics);
+	for (uint32_t i = 0; i < part->nmetrics; i++) {
+		const ts_metric *m = ts_registry_get_metric(e->reg, part->metrics[i]);
+		ts_api *api = ts_registry_get_api(e->reg, m->api);
+		ts_enc_u64(&enc, m->kind);
+		ts_enc_str(&enc, api->source);
+		ts_enc_str(&enc, api->name);
+		ts_enc_u64(&enc, api->data);
+		ts_enc_i64(&enc, api->first_minute);
+		if (m->kind == TS_M_ERRORS)
+			ts_enc_value(&enc, m->code);
+	}
+	ts_agg_save(e->agg, pid, &enc);
+
+	ts_enc_i64(&enc, p->hour_start);
+	ts_enc_i64(&enc, p->attrs_flushed);
+	ts_enc_u64(&enc, p->hour.n);
+	uint64_t k, c;
+	for (uint32_t i = 0; ts_tally_next(&p->hour, &i, &k, &c);)
+		enc_attr(&enc, e->reg, ts_attr_key_metric(k), ts_attr_key_kind(k), ts_attr_key_value(k),
+			 c);
+
+	/* detail minutes from the earliest hour still needed: the open hour's
+	 * and each open episode's first hour */
+	int64_t cut = ts_agg_closed(e->agg, pid);
+	cut = cut == INT64_MIN ? INT64_MAX : ts_floordiv(cut + 1, 60) * 60;
+	for (uint32_t i = 0; i < part->nmetrics; i++) {
+		uint32_t mid = part->metrics[i];
+		if (mid < e->nm && e->m[mid].open) {
+			int64_t h = ts_floordiv(e->m[mid].open->start, 60) * 60;
+			cut = h < cut ? h : cut;
+		}
+	}
+	uint64_t nslots = 0;
+	for (int s = 0; s < DETAIL_RING; s++)
+		nslots += p->detail[s].minute != INT64_MIN && p->detail[s].minute >= cut;
+	ts_enc_u64(&enc, nslots);
+	for (int s = 0; s < DETAIL_RING; s++) {
+		const detail_slot *d = &p->detail[s];
+		if (d->minute == INT64_MIN || d->minute < cut)
+			continue;
+		ts_enc_i64(&enc, d->minute);
+		ts_enc_u64(&enc, d->n);
+		for (uint32_t j = 0; j < d->n; j++)
+			enc_attr(&enc, e->reg, d->e[j].metric, d->e[j].kind, d->e[j].value,
+				 d->e[j].count);
+	}
+
+	for (uint32_t i = 0; i < part->nmetrics; i++) {
+		uint32_t mid = part->metrics[i];
+		const emetric *em = mid < e->nm ? &e->m[mid] : NULL;
+		int has = em && (em->det.last != INT64_MIN || em->open);
+		ts_enc_u64(&enc, (uint64_t)has);
+		if (!has)
+			continue;
+		const ts_detector *d = &em->det;
+		for (int r = 0; r < TS_WINDOW_MAX; r++) {
+			const ts_det_obs *o = &d->ring[r];
+			ts_enc_u64(&enc, o->x);
+			ts_enc_u64(&enc, o->n);
+			ts_enc_f32(&enc, o->lam);
+			ts_enc_f32(&enc, o->size);
+			ts_enc_f32(&enc, o->q);
+			ts_enc_f32(&enc, o->steady);
+			ts_enc_f32(&enc, o->steady_size);
+		}
+		ts_enc_i64(&enc, d->last);
+		ts_enc_i64(&enc, d->floor);
+		ts_enc_i64(&enc, d->quiet_until);
+		ts_enc_i64(&enc, d->open);
+		ts_enc_i64(&enc, d->dir);
+		ts_enc_i64(&enc, d->start);
+		ts_enc_i64(&enc, d->last_elevated);
+		ts_enc_i64(&enc, d->held);
+		ts_enc_i64(&enc, d->cand_start);
+		ts_enc_f64(&enc, d->cand_p);
+		ts_enc_f64(&enc, d->cand_expected);
+		ts_enc_i64(&enc, d->cand_dir);
+		const open_info *oi = em->open;
+		ts_enc_u64(&enc, oi != NULL);
+		if (!oi)
+			continue;
+		ts_enc_i64(&enc, oi->start);
+		ts_enc_f64(&enc, oi->baseline_average);
+		ts_enc_i64(&enc, oi->baseline_duration);
+		for (int kk = 0; kk < TS_A_KINDS; kk++)
+			enc_saved(&enc, oi->base[kk], oi->nbase[kk]);
+		ts_enc_f64(&enc, oi->p_value);
+		ts_enc_f64(&enc, oi->expected);
+		ts_enc_u64(&enc, (uint64_t)oi->start_written);
+	}
+
+	uint64_t nh = 0;
+	for (size_t i = 0; i < e->nheld; i++)
+		nh += e->held[i].pid == pid;
+	ts_enc_u64(&enc, nh);
+	for (size_t i = 0; i < e->nheld; i++) {
+		if (e->held[i].pid != pid)
+			continue;
+		ts_enc_i64(&enc, e->held[i].minute);
+		ts_enc_str(&enc, (ts_str){e->held[i].json, e->held[i].len});
+	}
+	return ts_enc_finish(&enc, STATE_MAGIC, out);
+}
+
+static int dec_attr(ts_dec *d, const uint32_t *mids, uint32_t nm, ts_attr_count *a)
+{
+	uint64_t li = ts_dec_count(d, nm ? nm - 1 : 0);
+	uint64_t kind = ts_dec_count(d, TS_A_KINDS - 1);
+	uint32_t v = ts_dec_value(d);
+	uint64_t c = ts_dec_u64(d);
+	if (!ts_dec_ok(d, 0) || !nm || c > UINT32_MAX)
+		return TS_EINVAL;
+	*a = (ts_attr_count){mids[li], v, (uint32_t)c, (uint8_t)kind};
+	return 0;
+}
+
+static int dec_saved(ts_dec *d, saved_attr *a, unsigned *n)
+{
+	*n = (unsigned)ts_dec_count(d, TS_ATTR_TOP);
+	for (unsigned i = 0; i < *n; i++) {
+		a[i].value = ts_dec_value(d);
+		a[i].average = ts_dec_f64(d);
+	}
+	return ts_dec_ok(d, 0) ? 0 : TS_EINVAL;
+}
+
+/* Rebuild partition pid (new to this engine) from its saved state. */
+static int decode_state(ts_engine *e, uint32_t pid, const void *blob, size_t len)
+{
+	ts_dec d;
+	uint32_t *mids = NULL;
+	int rc = ts_dec_open(&d, blob, len, STATE_MAGIC, e->reg);
+	if (rc)
+		goto out;
+	ts_partition *part = ts_registry_get_partition(e->reg, pid);
+	ts_str acct = ts_dec_str(&d), region = ts_dec_str(&d);
+	rc = TS_EINVAL;
+	if (!ts_dec_ok(&d, 0) || !ts_str_eq(acct, part->account) || !ts_str_eq(region, part->region))
+		goto out;
+	uint32_t nm = (uint32_t)ts_dec_count(&d, len);
+	rc = TS_ENOMEM;
+	if (!(mids = malloc((nm ? nm : 1) * sizeof *mids)))
+		goto out;
+	for (uint32_t i = 0; i < nm; i++) {
+		uint64_t kind = ts_dec_count(&d, TS_M_ERRORS);
+		ts_str src = ts_dec_str(&d), name = ts_dec_str(&d);
+		uint64_t data = ts_dec_count(&d, 1);
+		int64_t first = ts_dec_i64(&d);
+		uint32_t code = kind == TS_M_ERRORS ? ts_dec_value(&d) : 0;
+		rc = TS_EINVAL;
+		if (!ts_dec_ok(&d, 0))
+			goto out;
+		uint32_t aid;
+		if ((rc = ts_registry_api(e->reg, pid, src, name, (int)data, &aid)))
+			goto out;
+		ts_api *api = ts_registry_get_api(e->reg, aid);
+		if (first < api->first_minute)
+			api->first_minute = first;
+		if (kind == TS_M_CALLS)
+			mids[i] = api->calls;
+		else if (kind == TS_M_READS)
+			mids[i] = api->reads;
+		else if ((rc = ts_registry_error_metric(e->reg, aid, code, &mids[i])))
+			goto out;
+	}
+	if ((rc = ts_agg_load(e->agg, pid, &d, mids, nm)))
+		goto out;
+
+	epart *p = e->parts[pid];
+	p->hour_start = ts_dec_i64(&d);
+	p->attrs_flushed = ts_dec_i64(&d);
+	uint64_t nh = ts_dec_count(&d, len);
+	for (uint64_t i = 0; i < nh; i++) {
+		ts_attr_count a;
+		if ((rc = dec_attr(&d, mids, nm, &a)) ||
+		    (rc = ts_tally_add(&p->hour, ts_attr_key(a.metric, a.kind, a.value), a.count)))
+			goto out;
+	}
+	uint64_t nslots = ts_dec_count(&d, DETAIL_RING);
+	for (uint64_t i = 0; i < nslots; i++) {
+		int64_t minute = ts_dec_i64(&d);
+		uint64_t n = ts_dec_count(&d, len);
+		rc = TS_EINVAL;
+		if (!ts_dec_ok(&d, 0) || minute == INT64_MIN)
+			goto out;
+		detail_slot *s = &p->detail[((minute % DETAIL_RING) + DETAIL_RING) % DETAIL_RING];
+		rc = TS_ENOMEM;
+		ts_attr_count *x = realloc(s->e, (n ? n : 1) * sizeof *x);
+		if (!x)
+			goto out;
+		s->e = x;
+		s->alloc = (uint32_t)(n ? n : 1);
+		s->minute = minute;
+		s->n = 0;
+		for (uint64_t j = 0; j < n; j++, s->n++)
+			if ((rc = dec_attr(&d, mids, nm, &s->e[j])))
+				goto out;
+	}
+
+	for (uint32_t i = 0; i < nm; i++) {
+		uint64_t has = ts_dec_count(&d, 1);
+		if (!has)
+			continue;
+		emetric *em = get_metric(e, mids[i]);
+		rc = TS_ENOMEM;
+		if (!em)
+			goto out;
+		ts_detector *dt = &em->det;
+		for (int r = 0; r < TS_WINDOW_MAX; r++) {
+			ts_det_obs *o = &dt->ring[r];
+			o->x = (uint32_t)ts_dec_count(&d, UINT32_MAX);
+			o->n = (uint32_t)ts_dec_count(&d, UINT32_MAX);
+			o->lam = ts_dec_f32(&d);
+			o->size = ts_dec_f32(&d);
+			o->q = ts_dec_f32(&d);
+			o->steady = ts_dec_f32(&d);
+			o->steady_size = ts_dec_f32(&d);
+		}
+		dt->last = ts_dec_i64(&d);
+		dt->floor = ts_dec_i64(&d);
+		dt->quiet_until = ts_dec_i64(&d);
+		dt->open = (int)ts_dec_i64(&d);
+		dt->dir = (int)ts_dec_i64(&d);
+		dt->start = ts_dec_i64(&d);
+		dt->last_elevated = ts_dec_i64(&d);
+		dt->held = (int)ts_dec_i64(&d);
+		dt->cand_start = ts_dec_i64(&d);
+		dt->cand_p = ts_dec_f64(&d);
+		dt->cand_expected = ts_dec_f64(&d);
+		dt->cand_dir = (int)ts_dec_i64(&d);
+		if (!ts_dec_count(&d, 1))
+			continue;
+		rc = TS_ENOMEM;
+		if (!em->open && !(em->open = calloc(1, sizeof *em->open)))
+			goto out;
+		open_info *oi = em->open;
+		oi->start = ts_dec_i64(&d);
+		oi->baseline_average = ts_dec_f64(&d);
+		oi->baseline_duration = ts_dec_i64(&d);
+		for (int k = 0; k < TS_A_KINDS; k++)
+			if ((rc = dec_saved(&d, oi->base[k], &oi->nbase[k])))
+				goto out;
+		oi->p_value = ts_dec_f64(&d);
+		oi->expected = ts_dec_f64(&d);
+		oi->start_written = (int)ts_dec_count(&d, 1);
+	}
+
+	uint64_t nev = ts_dec_count(&d, len);
+	for (uint64_t i = 0; i < nev; i++) {
+		int64_t minute = ts_dec_i64(&d);
+		ts_str json = ts_dec_str(&d);
+		rc = TS_EINVAL;
+		if (!ts_dec_ok(&d, 0))
+			goto out;
+		rc = TS_ENOMEM;
+		if (e->nheld == e->held_alloc) {
+			size_t n = e->held_alloc ? e->held_alloc * 2 : 64;
+			held_event *h = realloc(e->held, n * sizeof *h);
+			if (!h)
+				goto out;
+			e->held = h;
+			e->held_alloc = n;
+		}
+		char *copy = malloc(json.n + 1);
+		if (!copy)
+			goto out;
+		memcpy(copy, json.p, json.n);
+		copy[json.n] = '\0';
+		e->held[e->nheld++] = (held_event){minute, copy, json.n, pid};
+	}
+	rc = ts_dec_ok(&d, 1) ? 0 : TS_EINVAL;
+out:
+	ts_dec_free(&d);
+	free(mids);
+	return rc;
+}
+
+static int restore_partition(ts_engine *e, uint32_t pid)
+{
+	if (!get_part(e, pid))
+		return TS_ENOMEM;
+	ts_buf *b = &e->scratch;
+	if (e->store->ops->get_state(e->store, pid, b))
+		return TS_ESTORE;
+	if (!b->len)
+		return 0;
+	int rc = decode_state(e, pid, b->p, b->len);
+	if (rc == TS_EINVAL) {
+		ts_partition *part = ts_registry_get_partition(e->reg, pid);
+		snprintf(e->store->errstr, sizeof e->store->errstr,
+			 "the saved state of partition %.*s/%.*s is not one this trailsight "
+			 "reads (key ts:{%.*s:%.*s}:state)",
+			 (int)part->account.n, part->account.p, (int)part->region.n, part->region.p,
+			 (int)part->account.n, part->account.p, (int)part->region.n, part->region.p);
+		return TS_ESTORE;
+	}
+	if (!rc)
+		e->st.restored++;
+	return rc;
+}
+
+static int file_part(ts_engine *e, uint32_t pid, int *skip)
+{
+	for (uint32_t i = 0; i < e->ncur; i++)
+		if (e->cur[i].pid == pid) {
+			*skip = e->cur[i].skip;
+			return 0;
+		}
+	int done = 0;
+	if (!e->o.force &&
+	    e->store->ops->file_done_in(e->store, pid, &e->files[e->nfiles - 1].id, &done))
+		return TS_ESTORE;
+	if (e->ncur == e->cur_alloc) {
+		uint32_t n = e->cur_alloc ? e->cur_alloc * 2 : 8;
+		cur_part *c = realloc(e->cur, n * sizeof *c);
+		if (!c)
+			return TS_ENOMEM;
+		e->cur = c;
+		e->cur_alloc = n;
+	}
+	e->cur[e->ncur++] = (cur_part){pid, done};
+	*skip = done;
+	return 0;
+}
+
+int ts_engine_file_begin(ts_engine *e, const ts_file_id *f)
+{
+	if (e->err)
+		return e->err;
+	if (e->in_file)
+		return TS_EINVAL;
+	if (e->nfiles == e->files_alloc) {
+		uint32_t n = e->files_alloc ? e->files_alloc * 2 : 16;
+		efile *x = realloc(e->files, n * sizeof *x);
+		if (!x)
+			return e->err = TS_ENOMEM;
+		e->files = x;
+		e->files_alloc = n;
+	}
+	size_t l = strlen(f->name);
+	char *name = malloc(l + 1);
+	if (!name)
+		return e->err = TS_ENOMEM;
+	memcpy(name, f->name, l + 1);
+	e->files[e->nfiles++] = (efile){{name, f->size, f->mtime}, 0};
+	e->in_file = 1;
+	e->ncur = 0;
+	return 0;
+}
+
+int ts_engine_file_end(ts_engine *e)
+{
+	if (e->err)
+		return e->err;
+	if (!e->in_file)
+		return TS_EINVAL;
+	uint32_t fi = e->nfiles - 1;
+	for (uint32_t i = 0; i < e->ncur; i++) {
+		if (e->cur[i].skip)
+			continue;
+		epart *p = e->parts[e->cur[i].pid];
+		if (p->nfiles == p->files_alloc) {
+			uint32_t n = p->files_alloc ? p->files_alloc * 2 : 8;
+			uint32_t *x = realloc(p->files, n * sizeof *x);
+			if (!x)
+				return e->err = TS_ENOMEM;
+			p->files = x;
+			p->files_alloc = n;
+		}
+		p->files[p->nfiles++] = fi;
+	}
+	e->files[fi].ended = 1;
+	e->in_file = 0;
+	e->ncur = 0;
+	if (e->store->ops->flush_due(e->store))
+		return ts_engine_checkpoint(e);
+	return 0;
+}
+
+int ts_engine_checkpoint(ts_engine *e)
+{
+	if (e->err)
+		return e->err;
+	if (e->in_file)
+		return TS_EINVAL;
+	ts_file_id *ids = malloc((e->nfiles ? e->nfiles : 1) * sizeof *ids);
+	int rc = ids ? 0 : TS_ENOMEM;
+	for (uint32_t pid = 0; pid < e->nparts && !rc; pid++) {
+		epart *p = e->parts[pid];
+		if (!p || (!p->dirty && !p->nfiles))
+			continue;
+		if ((rc = encode_state(e, pid, &e->scratch)))
+			break;
+		for (uint32_t i = 0; i < p->nfiles; i++)
+			ids[i] = e->files[p->files[i]].id;
+		if (e->store->ops->put_state(e->store, pid, e->scratch.p, e->scratch.len, ids,
+					     p->nfiles))
+			rc = TS_ESTORE;
+	}
+	size_t n = 0;
+	for (uint32_t i = 0; i < e->nfiles && !rc; i++)
+		if (e->files[i].ended)
+			ids[n++] = e->files[i].id;
+	if (!rc && n && e->store->ops->mark_files(e->store, ids, n))
+		rc = TS_ENOMEM;
+	free(ids);
+	if (!rc && e->store->ops->flush(e->store))
+		rc = TS_ESTORE;
+	if (rc)
+		return e->err = rc;
+	e->st.checkpoints++;
+	for (uint32_t pid = 0; pid < e->nparts; pid++)
+		if (e->parts[pid]) {
+			e->parts[pid]->dirty = 0;
+			e->parts[pid]->nfiles = 0;
+		}
+	for (uint32_t i = 0; i < e->nfiles; i++)
+		free((char *)e->files[i].id.name);
+	e->nfiles = 0;
+	/* streaming: the events this state made may go out now */
+	if (!e->o.sorted && (rc = emit_held(e)))
+		return e->err = rc;
+	return 0;
 }

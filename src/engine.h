@@ -5,7 +5,11 @@
  * aggregator closes minutes, writes them to the store, refits baselines at
  * each UTC day, runs the detector on every metric of the partition and
  * writes the Start/End events. It owns the aggregator and the detector
- * states; the registry and store are borrowed.
+ * states; the registry and store are borrowed. Events are held until a
+ * checkpoint has stored the state that made them (sorted: until finish),
+ * so a run that stops between checkpoints loses none: the next one
+ * restores each partition's state, with its unwritten events, and re-reads
+ * the files not yet done.
  */
 #ifndef TS_ENGINE_H
 #define TS_ENGINE_H
@@ -24,6 +28,7 @@ typedef struct ts_engine_opts {
 	int include_data;      /* count data events (as their own series) */
 	int sorted;            /* hold events, write them in time order at finish */
 	int trailsight_context;/* add insightDetails.trailsightContext */
+	int force;             /* count files even where the store has them done */
 } ts_engine_opts;
 
 /* Defaults: the default profile, lateness 20, management writes only,
@@ -46,6 +51,9 @@ typedef struct ts_engine_stats {
 	uint64_t cells;            /* non-zero (metric, minute) counts written */
 	uint64_t attr_cells;       /* (metric, hour, kind, value) counts written */
 	uint64_t fits;             /* baselines fitted */
+	uint64_t already_counted;  /* records of a file already done for their partition */
+	uint64_t restored;         /* partitions whose saved state was loaded */
+	uint64_t checkpoints;      /* checkpoints written */
 } ts_engine_stats;
 
 /* Receives each event as one line of JSON (no newline). Non-zero return
@@ -64,9 +72,23 @@ void ts_engine_free(ts_engine *e); /* NULL is a no-op */
  * TS_ESTORE / TS_ENOMEM or an emit error: fatal, stop the run. */
 int ts_engine_add(ts_engine *e, const ts_record *r);
 
-/* Close every open minute, flush, and (sorted mode) write the held events.
- * 0 or a fatal code. */
+/* Close every open minute, write the held events (sorted mode), and
+ * checkpoint. 0 or a fatal code. */
 int ts_engine_finish(ts_engine *e);
+
+/* Checkpoints. The records between file_begin and file_end come from file
+ * f (copied). A partition's records are skipped (counted as
+ * already_counted) when the store has f done for that partition, unless
+ * opts.force. file_end checkpoints when the store asks for a flush.
+ * A partition is restored from its saved state when the engine first
+ * sees it. ts_engine_checkpoint (only between files) saves every changed
+ * partition's state with the files read into it, marks the files read to
+ * the end as done, flushes the store, and then (not sorted) writes the
+ * events held since the last checkpoint. Each returns 0, TS_EINVAL
+ * (misuse), or a fatal code (TS_ESTORE: store->errstr says why). */
+int ts_engine_file_begin(ts_engine *e, const ts_file_id *f);
+int ts_engine_file_end(ts_engine *e);
+int ts_engine_checkpoint(ts_engine *e);
 
 void ts_engine_get_stats(const ts_engine *e, ts_engine_stats *st);
 size_t ts_engine_memory(const ts_engine *e);

@@ -46,6 +46,10 @@ static const char usage_text[] =
 	"  --include-read-only     count read-only calls in the call rate too\n"
 	"  --include-data-events   count data events, as their own series\n"
 	"  --max-record BYTES      largest record accepted (default 1048576)\n"
+	"  --force                 read files the store has as already counted, and count\n"
+	"                          them again\n"
+	"  --checkpoint-cells N    Redis store: checkpoint (write counts, state and files\n"
+	"                          done) once N counts are buffered (default 500000)\n"
 	"  --threads N             files read and parsed in parallel (default: the number\n"
 	"                          of cores); results do not depend on it\n"
 	"  --strict                exit 3 if any input was skipped\n"
@@ -68,6 +72,8 @@ typedef struct run {
 	int progress;
 	double t0, last_progress;
 	size_t files_total, files_done;
+	uint64_t files_already; /* in the store's index: not read */
+	int in_file;            /* the engine has a file open */
 	FILE *out;
 } run;
 
@@ -118,10 +124,30 @@ static void on_skip(void *ctx, int code, const char *path, uint64_t off, const c
 		ts_warn("further skips are counted in the summary but not shown");
 }
 
+static void on_file_begin(void *ctx, const char *path)
+{
+	run *r = ctx;
+	char name[4096];
+	ts_file_id id;
+	if (r->fatal || strcmp(path, "-") == 0 || ts_source_file_id(path, name, sizeof name, &id))
+		return; /* read without a checkpoint */
+	int rc = ts_engine_file_begin(r->engine, &id);
+	if (rc)
+		r->fatal = rc;
+	else
+		r->in_file = 1;
+}
+
 static void on_file_done(void *ctx, const char *path, const ts_source_stats *st)
 {
 	run *r = ctx;
 	(void)path;
+	if (r->in_file) {
+		r->in_file = 0;
+		int rc = ts_engine_file_end(r->engine);
+		if (rc && !r->fatal)
+			r->fatal = rc;
+	}
 	r->files_done++;
 	if (!r->progress)
 		return;
@@ -169,7 +195,7 @@ static const char *find_models_dir(const char *opt)
 }
 
 static void write_stats_json(FILE *f, const run *r, const ts_engine_stats *es, double secs,
-			     long rss_kb, uint32_t apis, uint32_t metrics)
+			     long rss_kb, uint32_t apis, uint32_t metrics, const ts_store *store)
 {
 	const ts_source_stats *s = &r->src;
 	fprintf(f, "{\"files\":%llu,\"files_failed\":%llu,\"files_ignored\":%llu,",
@@ -195,6 +221,12 @@ static void write_stats_json(FILE *f, const run *r, const ts_engine_stats *es, d
 	fprintf(f, "},\"apis\":%u,\"series\":%u,\"minutes_closed\":%llu,\"cells_written\":%llu,\"attribution_cells_written\":%llu,",
 		apis, metrics, (unsigned long long)es->minutes_closed, (unsigned long long)es->cells,
 		(unsigned long long)es->attr_cells);
+	fprintf(f, "\"files_already_counted\":%llu,\"records_already_counted\":%llu,\"partitions_restored\":%llu,\"checkpoints\":%llu,",
+		(unsigned long long)r->files_already, (unsigned long long)es->already_counted,
+		(unsigned long long)es->restored, (unsigned long long)es->checkpoints);
+	fprintf(f, "\"store\":{\"backend\":\"%s\",\"round_trips\":%llu,\"reconnects\":%llu},",
+		store->ops->name, (unsigned long long)store->round_trips,
+		(unsigned long long)store->reconnects);
 	fprintf(f, "\"insights\":{\"start\":%llu,\"end\":%llu,\"open_at_end\":%llu},",
 		(unsigned long long)es->starts, (unsigned long long)es->ends,
 		(unsigned long long)es->open_at_end);
@@ -232,9 +264,63 @@ static void print_summary(const run *r, const ts_engine_stats *es, double secs, 
 		}
 		fprintf(stderr, "); %llu files could not be read\n", (unsigned long long)s->files_failed);
 	}
+	if (r->files_already || es->already_counted)
+		fprintf(stderr,
+			"trailsight: %llu files already counted in the store, not read; %llu records "
+			"of partly counted files skipped (--force reads and counts them again)\n",
+			(unsigned long long)r->files_already, (unsigned long long)es->already_counted);
+	if (es->restored)
+		fprintf(stderr, "trailsight: %llu partitions resumed from their saved state\n",
+			(unsigned long long)es->restored);
 	fprintf(stderr, "trailsight: %u APIs, %u series; insights: %llu Start, %llu End, %llu still open\n",
 		apis, metrics, (unsigned long long)es->starts, (unsigned long long)es->ends,
 		(unsigned long long)es->open_at_end);
+}
+
+/* Take the files the store's index has as done out of the list (their
+ * count into *dropped). 0, TS_ESTORE or TS_ENOMEM. */
+static int drop_done_files(ts_store *store, ts_pathlist *l, uint64_t *dropped)
+{
+	size_t n = l->n;
+	ts_file_id *ids = calloc(n ? n : 1, sizeof *ids);
+	char **names = calloc(n ? n : 1, sizeof *names);
+	uint8_t *have = calloc(n ? n : 1, 1), *done = calloc(n ? n : 1, 1);
+	int rc = TS_ENOMEM;
+	size_t k = 0;
+	if (!ids || !names || !have || !done)
+		goto out_free;
+	for (size_t i = 0; i < n; i++) {
+		char buf[4096];
+		ts_file_id id;
+		if (strcmp(l->paths[i], "-") == 0 || ts_source_file_id(l->paths[i], buf, sizeof buf, &id))
+			continue;
+		if (!(names[k] = strdup(buf)))
+			goto out_free;
+		id.name = names[k];
+		ids[k++] = id;
+		have[i] = 1;
+	}
+	if (k && (rc = store->ops->files_done(store, ids, k, done)))
+		goto out_free;
+	size_t w = 0, j = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (have[i] && done[j++]) {
+			free(l->paths[i]);
+			++*dropped;
+			continue;
+		}
+		l->paths[w++] = l->paths[i];
+	}
+	l->n = w;
+	rc = 0;
+out_free:
+	for (size_t i = 0; names && i < k; i++)
+		free(names[i]);
+	free(names);
+	free(ids);
+	free(have);
+	free(done);
+	return rc;
 }
 
 static int parse_long(const char *s, long lo, long hi, long *out)
@@ -252,7 +338,7 @@ static int cmd_backfill(int argc, char **argv)
 {
 	enum {
 		O_STORE = 256, O_MODEL, O_MODELS_DIR, O_OUT, O_STATS, O_LATENESS, O_READ, O_DATA,
-		O_MAXREC, O_THREADS, O_STRICT, O_NOCTX, O_VERSION
+		O_MAXREC, O_THREADS, O_STRICT, O_NOCTX, O_VERSION, O_FORCE, O_FLUSH
 	};
 	static const struct option longopts[] = {
 		{"store", required_argument, 0, O_STORE},
@@ -266,6 +352,8 @@ static int cmd_backfill(int argc, char **argv)
 		{"max-record", required_argument, 0, O_MAXREC},
 		{"threads", required_argument, 0, O_THREADS},
 		{"strict", no_argument, 0, O_STRICT},
+		{"force", no_argument, 0, O_FORCE},
+		{"checkpoint-cells", required_argument, 0, O_FLUSH},
 		{"no-trailsight-context", no_argument, 0, O_NOCTX},
 		{"quiet", no_argument, 0, 'q'},
 		{"verbose", no_argument, 0, 'v'},
@@ -275,6 +363,7 @@ static int cmd_backfill(int argc, char **argv)
 	const char *store_spec = getenv("TRAILSIGHT_STORE"), *model = "default", *models_dir = NULL;
 	const char *stats_path = NULL;
 	int strict = 0, c;
+	size_t flush_cells = 0;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int threads = ncpu > 0 ? (int)(ncpu > 64 ? 64 : ncpu) : 1;
 	long v;
@@ -323,6 +412,14 @@ static int cmd_backfill(int argc, char **argv)
 			threads = (int)v;
 			break;
 		case O_STRICT: strict = 1; break;
+		case O_FORCE: eo.force = 1; break;
+		case O_FLUSH:
+			if (parse_long(optarg, 1, 100000000, &v)) {
+				ts_error("--checkpoint-cells '%s': expected 1 to 100000000", optarg);
+				return EXIT_USAGE;
+			}
+			flush_cells = (size_t)v;
+			break;
 		case O_NOCTX: eo.trailsight_context = 0; break;
 		case 'q': r.quiet = 1; ts_log_level = 0; break;
 		case 'v': ts_log_level = 3; break;
@@ -358,7 +455,7 @@ static int cmd_backfill(int argc, char **argv)
 		ts_error("out of memory");
 		return EXIT_STORE;
 	}
-	ts_store_opts so = {.retention_days = eo.profile.history_days + 2};
+	ts_store_opts so = {.retention_days = eo.profile.history_days + 2, .flush_cells = flush_cells};
 	rc = ts_store_open(store_spec, reg, &so, &store, err, sizeof err);
 	if (rc) {
 		ts_error("%s", err);
@@ -374,9 +471,14 @@ static int cmd_backfill(int argc, char **argv)
 
 	r.t0 = now();
 	r.progress = !r.quiet && isatty(2);
-	ts_source_cb cb = {on_record, on_skip, on_file_done, &r};
+	ts_source_cb cb = {on_record, on_skip, on_file_done, &r, on_file_begin};
 	if (ts_source_collect(argv + optind, (size_t)(argc - optind), &paths, &r.src, &cb)) {
 		ts_error("out of memory");
+		exit_code = EXIT_STORE;
+		goto out_engine;
+	}
+	if (!eo.force && (rc = drop_done_files(store, &paths, &r.files_already))) {
+		ts_error("%s", rc == TS_ESTORE ? store->errstr : ts_strerror(rc));
 		exit_code = EXIT_STORE;
 		goto out_engine;
 	}
@@ -411,7 +513,7 @@ static int cmd_backfill(int argc, char **argv)
 				exit_code = EXIT_USAGE;
 		} else {
 			write_stats_json(f, &r, &es, secs, ru.ru_maxrss, ts_registry_napis(reg),
-					 ts_registry_nmetrics(reg));
+					 ts_registry_nmetrics(reg), store);
 			if (fclose(f) != 0 && !exit_code)
 				exit_code = EXIT_USAGE;
 		}

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "source.h"
+#include "store.h"
 
 #define READ_SIZE (256 * 1024)
 
@@ -168,6 +169,8 @@ int ts_source_read(const char *path, const ts_reader_opts *ropts, const ts_parse
 		report(cb, st, TS_EIO, path, 0, strerror(errno));
 		return 0;
 	}
+	if (cb->file_begin)
+		cb->file_begin(cb->ctx, path);
 	ts_reader *r = ts_reader_new(ropts);
 	ts_parser *p = ts_parser_new(popts);
 	char *buf = malloc(READ_SIZE);
@@ -267,6 +270,7 @@ typedef struct parsed_file {
 	ts_source_stats st;
 	int rc;
 	int ready;
+	int opened; /* the file could be opened: file_begin/file_done apply */
 } parsed_file;
 
 typedef struct pool {
@@ -322,6 +326,12 @@ static int copy_record(void *ctx, const ts_record *rec, const char *path, uint64
 	return 0;
 }
 
+static void mark_opened(void *ctx, const char *path)
+{
+	(void)path;
+	((parsed_file *)ctx)->opened = 1;
+}
+
 static void keep_skip(void *ctx, int code, const char *path, uint64_t off, const char *detail)
 {
 	parsed_file *pf = ctx;
@@ -364,7 +374,7 @@ static void *worker(void *arg)
 		parsed_file *pf = &p->slots[i % p->nslots];
 		pthread_mutex_unlock(&p->mu);
 
-		ts_source_cb cb = {copy_record, keep_skip, NULL, pf};
+		ts_source_cb cb = {copy_record, keep_skip, NULL, pf, mark_opened};
 		int rc = ts_source_read(p->l->paths[i], p->ropts, p->popts, &pf->st, &cb);
 		if (rc == TS_ENOMEM)
 			pf->rc = rc;
@@ -399,6 +409,8 @@ static int replay(parsed_file *pf, const char *path, ts_source_stats *st, const 
 	if (pf->rc)
 		return pf->rc;
 	merge_stats(st, &pf->st);
+	if (pf->opened && cb->file_begin)
+		cb->file_begin(cb->ctx, path);
 	for (size_t k = 0; k < pf->nskips; k++)
 		if (cb->skip)
 			cb->skip(cb->ctx, pf->skips[k].code, path, pf->skips[k].offset, pf->skips[k].detail);
@@ -412,7 +424,7 @@ static int replay(parsed_file *pf, const char *path, ts_source_stats *st, const 
 		}
 		st->records++;
 	}
-	if (cb->file_done)
+	if (pf->opened && cb->file_done)
 		cb->file_done(cb->ctx, path, st);
 	return 0;
 }
@@ -473,4 +485,23 @@ out:
 	free(p.slots);
 	free(th);
 	return rc;
+}
+
+int ts_source_file_id(const char *path, char *name, size_t cap, ts_file_id *out)
+{
+	struct stat sb;
+	char *real = realpath(path, NULL);
+	if (!real || stat(real, &sb) != 0 || cap == 0) {
+		free(real);
+		return TS_EIO;
+	}
+	const char *from = real, *p = real;
+	while ((p = strstr(p, "/AWSLogs/")) != NULL)
+		from = ++p;
+	snprintf(name, cap, "%s", from);
+	free(real);
+	out->name = name;
+	out->size = (uint64_t)sb.st_size;
+	out->mtime = (int64_t)sb.st_mtime;
+	return 0;
 }

@@ -38,6 +38,9 @@ typedef struct ts_source_cb {
 	/* After each input; may be NULL. */
 	void (*file_done)(void *ctx, const char *path, const ts_source_stats *st);
 	void *ctx;
+	/* Before the first record of an input that could be opened; may be
+	 * NULL. Every input given to file_begin then gets file_done. */
+	void (*file_begin)(void *ctx, const char *path);
 } ts_source_cb;
 
 typedef struct ts_pathlist {
@@ -65,5 +68,12 @@ int ts_source_read(const char *path, const ts_reader_opts *ropts, const ts_parse
  * Returns 0, 1 if the record callback asked to stop, or TS_ENOMEM. */
 int ts_source_read_all(const ts_pathlist *l, int nthreads, const ts_reader_opts *ropts,
 		       const ts_parser_opts *popts, ts_source_stats *st, const ts_source_cb *cb);
+
+/* The checkpoint name of a file: the part of its real path from the last
+ * "AWSLogs/" component on, or the whole real path when there is none;
+ * into name[cap]. With its size and mtime into *out (out->name = name).
+ * 0, or TS_EIO when the file cannot be resolved or stat'ed. */
+struct ts_file_id;
+int ts_source_file_id(const char *path, char *name, size_t cap, struct ts_file_id *out);
 
 #endif

@@ -33,6 +33,17 @@ typedef int (*ts_attr_cb)(void *ctx, int kind, uint32_t value, uint64_t count);
 
 typedef struct ts_store ts_store;
 
+/* An input file as checkpoints name it: name is the path from its
+ * "AWSLogs/" component on when it has one (so a synced folder may move),
+ * else the real path; with the size in bytes and the mtime in seconds.
+ * A file is "done" for a partition once every record it holds for that
+ * partition is counted in the store. */
+typedef struct ts_file_id {
+	const char *name;
+	uint64_t size;
+	int64_t mtime;
+} ts_file_id;
+
 typedef struct ts_store_ops {
 	const char *name;
 	/* Add the counts of one closed minute of one partition (entries all
@@ -56,6 +67,28 @@ typedef struct ts_store_ops {
 	/* Write everything buffered; 0 or TS_ESTORE (s->errstr says why; what
 	 * was buffered stays buffered, so a later flush can retry). */
 	int (*flush)(ts_store *s);
+
+	/* Checkpoints. put_state saves a partition's engine state (blob, copied)
+	 * and marks files[n] done for that partition; it takes effect at the
+	 * next flush, atomically with every count of the partition added
+	 * before it. get_state reads the saved blob into out (reset; len 0
+	 * when there is none). */
+	int (*put_state)(ts_store *s, uint32_t partition, const void *blob, size_t len,
+			 const ts_file_id *files, size_t nfiles);
+	int (*get_state)(ts_store *s, uint32_t partition, ts_buf *out);
+	/* *done = 1 if f (same name, size and mtime) is done for partition. */
+	int (*file_done_in)(ts_store *s, uint32_t partition, const ts_file_id *f, int *done);
+	/* The index of files done for every partition they touch: mark_files
+	 * adds f[n] at the next flush (after the partitions' writes);
+	 * files_done sets done[i] to 1 for each f[i] in it, else 0. */
+	int (*mark_files)(ts_store *s, const ts_file_id *f, size_t n);
+	int (*files_done)(ts_store *s, const ts_file_id *f, size_t n, uint8_t *done);
+	/* Every partition with a saved state, as "ACCOUNT:REGION" strings
+	 * (split at the last ':'), each followed by a NUL, into out (reset). */
+	int (*partitions)(ts_store *s, ts_buf *out);
+	/* 1 when enough is buffered that the caller should checkpoint and
+	 * flush soon (at its next safe point); 0 otherwise. */
+	int (*flush_due)(const ts_store *s);
 } ts_store_ops;
 
 struct ts_store {
@@ -63,6 +96,8 @@ struct ts_store {
 	ts_registry *reg;    /* borrowed */
 	int retention_days;  /* history kept, in days */
 	char errstr[256];    /* last error, for messages */
+	uint64_t round_trips; /* requests sent and answered (0 for in-process stores) */
+	uint64_t reconnects;  /* connections made again after a failure */
 };
 
 typedef struct ts_store_opts {
@@ -71,7 +106,7 @@ typedef struct ts_store_opts {
 	int reconnect_first_ms; /* first backoff delay; 0: 100 */
 	int reconnect_max_ms;   /* backoff delay cap; 0: 5000 */
 	int reconnect_total_ms; /* give up after this much backoff; 0: 30000 */
-	size_t flush_cells;     /* flush when this many cells are buffered; 0: 500000 */
+	size_t flush_cells;     /* flush_due() past this many cells; 0: 500000 */
 	size_t max_cells;       /* past this, adds fail with TS_ECAP; 0: 5000000 */
 	int command_timeout_ms; /* per command; 0: 5000 */
 } ts_store_opts;

@@ -7,12 +7,16 @@
  * with records.
  * Attributions: per metric, a window of hours likewise; each hour is a small
  * unsorted vector of (kind, value, count), merged on add.
+ * Checkpoints: state blobs per partition and a set of hashed (file,
+ * partition) marks, so a run that reuses the store in one process (tests)
+ * sees what it saved.
  * Everything belongs to the store and is freed by its free.
  */
 #include <stdlib.h>
 
 #include "daywin.h"
 #include "store.h"
+#include "tally.h"
 
 typedef struct attr_ent {
 	uint32_t value;
@@ -37,6 +41,9 @@ typedef struct mem_store {
 	mem_metric *m;
 	uint32_t nm;
 	size_t bytes;
+	ts_buf *states; /* per partition: the saved state blob */
+	uint32_t nstates;
+	ts_tally marks; /* file_key() -> 1: files done per partition, and the index */
 } mem_store;
 
 static int ensure_metric(mem_store *s, uint32_t id)
@@ -238,11 +245,98 @@ static void mem_free(ts_store *st)
 		free(mm->hours);
 	}
 	free(s->m);
+	for (uint32_t i = 0; i < s->nstates; i++)
+		ts_buf_free(&s->states[i]);
+	free(s->states);
+	ts_tally_free(&s->marks);
 	free(s);
 }
 
 /* Nothing is buffered: every add is already in place. */
 static int mem_flush(ts_store *st)
+{
+	(void)st;
+	return 0;
+}
+
+/* A 64-bit key for (file, partition); UINT32_MAX is the index. */
+static uint64_t file_key(const ts_file_id *f, uint32_t partition)
+{
+	uint64_t h = ts_hash(f->name, strlen(f->name), partition);
+	h = ts_hash(&f->size, sizeof f->size, h);
+	return ts_hash(&f->mtime, sizeof f->mtime, h) >> 1;
+}
+
+static int mem_put_state(ts_store *st, uint32_t partition, const void *blob, size_t len,
+			 const ts_file_id *files, size_t nfiles)
+{
+	mem_store *s = (mem_store *)st;
+	if (partition >= s->nstates) {
+		uint32_t n = s->nstates ? s->nstates : 16;
+		while (n <= partition)
+			n *= 2;
+		ts_buf *b = realloc(s->states, n * sizeof *b);
+		if (!b)
+			return TS_ENOMEM;
+		memset(b + s->nstates, 0, (n - s->nstates) * sizeof *b);
+		s->states = b;
+		s->nstates = n;
+	}
+	ts_buf_reset(&s->states[partition]);
+	int rc = ts_buf_add(&s->states[partition], blob, len);
+	for (size_t i = 0; i < nfiles && !rc; i++)
+		rc = ts_tally_add(&s->marks, file_key(&files[i], partition), 1);
+	return rc;
+}
+
+static int mem_get_state(ts_store *st, uint32_t partition, ts_buf *out)
+{
+	mem_store *s = (mem_store *)st;
+	ts_buf_reset(out);
+	if (partition >= s->nstates || !s->states[partition].len)
+		return 0;
+	return ts_buf_add(out, s->states[partition].p, s->states[partition].len);
+}
+
+static int mem_file_done_in(ts_store *st, uint32_t partition, const ts_file_id *f, int *done)
+{
+	mem_store *s = (mem_store *)st;
+	*done = ts_tally_get(&s->marks, file_key(f, partition)) != 0;
+	return 0;
+}
+
+static int mem_mark_files(ts_store *st, const ts_file_id *f, size_t n)
+{
+	mem_store *s = (mem_store *)st;
+	for (size_t i = 0; i < n; i++)
+		if (ts_tally_add(&s->marks, file_key(&f[i], UINT32_MAX), 1))
+			return TS_ENOMEM;
+	return 0;
+}
+
+static int mem_files_done(ts_store *st, const ts_file_id *f, size_t n, uint8_t *done)
+{
+	mem_store *s = (mem_store *)st;
+	for (size_t i = 0; i < n; i++)
+		done[i] = ts_tally_get(&s->marks, file_key(&f[i], UINT32_MAX)) != 0;
+	return 0;
+}
+
+static int mem_partitions(ts_store *st, ts_buf *out)
+{
+	mem_store *s = (mem_store *)st;
+	ts_buf_reset(out);
+	int rc = 0;
+	for (uint32_t i = 0; i < s->nstates && !rc; i++) {
+		ts_partition *p = s->states[i].len ? ts_registry_get_partition(st->reg, i) : NULL;
+		if (p)
+			rc = ts_buf_printf(out, "%.*s:%.*s%c", (int)p->account.n, p->account.p,
+					   (int)p->region.n, p->region.p, 0);
+	}
+	return rc;
+}
+
+static int mem_flush_due(const ts_store *st)
 {
 	(void)st;
 	return 0;
@@ -257,6 +351,13 @@ static const ts_store_ops mem_ops = {
 	.memory = mem_memory,
 	.free = mem_free,
 	.flush = mem_flush,
+	.put_state = mem_put_state,
+	.get_state = mem_get_state,
+	.file_done_in = mem_file_done_in,
+	.mark_files = mem_mark_files,
+	.files_done = mem_files_done,
+	.flush_due = mem_flush_due,
+	.partitions = mem_partitions,
 };
 
 int ts_store_mem_new(ts_registry *reg, const ts_store_opts *opts, ts_store **out)

@@ -8,30 +8,44 @@
  *       hash, field "HH:K:VALUE" -> count (HH two-digit hour of that day, K one
  *       of arn/agent/code, VALUE the attribution string)
  *   ts:{ACCT:REGION}:flushseq = last flush sequence applied to the partition
+ *   ts:{ACCT:REGION}:state = the partition's saved engine state
+ *   ts:{ACCT:REGION}:files:YYYYMMDD  hash, file name -> "SIZE:MTIME" (files
+ *       done for the partition, by the day of their mtime)
+ *   ts:files:YYYYMMDD  the same for files done for every partition (an index)
+ *   ts:partitions  set of "ACCT:REGION" with a saved state (an index)
  * CAT is "m" (management events) or "d" (data events); METRIC is "calls",
  * "reads" or "err:" + errorCode. {ACCT:REGION} is the partition's hash tag,
  * so a partition lives in one Redis Cluster slot. Every key expires
  * retention_days after its last write (EXPIRE relative to now).
  *
  * Writes are buffered: a hash table of cells (key, field) -> increment,
- * where keys are (counts|attrs, metric, day) in a second table. flush turns
- * the buffer into frozen chunks, one EVALSHA of the flush script each (one
- * partition, at most MAX_CHUNK_KEYS keys / MAX_CHUNK_FIELDS fields, its own
- * sequence number), and sends them in order; a chunk leaves memory only
- * once Redis acknowledged it. A retried chunk carries the same sequence
- * number, so the script applies it exactly once. New adds go to the live
- * buffer meanwhile, never into a frozen chunk. Everything is owned by the
- * store and freed by its free, which flushes first.
+ * where keys are (counts|attrs, metric, day) in a second table, plus per
+ * partition the state and file marks put_state gave. Only flush writes
+ * (the engine flushes at its checkpoints; free discards what was not
+ * flushed). flush freezes the buffer into chunks, one flush-script call
+ * each (one partition, at most MAX_CHUNK_KEYS keys / MAX_CHUNK_FIELDS
+ * fields, its own sequence number, the first carrying the state and
+ * marks); one partition's chunks of one flush go in one MULTI/EXEC, so its
+ * counts, state and marks land together or not at all. A chunk leaves
+ * memory once Redis acknowledged it; a retried chunk carries the same
+ * sequence number, so the script applies it exactly once. The index keys
+ * are written after the partitions' batches.
  *
- * Flush script (ts_store_redis_script): KEYS = flushseq key + data keys,
- * ARGV = seq, ttl, then per data key nfields and field/increment pairs. If
- * flushseq >= seq it returns 0 (already applied); else per key HMGET the
- * fields, HSET the sums (slices of 3000 fields, Lua's unpack limit), EXPIRE
- * ttl; then SET flushseq seq EX ttl and return 1. Sequence numbers start at
- * GET flushseq + 1 per partition. A chunk that never reached Redis and is
- * answered 0 met another writer: it renumbers and goes again (one writer
- * per partition is the design; this only keeps a second one from losing
- * counts).
+ * Flush script (ts_store_redis_script): KEYS = flushseq, state, mark keys,
+ * data keys; ARGV = seq, ttl, state blob or '', number of mark keys, then
+ * per key: nfields and field/value pairs (marks: set; data: added to). If
+ * flushseq >= seq it returns 0 (already applied); else it applies
+ * everything (HMGET + HSET in slices of 3000 fields, Lua's unpack limit;
+ * EXPIRE ttl), sets the state and flushseq, and returns 1. Sequence numbers
+ * start at GET flushseq + 1 per partition. A chunk that never reached Redis
+ * and is answered 0 met another writer: it renumbers and goes again (one
+ * writer per partition is the design; this only keeps a second one from
+ * losing counts).
+ *
+ * Reads never flush: every day this process writes is fetched once, before
+ * its first increment is buffered, into a cache that then takes every
+ * increment (see "The caches" below). With Redis away at that moment the
+ * day starts empty and what Redis holds is added before the next flush.
  *
  * Retention: besides the TTL, like the memory backend the store ignores
  * (on write and read) days more than retention_days before the newest day
@@ -45,35 +59,44 @@
 
 #include "daywin.h"
 #include "store.h"
+#include "tally.h"
 
 #define MAX_CHUNK_KEYS 2000
 #define MAX_CHUNK_FIELDS 200000
 #define NO_TIME INT64_MIN
 
-/* The flush script. KEYS[1] is the partition's flushseq key, KEYS[2..] its
- * data keys; ARGV: seq, ttl, then per data key: nfields, field, incr, ...
- * Fields go to HMGET/HSET in slices of 3000 (Lua's unpack limit). */
+/* The flush script. KEYS[1] is the partition's flushseq key, KEYS[2] its
+ * state key, then nmark file-mark keys, then data keys. ARGV: seq, ttl,
+ * state blob ('' for none), nmark, then per mark key: nfields, field,
+ * value, ..., then per data key: nfields, field, incr, ... Mark fields are
+ * set; data fields are added to. Fields go to HMGET/HSET in slices of 3000
+ * (Lua's unpack limit). */
 static const char flush_script[] =
 	"local seq = tonumber(ARGV[1])\n"
 	"local cur = tonumber(redis.call('GET', KEYS[1]) or '0') or 0\n"
 	"if cur >= seq then return 0 end\n"
 	"local ttl = tonumber(ARGV[2])\n"
-	"local a = 3\n"
-	"for k = 2, #KEYS do\n"
+	"local nmark = tonumber(ARGV[4])\n"
+	"local a = 5\n"
+	"for k = 3, #KEYS do\n"
 	"  local key = KEYS[k]\n"
 	"  local n = tonumber(ARGV[a])\n"
 	"  a = a + 1\n"
 	"  local i = 0\n"
 	"  while i < n do\n"
 	"    local m = math.min(n - i, 3000)\n"
-	"    local f = {}\n"
-	"    for j = 1, m do f[j] = ARGV[a + 2 * (i + j - 1)] end\n"
-	"    local old = redis.call('HMGET', key, unpack(f))\n"
 	"    local kv = {}\n"
-	"    for j = 1, m do\n"
-	"      kv[2 * j - 1] = f[j]\n"
-	"      kv[2 * j] = string.format('%.0f', (tonumber(old[j]) or 0) +\n"
-	"                                tonumber(ARGV[a + 2 * (i + j - 1) + 1]))\n"
+	"    if k < 3 + nmark then\n"
+	"      for j = 1, 2 * m do kv[j] = ARGV[a + 2 * i + j - 1] end\n"
+	"    else\n"
+	"      local f = {}\n"
+	"      for j = 1, m do f[j] = ARGV[a + 2 * (i + j - 1)] end\n"
+	"      local old = redis.call('HMGET', key, unpack(f))\n"
+	"      for j = 1, m do\n"
+	"        kv[2 * j - 1] = f[j]\n"
+	"        kv[2 * j] = string.format('%.0f', (tonumber(old[j]) or 0) +\n"
+	"                                  tonumber(ARGV[a + 2 * (i + j - 1) + 1]))\n"
+	"      end\n"
 	"    end\n"
 	"    redis.call('HSET', key, unpack(kv))\n"
 	"    i = i + m\n"
@@ -81,6 +104,7 @@ static const char flush_script[] =
 	"  redis.call('EXPIRE', key, ttl)\n"
 	"  a = a + 2 * n\n"
 	"end\n"
+	"if ARGV[3] ~= '' then redis.call('SET', KEYS[2], ARGV[3], 'EX', ttl) end\n"
 	"redis.call('SET', KEYS[1], ARGV[1], 'EX', ttl)\n"
 	"return 1\n";
 
@@ -163,7 +187,41 @@ typedef struct chunk {
 	int seq_arg;  /* index in argv of the sequence number */
 	int sent;     /* it may have reached Redis: a 0 reply means applied */
 	char *seqbuf; /* owned text of the sequence number */
+	size_t sha_off; /* where the script's sha is in arena */
+	uint64_t gen; /* the freeze that made it: one partition's chunks of one
+			 freeze are sent in one MULTI/EXEC */
 } chunk;
+
+/* A file mark: a checkpoint's file id with its own copy of the name. */
+typedef struct fmark {
+	char *name;
+	uint64_t size;
+	int64_t mtime;
+} fmark;
+
+typedef struct fmarks {
+	fmark *m;
+	size_t n, alloc;
+} fmarks;
+
+/* A partition's state and file marks waiting for the next flush. */
+typedef struct pstate {
+	ts_buf blob;
+	int has;
+	fmarks marks;
+} pstate;
+
+/* Attribution counts of one metric and day written or read by this
+ * process: key ts_attr_key(hour of day, kind, value) -> count. */
+typedef struct attr_day {
+	int64_t day;
+	ts_tally t;
+} attr_day;
+
+typedef struct attr_cache {
+	attr_day *d;
+	uint32_t n, alloc;
+} attr_cache;
 
 typedef struct redis_store {
 	ts_store base;
@@ -171,8 +229,9 @@ typedef struct redis_store {
 	char where[300]; /* "redis://host:port", for messages (no credentials) */
 	redisContext *c; /* NULL while disconnected */
 	char sha[41];
+	int sha_known; /* connected before */
 	int first_ms, max_ms, total_ms, cmd_ms;
-	size_t flush_cells, max_cells, auto_flush_at;
+	size_t flush_cells, max_cells;
 
 	rkey *keys;
 	uint32_t nkeys, keys_alloc;
@@ -185,18 +244,33 @@ typedef struct redis_store {
 
 	uint64_t *next_seq; /* per partition; valid where seq_known */
 	uint8_t *seq_known;
+	pstate *ps;         /* per partition: state to write at the next flush */
 	uint32_t nparts;
+	uint64_t gen;       /* freezes so far */
+	fmarks index;       /* files for the index, written after a flush */
+	uint8_t *listed;    /* per partition: in ts:partitions (this process knows) */
 
 	int64_t *newest_day, *newest_hour; /* per metric; NO_TIME unknown */
-	ts_daywin *cache;                  /* per metric: days read (below) */
+	ts_daywin *cache;                  /* per metric: count days (below) */
+	attr_cache *acache;                /* per metric: attribution days */
 	uint32_t nmetrics;
 	size_t cache_bytes;
+	uint64_t fetches;                  /* HGETALL round trips of first writes */
+	rkey *unknown;   /* cached days whose Redis part could not be fetched */
+	size_t nunknown, unknown_alloc;
+	int once;        /* run(): one attempt, no backoff */
+	ts_tally marks_read;  /* (partition, mtime day) whose mark hash was read */
+	ts_tally marks_seen;  /* mark_hash() of each mark read or written */
 } redis_store;
 
-/* The cache: count days already read, per metric, in a ts_daywin of
- * retention_days + 1 days: what Redis held when the day was read plus every
- * increment this store made since (one writer per partition), so later
- * reads of those days need no flush and no round trip. */
+/* The caches: every count day and attribution day this process wrote
+ * (or read), per metric, for retention_days + 1 days: what Redis held when
+ * the day was first touched plus every increment this store made since
+ * (one writer per partition). A day is fetched at its first write, before
+ * any increment of it is buffered, so a read never needs a flush (which
+ * would break a checkpoint's atomicity) and never misses a buffered
+ * increment: days in the cache are served from it, days not in it were
+ * never written by this process and Redis has all of them. */
 
 static size_t key_hash(uint8_t attr, uint32_t metric, int64_t day)
 {
@@ -278,9 +352,14 @@ static int ensure_metric(redis_store *rs, uint32_t id)
 	if (!c)
 		return TS_ENOMEM;
 	rs->cache = c;
+	attr_cache *ac = realloc(rs->acache, n * sizeof *ac);
+	if (!ac)
+		return TS_ENOMEM;
+	rs->acache = ac;
 	for (uint32_t i = rs->nmetrics; i < n; i++) {
 		d[i] = h[i] = NO_TIME;
 		memset(&c[i], 0, sizeof c[i]);
+		memset(&ac[i], 0, sizeof ac[i]);
 	}
 	rs->nmetrics = n;
 	return 0;
@@ -329,6 +408,16 @@ static int ensure_partition(redis_store *rs, uint32_t id)
 	if (!k)
 		return TS_ENOMEM;
 	rs->seq_known = k;
+	pstate *ps = realloc(rs->ps, n * sizeof *ps);
+	if (!ps)
+		return TS_ENOMEM;
+	rs->ps = ps;
+	uint8_t *li = realloc(rs->listed, n);
+	if (!li)
+		return TS_ENOMEM;
+	rs->listed = li;
+	memset(li + rs->nparts, 0, n - rs->nparts);
+	memset(ps + rs->nparts, 0, (n - rs->nparts) * sizeof *ps);
 	memset(k + rs->nparts, 0, n - rs->nparts);
 	memset(s + rs->nparts, 0, (n - rs->nparts) * sizeof *s);
 	rs->nparts = n;
@@ -494,6 +583,9 @@ static int rconnect(redis_store *rs)
 	rs->sha[40] = '\0';
 	freeReplyObject(r);
 	rs->c = c;
+	if (rs->sha_known)
+		rs->base.reconnects++;
+	rs->sha_known = 1;
 	return 0;
 out_free:
 	redisFree(c);
@@ -515,6 +607,8 @@ typedef struct backoff {
  * errstr of the last failure gets the reason appended). */
 static int backoff_wait(redis_store *rs, backoff *b)
 {
+	if (rs->once)
+		return -1;
 	if (b->spent >= rs->total_ms) {
 		size_t l = strlen(rs->base.errstr);
 		snprintf(rs->base.errstr + l, sizeof rs->base.errstr - l,
@@ -563,10 +657,12 @@ static int run(redis_store *rs, size_t n, const int *argc, const char *const *co
 			if (redisAppendCommandArgv(rs->c, argc[i], (const char **)argv[i], lens[i]) !=
 			    REDIS_OK)
 				break;
-		if (i < n)
+		if (i < n) {
 			io = 1;
-		else
+		} else {
 			++*sends;
+			rs->base.round_trips++;
+		}
 		for (; !io && got < n; got++) {
 			void *r;
 			if (redisGetReply(rs->c, &r) != REDIS_OK) {
@@ -707,6 +803,7 @@ static int builder_finish(redis_store *rs, builder *b, uint32_t pid, uint64_t se
 	ch->arena = b->arena.p;
 	ch->argv[0] = "EVALSHA";
 	ch->argvlen[0] = 7;
+	ch->sha_off = shaoff;
 	ch->argv[1] = ch->arena + shaoff;
 	ch->argvlen[1] = 40;
 	ch->argv[2] = ch->arena + noff;
@@ -736,13 +833,50 @@ static int builder_finish(redis_store *rs, builder *b, uint32_t pid, uint64_t se
 	return 0;
 }
 
-/* Start a chunk: KEYS[1] flushseq, ARGV seq and ttl. */
-static int builder_start(redis_store *rs, builder *b, uint32_t pid, uint64_t seq)
+static int mark_key(redis_store *rs, uint32_t pid, int64_t mtime, ts_buf *b)
+{
+	int64_t y;
+	unsigned mo, d;
+	ts_civil_from_days(ts_floordiv(mtime, 86400), &y, &mo, &d);
+	int rc = pid == UINT32_MAX ? ts_buf_puts(b, "ts:") : part_prefix(rs, pid, b);
+	if (!rc)
+		rc = ts_buf_printf(b, "files:%04lld%02u%02u", (long long)y, mo, d);
+	return rc;
+}
+
+static int64_t mark_day(const fmark *m) { return ts_floordiv(m->mtime, 86400); }
+
+static int fmark_cmp(const void *a, const void *b)
+{
+	int64_t x = mark_day(a), y = mark_day(b);
+	return x < y ? -1 : x > y;
+}
+
+static int mark_value(const fmark *m, ts_buf *b)
+{
+	return ts_buf_printf(b, "%llu:%lld", (unsigned long long)m->size, (long long)m->mtime);
+}
+
+/* A 63-bit hash of (partition, file name, mark value). */
+static uint64_t mark_hash(uint32_t pid, const char *name, size_t nlen, const char *val,
+			  size_t vlen)
+{
+	uint64_t h = ts_hash(name, nlen, pid);
+	return ts_hash(val, vlen, h) >> 1;
+}
+
+/* Start a chunk: KEYS flushseq, state, one mark key per file of st; ARGV
+ * seq, ttl, the state blob (or ''), the mark count and each mark. */
+static int builder_start(redis_store *rs, builder *b, uint32_t pid, uint64_t seq, const pstate *st)
 {
 	size_t off;
 	int rc;
 	b_begin(b, &off);
 	if ((rc = part_prefix(rs, pid, &b->arena)) || (rc = ts_buf_puts(&b->arena, "flushseq")) ||
+	    (rc = b_end(b, off, 1)))
+		return rc;
+	b_begin(b, &off);
+	if ((rc = part_prefix(rs, pid, &b->arena)) || (rc = ts_buf_puts(&b->arena, "state")) ||
 	    (rc = b_end(b, off, 1)))
 		return rc;
 	b_begin(b, &off);
@@ -753,6 +887,41 @@ static int builder_start(redis_store *rs, builder *b, uint32_t pid, uint64_t seq
 	if ((rc = ts_buf_printf(&b->arena, "%lld", (long long)rs->base.retention_days * 86400)) ||
 	    (rc = b_end(b, off, 0)))
 		return rc;
+	b_begin(b, &off);
+	if (st && st->has && (rc = ts_buf_add(&b->arena, st->blob.p, st->blob.len)))
+		return rc;
+	if ((rc = b_end(b, off, 0)))
+		return rc;
+	/* marks grouped by their key (the mtime day), sorted by it */
+	size_t n = st ? st->marks.n : 0, nkeys = 0;
+	if (n)
+		qsort(st->marks.m, n, sizeof *st->marks.m, fmark_cmp);
+	for (size_t i = 0; i < n; i++)
+		nkeys += i == 0 || mark_day(&st->marks.m[i]) != mark_day(&st->marks.m[i - 1]);
+	b_begin(b, &off);
+	if ((rc = ts_buf_printf(&b->arena, "%zu", nkeys)) || (rc = b_end(b, off, 0)))
+		return rc;
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j < n && mark_day(&st->marks.m[j]) == mark_day(&st->marks.m[i]))
+			j++;
+		b_begin(b, &off);
+		if ((rc = mark_key(rs, pid, st->marks.m[i].mtime, &b->arena)) ||
+		    (rc = b_end(b, off, 1)))
+			return rc;
+		b_begin(b, &off);
+		if ((rc = ts_buf_printf(&b->arena, "%zu", j - i)) || (rc = b_end(b, off, 0)))
+			return rc;
+		for (; i < j; i++) {
+			const fmark *m = &st->marks.m[i];
+			b_begin(b, &off);
+			if ((rc = ts_buf_puts(&b->arena, m->name)) || (rc = b_end(b, off, 0)))
+				return rc;
+			b_begin(b, &off);
+			if ((rc = mark_value(m, &b->arena)) || (rc = b_end(b, off, 0)))
+				return rc;
+		}
+	}
 	return 0;
 }
 
@@ -799,26 +968,83 @@ static int get_seq(redis_store *rs, uint32_t pid, uint64_t *cur)
 	return 0;
 }
 
-/* Learn the next sequence number of each partition in the live buffer. */
-static int learn_seqs(redis_store *rs)
+static int learn_seq(redis_store *rs, uint32_t pid)
 {
-	for (uint32_t i = 0; i < rs->nkeys; i++) {
-		uint32_t pid = rs->keys[i].partition;
-		if (ensure_partition(rs, pid))
-			return TS_ENOMEM;
-		if (rs->seq_known[pid])
-			continue;
-		uint64_t cur;
-		int rc = get_seq(rs, pid, &cur);
-		if (rc)
-			return rc;
-		rs->next_seq[pid] = cur + 1;
-		rs->seq_known[pid] = 1;
-	}
+	if (ensure_partition(rs, pid))
+		return TS_ENOMEM;
+	if (rs->seq_known[pid])
+		return 0;
+	uint64_t cur;
+	int rc = get_seq(rs, pid, &cur);
+	if (rc)
+		return rc;
+	rs->next_seq[pid] = cur + 1;
+	rs->seq_known[pid] = 1;
 	return 0;
 }
 
-/* Move the live buffer into frozen chunks at the end of the pending list. */
+/* Learn the next sequence number of each partition in the live buffer. */
+static int learn_seqs(redis_store *rs)
+{
+	int rc = 0;
+	for (uint32_t i = 0; i < rs->nkeys && !rc; i++)
+		rc = learn_seq(rs, rs->keys[i].partition);
+	for (uint32_t pid = 0; pid < rs->nparts && !rc; pid++)
+		if (rs->ps[pid].has || rs->ps[pid].marks.n)
+			rc = learn_seq(rs, pid);
+	return rc;
+}
+
+static void fmarks_clear(fmarks *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		free(f->m[i].name);
+	f->n = 0;
+}
+
+static void fmarks_free(fmarks *f)
+{
+	fmarks_clear(f);
+	free(f->m);
+	memset(f, 0, sizeof *f);
+}
+
+static int fmarks_add(fmarks *f, const ts_file_id *id)
+{
+	if (f->n == f->alloc) {
+		size_t na = f->alloc ? f->alloc * 2 : 16;
+		fmark *nm = realloc(f->m, na * sizeof *nm);
+		if (!nm)
+			return TS_ENOMEM;
+		f->m = nm;
+		f->alloc = na;
+	}
+	size_t l = strlen(id->name);
+	char *name = malloc(l + 1);
+	if (!name)
+		return TS_ENOMEM;
+	memcpy(name, id->name, l + 1);
+	f->m[f->n++] = (fmark){name, id->size, id->mtime};
+	return 0;
+}
+
+static int chunk_push(chunk **v, size_t *n, size_t *alloc)
+{
+	if (*n < *alloc)
+		return 0;
+	size_t na = *alloc ? *alloc * 2 : 8;
+	chunk *nv = realloc(*v, na * sizeof *nv);
+	if (!nv)
+		return TS_ENOMEM;
+	*v = nv;
+	*alloc = na;
+	return 0;
+}
+
+/* Move the live buffer and the waiting states into frozen chunks at the
+ * end of the pending list: per partition (in id order), chunks of at most
+ * MAX_CHUNK_KEYS keys / MAX_CHUNK_FIELDS fields, the first carrying the
+ * partition's state and file marks. */
 static int freeze(redis_store *rs)
 {
 	int rc = learn_seqs(rs);
@@ -828,12 +1054,12 @@ static int freeze(redis_store *rs)
 	size_t *start = calloc((size_t)nk + 1, sizeof *start);
 	size_t *pos = malloc((rs->live.n ? rs->live.n : 1) * sizeof *pos);
 	key_ord *ko = malloc((nk ? nk : 1) * sizeof *ko);
-	uint32_t *order = malloc((nk ? nk : 1) * sizeof *order);
 	chunk *made = NULL;
 	size_t nmade = 0, made_alloc = 0;
 	builder b = {0};
+	uint64_t gen = rs->gen + 1;
 	rc = TS_ENOMEM;
-	if (!start || !pos || !order || !ko)
+	if (!start || !pos || !ko)
 		goto out_free;
 	/* group cell indices by key (counting sort) */
 	for (size_t i = 0; i < rs->live.slots; i++)
@@ -850,61 +1076,62 @@ static int freeze(redis_store *rs)
 	for (uint32_t k = 0; k < nk; k++)
 		ko[k] = (key_ord){rs->keys[k], k};
 	qsort(ko, nk, sizeof *ko, key_cmp);
-	for (uint32_t k = 0; k < nk; k++)
-		order[k] = ko[k].idx;
 
-	uint32_t cur_pid = UINT32_MAX;
-	for (uint32_t oi = 0; oi <= nk; oi++) {
-		const rkey *k = oi < nk ? &rs->keys[order[oi]] : NULL;
-		size_t nf = k ? start[order[oi] + 1] - start[order[oi]] : 0;
-		int close = cur_pid != UINT32_MAX &&
-			    (!k || k->partition != cur_pid || b.nk - 1 >= MAX_CHUNK_KEYS ||
-			     (b.nfields && b.nfields + nf > MAX_CHUNK_FIELDS));
-		if (close) {
-			if (nmade == made_alloc) {
-				size_t na = made_alloc ? made_alloc * 2 : 8;
-				chunk *nm = realloc(made, na * sizeof *nm);
-				if (!nm)
+	uint32_t oi = 0;
+	for (uint32_t pid = 0; pid < rs->nparts; pid++) {
+		pstate *st = &rs->ps[pid];
+		int has_keys = oi < nk && ko[oi].k.partition == pid;
+		if (!has_keys && !st->has && !st->marks.n)
+			continue;
+		int open = 0;
+		if ((rc = builder_start(rs, &b, pid, rs->next_seq[pid], st)))
+			goto out_free;
+		open = 1;
+		for (; oi < nk && ko[oi].k.partition == pid; oi++) {
+			uint32_t ki = ko[oi].idx;
+			const rkey *k = &rs->keys[ki];
+			size_t nf = start[ki + 1] - start[ki];
+			if (!open || b.nk - 2 >= MAX_CHUNK_KEYS ||
+			    (b.nfields && b.nfields + nf > MAX_CHUNK_FIELDS)) {
+				if (open) {
+					if ((rc = chunk_push(&made, &nmade, &made_alloc)) ||
+					    (rc = builder_finish(rs, &b, pid, rs->next_seq[pid]++,
+								 &made[nmade])))
+						goto out_free;
+					made[nmade++].gen = gen;
+				}
+				if ((rc = builder_start(rs, &b, pid, rs->next_seq[pid], NULL)))
 					goto out_free;
-				made = nm;
-				made_alloc = na;
+				open = 1;
 			}
-			if ((rc = builder_finish(rs, &b, cur_pid, rs->next_seq[cur_pid]++,
-						 &made[nmade])))
-				goto out_free;
-			nmade++;
-			cur_pid = UINT32_MAX;
-			rc = TS_ENOMEM;
-		}
-		if (!k)
-			break;
-		if (cur_pid == UINT32_MAX) {
-			cur_pid = k->partition;
-			if ((rc = builder_start(rs, &b, cur_pid, rs->next_seq[cur_pid])))
-				goto out_free;
-		}
-		size_t off;
-		b_begin(&b, &off);
-		if ((rc = key_name(rs, k->attr, k->metric, k->day, &b.arena)) ||
-		    (rc = b_end(&b, off, 1)))
-			goto out_free;
-		b_begin(&b, &off);
-		if ((rc = ts_buf_printf(&b.arena, "%zu", nf)) || (rc = b_end(&b, off, 0)))
-			goto out_free;
-		for (size_t p = start[order[oi]]; p < start[order[oi] + 1]; p++) {
-			const cell *c = &rs->live.c[pos[p]];
+			size_t off;
 			b_begin(&b, &off);
-			if ((rc = field_name(rs, k, c->field, &b.arena)) || (rc = b_end(&b, off, 0)))
+			if ((rc = key_name(rs, k->attr, k->metric, k->day, &b.arena)) ||
+			    (rc = b_end(&b, off, 1)))
 				goto out_free;
 			b_begin(&b, &off);
-			if ((rc = ts_buf_printf(&b.arena, "%llu", (unsigned long long)c->sum)) ||
-			    (rc = b_end(&b, off, 0)))
+			if ((rc = ts_buf_printf(&b.arena, "%zu", nf)) || (rc = b_end(&b, off, 0)))
 				goto out_free;
+			for (size_t p = start[ki]; p < start[ki + 1]; p++) {
+				const cell *c = &rs->live.c[pos[p]];
+				b_begin(&b, &off);
+				if ((rc = field_name(rs, k, c->field, &b.arena)) ||
+				    (rc = b_end(&b, off, 0)))
+					goto out_free;
+				b_begin(&b, &off);
+				if ((rc = ts_buf_printf(&b.arena, "%llu", (unsigned long long)c->sum)) ||
+				    (rc = b_end(&b, off, 0)))
+					goto out_free;
+			}
+			b.nfields += nf;
+			b.ncells += nf;
 		}
-		b.nfields += nf;
-		b.ncells += nf;
-		rc = TS_ENOMEM;
+		if ((rc = chunk_push(&made, &nmade, &made_alloc)) ||
+		    (rc = builder_finish(rs, &b, pid, rs->next_seq[pid]++, &made[nmade])))
+			goto out_free;
+		made[nmade++].gen = gen;
 	}
+	rc = TS_ENOMEM;
 	/* append the made chunks to the pending list */
 	if (rs->npend + nmade > rs->pend_alloc) {
 		size_t na = rs->pend_alloc ? rs->pend_alloc : 8;
@@ -922,7 +1149,13 @@ static int freeze(redis_store *rs)
 		rs->pend_bytes += made[i].bytes;
 	}
 	nmade = 0;
+	rs->gen = gen;
 	live_clear(rs);
+	for (uint32_t pid = 0; pid < rs->nparts; pid++) {
+		rs->ps[pid].has = 0;
+		ts_buf_free(&rs->ps[pid].blob);
+		fmarks_clear(&rs->ps[pid].marks);
+	}
 	rc = 0;
 out_free:
 	/* on failure, give back the sequence numbers never sent */
@@ -935,79 +1168,330 @@ out_free:
 	free(made);
 	free(start);
 	free(pos);
-	free(order);
 	free(ko);
 	return rc;
 }
 
-/* Send the frozen chunks in order; each leaves memory once applied.
- * A chunk that never reached Redis before and is answered "already
- * applied" met a flushseq another writer advanced: it takes the next
- * number after that writer's and goes again. */
+/* Send the frozen chunks in order; each leaves memory once applied. The
+ * chunks one freeze made for one partition go together: one EVALSHA when
+ * there is one, else MULTI, EVAL..., EXEC (EVAL: a NOSCRIPT inside EXEC
+ * would break the group's atomicity). A chunk that never reached Redis
+ * before and is answered "already applied" met a flushseq another writer
+ * advanced: it takes the next number after that writer's and goes again. */
 static int send_pending(redis_store *rs)
 {
 	int conflicts = 0;
 	while (rs->pend_first < rs->npend) {
-		chunk *ch = &rs->pend[rs->pend_first];
-		/* the sha may differ if the server's script cache was replaced */
-		memcpy((char *)ch->argv[1], rs->sha, 40);
-		redisReply *r;
-		const char *const *av = ch->argv;
-		const size_t *al = ch->argvlen;
-		int sends, was_sent = ch->sent;
-		int rc = run(rs, 1, &ch->argc, &av, &al, &r, &sends);
-		if (sends)
-			ch->sent = 1;
-		if (rc)
-			return rc;
-		int ok = r->type == REDIS_REPLY_INTEGER;
-		long long applied = ok ? r->integer : -1;
-		freeReplyObject(r);
+		size_t i = rs->pend_first, j = i + 1;
+		chunk *ch = &rs->pend[i];
+		while (j < rs->npend && rs->pend[j].gen == ch->gen &&
+		       rs->pend[j].partition == ch->partition)
+			j++;
+		size_t k = j - i, n = k == 1 ? 1 : k + 2;
+		int *argc = malloc(n * sizeof *argc);
+		const char *const **argv = malloc(n * sizeof *argv);
+		const size_t **lens = malloc(n * sizeof *lens);
+		redisReply **r = calloc(n, sizeof *r);
+		static const char *const multi[1] = {"MULTI"}, *const exec[1] = {"EXEC"};
+		static const size_t multi_len[1] = {5}, exec_len[1] = {4};
+		if (!argc || !argv || !lens || !r) {
+			free(argc);
+			free(argv);
+			free(lens);
+			free(r);
+			return TS_ENOMEM;
+		}
+		size_t c = 0;
+		if (k > 1) {
+			argc[c] = 1, argv[c] = multi, lens[c++] = multi_len;
+		}
+		for (size_t x = i; x < j; x++) {
+			chunk *h = &rs->pend[x];
+			if (k == 1) {
+				h->argv[0] = "EVALSHA";
+				h->argvlen[0] = 7;
+				h->argv[1] = h->arena + h->sha_off;
+				h->argvlen[1] = 40;
+				/* the sha may differ if the server's script cache was replaced */
+				memcpy(h->arena + h->sha_off, rs->sha, 40);
+			} else {
+				h->argv[0] = "EVAL";
+				h->argvlen[0] = 4;
+				h->argv[1] = flush_script;
+				h->argvlen[1] = sizeof flush_script - 1;
+			}
+			argc[c] = h->argc, argv[c] = h->argv, lens[c++] = h->argvlen;
+		}
+		if (k > 1) {
+			argc[c] = 1, argv[c] = exec, lens[c++] = exec_len;
+		}
+		int sends, rc = run(rs, n, argc, argv, lens, r, &sends);
+		free(argc);
+		free(argv);
+		free(lens);
+		unsigned char *was_sent = malloc(k);
+		for (size_t x = i; x < j; x++) {
+			if (was_sent)
+				was_sent[x - i] = (unsigned char)rs->pend[x].sent;
+			if (sends)
+				rs->pend[x].sent = 1;
+		}
+		if (rc || !was_sent) {
+			if (!rc)
+				for (size_t x = 0; x < n; x++)
+					freeReplyObject(r[x]);
+			free(r);
+			free(was_sent);
+			return rc ? rc : TS_ENOMEM;
+		}
+		/* the script replies: r[0] alone, or EXEC's array */
+		redisReply *res = k == 1 ? NULL : r[n - 1];
+		int ok = k == 1 ? r[0]->type == REDIS_REPLY_INTEGER
+				: res->type == REDIS_REPLY_ARRAY && res->elements == k;
+		for (size_t x = 0; ok && k > 1 && x < k; x++)
+			ok = res->element[x]->type == REDIS_REPLY_INTEGER;
+		for (size_t x = 0; ok && x < k; x++) {
+			chunk *h = &rs->pend[i + x];
+			long long applied = k == 1 ? r[0]->integer : res->element[x]->integer;
+			if (applied == 0 && !was_sent[x] && sends == 1) {
+				uint64_t cur;
+				if (++conflicts > 100) {
+					set_err(rs, "%s: flush sequence keeps moving: another writer?",
+						rs->where);
+					rc = TS_ESTORE;
+					break;
+				}
+				if ((rc = get_seq(rs, h->partition, &cur)))
+					break;
+				ts_warn("store %s: partition %u flushed by another writer (sequence %llu, "
+					"Redis has %llu); renumbering",
+					rs->where, h->partition, (unsigned long long)h->seq,
+					(unsigned long long)cur);
+				h->seq = cur + 1;
+				snprintf(h->seqbuf, 24, "%llu", (unsigned long long)h->seq);
+				h->argvlen[h->seq_arg] = strlen(h->seqbuf);
+				h->sent = 0;
+				h->gen = ++rs->gen; /* goes again on its own */
+				if (rs->next_seq[h->partition] <= h->seq)
+					rs->next_seq[h->partition] = h->seq + 1;
+				continue;
+			}
+		}
+		for (size_t x = 0; x < n; x++)
+			freeReplyObject(r[x]);
+		free(r);
+		free(was_sent);
 		if (!ok) {
 			set_err(rs, "%s: flush script: unexpected reply", rs->where);
 			return TS_ESTORE;
 		}
-		if (applied == 0 && !was_sent && sends == 1) {
-			uint64_t cur;
-			if (++conflicts > 100) {
-				set_err(rs, "%s: flush sequence keeps moving: another writer?", rs->where);
-				return TS_ESTORE;
-			}
-			ts_warn("store %s: partition %u flushed by another writer; renumbering",
-				rs->where, ch->partition);
-			if ((rc = get_seq(rs, ch->partition, &cur)))
-				return rc;
-			ch->seq = cur + 1;
-			snprintf(ch->seqbuf, 24, "%llu", (unsigned long long)ch->seq);
-			ch->argvlen[ch->seq_arg] = strlen(ch->seqbuf);
-			ch->sent = 0;
-			if (rs->next_seq[ch->partition] <= ch->seq)
-				rs->next_seq[ch->partition] = ch->seq + 1;
-			continue;
+		if (rc)
+			return rc;
+		/* drop the applied chunks; renumbered ones (sent == 0) stay */
+		for (size_t x = i; x < j; x++) {
+			chunk *h = &rs->pend[x];
+			if (!h->sent) /* renumbered: move it to the front of what is left */
+				continue;
+			rs->pend_cells -= h->ncells;
+			rs->pend_bytes -= h->bytes;
+			chunk_free(h);
+			h->argv = NULL;
 		}
-		rs->pend_cells -= ch->ncells;
-		rs->pend_bytes -= ch->bytes;
-		chunk_free(ch);
-		rs->pend_first++;
+		/* compact [i, j): renumbered chunks stay, in order, at the front */
+		size_t keep = i;
+		for (size_t x = i; x < j; x++)
+			if (rs->pend[x].argv)
+				rs->pend[keep++] = rs->pend[x];
+		if (keep == i) {
+			rs->pend_first = j;
+		} else {
+			/* close the gap left by dropped chunks */
+			memmove(&rs->pend[keep], &rs->pend[j], (rs->npend - j) * sizeof *rs->pend);
+			rs->npend -= j - keep;
+			rs->pend_first = i;
+		}
 	}
 	rs->npend = rs->pend_first = 0;
 	return 0;
 }
 
+/* Write the index of files done: per mtime day, HSET ts:files:DAY
+ * name size:mtime ... and EXPIRE, pipelined; the marks leave memory once
+ * written. */
+static int write_index(redis_store *rs)
+{
+	size_t n = rs->index.n;
+	if (!n)
+		return 0;
+	qsort(rs->index.m, n, sizeof *rs->index.m, fmark_cmp);
+	size_t ng = 0;
+	for (size_t i = 0; i < n; i++)
+		ng += i == 0 || mark_day(&rs->index.m[i]) != mark_day(&rs->index.m[i - 1]);
+	int rc = TS_ENOMEM;
+	ts_buf *keys = calloc(ng, sizeof *keys), *vals = calloc(n, sizeof *vals);
+	const char **av = calloc(2 * n + 5 * ng, sizeof *av);
+	size_t *al = calloc(2 * n + 5 * ng, sizeof *al);
+	int *argc = calloc(2 * ng, sizeof *argc);
+	const char *const **argv = calloc(2 * ng, sizeof *argv);
+	const size_t **lens = calloc(2 * ng, sizeof *lens);
+	redisReply **r = calloc(2 * ng, sizeof *r);
+	char ttl[24];
+	snprintf(ttl, sizeof ttl, "%lld", (long long)rs->base.retention_days * 86400);
+	if (!keys || !vals || !av || !al || !argc || !argv || !lens || !r)
+		goto out_free;
+	size_t a = 0, g = 0;
+	for (size_t i = 0; i < n; g++) {
+		size_t j = i;
+		while (j < n && mark_day(&rs->index.m[j]) == mark_day(&rs->index.m[i]))
+			j++;
+		if ((rc = mark_key(rs, UINT32_MAX, rs->index.m[i].mtime, &keys[g])))
+			goto out_free;
+		const char **h = &av[a];
+		size_t *hl = &al[a], c = 0;
+		h[c] = "HSET", hl[c++] = 4;
+		h[c] = keys[g].p, hl[c++] = keys[g].len;
+		for (; i < j; i++) {
+			const fmark *m = &rs->index.m[i];
+			if ((rc = mark_value(m, &vals[i])))
+				goto out_free;
+			h[c] = m->name, hl[c++] = strlen(m->name);
+			h[c] = vals[i].p, hl[c++] = vals[i].len;
+		}
+		argc[2 * g] = (int)c, argv[2 * g] = h, lens[2 * g] = hl;
+		h[c] = "EXPIRE", hl[c] = 6;
+		h[c + 1] = keys[g].p, hl[c + 1] = keys[g].len;
+		h[c + 2] = ttl, hl[c + 2] = strlen(ttl);
+		argc[2 * g + 1] = 3, argv[2 * g + 1] = h + c, lens[2 * g + 1] = hl + c;
+		a += c + 3;
+	}
+	if (!(rc = run(rs, 2 * ng, argc, argv, lens, r, NULL))) {
+		for (size_t i = 0; i < 2 * ng; i++)
+			freeReplyObject(r[i]);
+		fmarks_clear(&rs->index);
+	}
+out_free:
+	for (size_t i = 0; keys && i < ng; i++)
+		ts_buf_free(&keys[i]);
+	for (size_t i = 0; vals && i < n; i++)
+		ts_buf_free(&vals[i]);
+	free(keys);
+	free(vals);
+	free(av);
+	free(al);
+	free(argc);
+	free(argv);
+	free(lens);
+	free(r);
+	return rc;
+}
+
+/* SADD ts:partitions "ACCT:REGION" for partitions whose first state was
+ * just written. */
+static int list_partitions(redis_store *rs)
+{
+	ts_buf b = {0};
+	size_t n = 0;
+	int rc = 0;
+	for (uint32_t pid = 0; pid < rs->nparts && !rc; pid++) {
+		if (rs->listed[pid] != 2)
+			continue;
+		ts_partition *p = ts_registry_get_partition(rs->base.reg, pid);
+		rc = ts_buf_printf(&b, "%.*s:%.*s%c", (int)p->account.n, p->account.p,
+				   (int)p->region.n, p->region.p, 0);
+		n++;
+	}
+	if (rc || !n) {
+		ts_buf_free(&b);
+		return rc;
+	}
+	const char **av = malloc((n + 2) * sizeof *av);
+	size_t *al = malloc((n + 2) * sizeof *al);
+	if (!av || !al) {
+		rc = TS_ENOMEM;
+		goto out;
+	}
+	av[0] = "SADD", al[0] = 4;
+	av[1] = "ts:partitions", al[1] = 13;
+	const char *q = b.p;
+	for (size_t i = 0; i < n; i++) {
+		av[i + 2] = q;
+		al[i + 2] = strlen(q);
+		q += al[i + 2] + 1;
+	}
+	redisReply *r;
+	if (!(rc = run1(rs, (int)n + 2, av, al, &r))) {
+		freeReplyObject(r);
+		for (uint32_t pid = 0; pid < rs->nparts; pid++)
+			if (rs->listed[pid] == 2)
+				rs->listed[pid] = 1;
+	}
+out:
+	free(av);
+	free(al);
+	ts_buf_free(&b);
+	return rc;
+}
+
+static int rs_partitions(ts_store *st, ts_buf *out)
+{
+	redis_store *rs = (redis_store *)st;
+	ts_buf_reset(out);
+	const char *av[2] = {"SMEMBERS", "ts:partitions"};
+	size_t al[2] = {8, 13};
+	redisReply *r;
+	int rc = run1(rs, 2, av, al, &r);
+	if (rc)
+		return rc;
+	for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements && !rc; i++)
+		if (r->element[i]->type == REDIS_REPLY_STRING &&
+		    !memchr(r->element[i]->str, 0, r->element[i]->len)) {
+			rc = ts_buf_add(out, r->element[i]->str, r->element[i]->len);
+			if (!rc)
+				rc = ts_buf_add(out, "", 1);
+		}
+	freeReplyObject(r);
+	return rc;
+}
+
+static int has_states(const redis_store *rs)
+{
+	for (uint32_t pid = 0; pid < rs->nparts; pid++)
+		if (rs->ps[pid].has || rs->ps[pid].marks.n)
+			return 1;
+	return 0;
+}
+
+static int resolve_unknown(redis_store *rs);
+
 static int rs_flush(ts_store *st)
 {
 	redis_store *rs = (redis_store *)st;
-	int rc = send_pending(rs);
+	int rc = resolve_unknown(rs);
+	if (!rc)
+		rc = send_pending(rs);
 	if (rc)
 		return rc;
-	if (!rs->live.n)
-		return 0;
-	if ((rc = freeze(rs)))
-		return rc == TS_ENOMEM ? rc : TS_ESTORE;
-	return send_pending(rs);
+	for (uint32_t pid = 0; pid < rs->nparts; pid++)
+		if (rs->ps[pid].has && !rs->listed[pid])
+			rs->listed[pid] = 2; /* to be listed once written */
+	if (rs->live.n || has_states(rs)) {
+		if ((rc = freeze(rs)))
+			return rc == TS_ENOMEM ? rc : TS_ESTORE;
+		if ((rc = send_pending(rs)))
+			return rc;
+	}
+	if ((rc = write_index(rs)))
+		return rc;
+	return list_partitions(rs);
 }
 
 static size_t buffered(const redis_store *rs) { return rs->live.n + rs->pend_cells; }
+
+static int rs_flush_due(const ts_store *st)
+{
+	const redis_store *rs = (const redis_store *)st;
+	return buffered(rs) >= rs->flush_cells;
+}
 
 static int check_cap(redis_store *rs, size_t n)
 {
@@ -1017,99 +1501,13 @@ static int check_cap(redis_store *rs, size_t n)
 	return TS_ECAP;
 }
 
-/* Flush when the live buffer passed the threshold; a failure keeps the
- * data and waits for another threshold's worth before trying again. */
-static void maybe_flush(redis_store *rs)
-{
-	if (rs->live.n < rs->auto_flush_at)
-		return;
-	if (rs_flush(&rs->base)) {
-		ts_warn("store %s: flush failed, %zu cells held: %s", rs->where, buffered(rs),
-			rs->base.errstr);
-		rs->auto_flush_at = rs->live.n + rs->flush_cells;
-	} else {
-		rs->auto_flush_at = rs->flush_cells;
-	}
-}
-
-static int rs_add_minute(ts_store *st, uint32_t partition, int64_t minute, const ts_count *c,
-			 size_t n)
-{
-	redis_store *rs = (redis_store *)st;
-	(void)partition;
-	int rc = check_cap(rs, n);
-	if (rc)
-		return rc;
-	int64_t day = ts_day_of(minute);
-	uint64_t mod = (uint64_t)(minute - day * TS_MIN_PER_DAY);
-	for (size_t i = 0; i < n; i++) {
-		if (!c[i].count)
-			continue;
-		const ts_metric *m = ts_registry_get_metric(st->reg, c[i].metric);
-		if (!m)
-			return TS_EINVAL;
-		if (ensure_metric(rs, m->id))
-			return TS_ENOMEM;
-		int64_t *nd = &rs->newest_day[m->id];
-		if (*nd == NO_TIME || day > *nd)
-			*nd = day;
-		if (day < *nd - st->retention_days)
-			continue; /* older than the history kept */
-		uint32_t k;
-		if ((rc = key_get(rs, 0, m->id, m->partition, day, &k)) ||
-		    (rc = ctab_add(&rs->live, k, mod, c[i].count)))
-			return rc;
-		uint32_t *cd = cache_get(rs, m->id, day);
-		if (cd)
-			cd[mod] += c[i].count;
-	}
-	maybe_flush(rs);
-	return 0;
-}
-
-static int rs_add_attrs(ts_store *st, uint32_t partition, int64_t hour_minute,
-			const ts_attr_count *a, size_t n)
-{
-	redis_store *rs = (redis_store *)st;
-	(void)partition;
-	int rc = check_cap(rs, n);
-	if (rc)
-		return rc;
-	int64_t hour = ts_floordiv(hour_minute, 60);
-	int64_t day = ts_floordiv(hour, 24);
-	uint64_t hh = (uint64_t)(hour - day * 24);
-	int64_t keep = ((int64_t)st->retention_days + 1) * 24;
-	for (size_t i = 0; i < n; i++) {
-		if (!a[i].count)
-			continue;
-		const ts_metric *m = ts_registry_get_metric(st->reg, a[i].metric);
-		if (!m || a[i].kind >= TS_A_KINDS)
-			return TS_EINVAL;
-		if (ensure_metric(rs, m->id))
-			return TS_ENOMEM;
-		int64_t *nh = &rs->newest_hour[m->id];
-		if (*nh == NO_TIME || hour > *nh)
-			*nh = hour;
-		if (hour <= *nh - keep)
-			continue;
-		uint32_t k;
-		uint64_t field = hh << 40 | (uint64_t)a[i].kind << 32 | a[i].value;
-		if ((rc = key_get(rs, 1, m->id, m->partition, day, &k)) ||
-		    (rc = ctab_add(&rs->live, k, field, a[i].count)))
-			return rc;
-	}
-	maybe_flush(rs);
-	return 0;
-}
-
 /* --- reads -------------------------------------------------------------- */
 
-/* HGETALL the days [d0, d1] of one metric's counts or attrs, pipelined.
- * 0 and replies[d1 - d0 + 1] (caller frees each), or an error. */
-static int fetch_days(redis_store *rs, uint8_t attr, uint32_t metric, int64_t d0, int64_t d1,
-		      redisReply ***out)
+/* HGETALL keys (attr, metric[i], day[i]) for i < n, pipelined. 0 and
+ * replies[n] (caller frees each), or an error. */
+static int fetch_keys(redis_store *rs, uint8_t attr, const uint32_t *metric, const int64_t *day,
+		      size_t n, redisReply ***out)
 {
-	size_t n = (size_t)(d1 - d0 + 1);
 	int rc = TS_ENOMEM;
 	ts_buf *keys = calloc(n, sizeof *keys);
 	int *argc = calloc(n, sizeof *argc);
@@ -1121,7 +1519,7 @@ static int fetch_days(redis_store *rs, uint8_t attr, uint32_t metric, int64_t d0
 	if (!keys || !argc || !av || !al || !argv || !lens || !r)
 		goto out_free;
 	for (size_t i = 0; i < n; i++)
-		if ((rc = key_name(rs, attr, metric, d0 + (int64_t)i, &keys[i])))
+		if ((rc = key_name(rs, attr, metric[i], day[i], &keys[i])))
 			goto out_free;
 	for (size_t i = 0; i < n; i++) {
 		av[2 * i] = "HGETALL";
@@ -1173,6 +1571,353 @@ static int parse_u64(const char *s, size_t len, uint64_t *v)
 	return 0;
 }
 
+/* A count day from an HGETALL reply: a new uint32_t[1440], or NULL. */
+static uint32_t *parse_count_day(const redisReply *r)
+{
+	uint32_t *day = calloc(TS_MIN_PER_DAY, sizeof *day);
+	if (!day)
+		return NULL;
+	for (size_t e = 0; r->type == REDIS_REPLY_ARRAY && e + 1 < r->elements; e += 2) {
+		redisReply *f = r->element[e], *v = r->element[e + 1];
+		uint64_t mod, cnt;
+		if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING ||
+		    parse_u64(f->str, f->len, &mod) || mod >= TS_MIN_PER_DAY ||
+		    parse_u64(v->str, v->len, &cnt))
+			continue; /* not ours: skip */
+		day[mod] = cnt > UINT32_MAX ? UINT32_MAX : (uint32_t)cnt;
+	}
+	return day;
+}
+
+/* An attribution day from an HGETALL reply into t (keys
+ * ts_attr_key(hour of day, kind, value)). 0, TS_ENOMEM or TS_ECAP. */
+static int parse_attr_day(redis_store *rs, const redisReply *r, ts_tally *t)
+{
+	for (size_t e = 0; r->type == REDIS_REPLY_ARRAY && e + 1 < r->elements; e += 2) {
+		redisReply *f = r->element[e], *v = r->element[e + 1];
+		uint64_t hh, cnt;
+		if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING || f->len < 4 ||
+		    f->str[2] != ':' || parse_u64(f->str, 2, &hh) || hh >= 24 ||
+		    parse_u64(v->str, v->len, &cnt))
+			continue;
+		const char *k = f->str + 3, *colon = memchr(k, ':', f->len - 3);
+		if (!colon)
+			continue;
+		int kind = -1;
+		for (int j = 0; j < TS_A_KINDS; j++)
+			if ((size_t)(colon - k) == strlen(kind_names[j]) &&
+			    memcmp(k, kind_names[j], (size_t)(colon - k)) == 0)
+				kind = j;
+		if (kind < 0)
+			continue;
+		ts_str val = {colon + 1, f->len - (size_t)(colon + 1 - f->str)};
+		uint32_t vid;
+		int rc = ts_registry_value(rs->base.reg, val, &vid);
+		if (!rc)
+			rc = ts_tally_add(t, ts_attr_key((uint32_t)hh, (unsigned)kind, vid), cnt);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* The cached attribution day of a metric, or NULL. */
+static ts_tally *acache_get(redis_store *rs, uint32_t metric, int64_t day)
+{
+	if (metric >= rs->nmetrics)
+		return NULL;
+	attr_cache *ac = &rs->acache[metric];
+	for (uint32_t i = 0; i < ac->n; i++)
+		if (ac->d[i].day == day)
+			return &ac->d[i].t;
+	return NULL;
+}
+
+/* Add an (empty) attribution day to a metric's cache, dropping days older
+ * than the history kept. NULL on ENOMEM. */
+static ts_tally *acache_add(redis_store *rs, uint32_t metric, int64_t day)
+{
+	attr_cache *ac = &rs->acache[metric];
+	int64_t oldest = day - rs->base.retention_days - 1;
+	uint32_t w = 0;
+	for (uint32_t i = 0; i < ac->n; i++) {
+		if (ac->d[i].day < oldest) {
+			rs->cache_bytes -= ts_tally_memory(&ac->d[i].t);
+			ts_tally_free(&ac->d[i].t);
+		} else {
+			ac->d[w++] = ac->d[i];
+		}
+	}
+	ac->n = w;
+	if (ac->n == ac->alloc) {
+		uint32_t na = ac->alloc ? ac->alloc * 2 : 4;
+		attr_day *nd = realloc(ac->d, na * sizeof *nd);
+		if (!nd)
+			return NULL;
+		ac->d = nd;
+		ac->alloc = na;
+	}
+	ac->d[ac->n] = (attr_day){.day = day};
+	return &ac->d[ac->n++].t;
+}
+
+/* Before the first write of (metric, day) for the metrics in c[n] (all of
+ * one day): fetch the days not cached yet, in one pipeline. attr selects
+ * count or attribution days. */
+static int fetch_first(redis_store *rs, uint8_t attr, int64_t day, const uint32_t *metric,
+		       size_t n)
+{
+	uint32_t *need = malloc((n ? n : 1) * sizeof *need);
+	int64_t *days = malloc((n ? n : 1) * sizeof *days);
+	size_t k = 0;
+	int rc = TS_ENOMEM;
+	if (!need || !days)
+		goto out_free;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t m = metric[i];
+		if (m == UINT32_MAX || (attr ? acache_get(rs, m, day) != NULL
+					     : cache_get(rs, m, day) != NULL))
+			continue;
+		/* once per metric, even if listed twice */
+		size_t j = 0;
+		while (j < k && need[j] != m)
+			j++;
+		if (j == k) {
+			need[k] = m;
+			days[k++] = day;
+		}
+	}
+	rc = 0;
+	if (!k)
+		goto out_free;
+	redisReply **r;
+	/* one attempt: with Redis away, the day starts from our increments
+	 * alone and what Redis holds is added before the next flush */
+	rs->once = 1;
+	rc = fetch_keys(rs, attr, need, days, k, &r);
+	rs->once = 0;
+	if (rc == TS_ESTORE) {
+		ts_warn("store %s: cannot read a day before its first write (%s); holding it",
+			rs->where, rs->base.errstr);
+		for (size_t i = 0; i < k && rc != TS_ENOMEM; i++) {
+			rc = 0;
+			if (attr) {
+				if (!acache_add(rs, need[i], day))
+					rc = TS_ENOMEM;
+			} else {
+				uint32_t *d = calloc(TS_MIN_PER_DAY, sizeof *d);
+				if (!d)
+					rc = TS_ENOMEM;
+				else
+					cache_put(rs, need[i], day, d);
+			}
+			if (!rc && rs->nunknown == rs->unknown_alloc) {
+				size_t na = rs->unknown_alloc ? rs->unknown_alloc * 2 : 16;
+				rkey *u = realloc(rs->unknown, na * sizeof *u);
+				if (!u)
+					rc = TS_ENOMEM;
+				else {
+					rs->unknown = u;
+					rs->unknown_alloc = na;
+				}
+			}
+			if (!rc)
+				rs->unknown[rs->nunknown++] =
+					(rkey){.day = day, .metric = need[i], .attr = attr};
+		}
+		goto out_free;
+	}
+	if (rc)
+		goto out_free;
+	rs->fetches++;
+	for (size_t i = 0; i < k && !rc; i++) {
+		if (attr) {
+			size_t before;
+			ts_tally *t = acache_add(rs, need[i], day);
+			if (!t) {
+				rc = TS_ENOMEM;
+				break;
+			}
+			before = ts_tally_memory(t);
+			rc = parse_attr_day(rs, r[i], t);
+			rs->cache_bytes += ts_tally_memory(t) - before;
+		} else {
+			uint32_t *d = parse_count_day(r[i]);
+			if (!d) {
+				rc = TS_ENOMEM;
+				break;
+			}
+			cache_put(rs, need[i], day, d);
+		}
+	}
+	free_replies(r, k);
+out_free:
+	free(need);
+	free(days);
+	return rc;
+}
+
+/* Add what Redis holds to the cached days fetch_first could not read.
+ * Runs before anything is sent (rs_flush) and before reads, so Redis
+ * holds none of our increments of those days yet. 0 or an error (the
+ * days stay unknown). */
+static int resolve_unknown(redis_store *rs)
+{
+	while (rs->nunknown) {
+		size_t k = rs->nunknown < 1000 ? rs->nunknown : 1000;
+		rkey *u = &rs->unknown[rs->nunknown - k];
+		uint32_t *ms = malloc(k * sizeof *ms);
+		int64_t *days = malloc(k * sizeof *days);
+		redisReply **r = NULL;
+		int rc = ms && days ? 0 : TS_ENOMEM;
+		for (size_t i = 0; i < k && !rc; i++) {
+			ms[i] = u[i].metric;
+			days[i] = u[i].day;
+		}
+		/* one slice per kind: fetch_keys names one kind of key */
+		size_t same = 0;
+		while (!rc && same < k && u[same].attr == u[0].attr)
+			same++;
+		if (!rc)
+			rc = fetch_keys(rs, u[0].attr, ms, days, same, &r);
+		for (size_t i = 0; i < same && !rc; i++) {
+			if (u[i].attr) {
+				ts_tally *t = acache_get(rs, u[i].metric, u[i].day);
+				if (t) {
+					size_t before = ts_tally_memory(t);
+					rc = parse_attr_day(rs, r[i], t);
+					rs->cache_bytes += ts_tally_memory(t) - before;
+				}
+			} else {
+				uint32_t *cd = cache_get(rs, u[i].metric, u[i].day);
+				uint32_t *base = parse_count_day(r[i]);
+				if (!base)
+					rc = TS_ENOMEM;
+				for (int m = 0; cd && base && m < TS_MIN_PER_DAY; m++)
+					cd[m] += base[m];
+				free(base);
+			}
+		}
+		if (r)
+			free_replies(r, same);
+		free(ms);
+		free(days);
+		if (rc)
+			return rc;
+		/* drop the resolved ones: [nunknown - k, nunknown - k + same) */
+		memmove(u, u + same, (k - same) * sizeof *u);
+		rs->nunknown -= same;
+	}
+	return 0;
+}
+
+static int rs_add_minute(ts_store *st, uint32_t partition, int64_t minute, const ts_count *c,
+			 size_t n)
+{
+	redis_store *rs = (redis_store *)st;
+	(void)partition;
+	int rc = check_cap(rs, n);
+	if (rc)
+		return rc;
+	int64_t day = ts_day_of(minute);
+	uint64_t mod = (uint64_t)(minute - day * TS_MIN_PER_DAY);
+	/* which metrics take this write (within the history kept) */
+	uint32_t *take = calloc(n ? n : 1, sizeof *take);
+	if (!take)
+		return TS_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		take[i] = UINT32_MAX;
+		const ts_metric *m = ts_registry_get_metric(st->reg, c[i].metric);
+		if (!m) {
+			rc = TS_EINVAL;
+			goto out_free;
+		}
+		if (!c[i].count)
+			continue;
+		if ((rc = ensure_metric(rs, m->id)))
+			goto out_free;
+		int64_t *nd = &rs->newest_day[m->id];
+		if (*nd == NO_TIME || day > *nd)
+			*nd = day;
+		if (day >= *nd - st->retention_days)
+			take[i] = m->id;
+	}
+	if ((rc = fetch_first(rs, 0, day, take, n)))
+		goto out_free;
+	for (size_t i = 0; i < n; i++) {
+		if (take[i] == UINT32_MAX)
+			continue;
+		const ts_metric *m = ts_registry_get_metric(st->reg, take[i]);
+		uint32_t k;
+		if ((rc = key_get(rs, 0, m->id, m->partition, day, &k)) ||
+		    (rc = ctab_add(&rs->live, k, mod, c[i].count)))
+			goto out_free;
+		uint32_t *cd = cache_get(rs, m->id, day);
+		if (cd)
+			cd[mod] += c[i].count;
+	}
+out_free:
+	free(take);
+	return rc;
+}
+
+static int rs_add_attrs(ts_store *st, uint32_t partition, int64_t hour_minute,
+			const ts_attr_count *a, size_t n)
+{
+	redis_store *rs = (redis_store *)st;
+	(void)partition;
+	int rc = check_cap(rs, n);
+	if (rc)
+		return rc;
+	int64_t hour = ts_floordiv(hour_minute, 60);
+	int64_t day = ts_floordiv(hour, 24);
+	uint64_t hh = (uint64_t)(hour - day * 24);
+	int64_t keep = ((int64_t)st->retention_days + 1) * 24;
+	uint32_t *take = calloc(n ? n : 1, sizeof *take);
+	if (!take)
+		return TS_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		take[i] = UINT32_MAX;
+		const ts_metric *m = ts_registry_get_metric(st->reg, a[i].metric);
+		if (!m || a[i].kind >= TS_A_KINDS) {
+			rc = TS_EINVAL;
+			goto out_free;
+		}
+		if (!a[i].count)
+			continue;
+		if ((rc = ensure_metric(rs, m->id)))
+			goto out_free;
+		int64_t *nh = &rs->newest_hour[m->id];
+		if (*nh == NO_TIME || hour > *nh)
+			*nh = hour;
+		if (hour > *nh - keep)
+			take[i] = m->id;
+	}
+	if ((rc = fetch_first(rs, 1, day, take, n)))
+		goto out_free;
+	for (size_t i = 0; i < n; i++) {
+		if (take[i] == UINT32_MAX)
+			continue;
+		const ts_metric *m = ts_registry_get_metric(st->reg, take[i]);
+		uint32_t k;
+		uint64_t field = hh << 40 | (uint64_t)a[i].kind << 32 | a[i].value;
+		if ((rc = key_get(rs, 1, m->id, m->partition, day, &k)) ||
+		    (rc = ctab_add(&rs->live, k, field, a[i].count)))
+			goto out_free;
+		ts_tally *t = acache_get(rs, m->id, day);
+		if (t) {
+			size_t before = ts_tally_memory(t);
+			if ((rc = ts_tally_add(t, ts_attr_key((uint32_t)hh, a[i].kind, a[i].value),
+					       a[i].count)))
+				goto out_free;
+			rs->cache_bytes += ts_tally_memory(t) - before;
+		}
+	}
+out_free:
+	free(take);
+	return rc;
+}
+
 /* Copy the minutes of day d (counts[1440]) that fall in [from, from + n). */
 static void copy_day(const uint32_t *counts, int64_t d, int64_t from, size_t n, uint32_t *out)
 {
@@ -1187,6 +1932,8 @@ static int rs_read_counts(ts_store *st, uint32_t metric, int64_t from, size_t n,
 {
 	redis_store *rs = (redis_store *)st;
 	memset(out, 0, n * sizeof *out);
+	if (resolve_unknown(rs))
+		return TS_ESTORE;
 	if (!n)
 		return 0;
 	int64_t d0 = ts_day_of(from), d1 = ts_day_of(from + (int64_t)n - 1);
@@ -1195,56 +1942,66 @@ static int rs_read_counts(ts_store *st, uint32_t metric, int64_t from, size_t n,
 		d0 = rs->newest_day[metric] - st->retention_days;
 	if (d0 > d1)
 		return 0;
-	/* cached days are copied now; the others are read from Redis, after
-	 * a flush, copied, then cached */
-	int64_t m0 = d1 + 1, m1 = d0 - 1;
+	/* cached days are copied now; the others (never written by this
+	 * process) are read from Redis in one pipeline, copied, then cached */
+	size_t nd = (size_t)(d1 - d0 + 1), k = 0;
+	uint32_t *ms = malloc(nd * sizeof *ms);
+	int64_t *days = malloc(nd * sizeof *days);
+	int rc = TS_ENOMEM;
+	if (!ms || !days)
+		goto out_free;
 	for (int64_t d = d0; d <= d1; d++) {
 		const uint32_t *cd = cache_get(rs, metric, d);
 		if (cd) {
 			copy_day(cd, d, from, n, out);
 		} else {
-			m0 = d < m0 ? d : m0;
-			m1 = d;
+			ms[k] = metric;
+			days[k++] = d;
 		}
 	}
-	if (m0 > m1)
-		return 0;
-	int rc = rs_flush(st);
-	if (rc)
-		return rc;
+	rc = 0;
+	if (!k)
+		goto out_free;
 	redisReply **r;
-	if ((rc = fetch_days(rs, 0, metric, m0, m1, &r)))
-		return rc;
-	size_t nd = (size_t)(m1 - m0 + 1);
-	for (size_t i = 0; i < nd && !rc; i++) {
-		int64_t d = m0 + (int64_t)i;
-		if (cache_get(rs, metric, d))
-			continue; /* between m0 and m1 but cached: copied above */
-		uint32_t *day = calloc(TS_MIN_PER_DAY, sizeof *day);
+	if ((rc = fetch_keys(rs, 0, ms, days, k, &r)))
+		goto out_free;
+	for (size_t i = 0; i < k; i++) {
+		uint32_t *day = parse_count_day(r[i]);
 		if (!day) {
 			rc = TS_ENOMEM;
 			break;
 		}
-		for (size_t e = 0; r[i]->type == REDIS_REPLY_ARRAY && e + 1 < r[i]->elements; e += 2) {
-			redisReply *f = r[i]->element[e], *v = r[i]->element[e + 1];
-			uint64_t mod, cnt;
-			if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING ||
-			    parse_u64(f->str, f->len, &mod) || mod >= TS_MIN_PER_DAY ||
-			    parse_u64(v->str, v->len, &cnt))
-				continue; /* not ours: skip */
-			day[mod] = cnt > UINT32_MAX ? UINT32_MAX : (uint32_t)cnt;
-		}
-		copy_day(day, d, from, n, out);
-		cache_put(rs, metric, d, day);
+		copy_day(day, days[i], from, n, out);
+		cache_put(rs, metric, days[i], day);
 	}
-	free_replies(r, nd);
+	free_replies(r, k);
+out_free:
+	free(ms);
+	free(days);
 	return rc;
+}
+
+/* Add the hours [h0, h1) of attribution day d (tally t) into acc. */
+static int sum_attr_day(const ts_tally *t, int64_t d, int64_t h0, int64_t h1, ts_tally *acc)
+{
+	uint64_t key, cnt;
+	for (uint32_t i = 0; ts_tally_next(t, &i, &key, &cnt);) {
+		int64_t h = d * 24 + ts_attr_key_metric(key);
+		if (h < h0 || h >= h1 || !cnt)
+			continue;
+		if (ts_tally_add(acc, ts_attr_key(0, ts_attr_key_kind(key), ts_attr_key_value(key)),
+				 cnt))
+			return TS_ENOMEM;
+	}
+	return 0;
 }
 
 static int rs_read_attrs(ts_store *st, uint32_t metric, int64_t from, int64_t to, ts_attr_cb cb,
 			 void *ctx)
 {
 	redis_store *rs = (redis_store *)st;
+	if (resolve_unknown(rs))
+		return TS_ESTORE;
 	int64_t h0 = ts_floordiv(from, 60), h1 = ts_floordiv(to, 60);
 	if (metric < rs->nmetrics && rs->newest_hour[metric] != NO_TIME) {
 		int64_t lo = rs->newest_hour[metric] - ((int64_t)st->retention_days + 1) * 24 + 1;
@@ -1253,51 +2010,240 @@ static int rs_read_attrs(ts_store *st, uint32_t metric, int64_t from, int64_t to
 	}
 	if (h0 >= h1)
 		return 0;
-	int rc = rs_flush(st);
-	if (rc)
-		return rc;
 	int64_t d0 = ts_floordiv(h0, 24), d1 = ts_floordiv(h1 - 1, 24);
-	redisReply **r;
-	if ((rc = fetch_days(rs, 1, metric, d0, d1, &r)))
-		return rc;
-	size_t nd = (size_t)(d1 - d0 + 1);
-	ctab acc = {0};
-	for (size_t i = 0; i < nd && !rc; i++) {
-		if (r[i]->type != REDIS_REPLY_ARRAY)
-			continue;
-		for (size_t e = 0; e + 1 < r[i]->elements && !rc; e += 2) {
-			redisReply *f = r[i]->element[e], *v = r[i]->element[e + 1];
-			uint64_t hh, cnt;
-			if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING ||
-			    f->len < 4 || f->str[2] != ':' || parse_u64(f->str, 2, &hh) || hh >= 24 ||
-			    parse_u64(v->str, v->len, &cnt))
-				continue;
-			int64_t h = (d0 + (int64_t)i) * 24 + (int64_t)hh;
-			if (h < h0 || h >= h1)
-				continue;
-			const char *k = f->str + 3, *colon = memchr(k, ':', f->len - 3);
-			if (!colon)
-				continue;
-			int kind = -1;
-			for (int j = 0; j < TS_A_KINDS; j++)
-				if ((size_t)(colon - k) == strlen(kind_names[j]) &&
-				    memcmp(k, kind_names[j], (size_t)(colon - k)) == 0)
-					kind = j;
-			if (kind < 0)
-				continue;
-			ts_str val = {colon + 1, f->len - (size_t)(colon + 1 - f->str)};
-			uint32_t vid;
-			if ((rc = ts_registry_value(st->reg, val, &vid)))
-				break;
-			rc = ctab_add(&acc, (uint32_t)kind, vid, cnt);
+	size_t nd = (size_t)(d1 - d0 + 1), k = 0;
+	uint32_t *ms = malloc(nd * sizeof *ms);
+	int64_t *days = malloc(nd * sizeof *days);
+	ts_tally acc = {0};
+	int rc = TS_ENOMEM;
+	if (!ms || !days)
+		goto out_free;
+	rc = 0;
+	for (int64_t d = d0; d <= d1 && !rc; d++) {
+		const ts_tally *t = acache_get(rs, metric, d);
+		if (t) {
+			rc = sum_attr_day(t, d, h0, h1, &acc);
+		} else {
+			ms[k] = metric;
+			days[k++] = d;
 		}
 	}
-	free_replies(r, nd);
-	for (size_t i = 0; i < acc.slots && !rc; i++)
-		if (acc.c[i].used)
-			rc = cb(ctx, (int)acc.c[i].key, (uint32_t)acc.c[i].field, acc.c[i].sum);
-	ctab_free(&acc);
+	if (rc || !k)
+		goto out_sum;
+	redisReply **r;
+	if ((rc = fetch_keys(rs, 1, ms, days, k, &r)))
+		goto out_free;
+	for (size_t i = 0; i < k && !rc; i++) {
+		ts_tally t = {0};
+		rc = parse_attr_day(rs, r[i], &t);
+		if (!rc)
+			rc = sum_attr_day(&t, days[i], h0, h1, &acc);
+		ts_tally_free(&t);
+	}
+	free_replies(r, k);
+out_sum:
+	{
+		uint64_t key, cnt;
+		for (uint32_t i = 0; !rc && ts_tally_next(&acc, &i, &key, &cnt);)
+			rc = cb(ctx, (int)ts_attr_key_kind(key), ts_attr_key_value(key), cnt);
+	}
+out_free:
+	ts_tally_free(&acc);
+	free(ms);
+	free(days);
 	return rc;
+}
+
+/* --- checkpoints -------------------------------------------------------- */
+
+static int rs_put_state(ts_store *st, uint32_t partition, const void *blob, size_t len,
+			const ts_file_id *files, size_t nfiles)
+{
+	redis_store *rs = (redis_store *)st;
+	if (ensure_partition(rs, partition))
+		return TS_ENOMEM;
+	pstate *ps = &rs->ps[partition];
+	ts_buf_reset(&ps->blob);
+	int rc = ts_buf_add(&ps->blob, blob, len);
+	if (rc)
+		return rc;
+	ps->has = 1;
+	for (size_t i = 0; i < nfiles && !rc; i++) {
+		char v[48];
+		int vl = snprintf(v, sizeof v, "%llu:%lld", (unsigned long long)files[i].size,
+				  (long long)files[i].mtime);
+		rc = fmarks_add(&ps->marks, &files[i]);
+		if (!rc)
+			rc = ts_tally_add(&rs->marks_seen,
+					  mark_hash(partition, files[i].name, strlen(files[i].name), v,
+						    (size_t)vl),
+					  1);
+	}
+	return rc;
+}
+
+static int rs_get_state(ts_store *st, uint32_t partition, ts_buf *out)
+{
+	redis_store *rs = (redis_store *)st;
+	ts_buf_reset(out);
+	if (partition < rs->nparts && rs->ps[partition].has)
+		return ts_buf_add(out, rs->ps[partition].blob.p, rs->ps[partition].blob.len);
+	ts_buf kb = {0};
+	int rc = part_prefix(rs, partition, &kb);
+	if (!rc)
+		rc = ts_buf_puts(&kb, "state");
+	if (rc) {
+		ts_buf_free(&kb);
+		return rc;
+	}
+	const char *av[2] = {"GET", kb.p};
+	size_t al[2] = {3, kb.len};
+	redisReply *r;
+	rc = run1(rs, 2, av, al, &r);
+	ts_buf_free(&kb);
+	if (rc)
+		return rc;
+	if (r->type == REDIS_REPLY_STRING)
+		rc = ts_buf_add(out, r->str, r->len);
+	freeReplyObject(r);
+	return rc;
+}
+
+/* Look each file up in the index: one HMGET per mtime day, pipelined;
+ * done[i] = 1 where the mark matches size and mtime. */
+static int index_lookup(redis_store *rs, const ts_file_id *f, size_t n, uint8_t *done)
+{
+	if (!n)
+		return 0;
+	int rc = TS_ENOMEM;
+	size_t *ord = malloc(n * sizeof *ord);
+	ts_buf *keys = calloc(n, sizeof *keys);
+	const char **av = calloc(3 * n, sizeof *av);
+	size_t *al = calloc(3 * n, sizeof *al), *first = calloc(n + 1, sizeof *first);
+	int *argc = calloc(n, sizeof *argc);
+	const char *const **argv = calloc(n, sizeof *argv);
+	const size_t **lens = calloc(n, sizeof *lens);
+	redisReply **r = calloc(n, sizeof *r);
+	size_t ng = 0;
+	if (!ord || !keys || !av || !al || !first || !argc || !argv || !lens || !r)
+		goto out_free;
+	/* order by day (insertion sort on a copy of indices: n is modest) */
+	for (size_t i = 0; i < n; i++) {
+		size_t j = i;
+		int64_t d = ts_floordiv(f[i].mtime, 86400);
+		while (j > 0 && ts_floordiv(f[ord[j - 1]].mtime, 86400) > d) {
+			ord[j] = ord[j - 1];
+			j--;
+		}
+		ord[j] = i;
+	}
+	size_t a = 0;
+	for (size_t i = 0; i < n; ng++) {
+		int64_t d = ts_floordiv(f[ord[i]].mtime, 86400);
+		if ((rc = mark_key(rs, UINT32_MAX, f[ord[i]].mtime, &keys[ng])))
+			goto out_free;
+		first[ng] = i;
+		const char **h = &av[a];
+		size_t *hl = &al[a], c = 0;
+		h[c] = "HMGET", hl[c++] = 5;
+		h[c] = keys[ng].p, hl[c++] = keys[ng].len;
+		for (; i < n && ts_floordiv(f[ord[i]].mtime, 86400) == d; i++)
+			h[c] = f[ord[i]].name, hl[c++] = strlen(f[ord[i]].name);
+		argc[ng] = (int)c, argv[ng] = h, lens[ng] = hl;
+		a += c;
+	}
+	first[ng] = n;
+	if ((rc = run(rs, ng, argc, argv, lens, r, NULL)))
+		goto out_free;
+	for (size_t g = 0; g < ng; g++) {
+		for (size_t i = first[g]; i < first[g + 1]; i++) {
+			const ts_file_id *x = &f[ord[i]];
+			const redisReply *v = r[g]->type == REDIS_REPLY_ARRAY &&
+						      r[g]->elements == first[g + 1] - first[g]
+						      ? r[g]->element[i - first[g]]
+						      : NULL;
+			char want[48];
+			int wl = snprintf(want, sizeof want, "%llu:%lld", (unsigned long long)x->size,
+					  (long long)x->mtime);
+			done[ord[i]] = v && v->type == REDIS_REPLY_STRING && v->len == (size_t)wl &&
+				       memcmp(v->str, want, (size_t)wl) == 0;
+		}
+		freeReplyObject(r[g]);
+	}
+out_free:
+	for (size_t i = 0; keys && i < ng; i++)
+		ts_buf_free(&keys[i]);
+	free(ord);
+	free(keys);
+	free(av);
+	free(al);
+	free(first);
+	free(argc);
+	free(argv);
+	free(lens);
+	free(r);
+	return rc;
+}
+
+/* Done for a partition: its mark hash for the file's mtime day is read
+ * once (HGETALL) and remembered, with the marks this store writes. */
+static int rs_file_done_in(ts_store *st, uint32_t partition, const ts_file_id *f, int *done)
+{
+	redis_store *rs = (redis_store *)st;
+	int64_t day = ts_floordiv(f->mtime, 86400);
+	uint64_t pd = ((uint64_t)partition << 32 | (uint32_t)day) >> 1;
+	if (!ts_tally_get(&rs->marks_read, pd)) {
+		ts_buf key = {0};
+		int rc = mark_key(rs, partition, f->mtime, &key);
+		if (rc) {
+			ts_buf_free(&key);
+			return rc;
+		}
+		const char *av[2] = {"HGETALL", key.p};
+		size_t al[2] = {7, key.len};
+		redisReply *r;
+		rc = run1(rs, 2, av, al, &r);
+		ts_buf_free(&key);
+		if (rc)
+			return rc;
+		for (size_t e = 0; r->type == REDIS_REPLY_ARRAY && e + 1 < r->elements && !rc; e += 2)
+			if (r->element[e]->type == REDIS_REPLY_STRING &&
+			    r->element[e + 1]->type == REDIS_REPLY_STRING)
+				rc = ts_tally_add(&rs->marks_seen,
+						  mark_hash(partition, r->element[e]->str,
+							    r->element[e]->len, r->element[e + 1]->str,
+							    r->element[e + 1]->len),
+						  1);
+		freeReplyObject(r);
+		if (rc || (rc = ts_tally_add(&rs->marks_read, pd, 1)))
+			return rc;
+	}
+	char want[48];
+	int wl = snprintf(want, sizeof want, "%llu:%lld", (unsigned long long)f->size,
+			  (long long)f->mtime);
+	*done = ts_tally_get(&rs->marks_seen,
+			     mark_hash(partition, f->name, strlen(f->name), want, (size_t)wl)) != 0;
+	return 0;
+}
+
+static int rs_mark_files(ts_store *st, const ts_file_id *f, size_t n)
+{
+	redis_store *rs = (redis_store *)st;
+	for (size_t i = 0; i < n; i++)
+		if (fmarks_add(&rs->index, &f[i]))
+			return TS_ENOMEM;
+	return 0;
+}
+
+static int rs_files_done(ts_store *st, const ts_file_id *f, size_t n, uint8_t *done)
+{
+	/* in slices, so one pipeline stays modest */
+	for (size_t i = 0; i < n; i += 1000) {
+		int rc = index_lookup((redis_store *)st, f + i, n - i < 1000 ? n - i : 1000, done + i);
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 static size_t rs_memory(const ts_store *st)
@@ -1305,16 +2251,19 @@ static size_t rs_memory(const ts_store *st)
 	const redis_store *rs = (const redis_store *)st;
 	return sizeof *rs + rs->keys_alloc * sizeof(rkey) + rs->kslots * sizeof(uint32_t) +
 	       rs->live.slots * sizeof(cell) + rs->pend_bytes + rs->pend_alloc * sizeof(chunk) +
-	       rs->nparts * (sizeof(uint64_t) + 1) +
-	       rs->nmetrics * (2 * sizeof(int64_t) + sizeof(ts_daywin)) + rs->cache_bytes;
+	       rs->nparts * (sizeof(uint64_t) + 1 + sizeof(pstate)) +
+	       rs->nmetrics * (2 * sizeof(int64_t) + sizeof(ts_daywin) + sizeof(attr_cache)) +
+	       rs->cache_bytes;
 }
 
 static void rs_free(ts_store *st)
 {
 	redis_store *rs = (redis_store *)st;
-	if (buffered(rs) && rs_flush(st))
-		ts_error("store %s: %zu cells not written: %s", rs->where, buffered(rs),
-			 st->errstr);
+	/* no flush here: only a checkpoint writes, so that counts never reach
+	 * Redis without the state and file marks that go with them */
+	if (buffered(rs) || has_states(rs))
+		ts_debug("store %s: %zu cells after the last checkpoint not written", rs->where,
+			 buffered(rs));
 	for (size_t i = rs->pend_first; i < rs->npend; i++)
 		chunk_free(&rs->pend[i]);
 	free(rs->pend);
@@ -1323,9 +2272,24 @@ static void rs_free(ts_store *st)
 	free(rs->seq_known);
 	free(rs->newest_day);
 	free(rs->newest_hour);
-	for (uint32_t i = 0; i < rs->nmetrics; i++)
+	for (uint32_t i = 0; i < rs->nmetrics; i++) {
 		ts_daywin_free(&rs->cache[i]);
+		for (uint32_t d = 0; d < rs->acache[i].n; d++)
+			ts_tally_free(&rs->acache[i].d[d].t);
+		free(rs->acache[i].d);
+	}
 	free(rs->cache);
+	free(rs->acache);
+	for (uint32_t i = 0; i < rs->nparts; i++) {
+		ts_buf_free(&rs->ps[i].blob);
+		fmarks_free(&rs->ps[i].marks);
+	}
+	free(rs->ps);
+	free(rs->listed);
+	fmarks_free(&rs->index);
+	free(rs->unknown);
+	ts_tally_free(&rs->marks_read);
+	ts_tally_free(&rs->marks_seen);
 	drop_conn(rs);
 	free(rs);
 }
@@ -1339,6 +2303,13 @@ static const ts_store_ops redis_ops = {
 	.memory = rs_memory,
 	.free = rs_free,
 	.flush = rs_flush,
+	.put_state = rs_put_state,
+	.get_state = rs_get_state,
+	.file_done_in = rs_file_done_in,
+	.mark_files = rs_mark_files,
+	.files_done = rs_files_done,
+	.flush_due = rs_flush_due,
+	.partitions = rs_partitions,
 };
 
 /* --- spec and open ------------------------------------------------------ */
@@ -1520,7 +2491,6 @@ int ts_store_redis_new(const char *spec, ts_registry *reg, const ts_store_opts *
 	rs->cmd_ms = opts && opts->command_timeout_ms > 0 ? opts->command_timeout_ms : 5000;
 	rs->flush_cells = opts && opts->flush_cells ? opts->flush_cells : 500000;
 	rs->max_cells = opts && opts->max_cells ? opts->max_cells : 5000000;
-	rs->auto_flush_at = rs->flush_cells;
 	/* open fails fast: one attempt, no backoff */
 	if (rconnect(rs) || check_schema(rs)) {
 		snprintf(errbuf, errlen, "%s", rs->base.errstr);

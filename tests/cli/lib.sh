@@ -26,3 +26,50 @@ finish() {
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ]
 }
+
+# Private redis-server instances: redis_start DIR [redis-server args...]
+# starts one on a free loopback port with its files in DIR, sets
+# redis_port, and registers it to be stopped at exit.
+redis_pids=()
+cleanup() {
+  local p
+  for p in "${redis_pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  [ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+redis_start() {
+  local dir=$1 p try i
+  shift
+  command -v redis-server >/dev/null ||
+    { echo "redis-server is not installed (tools/install-deps.sh)" >&2; return 1; }
+  mkdir -p "$dir"
+  for try in $(seq 1 20); do
+    p=$((20000 + RANDOM % 20000))
+    rm -f "$dir/redis.pid"
+    if redis-server --port "$p" --bind 127.0.0.1 --save "" --dir "$dir" --daemonize yes \
+         --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" "$@" >/dev/null 2>&1; then
+      for i in $(seq 1 50); do
+        if redis-cli -p "$p" ping >/dev/null 2>&1; then
+          redis_port=$p
+          redis_pids+=("$(cat "$dir/redis.pid")")
+          return 0
+        fi
+        sleep 0.1
+      done
+    fi
+  done
+  echo "could not start redis-server" >&2
+  return 1
+}
+
+# redis_dump_counts PORT DB: every count cell as "KEY FIELD COUNT", sorted.
+redis_dump_counts() {
+  redis-cli -p "$1" -n "$2" --raw eval "
+    local out = {}
+    for _, k in ipairs(redis.call('KEYS', 'ts:{*}:c:*')) do
+      local h = redis.call('HGETALL', k)
+      for i = 1, #h, 2 do out[#out + 1] = k .. ' ' .. h[i] .. ' ' .. h[i + 1] end
+    end
+    return out" 0 | LC_ALL=C sort
+}

@@ -101,4 +101,48 @@ static void store_conformance(ts_store *s)
 	CHECK_INT(out[0], 1);
 }
 
+/* Checkpoints: a state and file marks saved with put_state read back after
+ * a flush; the index holds only what mark_files added; a file with another
+ * size or mtime is not done. */
+static void store_checkpoint_conformance(ts_store *s)
+{
+	ts_buf b = {0};
+	CHECK_INT(s->ops->get_state(s, 0, &b), 0);
+	CHECK_INT(b.len, 0);
+	static const char blob[] = "TSP1\0binary\xff state";
+	ts_file_id f[2] = {{"AWSLogs/1/CloudTrail/us-east-1/2024/10/04/a.json.gz", 1234, 1728000000},
+			   {"/data/b.json", 99, 1728086400}};
+	CHECK_INT(s->ops->put_state(s, 0, blob, sizeof blob, f, 1), 0);
+	CHECK_INT(s->ops->mark_files(s, f, 1), 0);
+	CHECK_INT(s->ops->flush(s), 0);
+	CHECK_INT(s->ops->get_state(s, 0, &b), 0);
+	CHECK_INT(b.len, sizeof blob);
+	CHECK(b.len == sizeof blob && memcmp(b.p, blob, sizeof blob) == 0);
+	int done = -1;
+	CHECK_INT(s->ops->file_done_in(s, 0, &f[0], &done), 0);
+	CHECK_INT(done, 1);
+	CHECK_INT(s->ops->file_done_in(s, 0, &f[1], &done), 0);
+	CHECK_INT(done, 0);
+	ts_file_id changed = f[0];
+	changed.size++;
+	CHECK_INT(s->ops->file_done_in(s, 0, &changed, &done), 0);
+	CHECK_INT(done, 0);
+	uint8_t d[3] = {9, 9, 9};
+	ts_file_id q[3] = {f[0], f[1], changed};
+	CHECK_INT(s->ops->files_done(s, q, 3, d), 0);
+	CHECK_INT(d[0], 1);
+	CHECK_INT(d[1], 0);
+	CHECK_INT(d[2], 0);
+	/* the partition is listed, split at its last ':' */
+	CHECK_INT(s->ops->partitions(s, &b), 0);
+	ts_partition *p = ts_registry_get_partition(s->reg, 0);
+	char want[128];
+	snprintf(want, sizeof want, "%.*s:%.*s", (int)p->account.n, p->account.p, (int)p->region.n,
+		 p->region.p);
+	CHECK(b.len > 0);
+	if (b.len)
+		CHECK_STR(b.p, want);
+	ts_buf_free(&b);
+}
+
 #endif

@@ -21,6 +21,7 @@ static void test_mem_conformance(void)
 	ts_store_opts o = {.retention_days = 10};
 	CHECK_INT(ts_store_mem_new(reg, &o, &s), 0);
 	store_conformance(s);
+	store_checkpoint_conformance(s);
 	ts_store_free(s);
 	ts_registry_free(reg);
 }
