@@ -14,6 +14,7 @@
 #include <gsl/gsl_errno.h>
 
 #include "engine.h"
+#include "sink.h"
 #include "source.h"
 #include "store.h"
 #include "util.h"
@@ -40,7 +41,13 @@ static const char usage_text[] =
 	"  --store SPEC            mem (default) or redis://[user:pass@]host:port[/db]\n"
 	"  --model NAME|PATH       sensitivity profile (default: default), see models/\n"
 	"  --models-dir DIR        where profiles by NAME are found\n"
-	"  --out SINK              - (NDJSON on stdout, the default)\n"
+	"  --out SINK              where insights go (repeatable; default -):\n"
+	"                            -                      NDJSON on stdout\n"
+	"                            dir:PATH               CloudTrail-Insight files (S3 layout)\n"
+	"                            redis-stream:URL#KEY   XADD to a Redis Stream\n"
+	"                            webhook:URL            HTTP POST per event, spooled on failure\n"
+	"  --spool-dir DIR         where webhook events wait for a retry\n"
+	"                          (default $STATE_DIRECTORY or ~/.local/state/trailsight/spool)\n"
 	"  --stats FILE            write a JSON summary of the run to FILE\n"
 	"  --lateness MIN          minutes a record may arrive after newer ones (default 20)\n"
 	"  --include-read-only     count read-only calls in the call rate too\n"
@@ -74,7 +81,7 @@ typedef struct run {
 	size_t files_total, files_done;
 	uint64_t files_already; /* in the store's index: not read */
 	int in_file;            /* the engine has a file open */
-	FILE *out;
+	ts_sinks *sinks;
 } run;
 
 static double now(void)
@@ -161,13 +168,6 @@ static void on_file_done(void *ctx, const char *path, const ts_source_stats *st)
 		secs > 0 ? (double)st->bytes_out / 1e6 / secs : 0.0);
 }
 
-static int emit_stdout(void *ctx, const char *json, size_t len)
-{
-	run *r = ctx;
-	if (fwrite(json, 1, len, r->out) != len || fputc('\n', r->out) == EOF)
-		return TS_EIO;
-	return 0;
-}
 
 static const char *find_models_dir(const char *opt)
 {
@@ -224,6 +224,18 @@ static void write_stats_json(FILE *f, const run *r, const ts_engine_stats *es, d
 	fprintf(f, "\"files_already_counted\":%llu,\"records_already_counted\":%llu,\"partitions_restored\":%llu,\"checkpoints\":%llu,",
 		(unsigned long long)r->files_already, (unsigned long long)es->already_counted,
 		(unsigned long long)es->restored, (unsigned long long)es->checkpoints);
+	fprintf(f, "\"sinks\":[");
+	for (size_t i = 0; i < ts_sinks_count(r->sinks); i++) {
+		ts_sink *sk = ts_sinks_get(r->sinks, i);
+		ts_sink_stats ss;
+		ts_sink_get_stats(sk, &ss);
+		fprintf(f, "%s{\"kind\":\"%s\",\"events\":%llu,\"delivered\":%llu,\"failed\":%llu,\"spooled\":%llu,\"dropped\":%llu,\"pending\":%llu}",
+			i ? "," : "", ts_sink_kind(sk), (unsigned long long)ss.events,
+			(unsigned long long)ss.delivered, (unsigned long long)ss.failed,
+			(unsigned long long)ss.spooled, (unsigned long long)ss.dropped,
+			(unsigned long long)ss.pending);
+	}
+	fprintf(f, "],");
 	fprintf(f, "\"store\":{\"backend\":\"%s\",\"round_trips\":%llu,\"reconnects\":%llu},",
 		store->ops->name, (unsigned long long)store->round_trips,
 		(unsigned long long)store->reconnects);
@@ -338,13 +350,14 @@ static int cmd_backfill(int argc, char **argv)
 {
 	enum {
 		O_STORE = 256, O_MODEL, O_MODELS_DIR, O_OUT, O_STATS, O_LATENESS, O_READ, O_DATA,
-		O_MAXREC, O_THREADS, O_STRICT, O_NOCTX, O_VERSION, O_FORCE, O_FLUSH
+		O_MAXREC, O_THREADS, O_STRICT, O_NOCTX, O_VERSION, O_FORCE, O_FLUSH, O_SPOOL
 	};
 	static const struct option longopts[] = {
 		{"store", required_argument, 0, O_STORE},
 		{"model", required_argument, 0, O_MODEL},
 		{"models-dir", required_argument, 0, O_MODELS_DIR},
 		{"out", required_argument, 0, O_OUT},
+		{"spool-dir", required_argument, 0, O_SPOOL},
 		{"stats", required_argument, 0, O_STATS},
 		{"lateness", required_argument, 0, O_LATENESS},
 		{"include-read-only", no_argument, 0, O_READ},
@@ -369,7 +382,9 @@ static int cmd_backfill(int argc, char **argv)
 	long v;
 	run r;
 	memset(&r, 0, sizeof r);
-	r.out = stdout;
+	const char *outs[16];
+	size_t nouts = 0;
+	const char *spool_dir = NULL;
 	ts_engine_opts eo;
 	ts_engine_opts_defaults(&eo);
 	ts_reader_opts ro = {0};
@@ -382,11 +397,13 @@ static int cmd_backfill(int argc, char **argv)
 		case O_MODEL: model = optarg; break;
 		case O_MODELS_DIR: models_dir = optarg; break;
 		case O_OUT:
-			if (strcmp(optarg, "-") != 0) {
-				ts_error("--out '%s': only '-' (stdout) is available in this build", optarg);
+			if (nouts == TS_ARRAY_LEN(outs)) {
+				ts_error("--out: at most %zu sinks", TS_ARRAY_LEN(outs));
 				return EXIT_USAGE;
 			}
+			outs[nouts++] = optarg;
 			break;
+		case O_SPOOL: spool_dir = optarg; break;
 		case O_STATS: stats_path = optarg; break;
 		case O_LATENESS:
 			if (parse_long(optarg, 0, 120, &v)) {
@@ -462,11 +479,28 @@ static int cmd_backfill(int argc, char **argv)
 		exit_code = rc == TS_EINVAL ? EXIT_USAGE : EXIT_STORE;
 		goto out_reg;
 	}
-	r.engine = ts_engine_new(&eo, reg, store, emit_stdout, &r);
-	if (!r.engine) {
+	ts_sink_opts sko = {.spool_dir = spool_dir};
+	r.sinks = ts_sinks_new(&sko);
+	if (!r.sinks) {
 		ts_error("out of memory");
 		exit_code = EXIT_STORE;
 		goto out_store;
+	}
+	if (!nouts)
+		outs[nouts++] = "-";
+	for (size_t i = 0; i < nouts; i++) {
+		rc = ts_sinks_add(r.sinks, outs[i], err, sizeof err);
+		if (rc) {
+			ts_error("%s", err);
+			exit_code = rc == TS_EINVAL ? EXIT_USAGE : EXIT_STORE;
+			goto out_sinks;
+		}
+	}
+	r.engine = ts_engine_new(&eo, reg, store, ts_sinks_emit_fn, r.sinks);
+	if (!r.engine) {
+		ts_error("out of memory");
+		exit_code = EXIT_STORE;
+		goto out_sinks;
 	}
 
 	r.t0 = now();
@@ -489,9 +523,14 @@ static int cmd_backfill(int argc, char **argv)
 	if (!r.fatal)
 		r.fatal = ts_engine_finish(r.engine);
 	progress_clear(&r);
-	if (fflush(stdout) != 0 && !r.fatal)
-		r.fatal = TS_EIO;
 	double secs = now() - r.t0;
+	/* sinks: read their counters, then close (writes what they hold) */
+	uint64_t dropped = 0;
+	for (size_t i = 0; i < ts_sinks_count(r.sinks); i++) {
+		ts_sink_stats ss;
+		ts_sink_get_stats(ts_sinks_get(r.sinks, i), &ss);
+		dropped += ss.dropped;
+	}
 
 	ts_engine_stats es;
 	ts_engine_get_stats(r.engine, &es);
@@ -518,11 +557,18 @@ static int cmd_backfill(int argc, char **argv)
 				exit_code = EXIT_USAGE;
 		}
 	}
+	if (!exit_code && dropped) {
+		ts_error("%llu insight events could not be delivered (see the sink errors above)",
+			 (unsigned long long)dropped);
+		exit_code = EXIT_STORE;
+	}
 	if (!exit_code && strict && (r.src.skipped || r.src.files_failed))
 		exit_code = EXIT_SKIPPED;
 out_engine:
 	ts_pathlist_free(&paths);
 	ts_engine_free(r.engine);
+out_sinks:
+	ts_sinks_free(r.sinks);
 out_store:
 	ts_store_free(store);
 out_reg:

@@ -1,0 +1,196 @@
+/* sink.h - where insight events go, and a set of sinks fed by the engine.
+ *
+ * A sink takes one event at a time (one line of JSON, no newline) and
+ * delivers it to one destination, named by a spec string:
+ *   -                  NDJSON on stdout (or opts.stdout_fp), flushed per event;
+ *   dir:PATH           CloudTrail-Insight log files under PATH, in the S3
+ *                      layout of DESIGN.md (gzip of {"Records":[...]});
+ *   redis-stream:redis://[user:pass@]host:port[/db]#KEY
+ *                      XADD KEY MAXLEN ~ N * event JSON;
+ *   webhook:URL        HTTP POST of each event (application/json), with
+ *                      undeliverable events spooled to disk and resent.
+ *
+ * A failing destination never fails the caller: emit returns 0 unless out of
+ * memory; the failure is logged (once when the sink starts failing, once
+ * when it recovers) and counted in the sink's stats. Sinks that can retry
+ * hold what they could not deliver (dir: the open batch; redis-stream: a
+ * bounded queue in memory; webhook: a spool folder on disk) and retry after
+ * an exponential backoff, from ts_sink_tick() or the next emit. An event
+ * given up on (a queue or spool over its cap, a webhook answering 4xx) is
+ * counted as dropped and logged as an error, never silently.
+ *
+ * Time: a sink reads a monotonic millisecond clock, opts.clock_ms (tests
+ * pass a fake one); it is used for backoffs and for closing idle files only.
+ * File names and paths come from the events themselves, never the clock.
+ * Sinks are not thread-safe: one thread drives a sink or a set.
+ */
+#ifndef TS_SINK_H
+#define TS_SINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "util.h"
+
+/* Counters of one sink, for --stats and metrics. */
+typedef struct ts_sink_stats {
+	uint64_t events;    /* events handed to the sink */
+	uint64_t delivered; /* events that reached the destination */
+	uint64_t failed;    /* delivery attempts that failed (write, XADD, POST) */
+	uint64_t spooled;   /* events put aside for a retry (queue or spool) */
+	uint64_t dropped;   /* events given up on, each logged as an error */
+	uint64_t pending;   /* events held now (open files, queue, spool) */
+} ts_sink_stats;
+
+typedef struct ts_sink_opts {
+	FILE *stdout_fp;               /* "-" writes here; NULL: stdout */
+	int64_t (*clock_ms)(void *ctx); /* monotonic ms; NULL: CLOCK_MONOTONIC */
+	void *clock_ctx;
+	/* retries (dir writes, redis-stream, webhook) */
+	int retry_first_ms;     /* first backoff; 0: 1000 */
+	int retry_max_ms;       /* backoff cap; 0: 60000 */
+	unsigned retry_batch;   /* events resent per sink per tick; 0: 1000 */
+	/* dir: a file per (account, region, UTC day of eventTime) is open until
+	 * it holds dir_max_events events or dir_max_bytes bytes of JSON, or
+	 * dir_max_age_ms after its first event (checked by tick), or close. */
+	unsigned dir_max_events; /* 0: 100 */
+	int dir_max_age_ms;      /* 0: 60000 */
+	size_t dir_max_bytes;    /* 0: 8 MiB */
+	unsigned dir_max_open;   /* open files; past it the oldest is written; 0: 256 */
+	/* redis-stream */
+	long long stream_maxlen;  /* MAXLEN ~ N; 0: 100000 */
+	int redis_timeout_ms;     /* connect and each command; 0: 2000 */
+	size_t queue_max_events;  /* held in memory while Redis is away; 0: 10000 */
+	/* webhook */
+	int http_connect_timeout_ms; /* 0: 2000 */
+	int http_timeout_ms;         /* whole request; 0: 5000 */
+	const char *spool_dir; /* each webhook spools under SPOOL/webhook-<hash of
+				  URL>; NULL: $STATE_DIRECTORY/spool, else
+				  $XDG_STATE_HOME/trailsight/spool, else
+				  $HOME/.local/state/trailsight/spool */
+	size_t spool_max_events; /* 0: 1000000 */
+} ts_sink_opts;
+
+typedef struct ts_sink ts_sink;
+
+/* Open one sink from its spec; opts may be NULL (all defaults) and is
+ * copied (spool_dir too). Returns 0 and *out, or TS_EINVAL (a spec it does
+ * not understand), TS_EIO (a folder that cannot be made or a spool locked
+ * by another process), TS_ENOMEM; the message in errbuf names the sink and
+ * the reason. Unreachable servers are not an error here: the sink starts
+ * and retries. */
+int ts_sink_open(const char *spec, const ts_sink_opts *opts, ts_sink **out, char *errbuf,
+		 size_t errlen);
+/* Deliver one event (json[0..len), one JSON object). 0, or TS_ENOMEM;
+ * any other failure is counted and logged, not returned. */
+int ts_sink_emit(ts_sink *s, const char *json, size_t len);
+/* Call about once a second: retries what is held once its backoff has
+ * passed, writes dir files that are old enough. Cannot fail. */
+void ts_sink_tick(ts_sink *s);
+/* Write what can be written (dir files, the redis-stream queue, one pass
+ * over the webhook spool), log what remains, free. Events left in a webhook
+ * spool stay on disk for the next start. NULL is a no-op. */
+void ts_sink_close(ts_sink *s);
+/* The spec with secrets left out ("webhook:https://host/…",
+ * "redis-stream:redis://user@host:6379/0#KEY"), for logs and metric
+ * labels; owned by the sink. */
+const char *ts_sink_name(const ts_sink *s);
+/* "stdout", "dir", "redis-stream" or "webhook" (static storage). */
+const char *ts_sink_kind(const ts_sink *s);
+void ts_sink_get_stats(const ts_sink *s, ts_sink_stats *st);
+
+/* --- a set of sinks (repeatable --out) --- */
+typedef struct ts_sinks ts_sinks;
+
+/* An empty set with the options every sink of it opens with (copied;
+ * NULL: defaults). NULL when out of memory. */
+ts_sinks *ts_sinks_new(const ts_sink_opts *opts);
+/* Open a sink from spec and add it. Same returns as ts_sink_open(). */
+int ts_sinks_add(ts_sinks *set, const char *spec, char *errbuf, size_t errlen);
+/* Deliver one event to every sink, in the order they were added; one
+ * sink's failure never keeps the event from the others. 0, or TS_ENOMEM
+ * when some sink ran out of memory (the others still got the event). */
+int ts_sinks_emit(ts_sinks *set, const char *json, size_t len);
+/* ts_sinks_emit() with the engine's ts_emit_fn signature (ctx: the set). */
+int ts_sinks_emit_fn(void *ctx, const char *json, size_t len);
+/* ts_sink_tick() on every sink. */
+void ts_sinks_tick(ts_sinks *set);
+size_t ts_sinks_count(const ts_sinks *set);
+/* The i-th sink (borrowed, for its name and stats), NULL past the end. */
+ts_sink *ts_sinks_get(const ts_sinks *set, size_t i);
+/* ts_sink_close() on every sink, then free the set. NULL is a no-op. */
+void ts_sinks_free(ts_sinks *set);
+
+/* The top-level fields of an event that sinks need, as slices of the
+ * event text (raw JSON string contents, quotes left out). A field that is
+ * absent, not a string, or holds a backslash escape has p == NULL. */
+typedef struct ts_event_keys {
+	ts_str account;    /* recipientAccountId */
+	ts_str region;     /* awsRegion */
+	ts_str event_time; /* eventTime */
+	ts_str event_id;   /* eventID */
+} ts_event_keys;
+/* Scan json[0..len) for them. 0, or TS_EJSON when the text is not one
+ * JSON object (nested values are skipped by bracket counting, not
+ * validated). */
+int ts_sink_event_keys(const char *json, size_t len, ts_event_keys *k);
+
+/* ------------------------------------------------------------------ *
+ * The backend interface, for src/sink_*.c (as ts_store_ops is for the
+ * store backends). Callers use the functions above.
+ * ------------------------------------------------------------------ */
+typedef struct ts_sink_ops {
+	const char *kind;
+	/* Deliver or hold one event; stats updated. 0 or TS_ENOMEM. */
+	int (*emit)(ts_sink *s, const char *json, size_t len, int64_t now);
+	void (*tick)(ts_sink *s, int64_t now);
+	/* Flush what can be flushed and free the backend. */
+	void (*close)(ts_sink *s, int64_t now);
+} ts_sink_ops;
+
+struct ts_sink {
+	const ts_sink_ops *ops;
+	ts_sink_opts o;     /* defaults filled in; o.spool_dir is not kept (NULL) */
+	char name[192];     /* see ts_sink_name() */
+	ts_sink_stats st;
+	int failing;        /* 1 between a logged failure and the recovery */
+};
+
+/* Exponential backoff: after a failure nothing is tried before until. */
+typedef struct ts_backoff {
+	int first_ms, max_ms, cur_ms;
+	int64_t until;
+} ts_backoff;
+void ts_backoff_init(ts_backoff *b, const ts_sink_opts *o);
+static inline int ts_backoff_ready(const ts_backoff *b, int64_t now) { return now >= b->until; }
+/* A failure at now: wait cur_ms, then double it (up to max_ms). */
+void ts_backoff_fail(ts_backoff *b, int64_t now);
+void ts_backoff_ok(ts_backoff *b);
+
+/* Log "sink NAME: <message>" as a warning when the sink starts failing
+ * (not again while it stays failing); ts_sink_ok() logs the recovery. */
+void ts_sink_fail(ts_sink *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ts_sink_ok(ts_sink *s);
+/* Log "sink NAME: dropped N event(s): <reason>" as an error and count them. */
+void ts_sink_drop(ts_sink *s, uint64_t n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* mkdir -p with mode 0755 (0700 when private). 0 or TS_EIO (errno kept). */
+int ts_sink_mkdirs(const char *path, int private_);
+/* Write all of p[0..n) to fd, retrying short writes and EINTR. 0 or -1. */
+int ts_sink_write_all(int fd, const void *p, size_t n);
+
+/* Backend constructors: spec is the part after the prefix ("PATH", the
+ * redis URL with #KEY, the URL); o has its defaults filled in. Each
+ * allocates its sink zeroed and sets base.ops, base.o and base.name. Same
+ * returns as ts_sink_open(). */
+int ts_sink_stdout_new(const ts_sink_opts *o, ts_sink **out, char *errbuf, size_t errlen);
+int ts_sink_dir_new(const char *path, const ts_sink_opts *o, ts_sink **out, char *errbuf,
+		    size_t errlen);
+int ts_sink_redis_new(const char *spec, const ts_sink_opts *o, ts_sink **out, char *errbuf,
+		      size_t errlen);
+int ts_sink_webhook_new(const char *url, const ts_sink_opts *o, const char *spool_base,
+			ts_sink **out, char *errbuf, size_t errlen);
+
+#endif

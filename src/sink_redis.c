@@ -1,0 +1,288 @@
+/* sink_redis.c - the redis-stream:redis://...#KEY sink.
+ *
+ * Each event is one stream entry, XADD KEY MAXLEN ~ N * event JSON, sent
+ * with hiredis' argv form (the event is never formatted into a command).
+ * The spec's redis:// part is parsed by ts_store_redis_parse(), so AUTH
+ * (ACL user or password) and SELECT work as for the store.
+ *
+ * While Redis is away, events wait in a FIFO queue in memory (at most
+ * queue_max_events; past it the oldest is dropped with an error), and the
+ * queue is resent in order once the backoff has passed, from tick or the
+ * next emit; a new event never overtakes queued ones. The connection is
+ * dropped on any I/O error and made again on the next attempt. What is
+ * still queued at close, after one last try, is dropped with an error.
+ */
+#include <hiredis/hiredis.h>
+#include <stdlib.h>
+
+#include "sink.h"
+#include "store.h"
+#include "util.h"
+
+typedef struct qitem {
+	struct qitem *next;
+	size_t len;
+	char data[];
+} qitem;
+
+typedef struct redis_sink {
+	ts_sink base;
+	ts_redis_spec sp;
+	char *key;
+	size_t keylen;
+	char maxlen[24];
+	redisContext *c;
+	qitem *head, *tail;
+	size_t qn;
+	ts_backoff bo;
+	char err[256]; /* why the last attempt failed */
+} redis_sink;
+
+static void drop_conn(redis_sink *rs)
+{
+	if (rs->c)
+		redisFree(rs->c);
+	rs->c = NULL;
+}
+
+/* One setup command (AUTH, SELECT) that must answer OK. 0 or -1. */
+static int setup_cmd(redis_sink *rs, int argc, const char **argv, const size_t *lens)
+{
+	redisReply *r = redisCommandArgv(rs->c, argc, argv, lens);
+	if (!r) {
+		snprintf(rs->err, sizeof rs->err, "%s: %s", argv[0], rs->c->errstr);
+		return -1;
+	}
+	int ok = r->type == REDIS_REPLY_STATUS;
+	if (!ok)
+		snprintf(rs->err, sizeof rs->err, "%s: %s", argv[0],
+			 r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+	freeReplyObject(r);
+	return ok ? 0 : -1;
+}
+
+static int rconnect(redis_sink *rs)
+{
+	int ms = rs->base.o.redis_timeout_ms;
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	rs->c = redisConnectWithTimeout(rs->sp.host, rs->sp.port, tv);
+	if (!rs->c) {
+		snprintf(rs->err, sizeof rs->err, "cannot connect: out of memory");
+		return -1;
+	}
+	if (rs->c->err) {
+		snprintf(rs->err, sizeof rs->err, "cannot connect: %s", rs->c->errstr);
+		goto fail;
+	}
+	if (redisSetTimeout(rs->c, tv) != REDIS_OK) {
+		snprintf(rs->err, sizeof rs->err, "cannot set the command timeout");
+		goto fail;
+	}
+	if (rs->sp.pass[0]) {
+		const char *av[3];
+		size_t al[3];
+		int n = 0;
+		av[n] = "AUTH";
+		al[n++] = 4;
+		if (rs->sp.user[0]) {
+			av[n] = rs->sp.user;
+			al[n++] = strlen(rs->sp.user);
+		}
+		av[n] = rs->sp.pass;
+		al[n++] = strlen(rs->sp.pass);
+		if (setup_cmd(rs, n, av, al))
+			goto fail;
+	}
+	if (rs->sp.db) {
+		char db[16];
+		snprintf(db, sizeof db, "%d", rs->sp.db);
+		const char *av[2] = {"SELECT", db};
+		size_t al[2] = {6, strlen(db)};
+		if (setup_cmd(rs, 2, av, al))
+			goto fail;
+	}
+	return 0;
+fail:
+	drop_conn(rs);
+	return -1;
+}
+
+/* XADD one event. 0, or -1 with rs->err set. */
+static int xadd(redis_sink *rs, const char *json, size_t len)
+{
+	if (!rs->c && rconnect(rs))
+		return -1;
+	const char *av[8] = {"XADD", rs->key, "MAXLEN", "~", rs->maxlen, "*", "event", json};
+	size_t al[8] = {4, rs->keylen, 6, 1, strlen(rs->maxlen), 1, 5, len};
+	redisReply *r = redisCommandArgv(rs->c, 8, av, al);
+	if (!r) {
+		snprintf(rs->err, sizeof rs->err, "XADD: %s", rs->c->errstr);
+		drop_conn(rs);
+		return -1;
+	}
+	int ok = r->type == REDIS_REPLY_STRING;
+	if (!ok)
+		snprintf(rs->err, sizeof rs->err, "XADD: %s",
+			 r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+	freeReplyObject(r);
+	return ok ? 0 : -1;
+}
+
+static void sent(redis_sink *rs)
+{
+	rs->base.st.delivered++;
+	ts_backoff_ok(&rs->bo);
+	ts_sink_ok(&rs->base);
+}
+
+static void failed(redis_sink *rs, int64_t now)
+{
+	rs->base.st.failed++;
+	ts_backoff_fail(&rs->bo, now);
+	ts_sink_fail(&rs->base, "%s", rs->err);
+}
+
+static void pop(redis_sink *rs)
+{
+	qitem *q = rs->head;
+	rs->head = q->next;
+	if (!rs->head)
+		rs->tail = NULL;
+	rs->qn--;
+	rs->base.st.pending--;
+	free(q);
+}
+
+/* Resend queued events in order, at most limit, until one fails. */
+static void drain(redis_sink *rs, int64_t now, size_t limit)
+{
+	for (size_t done = 0; rs->head && done < limit; done++) {
+		if (xadd(rs, rs->head->data, rs->head->len)) {
+			failed(rs, now);
+			return;
+		}
+		pop(rs);
+		sent(rs);
+	}
+}
+
+static int redis_emit(ts_sink *s, const char *json, size_t len, int64_t now)
+{
+	redis_sink *rs = (redis_sink *)s;
+	s->st.events++;
+	if (!rs->head && ts_backoff_ready(&rs->bo, now)) {
+		if (xadd(rs, json, len) == 0) {
+			sent(rs);
+			return 0;
+		}
+		failed(rs, now);
+	}
+	qitem *q = malloc(sizeof *q + len + 1);
+	if (!q) {
+		ts_sink_drop(s, 1, "out of memory");
+		return TS_ENOMEM;
+	}
+	q->next = NULL;
+	q->len = len;
+	if (len)
+		memcpy(q->data, json, len);
+	q->data[len] = '\0';
+	if (rs->tail)
+		rs->tail->next = q;
+	else
+		rs->head = q;
+	rs->tail = q;
+	rs->qn++;
+	s->st.spooled++;
+	s->st.pending++;
+	if (rs->qn > s->o.queue_max_events) {
+		pop(rs);
+		ts_sink_drop(s, 1, "queue over %zu events: the oldest goes", s->o.queue_max_events);
+	}
+	if (ts_backoff_ready(&rs->bo, now))
+		drain(rs, now, s->o.retry_batch);
+	return 0;
+}
+
+static void redis_tick(ts_sink *s, int64_t now)
+{
+	redis_sink *rs = (redis_sink *)s;
+	if (rs->head && ts_backoff_ready(&rs->bo, now))
+		drain(rs, now, s->o.retry_batch);
+}
+
+static void redis_close(ts_sink *s, int64_t now)
+{
+	redis_sink *rs = (redis_sink *)s;
+	if (rs->head)
+		drain(rs, now, SIZE_MAX);
+	if (rs->head) {
+		uint64_t n = rs->qn;
+		while (rs->head)
+			pop(rs);
+		ts_sink_drop(s, n, "Redis still unreachable at close (%s)", rs->err);
+	}
+	drop_conn(rs);
+	free(rs->key);
+	free(rs);
+}
+
+static const ts_sink_ops redis_ops = {"redis-stream", redis_emit, redis_tick, redis_close};
+
+int ts_sink_redis_new(const char *spec, const ts_sink_opts *o, ts_sink **out, char *errbuf,
+		      size_t errlen)
+{
+	const char *hash = strchr(spec, '#');
+	if (!hash || !hash[1]) {
+		snprintf(errbuf, errlen,
+			 "sink 'redis-stream:…': no stream key (expected "
+			 "redis-stream:redis://[user:pass@]host:port[/db]#KEY)");
+		return TS_EINVAL;
+	}
+	int rc = TS_ENOMEM;
+	size_t ulen = (size_t)(hash - spec);
+	redis_sink *rs = calloc(1, sizeof *rs);
+	char *url = malloc(ulen + 1);
+	if (!rs || !url)
+		goto out_nomem;
+	rs->keylen = strlen(hash + 1);
+	rs->key = malloc(rs->keylen + 1);
+	if (!rs->key)
+		goto out_nomem;
+	memcpy(rs->key, hash + 1, rs->keylen + 1);
+	memcpy(url, spec, ulen);
+	url[ulen] = '\0';
+	char why[600];
+	rc = ts_store_redis_parse(url, &rs->sp, why, sizeof why);
+	if (rc) {
+		/* the store's message quotes the spec, password and all: keep
+		 * only the reason after it */
+		const char *reason = "bad Redis URL";
+		size_t pre = strlen("store '") + ulen + strlen("': ");
+		if (strlen(why) > pre && strncmp(why, "store '", 7) == 0)
+			reason = why + pre;
+		snprintf(errbuf, errlen, "sink 'redis-stream:…#%s': %s", rs->key, reason);
+		goto out_free;
+	}
+	free(url);
+	rs->base.ops = &redis_ops;
+	rs->base.o = *o;
+	snprintf(rs->maxlen, sizeof rs->maxlen, "%lld", o->stream_maxlen);
+	int v6 = strchr(rs->sp.host, ':') != NULL;
+	snprintf(rs->base.name, sizeof rs->base.name, "redis-stream:redis://%.32s%s%s%.64s%s:%d/%d#%.48s",
+		 rs->sp.user, rs->sp.user[0] ? "@" : "", v6 ? "[" : "", rs->sp.host, v6 ? "]" : "",
+		 rs->sp.port, rs->sp.db, rs->key);
+	ts_backoff_init(&rs->bo, o);
+	if (rconnect(rs))
+		ts_sink_fail(&rs->base, "%s", rs->err);
+	*out = &rs->base;
+	return 0;
+out_nomem:
+	snprintf(errbuf, errlen, "sink 'redis-stream:…': out of memory");
+out_free:
+	free(url);
+	if (rs)
+		free(rs->key);
+	free(rs);
+	return rc;
+}

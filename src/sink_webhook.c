@@ -1,0 +1,472 @@
+/* sink_webhook.c - the webhook:URL sink: one HTTP POST per event (libcurl).
+ *
+ * Each event is POSTed as its JSON with Content-Type application/json; a
+ * 2xx answer delivers it. Every attempt is bounded by the connect and total
+ * timeouts. A failure (no connection, timeout, 408, 425, 429, 5xx) starts
+ * an exponential backoff; until it passes, new events go straight to the
+ * spool without trying, so a dead endpoint costs at most one timeout per
+ * backoff step. Other answers (3xx, 4xx) will not get better by retrying:
+ * the event is moved to the spool's rejected/ folder and counted as dropped
+ * with an error.
+ *
+ * The spool is a folder, SPOOL/webhook-<first 16 hex of SHA-1 of the URL>,
+ * mode 0700, holding one file per event, <20-digit sequence>.json, written
+ * as .tmp-<seq>, fsynced and renamed. Files [head, next) are the queue in
+ * order (gaps are skipped); while it is not empty every new event joins its
+ * tail, so events arrive in emit order. A restart on the same folder finds
+ * the files and resends them first. A lock file (flock) keeps two sinks,
+ * in one process or two, off one spool.
+ */
+#include <curl/curl.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "insight.h"
+#include "sink.h"
+#include "util.h"
+
+#define SPOOL_FILE_MAX ((size_t)64 << 20) /* a spooled event larger is bad */
+
+typedef struct webhook_sink {
+	ts_sink base;
+	char *url;
+	CURL *h;
+	struct curl_slist *hdrs;
+	char cerr[CURL_ERROR_SIZE];
+	char *dir;     /* the spool folder */
+	int dirfd;     /* open on dir */
+	int lockfd;    /* dir/lock, flocked */
+	uint64_t head; /* first sequence that may be in the spool */
+	uint64_t next; /* sequence of the next file */
+	uint64_t nspool; /* files in the spool */
+	ts_backoff bo;
+	ts_buf rd;     /* a spooled event read back */
+	char err[CURL_ERROR_SIZE + 64]; /* why the last attempt failed */
+} webhook_sink;
+
+enum { POST_OK, POST_RETRY, POST_REJECT };
+
+static size_t discard(char *p, size_t size, size_t n, void *ctx)
+{
+	(void)p;
+	(void)ctx;
+	return size * n;
+}
+
+static int post(webhook_sink *ws, const char *json, size_t len)
+{
+	curl_easy_setopt(ws->h, CURLOPT_POSTFIELDS, json);
+	curl_easy_setopt(ws->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	ws->cerr[0] = '\0';
+	CURLcode rc = curl_easy_perform(ws->h);
+	if (rc != CURLE_OK) {
+		snprintf(ws->err, sizeof ws->err, "POST: %s",
+			 ws->cerr[0] ? ws->cerr : curl_easy_strerror(rc));
+		return POST_RETRY;
+	}
+	long code = 0;
+	curl_easy_getinfo(ws->h, CURLINFO_RESPONSE_CODE, &code);
+	if (code >= 200 && code < 300)
+		return POST_OK;
+	snprintf(ws->err, sizeof ws->err, "POST: HTTP status %ld", code);
+	if (code == 408 || code == 425 || code == 429 || code >= 500)
+		return POST_RETRY;
+	return POST_REJECT;
+}
+
+static void seq_name(char *out, size_t n, const char *pfx, uint64_t seq, const char *sfx)
+{
+	snprintf(out, n, "%s%020" PRIu64 "%s", pfx, seq, sfx);
+}
+
+/* Write data as file name (relative to the spool) through a temporary
+ * file and a rename. 0, or -1 with errno. */
+static int spool_write(webhook_sink *ws, const char *name, uint64_t seq, const char *data,
+		       size_t len)
+{
+	char tmp[64];
+	seq_name(tmp, sizeof tmp, ".tmp-", seq, "");
+	int fd = openat(ws->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	int rc = ts_sink_write_all(fd, data, len) || fsync(fd) ? -1 : 0;
+	int e = errno;
+	if (close(fd) && !rc) {
+		e = errno;
+		rc = -1;
+	}
+	if (!rc && renameat(ws->dirfd, tmp, ws->dirfd, name)) {
+		e = errno;
+		rc = -1;
+	}
+	if (rc)
+		unlinkat(ws->dirfd, tmp, 0);
+	else
+		(void)fsync(ws->dirfd); /* best effort: make the rename durable */
+	errno = e;
+	return rc;
+}
+
+/* Read spool file seq into ws->rd. 0, 1 when it is not there, -1 with
+ * ws->err set. */
+static int spool_read(webhook_sink *ws, uint64_t seq)
+{
+	char name[64];
+	seq_name(name, sizeof name, "", seq, ".json");
+	int fd = openat(ws->dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 1;
+		snprintf(ws->err, sizeof ws->err, "cannot open spool file %s: %s", name,
+			 strerror(errno));
+		return -1;
+	}
+	ts_buf_reset(&ws->rd);
+	int rc = 0;
+	for (;;) {
+		if (ws->rd.len >= SPOOL_FILE_MAX) {
+			snprintf(ws->err, sizeof ws->err, "spool file %s is over %zu bytes", name,
+				 SPOOL_FILE_MAX);
+			rc = -1;
+			break;
+		}
+		if (ts_buf_grow(&ws->rd, 65536)) {
+			snprintf(ws->err, sizeof ws->err, "reading spool file %s: out of memory", name);
+			rc = -1;
+			break;
+		}
+		ssize_t r = read(fd, ws->rd.p + ws->rd.len, 65536);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			snprintf(ws->err, sizeof ws->err, "cannot read spool file %s: %s", name,
+				 strerror(errno));
+			rc = -1;
+			break;
+		}
+		if (r == 0)
+			break;
+		ws->rd.len += (size_t)r;
+		ws->rd.p[ws->rd.len] = '\0';
+	}
+	close(fd);
+	return rc;
+}
+
+/* Move spool file seq to rejected/ (best effort: it stays put otherwise,
+ * and is not retried this run). */
+static void spool_reject(webhook_sink *ws, uint64_t seq)
+{
+	char name[64], dst[80];
+	seq_name(name, sizeof name, "", seq, ".json");
+	seq_name(dst, sizeof dst, "rejected/", seq, ".json");
+	if (mkdirat(ws->dirfd, "rejected", 0700) && errno != EEXIST)
+		return;
+	(void)renameat(ws->dirfd, name, ws->dirfd, dst);
+}
+
+static void delivered(webhook_sink *ws)
+{
+	ws->base.st.delivered++;
+	ts_backoff_ok(&ws->bo);
+	ts_sink_ok(&ws->base);
+}
+
+static void retry_later(webhook_sink *ws, int64_t now)
+{
+	ws->base.st.failed++;
+	ts_backoff_fail(&ws->bo, now);
+	ts_sink_fail(&ws->base, "%s", ws->err);
+}
+
+static void unqueue(webhook_sink *ws)
+{
+	ws->head++;
+	ws->nspool--;
+	ws->base.st.pending--;
+}
+
+/* Resend spooled events in order, at most limit, until one fails. */
+static void drain(webhook_sink *ws, int64_t now, size_t limit)
+{
+	size_t done = 0;
+	while (ws->nspool && ws->head < ws->next && done < limit &&
+	       ts_backoff_ready(&ws->bo, now)) {
+		int rc = spool_read(ws, ws->head);
+		if (rc == 1) { /* a gap: taken away by hand, or a rejected event */
+			ws->head++;
+			continue;
+		}
+		if (rc < 0) {
+			spool_reject(ws, ws->head);
+			unqueue(ws);
+			ts_sink_drop(&ws->base, 1, "%s (moved to rejected/)", ws->err);
+			continue;
+		}
+		done++;
+		int pr = post(ws, ws->rd.p, ws->rd.len);
+		if (pr == POST_RETRY) {
+			retry_later(ws, now);
+			return;
+		}
+		if (pr == POST_OK) {
+			char name[64];
+			seq_name(name, sizeof name, "", ws->head, ".json");
+			unlinkat(ws->dirfd, name, 0);
+			unqueue(ws);
+			delivered(ws);
+		} else {
+			ws->base.st.failed++;
+			spool_reject(ws, ws->head);
+			unqueue(ws);
+			ts_sink_drop(&ws->base, 1, "%s; kept in %s/rejected/", ws->err, ws->dir);
+		}
+	}
+	if (!ws->nspool)
+		ws->head = ws->next; /* nothing left: skip any gaps */
+}
+
+static int webhook_emit(ts_sink *s, const char *json, size_t len, int64_t now)
+{
+	webhook_sink *ws = (webhook_sink *)s;
+	s->st.events++;
+	if (!ws->nspool && ts_backoff_ready(&ws->bo, now)) {
+		int pr = post(ws, json, len);
+		if (pr == POST_OK) {
+			delivered(ws);
+			return 0;
+		}
+		if (pr == POST_REJECT) {
+			s->st.failed++;
+			char name[80];
+			uint64_t seq = ws->next++;
+			ws->head = ws->next;
+			seq_name(name, sizeof name, "rejected/", seq, ".json");
+			if ((mkdirat(ws->dirfd, "rejected", 0700) && errno != EEXIST) ||
+			    spool_write(ws, name, seq, json, len))
+				ts_sink_drop(s, 1, "%s; cannot keep it in %s/rejected/: %s", ws->err,
+					     ws->dir, strerror(errno));
+			else
+				ts_sink_drop(s, 1, "%s; kept in %s/%s", ws->err, ws->dir, name);
+			return 0;
+		}
+		retry_later(ws, now);
+	}
+	if (ws->nspool >= s->o.spool_max_events) {
+		ts_sink_drop(s, 1, "spool %s holds %zu events, its cap", ws->dir,
+			     s->o.spool_max_events);
+		return 0;
+	}
+	char name[64];
+	seq_name(name, sizeof name, "", ws->next, ".json");
+	if (spool_write(ws, name, ws->next, json, len)) {
+		ts_sink_drop(s, 1, "cannot spool it in %s: %s", ws->dir, strerror(errno));
+		return 0;
+	}
+	if (!ws->nspool)
+		ws->head = ws->next;
+	ws->next++;
+	ws->nspool++;
+	s->st.spooled++;
+	s->st.pending++;
+	if (ts_backoff_ready(&ws->bo, now))
+		drain(ws, now, s->o.retry_batch);
+	return 0;
+}
+
+static void webhook_tick(ts_sink *s, int64_t now)
+{
+	webhook_sink *ws = (webhook_sink *)s;
+	if (ws->nspool && ts_backoff_ready(&ws->bo, now))
+		drain(ws, now, s->o.retry_batch);
+}
+
+static void webhook_free(webhook_sink *ws)
+{
+	if (ws->h)
+		curl_easy_cleanup(ws->h);
+	curl_slist_free_all(ws->hdrs);
+	if (ws->lockfd >= 0)
+		close(ws->lockfd); /* releases the lock */
+	if (ws->dirfd >= 0)
+		close(ws->dirfd);
+	ts_buf_free(&ws->rd);
+	free(ws->dir);
+	free(ws->url);
+	free(ws);
+	curl_global_cleanup();
+}
+
+static void webhook_close(ts_sink *s, int64_t now)
+{
+	webhook_sink *ws = (webhook_sink *)s;
+	webhook_tick(s, now);
+	if (ws->nspool)
+		ts_warn("sink %s: %" PRIu64 " event%s left in spool %s, to be resent at the next "
+			"start",
+			s->name, ws->nspool, ws->nspool == 1 ? "" : "s", ws->dir);
+	webhook_free(ws);
+}
+
+static const ts_sink_ops webhook_ops = {"webhook", webhook_emit, webhook_tick, webhook_close};
+
+/* "scheme://host[:port]" of url, userinfo left out, plus "/…" when a path
+ * or query follows (it may hold a token). */
+static void display_url(const char *url, char *out, size_t n)
+{
+	const char *auth = strstr(url, "://");
+	auth = auth ? auth + 3 : url;
+	size_t alen = strcspn(auth, "/?#");
+	const char *at = NULL;
+	for (const char *p = auth; p < auth + alen; p++)
+		if (*p == '@')
+			at = p;
+	const char *host = at ? at + 1 : auth;
+	size_t hlen = (size_t)(auth + alen - host);
+	snprintf(out, n, "%.*s%.*s%s", (int)(auth - url), url, (int)hlen, host,
+		 auth[alen] ? "/…" : "");
+}
+
+/* Open the spool: make it, lock it, find the files already there. 0 or
+ * TS_EIO / TS_ENOMEM with errbuf set. */
+static int spool_open(webhook_sink *ws, char *errbuf, size_t errlen)
+{
+	if (ts_sink_mkdirs(ws->dir, 1)) {
+		snprintf(errbuf, errlen, "sink %s: cannot make spool folder '%s': %s", ws->base.name,
+			 ws->dir, strerror(errno));
+		return TS_EIO;
+	}
+	ws->dirfd = open(ws->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ws->dirfd >= 0)
+		ws->lockfd = openat(ws->dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (ws->dirfd < 0 || ws->lockfd < 0) {
+		snprintf(errbuf, errlen, "sink %s: cannot open spool folder '%s': %s",
+			 ws->base.name, ws->dir, strerror(errno));
+		return TS_EIO;
+	}
+	if (flock(ws->lockfd, LOCK_EX | LOCK_NB)) {
+		snprintf(errbuf, errlen, "sink %s: spool folder '%s' is in use by another sink (%s)",
+			 ws->base.name, ws->dir, strerror(errno));
+		return TS_EIO;
+	}
+	int fd = dup(ws->dirfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		snprintf(errbuf, errlen, "sink %s: cannot list spool folder '%s': %s",
+			 ws->base.name, ws->dir, strerror(errno));
+		return TS_EIO;
+	}
+	uint64_t lo = UINT64_MAX, hi = 0, n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		const char *nm = e->d_name;
+		if (strncmp(nm, ".tmp-", 5) == 0) {
+			unlinkat(ws->dirfd, nm, 0); /* a write cut short */
+			continue;
+		}
+		size_t k = strspn(nm, "0123456789");
+		if (k != 20 || strcmp(nm + 20, ".json") != 0)
+			continue;
+		uint64_t seq = 0;
+		for (size_t i = 0; i < 20; i++)
+			seq = seq * 10 + (uint64_t)(nm[i] - '0');
+		if (seq == UINT64_MAX)
+			continue;
+		lo = seq < lo ? seq : lo;
+		hi = seq > hi ? seq : hi;
+		n++;
+	}
+	closedir(d);
+	ws->nspool = n;
+	ws->head = n ? lo : 1;
+	ws->next = n ? hi + 1 : 1;
+	ws->base.st.pending = n;
+	if (n)
+		ts_info("sink %s: %" PRIu64 " event%s in spool %s from an earlier run, resending",
+			ws->base.name, n, n == 1 ? "" : "s", ws->dir);
+	return 0;
+}
+
+int ts_sink_webhook_new(const char *url, const ts_sink_opts *o, const char *spool_base,
+			ts_sink **out, char *errbuf, size_t errlen)
+{
+	int rc = TS_ENOMEM;
+	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
+		snprintf(errbuf, errlen, "sink 'webhook:…': the URL must start with http:// or "
+					 "https://");
+		return TS_EINVAL;
+	}
+	for (const char *p = url; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f) {
+			snprintf(errbuf, errlen,
+				 "sink 'webhook:…': blank or control character in the URL");
+			return TS_EINVAL;
+		}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(errbuf, errlen, "sink 'webhook:…': libcurl did not start");
+		return TS_ENOMEM;
+	}
+	webhook_sink *ws = calloc(1, sizeof *ws);
+	if (!ws) {
+		curl_global_cleanup();
+		goto out_nomem;
+	}
+	ws->dirfd = ws->lockfd = -1;
+	ws->base.ops = &webhook_ops;
+	ws->base.o = *o;
+	char shown[160];
+	display_url(url, shown, sizeof shown);
+	snprintf(ws->base.name, sizeof ws->base.name, "webhook:%s", shown);
+	ts_backoff_init(&ws->bo, o);
+	size_t n = strlen(url);
+	ws->url = malloc(n + 1);
+	if (!ws->url)
+		goto out_free;
+	memcpy(ws->url, url, n + 1);
+	uint8_t sha[20];
+	ts_sha1(url, n, sha);
+	ts_buf dir = {0};
+	if (ts_buf_printf(&dir, "%s/webhook-", spool_base))
+		goto out_free;
+	for (int i = 0; i < 8; i++)
+		if (ts_buf_printf(&dir, "%02x", sha[i])) {
+			ts_buf_free(&dir);
+			goto out_free;
+		}
+	ws->dir = dir.p;
+	if ((rc = spool_open(ws, errbuf, errlen)))
+		goto out_free_msg;
+	rc = TS_ENOMEM;
+	ws->h = curl_easy_init();
+	struct curl_slist *h1 = curl_slist_append(NULL, "Content-Type: application/json");
+	struct curl_slist *h2 = h1 ? curl_slist_append(h1, "Expect:") : NULL;
+	ws->hdrs = h2 ? h2 : h1;
+	if (!ws->h || !h2)
+		goto out_free;
+	curl_easy_setopt(ws->h, CURLOPT_URL, ws->url);
+	curl_easy_setopt(ws->h, CURLOPT_HTTPHEADER, ws->hdrs);
+	curl_easy_setopt(ws->h, CURLOPT_CONNECTTIMEOUT_MS, (long)o->http_connect_timeout_ms);
+	curl_easy_setopt(ws->h, CURLOPT_TIMEOUT_MS, (long)o->http_timeout_ms);
+	curl_easy_setopt(ws->h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(ws->h, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(ws->h, CURLOPT_ERRORBUFFER, ws->cerr);
+	curl_easy_setopt(ws->h, CURLOPT_USERAGENT, "trailsight");
+	*out = &ws->base;
+	return 0;
+out_free:
+	snprintf(errbuf, errlen, "sink %s: out of memory", ws->base.name);
+out_free_msg:
+	webhook_free(ws);
+	return rc;
+out_nomem:
+	snprintf(errbuf, errlen, "sink 'webhook:…': out of memory");
+	return rc;
+}
