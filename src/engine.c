@@ -22,6 +22,7 @@
 #include "tally.h"
 
 #define DETAIL_RING 256
+#define LAT_MAX 100000
 #define BASELINE_DAYS 7
 
 typedef struct detail_slot {
@@ -83,6 +84,8 @@ typedef struct held_event {
 	char *json;
 	size_t len;
 	uint32_t pid;
+	double made; /* opts.clock when made, or 0 */
+	int start;   /* a Start event */
 } held_event;
 
 struct ts_engine {
@@ -112,6 +115,8 @@ struct ts_engine {
 	cur_part *cur;     /* partitions of the open file */
 	uint32_t ncur, cur_alloc;
 	ts_buf scratch;    /* state blobs */
+	double *lat;       /* Start latencies (opts.clock), at most LAT_MAX */
+	size_t nlat;
 	int err; /* sticky fatal error */
 };
 
@@ -174,6 +179,7 @@ void ts_engine_free(ts_engine *e)
 		free((char *)e->files[i].id.name);
 	free(e->files);
 	free(e->cur);
+	free(e->lat);
 	ts_buf_free(&e->scratch);
 	for (uint32_t i = 0; i < e->nm; i++) {
 		free(e->m[i].bl);
@@ -534,7 +540,9 @@ static int write_event(ts_engine *e, const ts_insight *ins)
 		return TS_ENOMEM;
 	memcpy(copy, e->line.p, e->line.len + 1);
 	int64_t minute = ins->start_minute + (ins->state == TS_STATE_END ? ins->insight_duration : 0);
-	e->held[e->nheld++] = (held_event){minute, copy, e->line.len, e->cur_pid};
+	e->held[e->nheld++] = (held_event){minute, copy, e->line.len, e->cur_pid,
+					   e->o.clock ? e->o.clock(e->o.clock_ctx) : 0,
+					   ins->state == TS_STATE_START};
 	return 0;
 }
 
@@ -811,6 +819,12 @@ static int emit_held(ts_engine *e)
 	size_t i = 0;
 	for (; i < e->nheld && !rc; i++) {
 		rc = e->emit(e->ctx, e->held[i].json, e->held[i].len);
+		if (!rc && e->o.clock && e->held[i].start && e->held[i].made > 0) {
+			if (!e->lat)
+				e->lat = malloc(LAT_MAX * sizeof *e->lat);
+			if (e->lat && e->nlat < LAT_MAX)
+				e->lat[e->nlat++] = e->o.clock(e->o.clock_ctx) - e->held[i].made;
+		}
 		if (e->held[i].pid < e->nparts && e->parts[e->held[i].pid])
 			e->parts[e->held[i].pid]->dirty = 1;
 		free(e->held[i].json);
@@ -880,7 +894,59 @@ int ts_engine_finish(ts_engine *e)
 	return ts_engine_checkpoint(e);
 }
 
-void ts_engine_get_stats(const ts_engine *e, ts_engine_stats *st) { *st = e->st; }
+static int by_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+void ts_engine_get_stats(const ts_engine *e, ts_engine_stats *st)
+{
+	*st = e->st;
+	st->latency_n = e->nlat;
+	if (e->nlat) {
+		qsort(e->lat, e->nlat, sizeof *e->lat, by_double);
+		st->latency_median = e->nlat % 2 ? e->lat[e->nlat / 2]
+						 : (e->lat[e->nlat / 2 - 1] + e->lat[e->nlat / 2]) / 2;
+		st->latency_max = e->lat[e->nlat - 1];
+	}
+}
+
+int ts_engine_advance(ts_engine *e, int64_t minutes)
+{
+	if (e->err)
+		return e->err;
+	for (uint32_t pid = 0; pid < e->nparts; pid++) {
+		int64_t newest = ts_agg_newest(e->agg, pid);
+		if (!e->parts[pid] || newest == INT64_MIN)
+			continue;
+		int rc = ts_agg_advance(e->agg, pid, newest + minutes);
+		if (rc)
+			return e->err = rc;
+		e->parts[pid]->dirty = 1;
+	}
+	return 0;
+}
+
+size_t ts_engine_pending_events(const ts_engine *e) { return e->nheld; }
+
+uint64_t ts_engine_open_insights(const ts_engine *e)
+{
+	uint64_t n = 0;
+	for (uint32_t i = 0; i < e->nm; i++)
+		n += e->m[i].open != NULL;
+	return n;
+}
+
+int64_t ts_engine_newest(const ts_engine *e)
+{
+	int64_t n = INT64_MIN;
+	for (uint32_t pid = 0; pid < e->nparts; pid++) {
+		int64_t x = ts_agg_newest(e->agg, pid);
+		n = x > n ? x : n;
+	}
+	return n;
+}
 
 size_t ts_engine_memory(const ts_engine *e)
 {
@@ -1201,7 +1267,7 @@ static int decode_state(ts_engine *e, uint32_t pid, const void *blob, size_t len
 			goto out;
 		memcpy(copy, json.p, json.n);
 		copy[json.n] = '\0';
-		e->held[e->nheld++] = (held_event){minute, copy, json.n, pid};
+		e->held[e->nheld++] = (held_event){minute, copy, json.n, pid, 0, 0};
 	}
 	rc = ts_dec_ok(&d, 1) ? 0 : TS_EINVAL;
 out:
@@ -1352,8 +1418,13 @@ int ts_engine_checkpoint(ts_engine *e)
 	for (uint32_t i = 0; i < e->nfiles; i++)
 		free((char *)e->files[i].id.name);
 	e->nfiles = 0;
-	/* streaming: the events this state made may go out now */
-	if (!e->o.sorted && (rc = emit_held(e)))
-		return e->err = rc;
+	/* streaming: the events this state made may go out now; then store
+	 * the states without them at once, so a stop can repeat an event only
+	 * if it comes while the events are being written */
+	if (!e->o.sorted && e->nheld) {
+		if ((rc = emit_held(e)))
+			return e->err = rc;
+		return ts_engine_checkpoint(e);
+	}
 	return 0;
 }

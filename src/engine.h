@@ -29,6 +29,10 @@ typedef struct ts_engine_opts {
 	int sorted;            /* hold events, write them in time order at finish */
 	int trailsight_context;/* add insightDetails.trailsightContext */
 	int force;             /* count files even where the store has them done */
+	/* optional: seconds on some clock, to measure how long events wait
+	 * between the minute close that made them and their writing */
+	double (*clock)(void *ctx);
+	void *clock_ctx;
 } ts_engine_opts;
 
 /* Defaults: the default profile, lateness 20, management writes only,
@@ -54,6 +58,10 @@ typedef struct ts_engine_stats {
 	uint64_t already_counted;  /* records of a file already done for their partition */
 	uint64_t restored;         /* partitions whose saved state was loaded */
 	uint64_t checkpoints;      /* checkpoints written */
+	/* with opts.clock: seconds from the close of the minute that made a
+	 * Start to its writing; the median and max of the Starts written */
+	uint64_t latency_n;
+	double latency_median, latency_max;
 } ts_engine_stats;
 
 /* Receives each event as one line of JSON (no newline). Non-zero return
@@ -89,6 +97,19 @@ int ts_engine_finish(ts_engine *e);
 int ts_engine_file_begin(ts_engine *e, const ts_file_id *f);
 int ts_engine_file_end(ts_engine *e);
 int ts_engine_checkpoint(ts_engine *e);
+
+/* Advance every partition's event time by minutes, as if a record that
+ * much newer than its newest had come (closes what that closes): how a
+ * streaming source that went idle still closes minutes. 0 or a fatal
+ * code. */
+int ts_engine_advance(ts_engine *e, int64_t minutes);
+/* Events made and not yet written (they go out at the next checkpoint,
+ * or at finish when sorted). */
+size_t ts_engine_pending_events(const ts_engine *e);
+/* Episodes open now. */
+uint64_t ts_engine_open_insights(const ts_engine *e);
+/* Newest eventTime minute seen over all partitions (INT64_MIN: none). */
+int64_t ts_engine_newest(const ts_engine *e);
 
 void ts_engine_get_stats(const ts_engine *e, ts_engine_stats *st);
 size_t ts_engine_memory(const ts_engine *e);

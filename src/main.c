@@ -4,6 +4,7 @@
  * clock (for elapsed time and progress) and that exits.
  */
 #include <errno.h>
+#include <signal.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "engine.h"
 #include "sink.h"
 #include "source.h"
+#include "watch.h"
 #include "store.h"
 #include "util.h"
 
@@ -26,6 +28,7 @@ enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_STORE = 2, EXIT_SKIPPED = 3 };
 
 static const char usage_text[] =
 	"usage: trailsight backfill [options] PATH...\n"
+	"       trailsight stream (--watch DIR | --stdin) [options]\n"
 	"\n"
 	"Reads CloudTrail logs, counts API calls and errors per minute for every\n"
 	"eventSource/eventName, learns each API's normal rate, and writes\n"
@@ -33,9 +36,21 @@ static const char usage_text[] =
 	"Start when unusual activity begins, an End when it stops) to stdout, one\n"
 	"JSON object per line, in CloudTrail's own format.\n"
 	"\n"
-	"PATH is a log file ({\"Records\":[...]} or NDJSON, gzipped or not), a folder\n"
-	"(walked recursively, e.g. an S3 sync of AWSLogs/<acct>/CloudTrail/...), or -\n"
-	"for standard input.\n"
+	"backfill reads PATH: a log file ({\"Records\":[...]} or NDJSON, gzipped or\n"
+	"not), a folder (walked recursively, e.g. an S3 sync of\n"
+	"AWSLogs/<acct>/CloudTrail/...), or - for standard input; it writes its\n"
+	"events sorted by time at the end.\n"
+	"\n"
+	"stream runs until SIGTERM or SIGINT (it then checkpoints and exits 0),\n"
+	"writing each event as soon as the checkpoint that made it is stored:\n"
+	"  --watch DIR             read the log files under DIR, then every file that\n"
+	"                          appears (renamed into place or closed after writing)\n"
+	"  --stdin                 read NDJSON records from standard input\n"
+	"  --idle-timeout SEC      with no record for SEC seconds, close the open\n"
+	"                          minutes, then advance one minute per minute of\n"
+	"                          silence (default 60)\n"
+	"  --metrics-file PATH     write Prometheus text metrics to PATH (atomically)\n"
+	"  --metrics-interval SEC  how often (default 5)\n"
 	"\n"
 	"options:\n"
 	"  --store SPEC            mem (default) or redis://[user:pass@]host:port[/db]\n"
@@ -56,9 +71,10 @@ static const char usage_text[] =
 	"  --force                 read files the store has as already counted, and count\n"
 	"                          them again\n"
 	"  --checkpoint-cells N    Redis store: checkpoint (write counts, state and files\n"
-	"                          done) once N counts are buffered (default 500000)\n"
-	"  --threads N             files read and parsed in parallel (default: the number\n"
-	"                          of cores); results do not depend on it\n"
+	"                          done) once N counts are buffered (default 500000;\n"
+	"                          stream also checkpoints each second it has news)\n"
+	"  --threads N             backfill: files read and parsed in parallel (default:\n"
+	"                          the number of cores); results do not depend on it\n"
 	"  --strict                exit 3 if any input was skipped\n"
 	"  --no-trailsight-context leave out insightDetails.trailsightContext\n"
 	"  -q, --quiet             no summary, no warnings\n"
@@ -82,7 +98,14 @@ typedef struct run {
 	uint64_t files_already; /* in the store's index: not read */
 	int in_file;            /* the engine has a file open */
 	ts_sinks *sinks;
+	int stream;              /* stream mode: checkpoint as events come */
+	double last_record, last_checkpoint;
+	uint64_t since_checkpoint; /* records counted since the last checkpoint */
+	int lateness;
+	struct stream_ctx *stream_ctx;
 } run;
+
+static volatile sig_atomic_t stop_flag;
 
 static double now(void)
 {
@@ -97,12 +120,23 @@ static void progress_clear(run *r)
 		fprintf(stderr, "\r\033[K");
 }
 
+static int stream_checkpoint(run *r);
+
 static int on_record(void *ctx, const ts_record *rec, const char *path, uint64_t off)
 {
 	run *r = ctx;
-	(void)path;
 	(void)off;
 	int rc = ts_engine_add(r->engine, rec);
+	if (r->stream && (rc == 0 || rc == 1)) {
+		r->since_checkpoint++;
+		/* stdin has no file boundaries: any record boundary will do */
+		if (strcmp(path, "-") == 0 && (ts_engine_pending_events(r->engine) ||
+					       (r->since_checkpoint % 256 == 0 &&
+						now() - r->last_checkpoint >= 1.0)))
+			rc = stream_checkpoint(r);
+		if (!rc && stop_flag)
+			return 1;
+	}
 	if (rc == 0 || rc == 1)
 		return 0;
 	if (rc == TS_EFIELD || rc == TS_ECAP)
@@ -168,6 +202,12 @@ static void on_file_done(void *ctx, const char *path, const ts_source_stats *st)
 		secs > 0 ? (double)st->bytes_out / 1e6 / secs : 0.0);
 }
 
+
+static double clock_cb(void *ctx)
+{
+	(void)ctx;
+	return now();
+}
 
 static const char *find_models_dir(const char *opt)
 {
@@ -242,6 +282,9 @@ static void write_stats_json(FILE *f, const run *r, const ts_engine_stats *es, d
 	fprintf(f, "\"insights\":{\"start\":%llu,\"end\":%llu,\"open_at_end\":%llu},",
 		(unsigned long long)es->starts, (unsigned long long)es->ends,
 		(unsigned long long)es->open_at_end);
+	if (es->latency_n)
+		fprintf(f, "\"start_latency_seconds\":{\"n\":%llu,\"median\":%.3f,\"max\":%.3f},",
+			(unsigned long long)es->latency_n, es->latency_median, es->latency_max);
 	fprintf(f, "\"elapsed_seconds\":%.3f,\"records_per_second\":%.0f,\"peak_rss_kb\":%ld}\n", secs,
 		secs > 0 ? (double)es->counted / secs : 0.0, rss_kb);
 }
@@ -284,6 +327,10 @@ static void print_summary(const run *r, const ts_engine_stats *es, double secs, 
 	if (es->restored)
 		fprintf(stderr, "trailsight: %llu partitions resumed from their saved state\n",
 			(unsigned long long)es->restored);
+	if (es->latency_n)
+		fprintf(stderr,
+			"trailsight: Starts written %.3f s (median), %.3f s (max) after their minute closed\n",
+			es->latency_median, es->latency_max);
 	fprintf(stderr, "trailsight: %u APIs, %u series; insights: %llu Start, %llu End, %llu still open\n",
 		apis, metrics, (unsigned long long)es->starts, (unsigned long long)es->ends,
 		(unsigned long long)es->open_at_end);
@@ -346,11 +393,23 @@ static int parse_long(const char *s, long lo, long hi, long *out)
 	return 0;
 }
 
-static int cmd_backfill(int argc, char **argv)
+typedef struct stream_cfg {
+	const char *watch_dir;
+	int use_stdin;
+	int idle_timeout;
+	const char *metrics_file;
+	int metrics_interval;
+} stream_cfg;
+
+static int stream_main(run *r, const stream_cfg *sc, ts_store *store, const ts_reader_opts *ro,
+		       const ts_parser_opts *po, int force);
+
+static int cmd_run(int argc, char **argv, int stream)
 {
 	enum {
 		O_STORE = 256, O_MODEL, O_MODELS_DIR, O_OUT, O_STATS, O_LATENESS, O_READ, O_DATA,
-		O_MAXREC, O_THREADS, O_STRICT, O_NOCTX, O_VERSION, O_FORCE, O_FLUSH, O_SPOOL
+		O_MAXREC, O_THREADS, O_STRICT, O_NOCTX, O_VERSION, O_FORCE, O_FLUSH, O_SPOOL,
+		O_WATCH, O_STDIN, O_IDLE, O_METRICS, O_METRICS_INT
 	};
 	static const struct option longopts[] = {
 		{"store", required_argument, 0, O_STORE},
@@ -367,6 +426,11 @@ static int cmd_backfill(int argc, char **argv)
 		{"strict", no_argument, 0, O_STRICT},
 		{"force", no_argument, 0, O_FORCE},
 		{"checkpoint-cells", required_argument, 0, O_FLUSH},
+		{"watch", required_argument, 0, O_WATCH},
+		{"stdin", no_argument, 0, O_STDIN},
+		{"idle-timeout", required_argument, 0, O_IDLE},
+		{"metrics-file", required_argument, 0, O_METRICS},
+		{"metrics-interval", required_argument, 0, O_METRICS_INT},
 		{"no-trailsight-context", no_argument, 0, O_NOCTX},
 		{"quiet", no_argument, 0, 'q'},
 		{"verbose", no_argument, 0, 'v'},
@@ -389,6 +453,8 @@ static int cmd_backfill(int argc, char **argv)
 	ts_engine_opts_defaults(&eo);
 	ts_reader_opts ro = {0};
 	ts_parser_opts po = {0};
+	stream_cfg sc = {NULL, 0, 60, NULL, 5};
+	int stream_only = 0, backfill_only = 0;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "qvh", longopts, NULL)) != -1) {
@@ -422,6 +488,7 @@ static int cmd_backfill(int argc, char **argv)
 			ro.max_record = (size_t)v;
 			break;
 		case O_THREADS:
+			backfill_only = 1;
 			if (parse_long(optarg, 1, 256, &v)) {
 				ts_error("--threads '%s': expected 1 to 256", optarg);
 				return EXIT_USAGE;
@@ -430,6 +497,18 @@ static int cmd_backfill(int argc, char **argv)
 			break;
 		case O_STRICT: strict = 1; break;
 		case O_FORCE: eo.force = 1; break;
+		case O_WATCH: sc.watch_dir = optarg; break;
+		case O_STDIN: sc.use_stdin = 1; break;
+		case O_METRICS: sc.metrics_file = optarg; break;
+		case O_IDLE:
+		case O_METRICS_INT:
+			if (parse_long(optarg, 1, 86400, &v)) {
+				ts_error("--%s '%s': expected seconds from 1 to 86400",
+					 c == O_IDLE ? "idle-timeout" : "metrics-interval", optarg);
+				return EXIT_USAGE;
+			}
+			*(c == O_IDLE ? &sc.idle_timeout : &sc.metrics_interval) = (int)v;
+			break;
 		case O_FLUSH:
 			if (parse_long(optarg, 1, 100000000, &v)) {
 				ts_error("--checkpoint-cells '%s': expected 1 to 100000000", optarg);
@@ -444,10 +523,30 @@ static int cmd_backfill(int argc, char **argv)
 		default: fputs(usage_text, stderr); return EXIT_USAGE;
 		}
 	}
-	if (optind >= argc) {
-		ts_error("backfill: no PATH given (a file, a folder, or - for stdin)");
-		fputs(usage_text, stderr);
-		return EXIT_USAGE;
+	stream_only = sc.watch_dir || sc.use_stdin || sc.metrics_file;
+	if (stream) {
+		if (backfill_only || optind < argc) {
+			ts_error("stream: %s", optind < argc ? "no PATH arguments: use --watch DIR or --stdin"
+							     : "--threads is for backfill");
+			return EXIT_USAGE;
+		}
+		if (!sc.watch_dir == !sc.use_stdin) {
+			ts_error("stream: give one of --watch DIR or --stdin");
+			fputs(usage_text, stderr);
+			return EXIT_USAGE;
+		}
+		eo.sorted = 0;
+		eo.clock = clock_cb;
+	} else {
+		if (stream_only) {
+			ts_error("backfill: --watch, --stdin and --metrics-file are for stream");
+			return EXIT_USAGE;
+		}
+		if (optind >= argc) {
+			ts_error("backfill: no PATH given (a file, a folder, or - for stdin)");
+			fputs(usage_text, stderr);
+			return EXIT_USAGE;
+		}
 	}
 
 	char err[512];
@@ -504,24 +603,33 @@ static int cmd_backfill(int argc, char **argv)
 	}
 
 	r.t0 = now();
-	r.progress = !r.quiet && isatty(2);
-	ts_source_cb cb = {on_record, on_skip, on_file_done, &r, on_file_begin};
-	if (ts_source_collect(argv + optind, (size_t)(argc - optind), &paths, &r.src, &cb)) {
-		ts_error("out of memory");
-		exit_code = EXIT_STORE;
-		goto out_engine;
+	r.lateness = eo.lateness;
+	if (stream) {
+		rc = stream_main(&r, &sc, store, &ro, &po, eo.force);
+		if (rc) {
+			exit_code = rc;
+			goto out_engine;
+		}
+	} else {
+		r.progress = !r.quiet && isatty(2);
+		ts_source_cb cb = {on_record, on_skip, on_file_done, &r, on_file_begin, NULL, 0};
+		if (ts_source_collect(argv + optind, (size_t)(argc - optind), &paths, &r.src, &cb)) {
+			ts_error("out of memory");
+			exit_code = EXIT_STORE;
+			goto out_engine;
+		}
+		if (!eo.force && (rc = drop_done_files(store, &paths, &r.files_already))) {
+			ts_error("%s", rc == TS_ESTORE ? store->errstr : ts_strerror(rc));
+			exit_code = EXIT_STORE;
+			goto out_engine;
+		}
+		r.files_total = paths.n;
+		rc = ts_source_read_all(&paths, threads, &ro, &po, &r.src, &cb);
+		if (rc < 0 && !r.fatal)
+			r.fatal = rc;
+		if (!r.fatal)
+			r.fatal = ts_engine_finish(r.engine);
 	}
-	if (!eo.force && (rc = drop_done_files(store, &paths, &r.files_already))) {
-		ts_error("%s", rc == TS_ESTORE ? store->errstr : ts_strerror(rc));
-		exit_code = EXIT_STORE;
-		goto out_engine;
-	}
-	r.files_total = paths.n;
-	rc = ts_source_read_all(&paths, threads, &ro, &po, &r.src, &cb);
-	if (rc < 0 && !r.fatal)
-		r.fatal = rc;
-	if (!r.fatal)
-		r.fatal = ts_engine_finish(r.engine);
 	progress_clear(&r);
 	double secs = now() - r.t0;
 	/* sinks: read their counters, then close (writes what they hold) */
@@ -534,6 +642,8 @@ static int cmd_backfill(int argc, char **argv)
 
 	ts_engine_stats es;
 	ts_engine_get_stats(r.engine, &es);
+	if (stream)
+		es.open_at_end = ts_engine_open_insights(r.engine);
 	r.src.skipped += es.skipped_fields + es.skipped_cap;
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
@@ -576,6 +686,256 @@ out_reg:
 	return exit_code;
 }
 
+/* ---- stream ---- */
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static int stream_checkpoint(run *r)
+{
+	int rc = ts_engine_checkpoint(r->engine);
+	r->last_checkpoint = now();
+	r->since_checkpoint = 0;
+	return rc;
+}
+
+/* Prometheus text format, written to a temporary name and renamed. */
+static void write_metrics(const char *path, const run *r, const ts_store *store)
+{
+	ts_engine_stats es;
+	ts_engine_get_stats(r->engine, &es);
+	ts_buf tmp = {0};
+	if (ts_buf_printf(&tmp, "%s.tmp", path)) {
+		ts_buf_free(&tmp);
+		return;
+	}
+	FILE *f = fopen(tmp.p, "w");
+	if (!f) {
+		ts_warn("cannot write '%s': %s", tmp.p, strerror(errno));
+		ts_buf_free(&tmp);
+		return;
+	}
+	const ts_source_stats *s = &r->src;
+	fprintf(f, "# HELP trailsight_records_read_total Records parsed from the input.\n"
+		   "# TYPE trailsight_records_read_total counter\n"
+		   "trailsight_records_read_total %llu\n",
+		(unsigned long long)s->records);
+	fprintf(f, "# HELP trailsight_records_counted_total Records counted in a series.\n"
+		   "# TYPE trailsight_records_counted_total counter\n"
+		   "trailsight_records_counted_total %llu\n",
+		(unsigned long long)es.counted);
+	fprintf(f, "# HELP trailsight_records_late_total Records for a minute already closed.\n"
+		   "# TYPE trailsight_records_late_total counter\n"
+		   "trailsight_records_late_total %llu\n",
+		(unsigned long long)es.late);
+	fprintf(f, "# HELP trailsight_skipped_total Inputs skipped, by reason.\n"
+		   "# TYPE trailsight_skipped_total counter\n");
+	for (int i = 1; i < TS_ERR_COUNT; i++)
+		fprintf(f, "trailsight_skipped_total{reason=\"%s\"} %llu\n", ts_errname(-i),
+			(unsigned long long)(s->by_reason[i] + (i == -TS_EFIELD ? es.skipped_fields : 0) +
+					     (i == -TS_ECAP ? es.skipped_cap : 0)));
+	fprintf(f, "# HELP trailsight_files_total Input files read.\n"
+		   "# TYPE trailsight_files_total counter\n"
+		   "trailsight_files_total %llu\n",
+		(unsigned long long)s->files);
+	int64_t newest = ts_engine_newest(r->engine);
+	if (newest != INT64_MIN) {
+		fprintf(f, "# HELP trailsight_watermark_lag_seconds Wall clock minus the newest eventTime seen.\n"
+			   "# TYPE trailsight_watermark_lag_seconds gauge\n"
+			   "trailsight_watermark_lag_seconds %lld\n",
+			(long long)time(NULL) - (long long)newest * 60);
+	}
+	fprintf(f, "# HELP trailsight_open_insights Insights started and not yet ended.\n"
+		   "# TYPE trailsight_open_insights gauge\n"
+		   "trailsight_open_insights %llu\n",
+		(unsigned long long)ts_engine_open_insights(r->engine));
+	fprintf(f, "# HELP trailsight_insights_total Insight events made.\n"
+		   "# TYPE trailsight_insights_total counter\n"
+		   "trailsight_insights_total{state=\"Start\"} %llu\n"
+		   "trailsight_insights_total{state=\"End\"} %llu\n",
+		(unsigned long long)es.starts, (unsigned long long)es.ends);
+	fprintf(f, "# HELP trailsight_checkpoints_total Checkpoints stored.\n"
+		   "# TYPE trailsight_checkpoints_total counter\n"
+		   "trailsight_checkpoints_total %llu\n",
+		(unsigned long long)es.checkpoints);
+	fprintf(f, "# HELP trailsight_store_reconnects_total Store connections made again.\n"
+		   "# TYPE trailsight_store_reconnects_total counter\n"
+		   "trailsight_store_reconnects_total %llu\n",
+		(unsigned long long)store->reconnects);
+	fprintf(f, "# HELP trailsight_sink_events_total Events per sink and outcome.\n"
+		   "# TYPE trailsight_sink_events_total counter\n");
+	for (size_t i = 0; i < ts_sinks_count(r->sinks); i++) {
+		ts_sink *sk = ts_sinks_get(r->sinks, i);
+		ts_sink_stats ss;
+		ts_sink_get_stats(sk, &ss);
+		static const char *const res[] = {"delivered", "failed", "spooled", "dropped"};
+		uint64_t v[] = {ss.delivered, ss.failed, ss.spooled, ss.dropped};
+		for (int k = 0; k < 4; k++)
+			fprintf(f, "trailsight_sink_events_total{sink=\"%zu\",kind=\"%s\",result=\"%s\"} %llu\n",
+				i, ts_sink_kind(sk), res[k], (unsigned long long)v[k]);
+	}
+	fprintf(f, "# HELP trailsight_sink_failures_total Failed delivery attempts, all sinks.\n"
+		   "# TYPE trailsight_sink_failures_total counter\n");
+	uint64_t fails = 0;
+	for (size_t i = 0; i < ts_sinks_count(r->sinks); i++) {
+		ts_sink_stats ss;
+		ts_sink_get_stats(ts_sinks_get(r->sinks, i), &ss);
+		fails += ss.failed;
+	}
+	fprintf(f, "trailsight_sink_failures_total %llu\n", (unsigned long long)fails);
+	if (fclose(f) != 0 || rename(tmp.p, path) != 0)
+		ts_warn("cannot write '%s': %s", path, strerror(errno));
+	ts_buf_free(&tmp);
+}
+
+typedef struct stream_ctx {
+	run *r;
+	const stream_cfg *sc;
+	ts_store *store;
+	int lateness;
+	double last_tick, last_metrics, advanced_at;
+	int idle_advanced;
+	uint64_t records_seen;
+} stream_ctx;
+
+/* Once a second or so: sinks retry, an idle source advances time, a
+ * checkpoint writes what is new, metrics are written. Non-zero: stop. */
+static int housekeeping(stream_ctx *x)
+{
+	run *r = x->r;
+	double t = now();
+	if (r->src.records != x->records_seen) {
+		x->records_seen = r->src.records;
+		r->last_record = t;
+		x->idle_advanced = 0;
+	}
+	int rc = 0;
+	if (t - r->last_record >= x->sc->idle_timeout) {
+		if (!x->idle_advanced) {
+			rc = ts_engine_advance(r->engine, x->lateness + 1);
+			x->idle_advanced = 1;
+			x->advanced_at = t;
+		} else if (t - x->advanced_at >= 60) {
+			rc = ts_engine_advance(r->engine, 1);
+			x->advanced_at += 60;
+		}
+	}
+	if (!rc && (r->since_checkpoint || ts_engine_pending_events(r->engine) ||
+		    x->idle_advanced) && t - r->last_checkpoint >= 1.0)
+		rc = stream_checkpoint(r);
+	if (rc && !r->fatal)
+		r->fatal = rc;
+	if (t - x->last_tick >= 1.0) {
+		ts_sinks_tick(r->sinks);
+		x->last_tick = t;
+	}
+	if (x->sc->metrics_file && t - x->last_metrics >= x->sc->metrics_interval) {
+		write_metrics(x->sc->metrics_file, r, x->store);
+		x->last_metrics = t;
+	}
+	return stop_flag || r->fatal;
+}
+
+static int stdin_idle(void *ctx) { return housekeeping(((run *)ctx)->stream_ctx); }
+
+/* Read one file of the watched folder and checkpoint if it made events
+ * or a second has passed. */
+static int stream_file(stream_ctx *x, const char *path, const ts_reader_opts *ro,
+		       const ts_parser_opts *po)
+{
+	run *r = x->r;
+	ts_source_cb cb = {on_record, on_skip, on_file_done, r, on_file_begin, NULL, 0};
+	int rc = ts_source_read(path, ro, po, &r->src, &cb);
+	if (rc < 0 && !r->fatal)
+		r->fatal = rc;
+	if (!r->fatal && (ts_engine_pending_events(r->engine) || now() - r->last_checkpoint >= 1.0))
+		r->fatal = stream_checkpoint(r);
+	return r->fatal;
+}
+
+static int stream_main(run *r, const stream_cfg *sc, ts_store *store, const ts_reader_opts *ro,
+		       const ts_parser_opts *po, int force)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	r->stream = 1;
+	r->last_record = r->last_checkpoint = now();
+	stream_ctx x = {.r = r, .sc = sc, .store = store, .lateness = r->lateness};
+	x.last_tick = x.last_metrics = now() - 3600;
+	ts_info("stream: %s, store %s", sc->watch_dir ? sc->watch_dir : "stdin", store->ops->name);
+	if (sc->use_stdin) {
+		ts_source_cb cb = {on_record, on_skip, NULL, r, NULL, stdin_idle, 1000};
+		cb.ctx = r;
+		/* stdin_idle needs the stream context: pass it through run */
+		r->stream_ctx = &x;
+		int rc = ts_source_read("-", ro, po, &r->src, &cb);
+		if (rc < 0 && !r->fatal)
+			r->fatal = rc;
+		/* the end of the input (not a signal): close what is open, as
+		 * an idle timeout would */
+		if (!rc && !stop_flag && !r->fatal)
+			r->fatal = ts_engine_advance(r->engine, x.lateness + 1);
+	} else {
+		ts_watch *w = NULL;
+		char err[512];
+		int rc = ts_watch_new(sc->watch_dir, &w, err, sizeof err);
+		if (rc) {
+			ts_error("%s", err);
+			return EXIT_USAGE;
+		}
+		ts_pathlist paths = {0};
+		ts_source_cb cb = {on_record, on_skip, on_file_done, r, on_file_begin, NULL, 0};
+		char *args[1] = {(char *)sc->watch_dir};
+		rc = ts_source_collect(args, 1, &paths, &r->src, &cb);
+		for (size_t i = 0; i < paths.n && !rc; i++)
+			rc = ts_watch_seen(w, paths.paths[i]);
+		if (!rc && !force)
+			rc = drop_done_files(store, &paths, &r->files_already);
+		if (rc) {
+			ts_error("%s", rc == TS_ESTORE ? store->errstr : ts_strerror(rc));
+			ts_pathlist_free(&paths);
+			ts_watch_free(w);
+			return EXIT_STORE;
+		}
+		ts_info("stream: %zu files to read first, %zu folders watched", paths.n,
+			ts_watch_count(w));
+		for (size_t i = 0; i < paths.n && !stop_flag && !r->fatal; i++) {
+			stream_file(&x, paths.paths[i], ro, po);
+			housekeeping(&x);
+		}
+		ts_pathlist_free(&paths);
+		while (!stop_flag && !r->fatal) {
+			ts_pathlist ready = {0};
+			int n = ts_watch_poll(w, 1000, &ready);
+			if (n < 0) {
+				ts_error("watch '%s': %s", sc->watch_dir, ts_strerror(n));
+				r->fatal = n;
+			}
+			for (size_t i = 0; i < ready.n && !r->fatal; i++) {
+				stream_file(&x, ready.paths[i], ro, po);
+				housekeeping(&x);
+			}
+			ts_pathlist_free(&ready);
+			housekeeping(&x);
+		}
+		ts_watch_free(w);
+	}
+	/* graceful end: store what is counted, write what is made */
+	if (!r->fatal)
+		r->fatal = stream_checkpoint(r);
+	if (sc->metrics_file)
+		write_metrics(sc->metrics_file, r, store);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	gsl_set_error_handler_off();
@@ -593,7 +953,9 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (strcmp(argv[1], "backfill") == 0)
-		return cmd_backfill(argc - 1, argv + 1);
+		return cmd_run(argc - 1, argv + 1, 0);
+	if (strcmp(argv[1], "stream") == 0)
+		return cmd_run(argc - 1, argv + 1, 1);
 	ts_error("unknown command '%s'", argv[1]);
 	fputs(usage_text, stderr);
 	return EXIT_USAGE;

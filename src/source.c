@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,6 +18,9 @@
 #include "store.h"
 
 #define READ_SIZE (256 * 1024)
+
+static int push_path(ts_pathlist *l, const char *p);
+int ts_pathlist_push(ts_pathlist *l, const char *p) { return push_path(l, p); }
 
 static int push_path(ts_pathlist *l, const char *p)
 {
@@ -51,8 +55,10 @@ static int ends_with(const char *s, const char *suf)
 	return a >= b && strcmp(s + a - b, suf) == 0;
 }
 
-static int is_log_name(const char *name)
+int ts_source_is_log_name(const char *name)
 {
+	if (name[0] == '.')
+		return 0; /* hidden: temporary names of writers and syncs */
 	static const char *ok[] = {".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson",
 				   ".ndjson.gz"};
 	if (strstr(name, "CloudTrail-Digest") || strstr(name, "CloudTrail-Insight"))
@@ -122,7 +128,7 @@ static int walk(const char *dir, ts_pathlist *out, ts_source_stats *st, const ts
 				continue;
 			}
 			rc = walk(path.p, out, st, cb, depth + 1);
-		} else if (S_ISREG(sb.st_mode) && is_log_name(names.paths[i])) {
+		} else if (S_ISREG(sb.st_mode) && ts_source_is_log_name(names.paths[i])) {
 			rc = push_path(out, path.p);
 		} else {
 			st->files_ignored++;
@@ -180,6 +186,15 @@ int ts_source_read(const char *path, const ts_reader_opts *ropts, const ts_parse
 		goto out;
 	}
 	while (!done && !rc) {
+		if (cb->idle) {
+			struct pollfd pfd = {.fd = fd, .events = POLLIN};
+			int pr = poll(&pfd, 1, cb->idle_ms > 0 ? cb->idle_ms : 1000);
+			if (pr == 0 || (pr < 0 && errno == EINTR)) {
+				if (cb->idle(cb->ctx))
+					rc = 1;
+				continue;
+			}
+		}
 		ssize_t n = read(fd, buf, READ_SIZE);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -374,7 +389,7 @@ static void *worker(void *arg)
 		parsed_file *pf = &p->slots[i % p->nslots];
 		pthread_mutex_unlock(&p->mu);
 
-		ts_source_cb cb = {copy_record, keep_skip, NULL, pf, mark_opened};
+		ts_source_cb cb = {copy_record, keep_skip, NULL, pf, mark_opened, NULL, 0};
 		int rc = ts_source_read(p->l->paths[i], p->ropts, p->popts, &pf->st, &cb);
 		if (rc == TS_ENOMEM)
 			pf->rc = rc;

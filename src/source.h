@@ -41,6 +41,9 @@ typedef struct ts_source_cb {
 	/* Before the first record of an input that could be opened; may be
 	 * NULL. Every input given to file_begin then gets file_done. */
 	void (*file_begin)(void *ctx, const char *path);
+	/* See ts_source_read; may be NULL. */
+	int (*idle)(void *ctx);
+	int idle_ms;
 } ts_source_cb;
 
 typedef struct ts_pathlist {
@@ -53,11 +56,15 @@ typedef struct ts_pathlist {
  * counted as failed. Returns 0 or TS_ENOMEM. */
 int ts_source_collect(char *const *args, size_t nargs, ts_pathlist *out, ts_source_stats *st,
 		      const ts_source_cb *cb);
+/* Append a copy of path to l. 0 or TS_ENOMEM. */
+int ts_pathlist_push(ts_pathlist *l, const char *path);
 void ts_pathlist_free(ts_pathlist *l);
 
 /* Read one input ("-": stdin). Returns 0 (bad content is counted and
  * skipped, not an error), 1 if the record callback asked to stop, or
- * TS_ENOMEM. */
+ * TS_ENOMEM. With cb->idle set, a read that would wait more than
+ * idle_ms first calls it (a pipe gone quiet), and again each idle_ms;
+ * a non-zero return stops the read like the record callback's 1. */
 int ts_source_read(const char *path, const ts_reader_opts *ropts, const ts_parser_opts *popts,
 		   ts_source_stats *st, const ts_source_cb *cb);
 
@@ -68,6 +75,10 @@ int ts_source_read(const char *path, const ts_reader_opts *ropts, const ts_parse
  * Returns 0, 1 if the record callback asked to stop, or TS_ENOMEM. */
 int ts_source_read_all(const ts_pathlist *l, int nthreads, const ts_reader_opts *ropts,
 		       const ts_parser_opts *popts, ts_source_stats *st, const ts_source_cb *cb);
+
+/* 1 if a file of this name (no folder part) is read from folders: a log
+ * suffix, not hidden, not a digest or insight file. */
+int ts_source_is_log_name(const char *name);
 
 /* The checkpoint name of a file: the part of its real path from the last
  * "AWSLogs/" component on, or the whole real path when there is none;

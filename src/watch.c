@@ -1,0 +1,227 @@
+/* watch.c - inotify over a folder tree.
+ *
+ * Owns the inotify descriptor, a table from watch descriptor to folder
+ * path (wd -> dirs[wd], grown as needed) and the set of paths already
+ * reported (64-bit hashes in a ts_tally). Everything is freed by
+ * ts_watch_free.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tally.h"
+#include "watch.h"
+
+#define DIR_MASK (IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE_SELF | IN_ONLYDIR)
+#define MAX_DEPTH 64
+
+struct ts_watch {
+	int fd;
+	char **dirs; /* by watch descriptor; NULL where none */
+	size_t ndirs, alloc;
+	size_t watched;
+	ts_tally seen; /* hash of path -> 1 */
+};
+
+static int skip_dir(const char *name)
+{
+	return name[0] == '.' || strcmp(name, "CloudTrail-Digest") == 0 ||
+	       strcmp(name, "CloudTrail-Insight") == 0;
+}
+
+/* Report path unless it was reported before. */
+static int report(ts_watch *w, const char *path, ts_pathlist *ready, int *n)
+{
+	uint64_t h = ts_hash(path, strlen(path), 7) >> 1;
+	if (ts_tally_get(&w->seen, h))
+		return 0;
+	int rc = ts_tally_add(&w->seen, h, 1);
+	if (!rc)
+		rc = ts_pathlist_push(ready, path);
+	if (!rc)
+		++*n;
+	return rc;
+}
+
+/* Watch dir and, recursively, its folders; with ready, report the log
+ * files found in them (sorted by name, as a walk would). */
+static int add_tree(ts_watch *w, const char *dir, ts_pathlist *ready, int *n, int depth)
+{
+	if (depth > MAX_DEPTH)
+		return 0;
+	int wd = inotify_add_watch(w->fd, dir, DIR_MASK);
+	if (wd < 0)
+		return errno == ENOSPC ? TS_ECAP : (errno == ENOENT ? 0 : TS_EIO);
+	if ((size_t)wd >= w->alloc) {
+		size_t na = w->alloc ? w->alloc : 64;
+		while (na <= (size_t)wd)
+			na *= 2;
+		char **nd = realloc(w->dirs, na * sizeof *nd);
+		if (!nd)
+			return TS_ENOMEM;
+		memset(nd + w->alloc, 0, (na - w->alloc) * sizeof *nd);
+		w->dirs = nd;
+		w->alloc = na;
+	}
+	if (!w->dirs[wd]) {
+		size_t l = strlen(dir);
+		if (!(w->dirs[wd] = malloc(l + 1)))
+			return TS_ENOMEM;
+		memcpy(w->dirs[wd], dir, l + 1);
+		w->watched++;
+	}
+	if ((size_t)wd >= w->ndirs)
+		w->ndirs = (size_t)wd + 1;
+	/* what is already there: folders to watch, files to report */
+	ts_pathlist names = {0};
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0; /* gone again */
+	struct dirent *ent;
+	int rc = 0;
+	while (!rc && (ent = readdir(d)))
+		if (ent->d_name[0] != '.')
+			rc = ts_pathlist_push(&names, ent->d_name);
+	closedir(d);
+	for (size_t i = 1; i < names.n; i++) /* insertion sort: folders are small */
+		for (size_t j = i; j > 0 && strcmp(names.paths[j - 1], names.paths[j]) > 0; j--) {
+			char *t = names.paths[j];
+			names.paths[j] = names.paths[j - 1];
+			names.paths[j - 1] = t;
+		}
+	ts_buf path = {0};
+	for (size_t i = 0; i < names.n && !rc; i++) {
+		ts_buf_reset(&path);
+		if ((rc = ts_buf_printf(&path, "%s/%s", dir, names.paths[i])))
+			break;
+		struct stat sb;
+		if (stat(path.p, &sb) != 0)
+			continue;
+		if (S_ISDIR(sb.st_mode)) {
+			if (!skip_dir(names.paths[i]))
+				rc = add_tree(w, path.p, ready, n, depth + 1);
+		} else if (ready && S_ISREG(sb.st_mode) && ts_source_is_log_name(names.paths[i])) {
+			rc = report(w, path.p, ready, n);
+		}
+	}
+	ts_buf_free(&path);
+	ts_pathlist_free(&names);
+	return rc;
+}
+
+int ts_watch_new(const char *root, ts_watch **out, char *errbuf, size_t errlen)
+{
+	ts_watch *w = calloc(1, sizeof *w);
+	if (!w)
+		return TS_ENOMEM;
+	w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	struct stat sb;
+	int rc = 0;
+	if (w->fd < 0 || stat(root, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+		snprintf(errbuf, errlen, "cannot watch '%s': %s", root,
+			 w->fd < 0 ? strerror(errno) : "not a folder");
+		rc = TS_EIO;
+	} else {
+		int n = 0;
+		/* the files already there are the caller's to list (it reads
+		 * them first); here only their folders are watched, and each
+		 * is marked as seen so a late event does not report it again */
+		ts_pathlist existing = {0};
+		rc = add_tree(w, root, &existing, &n, 0);
+		ts_pathlist_free(&existing);
+		if (rc)
+			snprintf(errbuf, errlen, "cannot watch '%s': %s", root,
+				 rc == TS_ECAP ? "inotify watch limit reached "
+						 "(fs.inotify.max_user_watches)"
+					       : ts_strerror(rc));
+	}
+	if (rc) {
+		ts_watch_free(w);
+		return rc == TS_ECAP ? TS_EIO : rc;
+	}
+	*out = w;
+	return 0;
+}
+
+int ts_watch_poll(ts_watch *w, int timeout_ms, ts_pathlist *ready)
+{
+	struct pollfd p = {.fd = w->fd, .events = POLLIN};
+	int pr = poll(&p, 1, timeout_ms);
+	if (pr <= 0)
+		return pr < 0 && errno != EINTR ? TS_EIO : 0;
+	int n = 0, rc = 0;
+	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ts_buf path = {0};
+	for (;;) {
+		ssize_t len = read(w->fd, buf, sizeof buf);
+		if (len <= 0) {
+			if (len < 0 && errno != EAGAIN && errno != EINTR)
+				rc = TS_EIO;
+			break;
+		}
+		for (char *q = buf; q < buf + len && !rc;) {
+			const struct inotify_event *ev = (const struct inotify_event *)q;
+			q += sizeof *ev + ev->len;
+			if (ev->mask & IN_Q_OVERFLOW) {
+				ts_warn("watch: inotify queue overflowed; rescanning");
+				for (size_t i = 0; i < w->ndirs && !rc; i++)
+					if (w->dirs[i])
+						rc = add_tree(w, w->dirs[i], ready, &n, 0);
+				continue;
+			}
+			if (ev->wd < 0 || (size_t)ev->wd >= w->ndirs || !w->dirs[ev->wd])
+				continue;
+			if (ev->mask & (IN_DELETE_SELF | IN_IGNORED)) {
+				free(w->dirs[ev->wd]);
+				w->dirs[ev->wd] = NULL;
+				w->watched--;
+				continue;
+			}
+			if (!ev->len)
+				continue;
+			ts_buf_reset(&path);
+			if ((rc = ts_buf_printf(&path, "%s/%s", w->dirs[ev->wd], ev->name)))
+				break;
+			if (ev->mask & IN_ISDIR) {
+				if ((ev->mask & (IN_CREATE | IN_MOVED_TO)) && !skip_dir(ev->name))
+					rc = add_tree(w, path.p, ready, &n, 1);
+			} else if ((ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) &&
+				   ts_source_is_log_name(ev->name)) {
+				rc = report(w, path.p, ready, &n);
+			}
+		}
+		if (rc)
+			break;
+	}
+	ts_buf_free(&path);
+	if (rc == TS_ECAP) {
+		ts_warn("watch: inotify watch limit reached (fs.inotify.max_user_watches); new "
+			"folders are not followed");
+		rc = 0;
+	}
+	return rc ? rc : n;
+}
+
+int ts_watch_seen(ts_watch *w, const char *path)
+{
+	return ts_tally_add(&w->seen, ts_hash(path, strlen(path), 7) >> 1, 1);
+}
+
+size_t ts_watch_count(const ts_watch *w) { return w->watched; }
+
+void ts_watch_free(ts_watch *w)
+{
+	if (!w)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	for (size_t i = 0; i < w->ndirs; i++)
+		free(w->dirs[i]);
+	free(w->dirs);
+	ts_tally_free(&w->seen);
+	free(w);
+}

@@ -1,0 +1,31 @@
+/* watch.h - follows a folder tree (an S3 sync of AWSLogs/, a log
+ * shipper's output) for log files that are complete, with inotify.
+ *
+ * A file is complete when it is renamed into place (IN_MOVED_TO) or closed
+ * after writing (IN_CLOSE_WRITE). Only names ts_source_is_log_name()
+ * accepts are reported; CloudTrail-Digest and CloudTrail-Insight folders
+ * are not watched. Folders created later are watched as they appear, and
+ * the files already in them are reported too (a folder can be filled before
+ * its watch exists). Each path is reported once per watcher.
+ */
+#ifndef TS_WATCH_H
+#define TS_WATCH_H
+
+#include "source.h"
+
+typedef struct ts_watch ts_watch;
+
+/* Watch root and every folder under it. 0 and *out, TS_EIO (message in
+ * errbuf: root cannot be watched, or the inotify watch limit), TS_ENOMEM. */
+int ts_watch_new(const char *root, ts_watch **out, char *errbuf, size_t errlen);
+/* Wait up to timeout_ms (0: do not wait) for changes and append the paths
+ * of files that became complete to ready, in the order they did. Returns
+ * the number appended, or TS_EIO / TS_ENOMEM. EINTR returns 0. */
+int ts_watch_poll(ts_watch *w, int timeout_ms, ts_pathlist *ready);
+/* Treat path as reported already (a file the caller read from a listing). */
+int ts_watch_seen(ts_watch *w, const char *path);
+/* The folders watched now. */
+size_t ts_watch_count(const ts_watch *w);
+void ts_watch_free(ts_watch *w); /* NULL is a no-op */
+
+#endif
