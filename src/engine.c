@@ -39,6 +39,8 @@ typedef struct epart {
 	int dirty;             /* changed since the last checkpoint */
 	uint32_t *files;       /* e->files[] indices read into it since then */
 	uint32_t nfiles, files_alloc;
+	int has_pos;           /* an ordered source's position counted through */
+	uint64_t pos_ms, pos_seq;
 } epart;
 
 /* A file read since the last checkpoint (name owned). */
@@ -115,6 +117,8 @@ struct ts_engine {
 	cur_part *cur;     /* partitions of the open file */
 	uint32_t ncur, cur_alloc;
 	ts_buf scratch;    /* state blobs */
+	int pos_on;        /* records carry an ordered source position */
+	uint64_t pos_ms, pos_seq;
 	double *lat;       /* Start latencies (opts.clock), at most LAT_MAX */
 	size_t nlat;
 	int err; /* sticky fatal error */
@@ -320,6 +324,17 @@ int ts_engine_add(ts_engine *e, const ts_record *r)
 			e->st.already_counted++;
 			return 1;
 		}
+	}
+	if (e->pos_on) {
+		epart *p = e->parts[pid];
+		if (p->has_pos && (e->pos_ms < p->pos_ms ||
+				   (e->pos_ms == p->pos_ms && e->pos_seq <= p->pos_seq))) {
+			e->st.already_counted++;
+			return 1;
+		}
+		p->has_pos = 1;
+		p->pos_ms = e->pos_ms;
+		p->pos_seq = e->pos_seq;
 	}
 	e->parts[pid]->dirty = 1;
 	uint32_t aid;
@@ -930,6 +945,13 @@ int ts_engine_advance(ts_engine *e, int64_t minutes)
 
 size_t ts_engine_pending_events(const ts_engine *e) { return e->nheld; }
 
+void ts_engine_set_position(ts_engine *e, uint64_t ms, uint64_t seq)
+{
+	e->pos_on = 1;
+	e->pos_ms = ms;
+	e->pos_seq = seq;
+}
+
 uint64_t ts_engine_open_insights(const ts_engine *e)
 {
 	uint64_t n = 0;
@@ -1100,6 +1122,9 @@ static int encode_state(ts_engine *e, uint32_t pid, ts_buf *out)
 		ts_enc_i64(&enc, e->held[i].minute);
 		ts_enc_str(&enc, (ts_str){e->held[i].json, e->held[i].len});
 	}
+	ts_enc_u64(&enc, (uint64_t)p->has_pos);
+	ts_enc_u64(&enc, p->pos_ms);
+	ts_enc_u64(&enc, p->pos_seq);
 	return ts_enc_finish(&enc, STATE_MAGIC, out);
 }
 
@@ -1269,6 +1294,9 @@ static int decode_state(ts_engine *e, uint32_t pid, const void *blob, size_t len
 		copy[json.n] = '\0';
 		e->held[e->nheld++] = (held_event){minute, copy, json.n, pid, 0, 0};
 	}
+	p->has_pos = (int)ts_dec_count(&d, 1);
+	p->pos_ms = ts_dec_u64(&d);
+	p->pos_seq = ts_dec_u64(&d);
 	rc = ts_dec_ok(&d, 1) ? 0 : TS_EINVAL;
 out:
 	ts_dec_free(&d);

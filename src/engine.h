@@ -103,6 +103,12 @@ int ts_engine_checkpoint(ts_engine *e);
  * streaming source that went idle still closes minutes. 0 or a fatal
  * code. */
 int ts_engine_advance(ts_engine *e, int64_t minutes);
+/* For an ordered source (a Redis Stream): the next records come from
+ * position (ms, seq), positions only growing. Each partition saves the
+ * position it has counted through with its state, and a record at or
+ * before it is skipped (already_counted): so entries read again after a
+ * restart, before they were acknowledged, count once. */
+void ts_engine_set_position(ts_engine *e, uint64_t ms, uint64_t seq);
 /* Events made and not yet written (they go out at the next checkpoint,
  * or at finish when sorted). */
 size_t ts_engine_pending_events(const ts_engine *e);

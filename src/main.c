@@ -16,6 +16,7 @@
 
 #include "engine.h"
 #include "sink.h"
+#include "rstream.h"
 #include "source.h"
 #include "watch.h"
 #include "store.h"
@@ -46,6 +47,10 @@ static const char usage_text[] =
 	"  --watch DIR             read the log files under DIR, then every file that\n"
 	"                          appears (renamed into place or closed after writing)\n"
 	"  --stdin                 read NDJSON records from standard input\n"
+	"  --redis-stream URL#KEY  read records (field \"record\") from a Redis Stream\n"
+	"                          through a consumer group, acknowledged once counted\n"
+	"                          and checkpointed; --group NAME (trailsight),\n"
+	"                          --consumer NAME (the host name)\n"
 	"  --idle-timeout SEC      with no record for SEC seconds, close the open\n"
 	"                          minutes, then advance one minute per minute of\n"
 	"                          silence (default 60)\n"
@@ -103,6 +108,7 @@ typedef struct run {
 	uint64_t since_checkpoint; /* records counted since the last checkpoint */
 	int lateness;
 	struct stream_ctx *stream_ctx;
+	ts_rstream *rstream;     /* --redis-stream: acknowledged after checkpoints */
 } run;
 
 static volatile sig_atomic_t stop_flag;
@@ -395,6 +401,7 @@ static int parse_long(const char *s, long lo, long hi, long *out)
 
 typedef struct stream_cfg {
 	const char *watch_dir;
+	const char *redis_stream, *group, *consumer;
 	int use_stdin;
 	int idle_timeout;
 	const char *metrics_file;
@@ -409,7 +416,7 @@ static int cmd_run(int argc, char **argv, int stream)
 	enum {
 		O_STORE = 256, O_MODEL, O_MODELS_DIR, O_OUT, O_STATS, O_LATENESS, O_READ, O_DATA,
 		O_MAXREC, O_THREADS, O_STRICT, O_NOCTX, O_VERSION, O_FORCE, O_FLUSH, O_SPOOL,
-		O_WATCH, O_STDIN, O_IDLE, O_METRICS, O_METRICS_INT
+		O_WATCH, O_STDIN, O_IDLE, O_METRICS, O_METRICS_INT, O_RSTREAM, O_GROUP, O_CONSUMER
 	};
 	static const struct option longopts[] = {
 		{"store", required_argument, 0, O_STORE},
@@ -428,6 +435,9 @@ static int cmd_run(int argc, char **argv, int stream)
 		{"checkpoint-cells", required_argument, 0, O_FLUSH},
 		{"watch", required_argument, 0, O_WATCH},
 		{"stdin", no_argument, 0, O_STDIN},
+		{"redis-stream", required_argument, 0, O_RSTREAM},
+		{"group", required_argument, 0, O_GROUP},
+		{"consumer", required_argument, 0, O_CONSUMER},
 		{"idle-timeout", required_argument, 0, O_IDLE},
 		{"metrics-file", required_argument, 0, O_METRICS},
 		{"metrics-interval", required_argument, 0, O_METRICS_INT},
@@ -453,7 +463,7 @@ static int cmd_run(int argc, char **argv, int stream)
 	ts_engine_opts_defaults(&eo);
 	ts_reader_opts ro = {0};
 	ts_parser_opts po = {0};
-	stream_cfg sc = {NULL, 0, 60, NULL, 5};
+	stream_cfg sc = {.idle_timeout = 60, .metrics_interval = 5, .group = "trailsight"};
 	int stream_only = 0, backfill_only = 0;
 
 	optind = 1;
@@ -499,6 +509,9 @@ static int cmd_run(int argc, char **argv, int stream)
 		case O_FORCE: eo.force = 1; break;
 		case O_WATCH: sc.watch_dir = optarg; break;
 		case O_STDIN: sc.use_stdin = 1; break;
+		case O_RSTREAM: sc.redis_stream = optarg; break;
+		case O_GROUP: sc.group = optarg; break;
+		case O_CONSUMER: sc.consumer = optarg; break;
 		case O_METRICS: sc.metrics_file = optarg; break;
 		case O_IDLE:
 		case O_METRICS_INT:
@@ -523,15 +536,15 @@ static int cmd_run(int argc, char **argv, int stream)
 		default: fputs(usage_text, stderr); return EXIT_USAGE;
 		}
 	}
-	stream_only = sc.watch_dir || sc.use_stdin || sc.metrics_file;
+	stream_only = sc.watch_dir || sc.use_stdin || sc.metrics_file || sc.redis_stream;
 	if (stream) {
 		if (backfill_only || optind < argc) {
 			ts_error("stream: %s", optind < argc ? "no PATH arguments: use --watch DIR or --stdin"
 							     : "--threads is for backfill");
 			return EXIT_USAGE;
 		}
-		if (!sc.watch_dir == !sc.use_stdin) {
-			ts_error("stream: give one of --watch DIR or --stdin");
+		if (!!sc.watch_dir + !!sc.use_stdin + !!sc.redis_stream != 1) {
+			ts_error("stream: give one of --watch DIR, --stdin or --redis-stream URL#KEY");
 			fputs(usage_text, stderr);
 			return EXIT_USAGE;
 		}
@@ -539,7 +552,8 @@ static int cmd_run(int argc, char **argv, int stream)
 		eo.clock = clock_cb;
 	} else {
 		if (stream_only) {
-			ts_error("backfill: --watch, --stdin and --metrics-file are for stream");
+			ts_error("backfill: --watch, --stdin, --redis-stream and --metrics-file are for "
+				 "stream");
 			return EXIT_USAGE;
 		}
 		if (optind >= argc) {
@@ -699,6 +713,11 @@ static int stream_checkpoint(run *r)
 	int rc = ts_engine_checkpoint(r->engine);
 	r->last_checkpoint = now();
 	r->since_checkpoint = 0;
+	/* what the checkpoint stored may be acknowledged now */
+	if (!rc && r->rstream && ts_rstream_ack(r->rstream)) {
+		ts_error("%s", ts_rstream_error(r->rstream));
+		rc = TS_ESTORE;
+	}
 	return rc;
 }
 
@@ -871,7 +890,62 @@ static int stream_main(run *r, const stream_cfg *sc, ts_store *store, const ts_r
 	stream_ctx x = {.r = r, .sc = sc, .store = store, .lateness = r->lateness};
 	x.last_tick = x.last_metrics = now() - 3600;
 	ts_info("stream: %s, store %s", sc->watch_dir ? sc->watch_dir : "stdin", store->ops->name);
-	if (sc->use_stdin) {
+	if (sc->redis_stream) {
+		char err[1024], host[256] = "trailsight";
+		gethostname(host, sizeof host - 1);
+		int rc = ts_rstream_open(sc->redis_stream, sc->group,
+					 sc->consumer ? sc->consumer : host, &r->rstream, err, sizeof err);
+		if (rc) {
+			ts_error("%s", err);
+			return rc == TS_EINVAL ? EXIT_USAGE : EXIT_STORE;
+		}
+		ts_parser *p = ts_parser_new(po);
+		if (!p) {
+			ts_rstream_free(r->rstream);
+			r->rstream = NULL;
+			return EXIT_STORE;
+		}
+		const char *name = ts_rstream_name(r->rstream);
+		while (!stop_flag && !r->fatal) {
+			const ts_rstream_entry *ent;
+			size_t n;
+			if ((rc = ts_rstream_read(r->rstream, 1000, 1000, &ent, &n))) {
+				ts_error("%s", ts_rstream_error(r->rstream));
+				r->fatal = rc;
+				break;
+			}
+			for (size_t i = 0; i < n && !r->fatal; i++) {
+				ts_record rec;
+				ts_engine_set_position(r->engine, ent[i].ms, ent[i].seq);
+				int pr = ent[i].record.n ? ts_parse_record(p, ent[i].record.p, ent[i].record.n,
+									   &rec)
+							 : TS_EFIELD;
+				if (pr == TS_ENOMEM) {
+					r->fatal = pr;
+					break;
+				}
+				if (!pr)
+					pr = on_record(r, &rec, name, 0);
+				if (pr == 1)
+					break;
+				if (pr < 0) {
+					char detail[64];
+					snprintf(detail, sizeof detail, "entry %llu-%llu",
+						 (unsigned long long)ent[i].ms, (unsigned long long)ent[i].seq);
+					r->src.skipped++;
+					r->src.by_reason[-pr]++;
+					on_skip(r, pr, name, 0, detail);
+				} else {
+					r->src.records++;
+				}
+			}
+			if (!r->fatal && n && (ts_engine_pending_events(r->engine) ||
+					       now() - r->last_checkpoint >= 1.0))
+				r->fatal = stream_checkpoint(r);
+			housekeeping(&x);
+		}
+		ts_parser_free(p);
+	} else if (sc->use_stdin) {
 		ts_source_cb cb = {on_record, on_skip, NULL, r, NULL, stdin_idle, 1000};
 		cb.ctx = r;
 		/* stdin_idle needs the stream context: pass it through run */
@@ -933,6 +1007,8 @@ static int stream_main(run *r, const stream_cfg *sc, ts_store *store, const ts_r
 		r->fatal = stream_checkpoint(r);
 	if (sc->metrics_file)
 		write_metrics(sc->metrics_file, r, store);
+	ts_rstream_free(r->rstream);
+	r->rstream = NULL;
 	return 0;
 }
 

@@ -91,4 +91,55 @@ for rel in delivery_order(sys.argv[1]):
 PY
 "$TRAILSIGHT" stream -q --stdin --store "$store/3" < "$tmp/records.ndjson" | LC_ALL=C sort > "$tmp/stdin"
 check "stdin: the same insights as backfill" cmp "$tmp/stdin" "$tmp/ref"
+
+# 4. a Redis Stream through a consumer group, killed -9 midway and restarted
+python3 - "$tmp/records.ndjson" > "$tmp/xadd.resp" <<'PY'
+import sys
+out = sys.stdout.buffer
+for line in open(sys.argv[1], "rb"):
+    rec = line.rstrip(b"\n")
+    args = [b"XADD", b"cloudtrail", b"*", b"record", rec]
+    out.write(b"*%d\r\n" % len(args))
+    for a in args:
+        out.write(b"$%d\r\n%s\r\n" % (len(a), a))
+PY
+redis-cli -p "$redis_port" -n 4 --pipe < "$tmp/xadd.resp" > /dev/null
+nrec=$(wc -l < "$tmp/records.ndjson")
+check "the stream holds every record" test "$(redis-cli -p "$redis_port" -n 4 xlen cloudtrail)" = "$nrec"
+wait_records() {
+  local i
+  for i in $(seq 1 600); do
+    [ "$(awk '$1 == "trailsight_records_read_total" {print $2}' "$1" 2>/dev/null)" -ge "$2" ] 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+"$TRAILSIGHT" stream -q --redis-stream "$store/4#cloudtrail" --store "$store/5" --idle-timeout 2 \
+  --metrics-file "$tmp/m4.prom" --metrics-interval 1 --consumer c1 > "$tmp/x1.ndjson" &
+pid=$!
+wait_records "$tmp/m4.prom" $((nrec / 3)) || true
+kill -9 "$pid"
+wait "$pid" 2>/dev/null || true
+pending=$(redis-cli -p "$redis_port" -n 4 xpending cloudtrail trailsight | head -1)
+echo "entries pending after the kill: $pending"
+rm -f "$tmp/m4.prom"
+"$TRAILSIGHT" stream -q --redis-stream "$store/4#cloudtrail" --store "$store/5" --idle-timeout 2 \
+  --metrics-file "$tmp/m4.prom" --metrics-interval 1 --consumer c1 --stats "$tmp/x2.json" \
+  > "$tmp/x2.ndjson" &
+pid=$!
+for i in $(seq 1 600); do
+  [ "$(redis-cli -p "$redis_port" -n 4 xpending cloudtrail trailsight | head -1)" = 0 ] &&
+    [ "$(redis-cli -p "$redis_port" -n 4 xinfo groups cloudtrail | awk 'f {print; exit} /^lag$/ {f = 1}')" = 0 ] && break
+  sleep 0.1
+done
+sleep 4
+kill -TERM "$pid"
+wait "$pid" || true
+check "every entry acknowledged" test "$(redis-cli -p "$redis_port" -n 4 xpending cloudtrail trailsight | head -1)" = 0
+cat "$tmp/x1.ndjson" "$tmp/x2.ndjson" | LC_ALL=C sort > "$tmp/x"
+check "redis stream, killed and restarted: no event twice" test -z "$(uniq -d "$tmp/x")"
+check "redis stream, killed and restarted: the same insights as backfill" cmp "$tmp/x" "$tmp/ref"
+redis_dump_counts "$redis_port" 5 > "$tmp/xcounts"
+python3 "$TS_SOURCE_DIR/tools/recount.py" "$tmp/c/AWSLogs" | LC_ALL=C sort > "$tmp/expected"
+check "redis stream, killed and restarted: counts equal the recount" cmp "$tmp/xcounts" "$tmp/expected"
 finish

@@ -1,0 +1,272 @@
+/* rstream.c - a Redis Stream consumer (hiredis, argv form only).
+ *
+ * Owns its connection, the last reply (whose strings the entries point
+ * into) and the IDs read but not yet acknowledged. Reads the consumer's
+ * pending entries ("0") until there are none, then new ones (">").
+ */
+#include <errno.h>
+#include <hiredis/hiredis.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "rstream.h"
+#include "store.h"
+
+struct ts_rstream {
+	ts_redis_spec sp;
+	char key[512], group[128], consumer[128];
+	char name[400];
+	char err[1024];
+	redisContext *c;
+	redisReply *last;
+	ts_rstream_entry *e;
+	size_t ne, ealloc;
+	int pending_done; /* the pending entries were all read again */
+	char **unacked;   /* IDs read, not acknowledged */
+	size_t nun, unalloc;
+};
+
+static int cmd(ts_rstream *s, int argc, const char **argv, redisReply **out)
+{
+	for (int attempt = 0; attempt < 30; attempt++) {
+		if (!s->c) {
+			struct timeval tv = {2, 0};
+			s->c = redisConnectWithTimeout(s->sp.host, s->sp.port, tv);
+			int bad = !s->c || s->c->err;
+			redisReply *r = NULL;
+			if (!bad && s->sp.pass[0]) {
+				const char *av[3] = {"AUTH", s->sp.user[0] ? s->sp.user : s->sp.pass,
+						     s->sp.pass};
+				r = redisCommandArgv(s->c, s->sp.user[0] ? 3 : 2, av, NULL);
+				bad = !r || r->type == REDIS_REPLY_ERROR;
+				freeReplyObject(r);
+			}
+			if (!bad && s->sp.db) {
+				char db[16];
+				snprintf(db, sizeof db, "%d", s->sp.db);
+				const char *av[2] = {"SELECT", db};
+				r = redisCommandArgv(s->c, 2, av, NULL);
+				bad = !r || r->type == REDIS_REPLY_ERROR;
+				freeReplyObject(r);
+			}
+			if (bad) {
+				snprintf(s->err, sizeof s->err, "%.400s: %.500s", s->name,
+					 s->c && s->c->err ? s->c->errstr : "connect, AUTH or SELECT failed");
+				if (s->c)
+					redisFree(s->c);
+				s->c = NULL;
+				struct timespec ts = {0, 200000000L};
+				nanosleep(&ts, NULL);
+				continue;
+			}
+		}
+		redisReply *r = redisCommandArgv(s->c, argc, argv, NULL);
+		if (!r) {
+			snprintf(s->err, sizeof s->err, "%.400s: %.500s", s->name, s->c->errstr);
+			redisFree(s->c);
+			s->c = NULL;
+			continue;
+		}
+		if (r->type == REDIS_REPLY_ERROR) {
+			snprintf(s->err, sizeof s->err, "%.400s: %.20s: %.500s", s->name, argv[0], r->str);
+			freeReplyObject(r);
+			return TS_ESTORE;
+		}
+		*out = r;
+		return 0;
+	}
+	return TS_ESTORE;
+}
+
+int ts_rstream_open(const char *spec, const char *group, const char *consumer,
+		    ts_rstream **out, char *errbuf, size_t errlen)
+{
+	const char *hash = strrchr(spec, '#');
+	if (!hash || !hash[1]) {
+		snprintf(errbuf, errlen, "redis stream '%s': expected redis://host:port[/db]#KEY",
+			 spec);
+		return TS_EINVAL;
+	}
+	char url[1024];
+	if ((size_t)(hash - spec) >= sizeof url) {
+		snprintf(errbuf, errlen, "redis stream: spec too long");
+		return TS_EINVAL;
+	}
+	memcpy(url, spec, (size_t)(hash - spec));
+	url[hash - spec] = '\0';
+	ts_rstream *s = calloc(1, sizeof *s);
+	if (!s)
+		return TS_ENOMEM;
+	int rc = ts_store_redis_parse(url, &s->sp, errbuf, errlen);
+	if (rc || strlen(hash + 1) >= sizeof s->key || strlen(group) >= sizeof s->group ||
+	    strlen(consumer) >= sizeof s->consumer) {
+		if (!rc)
+			snprintf(errbuf, errlen, "redis stream: key, group or consumer too long");
+		free(s);
+		return TS_EINVAL;
+	}
+	snprintf(s->key, sizeof s->key, "%s", hash + 1);
+	snprintf(s->group, sizeof s->group, "%s", group);
+	snprintf(s->consumer, sizeof s->consumer, "%s", consumer);
+	snprintf(s->name, sizeof s->name, "redis://%.200s:%d#%.180s", s->sp.host, s->sp.port, s->key);
+	const char *av[6] = {"XGROUP", "CREATE", s->key, s->group, "0", "MKSTREAM"};
+	redisReply *r;
+	rc = cmd(s, 6, av, &r);
+	if (!rc)
+		freeReplyObject(r);
+	else if (strstr(s->err, "BUSYGROUP"))
+		rc = 0; /* the group is there */
+	if (rc) {
+		snprintf(errbuf, errlen, "%s", s->err);
+		ts_rstream_free(s);
+		return TS_ESTORE;
+	}
+	*out = s;
+	return 0;
+}
+
+static int parse_id(const char *p, size_t n, uint64_t *ms, uint64_t *seq)
+{
+	uint64_t v[2] = {0, 0};
+	int k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '-' && k == 0) {
+			k = 1;
+			continue;
+		}
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		v[k] = v[k] * 10 + (uint64_t)(p[i] - '0');
+	}
+	*ms = v[0];
+	*seq = v[1];
+	return k == 1 ? 0 : -1;
+}
+
+int ts_rstream_read(ts_rstream *s, size_t max, int block_ms, const ts_rstream_entry **entries,
+		    size_t *n)
+{
+	*n = 0;
+	if (s->last) {
+		freeReplyObject(s->last);
+		s->last = NULL;
+	}
+	char count[24], block[24];
+	snprintf(count, sizeof count, "%zu", max);
+	snprintf(block, sizeof block, "%d", block_ms);
+	const char *av[] = {"XREADGROUP", "GROUP", s->group, s->consumer, "COUNT", count,
+			    "BLOCK", block, "STREAMS", s->key, s->pending_done ? ">" : "0"};
+	redisReply *r;
+	/* pending entries are read without blocking */
+	int argc = 11;
+	if (!s->pending_done) {
+		av[6] = "STREAMS";
+		av[7] = s->key;
+		av[8] = "0";
+		argc = 9;
+	}
+	int rc = cmd(s, argc, av, &r);
+	if (rc)
+		return rc;
+	s->last = r;
+	const redisReply *list = NULL;
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+	    r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements == 2)
+		list = r->element[0]->element[1];
+	size_t m = list && list->type == REDIS_REPLY_ARRAY ? list->elements : 0;
+	if (!s->pending_done && m == 0) {
+		s->pending_done = 1; /* nothing left from before: new entries now */
+		return ts_rstream_read(s, max, block_ms, entries, n);
+	}
+	if (m > s->ealloc) {
+		ts_rstream_entry *e = realloc(s->e, m * sizeof *e);
+		if (!e)
+			return TS_ENOMEM;
+		s->e = e;
+		s->ealloc = m;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < m; i++) {
+		const redisReply *ent = list->element[i];
+		if (ent->type != REDIS_REPLY_ARRAY || ent->elements != 2 ||
+		    ent->element[0]->type != REDIS_REPLY_STRING)
+			continue;
+		ts_rstream_entry *e = &s->e[k];
+		if (parse_id(ent->element[0]->str, ent->element[0]->len, &e->ms, &e->seq))
+			continue;
+		e->record = (ts_str){"", 0};
+		const redisReply *f = ent->element[1]; /* nil for a deleted entry */
+		if (f->type == REDIS_REPLY_ARRAY) {
+			for (size_t j = 0; j + 1 < f->elements; j += 2) {
+				const redisReply *fk = f->element[j], *fv = f->element[j + 1];
+				if (fv->type != REDIS_REPLY_STRING)
+					continue;
+				if ((fk->type == REDIS_REPLY_STRING && fk->len == 6 &&
+				     memcmp(fk->str, "record", 6) == 0) ||
+				    f->elements == 2)
+					e->record = (ts_str){fv->str, fv->len};
+			}
+		}
+		if (s->nun == s->unalloc) {
+			size_t na = s->unalloc ? s->unalloc * 2 : 1024;
+			char **u = realloc(s->unacked, na * sizeof *u);
+			if (!u)
+				return TS_ENOMEM;
+			s->unacked = u;
+			s->unalloc = na;
+		}
+		char *id = malloc(ent->element[0]->len + 1);
+		if (!id)
+			return TS_ENOMEM;
+		memcpy(id, ent->element[0]->str, ent->element[0]->len + 1);
+		s->unacked[s->nun++] = id;
+		k++;
+	}
+	*entries = s->e;
+	*n = k;
+	return 0;
+}
+
+int ts_rstream_ack(ts_rstream *s)
+{
+	/* in slices; a failure keeps every ID (acknowledging twice is harmless) */
+	for (size_t i = 0; i < s->nun; i += 1000) {
+		size_t k = s->nun - i < 1000 ? s->nun - i : 1000;
+		const char **av = malloc((k + 3) * sizeof *av);
+		if (!av)
+			return TS_ENOMEM;
+		av[0] = "XACK";
+		av[1] = s->key;
+		av[2] = s->group;
+		for (size_t j = 0; j < k; j++)
+			av[j + 3] = s->unacked[i + j];
+		redisReply *r;
+		int rc = cmd(s, (int)k + 3, av, &r);
+		free(av);
+		if (rc)
+			return rc;
+		freeReplyObject(r);
+	}
+	for (size_t i = 0; i < s->nun; i++)
+		free(s->unacked[i]);
+	s->nun = 0;
+	return 0;
+}
+
+const char *ts_rstream_name(const ts_rstream *s) { return s->name; }
+const char *ts_rstream_error(const ts_rstream *s) { return s->err; }
+
+void ts_rstream_free(ts_rstream *s)
+{
+	if (!s)
+		return;
+	if (s->last)
+		freeReplyObject(s->last);
+	if (s->c)
+		redisFree(s->c);
+	for (size_t i = 0; i < s->nun; i++)
+		free(s->unacked[i]);
+	free(s->unacked);
+	free(s->e);
+	free(s);
+}

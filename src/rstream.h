@@ -1,0 +1,42 @@
+/* rstream.h - CloudTrail records from a Redis Stream, through a consumer
+ * group (XREADGROUP), acknowledged (XACK) only once the caller has stored
+ * what they counted.
+ *
+ * Each stream entry holds one record: the value of its field "record", or
+ * of its only field. A consumer first reads the entries delivered to it
+ * before and not acknowledged (a restart), then new ones. Entry IDs are
+ * "MS-SEQ"; ts_rstream_entry gives them as two numbers, in the order the
+ * stream has them.
+ */
+#ifndef TS_RSTREAM_H
+#define TS_RSTREAM_H
+
+#include <stdint.h>
+
+#include "util.h"
+
+typedef struct ts_rstream ts_rstream;
+
+typedef struct ts_rstream_entry {
+	uint64_t ms, seq; /* the entry ID */
+	ts_str record;    /* the record's JSON; empty when the entry has none */
+} ts_rstream_entry;
+
+/* spec: "redis://[user:pass@]host:port[/db]#KEY". Creates the group (at
+ * the stream's start, MKSTREAM) if missing. 0 and *out; TS_EINVAL (bad
+ * spec, message in errbuf); TS_ESTORE (Redis refuses or is unreachable). */
+int ts_rstream_open(const char *spec, const char *group, const char *consumer,
+		    ts_rstream **out, char *errbuf, size_t errlen);
+/* Read up to max entries, waiting at most block_ms for new ones. *n gets
+ * the count; entries are valid until the next read. 0 or TS_ESTORE
+ * (reconnects are tried first; errstr says why). */
+int ts_rstream_read(ts_rstream *s, size_t max, int block_ms, const ts_rstream_entry **entries,
+		    size_t *n);
+/* Acknowledge every entry read so far. 0 or TS_ESTORE. */
+int ts_rstream_ack(ts_rstream *s);
+/* "redis://host:port#KEY" (no credentials), for messages. */
+const char *ts_rstream_name(const ts_rstream *s);
+const char *ts_rstream_error(const ts_rstream *s);
+void ts_rstream_free(ts_rstream *s); /* NULL is a no-op */
+
+#endif
