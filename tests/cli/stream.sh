@@ -21,10 +21,11 @@ half=$((total / 2))
 redis_start "$tmp/r"
 store="redis://127.0.0.1:$redis_port"
 
-# wait_files METRICS N: until the service has read N files (60 s at most)
+# wait_files METRICS N: until the service has read N files (5 min at most:
+# sanitizer builds on a busy machine are slow)
 wait_files() {
   local i
-  for i in $(seq 1 600); do
+  for i in $(seq 1 3000); do
     [ "$(awk '$1 == "trailsight_files_total" {print $2}' "$1" 2>/dev/null)" = "$2" ] && return 0
     sleep 0.1
   done
@@ -108,7 +109,7 @@ nrec=$(wc -l < "$tmp/records.ndjson")
 check "the stream holds every record" test "$(redis-cli -p "$redis_port" -n 4 xlen cloudtrail)" = "$nrec"
 wait_records() {
   local i
-  for i in $(seq 1 600); do
+  for i in $(seq 1 3000); do
     [ "$(awk '$1 == "trailsight_records_read_total" {print $2}' "$1" 2>/dev/null)" -ge "$2" ] 2>/dev/null && return 0
     sleep 0.1
   done
@@ -127,7 +128,7 @@ rm -f "$tmp/m4.prom"
   --metrics-file "$tmp/m4.prom" --metrics-interval 1 --consumer c1 --stats "$tmp/x2.json" \
   > "$tmp/x2.ndjson" &
 pid=$!
-for i in $(seq 1 600); do
+for i in $(seq 1 3000); do
   [ "$(redis-cli -p "$redis_port" -n 4 xpending cloudtrail trailsight | head -1)" = 0 ] &&
     [ "$(redis-cli -p "$redis_port" -n 4 xinfo groups cloudtrail | awk 'f {print; exit} /^lag$/ {f = 1}')" = 0 ] && break
   sleep 0.1
