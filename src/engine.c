@@ -645,8 +645,9 @@ static int fit(ts_engine *e, uint32_t mid, emetric *em, int64_t day)
 	const ts_profile *p = &e->o.profile;
 	em->fit_day = day;
 	em->judged = 0;
-	if (api->first_minute == INT64_MAX ||
-	    day * TS_MIN_PER_DAY - api->first_minute < (int64_t)p->warmup_days * TS_MIN_PER_DAY)
+	/* warm-up: warmup_days UTC days of history before this one (the
+	 * first may be partial: a series seen at 00:03 has that day) */
+	if (api->first_minute == INT64_MAX || day - ts_day_of(api->first_minute) < p->warmup_days)
 		return 0;
 	int64_t avail = day - ts_day_of(api->first_minute);
 	int nd = avail < p->history_days ? (int)avail : p->history_days;
