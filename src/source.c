@@ -109,7 +109,8 @@ static int walk(const char *dir, ts_pathlist *out, ts_source_stats *st, const ts
 	closedir(d);
 	if (rc)
 		goto out;
-	qsort(names.paths, names.n, sizeof *names.paths, cmp_str);
+	if (names.n) /* an empty folder has no array at all */
+		qsort(names.paths, names.n, sizeof *names.paths, cmp_str);
 	ts_buf path = {0};
 	for (size_t i = 0; i < names.n && !rc; i++) {
 		ts_buf_reset(&path);
