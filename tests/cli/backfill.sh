@@ -69,4 +69,17 @@ check "no path exits 1" test "$rc3" = 1
 check "missing profile exits 1" test "$rc4" = 1
 check "missing profile is named" grep -q "no-such-profile" "$tmp/err5"
 check "bad store exits 1" test "$rc5" = 1
+mkdir -p "$tmp/empty"
+check "an empty folder: exit 0, nothing written" \
+  bash -c "test -z \"\$('$TRAILSIGHT' backfill -q '$tmp/empty')\""
+set +e
+"$TRAILSIGHT" stream --watch "$tmp/c" --stdin >/dev/null 2>&1; rc6=$?
+"$TRAILSIGHT" stream "$tmp/c" >/dev/null 2>&1; rc7=$?
+"$TRAILSIGHT" backfill --watch "$tmp/c" "$tmp/c" >/dev/null 2>&1; rc8=$?
+"$TRAILSIGHT" backfill --out bogus:x "$tmp/c" >/dev/null 2>&1; rc9=$?
+set -e
+check "stream with two sources exits 1" test "$rc6" = 1
+check "stream with a PATH exits 1" test "$rc7" = 1
+check "backfill with a stream option exits 1" test "$rc8" = 1
+check "an unknown sink exits 1" test "$rc9" = 1
 finish
