@@ -19,7 +19,7 @@ void ts_profile_defaults(ts_profile *p)
 	p->min_duration = 1;
 	p->end_after = 5;
 	p->cooldown = 10;
-	p->min_count = 10;
+	p->min_count = 20;
 	p->min_ratio = 2.0;
 	p->drop_min_rate = 5;
 	p->drop_max_ratio = 0.25;

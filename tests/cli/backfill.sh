@@ -69,6 +69,10 @@ check "no path exits 1" test "$rc3" = 1
 check "missing profile exits 1" test "$rc4" = 1
 check "missing profile is named" grep -q "no-such-profile" "$tmp/err5"
 check "bad store exits 1" test "$rc5" = 1
+mkdir -p "$tmp/empty0"
+for m in sensitive quiet; do
+  check "the $m profile loads" "$TRAILSIGHT" backfill -q --model "$m" "$tmp/empty0"
+done
 mkdir -p "$tmp/empty"
 check "an empty folder: exit 0, nothing written" \
   bash -c "test -z \"\$('$TRAILSIGHT' backfill -q '$tmp/empty')\""
