@@ -14,7 +14,7 @@ cooldown = 10
 
 # Call-rate spikes: at least min_count events in the unusual window and at
 # least min_ratio times the expected count.
-min_count = 10
+min_count = 20
 min_ratio = 2
 # Call-rate drops: judged only where the expected rate is at least
 # drop_min_rate events per minute, and the count fell to at most
