@@ -118,6 +118,7 @@ struct ts_engine {
 	uint32_t ncur, cur_alloc;
 	ts_buf scratch;    /* state blobs */
 	int pos_on;        /* records carry an ordered source position */
+	int finishing;     /* in ts_engine_finish: checkpoints are confirmed */
 	uint64_t pos_ms, pos_seq;
 	double *lat;       /* Start latencies (opts.clock), at most LAT_MAX */
 	size_t nlat;
@@ -888,6 +889,7 @@ int ts_engine_finish(ts_engine *e)
 		return e->err;
 	if (e->in_file)
 		return e->err = TS_EINVAL;
+	e->finishing = 1;
 	int rc = restore_all(e);
 	if (rc)
 		return e->err = rc;
@@ -1434,7 +1436,12 @@ int ts_engine_checkpoint(ts_engine *e)
 	if (!rc && n && e->store->ops->mark_files(e->store, ids, n))
 		rc = TS_ENOMEM;
 	free(ids);
-	if (!rc && e->store->ops->flush(e->store))
+	/* a backfill's mid-run checkpoints need not wait for the store: its
+	 * events are written at finish, after a confirmed flush */
+	int (*flush)(ts_store *) = e->o.sorted && !e->finishing && e->store->ops->flush_begin
+					   ? e->store->ops->flush_begin
+					   : e->store->ops->flush;
+	if (!rc && flush(e->store))
 		rc = TS_ESTORE;
 	if (rc)
 		return e->err = rc;

@@ -67,6 +67,11 @@ typedef struct ts_store_ops {
 	/* Write everything buffered; 0 or TS_ESTORE (s->errstr says why; what
 	 * was buffered stays buffered, so a later flush can retry). */
 	int (*flush)(ts_store *s);
+	/* May be NULL. Start writing what flush would write and return before
+	 * it is confirmed; the next flush (or flush_begin, or free) waits for
+	 * it and sends again what was not confirmed. For checkpoints whose
+	 * effects need not be confirmed before going on (a backfill's). */
+	int (*flush_begin)(ts_store *s);
 
 	/* Checkpoints. put_state saves a partition's engine state (blob, copied)
 	 * and marks files[n] done for that partition; it takes effect at the

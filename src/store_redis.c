@@ -53,6 +53,7 @@
  */
 #include <errno.h>
 #include <hiredis/hiredis.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/time.h>
 #include <time.h>
@@ -94,8 +95,8 @@ static const char flush_script[] =
 	"      local old = redis.call('HMGET', key, unpack(f))\n"
 	"      for j = 1, m do\n"
 	"        kv[2 * j - 1] = f[j]\n"
-	"        kv[2 * j] = string.format('%.0f', (tonumber(old[j]) or 0) +\n"
-	"                                  tonumber(ARGV[a + 2 * (i + j - 1) + 1]))\n"
+	"        kv[2 * j] = tostring((tonumber(old[j]) or 0) +\n"
+	"                             tonumber(ARGV[a + 2 * (i + j - 1) + 1]))\n"
 	"      end\n"
 	"    end\n"
 	"    redis.call('HSET', key, unpack(kv))\n"
@@ -188,6 +189,7 @@ typedef struct chunk {
 	int sent;     /* it may have reached Redis: a 0 reply means applied */
 	char *seqbuf; /* owned text of the sequence number */
 	size_t sha_off; /* where the script's sha is in arena */
+	int acked;      /* applied, as the background flush saw */
 	uint64_t gen; /* the freeze that made it: one partition's chunks of one
 			 freeze are sent in one MULTI/EXEC */
 } chunk;
@@ -258,7 +260,7 @@ typedef struct redis_store {
 	uint64_t fetches;                  /* HGETALL round trips of first writes */
 	rkey *unknown;   /* cached days whose Redis part could not be fetched */
 	size_t nunknown, unknown_alloc;
-	int once;        /* run(): one attempt, no backoff */
+	struct bg_flush *bg;  /* the background flush, if one was started */
 	ts_tally marks_read;  /* (partition, mtime day) whose mark hash was read */
 	ts_tally marks_seen;  /* mark_hash() of each mark read or written */
 } redis_store;
@@ -470,11 +472,23 @@ static int key_name(redis_store *rs, uint8_t attr, uint32_t metric, int64_t day,
 
 static const char *const kind_names[TS_A_KINDS] = {"arn", "agent", "code"};
 
+/* Append v in decimal (a flush formats millions of these). */
+static int add_u64(ts_buf *b, uint64_t v)
+{
+	char tmp[20];
+	int n = 0;
+	do {
+		tmp[sizeof tmp - 1 - n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return ts_buf_add(b, tmp + sizeof tmp - n, (size_t)n);
+}
+
 /* Attribution cell field: hour of day << 40 | kind << 32 | value id. */
 static int field_name(redis_store *rs, const rkey *k, uint64_t field, ts_buf *b)
 {
 	if (!k->attr)
-		return ts_buf_printf(b, "%u", (unsigned)field);
+		return add_u64(b, (uint32_t)field);
 	unsigned hh = (unsigned)(field >> 40), kind = (unsigned)(field >> 32) & 0xff;
 	int rc = ts_buf_printf(b, "%02u:%s:", hh, kind < TS_A_KINDS ? kind_names[kind] : "?");
 	if (rc)
@@ -607,8 +621,6 @@ typedef struct backoff {
  * errstr of the last failure gets the reason appended). */
 static int backoff_wait(redis_store *rs, backoff *b)
 {
-	if (rs->once)
-		return -1;
 	if (b->spent >= rs->total_ms) {
 		size_t l = strlen(rs->base.errstr);
 		snprintf(rs->base.errstr + l, sizeof rs->base.errstr - l,
@@ -1119,7 +1131,7 @@ static int freeze(redis_store *rs)
 				    (rc = b_end(&b, off, 0)))
 					goto out_free;
 				b_begin(&b, &off);
-				if ((rc = ts_buf_printf(&b.arena, "%llu", (unsigned long long)c->sum)) ||
+				if ((rc = add_u64(&b.arena, c->sum)) ||
 				    (rc = b_end(&b, off, 0)))
 					goto out_free;
 			}
@@ -1318,9 +1330,12 @@ static int send_pending(redis_store *rs)
 /* Write the index of files done: per mtime day, HSET ts:files:DAY
  * name size:mtime ... and EXPIRE, pipelined; the marks leave memory once
  * written. */
-static int write_index(redis_store *rs)
+static int write_index_n(redis_store *rs, size_t n);
+static int write_index(redis_store *rs) { return write_index_n(rs, rs->index.n); }
+
+/* Write the first n marks of the index (sorting them first). */
+static int write_index_n(redis_store *rs, size_t n)
 {
-	size_t n = rs->index.n;
 	if (!n)
 		return 0;
 	qsort(rs->index.m, n, sizeof *rs->index.m, fmark_cmp);
@@ -1367,7 +1382,11 @@ static int write_index(redis_store *rs)
 	if (!(rc = run(rs, 2 * ng, argc, argv, lens, r, NULL))) {
 		for (size_t i = 0; i < 2 * ng; i++)
 			freeReplyObject(r[i]);
-		fmarks_clear(&rs->index);
+		/* drop the n written marks, keep any added after them */
+		for (size_t i = 0; i < n; i++)
+			free(rs->index.m[i].name);
+		memmove(rs->index.m, rs->index.m + n, (rs->index.n - n) * sizeof *rs->index.m);
+		rs->index.n -= n;
 	}
 out_free:
 	for (size_t i = 0; keys && i < ng; i++)
@@ -1462,11 +1481,219 @@ static int has_states(const redis_store *rs)
 }
 
 static int resolve_unknown(redis_store *rs);
+static int list_partitions(redis_store *rs);
+
+/* --- the background flush ---------------------------------------------
+ *
+ * A mid-run checkpoint of a backfill need not wait for Redis to run its
+ * scripts: flush_begin freezes the buffer as flush does, then a thread
+ * sends the frozen groups on a connection of its own and marks each one
+ * applied, while counting goes on. The thread touches only those chunks
+ * (built strings: no registry, no other state); the main thread does not
+ * touch the pending list until it joins it, which every other flush, and
+ * free, does first. After the join the applied chunks leave memory, and
+ * the index and the partition list are written; anything the thread could
+ * not confirm stays pending and the next flush sends it again (its
+ * sequence numbers make that safe). */
+typedef struct bg_flush {
+	pthread_t th;
+	int running;
+	redis_store *rs;
+	size_t first, end; /* pend[first, end) */
+	size_t index_n;    /* index marks to write once confirmed */
+	int rc;
+	char err[1024];
+	uint64_t trips;
+	redisContext *c;
+} bg_flush;
+
+static int bg_connect(bg_flush *b)
+{
+	redis_store *rs = b->rs;
+	struct timeval tv = {2, 0};
+	redisContext *c = redisConnectWithTimeout(rs->sp.host, rs->sp.port, tv);
+	struct timeval ct = {rs->cmd_ms / 1000, (rs->cmd_ms % 1000) * 1000};
+	int ok = c && !c->err && redisSetTimeout(c, ct) == REDIS_OK;
+	if (ok && rs->sp.pass[0]) {
+		const char *av[3] = {"AUTH", rs->sp.user[0] ? rs->sp.user : rs->sp.pass, rs->sp.pass};
+		redisReply *r = redisCommandArgv(c, rs->sp.user[0] ? 3 : 2, av, NULL);
+		ok = r && r->type != REDIS_REPLY_ERROR;
+		freeReplyObject(r);
+	}
+	if (ok && rs->sp.db) {
+		char db[16];
+		snprintf(db, sizeof db, "%d", rs->sp.db);
+		const char *av[2] = {"SELECT", db};
+		redisReply *r = redisCommandArgv(c, 2, av, NULL);
+		ok = r && r->type != REDIS_REPLY_ERROR;
+		freeReplyObject(r);
+	}
+	if (!ok) {
+		snprintf(b->err, sizeof b->err, "%s: background flush: %s", rs->where,
+			 c && c->err ? c->errstr : "cannot connect, AUTH or SELECT");
+		if (c)
+			redisFree(c);
+		return -1;
+	}
+	b->c = c;
+	return 0;
+}
+
+static void *bg_main(void *arg)
+{
+	bg_flush *b = arg;
+	redis_store *rs = b->rs;
+	b->rc = 0;
+	if (!b->c && bg_connect(b)) {
+		b->rc = TS_ESTORE;
+		return NULL;
+	}
+	for (size_t i = b->first; i < b->end && !b->rc;) {
+		size_t j = i + 1;
+		while (j < b->end && rs->pend[j].gen == rs->pend[i].gen &&
+		       rs->pend[j].partition == rs->pend[i].partition)
+			j++;
+		size_t k = j - i;
+		int io = 0;
+		if (k > 1)
+			io = redisAppendCommand(b->c, "MULTI") != REDIS_OK;
+		for (size_t x = i; x < j && !io; x++) {
+			chunk *h = &rs->pend[x];
+			io = redisAppendCommandArgv(b->c, h->argc, h->argv, h->argvlen) != REDIS_OK;
+		}
+		if (k > 1 && !io)
+			io = redisAppendCommand(b->c, "EXEC") != REDIS_OK;
+		for (size_t x = i; x < j; x++)
+			rs->pend[x].sent = 1; /* may reach Redis from here on */
+		b->trips++;
+		int ok = !io;
+		for (size_t n = 0; n < (k > 1 ? k + 2 : 1) && !io; n++) {
+			void *v;
+			if (redisGetReply(b->c, &v) != REDIS_OK) {
+				io = 1;
+				break;
+			}
+			redisReply *r = v;
+			size_t last = k > 1 ? k + 1 : 0;
+			if (n == last) {
+				/* the script results: each must be 1 (applied now) */
+				if (k == 1)
+					ok = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+				else
+					ok = r->type == REDIS_REPLY_ARRAY && r->elements == k;
+				for (size_t x = 0; ok && k > 1 && x < k; x++)
+					ok = r->element[x]->type == REDIS_REPLY_INTEGER &&
+					     r->element[x]->integer == 1;
+				if (!ok)
+					snprintf(b->err, sizeof b->err, "%s: background flush: %s",
+						 rs->where,
+						 r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+			} else if (r->type == REDIS_REPLY_ERROR) {
+				ok = 0;
+				snprintf(b->err, sizeof b->err, "%s: background flush: %s", rs->where,
+					 r->str);
+			}
+			freeReplyObject(r);
+		}
+		if (io) {
+			snprintf(b->err, sizeof b->err, "%s: background flush: %s", rs->where,
+				 b->c->errstr[0] ? b->c->errstr : "I/O error");
+			redisFree(b->c);
+			b->c = NULL;
+			b->rc = TS_ESTORE;
+			break;
+		}
+		if (!ok) {
+			b->rc = TS_ESTORE;
+			break;
+		}
+		for (size_t x = i; x < j; x++)
+			rs->pend[x].acked = 1;
+		i = j;
+	}
+	return NULL;
+}
+
+/* Wait for the background flush; drop what it applied; write the index
+ * and partition list it was for. Its failures are not errors here: what it
+ * did not confirm is sent again by the next flush. 0 or an error of the
+ * index writes. */
+static int bg_join(redis_store *rs)
+{
+	bg_flush *b = rs->bg;
+	if (!b || !b->running)
+		return 0;
+	pthread_join(b->th, NULL);
+	b->running = 0;
+	rs->base.round_trips += b->trips;
+	b->trips = 0;
+	size_t w = rs->pend_first;
+	for (size_t i = rs->pend_first; i < rs->npend; i++) {
+		chunk *h = &rs->pend[i];
+		if (h->acked) {
+			rs->pend_cells -= h->ncells;
+			rs->pend_bytes -= h->bytes;
+			chunk_free(h);
+		} else {
+			rs->pend[w++] = *h;
+		}
+	}
+	rs->npend = w;
+	if (rs->pend_first == rs->npend)
+		rs->npend = rs->pend_first = 0;
+	if (b->rc) {
+		ts_warn("%s; sending again", b->err);
+		return 0;
+	}
+	int rc = write_index_n(rs, b->index_n);
+	return rc ? rc : list_partitions(rs);
+}
+
+static int rs_flush_begin(ts_store *st)
+{
+	redis_store *rs = (redis_store *)st;
+	int rc = bg_join(rs);
+	if (!rc)
+		rc = resolve_unknown(rs);
+	if (!rc)
+		rc = send_pending(rs); /* anything left from before, at once */
+	if (rc)
+		return rc;
+	for (uint32_t pid = 0; pid < rs->nparts; pid++)
+		if (rs->ps[pid].has && !rs->listed[pid])
+			rs->listed[pid] = 2;
+	if (!rs->live.n && !has_states(rs))
+		return write_index(rs);
+	if ((rc = freeze(rs)))
+		return rc == TS_ENOMEM ? rc : TS_ESTORE;
+	if (!rs->bg && !(rs->bg = calloc(1, sizeof *rs->bg)))
+		return send_pending(rs);
+	bg_flush *b = rs->bg;
+	b->rs = rs;
+	b->first = rs->pend_first;
+	b->end = rs->npend;
+	b->index_n = rs->index.n;
+	/* groups of several chunks use EVAL (see send_pending); the thread
+	 * uses EVAL for all, as its connection has not loaded the script */
+	for (size_t i = b->first; i < b->end; i++) {
+		chunk *h = &rs->pend[i];
+		h->argv[0] = "EVAL";
+		h->argvlen[0] = 4;
+		h->argv[1] = flush_script;
+		h->argvlen[1] = sizeof flush_script - 1;
+	}
+	if (pthread_create(&b->th, NULL, bg_main, b) != 0)
+		return send_pending(rs); /* no thread: do it here */
+	b->running = 1;
+	return 0;
+}
 
 static int rs_flush(ts_store *st)
 {
 	redis_store *rs = (redis_store *)st;
-	int rc = resolve_unknown(rs);
+	int rc = bg_join(rs);
+	if (!rc)
+		rc = resolve_unknown(rs);
 	if (!rc)
 		rc = send_pending(rs);
 	if (rc)
@@ -1490,7 +1717,9 @@ static size_t buffered(const redis_store *rs) { return rs->live.n + rs->pend_cel
 static int rs_flush_due(const ts_store *st)
 {
 	const redis_store *rs = (const redis_store *)st;
-	return buffered(rs) >= rs->flush_cells;
+	/* what is frozen is being written (or will be sent again by the next
+	 * flush anyway): only the live buffer asks for a checkpoint */
+	return rs->live.n >= rs->flush_cells;
 }
 
 static int check_cap(redis_store *rs, size_t n)
@@ -1661,154 +1890,116 @@ static ts_tally *acache_add(redis_store *rs, uint32_t metric, int64_t day)
 	return &ac->d[ac->n++].t;
 }
 
-/* Before the first write of (metric, day) for the metrics in c[n] (all of
- * one day): fetch the days not cached yet, in one pipeline. attr selects
- * count or attribution days. */
+/* Before the first write of (metric, day) for the metrics listed (all of
+ * one day; UINT32_MAX entries skipped): start each day not cached yet
+ * empty, as "unknown": what Redis holds of it is added later, in one
+ * pipeline, before the next flush sends anything or a read needs it
+ * (resolve_sel). No round trip here, so counting never waits for Redis
+ * (busy with a background flush, or away). attr selects count or
+ * attribution days. */
 static int fetch_first(redis_store *rs, uint8_t attr, int64_t day, const uint32_t *metric,
 		       size_t n)
 {
-	uint32_t *need = malloc((n ? n : 1) * sizeof *need);
-	int64_t *days = malloc((n ? n : 1) * sizeof *days);
-	size_t k = 0;
-	int rc = TS_ENOMEM;
-	if (!need || !days)
-		goto out_free;
 	for (size_t i = 0; i < n; i++) {
 		uint32_t m = metric[i];
-		if (m == UINT32_MAX || (attr ? acache_get(rs, m, day) != NULL
-					     : cache_get(rs, m, day) != NULL))
+		if (m == UINT32_MAX ||
+		    (attr ? acache_get(rs, m, day) != NULL : cache_get(rs, m, day) != NULL))
 			continue;
-		/* once per metric, even if listed twice */
-		size_t j = 0;
-		while (j < k && need[j] != m)
-			j++;
-		if (j == k) {
-			need[k] = m;
-			days[k++] = day;
-		}
-	}
-	rc = 0;
-	if (!k)
-		goto out_free;
-	redisReply **r;
-	/* one attempt: with Redis away, the day starts from our increments
-	 * alone and what Redis holds is added before the next flush */
-	rs->once = 1;
-	rc = fetch_keys(rs, attr, need, days, k, &r);
-	rs->once = 0;
-	if (rc == TS_ESTORE) {
-		ts_warn("store %s: cannot read a day before its first write (%s); holding it",
-			rs->where, rs->base.errstr);
-		for (size_t i = 0; i < k && rc != TS_ENOMEM; i++) {
-			rc = 0;
-			if (attr) {
-				if (!acache_add(rs, need[i], day))
-					rc = TS_ENOMEM;
-			} else {
-				uint32_t *d = calloc(TS_MIN_PER_DAY, sizeof *d);
-				if (!d)
-					rc = TS_ENOMEM;
-				else
-					cache_put(rs, need[i], day, d);
-			}
-			if (!rc && rs->nunknown == rs->unknown_alloc) {
-				size_t na = rs->unknown_alloc ? rs->unknown_alloc * 2 : 16;
-				rkey *u = realloc(rs->unknown, na * sizeof *u);
-				if (!u)
-					rc = TS_ENOMEM;
-				else {
-					rs->unknown = u;
-					rs->unknown_alloc = na;
-				}
-			}
-			if (!rc)
-				rs->unknown[rs->nunknown++] =
-					(rkey){.day = day, .metric = need[i], .attr = attr};
-		}
-		goto out_free;
-	}
-	if (rc)
-		goto out_free;
-	rs->fetches++;
-	for (size_t i = 0; i < k && !rc; i++) {
 		if (attr) {
-			size_t before;
-			ts_tally *t = acache_add(rs, need[i], day);
-			if (!t) {
-				rc = TS_ENOMEM;
-				break;
-			}
-			before = ts_tally_memory(t);
-			rc = parse_attr_day(rs, r[i], t);
-			rs->cache_bytes += ts_tally_memory(t) - before;
+			if (!acache_add(rs, m, day))
+				return TS_ENOMEM;
 		} else {
-			uint32_t *d = parse_count_day(r[i]);
-			if (!d) {
-				rc = TS_ENOMEM;
-				break;
-			}
-			cache_put(rs, need[i], day, d);
+			uint32_t *d = calloc(TS_MIN_PER_DAY, sizeof *d);
+			if (!d)
+				return TS_ENOMEM;
+			cache_put(rs, m, day, d);
+			if (!cache_get(rs, m, day))
+				continue; /* older than the window: not kept */
 		}
-	}
-	free_replies(r, k);
-out_free:
-	free(need);
-	free(days);
-	return rc;
-}
-
-/* Add what Redis holds to the cached days fetch_first could not read.
- * Runs before anything is sent (rs_flush) and before reads, so Redis
- * holds none of our increments of those days yet. 0 or an error (the
- * days stay unknown). */
-static int resolve_unknown(redis_store *rs)
-{
-	while (rs->nunknown) {
-		size_t k = rs->nunknown < 1000 ? rs->nunknown : 1000;
-		rkey *u = &rs->unknown[rs->nunknown - k];
-		uint32_t *ms = malloc(k * sizeof *ms);
-		int64_t *days = malloc(k * sizeof *days);
-		redisReply **r = NULL;
-		int rc = ms && days ? 0 : TS_ENOMEM;
-		for (size_t i = 0; i < k && !rc; i++) {
-			ms[i] = u[i].metric;
-			days[i] = u[i].day;
+		if (rs->nunknown == rs->unknown_alloc) {
+			size_t na = rs->unknown_alloc ? rs->unknown_alloc * 2 : 64;
+			rkey *u = realloc(rs->unknown, na * sizeof *u);
+			if (!u)
+				return TS_ENOMEM;
+			rs->unknown = u;
+			rs->unknown_alloc = na;
 		}
-		/* one slice per kind: fetch_keys names one kind of key */
-		size_t same = 0;
-		while (!rc && same < k && u[same].attr == u[0].attr)
-			same++;
-		if (!rc)
-			rc = fetch_keys(rs, u[0].attr, ms, days, same, &r);
-		for (size_t i = 0; i < same && !rc; i++) {
-			if (u[i].attr) {
-				ts_tally *t = acache_get(rs, u[i].metric, u[i].day);
-				if (t) {
-					size_t before = ts_tally_memory(t);
-					rc = parse_attr_day(rs, r[i], t);
-					rs->cache_bytes += ts_tally_memory(t) - before;
-				}
-			} else {
-				uint32_t *cd = cache_get(rs, u[i].metric, u[i].day);
-				uint32_t *base = parse_count_day(r[i]);
-				if (!base)
-					rc = TS_ENOMEM;
-				for (int m = 0; cd && base && m < TS_MIN_PER_DAY; m++)
-					cd[m] += base[m];
-				free(base);
-			}
-		}
-		if (r)
-			free_replies(r, same);
-		free(ms);
-		free(days);
-		if (rc)
-			return rc;
-		/* drop the resolved ones: [nunknown - k, nunknown - k + same) */
-		memmove(u, u + same, (k - same) * sizeof *u);
-		rs->nunknown -= same;
+		rs->unknown[rs->nunknown++] = (rkey){.day = day, .metric = m, .attr = attr};
 	}
 	return 0;
+}
+
+/* Add what Redis holds to the unknown cached days (fetch_first) of kind
+ * attr (-1: both) and metric (UINT32_MAX: all) from day d0 to d1, in
+ * pipelines of up to 1000 keys. Runs before a flush sends anything and
+ * before a read of those days, so Redis holds none of our increments of
+ * them yet. 0 or an error (the days stay unknown). */
+static int resolve_sel(redis_store *rs, int attr, uint32_t metric, int64_t d0, int64_t d1)
+{
+	enum { SLICE = 1000 };
+	for (int kind = 0; kind < 2; kind++) {
+		if (attr >= 0 && attr != kind)
+			continue;
+		for (;;) {
+			size_t k = 0;
+			uint32_t ms[SLICE];
+			int64_t days[SLICE];
+			size_t idx[SLICE];
+			for (size_t i = 0; i < rs->nunknown && k < SLICE; i++) {
+				const rkey *u = &rs->unknown[i];
+				if (u->attr != kind || (metric != UINT32_MAX && u->metric != metric) ||
+				    u->day < d0 || u->day > d1)
+					continue;
+				ms[k] = u->metric;
+				days[k] = u->day;
+				idx[k++] = i;
+			}
+			if (!k)
+				break;
+			redisReply **r;
+			int rc = fetch_keys(rs, (uint8_t)kind, ms, days, k, &r);
+			if (rc)
+				return rc;
+			rs->fetches++;
+			for (size_t i = 0; i < k && !rc; i++) {
+				if (kind) {
+					ts_tally *t = acache_get(rs, ms[i], days[i]);
+					if (t) {
+						size_t before = ts_tally_memory(t);
+						rc = parse_attr_day(rs, r[i], t);
+						rs->cache_bytes += ts_tally_memory(t) - before;
+					}
+				} else {
+					uint32_t *cd = cache_get(rs, ms[i], days[i]);
+					uint32_t *base = parse_count_day(r[i]);
+					if (!base)
+						rc = TS_ENOMEM;
+					for (int m = 0; cd && base && m < TS_MIN_PER_DAY; m++)
+						cd[m] += base[m];
+					free(base);
+				}
+			}
+			free_replies(r, k);
+			if (rc)
+				return rc;
+			/* drop the resolved entries (idx ascending) */
+			size_t w = 0, j = 0;
+			for (size_t i = 0; i < rs->nunknown; i++) {
+				if (j < k && idx[j] == i) {
+					j++;
+					continue;
+				}
+				rs->unknown[w++] = rs->unknown[i];
+			}
+			rs->nunknown = w;
+		}
+	}
+	return 0;
+}
+
+static int resolve_unknown(redis_store *rs)
+{
+	return resolve_sel(rs, -1, UINT32_MAX, INT64_MIN, INT64_MAX);
 }
 
 static int rs_add_minute(ts_store *st, uint32_t partition, int64_t minute, const ts_count *c,
@@ -1932,8 +2123,6 @@ static int rs_read_counts(ts_store *st, uint32_t metric, int64_t from, size_t n,
 {
 	redis_store *rs = (redis_store *)st;
 	memset(out, 0, n * sizeof *out);
-	if (resolve_unknown(rs))
-		return TS_ESTORE;
 	if (!n)
 		return 0;
 	int64_t d0 = ts_day_of(from), d1 = ts_day_of(from + (int64_t)n - 1);
@@ -1942,6 +2131,8 @@ static int rs_read_counts(ts_store *st, uint32_t metric, int64_t from, size_t n,
 		d0 = rs->newest_day[metric] - st->retention_days;
 	if (d0 > d1)
 		return 0;
+	if (resolve_sel(rs, 0, metric, d0, d1))
+		return TS_ESTORE;
 	/* cached days are copied now; the others (never written by this
 	 * process) are read from Redis in one pipeline, copied, then cached */
 	size_t nd = (size_t)(d1 - d0 + 1), k = 0;
@@ -2000,8 +2191,6 @@ static int rs_read_attrs(ts_store *st, uint32_t metric, int64_t from, int64_t to
 			 void *ctx)
 {
 	redis_store *rs = (redis_store *)st;
-	if (resolve_unknown(rs))
-		return TS_ESTORE;
 	int64_t h0 = ts_floordiv(from, 60), h1 = ts_floordiv(to, 60);
 	if (metric < rs->nmetrics && rs->newest_hour[metric] != NO_TIME) {
 		int64_t lo = rs->newest_hour[metric] - ((int64_t)st->retention_days + 1) * 24 + 1;
@@ -2011,6 +2200,8 @@ static int rs_read_attrs(ts_store *st, uint32_t metric, int64_t from, int64_t to
 	if (h0 >= h1)
 		return 0;
 	int64_t d0 = ts_floordiv(h0, 24), d1 = ts_floordiv(h1 - 1, 24);
+	if (resolve_sel(rs, 1, metric, d0, d1))
+		return TS_ESTORE;
 	size_t nd = (size_t)(d1 - d0 + 1), k = 0;
 	uint32_t *ms = malloc(nd * sizeof *ms);
 	int64_t *days = malloc(nd * sizeof *days);
@@ -2259,6 +2450,12 @@ static size_t rs_memory(const ts_store *st)
 static void rs_free(ts_store *st)
 {
 	redis_store *rs = (redis_store *)st;
+	bg_join(rs);
+	if (rs->bg) {
+		if (rs->bg->c)
+			redisFree(rs->bg->c);
+		free(rs->bg);
+	}
 	/* no flush here: only a checkpoint writes, so that counts never reach
 	 * Redis without the state and file marks that go with them */
 	if (buffered(rs) || has_states(rs))
@@ -2303,6 +2500,7 @@ static const ts_store_ops redis_ops = {
 	.memory = rs_memory,
 	.free = rs_free,
 	.flush = rs_flush,
+	.flush_begin = rs_flush_begin,
 	.put_state = rs_put_state,
 	.get_state = rs_get_state,
 	.file_done_in = rs_file_done_in,
