@@ -42,10 +42,15 @@
  * writer per partition is the design; this only keeps a second one from
  * losing counts).
  *
- * Reads never flush: every day this process writes is fetched once, before
- * its first increment is buffered, into a cache that then takes every
- * increment (see "The caches" below). With Redis away at that moment the
- * day starts empty and what Redis holds is added before the next flush.
+ * Reads never flush, and writes never wait: every day this process writes
+ * is kept in a cache that takes every increment (see "The caches" below).
+ * A day starts there empty at its first write, marked unknown; what Redis
+ * holds of it is added, one pipeline for all, before the next flush sends
+ * anything, or before a read of that day.
+ *
+ * A backfill's mid-run checkpoints use flush_begin: a thread sends the
+ * frozen groups on its own connection while counting goes on (see "the
+ * background flush").
  *
  * Retention: besides the TTL, like the memory backend the store ignores
  * (on write and read) days more than retention_days before the newest day
@@ -257,7 +262,7 @@ typedef struct redis_store {
 	attr_cache *acache;                /* per metric: attribution days */
 	uint32_t nmetrics;
 	size_t cache_bytes;
-	uint64_t fetches;                  /* HGETALL round trips of first writes */
+	uint64_t fetches;                  /* HGETALL pipelines of unknown days */
 	rkey *unknown;   /* cached days whose Redis part could not be fetched */
 	size_t nunknown, unknown_alloc;
 	struct bg_flush *bg;  /* the background flush, if one was started */
@@ -268,11 +273,13 @@ typedef struct redis_store {
 /* The caches: every count day and attribution day this process wrote
  * (or read), per metric, for retention_days + 1 days: what Redis held when
  * the day was first touched plus every increment this store made since
- * (one writer per partition). A day is fetched at its first write, before
- * any increment of it is buffered, so a read never needs a flush (which
+ * (one writer per partition). A day enters at its first write, unknown
+ * until Redis's part is added (before any increment of it is sent, so
+ * Redis's part has none of ours), so a read never needs a flush (which
  * would break a checkpoint's atomicity) and never misses a buffered
- * increment: days in the cache are served from it, days not in it were
- * never written by this process and Redis has all of them. */
+ * increment: days in the cache are served from it (unknown ones resolved
+ * first), days not in it were never written by this process and Redis
+ * has all of them. */
 
 static size_t key_hash(uint8_t attr, uint32_t metric, int64_t day)
 {
