@@ -29,7 +29,7 @@ enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_STORE = 2, EXIT_SKIPPED = 3 };
 
 static const char usage_text[] =
 	"usage: trailsight backfill [options] PATH...\n"
-	"       trailsight stream (--watch DIR | --stdin) [options]\n"
+	"       trailsight stream (--watch DIR | --stdin | --redis-stream URL#KEY) [options]\n"
 	"\n"
 	"Reads CloudTrail logs, counts API calls and errors per minute for every\n"
 	"eventSource/eventName, learns each API's normal rate, and writes\n"
