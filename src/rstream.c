@@ -30,30 +30,9 @@ static int cmd(ts_rstream *s, int argc, const char **argv, redisReply **out)
 {
 	for (int attempt = 0; attempt < 30; attempt++) {
 		if (!s->c) {
-			struct timeval tv = {2, 0};
-			s->c = redisConnectWithTimeout(s->sp.host, s->sp.port, tv);
-			int bad = !s->c || s->c->err;
-			redisReply *r = NULL;
-			if (!bad && s->sp.pass[0]) {
-				const char *av[3] = {"AUTH", s->sp.user[0] ? s->sp.user : s->sp.pass,
-						     s->sp.pass};
-				r = redisCommandArgv(s->c, s->sp.user[0] ? 3 : 2, av, NULL);
-				bad = !r || r->type == REDIS_REPLY_ERROR;
-				freeReplyObject(r);
-			}
-			if (!bad && s->sp.db) {
-				char db[16];
-				snprintf(db, sizeof db, "%d", s->sp.db);
-				const char *av[2] = {"SELECT", db};
-				r = redisCommandArgv(s->c, 2, av, NULL);
-				bad = !r || r->type == REDIS_REPLY_ERROR;
-				freeReplyObject(r);
-			}
-			if (bad) {
-				snprintf(s->err, sizeof s->err, "%.400s: %.500s", s->name,
-					 s->c && s->c->err ? s->c->errstr : "connect, AUTH or SELECT failed");
-				if (s->c)
-					redisFree(s->c);
+			char err[200];
+			if (ts_redis_connect(&s->sp, 2000, 5000, &s->c, err, sizeof err)) {
+				snprintf(s->err, sizeof s->err, "%.400s: %.500s", s->name, err);
 				s->c = NULL;
 				struct timespec ts = {0, 200000000L};
 				nanosleep(&ts, NULL);

@@ -46,65 +46,16 @@ static void drop_conn(redis_sink *rs)
 }
 
 /* One setup command (AUTH, SELECT) that must answer OK. 0 or -1. */
-static int setup_cmd(redis_sink *rs, int argc, const char **argv, const size_t *lens)
-{
-	redisReply *r = redisCommandArgv(rs->c, argc, argv, lens);
-	if (!r) {
-		snprintf(rs->err, sizeof rs->err, "%s: %s", argv[0], rs->c->errstr);
-		return -1;
-	}
-	int ok = r->type == REDIS_REPLY_STATUS;
-	if (!ok)
-		snprintf(rs->err, sizeof rs->err, "%s: %s", argv[0],
-			 r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
-	freeReplyObject(r);
-	return ok ? 0 : -1;
-}
-
 static int rconnect(redis_sink *rs)
 {
 	int ms = rs->base.o.redis_timeout_ms;
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-	rs->c = redisConnectWithTimeout(rs->sp.host, rs->sp.port, tv);
-	if (!rs->c) {
-		snprintf(rs->err, sizeof rs->err, "cannot connect: out of memory");
+	char err[200];
+	if (ts_redis_connect(&rs->sp, ms, ms, &rs->c, err, sizeof err)) {
+		snprintf(rs->err, sizeof rs->err, "cannot connect: %s", err);
+		rs->c = NULL;
 		return -1;
 	}
-	if (rs->c->err) {
-		snprintf(rs->err, sizeof rs->err, "cannot connect: %s", rs->c->errstr);
-		goto fail;
-	}
-	if (redisSetTimeout(rs->c, tv) != REDIS_OK) {
-		snprintf(rs->err, sizeof rs->err, "cannot set the command timeout");
-		goto fail;
-	}
-	if (rs->sp.pass[0]) {
-		const char *av[3];
-		size_t al[3];
-		int n = 0;
-		av[n] = "AUTH";
-		al[n++] = 4;
-		if (rs->sp.user[0]) {
-			av[n] = rs->sp.user;
-			al[n++] = strlen(rs->sp.user);
-		}
-		av[n] = rs->sp.pass;
-		al[n++] = strlen(rs->sp.pass);
-		if (setup_cmd(rs, n, av, al))
-			goto fail;
-	}
-	if (rs->sp.db) {
-		char db[16];
-		snprintf(db, sizeof db, "%d", rs->sp.db);
-		const char *av[2] = {"SELECT", db};
-		size_t al[2] = {6, strlen(db)};
-		if (setup_cmd(rs, 2, av, al))
-			goto fail;
-	}
 	return 0;
-fail:
-	drop_conn(rs);
-	return -1;
 }
 
 /* XADD one event. 0, or -1 with rs->err set. */

@@ -140,6 +140,16 @@ typedef struct ts_redis_spec {
 	int db;
 } ts_redis_spec;
 
+/* Connect to sp with a connect timeout and a command timeout (ms), then
+ * AUTH and SELECT as sp says: the one way every part of trailsight opens
+ * a Redis connection (store, background flush, stream source, stream
+ * sink). 0 and *out (the caller redisFree()s it); 1 a failure worth
+ * retrying (cannot connect, LOADING, ...); -1 one that is not (AUTH or
+ * SELECT refused). The reason, without credentials, goes to errbuf. */
+struct redisContext;
+int ts_redis_connect(const ts_redis_spec *sp, int connect_ms, int cmd_ms, struct redisContext **out,
+		     char *errbuf, size_t errlen);
+
 /* Parse a Redis spec into *out. 0, or TS_EINVAL with a message naming the
  * spec in errbuf. */
 int ts_store_redis_parse(const char *spec, ts_redis_spec *out, char *errbuf, size_t errlen);

@@ -262,7 +262,6 @@ typedef struct redis_store {
 	attr_cache *acache;                /* per metric: attribution days */
 	uint32_t nmetrics;
 	size_t cache_bytes;
-	uint64_t fetches;                  /* HGETALL pipelines of unknown days */
 	rkey *unknown;   /* cached days whose Redis part could not be fetched */
 	size_t nunknown, unknown_alloc;
 	struct bg_flush *bg;  /* the background flush, if one was started */
@@ -546,47 +545,73 @@ static int setup_cmd(redis_store *rs, redisContext *c, const char *what, int arg
 	return 0;
 }
 
-/* Connect, AUTH, SELECT and load the script. 0, 1 transient, -1 permanent. */
-static int rconnect(redis_store *rs)
+/* A setup command on a fresh connection: 0, 1 transient, -1 permanent. */
+static int conn_cmd(redisContext *c, const char *what, int argc, const char **argv,
+		    const size_t *lens, char *err, size_t errlen)
 {
-	struct timeval tv = {2, 0};
-	redisContext *c = redisConnectWithTimeout(rs->sp.host, rs->sp.port, tv);
+	redisReply *r = redisCommandArgv(c, argc, argv, lens);
+	if (!r) {
+		snprintf(err, errlen, "%s: %s", what, c->errstr);
+		return 1;
+	}
+	int rc = 0;
+	if (r->type == REDIS_REPLY_ERROR) {
+		snprintf(err, errlen, "%s failed: %s", what, r->str);
+		rc = is_transient(r->str) ? 1 : -1;
+	}
+	freeReplyObject(r);
+	return rc;
+}
+
+int ts_redis_connect(const ts_redis_spec *sp, int connect_ms, int cmd_ms, redisContext **out,
+		     char *errbuf, size_t errlen)
+{
+	struct timeval tv = {connect_ms / 1000, (connect_ms % 1000) * 1000};
+	redisContext *c = redisConnectWithTimeout(sp->host, sp->port, tv);
 	if (!c) {
-		set_err(rs, "%s: out of memory", rs->where);
+		snprintf(errbuf, errlen, "out of memory");
 		return 1;
 	}
+	int rc = 0;
+	struct timeval ct = {cmd_ms / 1000, (cmd_ms % 1000) * 1000};
 	if (c->err) {
-		set_err(rs, "%s: %s", rs->where, c->errstr);
-		redisFree(c);
-		return 1;
+		snprintf(errbuf, errlen, "%s", c->errstr);
+		rc = 1;
+	} else if (redisSetTimeout(c, ct) != REDIS_OK) {
+		snprintf(errbuf, errlen, "cannot set the command timeout");
+		rc = 1;
 	}
-	struct timeval ct = {rs->cmd_ms / 1000, (rs->cmd_ms % 1000) * 1000};
-	if (redisSetTimeout(c, ct) != REDIS_OK) {
-		set_err(rs, "%s: cannot set timeout", rs->where);
-		redisFree(c);
-		return 1;
+	if (!rc && sp->pass[0]) {
+		/* AUTH user pass (an ACL user) or AUTH pass */
+		const char *av[3] = {"AUTH", sp->user[0] ? sp->user : sp->pass, sp->pass};
+		size_t al[3] = {4, strlen(av[1]), strlen(sp->pass)};
+		rc = conn_cmd(c, "AUTH", sp->user[0] ? 3 : 2, av, al, errbuf, errlen);
 	}
-	int rc;
-	if (rs->sp.pass[0]) {
-		const char *av[3] = {"AUTH", rs->sp.user, rs->sp.pass};
-		size_t al[3] = {4, strlen(rs->sp.user), strlen(rs->sp.pass)};
-		if (rs->sp.user[0])
-			rc = setup_cmd(rs, c, "AUTH", 3, av, al, NULL);
-		else {
-			av[1] = rs->sp.pass;
-			al[1] = al[2];
-			rc = setup_cmd(rs, c, "AUTH", 2, av, al, NULL);
-		}
-		if (rc)
-			goto out_free;
-	}
-	if (rs->sp.db) {
+	if (!rc && sp->db) {
 		char db[16];
-		snprintf(db, sizeof db, "%d", rs->sp.db);
+		snprintf(db, sizeof db, "%d", sp->db);
 		const char *av[2] = {"SELECT", db};
 		size_t al[2] = {6, strlen(db)};
-		if ((rc = setup_cmd(rs, c, "SELECT", 2, av, al, NULL)))
-			goto out_free;
+		rc = conn_cmd(c, "SELECT", 2, av, al, errbuf, errlen);
+	}
+	if (rc) {
+		redisFree(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+/* Connect (ts_redis_connect) and load the script. 0, 1 transient, -1
+ * permanent (errstr set). */
+static int rconnect(redis_store *rs)
+{
+	redisContext *c;
+	char err[200];
+	int rc = ts_redis_connect(&rs->sp, 2000, rs->cmd_ms, &c, err, sizeof err);
+	if (rc) {
+		set_err(rs, "%s: %s", rs->where, err);
+		return rc;
 	}
 	const char *av[3] = {"SCRIPT", "LOAD", flush_script};
 	size_t al[3] = {6, 4, sizeof flush_script - 1};
@@ -594,8 +619,7 @@ static int rconnect(redis_store *rs)
 	if ((rc = setup_cmd(rs, c, "SCRIPT LOAD", 3, av, al, &r)))
 		goto out_free;
 	if (r->type != REDIS_REPLY_STRING || r->len != 40) {
-		set_err(rs, "%s: SCRIPT LOAD: unexpected reply",
-			 rs->where);
+		set_err(rs, "%s: SCRIPT LOAD: unexpected reply", rs->where);
 		freeReplyObject(r);
 		rc = -1;
 		goto out_free;
@@ -1516,33 +1540,12 @@ typedef struct bg_flush {
 
 static int bg_connect(bg_flush *b)
 {
-	redis_store *rs = b->rs;
-	struct timeval tv = {2, 0};
-	redisContext *c = redisConnectWithTimeout(rs->sp.host, rs->sp.port, tv);
-	struct timeval ct = {rs->cmd_ms / 1000, (rs->cmd_ms % 1000) * 1000};
-	int ok = c && !c->err && redisSetTimeout(c, ct) == REDIS_OK;
-	if (ok && rs->sp.pass[0]) {
-		const char *av[3] = {"AUTH", rs->sp.user[0] ? rs->sp.user : rs->sp.pass, rs->sp.pass};
-		redisReply *r = redisCommandArgv(c, rs->sp.user[0] ? 3 : 2, av, NULL);
-		ok = r && r->type != REDIS_REPLY_ERROR;
-		freeReplyObject(r);
-	}
-	if (ok && rs->sp.db) {
-		char db[16];
-		snprintf(db, sizeof db, "%d", rs->sp.db);
-		const char *av[2] = {"SELECT", db};
-		redisReply *r = redisCommandArgv(c, 2, av, NULL);
-		ok = r && r->type != REDIS_REPLY_ERROR;
-		freeReplyObject(r);
-	}
-	if (!ok) {
-		snprintf(b->err, sizeof b->err, "%s: background flush: %s", rs->where,
-			 c && c->err ? c->errstr : "cannot connect, AUTH or SELECT");
-		if (c)
-			redisFree(c);
+	char err[200];
+	if (ts_redis_connect(&b->rs->sp, 2000, b->rs->cmd_ms, &b->c, err, sizeof err)) {
+		snprintf(b->err, sizeof b->err, "%s: background flush: %s", b->rs->where, err);
+		b->c = NULL;
 		return -1;
 	}
-	b->c = c;
 	return 0;
 }
 
@@ -1967,7 +1970,6 @@ static int resolve_sel(redis_store *rs, int attr, uint32_t metric, int64_t d0, i
 			int rc = fetch_keys(rs, (uint8_t)kind, ms, days, k, &r);
 			if (rc)
 				return rc;
-			rs->fetches++;
 			for (size_t i = 0; i < k && !rc; i++) {
 				if (kind) {
 					ts_tally *t = acache_get(rs, ms[i], days[i]);
