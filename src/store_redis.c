@@ -986,22 +986,28 @@ static int key_cmp(const void *a, const void *b)
 	return x->day < y->day ? -1 : x->day > y->day;
 }
 
-/* The flush sequence number Redis holds for a partition (0 if none). */
-static int get_seq(redis_store *rs, uint32_t pid, uint64_t *cur)
+/* GET ts:{ACCT:REGION}:<what> of a partition: 0 and *r (caller frees), or
+ * an error. */
+static int get_part_key(redis_store *rs, uint32_t pid, const char *what, redisReply **r)
 {
 	ts_buf kb = {0};
 	int rc = part_prefix(rs, pid, &kb);
 	if (!rc)
-		rc = ts_buf_puts(&kb, "flushseq");
-	if (rc) {
-		ts_buf_free(&kb);
-		return rc;
+		rc = ts_buf_puts(&kb, what);
+	if (!rc) {
+		const char *av[2] = {"GET", kb.p};
+		size_t al[2] = {3, kb.len};
+		rc = run1(rs, 2, av, al, r);
 	}
-	const char *av[2] = {"GET", kb.p};
-	size_t al[2] = {3, kb.len};
-	redisReply *r;
-	rc = run1(rs, 2, av, al, &r);
 	ts_buf_free(&kb);
+	return rc;
+}
+
+/* The flush sequence number Redis holds for a partition (0 if none). */
+static int get_seq(redis_store *rs, uint32_t pid, uint64_t *cur)
+{
+	redisReply *r;
+	int rc = get_part_key(rs, pid, "flushseq", &r);
 	if (rc)
 		return rc;
 	*cur = 0;
@@ -2288,19 +2294,8 @@ static int rs_get_state(ts_store *st, uint32_t partition, ts_buf *out)
 	ts_buf_reset(out);
 	if (partition < rs->nparts && rs->ps[partition].has)
 		return ts_buf_add(out, rs->ps[partition].blob.p, rs->ps[partition].blob.len);
-	ts_buf kb = {0};
-	int rc = part_prefix(rs, partition, &kb);
-	if (!rc)
-		rc = ts_buf_puts(&kb, "state");
-	if (rc) {
-		ts_buf_free(&kb);
-		return rc;
-	}
-	const char *av[2] = {"GET", kb.p};
-	size_t al[2] = {3, kb.len};
 	redisReply *r;
-	rc = run1(rs, 2, av, al, &r);
-	ts_buf_free(&kb);
+	int rc = get_part_key(rs, partition, "state", &r);
 	if (rc)
 		return rc;
 	if (r->type == REDIS_REPLY_STRING)
