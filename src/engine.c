@@ -119,6 +119,7 @@ struct ts_engine {
 	ts_buf scratch;    /* state blobs */
 	int pos_on;        /* records carry an ordered source position */
 	int finishing;     /* in ts_engine_finish: checkpoints are confirmed */
+	int checkpoint_due; /* the store asked for a checkpoint (see on_close) */
 	uint64_t pos_ms, pos_seq;
 	double *lat;       /* Start latencies (opts.clock), at most LAT_MAX */
 	size_t nlat;
@@ -270,7 +271,7 @@ int ts_engine_add(ts_engine *e, const ts_record *r)
 	if (e->err)
 		return e->err;
 	/* outside files (stdin) any record boundary is a safe checkpoint */
-	if (!e->in_file && e->store->ops->flush_due(e->store)) {
+	if (!e->in_file && e->checkpoint_due) {
 		int rc = ts_engine_checkpoint(e);
 		if (rc)
 			return rc;
@@ -531,6 +532,26 @@ static uint64_t window_sum(ts_engine *e, uint32_t metric, int64_t from, int64_t 
 	return s;
 }
 
+/* Append a copy of json to the held events. 0 or TS_ENOMEM. */
+static int hold(ts_engine *e, int64_t minute, ts_str json, uint32_t pid, double made, int start)
+{
+	if (e->nheld == e->held_alloc) {
+		size_t n = e->held_alloc ? e->held_alloc * 2 : 64;
+		held_event *h = realloc(e->held, n * sizeof *h);
+		if (!h)
+			return TS_ENOMEM;
+		e->held = h;
+		e->held_alloc = n;
+	}
+	char *copy = malloc(json.n + 1);
+	if (!copy)
+		return TS_ENOMEM;
+	memcpy(copy, json.p, json.n);
+	copy[json.n] = '\0';
+	e->held[e->nheld++] = (held_event){minute, copy, json.n, pid, made, start};
+	return 0;
+}
+
 static int write_event(ts_engine *e, const ts_insight *ins)
 {
 	ts_buf_reset(&e->line);
@@ -543,23 +564,9 @@ static int write_event(ts_engine *e, const ts_insight *ins)
 		e->st.ends++;
 	/* held until a checkpoint has saved the state that made it (or, sorted,
 	 * until finish) */
-	if (e->nheld == e->held_alloc) {
-		size_t n = e->held_alloc ? e->held_alloc * 2 : 64;
-		held_event *h = realloc(e->held, n * sizeof *h);
-		if (!h)
-			return TS_ENOMEM;
-		e->held = h;
-		e->held_alloc = n;
-	}
-	char *copy = malloc(e->line.len + 1);
-	if (!copy)
-		return TS_ENOMEM;
-	memcpy(copy, e->line.p, e->line.len + 1);
 	int64_t minute = ins->start_minute + (ins->state == TS_STATE_END ? ins->insight_duration : 0);
-	e->held[e->nheld++] = (held_event){minute, copy, e->line.len, e->cur_pid,
-					   e->o.clock ? e->o.clock(e->o.clock_ctx) : 0,
-					   ins->state == TS_STATE_START};
-	return 0;
+	return hold(e, minute, (ts_str){e->line.p, e->line.len}, e->cur_pid,
+		    e->o.clock ? e->o.clock(e->o.clock_ctx) : 0, ins->state == TS_STATE_START);
 }
 
 static const char *attr_names[TS_A_KINDS] = {"userIdentityArn", "userAgent", "errorCode"};
@@ -782,6 +789,9 @@ static int on_close(void *ctx, const ts_minute_batch *b)
 	if (b->ncounts &&
 	    e->store->ops->add_minute(e->store, b->partition, b->minute, b->counts, b->ncounts))
 		return e->err = TS_ESTORE;
+	/* asked once per closed minute, acted on at the next safe point */
+	if (!e->checkpoint_due)
+		e->checkpoint_due = e->store->ops->flush_due(e->store);
 
 	/* the minute's attributions: into the detail ring and the hour tally */
 	int64_t hour = ts_floordiv(b->minute, 60) * 60;
@@ -1281,21 +1291,8 @@ static int decode_state(ts_engine *e, uint32_t pid, const void *blob, size_t len
 		rc = TS_EINVAL;
 		if (!ts_dec_ok(&d, 0))
 			goto out;
-		rc = TS_ENOMEM;
-		if (e->nheld == e->held_alloc) {
-			size_t n = e->held_alloc ? e->held_alloc * 2 : 64;
-			held_event *h = realloc(e->held, n * sizeof *h);
-			if (!h)
-				goto out;
-			e->held = h;
-			e->held_alloc = n;
-		}
-		char *copy = malloc(json.n + 1);
-		if (!copy)
+		if ((rc = hold(e, minute, json, pid, 0, 0)))
 			goto out;
-		memcpy(copy, json.p, json.n);
-		copy[json.n] = '\0';
-		e->held[e->nheld++] = (held_event){minute, copy, json.n, pid, 0, 0};
 	}
 	p->has_pos = (int)ts_dec_count(&d, 1);
 	p->pos_ms = ts_dec_u64(&d);
@@ -1446,6 +1443,7 @@ int ts_engine_checkpoint(ts_engine *e)
 	if (rc)
 		return e->err = rc;
 	e->st.checkpoints++;
+	e->checkpoint_due = 0;
 	for (uint32_t pid = 0; pid < e->nparts; pid++)
 		if (e->parts[pid]) {
 			e->parts[pid]->dirty = 0;
