@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "rstream.h"
+#include "source.h"
 #include "store.h"
 
 struct ts_rstream {
@@ -22,8 +23,7 @@ struct ts_rstream {
 	ts_rstream_entry *e;
 	size_t ne, ealloc;
 	int pending_done; /* the pending entries were all read again */
-	char **unacked;   /* IDs read, not acknowledged */
-	size_t nun, unalloc;
+	ts_pathlist unacked; /* IDs read, not acknowledged */
 };
 
 static int cmd(ts_rstream *s, int argc, const char **argv, redisReply **out)
@@ -186,19 +186,8 @@ int ts_rstream_read(ts_rstream *s, size_t max, int block_ms, const ts_rstream_en
 					e->record = (ts_str){fv->str, fv->len};
 			}
 		}
-		if (s->nun == s->unalloc) {
-			size_t na = s->unalloc ? s->unalloc * 2 : 1024;
-			char **u = realloc(s->unacked, na * sizeof *u);
-			if (!u)
-				return TS_ENOMEM;
-			s->unacked = u;
-			s->unalloc = na;
-		}
-		char *id = malloc(ent->element[0]->len + 1);
-		if (!id)
+		if (ts_pathlist_push(&s->unacked, ent->element[0]->str))
 			return TS_ENOMEM;
-		memcpy(id, ent->element[0]->str, ent->element[0]->len + 1);
-		s->unacked[s->nun++] = id;
 		k++;
 	}
 	*entries = s->e;
@@ -209,8 +198,8 @@ int ts_rstream_read(ts_rstream *s, size_t max, int block_ms, const ts_rstream_en
 int ts_rstream_ack(ts_rstream *s)
 {
 	/* in slices; a failure keeps every ID (acknowledging twice is harmless) */
-	for (size_t i = 0; i < s->nun; i += 1000) {
-		size_t k = s->nun - i < 1000 ? s->nun - i : 1000;
+	for (size_t i = 0; i < s->unacked.n; i += 1000) {
+		size_t k = s->unacked.n - i < 1000 ? s->unacked.n - i : 1000;
 		const char **av = malloc((k + 3) * sizeof *av);
 		if (!av)
 			return TS_ENOMEM;
@@ -218,7 +207,7 @@ int ts_rstream_ack(ts_rstream *s)
 		av[1] = s->key;
 		av[2] = s->group;
 		for (size_t j = 0; j < k; j++)
-			av[j + 3] = s->unacked[i + j];
+			av[j + 3] = s->unacked.paths[i + j];
 		redisReply *r;
 		int rc = cmd(s, (int)k + 3, av, &r);
 		free(av);
@@ -226,9 +215,7 @@ int ts_rstream_ack(ts_rstream *s)
 			return rc;
 		freeReplyObject(r);
 	}
-	for (size_t i = 0; i < s->nun; i++)
-		free(s->unacked[i]);
-	s->nun = 0;
+	ts_pathlist_free(&s->unacked);
 	return 0;
 }
 
@@ -243,9 +230,7 @@ void ts_rstream_free(ts_rstream *s)
 		freeReplyObject(s->last);
 	if (s->c)
 		redisFree(s->c);
-	for (size_t i = 0; i < s->nun; i++)
-		free(s->unacked[i]);
-	free(s->unacked);
+	ts_pathlist_free(&s->unacked);
 	free(s->e);
 	free(s);
 }

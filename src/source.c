@@ -74,6 +74,22 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+int ts_source_list_dir(const char *dir, ts_pathlist *names)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return TS_EIO;
+	struct dirent *ent;
+	int rc = 0;
+	while (!rc && (ent = readdir(d)))
+		if (ent->d_name[0] != '.')
+			rc = push_path(names, ent->d_name);
+	closedir(d);
+	if (!rc && names->n) /* an empty folder has no array at all */
+		qsort(names->paths, names->n, sizeof *names->paths, cmp_str);
+	return rc;
+}
+
 static void report(const ts_source_cb *cb, ts_source_stats *st, int code, const char *path,
 		   uint64_t off, const char *detail)
 {
@@ -92,25 +108,15 @@ static int walk(const char *dir, ts_pathlist *out, ts_source_stats *st, const ts
 		report(cb, st, TS_EDEPTH, dir, 0, "folders nested too deep");
 		return 0;
 	}
-	DIR *d = opendir(dir);
-	if (!d) {
+	ts_pathlist names = {0};
+	int rc = ts_source_list_dir(dir, &names);
+	if (rc == TS_EIO) {
 		st->files_failed++;
 		report(cb, st, TS_EIO, dir, 0, strerror(errno));
 		return 0;
 	}
-	ts_pathlist names = {0};
-	struct dirent *ent;
-	int rc = 0;
-	while ((ent = readdir(d)) && !rc) {
-		if (ent->d_name[0] == '.')
-			continue;
-		rc = push_path(&names, ent->d_name);
-	}
-	closedir(d);
 	if (rc)
 		goto out;
-	if (names.n) /* an empty folder has no array at all */
-		qsort(names.paths, names.n, sizeof *names.paths, cmp_str);
 	ts_buf path = {0};
 	for (size_t i = 0; i < names.n && !rc; i++) {
 		ts_buf_reset(&path);

@@ -56,7 +56,10 @@ typedef struct ts_pathlist {
  * counted as failed. Returns 0 or TS_ENOMEM. */
 int ts_source_collect(char *const *args, size_t nargs, ts_pathlist *out, ts_source_stats *st,
 		      const ts_source_cb *cb);
-/* Append a copy of path to l. 0 or TS_ENOMEM. */
+/* The names in folder dir, hidden ones (".x") left out, sorted, appended
+ * to names. 0, TS_EIO (cannot open it; errno says why) or TS_ENOMEM. */
+int ts_source_list_dir(const char *dir, ts_pathlist *names);
+/* Append a copy of path to l (a list of owned strings). 0 or TS_ENOMEM. */
 int ts_pathlist_push(ts_pathlist *l, const char *path);
 void ts_pathlist_free(ts_pathlist *l);
 

@@ -5,7 +5,6 @@
  * reported (64-bit hashes in a ts_tally). Everything is freed by
  * ts_watch_free.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -78,21 +77,11 @@ static int add_tree(ts_watch *w, const char *dir, ts_pathlist *ready, int *n, in
 		w->ndirs = (size_t)wd + 1;
 	/* what is already there: folders to watch, files to report */
 	ts_pathlist names = {0};
-	DIR *d = opendir(dir);
-	if (!d)
-		return 0; /* gone again */
-	struct dirent *ent;
-	int rc = 0;
-	while (!rc && (ent = readdir(d)))
-		if (ent->d_name[0] != '.')
-			rc = ts_pathlist_push(&names, ent->d_name);
-	closedir(d);
-	for (size_t i = 1; i < names.n; i++) /* insertion sort: folders are small */
-		for (size_t j = i; j > 0 && strcmp(names.paths[j - 1], names.paths[j]) > 0; j--) {
-			char *t = names.paths[j];
-			names.paths[j] = names.paths[j - 1];
-			names.paths[j - 1] = t;
-		}
+	int rc = ts_source_list_dir(dir, &names);
+	if (rc) {
+		ts_pathlist_free(&names);
+		return rc == TS_EIO ? 0 : rc; /* TS_EIO: gone again */
+	}
 	ts_buf path = {0};
 	for (size_t i = 0; i < names.n && !rc; i++) {
 		ts_buf_reset(&path);
@@ -127,12 +116,9 @@ int ts_watch_new(const char *root, ts_watch **out, char *errbuf, size_t errlen)
 		rc = TS_EIO;
 	} else {
 		int n = 0;
-		/* the files already there are the caller's to list (it reads
-		 * them first); here only their folders are watched, and each
-		 * is marked as seen so a late event does not report it again */
-		ts_pathlist existing = {0};
-		rc = add_tree(w, root, &existing, &n, 0);
-		ts_pathlist_free(&existing);
+		/* the files already there are the caller's to list and mark
+		 * seen (ts_watch_seen); here only their folders are watched */
+		rc = add_tree(w, root, NULL, &n, 0);
 		if (rc)
 			snprintf(errbuf, errlen, "cannot watch '%s': %s", root,
 				 rc == TS_ECAP ? "inotify watch limit reached "

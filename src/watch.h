@@ -15,7 +15,10 @@
 
 typedef struct ts_watch ts_watch;
 
-/* Watch root and every folder under it. 0 and *out, TS_EIO (message in
+/* Watch root and every folder under it. The files already there are not
+ * reported: the caller lists them (ts_source_collect), reads them, and
+ * marks them with ts_watch_seen so a late event does not report them.
+ * 0 and *out, TS_EIO (message in
  * errbuf: root cannot be watched, or the inotify watch limit), TS_ENOMEM. */
 int ts_watch_new(const char *root, ts_watch **out, char *errbuf, size_t errlen);
 /* Wait up to timeout_ms (0: do not wait) for changes and append the paths
