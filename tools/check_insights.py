@@ -76,40 +76,52 @@ def minute_of(t):
     return int(d.timestamp()) // 60
 
 
+def classify(r):
+    """What trailsight counts of one record, as (acct, region, source, name,
+    minute, read_only, errorCode or None), or None when it counts nothing
+    (not an object, no or bad eventTime, an insight or data event, no
+    account/region/source/name)."""
+    if not isinstance(r, dict):
+        return None
+    t = r.get("eventTime")
+    if not isinstance(t, str):
+        return None
+    try:
+        m = minute_of(t)
+    except ValueError:
+        return None
+    if r.get("eventType") == "AwsCloudTrailInsight":
+        return None
+    cat = r.get("eventCategory")
+    if cat is not None and cat != "Management":
+        return None
+    if cat is None and r.get("managementEvent") is False:
+        return None
+    acct, region = r.get("recipientAccountId"), r.get("awsRegion")
+    src, name = r.get("eventSource"), r.get("eventName")
+    if not acct or not region or not isinstance(src, str) or not isinstance(name, str):
+        return None
+    ro = r.get("readOnly")
+    if isinstance(ro, str):
+        ro = ro == "true"
+    if ro is None:
+        ro = is_read_name(name)
+    code = r.get("errorCode")
+    return acct, region, src, name, m, bool(ro), code if isinstance(code, str) else None
+
+
 def count_records(paths):
     """counts[(acct, region, source, name, type, code)][minute] = n"""
     counts = defaultdict(lambda: defaultdict(int))
     for path in log_files(paths):
         for r in records(path):
-            if not isinstance(r, dict):
+            c = classify(r)
+            if c is None:
                 continue
-            t = r.get("eventTime")
-            if not isinstance(t, str):
-                continue
-            try:
-                m = minute_of(t)
-            except ValueError:
-                continue
-            if r.get("eventType") == "AwsCloudTrailInsight":
-                continue
-            cat = r.get("eventCategory")
-            if cat is not None and cat != "Management":
-                continue
-            if cat is None and r.get("managementEvent") is False:
-                continue
-            acct, region = r.get("recipientAccountId"), r.get("awsRegion")
-            src, name = r.get("eventSource"), r.get("eventName")
-            if not acct or not region or not isinstance(src, str) or not isinstance(name, str):
-                continue
-            ro = r.get("readOnly")
-            if isinstance(ro, str):
-                ro = ro == "true"
-            if ro is None:
-                ro = is_read_name(name)
+            acct, region, src, name, m, ro, code = c
             if not ro:
                 counts[(acct, region, src, name, "ApiCallRateInsight", None)][m] += 1
-            code = r.get("errorCode")
-            if isinstance(code, str):
+            if code is not None:
                 counts[(acct, region, src, name, "ApiErrorRateInsight", code)][m] += 1
     return counts
 

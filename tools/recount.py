@@ -16,7 +16,7 @@ import sys
 from collections import defaultdict
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from check_insights import is_read_name, log_files, minute_of, records  # noqa: E402
+from check_insights import classify, log_files, records  # noqa: E402
 
 
 def main():
@@ -26,34 +26,15 @@ def main():
     counts = defaultdict(int)
     for path in log_files(sys.argv[1:]):
         for r in records(path):
-            if not isinstance(r, dict) or r.get("eventType") == "AwsCloudTrailInsight":
+            c = classify(r)
+            if c is None:
                 continue
-            t = r.get("eventTime")
-            try:
-                m = minute_of(t) if isinstance(t, str) else None
-            except ValueError:
-                m = None
-            if m is None:
-                continue
-            cat = r.get("eventCategory")
-            if (cat is not None and cat != "Management") or \
-               (cat is None and r.get("managementEvent") is False):
-                continue
-            acct, region = r.get("recipientAccountId"), r.get("awsRegion")
-            src, name = r.get("eventSource"), r.get("eventName")
-            if not acct or not region or not isinstance(src, str) or not isinstance(name, str):
-                continue
-            ro = r.get("readOnly")
-            if isinstance(ro, str):
-                ro = ro == "true"
-            if ro is None:
-                ro = is_read_name(name)
+            acct, region, src, name, m, ro, code = c
             day = dt.datetime.fromtimestamp(m * 60, dt.timezone.utc).strftime("%Y%m%d")
             base = "ts:{%s:%s}:c:%s:m:%s:%s:" % (acct, region, day, src, name)
             field = m % 1440
             counts[(base + ("reads" if ro else "calls"), field)] += 1
-            code = r.get("errorCode")
-            if isinstance(code, str):
+            if code is not None:
                 counts[(base + "err:" + code, field)] += 1
     out = sys.stdout
     for (key, field), n in counts.items():
