@@ -113,17 +113,6 @@ static void nab_defaults(nab_settings *s)
 	s->cooldown = 0;
 }
 
-static int parse_double(const char *v, double lo, double hi, double *out)
-{
-	char *end;
-	errno = 0;
-	double d = strtod(v, &end);
-	if (errno || end == v || *end || !(d >= lo && d <= hi))
-		return -1;
-	*out = d;
-	return 0;
-}
-
 /* Apply "key=value". 0, or -1 for an unknown key or a bad value. */
 static int nab_set(nab_settings *s, const char *kv)
 {
@@ -182,7 +171,7 @@ static int nab_set(nab_settings *s, const char *kv)
 		if (strlen(keys[k].key) != kl || strncmp(kv, keys[k].key, kl) != 0)
 			continue;
 		double d;
-		if (parse_double(v, keys[k].lo, keys[k].hi, &d))
+		if (ts_parse_double(v, keys[k].lo, keys[k].hi, &d))
 			return -1;
 		if (keys[k].i) {
 			if (d != floor(d))

@@ -32,17 +32,6 @@ void ts_profile_defaults(ts_profile *p)
 	p->shrink = 30;
 }
 
-static int parse_num(const char *v, double lo, double hi, double *out)
-{
-	char *end;
-	errno = 0;
-	double d = strtod(v, &end);
-	if (errno || end == v || *end || !(d >= lo && d <= hi))
-		return -1;
-	*out = d;
-	return 0;
-}
-
 static int set_key(ts_profile *p, const char *k, const char *v)
 {
 	double d;
@@ -94,7 +83,7 @@ static int set_key(ts_profile *p, const char *k, const char *v)
 	for (size_t i = 0; i < TS_ARRAY_LEN(keys); i++) {
 		if (strcmp(k, keys[i].key) != 0)
 			continue;
-		if (parse_num(v, keys[i].lo, keys[i].hi, &d))
+		if (ts_parse_double(v, keys[i].lo, keys[i].hi, &d))
 			return -1;
 		if (keys[i].dst)
 			*keys[i].dst = d;

@@ -4,6 +4,7 @@
  * proleptic Gregorian calendar (era of 400 years = 146097 days); they never
  * consult the C library's time zone state, so results do not depend on TZ.
  */
+#include <errno.h>
 #include <stdlib.h>
 
 #include "util.h"
@@ -224,4 +225,15 @@ void ts_log(int level, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
+}
+
+int ts_parse_double(const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	errno = 0;
+	double d = strtod(s, &end);
+	if (errno || end == s || *end || !(d >= lo && d <= hi))
+		return -1;
+	*out = d;
+	return 0;
 }

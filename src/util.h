@@ -76,6 +76,10 @@ void ts_format_minute(int64_t minute, char out[21]);
  * seconds. 0 or TS_EBADTIME. Fields are range checked (no Feb 30). */
 int ts_parse_time(const char *s, size_t n, int64_t *sec);
 
+/* Parse a whole C string as a number in [lo, hi]. 0 and *out, or -1
+ * (empty, trailing text, out of range, NaN). */
+int ts_parse_double(const char *s, double lo, double hi, double *out);
+
 /* 1 if s[0..n) is well-formed UTF-8 (no overlongs, no surrogates), else 0. */
 int ts_utf8_valid(const char *s, size_t n);
 

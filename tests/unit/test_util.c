@@ -75,5 +75,16 @@ static void test_errors(void)
 	CHECK_STR(ts_strerror(-999), "unknown error");
 }
 
-TS_TESTS(test_civil_roundtrip, test_parse_time, test_format_minute, test_utf8,
+static void test_parse_double(void)
+{
+	double d = -1;
+	CHECK_INT(ts_parse_double("1e-7", 0, 1, &d), 0);
+	CHECK(d == 1e-7);
+	CHECK_INT(ts_parse_double("2.5", 0, 2, &d), -1);  /* over hi */
+	CHECK_INT(ts_parse_double("1x", 0, 2, &d), -1);   /* trailing text */
+	CHECK_INT(ts_parse_double("", 0, 2, &d), -1);
+	CHECK_INT(ts_parse_double("nan", -1e9, 1e9, &d), -1);
+}
+
+TS_TESTS(test_parse_double, test_civil_roundtrip, test_parse_time, test_format_minute, test_utf8,
 	 test_buf_cap, test_errors)
