@@ -797,6 +797,97 @@ static int push_ref(argref **v, size_t *n, size_t *alloc, size_t off, size_t len
 	return 0;
 }
 
+/* --- command batches ------------------------------------------------------
+ * A pipeline of commands whose arguments are built into one arena (each
+ * followed by the NUL ts_buf keeps), for run(): callers open a command,
+ * add arguments (text appended between cb_begin and cb_end is one
+ * argument), run the batch, read b->r[i], and free it. */
+typedef struct cmdbatch {
+	ts_buf arena;
+	argref *args;
+	size_t nargs, args_alloc;
+	argref *cmds; /* per command: .off first argument, .len argument count */
+	size_t ncmds, cmds_alloc;
+	redisReply **r; /* after cb_run: one reply per command */
+	int err;        /* sticky: the first failure while building */
+} cmdbatch;
+
+static void cb_cmd(cmdbatch *b)
+{
+	if (!b->err)
+		b->err = push_ref(&b->cmds, &b->ncmds, &b->cmds_alloc, b->nargs, 0);
+}
+
+static void cb_begin(cmdbatch *b, size_t *off) { *off = b->arena.len; }
+
+static void cb_end(cmdbatch *b, size_t off)
+{
+	if (!b->err)
+		b->err = push_ref(&b->args, &b->nargs, &b->args_alloc, off, b->arena.len - off);
+	if (!b->err)
+		b->err = ts_buf_add(&b->arena, "", 1);
+	if (!b->err)
+		b->cmds[b->ncmds - 1].len++;
+}
+
+static void cb_arg(cmdbatch *b, const char *p, size_t n)
+{
+	size_t off;
+	cb_begin(b, &off);
+	if (!b->err)
+		b->err = ts_buf_add(&b->arena, p, n);
+	cb_end(b, off);
+}
+
+static void cb_str(cmdbatch *b, const char *s) { cb_arg(b, s, strlen(s)); }
+
+/* Run the batch; 0 and b->r[0..ncmds) set, or the build or run error. */
+static int cb_run(redis_store *rs, cmdbatch *b)
+{
+	if (b->err)
+		return b->err;
+	size_t n = b->ncmds;
+	int *argc = malloc((n ? n : 1) * sizeof *argc);
+	const char **av = malloc((b->nargs ? b->nargs : 1) * sizeof *av);
+	size_t *al = malloc((b->nargs ? b->nargs : 1) * sizeof *al);
+	const char *const **argv = malloc((n ? n : 1) * sizeof *argv);
+	const size_t **lens = malloc((n ? n : 1) * sizeof *lens);
+	b->r = calloc(n ? n : 1, sizeof *b->r);
+	int rc = TS_ENOMEM;
+	if (argc && av && al && argv && lens && b->r) {
+		for (size_t i = 0; i < b->nargs; i++) {
+			av[i] = b->arena.p + b->args[i].off;
+			al[i] = b->args[i].len;
+		}
+		for (size_t i = 0; i < n; i++) {
+			argc[i] = (int)b->cmds[i].len;
+			argv[i] = &av[b->cmds[i].off];
+			lens[i] = &al[b->cmds[i].off];
+		}
+		rc = n ? run(rs, n, argc, argv, lens, b->r, NULL) : 0;
+		if (rc)
+			memset(b->r, 0, n * sizeof *b->r);
+	}
+	free(argc);
+	free(av);
+	free(al);
+	free(argv);
+	free(lens);
+	return rc;
+}
+
+static void cb_free(cmdbatch *b)
+{
+	for (size_t i = 0; b->r && i < b->ncmds; i++)
+		if (b->r[i])
+			freeReplyObject(b->r[i]);
+	free(b->r);
+	ts_buf_free(&b->arena);
+	free(b->args);
+	free(b->cmds);
+	memset(b, 0, sizeof *b);
+}
+
 /* Append text to the arena and reference it as a key (is_key) or arg. */
 static void b_begin(builder *b, size_t *off) { *off = b->arena.len; }
 static int b_end(builder *b, size_t off, int is_key)
@@ -1376,68 +1467,46 @@ static int write_index_n(redis_store *rs, size_t n)
 	if (!n)
 		return 0;
 	qsort(rs->index.m, n, sizeof *rs->index.m, fmark_cmp);
-	size_t ng = 0;
-	for (size_t i = 0; i < n; i++)
-		ng += i == 0 || mark_day(&rs->index.m[i]) != mark_day(&rs->index.m[i - 1]);
-	int rc = TS_ENOMEM;
-	ts_buf *keys = calloc(ng, sizeof *keys), *vals = calloc(n, sizeof *vals);
-	const char **av = calloc(2 * n + 5 * ng, sizeof *av);
-	size_t *al = calloc(2 * n + 5 * ng, sizeof *al);
-	int *argc = calloc(2 * ng, sizeof *argc);
-	const char *const **argv = calloc(2 * ng, sizeof *argv);
-	const size_t **lens = calloc(2 * ng, sizeof *lens);
-	redisReply **r = calloc(2 * ng, sizeof *r);
 	char ttl[24];
 	snprintf(ttl, sizeof ttl, "%lld", (long long)rs->base.retention_days * 86400);
-	if (!keys || !vals || !av || !al || !argc || !argv || !lens || !r)
-		goto out_free;
-	size_t a = 0, g = 0;
-	for (size_t i = 0; i < n; g++) {
-		size_t j = i;
+	cmdbatch b = {0};
+	for (size_t i = 0; i < n && !b.err;) {
+		size_t off, key_off, j = i;
 		while (j < n && mark_day(&rs->index.m[j]) == mark_day(&rs->index.m[i]))
 			j++;
-		if ((rc = mark_key(rs, UINT32_MAX, rs->index.m[i].mtime, &keys[g])))
-			goto out_free;
-		const char **h = &av[a];
-		size_t *hl = &al[a], c = 0;
-		h[c] = "HSET", hl[c++] = 4;
-		h[c] = keys[g].p, hl[c++] = keys[g].len;
-		for (; i < j; i++) {
-			const fmark *m = &rs->index.m[i];
-			if ((rc = mark_value(m, &vals[i])))
-				goto out_free;
-			h[c] = m->name, hl[c++] = strlen(m->name);
-			h[c] = vals[i].p, hl[c++] = vals[i].len;
+		cb_cmd(&b);
+		cb_str(&b, "HSET");
+		cb_begin(&b, &key_off);
+		if (!b.err)
+			b.err = mark_key(rs, UINT32_MAX, rs->index.m[i].mtime, &b.arena);
+		cb_end(&b, key_off);
+		size_t key_len = b.err ? 0 : b.args[b.nargs - 1].len;
+		for (; i < j && !b.err; i++) {
+			cb_str(&b, rs->index.m[i].name);
+			cb_begin(&b, &off);
+			if (!b.err)
+				b.err = mark_value(&rs->index.m[i], &b.arena);
+			cb_end(&b, off);
 		}
-		argc[2 * g] = (int)c, argv[2 * g] = h, lens[2 * g] = hl;
-		h[c] = "EXPIRE", hl[c] = 6;
-		h[c + 1] = keys[g].p, hl[c + 1] = keys[g].len;
-		h[c + 2] = ttl, hl[c + 2] = strlen(ttl);
-		argc[2 * g + 1] = 3, argv[2 * g + 1] = h + c, lens[2 * g + 1] = hl + c;
-		a += c + 3;
+		cb_cmd(&b);
+		cb_str(&b, "EXPIRE");
+		if (!b.err) /* the key again (the arena may have moved: copy by offset) */
+			b.err = ts_buf_grow(&b.arena, key_len + 1);
+		cb_begin(&b, &off);
+		if (!b.err)
+			b.err = ts_buf_add(&b.arena, b.arena.p + key_off, key_len);
+		cb_end(&b, off);
+		cb_str(&b, ttl);
 	}
-	if (!(rc = run(rs, 2 * ng, argc, argv, lens, r, NULL))) {
-		for (size_t i = 0; i < 2 * ng; i++)
-			freeReplyObject(r[i]);
+	int rc = cb_run(rs, &b);
+	cb_free(&b);
+	if (!rc) {
 		/* drop the n written marks, keep any added after them */
 		for (size_t i = 0; i < n; i++)
 			free(rs->index.m[i].name);
 		memmove(rs->index.m, rs->index.m + n, (rs->index.n - n) * sizeof *rs->index.m);
 		rs->index.n -= n;
 	}
-out_free:
-	for (size_t i = 0; keys && i < ng; i++)
-		ts_buf_free(&keys[i]);
-	for (size_t i = 0; vals && i < n; i++)
-		ts_buf_free(&vals[i]);
-	free(keys);
-	free(vals);
-	free(av);
-	free(al);
-	free(argc);
-	free(argv);
-	free(lens);
-	free(r);
 	return rc;
 }
 
@@ -1445,46 +1514,29 @@ out_free:
  * just written. */
 static int list_partitions(redis_store *rs)
 {
-	ts_buf b = {0};
+	cmdbatch b = {0};
 	size_t n = 0;
-	int rc = 0;
-	for (uint32_t pid = 0; pid < rs->nparts && !rc; pid++) {
+	for (uint32_t pid = 0; pid < rs->nparts && !b.err; pid++) {
 		if (rs->listed[pid] != 2)
 			continue;
+		if (!n++) {
+			cb_cmd(&b);
+			cb_str(&b, "SADD");
+			cb_str(&b, "ts:partitions");
+		}
 		ts_partition *p = ts_registry_get_partition(rs->base.reg, pid);
-		rc = ts_buf_printf(&b, "%.*s:%.*s%c", (int)p->account.n, p->account.p,
-				   (int)p->region.n, p->region.p, 0);
-		n++;
+		size_t off;
+		cb_begin(&b, &off);
+		if (!b.err)
+			b.err = ts_buf_printf(&b.arena, "%.*s:%.*s", (int)p->account.n, p->account.p,
+					      (int)p->region.n, p->region.p);
+		cb_end(&b, off);
 	}
-	if (rc || !n) {
-		ts_buf_free(&b);
-		return rc;
-	}
-	const char **av = malloc((n + 2) * sizeof *av);
-	size_t *al = malloc((n + 2) * sizeof *al);
-	if (!av || !al) {
-		rc = TS_ENOMEM;
-		goto out;
-	}
-	av[0] = "SADD", al[0] = 4;
-	av[1] = "ts:partitions", al[1] = 13;
-	const char *q = b.p;
-	for (size_t i = 0; i < n; i++) {
-		av[i + 2] = q;
-		al[i + 2] = strlen(q);
-		q += al[i + 2] + 1;
-	}
-	redisReply *r;
-	if (!(rc = run1(rs, (int)n + 2, av, al, &r))) {
-		freeReplyObject(r);
-		for (uint32_t pid = 0; pid < rs->nparts; pid++)
-			if (rs->listed[pid] == 2)
-				rs->listed[pid] = 1;
-	}
-out:
-	free(av);
-	free(al);
-	ts_buf_free(&b);
+	int rc = cb_run(rs, &b);
+	cb_free(&b);
+	for (uint32_t pid = 0; !rc && pid < rs->nparts; pid++)
+		if (rs->listed[pid] == 2)
+			rs->listed[pid] = 1;
 	return rc;
 }
 
@@ -1753,44 +1805,22 @@ static int check_cap(redis_store *rs, size_t n)
 static int fetch_keys(redis_store *rs, uint8_t attr, const uint32_t *metric, const int64_t *day,
 		      size_t n, redisReply ***out)
 {
-	int rc = TS_ENOMEM;
-	ts_buf *keys = calloc(n, sizeof *keys);
-	int *argc = calloc(n, sizeof *argc);
-	const char **av = calloc(2 * n, sizeof *av);
-	size_t *al = calloc(2 * n, sizeof *al);
-	const char *const **argv = calloc(n, sizeof *argv);
-	const size_t **lens = calloc(n, sizeof *lens);
-	redisReply **r = calloc(n, sizeof *r);
-	if (!keys || !argc || !av || !al || !argv || !lens || !r)
-		goto out_free;
-	for (size_t i = 0; i < n; i++)
-		if ((rc = key_name(rs, attr, metric[i], day[i], &keys[i])))
-			goto out_free;
-	for (size_t i = 0; i < n; i++) {
-		av[2 * i] = "HGETALL";
-		al[2 * i] = 7;
-		av[2 * i + 1] = keys[i].p;
-		al[2 * i + 1] = keys[i].len;
-		argc[i] = 2;
-		argv[i] = &av[2 * i];
-		lens[i] = &al[2 * i];
+	cmdbatch b = {0};
+	for (size_t i = 0; i < n && !b.err; i++) {
+		size_t off;
+		cb_cmd(&b);
+		cb_str(&b, "HGETALL");
+		cb_begin(&b, &off);
+		if (!b.err)
+			b.err = key_name(rs, attr, metric[i], day[i], &b.arena);
+		cb_end(&b, off);
 	}
-	rc = run(rs, n, argc, argv, lens, r, NULL);
+	int rc = cb_run(rs, &b);
 	if (!rc) {
-		*out = r;
-		r = NULL;
+		*out = b.r; /* the caller frees the replies */
+		b.r = NULL;
 	}
-out_free:
-	if (keys)
-		for (size_t i = 0; i < n; i++)
-			ts_buf_free(&keys[i]);
-	free(keys);
-	free(argc);
-	free(av);
-	free(al);
-	free(argv);
-	free(lens);
-	free(r);
+	cb_free(&b);
 	return rc;
 }
 
@@ -2310,18 +2340,12 @@ static int index_lookup(redis_store *rs, const ts_file_id *f, size_t n, uint8_t 
 {
 	if (!n)
 		return 0;
-	int rc = TS_ENOMEM;
-	size_t *ord = malloc(n * sizeof *ord);
-	ts_buf *keys = calloc(n, sizeof *keys);
-	const char **av = calloc(3 * n, sizeof *av);
-	size_t *al = calloc(3 * n, sizeof *al), *first = calloc(n + 1, sizeof *first);
-	int *argc = calloc(n, sizeof *argc);
-	const char *const **argv = calloc(n, sizeof *argv);
-	const size_t **lens = calloc(n, sizeof *lens);
-	redisReply **r = calloc(n, sizeof *r);
-	size_t ng = 0;
-	if (!ord || !keys || !av || !al || !first || !argc || !argv || !lens || !r)
-		goto out_free;
+	size_t *ord = malloc(n * sizeof *ord), *first = malloc((n + 1) * sizeof *first);
+	if (!ord || !first) {
+		free(ord);
+		free(first);
+		return TS_ENOMEM;
+	}
 	/* order by day (insertion sort on a copy of indices: n is modest) */
 	for (size_t i = 0; i < n; i++) {
 		size_t j = i;
@@ -2332,30 +2356,30 @@ static int index_lookup(redis_store *rs, const ts_file_id *f, size_t n, uint8_t 
 		}
 		ord[j] = i;
 	}
-	size_t a = 0;
-	for (size_t i = 0; i < n; ng++) {
+	cmdbatch b = {0};
+	size_t ng = 0;
+	for (size_t i = 0; i < n && !b.err; ng++) {
 		int64_t d = ts_floordiv(f[ord[i]].mtime, 86400);
-		if ((rc = mark_key(rs, UINT32_MAX, f[ord[i]].mtime, &keys[ng])))
-			goto out_free;
+		size_t off;
 		first[ng] = i;
-		const char **h = &av[a];
-		size_t *hl = &al[a], c = 0;
-		h[c] = "HMGET", hl[c++] = 5;
-		h[c] = keys[ng].p, hl[c++] = keys[ng].len;
+		cb_cmd(&b);
+		cb_str(&b, "HMGET");
+		cb_begin(&b, &off);
+		if (!b.err)
+			b.err = mark_key(rs, UINT32_MAX, f[ord[i]].mtime, &b.arena);
+		cb_end(&b, off);
 		for (; i < n && ts_floordiv(f[ord[i]].mtime, 86400) == d; i++)
-			h[c] = f[ord[i]].name, hl[c++] = strlen(f[ord[i]].name);
-		argc[ng] = (int)c, argv[ng] = h, lens[ng] = hl;
-		a += c;
+			cb_str(&b, f[ord[i]].name);
 	}
 	first[ng] = n;
-	if ((rc = run(rs, ng, argc, argv, lens, r, NULL)))
-		goto out_free;
-	for (size_t g = 0; g < ng; g++) {
+	int rc = cb_run(rs, &b);
+	for (size_t g = 0; !rc && g < ng; g++) {
+		const redisReply *r = b.r[g];
 		for (size_t i = first[g]; i < first[g + 1]; i++) {
 			const ts_file_id *x = &f[ord[i]];
-			const redisReply *v = r[g]->type == REDIS_REPLY_ARRAY &&
-						      r[g]->elements == first[g + 1] - first[g]
-						      ? r[g]->element[i - first[g]]
+			const redisReply *v = r->type == REDIS_REPLY_ARRAY &&
+						      r->elements == first[g + 1] - first[g]
+						      ? r->element[i - first[g]]
 						      : NULL;
 			char want[48];
 			int wl = snprintf(want, sizeof want, "%llu:%lld", (unsigned long long)x->size,
@@ -2363,20 +2387,10 @@ static int index_lookup(redis_store *rs, const ts_file_id *f, size_t n, uint8_t 
 			done[ord[i]] = v && v->type == REDIS_REPLY_STRING && v->len == (size_t)wl &&
 				       memcmp(v->str, want, (size_t)wl) == 0;
 		}
-		freeReplyObject(r[g]);
 	}
-out_free:
-	for (size_t i = 0; keys && i < ng; i++)
-		ts_buf_free(&keys[i]);
+	cb_free(&b);
 	free(ord);
-	free(keys);
-	free(av);
-	free(al);
 	free(first);
-	free(argc);
-	free(argv);
-	free(lens);
-	free(r);
 	return rc;
 }
 
