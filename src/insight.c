@@ -1,7 +1,7 @@
 /* insight.c - one insight event as a line of JSON, and its content-derived IDs.
  *
  * Owns the JSON writer for ts_insight (key order and number format of
- * DESIGN.md), JSON string escaping, a streaming SHA-1 and version-5 UUIDs.
+ * docs/DESIGN.md), JSON string escaping, a streaming SHA-1 and version-5 UUIDs.
  * It allocates only through the caller's ts_buf, which any failure puts
  * back to its length on entry. IDs, in the trailsight namespace
  * 1a5b755d-cee1-40e4-9a2f-a4dccc957e1d (a random UUID fixed once):

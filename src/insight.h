@@ -1,7 +1,7 @@
 /* insight.h - one CloudTrail Insights event and its exact JSON form.
  *
  * The writer produces the key order, number format and IDs described in
- * DESIGN.md ("Output: an insight event"). It does no I/O: it appends to a
+ * docs/DESIGN.md (section 6, "Insight events"). It does no I/O: it appends to a
  * ts_buf. IDs are name-based UUIDs (version 5, SHA-1) derived from the
  * event's content, so a re-run over the same records writes the same IDs.
  */

@@ -4,7 +4,7 @@
  * delivers it to one destination, named by a spec string:
  *   -                  NDJSON on stdout (or opts.stdout_fp), flushed per event;
  *   dir:PATH           CloudTrail-Insight log files under PATH, in the S3
- *                      layout of DESIGN.md (gzip of {"Records":[...]});
+ *                      layout of docs/DESIGN.md (gzip of {"Records":[...]});
  *   redis-stream:redis://[user:pass@]host:port[/db]#KEY
  *                      XADD KEY MAXLEN ~ N * event JSON;
  *   webhook:URL        HTTP POST of each event (application/json), with
