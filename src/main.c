@@ -73,6 +73,9 @@ static const char usage_text[] =
 	"  --include-read-only     count read-only calls in the call rate too\n"
 	"  --include-data-events   count data events, as their own series\n"
 	"  --max-record BYTES      largest record accepted (default 1048576)\n"
+	"  --inflate MODE          fast (default): gzip files up to 64 MiB decoded whole\n"
+	"                          with libdeflate; zlib: every input streamed through\n"
+	"                          zlib. Both give the same records, skips and offsets\n"
 	"  --force                 read files the store has as already counted, and count\n"
 	"                          them again\n"
 	"  --checkpoint-cells N    Redis store: checkpoint (write counts, state and files\n"
@@ -416,7 +419,7 @@ static int cmd_run(int argc, char **argv, int stream)
 	enum {
 		O_STORE = 256, O_MODEL, O_MODELS_DIR, O_OUT, O_STATS, O_LATENESS, O_READ, O_DATA,
 		O_MAXREC, O_THREADS, O_STRICT, O_NOCTX, O_VERSION, O_FORCE, O_FLUSH, O_SPOOL,
-		O_WATCH, O_STDIN, O_IDLE, O_METRICS, O_METRICS_INT, O_RSTREAM, O_GROUP, O_CONSUMER
+		O_WATCH, O_STDIN, O_IDLE, O_METRICS, O_METRICS_INT, O_RSTREAM, O_GROUP, O_CONSUMER, O_INFLATE
 	};
 	static const struct option longopts[] = {
 		{"store", required_argument, 0, O_STORE},
@@ -430,6 +433,7 @@ static int cmd_run(int argc, char **argv, int stream)
 		{"include-data-events", no_argument, 0, O_DATA},
 		{"max-record", required_argument, 0, O_MAXREC},
 		{"threads", required_argument, 0, O_THREADS},
+		{"inflate", required_argument, 0, O_INFLATE},
 		{"strict", no_argument, 0, O_STRICT},
 		{"force", no_argument, 0, O_FORCE},
 		{"checkpoint-cells", required_argument, 0, O_FLUSH},
@@ -496,6 +500,13 @@ static int cmd_run(int argc, char **argv, int stream)
 				return EXIT_USAGE;
 			}
 			ro.max_record = (size_t)v;
+			break;
+		case O_INFLATE:
+			if (strcmp(optarg, "fast") != 0 && strcmp(optarg, "zlib") != 0) {
+				ts_error("--inflate '%s': expected fast or zlib", optarg);
+				return EXIT_USAGE;
+			}
+			ro.stream_only = strcmp(optarg, "zlib") == 0;
 			break;
 		case O_THREADS:
 			backfill_only = 1;

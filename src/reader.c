@@ -14,6 +14,7 @@
  * Invariants: pos <= len; a buffered item (item && !item_big) starts at
  * item_off >= base; a returned record stays valid until the next call.
  */
+#include <assert.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,6 +42,8 @@ struct ts_reader {
 	int zerr;     /* error to report once the text before it is used */
 
 	char *buf; /* text; buf[0] is at offset base */
+	int borrowed; /* buf is the caller's (ts_reader_set_text): never
+			 written, moved or freed */
 	size_t len, pos, alloc;
 	uint64_t base;
 	unsigned char saved_sig;  /* last non-blank byte before buf[0] (0: none) */
@@ -105,7 +108,8 @@ void ts_reader_free(ts_reader *r)
 	if (r->zinit)
 		inflateEnd(&r->zs);
 	free(r->zin);
-	free(r->buf);
+	if (!r->borrowed)
+		free(r->buf);
 	free(r);
 }
 
@@ -137,6 +141,7 @@ static void compact(ts_reader *r)
  * each byte is moved O(1) times however small the feeds are. */
 static int text_room(ts_reader *r, size_t n)
 {
+	assert(!r->borrowed); /* a borrowed text is all the text there is */
 	if (r->alloc - r->len >= n)
 		return 0;
 	compact(r);
@@ -793,6 +798,25 @@ int ts_reader_feed(ts_reader *r, const void *buf, size_t len)
 	if (!rc && r->kind == K_UNKNOWN)
 		rc = decide_kind(r);
 	return rc;
+}
+
+int ts_reader_set_text(ts_reader *r, const char *text, size_t len, uint64_t in_bytes)
+{
+	if (!r || (!text && len) || r->kind != K_UNKNOWN || r->zlen || r->finished ||
+	    r->stats.in_bytes)
+		return TS_EINVAL;
+	if (r->o.max_output && len > r->o.max_output)
+		return TS_ECAP;
+	if (len >= RATIO_FLOOR && (double)len > r->o.max_ratio * (double)in_bytes)
+		return TS_ERATIO;
+	r->kind = K_PLAIN;
+	r->borrowed = 1;
+	r->buf = (char *)text; /* only read: see borrowed */
+	r->len = r->alloc = len;
+	r->stats.in_bytes = in_bytes;
+	r->stats.out_bytes = len;
+	r->finished = 1;
+	return 0;
 }
 
 int ts_reader_finish(ts_reader *r)

@@ -51,6 +51,8 @@ typedef struct ts_reader_opts {
 				input, checked at every 256 KiB of output once
 				1 MiB is out; 0: 1000 */
 	uint64_t max_output; /* cap on decompressed bytes of one input; 0: none */
+	int stream_only;     /* for source.c: read every input through the
+				streaming path (zlib), never whole (gunzip.h) */
 } ts_reader_opts;
 
 /* One record, or the item a negative ts_reader_next() reports.
@@ -76,6 +78,21 @@ void ts_reader_free(ts_reader *r);
  * returns 0 between feeds: the reader buffers at most one record (plus one
  * fed chunk's decompressed output, bounded by the caps). */
 int ts_reader_feed(ts_reader *r, const void *buf, size_t len);
+
+/* Give a new reader (nothing fed yet) the whole decompressed text of an
+ * input at once, e.g. a gzip file the caller decoded with ts_gunzip_all().
+ * The reader scans text in place, without a copy: it must stay unchanged
+ * and valid until the reader is freed. The input counts as finished, and
+ * the items ts_reader_next() returns are those that feeding the original
+ * input and finishing would give (the text is never taken for gzip, even
+ * when it starts with the gzip magic). in_bytes is the size of the
+ * original input, for the stats and the ratio cap.
+ * Returns 0; TS_ECAP when len is over max_output, or TS_ERATIO when the
+ * text is 1 MiB or more and over max_ratio times in_bytes (the caller
+ * then feeds the original input, and the streaming path reports where it
+ * went over); TS_EINVAL when something was fed before. On error the
+ * reader is unchanged. */
+int ts_reader_set_text(ts_reader *r, const char *text, size_t len, uint64_t in_bytes);
 
 /* Say that the input has ended. Afterwards ts_reader_next() drains what is
  * left and reports a truncated gzip member or an unfinished JSON value

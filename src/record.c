@@ -26,6 +26,7 @@
 #define JSMN_STRICT
 #include <jsmn.h>
 
+#include "jscan.h"
 #include "record.h"
 #include "util.h"
 
@@ -38,6 +39,7 @@ struct ts_parser {
 	jsmntok_t *tok;
 	unsigned ntok; /* allocated tokens */
 	unsigned max_tokens, max_depth;
+	int exact_only;
 	int *stack;          /* validate(): end of each open container */
 	unsigned char *want; /* validate(): what each one expects next */
 	char *scratch;
@@ -63,6 +65,7 @@ ts_parser *ts_parser_new(const ts_parser_opts *opts)
 		return NULL;
 	p->max_tokens = opts && opts->max_tokens ? opts->max_tokens : DEF_TOKENS;
 	p->max_depth = opts && opts->max_depth ? opts->max_depth : DEF_DEPTH;
+	p->exact_only = opts && opts->exact_only;
 	if (p->max_tokens > INT_MAX / 2)
 		p->max_tokens = INT_MAX / 2;
 	if (p->max_depth > 1u << 20)
@@ -566,6 +569,47 @@ static int opt_bool(ts_parser *p, const char *s, int v, const char *field, int *
 	return fail(p, TS_EFIELD, "%s: not a boolean: %s", field, v_);
 }
 
+static int arn_match(const char *name, size_t n) { return n == 3 && !memcmp(name, "arn", 3) ? 0 : -1; }
+
+/* The fast path: when ts_jscan() vouches for the text, put the values of
+ * the fields we use into the token array as the exact path would (slot[f]
+ * is the index of field f's value, 0 when absent) and return the number
+ * of tokens, with *arn the index of userIdentity.arn's value (0: none).
+ * 0 when it does not vouch (then the exact path runs). */
+static int fast_tokens(ts_parser *p, const char *text, size_t len, int *slot, int *arn)
+{
+	static const jsmntype_t types[] = {
+		[TS_JT_OBJECT] = JSMN_OBJECT, [TS_JT_ARRAY] = JSMN_ARRAY,
+		[TS_JT_STRING] = JSMN_STRING, [TS_JT_PRIMITIVE] = JSMN_PRIMITIVE,
+	};
+	ts_jtok root[F_COUNT], sub[1];
+	ts_jscan_want w = {field_match, F_COUNT, F_IDENTITY, arn_match, 1, p->max_tokens,
+			   p->max_depth};
+	int high;
+	if (p->exact_only || p->ntok < F_COUNT + 2 || !ts_jscan(text, len, &w, root, sub, &high))
+		return 0;
+	if (high && !ts_utf8_valid(text, len))
+		return 0;
+	jsmntok_t *t = p->tok;
+	int n = 0;
+	t[n++] = (jsmntok_t){.type = JSMN_OBJECT, .start = 0, .end = (int)len, .parent = -1};
+	for (int f = 0; f < F_COUNT; f++) {
+		slot[f] = 0;
+		if (root[f].type == TS_JT_NONE)
+			continue;
+		slot[f] = n;
+		t[n++] = (jsmntok_t){.type = types[root[f].type], .start = root[f].start,
+				     .end = root[f].end, .parent = 0};
+	}
+	*arn = 0;
+	if (sub[0].type != TS_JT_NONE) {
+		*arn = n;
+		t[n++] = (jsmntok_t){.type = types[sub[0].type], .start = sub[0].start,
+				     .end = sub[0].end, .parent = slot[F_IDENTITY]};
+	}
+	return n;
+}
+
 int ts_parse_record(ts_parser *p, const char *text, size_t len, ts_record *rec)
 {
 	int slot[F_COUNT] = {0}, dup = -1, rc;
@@ -577,27 +621,33 @@ int ts_parse_record(ts_parser *p, const char *text, size_t len, ts_record *rec)
 	memset(rec, 0, sizeof *rec);
 	if (len > INT_MAX / 2)
 		return fail(p, TS_EINVAL, "record of %zu bytes is too long to parse", len);
-	int high;
-	size_t openers = scan_text(text, len, &high);
-	if (high && !ts_utf8_valid(text, len))
-		return fail(p, TS_EUTF8, "not valid UTF-8");
-	if (openers > p->max_depth && nest_depth(text, len, p->max_depth) > p->max_depth)
-		return fail(p, TS_EDEPTH, "nested deeper than %u", p->max_depth);
-	int n = tokenise(p, text, len);
-	if (n < 0)
-		return n;
+	int fast_arn = 0;
+	int n = fast_tokens(p, text, len, slot, &fast_arn);
+	if (!n) {
+		int high;
+		size_t openers = scan_text(text, len, &high);
+		if (high && !ts_utf8_valid(text, len))
+			return fail(p, TS_EUTF8, "not valid UTF-8");
+		if (openers > p->max_depth && nest_depth(text, len, p->max_depth) > p->max_depth)
+			return fail(p, TS_EDEPTH, "nested deeper than %u", p->max_depth);
+		n = tokenise(p, text, len);
+		if (n < 0)
+			return n;
+		const jsmntok_t *t0 = p->tok;
+		if (t0[0].type != JSMN_OBJECT)
+			return fail(p, TS_EJSON, "not a JSON object");
+		for (int i = 0; i < t0[0].start; i++)
+			if (!is_blank(text[i]))
+				return fail(p, TS_EJSON, "bytes before the object");
+		for (size_t i = (size_t)t0[0].end; i < len; i++)
+			if (!is_blank(text[i]))
+				return fail(p, TS_EJSON, "bytes after the object at byte %zu", i);
+		memset(slot, 0, F_COUNT * sizeof *slot);
+		rc = validate(p, text, n, slot, &dup);
+		if (rc)
+			return rc;
+	}
 	const jsmntok_t *t = p->tok;
-	if (t[0].type != JSMN_OBJECT)
-		return fail(p, TS_EJSON, "not a JSON object");
-	for (int i = 0; i < t[0].start; i++)
-		if (!is_blank(text[i]))
-			return fail(p, TS_EJSON, "bytes before the object");
-	for (size_t i = (size_t)t[0].end; i < len; i++)
-		if (!is_blank(text[i]))
-			return fail(p, TS_EJSON, "bytes after the object at byte %zu", i);
-	rc = validate(p, text, n, slot, &dup);
-	if (rc)
-		return rc;
 
 	/* eventTime first: a record without a usable time is not counted */
 	int v = slot[F_TIME];
@@ -648,8 +698,8 @@ int ts_parse_record(ts_parser *p, const char *text, size_t len, ts_record *rec)
 	if (v && !tok_is(text, &t[v], "null")) {
 		if (t[v].type != JSMN_OBJECT)
 			return fail(p, TS_EFIELD, "userIdentity: not an object");
-		int arn = 0;
-		for (int i = v + 1; i < n && t[i].start < t[v].end; i++) {
+		int arn = fast_arn;
+		for (int i = v + 1; !fast_arn && i < n && t[i].start < t[v].end; i++) {
 			if (t[i].parent != v)
 				continue;
 			size_t kn = (size_t)(t[i].end - t[i].start);

@@ -45,6 +45,8 @@ typedef struct ts_parser ts_parser;
 typedef struct ts_parser_opts {
 	unsigned max_tokens; /* JSON tokens in one record; 0: 200000 */
 	unsigned max_depth;  /* nesting depth; 0: 64 */
+	int exact_only;      /* never the fast path (jscan.h): for comparing
+				the two, which must agree on every input */
 } ts_parser_opts;
 
 /* A new parser (token array and scratch space reused across records), or

@@ -14,10 +14,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gunzip.h"
 #include "source.h"
 #include "store.h"
 
 #define READ_SIZE (256 * 1024)
+#define WHOLE_MAX_IN ((uint64_t)64 << 20)  /* files read whole up to this */
+#define WHOLE_MAX_OUT ((uint64_t)512 << 20) /* and decoded whole up to this */
+#define WHOLE_KEEP ((size_t)16 << 20)       /* raw buffer kept between files */
 
 static int push_path(ts_pathlist *l, const char *p);
 int ts_pathlist_push(ts_pathlist *l, const char *p) { return push_path(l, p); }
@@ -173,8 +177,149 @@ int ts_source_collect(char *const *args, size_t nargs, ts_pathlist *out, ts_sour
 	return 0;
 }
 
-int ts_source_read(const char *path, const ts_reader_opts *ropts, const ts_parser_opts *popts,
-		   ts_source_stats *st, const ts_source_cb *cb)
+/* What one thread reuses from input to input: the record parser, the
+ * whole-file decoder and the buffer a whole file is read into. */
+typedef struct rdctx {
+	ts_parser *parser;
+	ts_gunzip *gz;
+	unsigned char *raw;
+	size_t raw_alloc;
+} rdctx;
+
+static void rdctx_free(rdctx *x)
+{
+	ts_parser_free(x->parser);
+	ts_gunzip_free(x->gz);
+	free(x->raw);
+	memset(x, 0, sizeof *x);
+}
+
+static int rdctx_init(rdctx *x, const ts_parser_opts *popts)
+{
+	memset(x, 0, sizeof *x);
+	x->parser = ts_parser_new(popts);
+	x->gz = ts_gunzip_new();
+	if (!x->parser || !x->gz) {
+		rdctx_free(x);
+		return TS_ENOMEM;
+	}
+	return 0;
+}
+
+/* Pull every item the reader has and hand it on. 0, 1 (stop) or
+ * TS_ENOMEM. */
+static int drain(ts_reader *r, ts_parser *p, const char *path, ts_source_stats *st,
+		 const ts_source_cb *cb)
+{
+	ts_reader_item it;
+	int k;
+	while ((k = ts_reader_next(r, &it)) != 0) {
+		if (k == TS_ENOMEM)
+			return k;
+		if (k < 0) {
+			report(cb, st, k, path, it.offset, NULL);
+			continue;
+		}
+		ts_record rec;
+		int pr = ts_parse_record(p, it.text, it.len, &rec);
+		if (pr == TS_ENOMEM)
+			return pr;
+		if (pr) {
+			report(cb, st, pr, path, it.offset, ts_parser_errdetail(p));
+			continue;
+		}
+		int cr = cb->record(cb->ctx, &rec, path, it.offset);
+		if (cr == 1)
+			return 1;
+		if (cr < 0) {
+			report(cb, st, cr, path, it.offset, NULL);
+			continue;
+		}
+		st->records++;
+	}
+	return 0;
+}
+
+/* Read a regular file of size bytes into x->raw: the number of bytes read
+ * (fewer when the file shrank or a read failed: *err is then errno, else
+ * 0), or -1 when the buffer cannot be had. */
+static ssize_t read_whole(rdctx *x, int fd, size_t size, int *err)
+{
+	*err = 0;
+	if (x->raw_alloc > WHOLE_KEEP) {
+		free(x->raw);
+		x->raw = NULL;
+		x->raw_alloc = 0;
+	}
+	if (x->raw_alloc < size) {
+		unsigned char *p = realloc(x->raw, size);
+		if (!p)
+			return -1;
+		x->raw = p;
+		x->raw_alloc = size;
+	}
+	size_t got = 0;
+	while (got < size) {
+		ssize_t n = read(fd, x->raw + got, size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			*err = errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/* A regular file read whole. Gzip is decoded in one call when it is made
+ * of whole, valid members within the caps (output and ratio, see
+ * ts_reader_set_text); plain text is scanned where it lies. Anything else goes through the streaming reader from the bytes
+ * already read, so faults are reported exactly as the streaming path
+ * reports them. Returns what drain() returns. */
+static int read_regular(rdctx *x, ts_reader *r, int fd, size_t size, const char *path,
+			const ts_reader_opts *ropts, ts_source_stats *st, const ts_source_cb *cb)
+{
+	int err;
+	ssize_t n = read_whole(x, fd, size, &err);
+	if (n < 0)
+		return TS_ENOMEM;
+	size_t len = (size_t)n;
+	const unsigned char *raw = x->raw;
+	int set = -1;
+	if (err) {
+		st->files_failed++;
+		report(cb, st, TS_EIO, path, 0, strerror(err));
+		/* what was read so far still counts: streamed, below */
+	} else if (len >= 2 && raw[0] == 0x1f && raw[1] == 0x8b) {
+		uint64_t max_out = ropts && ropts->max_output ? ropts->max_output : WHOLE_MAX_OUT;
+		const char *text;
+		size_t tlen;
+		int g = ts_gunzip_all(x->gz, raw, len, max_out < WHOLE_MAX_OUT ? max_out : WHOLE_MAX_OUT,
+				      &text, &tlen);
+		if (g == TS_ENOMEM)
+			return g;
+		if (!g)
+			set = ts_reader_set_text(r, text, tlen, len);
+	} else {
+		set = ts_reader_set_text(r, (const char *)raw, len, len);
+	}
+	if (set != 0) {
+		int rc = len ? ts_reader_feed(r, raw, len) : 0;
+		if (rc)
+			return rc;
+		ts_reader_finish(r);
+	}
+	return drain(r, x->parser, path, st, cb);
+}
+
+/* Read one input through x: a regular file of a moderate size whole,
+ * anything else (standard input, a pipe, a large file, or every input
+ * with ropts->stream_only) in READ_SIZE pieces. */
+static int read_input(rdctx *x, const char *path, const ts_reader_opts *ropts,
+		      ts_source_stats *st, const ts_source_cb *cb)
 {
 	int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -185,10 +330,18 @@ int ts_source_read(const char *path, const ts_reader_opts *ropts, const ts_parse
 	if (cb->file_begin)
 		cb->file_begin(cb->ctx, path);
 	ts_reader *r = ts_reader_new(ropts);
-	ts_parser *p = ts_parser_new(popts);
-	char *buf = malloc(READ_SIZE);
+	char *buf = NULL;
 	int rc = 0, done = 0;
-	if (!r || !p || !buf) {
+	if (!r) {
+		rc = TS_ENOMEM;
+		goto out;
+	}
+	struct stat sb;
+	if (fd > 0 && !cb->idle && !(ropts && ropts->stream_only) && fstat(fd, &sb) == 0 &&
+	    S_ISREG(sb.st_mode) && sb.st_size > 0 && (uint64_t)sb.st_size <= WHOLE_MAX_IN) {
+		rc = read_regular(x, r, fd, (size_t)sb.st_size, path, ropts, st, cb);
+		done = 1;
+	} else if (!(buf = malloc(READ_SIZE))) {
 		rc = TS_ENOMEM;
 		goto out;
 	}
@@ -217,38 +370,7 @@ int ts_source_read(const char *path, const ts_reader_opts *ropts, const ts_parse
 		} else if ((rc = ts_reader_feed(r, buf, (size_t)n))) {
 			break;
 		}
-		ts_reader_item it;
-		int k;
-		while (!rc && (k = ts_reader_next(r, &it)) != 0) {
-			if (k == TS_ENOMEM) {
-				rc = k;
-				break;
-			}
-			if (k < 0) {
-				report(cb, st, k, path, it.offset, NULL);
-				continue;
-			}
-			ts_record rec;
-			int pr = ts_parse_record(p, it.text, it.len, &rec);
-			if (pr == TS_ENOMEM) {
-				rc = pr;
-				break;
-			}
-			if (pr) {
-				report(cb, st, pr, path, it.offset, ts_parser_errdetail(p));
-				continue;
-			}
-			int cr = cb->record(cb->ctx, &rec, path, it.offset);
-			if (cr == 1) {
-				rc = 1;
-				break;
-			}
-			if (cr < 0) {
-				report(cb, st, cr, path, it.offset, NULL);
-				continue;
-			}
-			st->records++;
-		}
+		rc = drain(r, x->parser, path, st, cb);
 	}
 	if (!rc || rc == 1)
 		st->files++;
@@ -260,10 +382,20 @@ int ts_source_read(const char *path, const ts_reader_opts *ropts, const ts_parse
 		cb->file_done(cb->ctx, path, st);
 out:
 	free(buf);
-	ts_parser_free(p);
 	ts_reader_free(r);
 	if (fd > 0)
 		close(fd);
+	return rc;
+}
+
+int ts_source_read(const char *path, const ts_reader_opts *ropts, const ts_parser_opts *popts,
+		   ts_source_stats *st, const ts_source_cb *cb)
+{
+	rdctx x;
+	if (rdctx_init(&x, popts))
+		return TS_ENOMEM;
+	int rc = read_input(&x, path, ropts, st, cb);
+	rdctx_free(&x);
 	return rc;
 }
 
@@ -384,12 +516,15 @@ static void clear_file(parsed_file *pf)
 static void *worker(void *arg)
 {
 	pool *p = arg;
+	rdctx x;
+	int xrc = rdctx_init(&x, p->popts);
 	for (;;) {
 		pthread_mutex_lock(&p->mu);
 		while (!p->stop && p->next < p->l->n && p->next >= p->replayed + p->nslots)
 			pthread_cond_wait(&p->cv, &p->mu);
 		if (p->stop || p->next >= p->l->n) {
 			pthread_mutex_unlock(&p->mu);
+			rdctx_free(&x);
 			return NULL;
 		}
 		size_t i = p->next++;
@@ -397,7 +532,7 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&p->mu);
 
 		ts_source_cb cb = {copy_record, keep_skip, NULL, pf, mark_opened, NULL, 0};
-		int rc = ts_source_read(p->l->paths[i], p->ropts, p->popts, &pf->st, &cb);
+		int rc = xrc ? xrc : read_input(&x, p->l->paths[i], p->ropts, &pf->st, &cb);
 		if (rc == TS_ENOMEM)
 			pf->rc = rc;
 		for (size_t k = 0; k < pf->n; k++) {
@@ -455,12 +590,12 @@ int ts_source_read_all(const ts_pathlist *l, int nthreads, const ts_reader_opts 
 		       const ts_parser_opts *popts, ts_source_stats *st, const ts_source_cb *cb)
 {
 	if (nthreads <= 1 || l->n < 2) {
-		for (size_t i = 0; i < l->n; i++) {
-			int rc = ts_source_read(l->paths[i], ropts, popts, st, cb);
-			if (rc)
-				return rc;
-		}
-		return 0;
+		rdctx x;
+		int rc = rdctx_init(&x, popts);
+		for (size_t i = 0; i < l->n && !rc; i++)
+			rc = read_input(&x, l->paths[i], ropts, st, cb);
+		rdctx_free(&x);
+		return rc;
 	}
 	pool p = {.l = l, .ropts = ropts, .popts = popts, .nslots = (size_t)nthreads * 2};
 	p.slots = calloc(p.nslots, sizeof *p.slots);

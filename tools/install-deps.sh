@@ -5,7 +5,7 @@
 #   tools/install-deps.sh --bench  also what the benchmarks use
 set -euo pipefail
 
-pkgs=(build-essential cmake pkg-config libjsmn-dev zlib1g-dev libgsl-dev
+pkgs=(build-essential cmake pkg-config libjsmn-dev zlib1g-dev libdeflate-dev libgsl-dev
       libhiredis-dev libcurl4-openssl-dev redis-server jq gzip python3
       clang libclang-rt-14-dev)
 if [ "${1:-}" = "--bench" ]; then

@@ -38,6 +38,11 @@ check "re-run is byte-identical" cmp -s "$tmp/out1" "$tmp/out2"
 "$TRAILSIGHT" backfill -q --threads 3 "$tmp/c/AWSLogs" > "$tmp/out_t3"
 check "--threads 1 gives the same output" cmp -s "$tmp/out1" "$tmp/out_t1"
 check "--threads 3 gives the same output" cmp -s "$tmp/out1" "$tmp/out_t3"
+# whole-file decoding (libdeflate) and streaming zlib give the same insights
+"$TRAILSIGHT" backfill -q --threads 2 --inflate zlib "$tmp/c/AWSLogs" > "$tmp/out_z2"
+"$TRAILSIGHT" backfill -q --threads 4 --inflate fast "$tmp/c/AWSLogs" > "$tmp/out_f4"
+check "--inflate zlib gives the same output" cmp -s "$tmp/out1" "$tmp/out_z2"
+check "--threads 4 --inflate fast gives the same output" cmp -s "$tmp/out1" "$tmp/out_f4"
 # progress is for terminals only: none when stderr is a file
 check "no progress text off a terminal" bash -c "! grep -q ' files, .* MB/s' '$tmp/err1'"
 

@@ -67,6 +67,55 @@ check "warnings give the offset" grep -q "c_invalid.json': offset [0-9]" "$tmp/e
 check "unreadable file named" grep -q "cannot read .*z_unreadable.json" "$tmp/err"
 check "summary says what was skipped" grep -q "skipped" "$tmp/err"
 
+# gzip faults: both inflate paths report the same skips at the same offsets
+# and count the same records around them
+g=$tmp/gz/AWSLogs/111122223333/CloudTrail/us-east-1/2024/10/02
+mkdir -p "$g"
+python3 - "$g" <<'PY'
+import gzip, json, os, sys, zlib
+d = sys.argv[1]
+def recs(k, n):
+    return '{"Records":[' + ",".join(json.dumps({
+        "eventTime": "2024-10-02T%02d:%02d:00Z" % (k, i % 60), "eventSource": "s3.amazonaws.com",
+        "eventName": "PutObject", "awsRegion": "us-east-1", "readOnly": False,
+        "managementEvent": True, "eventCategory": "Management",
+        "recipientAccountId": "111122223333", "userIdentity": {"arn": "arn:aws:iam::1:user/u%d" % i},
+        "requestParameters": {"pad": "y" * (i * 37 % 900)}}) for i in range(n)) + ']}'
+good = gzip.compress(recs(1, 400).encode())
+w = lambda name, data: open(os.path.join(d, name), "wb").write(data)
+w("a_ok.json.gz", good)
+bad = bytearray(gzip.compress(recs(2, 300).encode()))
+bad[-6] ^= 0x55                                  # CRC-32 of the member wrong
+w("b_badcrc.json.gz", bytes(bad))
+w("c_trunc.json.gz", gzip.compress(recs(3, 300).encode())[:-2000])
+w("d_members.json.gz", gzip.compress(recs(4, 200).encode()) + gzip.compress(recs(5, 200).encode()))
+w("e_member_bad.json.gz", gzip.compress(recs(6, 200).encode()) + bytes(bad))
+w("f_trailing.json.gz", good + b"\0\0\0garbage")
+body = bytearray(gzip.compress(recs(7, 300).encode()))
+body[len(body) // 2] ^= 0xff                     # a flipped byte in the deflate data
+w("g_flip.json.gz", bytes(body))
+w("0_bomb.json.gz", gzip.compress(b'{"Records":[' + b" " * (64 << 20) + b']}', 9))
+PY
+for mode in fast zlib; do
+  set +e
+  "$TRAILSIGHT" backfill --threads 1 --inflate $mode --stats "$tmp/gz_$mode.json" "$tmp/gz" \
+    > /dev/null 2> "$tmp/gz_$mode.err"
+  set -e
+  grep -E "^trailsight: .*offset" "$tmp/gz_$mode.err" > "$tmp/gz_$mode.lines" || true
+done
+check "gzip faults: the streaming path reports some" test -s "$tmp/gz_zlib.lines"
+check "gzip faults: the same skips, files and offsets on both paths" \
+  cmp -s "$tmp/gz_fast.lines" "$tmp/gz_zlib.lines"
+for k in records_counted skipped bytes_read bytes_inflated; do
+  check "gzip faults: the same $k on both paths" \
+    test "$(jq ".$k" "$tmp/gz_fast.json")" = "$(jq ".$k" "$tmp/gz_zlib.json")"
+done
+check "gzip faults: bad CRC reported with its file" grep -q "b_badcrc.json.gz" "$tmp/gz_fast.lines"
+check "gzip faults: truncated member reported with its file" grep -q "c_trunc.json.gz.*offset" "$tmp/gz_fast.lines"
+check "gzip faults: the bomb is stopped by the ratio cap" grep -q "0_bomb.json.gz.*ratio" "$tmp/gz_fast.lines"
+check "gzip faults: both members of a two-member file counted" \
+  test "$(jq .records_counted "$tmp/gz_fast.json")" -ge 800
+
 # the real samples from other systems: nothing crashes, each record is
 # either counted or skipped with a reason
 if [ -d "$TS_SHARED_DIR/samples" ]; then

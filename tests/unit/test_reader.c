@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include "../check.h"
+#include "gunzip.h"
 #include "reader.h"
 #include "record.h"
 
@@ -107,7 +108,41 @@ static int same(const items *a, const items *b)
 	return 1;
 }
 
-/* The same items however the input is cut into chunks. */
+/* The whole text given at once with ts_reader_set_text(): gzip input is
+ * decoded first with ts_gunzip_all(). 0, or the gunzip code when it would
+ * not decode the input (the caller then streams it). */
+static int run_set_text(const void *data, size_t n, const ts_reader_opts *o, items *out)
+{
+	memset(out, 0, sizeof *out);
+	const unsigned char *b = data;
+	const char *text = data;
+	size_t len = n;
+	ts_gunzip *g = ts_gunzip_new();
+	ts_reader *r = ts_reader_new(o);
+	if (!g || !r)
+		abort();
+	int rc = 0;
+	if (n >= 2 && b[0] == 0x1f && b[1] == 0x8b)
+		rc = ts_gunzip_all(g, data, n, o && o->max_output ? o->max_output : SIZE_MAX / 4,
+				   &text, &len);
+	if (!rc)
+		rc = ts_reader_set_text(r, text, len, n);
+	if (!rc) {
+		CHECK_INT(ts_reader_set_text(r, text, len, n), TS_EINVAL); /* once */
+		CHECK_INT(ts_reader_feed(r, "x", 1), TS_EINVAL);
+		drain(r, out);
+		ts_reader_stats st;
+		ts_reader_get_stats(r, &st);
+		CHECK_INT(st.in_bytes, n);
+		CHECK_INT(st.out_bytes, len);
+	}
+	ts_reader_free(r);
+	ts_gunzip_free(g);
+	return rc;
+}
+
+/* The same items however the input is cut into chunks, and when it is
+ * given whole (decoded whole first, for gzip that decodes cleanly). */
 static void check_chunking(const void *data, size_t n, const ts_reader_opts *o)
 {
 	static const size_t one[] = {1, 0}, odd[] = {3, 7, 1, 13, 2, 64, 5, 0},
@@ -120,6 +155,10 @@ static void check_chunking(const void *data, size_t n, const ts_reader_opts *o)
 	CHECK(same(&whole, &a));
 	CHECK(same(&whole, &b));
 	CHECK(same(&whole, &c));
+	items t;
+	if (run_set_text(data, n, o, &t) == 0)
+		CHECK(same(&whole, &t));
+	items_free(&t);
 	items_free(&whole);
 	items_free(&a);
 	items_free(&b);

@@ -15,8 +15,39 @@
 
 static ts_parser *P;
 static ts_record R;
+static ts_parser *EXACT; /* exact_only: the fast path must agree with it */
 
-static int parse(const char *s) { return ts_parse_record(P, s, strlen(s), &R); }
+static int same_str(ts_str a, ts_str b) { return ts_str_eq(a, b) && !a.p == !b.p; }
+
+static int same_rec(const ts_record *a, const ts_record *b)
+{
+	return a->time == b->time && same_str(a->event_time, b->event_time) &&
+	       same_str(a->event_source, b->event_source) && same_str(a->event_name, b->event_name) &&
+	       same_str(a->aws_region, b->aws_region) && same_str(a->account, b->account) &&
+	       same_str(a->error_code, b->error_code) &&
+	       same_str(a->event_category, b->event_category) &&
+	       same_str(a->event_type, b->event_type) && same_str(a->arn, b->arn) &&
+	       same_str(a->user_agent, b->user_agent) && a->read_only == b->read_only &&
+	       a->management == b->management;
+}
+
+/* Parse with p, and with the exact path too: the same result, the same
+ * detail and, on success, the same fields. 1 when they agree. */
+static int agree(ts_parser *p, const char *s, size_t n, ts_record *out, int *rc)
+{
+	ts_record e;
+	*rc = ts_parse_record(p, s, n, out);
+	int erc = ts_parse_record(EXACT, s, n, &e);
+	return *rc == erc && strcmp(ts_parser_errdetail(p), ts_parser_errdetail(EXACT)) == 0 &&
+	       (*rc != 0 || same_rec(out, &e));
+}
+
+static int parse(const char *s)
+{
+	int rc;
+	CHECK(agree(P, s, strlen(s), &R, &rc));
+	return rc;
+}
 
 /* Slice lies inside [base, base + n). */
 static int inside(ts_str v, const char *base, size_t n)
@@ -382,14 +413,72 @@ static void test_api(void)
 	CHECK_INT(R.time, 1383264000);
 }
 
+/* Small mutations of well-formed records (a byte flipped, dropped,
+ * doubled or replaced by a JSON-significant one): the fast path and the
+ * exact path agree on every one, and most are still parsed. */
+static void test_mutations(void)
+{
+	static const char *seeds[] = {
+		"{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"IAMUser\",\"arn\":\"arn:aws:iam::1:u\","
+		"\"sessionContext\":{\"attributes\":{\"mfa\":\"false\"}}}," T0 "," SRC "," NAME
+		",\"awsRegion\":\"us-east-1\",\"userAgent\":\"a\\\"b\\u00e9\",\"errorCode\":\"Denied\","
+		"\"requestParameters\":{\"policy\":\"{\\\"V\\\":[1,2]}\",\"n\":[-1.5e+3,0,true,null]},"
+		"\"readOnly\":false,\"managementEvent\":\"true\",\"recipientAccountId\":\"1\"}",
+		"{ \"Records\" : 1 , \"eventTime\" : \"2024-01-01T00:00:00.123Z\" , \"eventSource\" : "
+		"\"s\u00e9\" , \"eventName\" : \"n\" , \"userIdentity\" : { \"arn\" : null } , "
+		"\"eventCategory\" : \"Data\" , \"x\" : [ [ ] , { } , \"\\/\\b\\f\\n\\r\\t\" ] }\n",
+		"{" MIN ",\"userIdentity\":null,\"readOnly\":true,\"k\":\"\xc3\xa9\xe2\x82\xac\"}",
+	};
+	static const char sig[] = "{}[]:,\"\\ 0-e.tfn\x80\x01";
+	uint32_t x = 12345;
+	size_t agreed = 0, parsed = 0, total = 0;
+	ts_buf b = {0};
+	for (size_t si = 0; si < TS_ARRAY_LEN(seeds); si++) {
+		const char *seed = seeds[si];
+		size_t n = strlen(seed);
+		ts_record r;
+		int rc;
+		CHECK(agree(P, seed, n, &r, &rc));
+		CHECK_INT(rc, 0);
+		for (int iter = 0; iter < 20000; iter++) {
+			ts_buf_reset(&b);
+			ts_buf_add(&b, seed, n);
+			for (int m = 0; m < 1 + iter % 3; m++) {
+				x = x * 1103515245u + 12345u;
+				size_t at = (x >> 8) % b.len;
+				x = x * 1103515245u + 12345u;
+				char c = sig[(x >> 8) % (sizeof sig - 1)];
+				switch ((x >> 20) % 4) {
+				case 0: b.p[at] = c; break;
+				case 1: b.p[at] ^= (char)(1u << ((x >> 4) % 8)); break;
+				case 2: memmove(b.p + at, b.p + at + 1, b.len - at); b.len--; break;
+				case 3: ts_buf_add(&b, "", 1); memmove(b.p + at + 1, b.p + at, b.len - at - 1); break;
+				}
+			}
+			total++;
+			if (agree(P, b.p, b.len, &r, &rc))
+				agreed++;
+			else
+				fprintf(stderr, "  disagree on: %.*s\n", (int)b.len, b.p);
+			parsed += rc == 0;
+		}
+	}
+	ts_buf_free(&b);
+	CHECK_INT(agreed, total);
+	CHECK(parsed > total / 20); /* the mutations do reach the success path */
+}
+
 static void setup_and_run(void (*fn)(void))
 {
 	P = ts_parser_new(NULL);
-	if (!P)
+	ts_parser_opts eo = {.exact_only = 1};
+	EXACT = ts_parser_new(&eo);
+	if (!P || !EXACT)
 		abort();
 	fn();
 	ts_parser_free(P);
-	P = NULL;
+	ts_parser_free(EXACT);
+	P = EXACT = NULL;
 }
 
 static void all_fields(void) { setup_and_run(test_all_fields); }
@@ -403,6 +492,7 @@ static void depth(void) { setup_and_run(test_depth); }
 static void tokens(void) { setup_and_run(test_tokens); }
 static void big_record(void) { setup_and_run(test_big_record); }
 static void api(void) { setup_and_run(test_api); }
+static void mutations(void) { setup_and_run(test_mutations); }
 
 TS_TESTS(all_fields, escapes, read_only, event_time, utf8, structure, field_types, depth, tokens,
-	 big_record, api)
+	 big_record, api, mutations)
