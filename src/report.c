@@ -267,7 +267,7 @@ static const char css[] =
 	".legend i.ep{height:9px;border:0;background:#f4a261;opacity:.45}"
 	"table{border-collapse:collapse;width:100%;background:#fff}"
 	"th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #e6e8ee;vertical-align:top}"
-	"th{font-size:.85em;color:#4a5366;background:#fafbfc}"
+	"th{font-size:.85em;color:#4a5366;background:#fafbfc;white-space:nowrap}"
 	"td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}"
 	".scroll{overflow-x:auto;border:1px solid #dde1e8;border-radius:6px}"
 	".attrs{display:grid;grid-template-columns:1fr 1fr;gap:10px;margin-bottom:10px}"
@@ -282,6 +282,7 @@ static const char css[] =
 	".tag{display:inline-block;padding:0 7px;border-radius:4px;font-size:.82em;white-space:nowrap}"
 	".spike{background:#e7eefc;color:#1f4e9c}.drop{background:#fff1e0;color:#9a4b00}"
 	".error{background:#fde8e8;color:#b42318}"
+	".code{color:#b42318;font-size:.9em}"
 	"footer{color:#6b7487;font-size:.82em;margin-top:24px}";
 
 static int esc(ts_buf *b, const char *s) { return ts_html_escape(b, s, strlen(s)); }
@@ -355,6 +356,8 @@ static void fmt_num(double v, char *out, size_t cap)
 		snprintf(out, cap, "%.0f", v);
 	else if (v >= 10)
 		snprintf(out, cap, "%.1f", v);
+	else if (v < 0.01)
+		snprintf(out, cap, "%.2g", v);
 	else
 		snprintf(out, cap, "%.2f", v);
 }
@@ -477,9 +480,9 @@ static int index_page(ts_report *r, const ins *xs, size_t n, int kind, const cha
 		rc = filter_links(b, "Region", F_REGION, regs, nreg, kind, val);
 	if (!rc)
 		rc = ts_buf_puts(b, "</nav>\n<div class=\"scroll\"><table>\n<thead><tr><th>Start "
-				    "(UTC)</th><th>Type</th><th>API</th><th>Error code</th><th>Account</th>"
-				    "<th>Region</th><th class=\"n\">Duration</th><th class=\"n\">Observed vs "
-				    "expected /min</th><th>Profile</th><th class=\"n\">p-value</th></tr>"
+				    "(UTC)</th><th>Type</th><th>API &middot; error code</th><th>Account "
+				    "&middot; Region</th><th class=\"n\">Duration</th><th class=\"n\">Per minute: "
+				    "observed vs expected</th><th class=\"n\">p-value &middot; profile</th></tr>"
 				    "</thead>\n<tbody>\n");
 	for (size_t i = 0; !rc && i < n; i++) {
 		const ins *x = &xs[i];
@@ -508,9 +511,14 @@ static int index_page(ts_report *r, const ins *xs, size_t n, int kind, const cha
 		if (!rc)
 			rc = esc(b, x->ev->name);
 		if (!rc)
-			rc = ts_buf_puts(b, "</b></td><td>");
-		if (!rc)
-			rc = esc(b, x->ev->error_code);
+			rc = ts_buf_puts(b, "</b>");
+		if (!rc && x->ev->type == TS_ERROR_RATE) {
+			rc = ts_buf_puts(b, "<br><span class=\"code\">");
+			if (!rc)
+				rc = esc(b, x->ev->error_code);
+			if (!rc)
+				rc = ts_buf_puts(b, "</span>");
+		}
 		if (!rc)
 			rc = ts_buf_puts(b, "</td><td>");
 		if (!rc)
@@ -520,12 +528,13 @@ static int index_page(ts_report *r, const ins *xs, size_t n, int kind, const cha
 		if (!rc)
 			rc = esc(b, x->ev->region);
 		if (!rc)
-			rc = ts_buf_printf(b, "</span></td><td class=\"n\">%s</td><td class=\"n\">%s %s vs %s</td><td>",
-					   dur, x->drop ? "low" : "peak", pk, ex);
+			rc = ts_buf_printf(b, "</span></td><td class=\"n\">%s</td><td class=\"n\">%s %s vs %s</td><td "
+					   "class=\"n\">%s<br><span class=\"muted\">",
+					   dur, x->drop ? "low" : "peak", pk, ex, pv);
 		if (!rc)
 			rc = esc(b, ctx ? ctx->model : "");
 		if (!rc)
-			rc = ts_buf_printf(b, "</td><td class=\"n\">%s</td></tr>\n", pv);
+			rc = ts_buf_puts(b, "</span></td></tr>\n");
 	}
 	if (!rc)
 		rc = ts_buf_puts(b, "</tbody>\n</table></div>\n");
