@@ -292,7 +292,7 @@ static int draw(const ts_chart *c, ts_buf *out)
 	}
 
 	int rc = ts_buf_printf(out,
-			       "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"ts-chart\" viewBox=\"0 0 "
+			       "<svg class=\"ts-chart\" viewBox=\"0 0 "
 			       "%d %d\" role=\"img\" font-size=\"%d\" data-t0=\"%lld\" data-n=\"%zu\" "
 			       "data-x0=\"%.4f\" data-px-per-min=\"%.6f\" data-scale=\"%s\" "
 			       "aria-label=\"",
