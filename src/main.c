@@ -602,9 +602,10 @@ static int cmd_run(int argc, char **argv, int stream)
 		ts_error("out of memory");
 		return EXIT_STORE;
 	}
-	/* a report draws every insight's days: the memory store keeps them all */
-	ts_store_opts so = {.retention_days = report_dir ? 3660 : eo.profile.history_days + 2,
-			    .flush_cells = flush_cells};
+	/* a report draws an insight with the history before it: keep twice
+	 * the history, so the last history_days days' insights are whole */
+	int keep = eo.profile.history_days + 2 + (report_dir ? eo.profile.history_days : 0);
+	ts_store_opts so = {.retention_days = keep, .flush_cells = flush_cells};
 	rc = ts_store_open(store_spec, reg, &so, &store, err, sizeof err);
 	if (rc) {
 		ts_error("%s", err);
