@@ -15,6 +15,7 @@
 
 #include "report.h"
 #include "report_data.h"
+#include "report_html.h"
 #include "svg.h"
 
 #define MAX_WARN 20
@@ -187,19 +188,6 @@ static int cmp_ins(const void *a, const void *b)
 	return c;
 }
 
-/* A file-name-safe copy of s: [A-Za-z0-9._-] kept, others '_'. */
-static void safe_name(const char *s, char *out, size_t cap)
-{
-	size_t i = 0;
-	for (; s[i] && i + 1 < cap; i++) {
-		char c = s[i];
-		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			 c == '.' || c == '-' || c == '_';
-		out[i] = ok ? c : '_';
-	}
-	out[i] = '\0';
-}
-
 static size_t pair_up(ts_report *r, ins *out)
 {
 	qsort(r->it, r->n, sizeof *r->it, cmp_item);
@@ -224,98 +212,12 @@ static size_t pair_up(ts_report *r, ins *out)
 		x.drop = x.ev->type == TS_CALL_RATE && x.s && x.s->ev.has_context &&
 			 x.s->ev.insight_average < x.s->ev.expected;
 		char id[40];
-		safe_name(x.ev->shared_id, id, sizeof id);
+		ts_rh_safe_name(x.ev->shared_id, id, sizeof id);
 		snprintf(x.page, sizeof x.page, "i/%s.html", id);
 		out[k++] = x;
 	}
 	qsort(out, k, sizeof *out, cmp_ins);
 	return k;
-}
-
-/* ---- HTML pieces ---- */
-
-static const char css[] =
-	"body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;"
-	"margin:0;color:#1d2433;background:#f5f6f8}"
-	"header{background:#1d2433;color:#fff;padding:10px 20px}header a{color:#cfe0ff}"
-	"header .brand{font-weight:700;margin-right:14px}"
-	"main{max-width:1280px;margin:0 auto;padding:14px 20px 30px}"
-	"h1{font-size:1.3em;margin:.3em 0 .1em;word-break:break-word}h2{font-size:1.08em;margin:1.4em 0 .5em}"
-	"h3{font-size:.95em;margin:.2em 0 .4em;color:#4a5366}"
-	".sub{color:#5a6478}.muted{color:#6b7487;font-size:.88em}"
-	".cards{display:flex;flex-wrap:wrap;gap:8px;margin:12px 0}"
-	".card{background:#fff;border:1px solid #dde1e8;border-radius:6px;padding:7px 12px;min-width:120px}"
-	".card b{display:block;font-size:1.2em}.card span{color:#5a6478;font-size:.82em}"
-	".chart{background:#fff;border:1px solid #dde1e8;border-radius:6px;padding:4px}"
-	"svg.ts-chart{width:100%;height:auto;display:block}"
-	".narrow{display:none}@media (max-width:700px){.wide{display:none}.narrow{display:block}"
-	"main{padding:10px}}"
-	".ts-observed{fill:none;stroke:#1f4e9c;stroke-width:1.7;stroke-linejoin:round}"
-	".ts-expected{fill:none;stroke:#1b7f73;stroke-width:1.4;stroke-dasharray:6 3}"
-	".ts-band{fill:#2a9d8f;fill-opacity:.2;stroke:none}"
-	".ts-lastweek{fill:none;stroke:#8a93a6;stroke-width:1;stroke-opacity:.75}"
-	".ts-episode{fill:#f4a261;fill-opacity:.17}"
-	".ts-start line,.ts-end line{stroke:#c1121f;stroke-width:1.5}.ts-end line{stroke-dasharray:5 3}"
-	".ts-start text,.ts-end text{fill:#c1121f;font-weight:600}"
-	".ts-grid{stroke:#e6e8ee}.ts-frame{fill:none;stroke:#b8bfcc}"
-	"svg text{fill:#4a5366}.ts-date{font-weight:600}.ts-unit{font-weight:600}"
-	".legend{font-size:.85em;margin:6px 4px;color:#4a5366}"
-	".legend span{margin-right:14px;white-space:nowrap;display:inline-block}"
-	".legend i{display:inline-block;width:20px;height:0;border-top:2px solid;vertical-align:middle;"
-	"margin-right:5px}"
-	".legend i.band{height:9px;border:0;background:#2a9d8f;opacity:.35}"
-	".legend i.ep{height:9px;border:0;background:#f4a261;opacity:.45}"
-	"table{border-collapse:collapse;width:100%;background:#fff}"
-	"th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #e6e8ee;vertical-align:top}"
-	"th{font-size:.85em;color:#4a5366;background:#fafbfc;white-space:nowrap}"
-	"td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}"
-	".scroll{overflow-x:auto;border:1px solid #dde1e8;border-radius:6px}"
-	".attrs{display:grid;grid-template-columns:1fr 1fr;gap:10px;margin-bottom:10px}"
-	"@media (max-width:700px){.attrs{grid-template-columns:1fr}}"
-	".val{word-break:break-all}"
-	"pre{background:#fff;border:1px solid #dde1e8;border-radius:6px;padding:10px;overflow-x:auto;"
-	"font-size:12px;line-height:1.35}"
-	"dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 14px;background:#fff;"
-	"border:1px solid #dde1e8;border-radius:6px;padding:10px 14px;margin:0}dt{color:#5a6478}dd{margin:0}"
-	".filters{margin:8px 0 12px;line-height:2}.filters b{margin-right:6px}"
-	".filters a{margin-right:10px}.filters a.on{font-weight:700;color:#1d2433;text-decoration:none}"
-	".tag{display:inline-block;padding:0 7px;border-radius:4px;font-size:.82em;white-space:nowrap}"
-	".spike{background:#e7eefc;color:#1f4e9c}.drop{background:#fff1e0;color:#9a4b00}"
-	".error{background:#fde8e8;color:#b42318}"
-	".code{color:#b42318;font-size:.9em}"
-	"footer{color:#6b7487;font-size:.82em;margin-top:24px}";
-
-static int esc(ts_buf *b, const char *s) { return ts_html_escape(b, s, strlen(s)); }
-
-static int page_head(ts_buf *b, const char *title, const char *root)
-{
-	int rc = ts_buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-				"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-				"<title>");
-	if (!rc)
-		rc = esc(b, title);
-	if (!rc)
-		rc = ts_buf_printf(b, "</title>\n<style>%s</style>\n</head>\n<body>\n<header><span "
-				      "class=\"brand\">trailsight</span><a href=\"%sindex.html\">All "
-				      "insights</a></header>\n<main>\n",
-				   css, root);
-	return rc;
-}
-
-static int page_foot(ts_buf *b, const ts_report *r)
-{
-	int rc = ts_buf_puts(b, "<footer>Counts per minute from ");
-	if (!rc)
-		rc = esc(b, r->source[0] ? r->source : "the store");
-	if (!rc)
-		rc = ts_buf_printf(b, "; expected rate and its %g&ndash;%g %% band refitted with "
-				      "profile &ldquo;",
-				   TS_BAND_LO * 100, TS_BAND_HI * 100);
-	if (!rc)
-		rc = esc(b, r->o.profile.name);
-	if (!rc)
-		rc = ts_buf_puts(b, "&rdquo;. Times in UTC.</footer>\n</main>\n</body>\n</html>\n");
-	return rc;
 }
 
 static const char *kind_of(const ins *x)
@@ -326,13 +228,6 @@ static const char *kind_of(const ins *x)
 static const char *kind_label(const ins *x)
 {
 	return x->ev->type == TS_ERROR_RATE ? "error burst" : x->drop ? "drop" : "spike";
-}
-
-static void fmt_time(int64_t m, char out[24])
-{
-	char iso[21];
-	ts_format_minute(m, iso);
-	snprintf(out, 24, "%.10s %.5s", iso, iso + 11);
 }
 
 static void fmt_duration(const ins *x, char *out, size_t cap)
@@ -346,37 +241,6 @@ static void fmt_duration(const ins *x, char *out, size_t cap)
 		snprintf(out, cap, "%lld min", d);
 	else
 		snprintf(out, cap, "%lld h %02lld min", d / 60, d % 60);
-}
-
-static void fmt_num(double v, char *out, size_t cap)
-{
-	if (isnan(v))
-		snprintf(out, cap, "&ndash;");
-	else if (v >= 100 || v == floor(v))
-		snprintf(out, cap, "%.0f", v);
-	else if (v >= 10)
-		snprintf(out, cap, "%.1f", v);
-	else if (v < 0.01)
-		snprintf(out, cap, "%.2g", v);
-	else
-		snprintf(out, cap, "%.2f", v);
-}
-
-static int write_file(const char *dir, const char *name, const ts_buf *b, char *err, size_t errlen)
-{
-	char path[4096];
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		snprintf(err, errlen, "cannot write '%s': %s", path, strerror(errno));
-		return TS_EIO;
-	}
-	size_t w = fwrite(b->p, 1, b->len, f);
-	if (fclose(f) != 0 || w != b->len) {
-		snprintf(err, errlen, "cannot write '%s': %s", path, strerror(errno));
-		return TS_EIO;
-	}
-	return 0;
 }
 
 /* ---- the index pages ---- */
@@ -421,7 +285,7 @@ static int filter_links(ts_buf *b, const char *label, int kind, const char *cons
 	int rc = ts_buf_printf(b, "<div><b>%s</b>", label);
 	for (size_t i = 0; !rc && i < n; i++) {
 		char name[160];
-		safe_name(vals[i], name, sizeof name);
+		ts_rh_safe_name(vals[i], name, sizeof name);
 		int on = cur_kind == kind && strcmp(cur, vals[i]) == 0;
 		const char *shown = kind == F_TYPE ? (strcmp(vals[i], "call") ? "ApiErrorRateInsight"
 									     : "ApiCallRateInsight")
@@ -430,7 +294,7 @@ static int filter_links(ts_buf *b, const char *label, int kind, const char *cons
 				   kind == F_ACCOUNT ? "account" : kind == F_REGION ? "region" : "type",
 				   name, on ? " class=\"on\"" : "");
 		if (!rc)
-			rc = esc(b, shown);
+			rc = ts_rh_esc(b, shown);
 		if (!rc)
 			rc = ts_buf_puts(b, "</a>");
 	}
@@ -452,15 +316,15 @@ static int index_page(ts_report *r, const ins *xs, size_t n, int kind, const cha
 		 kind == F_ALL ? "" : kind == F_TYPE ? (strcmp(val, "call") ? "ApiErrorRateInsight"
 									: "ApiCallRateInsight")
 							     : val);
-	int rc = page_head(b, title, "");
+	int rc = ts_rh_head(b, title, "");
 	if (!rc)
 		rc = ts_buf_puts(b, "<h1>");
 	if (!rc)
-		rc = esc(b, title);
+		rc = ts_rh_esc(b, title);
 	if (!rc && n) {
 		char a[24], z[24];
-		fmt_time(xs[n - 1].start, a);
-		fmt_time(xs[0].start, z);
+		ts_rh_time(xs[n - 1].start, a);
+		ts_rh_time(xs[0].start, z);
 		rc = ts_buf_printf(b, "</h1>\n<p class=\"sub\">%zu of %zu insights, Starts from %s to "
 				      "%s UTC, newest first.</p>\n",
 				   shown, n, a, z);
@@ -489,10 +353,10 @@ static int index_page(ts_report *r, const ins *xs, size_t n, int kind, const cha
 		if (!matches(x, kind, val))
 			continue;
 		char t[24], dur[32], pk[32], ex[32], pv[32];
-		fmt_time(x->start, t);
+		ts_rh_time(x->start, t);
 		fmt_duration(x, dur, sizeof dur);
-		fmt_num(x->peak, pk, sizeof pk);
-		fmt_num(isnan(x->peak_expected) && x->s && x->s->ev.has_context ? x->s->ev.expected
+		ts_rh_num(x->peak, pk, sizeof pk);
+		ts_rh_num(isnan(x->peak_expected) && x->s && x->s->ev.has_context ? x->s->ev.expected
 										 : x->peak_expected,
 			ex, sizeof ex);
 		const ts_event *ctx = x->s && x->s->ev.has_context ? &x->s->ev : NULL;
@@ -505,41 +369,41 @@ static int index_page(ts_report *r, const ins *xs, size_t n, int kind, const cha
 				   x->page, t, kind_of(x), kind_label(x),
 				   x->ev->type == TS_ERROR_RATE ? "ApiErrorRateInsight" : "ApiCallRateInsight");
 		if (!rc)
-			rc = esc(b, x->ev->source);
+			rc = ts_rh_esc(b, x->ev->source);
 		if (!rc)
 			rc = ts_buf_puts(b, "<br><b>");
 		if (!rc)
-			rc = esc(b, x->ev->name);
+			rc = ts_rh_esc(b, x->ev->name);
 		if (!rc)
 			rc = ts_buf_puts(b, "</b>");
 		if (!rc && x->ev->type == TS_ERROR_RATE) {
 			rc = ts_buf_puts(b, "<br><span class=\"code\">");
 			if (!rc)
-				rc = esc(b, x->ev->error_code);
+				rc = ts_rh_esc(b, x->ev->error_code);
 			if (!rc)
 				rc = ts_buf_puts(b, "</span>");
 		}
 		if (!rc)
 			rc = ts_buf_puts(b, "</td><td>");
 		if (!rc)
-			rc = esc(b, x->ev->account);
+			rc = ts_rh_esc(b, x->ev->account);
 		if (!rc)
 			rc = ts_buf_puts(b, "<br><span class=\"muted\">");
 		if (!rc)
-			rc = esc(b, x->ev->region);
+			rc = ts_rh_esc(b, x->ev->region);
 		if (!rc)
 			rc = ts_buf_printf(b, "</span></td><td class=\"n\">%s</td><td class=\"n\">%s %s vs %s</td><td "
 					   "class=\"n\">%s<br><span class=\"muted\">",
 					   dur, x->drop ? "low" : "peak", pk, ex, pv);
 		if (!rc)
-			rc = esc(b, ctx ? ctx->model : "");
+			rc = ts_rh_esc(b, ctx ? ctx->model : "");
 		if (!rc)
 			rc = ts_buf_puts(b, "</span></td></tr>\n");
 	}
 	if (!rc)
 		rc = ts_buf_puts(b, "</tbody>\n</table></div>\n");
 	if (!rc)
-		rc = page_foot(b, r);
+		rc = ts_rh_foot(b, r->source, r->o.profile.name);
 	return rc;
 }
 
@@ -570,12 +434,12 @@ static int write_indexes(ts_report *r, const char *dir, const ins *xs, size_t n,
 			if (dims[d].kind == F_ALL) {
 				snprintf(name, sizeof name, "index.html");
 			} else {
-				safe_name(dims[d].vals[i], safe, sizeof safe);
+				ts_rh_safe_name(dims[d].vals[i], safe, sizeof safe);
 				snprintf(name, sizeof name, "%s-%s.html", dims[d].prefix, safe);
 			}
 			rc = index_page(r, xs, n, dims[d].kind, dims[d].vals[i], accts, na, regs, nr, b);
 			if (!rc)
-				rc = write_file(dir, name, b, err, errlen);
+				rc = ts_rh_write(dir, name, b, err, errlen);
 			if (!rc)
 				st->pages++;
 		}
@@ -587,56 +451,6 @@ out_free:
 }
 
 /* ---- one insight's page ---- */
-
-/* JSON text indented two spaces per level, HTML-escaped. */
-static int pretty_json(ts_buf *b, const char *s, size_t n)
-{
-	int depth = 0, in_str = 0, rc = 0;
-	size_t run = 0;
-	for (size_t i = 0; !rc && i < n; i++) {
-		char c = s[i];
-		if (in_str) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_str = 0;
-			continue;
-		}
-		if (c == '"') {
-			in_str = 1;
-			continue;
-		}
-		if (c != '{' && c != '[' && c != '}' && c != ']' && c != ',' && c != ':')
-			continue;
-		rc = ts_html_escape(b, s + run, i - run);
-		run = i + 1;
-		if (rc)
-			break;
-		if ((c == '{' || c == '[') && i + 1 < n && (s[i + 1] == '}' || s[i + 1] == ']')) {
-			rc = ts_buf_add(b, s + i, 2);
-			i++;
-			run = i + 1;
-			continue;
-		}
-		if (c == '}' || c == ']')
-			depth = depth > 0 ? depth - 1 : 0;
-		if (c == ':') {
-			rc = ts_buf_puts(b, ": ");
-			continue;
-		}
-		if (c == '}' || c == ']')
-			rc = ts_buf_printf(b, "\n%*s%c", depth * 2 > 80 ? 80 : depth * 2, "", c);
-		else if (c == ',')
-			rc = ts_buf_printf(b, ",\n%*s", depth * 2 > 80 ? 80 : depth * 2, "");
-		else {
-			depth++;
-			rc = ts_buf_printf(b, "%c\n%*s", c, depth * 2 > 80 ? 80 : depth * 2, "");
-		}
-	}
-	if (!rc)
-		rc = ts_html_escape(b, s + run, n - run);
-	return rc;
-}
 
 static const char *attr_title(const char *a)
 {
@@ -657,7 +471,7 @@ static int attr_table(ts_buf *b, const ts_event *ev, const ts_event_value *v, un
 		snprintf(num, sizeof num, "%.3g", v[i].average);
 		rc = ts_buf_puts(b, "<tr><td class=\"val\">");
 		if (!rc)
-			rc = esc(b, ts_event_text(ev, &v[i]));
+			rc = ts_rh_esc(b, ts_event_text(ev, &v[i]));
 		if (!rc)
 			rc = ts_buf_printf(b, "</td><td class=\"n\">%s</td></tr>\n", num);
 	}
@@ -705,36 +519,36 @@ static int insight_page(ts_report *r, const ins *x, const ts_rdata *d, ts_buf *b
 	snprintf(title, sizeof title, "%s %s %s%s%s", ev->source, ev->name,
 		 ev->type == TS_ERROR_RATE ? "ApiErrorRateInsight" : "ApiCallRateInsight",
 		 ev->type == TS_ERROR_RATE ? " " : "", ev->error_code);
-	fmt_time(x->start, t0);
+	ts_rh_time(x->start, t0);
 	if (x->end != INT64_MIN)
-		fmt_time(x->end, t1);
+		ts_rh_time(x->end, t1);
 	fmt_duration(x, dur, sizeof dur);
-	int rc = page_head(b, title, "../");
+	int rc = ts_rh_head(b, title, "../");
 	if (!rc)
 		rc = ts_buf_printf(b, "<p class=\"sub\"><span class=\"tag %s\">%s</span> %s</p>\n<h1>",
 				   kind_of(x), kind_label(x),
 				   ev->type == TS_ERROR_RATE ? "ApiErrorRateInsight" : "ApiCallRateInsight");
 	if (!rc)
-		rc = esc(b, ev->source);
+		rc = ts_rh_esc(b, ev->source);
 	if (!rc)
 		rc = ts_buf_puts(b, " <b>");
 	if (!rc)
-		rc = esc(b, ev->name);
+		rc = ts_rh_esc(b, ev->name);
 	if (!rc)
 		rc = ts_buf_puts(b, "</b>");
 	if (!rc && ev->type == TS_ERROR_RATE) {
 		rc = ts_buf_puts(b, " &middot; ");
 		if (!rc)
-			rc = esc(b, ev->error_code);
+			rc = ts_rh_esc(b, ev->error_code);
 	}
 	if (!rc)
 		rc = ts_buf_puts(b, "</h1>\n<p class=\"sub\">Account ");
 	if (!rc)
-		rc = esc(b, ev->account);
+		rc = ts_rh_esc(b, ev->account);
 	if (!rc)
 		rc = ts_buf_puts(b, " &middot; ");
 	if (!rc)
-		rc = esc(b, ev->region);
+		rc = ts_rh_esc(b, ev->region);
 	if (!rc)
 		rc = ts_buf_printf(b, " &middot; %s UTC &rarr; %s (%s)</p>\n", t0,
 				   x->end != INT64_MIN ? t1 : "still open at the end of the run", dur);
@@ -742,19 +556,19 @@ static int insight_page(ts_report *r, const ins *x, const ts_rdata *d, ts_buf *b
 	/* the cards */
 	const ts_event *sc = x->s && x->s->ev.has_context ? &x->s->ev : NULL;
 	char pk[32], ex[32], lo[32], hi[32], pv[32], avg[32];
-	fmt_num(x->peak, pk, sizeof pk);
-	fmt_num(x->peak_expected, ex, sizeof ex);
+	ts_rh_num(x->peak, pk, sizeof pk);
+	ts_rh_num(x->peak_expected, ex, sizeof ex);
 	size_t pi = (size_t)(x->peak_minute - d->t0);
-	fmt_num(pi < d->n ? d->lo[pi] : NAN, lo, sizeof lo);
-	fmt_num(pi < d->n ? d->hi[pi] : NAN, hi, sizeof hi);
+	ts_rh_num(pi < d->n ? d->lo[pi] : NAN, lo, sizeof lo);
+	ts_rh_num(pi < d->n ? d->hi[pi] : NAN, hi, sizeof hi);
 	if (sc)
 		snprintf(pv, sizeof pv, "%.3g", sc->p_value);
 	else
 		snprintf(pv, sizeof pv, "&ndash;");
 	const ts_event *last = x->e ? &x->e->ev : ev;
-	fmt_num(last->insight_average, avg, sizeof avg);
+	ts_rh_num(last->insight_average, avg, sizeof avg);
 	char pt[24];
-	fmt_time(x->peak_minute, pt);
+	ts_rh_time(x->peak_minute, pt);
 	if (!rc)
 		rc = ts_buf_printf(b,
 				   "<div class=\"cards\"><div class=\"card\"><span>%s minute (%s)</span><b>%s</b>"
@@ -809,17 +623,17 @@ static int insight_page(ts_report *r, const ins *x, const ts_rdata *d, ts_buf *b
 		rc = ts_buf_puts(b, "<h2>Decision</h2>\n<dl>\n");
 	if (!rc && sc) {
 		char e1[32];
-		fmt_num(sc->expected, e1, sizeof e1);
+		ts_rh_num(sc->expected, e1, sizeof e1);
 		rc = ts_buf_printf(b, "<dt>expected average at the Start</dt><dd>%s per minute "
 				      "(trailsightContext.expectedAverage)</dd>\n<dt>tail probability</dt>"
 				      "<dd>%.3g (pValue)</dd>\n<dt>profile</dt><dd>",
 				   e1, sc->p_value);
 		if (!rc)
-			rc = esc(b, sc->model);
+			rc = ts_rh_esc(b, sc->model);
 		if (!rc && strcmp(sc->model, r->o.profile.name) != 0) {
 			rc = ts_buf_puts(b, " (the band on this page is drawn with &ldquo;");
 			if (!rc)
-				rc = esc(b, r->o.profile.name);
+				rc = ts_rh_esc(b, r->o.profile.name);
 			if (!rc)
 				rc = ts_buf_puts(b, "&rdquo;)");
 		}
@@ -831,7 +645,7 @@ static int insight_page(ts_report *r, const ins *x, const ts_rdata *d, ts_buf *b
 	if (!rc) {
 		char dt[24];
 		if (d->decided != INT64_MIN) {
-			fmt_time(d->decided, dt);
+			ts_rh_time(d->decided, dt);
 			rc = ts_buf_printf(b, "<dt>decision time</dt><dd>%s UTC (event time), when that "
 					      "minute closed, %lld min after the first unusual minute; "
 					      "replayed tail probability %.3g</dd>\n",
@@ -843,7 +657,7 @@ static int insight_page(ts_report *r, const ins *x, const ts_rdata *d, ts_buf *b
 	}
 	if (!rc) {
 		char ba[32];
-		fmt_num(ev->baseline_average, ba, sizeof ba);
+		ts_rh_num(ev->baseline_average, ba, sizeof ba);
 		rc = ts_buf_printf(b, "<dt>baseline average</dt><dd>%s per minute over %lld minutes</dd>\n"
 				      "</dl>\n",
 				   ba, (long long)ev->baseline_duration);
@@ -858,12 +672,12 @@ static int insight_page(ts_report *r, const ins *x, const ts_rdata *d, ts_buf *b
 			continue;
 		rc = ts_buf_printf(b, "<h3>%s</h3>\n<pre>", k ? "End" : "Start");
 		if (!rc)
-			rc = pretty_json(b, evs[k]->json, evs[k]->len);
+			rc = ts_rh_pretty_json(b, evs[k]->json, evs[k]->len);
 		if (!rc)
 			rc = ts_buf_puts(b, "</pre>\n");
 	}
 	if (!rc)
-		rc = page_foot(b, r);
+		rc = ts_rh_foot(b, r->source, r->o.profile.name);
 	return rc;
 }
 
@@ -906,7 +720,7 @@ int ts_report_write(ts_report *r, const char *dir, ts_registry *reg, ts_store *s
 		x->peak_minute = d.peak_minute;
 		x->peak_expected = d.peak_expected;
 		st->not_reproduced += d.decided == INT64_MIN;
-		if (!(rc = insight_page(r, x, &d, &b)) && !(rc = write_file(dir, x->page, &b, err, errlen)))
+		if (!(rc = insight_page(r, x, &d, &b)) && !(rc = ts_rh_write(dir, x->page, &b, err, errlen)))
 			st->pages++;
 	}
 	if (!rc)
