@@ -117,6 +117,31 @@ int ts_report_emit(void *ctx, const char *json, size_t len)
 	return rc;
 }
 
+/* Read one line into line (without the newline), at most cap bytes kept:
+ * 1 a line (*over set when it was longer and cut), 0 at the end, -1 on a
+ * read error. */
+static int read_line(FILE *f, ts_buf *line, size_t cap, int *over)
+{
+	char chunk[8192];
+	ts_buf_reset(line);
+	*over = 0;
+	int any = 0;
+	while (fgets(chunk, sizeof chunk, f)) {
+		any = 1;
+		size_t n = strlen(chunk);
+		int end = n && chunk[n - 1] == '\n';
+		if (end)
+			n--;
+		if (line->len + n > cap)
+			*over = 1;
+		else if (ts_buf_add(line, chunk, n))
+			return -1;
+		if (end)
+			return 1;
+	}
+	return ferror(f) ? -1 : any;
+}
+
 int ts_report_add_file(ts_report *r, const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
@@ -124,22 +149,22 @@ int ts_report_add_file(ts_report *r, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
 		return TS_EIO;
 	}
-	char *line = NULL;
-	size_t cap = 0, lineno = 0;
-	ssize_t len;
-	int rc = 0;
-	while (!rc && (len = getline(&line, &cap, f)) >= 0) {
+	ts_buf line = {0};
+	size_t lineno = 0;
+	int rc = 0, over, got;
+	while (!rc && (got = read_line(f, &line, TS_REPORT_MAX_EVENT, &over)) > 0) {
 		lineno++;
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' || line[len - 1] == ' '))
+		size_t len = line.len;
+		while (len > 0 && (line.p[len - 1] == '\r' || line.p[len - 1] == ' '))
 			len--;
-		if (len == 0)
+		if (len == 0 && !over)
 			continue;
 		char why[256];
-		if ((size_t)len > TS_REPORT_MAX_EVENT) {
+		if (over) {
 			r->bad++;
 			snprintf(why, sizeof why, "longer than %u bytes", TS_REPORT_MAX_EVENT);
 		} else {
-			rc = ts_report_add_event(r, line, (size_t)len, why, sizeof why);
+			rc = ts_report_add_event(r, line.p, len, why, sizeof why);
 			if (rc == TS_ECAP)
 				snprintf(err, errlen, "'%s': line %zu: %s", path, lineno, why);
 			if (rc != TS_EJSON && rc != TS_EFIELD)
@@ -149,11 +174,12 @@ int ts_report_add_file(ts_report *r, const char *path, char *err, size_t errlen)
 		if (r->warned++ < MAX_WARN)
 			ts_warn("'%s': line %zu: not an insight event (%s), skipped", path, lineno, why);
 	}
-	if (!rc && ferror(f)) {
-		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
-		rc = TS_EIO;
+	if (!rc && got < 0) {
+		snprintf(err, errlen, "cannot read '%s': %s", path,
+			 ferror(f) ? strerror(errno) : "out of memory");
+		rc = ferror(f) ? TS_EIO : TS_ENOMEM;
 	}
-	free(line);
+	ts_buf_free(&line);
 	fclose(f);
 	return rc;
 }

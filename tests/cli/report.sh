@@ -67,11 +67,12 @@ check "--since/--until: fewer than all" test "$want" -lt 3
 
 # a bad line is named, counted and skipped; the rest is reported
 { head -2 "$tmp/events.ndjson"; echo '{"eventType":"AwsApiCall"}'; echo 'not json';
-  tail -n +3 "$tmp/events.ndjson"; } > "$tmp/bad.ndjson"
+  head -c 1100000 /dev/zero | tr '\0' x; echo; tail -n +3 "$tmp/events.ndjson"; } > "$tmp/bad.ndjson"
 "$TRAILSIGHT" report --store "$url" --events "$tmp/bad.ndjson" "$tmp/bad" 2> "$tmp/bad.err"
 check "a bad events line: exit 0" test $? -eq 0
 check "a bad events line: named by file and line" grep -q "bad.ndjson': line 3: not an insight event" "$tmp/bad.err"
-check "a bad events line: counted" grep -q "2 unreadable" "$tmp/bad.err"
+check "a bad events line: counted" grep -q "3 unreadable" "$tmp/bad.err"
+check "an over-long line: named" grep -q "line 5: not an insight event (longer than 1048576 bytes)" "$tmp/bad.err"
 check "a bad events line: the others reported" test "$(ls "$tmp/bad/i" | wc -l)" -eq 3
 
 # usage errors
