@@ -15,6 +15,8 @@
 #include <gsl/gsl_errno.h>
 
 #include "engine.h"
+#include "report.h"
+#include "report_cli.h"
 #include "sink.h"
 #include "rstream.h"
 #include "source.h"
@@ -30,6 +32,7 @@ enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_STORE = 2, EXIT_SKIPPED = 3 };
 static const char usage_text[] =
 	"usage: trailsight backfill [options] PATH...\n"
 	"       trailsight stream (--watch DIR | --stdin | --redis-stream URL#KEY) [options]\n"
+	"       trailsight report --store redis://... --events FILE [options] DIR\n"
 	"\n"
 	"Reads CloudTrail logs, counts API calls and errors per minute for every\n"
 	"eventSource/eventName, learns each API's normal rate, and writes\n"
@@ -83,6 +86,8 @@ static const char usage_text[] =
 	"                          stream also checkpoints each second it has news)\n"
 	"  --threads N             backfill: files read and parsed in parallel (default:\n"
 	"                          the number of cores); results do not depend on it\n"
+	"  --report DIR            backfill: write a static HTML report of the run's\n"
+	"                          insights into DIR at the end (trailsight report -h)\n"
 	"  --strict                exit 3 if any input was skipped\n"
 	"  --no-trailsight-context leave out insightDetails.trailsightContext\n"
 	"  -q, --quiet             no summary, no warnings\n"
@@ -112,6 +117,7 @@ typedef struct run {
 	int lateness;
 	struct stream_ctx *stream_ctx;
 	ts_rstream *rstream;     /* --redis-stream: acknowledged after checkpoints */
+	ts_report *report;       /* --report: every event, for the report */
 } run;
 
 static volatile sig_atomic_t stop_flag;
@@ -130,6 +136,14 @@ static void progress_clear(run *r)
 }
 
 static int stream_checkpoint(run *r);
+
+/* --report: the sinks get each event, and so does the report */
+static int tee_emit(void *ctx, const char *json, size_t len)
+{
+	run *r = ctx;
+	int rc = ts_sinks_emit_fn(r->sinks, json, len);
+	return rc ? rc : ts_report_emit(r->report, json, len);
+}
 
 static int on_record(void *ctx, const ts_record *rec, const char *path, uint64_t off)
 {
@@ -419,7 +433,8 @@ static int cmd_run(int argc, char **argv, int stream)
 	enum {
 		O_STORE = 256, O_MODEL, O_MODELS_DIR, O_OUT, O_STATS, O_LATENESS, O_READ, O_DATA,
 		O_MAXREC, O_THREADS, O_STRICT, O_NOCTX, O_VERSION, O_FORCE, O_FLUSH, O_SPOOL,
-		O_WATCH, O_STDIN, O_IDLE, O_METRICS, O_METRICS_INT, O_RSTREAM, O_GROUP, O_CONSUMER, O_INFLATE
+		O_WATCH, O_STDIN, O_IDLE, O_METRICS, O_METRICS_INT, O_RSTREAM, O_GROUP, O_CONSUMER,
+		O_INFLATE, O_REPORT
 	};
 	static const struct option longopts[] = {
 		{"store", required_argument, 0, O_STORE},
@@ -446,13 +461,14 @@ static int cmd_run(int argc, char **argv, int stream)
 		{"metrics-file", required_argument, 0, O_METRICS},
 		{"metrics-interval", required_argument, 0, O_METRICS_INT},
 		{"no-trailsight-context", no_argument, 0, O_NOCTX},
+		{"report", required_argument, 0, O_REPORT},
 		{"quiet", no_argument, 0, 'q'},
 		{"verbose", no_argument, 0, 'v'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
 	const char *store_spec = getenv("TRAILSIGHT_STORE"), *model = "default", *models_dir = NULL;
-	const char *stats_path = NULL;
+	const char *stats_path = NULL, *report_dir = NULL;
 	int strict = 0, c;
 	size_t flush_cells = 0;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -541,6 +557,7 @@ static int cmd_run(int argc, char **argv, int stream)
 			flush_cells = (size_t)v;
 			break;
 		case O_NOCTX: eo.trailsight_context = 0; break;
+		case O_REPORT: report_dir = optarg; backfill_only = 1; break;
 		case 'q': r.quiet = 1; ts_log_level = 0; break;
 		case 'v': ts_log_level = 3; break;
 		case 'h': fputs(usage_text, stdout); return EXIT_OK;
@@ -551,7 +568,7 @@ static int cmd_run(int argc, char **argv, int stream)
 	if (stream) {
 		if (backfill_only || optind < argc) {
 			ts_error("stream: %s", optind < argc ? "no PATH arguments: use --watch DIR or --stdin"
-							     : "--threads is for backfill");
+							     : "--threads and --report are for backfill");
 			return EXIT_USAGE;
 		}
 		if (!!sc.watch_dir + !!sc.use_stdin + !!sc.redis_stream != 1) {
@@ -596,7 +613,10 @@ static int cmd_run(int argc, char **argv, int stream)
 		ts_error("out of memory");
 		return EXIT_STORE;
 	}
-	ts_store_opts so = {.retention_days = eo.profile.history_days + 2, .flush_cells = flush_cells};
+	/* a report draws an insight with the history before it: keep twice
+	 * the history, so the last history_days days' insights are whole */
+	int keep = eo.profile.history_days + 2 + (report_dir ? eo.profile.history_days : 0);
+	ts_store_opts so = {.retention_days = keep, .flush_cells = flush_cells};
 	rc = ts_store_open(store_spec, reg, &so, &store, err, sizeof err);
 	if (rc) {
 		ts_error("%s", err);
@@ -620,7 +640,18 @@ static int cmd_run(int argc, char **argv, int stream)
 			goto out_sinks;
 		}
 	}
-	r.engine = ts_engine_new(&eo, reg, store, ts_sinks_emit_fn, r.sinks);
+	if (report_dir) {
+		ts_report_opts rpo = {.profile = eo.profile, .since = INT64_MIN, .until = INT64_MAX,
+				      .source = store->ops->name[0] == 'm' ? "the memory store of this backfill"
+									 : "the store of this backfill"};
+		if (!(r.report = ts_report_new(&rpo))) {
+			ts_error("out of memory");
+			exit_code = EXIT_STORE;
+			goto out_sinks;
+		}
+	}
+	r.engine = ts_engine_new(&eo, reg, store, report_dir ? tee_emit : ts_sinks_emit_fn,
+				 report_dir ? (void *)&r : (void *)r.sinks);
 	if (!r.engine) {
 		ts_error("out of memory");
 		exit_code = EXIT_STORE;
@@ -657,6 +688,18 @@ static int cmd_run(int argc, char **argv, int stream)
 	}
 	progress_clear(&r);
 	double secs = now() - r.t0;
+	if (report_dir && !r.fatal) {
+		ts_report_stats rs;
+		double t = now();
+		rc = ts_report_write(r.report, report_dir, reg, store, &rs, err, sizeof err);
+		if (rc) {
+			ts_error("report: %s", err);
+			exit_code = EXIT_STORE;
+		} else if (!r.quiet) {
+			fprintf(stderr, "trailsight: report of %zu insights written to %s in %.2f s\n",
+				rs.insights, report_dir, now() - t);
+		}
+	}
 	/* sinks: read their counters, then close (writes what they hold) */
 	uint64_t dropped = 0;
 	for (size_t i = 0; i < ts_sinks_count(r.sinks); i++) {
@@ -703,6 +746,7 @@ out_engine:
 	ts_pathlist_free(&paths);
 	ts_engine_free(r.engine);
 out_sinks:
+	ts_report_free(r.report);
 	ts_sinks_free(r.sinks);
 out_store:
 	ts_store_free(store);
@@ -1043,6 +1087,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1, 0);
 	if (strcmp(argv[1], "stream") == 0)
 		return cmd_run(argc - 1, argv + 1, 1);
+	if (strcmp(argv[1], "report") == 0)
+		return ts_report_cli(argc - 1, argv + 1, find_models_dir(NULL));
 	ts_error("unknown command '%s'", argv[1]);
 	fputs(usage_text, stderr);
 	return EXIT_USAGE;
