@@ -122,6 +122,52 @@ static int parse_id(const char *p, size_t n, uint64_t *ms, uint64_t *seq)
 	return k == 1 ? 0 : -1;
 }
 
+int ts_rstream_decode(const redisReply *r, ts_rstream_entry **entries, size_t *ealloc,
+		      ts_pathlist *ids, size_t *n, size_t *listed)
+{
+	*n = *listed = 0;
+	const redisReply *list = NULL;
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+	    r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements == 2)
+		list = r->element[0]->element[1];
+	size_t m = list && list->type == REDIS_REPLY_ARRAY ? list->elements : 0;
+	*listed = m;
+	if (m > *ealloc) {
+		ts_rstream_entry *e = realloc(*entries, m * sizeof *e);
+		if (!e)
+			return TS_ENOMEM;
+		*entries = e;
+		*ealloc = m;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < m; i++) {
+		const redisReply *ent = list->element[i];
+		if (ent->type != REDIS_REPLY_ARRAY || ent->elements != 2 ||
+		    ent->element[0]->type != REDIS_REPLY_STRING)
+			continue;
+		ts_rstream_entry *e = &(*entries)[k];
+		if (parse_id(ent->element[0]->str, ent->element[0]->len, &e->ms, &e->seq))
+			continue;
+		e->record = (ts_str){"", 0};
+		const redisReply *f = ent->element[1]; /* nil for a deleted entry */
+		if (f->type == REDIS_REPLY_ARRAY) {
+			for (size_t j = 0; j + 1 < f->elements; j += 2) {
+				const redisReply *fk = f->element[j], *fv = f->element[j + 1];
+				if (fv->type != REDIS_REPLY_STRING)
+					continue;
+				if ((fk->type == REDIS_REPLY_STRING && fk->len == 6 &&
+				     memcmp(fk->str, "record", 6) == 0) ||
+				    f->elements == 2)
+					e->record = (ts_str){fv->str, fv->len};
+			}
+		}
+		if (ts_pathlist_push(ids, ent->element[0]->str))
+			return TS_ENOMEM;
+		*n = ++k;
+	}
+	return 0;
+}
+
 int ts_rstream_read(ts_rstream *s, size_t max, int block_ms, const ts_rstream_entry **entries,
 		    size_t *n)
 {
@@ -148,50 +194,16 @@ int ts_rstream_read(ts_rstream *s, size_t max, int block_ms, const ts_rstream_en
 	if (rc)
 		return rc;
 	s->last = r;
-	const redisReply *list = NULL;
-	if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
-	    r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements == 2)
-		list = r->element[0]->element[1];
-	size_t m = list && list->type == REDIS_REPLY_ARRAY ? list->elements : 0;
+	size_t m;
+	if ((rc = ts_rstream_decode(r, &s->e, &s->ealloc, &s->unacked, n, &m))) {
+		*n = 0;
+		return rc;
+	}
 	if (!s->pending_done && m == 0) {
 		s->pending_done = 1; /* nothing left from before: new entries now */
 		return ts_rstream_read(s, max, block_ms, entries, n);
 	}
-	if (m > s->ealloc) {
-		ts_rstream_entry *e = realloc(s->e, m * sizeof *e);
-		if (!e)
-			return TS_ENOMEM;
-		s->e = e;
-		s->ealloc = m;
-	}
-	size_t k = 0;
-	for (size_t i = 0; i < m; i++) {
-		const redisReply *ent = list->element[i];
-		if (ent->type != REDIS_REPLY_ARRAY || ent->elements != 2 ||
-		    ent->element[0]->type != REDIS_REPLY_STRING)
-			continue;
-		ts_rstream_entry *e = &s->e[k];
-		if (parse_id(ent->element[0]->str, ent->element[0]->len, &e->ms, &e->seq))
-			continue;
-		e->record = (ts_str){"", 0};
-		const redisReply *f = ent->element[1]; /* nil for a deleted entry */
-		if (f->type == REDIS_REPLY_ARRAY) {
-			for (size_t j = 0; j + 1 < f->elements; j += 2) {
-				const redisReply *fk = f->element[j], *fv = f->element[j + 1];
-				if (fv->type != REDIS_REPLY_STRING)
-					continue;
-				if ((fk->type == REDIS_REPLY_STRING && fk->len == 6 &&
-				     memcmp(fk->str, "record", 6) == 0) ||
-				    f->elements == 2)
-					e->record = (ts_str){fv->str, fv->len};
-			}
-		}
-		if (ts_pathlist_push(&s->unacked, ent->element[0]->str))
-			return TS_ENOMEM;
-		k++;
-	}
 	*entries = s->e;
-	*n = k;
 	return 0;
 }
 

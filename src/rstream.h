@@ -32,6 +32,17 @@ int ts_rstream_open(const char *spec, const char *group, const char *consumer,
  * (reconnects are tried first; errstr says why). */
 int ts_rstream_read(ts_rstream *s, size_t max, int block_ms, const ts_rstream_entry **entries,
 		    size_t *n);
+/* The pure part of ts_rstream_read: the entries of r, a parsed
+ * XREADGROUP reply for one key. Each entry with an ID "MS-SEQ" goes into
+ * (*entries)[] (grown as needed; *ealloc is its allocated length; the
+ * caller frees *entries), with its record slice pointing into r, and its ID
+ * string is pushed on ids (to acknowledge later); entries of another shape
+ * are passed over. *n gets the entries decoded, *listed the entries the
+ * reply listed. 0 or TS_ENOMEM (then *n entries were decoded). */
+struct redisReply;
+struct ts_pathlist;
+int ts_rstream_decode(const struct redisReply *r, ts_rstream_entry **entries, size_t *ealloc,
+		      struct ts_pathlist *ids, size_t *n, size_t *listed);
 /* Acknowledge every entry read so far. 0 or TS_ESTORE. */
 int ts_rstream_ack(ts_rstream *s);
 /* "redis://host:port#KEY" (no credentials), for messages. */
