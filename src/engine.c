@@ -263,6 +263,22 @@ static int name_is_read(ts_str name)
 	return 0;
 }
 
+/* An account or Region a partition may be named by: not empty, and free of
+ * ':' (the store lists partitions as "ACCOUNT:REGION", split at the last
+ * ':'; keys carry "{ACCOUNT:REGION}"), of braces (the hash tag) and of
+ * control characters (NUL ends a listed name). */
+static int part_name_ok(ts_str s)
+{
+	if (!s.n)
+		return 0;
+	for (size_t i = 0; i < s.n; i++) {
+		unsigned char c = (unsigned char)s.p[i];
+		if (c < 0x20 || c == ':' || c == '{' || c == '}' || c == 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
 static int restore_partition(ts_engine *e, uint32_t pid);
 static int file_part(ts_engine *e, uint32_t pid, int *skip);
 
@@ -295,7 +311,7 @@ int ts_engine_add(ts_engine *e, const ts_record *r)
 		e->st.ignored_data++;
 		return 1;
 	}
-	if (!r->account.n || !r->aws_region.n) {
+	if (!part_name_ok(r->account) || !part_name_ok(r->aws_region)) {
 		e->st.skipped_fields++;
 		return TS_EFIELD;
 	}

@@ -47,7 +47,8 @@ typedef struct ts_engine_stats {
 	uint64_t ignored_data;     /* data events (without include_data) */
 	uint64_t ignored_insight;  /* insight events in the input */
 	uint64_t ignored_category; /* other event categories */
-	uint64_t skipped_fields;   /* no account or region */
+	uint64_t skipped_fields;   /* no account or region, or one with ':',
+				      braces or control characters */
 	uint64_t skipped_cap;      /* a registry cap was reached */
 	uint64_t starts, ends;     /* insight events written */
 	uint64_t open_at_end;      /* episodes still open at finish */
@@ -76,7 +77,8 @@ ts_engine *ts_engine_new(const ts_engine_opts *o, ts_registry *reg, ts_store *st
 void ts_engine_free(ts_engine *e); /* NULL is a no-op */
 
 /* Count one record. 0: counted; 1: ignored by policy (see stats);
- * TS_EFIELD (no account/region) or TS_ECAP: the record was skipped;
+ * TS_EFIELD (no account/region, or one with ':', braces or control
+ * characters) or TS_ECAP: the record was skipped;
  * TS_ESTORE / TS_ENOMEM or an emit error: fatal, stop the run. */
 int ts_engine_add(ts_engine *e, const ts_record *r);
 
