@@ -1,5 +1,7 @@
 /* fuzz_reader.c - the reader must give the same items however its input
- * is cut. Byte 0 picks a chunking pattern, byte 1 the caps; the rest is fed
+ * is cut. Byte 0 picks a chunking pattern (below 0x80: one of eight fixed
+ * patterns; from 0x80: chunks of 1 to 300 bytes drawn from a generator it
+ * seeds), byte 1 the caps; the rest is fed
  * once in those chunks (draining after every feed, as the contract asks)
  * and once all at once. Both logs of (code, offset, length, text) must be
  * equal, and every item must keep the contract: records are objects no
@@ -61,7 +63,17 @@ static void drain(ts_reader *r, run *x, const ts_reader_opts *o, const uint8_t *
 	}
 }
 
-static void feed_all(const uint8_t *d, size_t n, const ts_reader_opts *o, const size_t *pat, run *x)
+/* xorshift32: chunk sizes for seeds >= 0x80 */
+static size_t next_chunk(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return 1 + *s % 300;
+}
+
+static void feed_all(const uint8_t *d, size_t n, const ts_reader_opts *o, const size_t *pat,
+		     uint32_t seed, run *x)
 {
 	const uint8_t *plain = n && d[0] == 0x1f ? NULL : d;
 	ts_reader *r = ts_reader_new(o);
@@ -69,8 +81,8 @@ static void feed_all(const uint8_t *d, size_t n, const ts_reader_opts *o, const 
 		abort();
 	size_t off = 0, k = 0;
 	while (off < n) {
-		size_t c = pat ? pat[k] : n - off;
-		if (pat && !pat[++k])
+		size_t c = seed ? next_chunk(&seed) : pat ? pat[k] : n - off;
+		if (!seed && pat && !pat[++k])
 			k = 0;
 		if (c > n - off)
 			c = n - off;
@@ -101,8 +113,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.max_output = data[1] & 8 ? 3000 + 1000 * (uint64_t)(data[1] >> 4) : 0,
 	};
 	run a = {0}, b = {0};
-	feed_all(data + 2, size - 2, &o, pat, &a);
-	feed_all(data + 2, size - 2, &o, NULL, &b);
+	uint32_t seed = data[0] & 0x80 ? 0x9e3779b9u ^ data[0] : 0;
+	feed_all(data + 2, size - 2, &o, pat, seed, &a);
+	feed_all(data + 2, size - 2, &o, NULL, 0, &b);
 	if (a.log.len != b.log.len || (a.log.len && memcmp(a.log.p, b.log.p, a.log.len) != 0))
 		abort();
 	ts_buf_free(&a.log);
