@@ -290,7 +290,7 @@ void ts_agg_save(const ts_agg *a, uint32_t pid, ts_enc *enc)
 
 int ts_agg_load(ts_agg *a, uint32_t pid, ts_dec *dec, const uint32_t *mids, uint32_t nm)
 {
-	int64_t newest = ts_dec_i64(dec), closed = ts_dec_i64(dec);
+	int64_t newest = ts_dec_minute(dec), closed = ts_dec_minute(dec);
 	if (!ts_dec_ok(dec, 0))
 		return TS_EINVAL;
 	if (newest == INT64_MIN)

@@ -167,6 +167,22 @@ int64_t ts_dec_i64(ts_dec *d)
 	return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
 }
 
+int64_t ts_dec_i64_in(ts_dec *d, int64_t lo, int64_t hi)
+{
+	int64_t v = ts_dec_i64(d);
+	if (!d->err && (v < lo || v > hi))
+		d->err = TS_EINVAL;
+	return d->err ? 0 : v;
+}
+
+int64_t ts_dec_minute(ts_dec *d)
+{
+	int64_t v = ts_dec_i64(d);
+	if (!d->err && v != INT64_MIN && (v < -TS_DEC_MINUTE_MAX || v > TS_DEC_MINUTE_MAX))
+		d->err = TS_EINVAL;
+	return d->err ? INT64_MIN : v;
+}
+
 double ts_dec_f64(ts_dec *d)
 {
 	if (d->err || d->end - d->p < 8) {

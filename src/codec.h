@@ -59,6 +59,13 @@ uint64_t ts_dec_u64(ts_dec *d);
 int64_t ts_dec_i64(ts_dec *d);
 double ts_dec_f64(ts_dec *d);
 float ts_dec_f32(ts_dec *d);
+/* A signed integer in [lo, hi] (else the decoder fails). */
+int64_t ts_dec_i64_in(ts_dec *d, int64_t lo, int64_t hi);
+/* A minute since the epoch: INT64_MIN (none) or within
+ * +-TS_DEC_MINUTE_MAX (else the decoder fails), so that sums of minutes
+ * and windows cannot overflow. */
+#define TS_DEC_MINUTE_MAX ((int64_t)1 << 40)
+int64_t ts_dec_minute(ts_dec *d);
 /* The slice points into the blob. */
 ts_str ts_dec_str(ts_dec *d);
 uint32_t ts_dec_value(ts_dec *d);

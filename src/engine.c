@@ -1200,7 +1200,7 @@ static int decode_state(ts_engine *e, uint32_t pid, const void *blob, size_t len
 		uint64_t kind = ts_dec_count(&d, TS_M_ERRORS);
 		ts_str src = ts_dec_str(&d), name = ts_dec_str(&d);
 		uint64_t data = ts_dec_count(&d, 1);
-		int64_t first = ts_dec_i64(&d);
+		int64_t first = ts_dec_minute(&d);
 		uint32_t code = kind == TS_M_ERRORS ? ts_dec_value(&d) : 0;
 		rc = TS_EINVAL;
 		if (!ts_dec_ok(&d, 0))
@@ -1222,8 +1222,8 @@ static int decode_state(ts_engine *e, uint32_t pid, const void *blob, size_t len
 		goto out;
 
 	epart *p = e->parts[pid];
-	p->hour_start = ts_dec_i64(&d);
-	p->attrs_flushed = ts_dec_i64(&d);
+	p->hour_start = ts_dec_minute(&d);
+	p->attrs_flushed = ts_dec_minute(&d);
 	uint64_t nh = ts_dec_count(&d, len);
 	for (uint64_t i = 0; i < nh; i++) {
 		ts_attr_count a;
@@ -1233,7 +1233,7 @@ static int decode_state(ts_engine *e, uint32_t pid, const void *blob, size_t len
 	}
 	uint64_t nslots = ts_dec_count(&d, DETAIL_RING);
 	for (uint64_t i = 0; i < nslots; i++) {
-		int64_t minute = ts_dec_i64(&d);
+		int64_t minute = ts_dec_minute(&d);
 		uint64_t n = ts_dec_count(&d, len);
 		rc = TS_EINVAL;
 		if (!ts_dec_ok(&d, 0) || minute == INT64_MIN)
@@ -1271,38 +1271,45 @@ static int decode_state(ts_engine *e, uint32_t pid, const void *blob, size_t len
 			o->steady = ts_dec_f32(&d);
 			o->steady_size = ts_dec_f32(&d);
 		}
-		dt->last = ts_dec_i64(&d);
-		dt->floor = ts_dec_i64(&d);
-		dt->quiet_until = ts_dec_i64(&d);
-		dt->open = (int)ts_dec_i64(&d);
-		dt->dir = (int)ts_dec_i64(&d);
-		dt->start = ts_dec_i64(&d);
-		dt->last_elevated = ts_dec_i64(&d);
-		dt->held = (int)ts_dec_i64(&d);
-		dt->cand_start = ts_dec_i64(&d);
+		/* minutes in range, so the detector's sums cannot overflow */
+		dt->last = ts_dec_minute(&d);
+		dt->floor = ts_dec_minute(&d);
+		dt->quiet_until = ts_dec_minute(&d);
+		dt->open = (int)ts_dec_i64_in(&d, 0, 1);
+		dt->dir = (int)ts_dec_i64_in(&d, -1, 1);
+		dt->start = ts_dec_minute(&d);
+		dt->last_elevated = ts_dec_minute(&d);
+		dt->held = (int)ts_dec_i64_in(&d, 0, INT32_MAX / 2);
+		dt->cand_start = ts_dec_minute(&d);
 		dt->cand_p = ts_dec_f64(&d);
 		dt->cand_expected = ts_dec_f64(&d);
-		dt->cand_dir = (int)ts_dec_i64(&d);
+		dt->cand_dir = (int)ts_dec_i64_in(&d, -1, 1);
+		rc = TS_EINVAL;
+		if (dt->open && (dt->start == INT64_MIN || dt->last_elevated == INT64_MIN))
+			goto out;
 		if (!ts_dec_count(&d, 1))
 			continue;
 		rc = TS_ENOMEM;
 		if (!em->open && !(em->open = calloc(1, sizeof *em->open)))
 			goto out;
 		open_info *oi = em->open;
-		oi->start = ts_dec_i64(&d);
+		oi->start = ts_dec_minute(&d);
 		oi->baseline_average = ts_dec_f64(&d);
-		oi->baseline_duration = ts_dec_i64(&d);
+		oi->baseline_duration = ts_dec_i64_in(&d, 0, TS_DEC_MINUTE_MAX);
 		for (int k = 0; k < TS_A_KINDS; k++)
 			if ((rc = dec_saved(&d, oi->base[k], &oi->nbase[k])))
 				goto out;
 		oi->p_value = ts_dec_f64(&d);
 		oi->expected = ts_dec_f64(&d);
 		oi->start_written = (int)ts_dec_count(&d, 1);
+		rc = TS_EINVAL;
+		if (!ts_dec_ok(&d, 0) || oi->start == INT64_MIN)
+			goto out;
 	}
 
 	uint64_t nev = ts_dec_count(&d, len);
 	for (uint64_t i = 0; i < nev; i++) {
-		int64_t minute = ts_dec_i64(&d);
+		int64_t minute = ts_dec_minute(&d);
 		ts_str json = ts_dec_str(&d);
 		rc = TS_EINVAL;
 		if (!ts_dec_ok(&d, 0))
