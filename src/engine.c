@@ -1172,11 +1172,13 @@ static int dec_attr(ts_dec *d, const uint32_t *mids, uint32_t nm, ts_attr_count 
 static int dec_saved(ts_dec *d, saved_attr *a, unsigned *n)
 {
 	*n = (unsigned)ts_dec_count(d, TS_ATTR_TOP);
+	int finite = 1;
 	for (unsigned i = 0; i < *n; i++) {
 		a[i].value = ts_dec_value(d);
 		a[i].average = ts_dec_f64(d);
+		finite &= isfinite(a[i].average) != 0;
 	}
-	return ts_dec_ok(d, 0) ? 0 : TS_EINVAL;
+	return ts_dec_ok(d, 0) && finite ? 0 : TS_EINVAL;
 }
 
 /* Rebuild partition pid (new to this engine) from its saved state. */
@@ -1261,6 +1263,7 @@ static int decode_state(ts_engine *e, uint32_t pid, const void *blob, size_t len
 		if (!em)
 			goto out;
 		ts_detector *dt = &em->det;
+		int finite = 1; /* a NaN would reach an event, which cannot hold it */
 		for (int r = 0; r < TS_WINDOW_MAX; r++) {
 			ts_det_obs *o = &dt->ring[r];
 			o->x = (uint32_t)ts_dec_count(&d, UINT32_MAX);
@@ -1270,6 +1273,8 @@ static int decode_state(ts_engine *e, uint32_t pid, const void *blob, size_t len
 			o->q = ts_dec_f32(&d);
 			o->steady = ts_dec_f32(&d);
 			o->steady_size = ts_dec_f32(&d);
+			finite &= isfinite(o->lam) && isfinite(o->size) && isfinite(o->q) &&
+				  isfinite(o->steady) && isfinite(o->steady_size);
 		}
 		/* minutes in range, so the detector's sums cannot overflow */
 		dt->last = ts_dec_minute(&d);
@@ -1285,7 +1290,8 @@ static int decode_state(ts_engine *e, uint32_t pid, const void *blob, size_t len
 		dt->cand_expected = ts_dec_f64(&d);
 		dt->cand_dir = (int)ts_dec_i64_in(&d, -1, 1);
 		rc = TS_EINVAL;
-		if (dt->open && (dt->start == INT64_MIN || dt->last_elevated == INT64_MIN))
+		if (!finite || !isfinite(dt->cand_p) || !isfinite(dt->cand_expected) ||
+		    (dt->open && (dt->start == INT64_MIN || dt->last_elevated == INT64_MIN)))
 			goto out;
 		if (!ts_dec_count(&d, 1))
 			continue;
@@ -1303,7 +1309,8 @@ static int decode_state(ts_engine *e, uint32_t pid, const void *blob, size_t len
 		oi->expected = ts_dec_f64(&d);
 		oi->start_written = (int)ts_dec_count(&d, 1);
 		rc = TS_EINVAL;
-		if (!ts_dec_ok(&d, 0) || oi->start == INT64_MIN)
+		if (!ts_dec_ok(&d, 0) || oi->start == INT64_MIN || !isfinite(oi->baseline_average) ||
+		    !isfinite(oi->p_value) || !isfinite(oi->expected))
 			goto out;
 	}
 
