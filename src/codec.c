@@ -178,7 +178,7 @@ int64_t ts_dec_i64_in(ts_dec *d, int64_t lo, int64_t hi)
 int64_t ts_dec_minute(ts_dec *d)
 {
 	int64_t v = ts_dec_i64(d);
-	if (!d->err && v != INT64_MIN && (v < -TS_DEC_MINUTE_MAX || v > TS_DEC_MINUTE_MAX))
+	if (!d->err && v != INT64_MIN && (v < TS_DEC_MINUTE_MIN || v >= TS_DEC_MINUTE_END))
 		d->err = TS_EINVAL;
 	return d->err ? INT64_MIN : v;
 }

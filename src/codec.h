@@ -61,10 +61,13 @@ double ts_dec_f64(ts_dec *d);
 float ts_dec_f32(ts_dec *d);
 /* A signed integer in [lo, hi] (else the decoder fails). */
 int64_t ts_dec_i64_in(ts_dec *d, int64_t lo, int64_t hi);
-/* A minute since the epoch: INT64_MIN (none) or within
- * +-TS_DEC_MINUTE_MAX (else the decoder fails), so that sums of minutes
- * and windows cannot overflow. */
-#define TS_DEC_MINUTE_MAX ((int64_t)1 << 40)
+/* A minute since the epoch: INT64_MIN (none) or in [TS_DEC_MINUTE_MIN,
+ * TS_DEC_MINUTE_END), else the decoder fails. That is the range of
+ * eventTime (years 1970 to 9999), with room below for the minutes an
+ * aggregator opens before its first record; sums of minutes and windows
+ * cannot overflow, and events can be written for any of them. */
+#define TS_DEC_MINUTE_MIN (-((int64_t)1 << 20))
+#define TS_DEC_MINUTE_END ((int64_t)2932897 * 1440) /* 10000-01-01T00:00Z */
 int64_t ts_dec_minute(ts_dec *d);
 /* The slice points into the blob. */
 ts_str ts_dec_str(ts_dec *d);

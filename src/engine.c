@@ -1290,8 +1290,11 @@ static int decode_state(ts_engine *e, uint32_t pid, const void *blob, size_t len
 		dt->cand_expected = ts_dec_f64(&d);
 		dt->cand_dir = (int)ts_dec_i64_in(&d, -1, 1);
 		rc = TS_EINVAL;
+		/* an episode, or a candidate about to become one, starts at a
+		 * minute an event can name */
 		if (!finite || !isfinite(dt->cand_p) || !isfinite(dt->cand_expected) ||
-		    (dt->open && (dt->start == INT64_MIN || dt->last_elevated == INT64_MIN)))
+		    (dt->open && (dt->start < 0 || dt->last_elevated < dt->start)) ||
+		    (dt->held && dt->cand_start < 0))
 			goto out;
 		if (!ts_dec_count(&d, 1))
 			continue;
@@ -1301,7 +1304,7 @@ static int decode_state(ts_engine *e, uint32_t pid, const void *blob, size_t len
 		open_info *oi = em->open;
 		oi->start = ts_dec_minute(&d);
 		oi->baseline_average = ts_dec_f64(&d);
-		oi->baseline_duration = ts_dec_i64_in(&d, 0, TS_DEC_MINUTE_MAX);
+		oi->baseline_duration = ts_dec_i64_in(&d, 0, TS_DEC_MINUTE_END);
 		for (int k = 0; k < TS_A_KINDS; k++)
 			if ((rc = dec_saved(&d, oi->base[k], &oi->nbase[k])))
 				goto out;
@@ -1309,7 +1312,7 @@ static int decode_state(ts_engine *e, uint32_t pid, const void *blob, size_t len
 		oi->expected = ts_dec_f64(&d);
 		oi->start_written = (int)ts_dec_count(&d, 1);
 		rc = TS_EINVAL;
-		if (!ts_dec_ok(&d, 0) || oi->start == INT64_MIN || !isfinite(oi->baseline_average) ||
+		if (!ts_dec_ok(&d, 0) || oi->start < 0 || !isfinite(oi->baseline_average) ||
 		    !isfinite(oi->p_value) || !isfinite(oi->expected))
 			goto out;
 	}

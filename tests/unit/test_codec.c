@@ -83,10 +83,12 @@ static void check_ranges(const int64_t *vals, int n, int ok, int minute, int64_t
 
 static void test_ranges(void)
 {
-	const int64_t minutes[] = {0, 28800000, -TS_DEC_MINUTE_MAX, TS_DEC_MINUTE_MAX, INT64_MIN,
-				   TS_DEC_MINUTE_MAX + 1, 5};
+	/* the end of the minutes is that of the years eventTime may have */
+	CHECK(TS_DEC_MINUTE_END == ts_days_from_civil(10000, 1, 1) * TS_MIN_PER_DAY);
+	const int64_t minutes[] = {0, 28800000, TS_DEC_MINUTE_MIN, TS_DEC_MINUTE_END - 1, INT64_MIN,
+				   TS_DEC_MINUTE_END, 5};
 	check_ranges(minutes, 7, 5, 1, 0, 0);
-	const int64_t below[] = {-TS_DEC_MINUTE_MAX - 1};
+	const int64_t below[] = {TS_DEC_MINUTE_MIN - 1};
 	check_ranges(below, 1, 0, 1, 0, 0);
 	const int64_t near_max[] = {INT64_MAX - 3};
 	check_ranges(near_max, 1, 0, 1, 0, 0);
