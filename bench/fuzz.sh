@@ -12,6 +12,7 @@
 # Options: --minutes N (per target), --jobs J (targets at once), --targets
 # LIST (comma-separated, default all), --no-merge (leave the committed
 # corpora alone: findings and new inputs stay under the results folder),
+# --reduce (no fuzzing: minimise the committed corpora to what adds edges),
 # --build DIR (default build-fuzz), --out DIR (default
 # bench/results/fuzz-<date>). Runs niced; needs clang (tools/install-deps.sh).
 # Exit status: 0 when nothing was found, 1 bad usage or build, 2 findings.
@@ -19,16 +20,17 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-minutes=5 jobs=1 targets="" merge=1 build=build-fuzz out=""
+minutes=5 jobs=1 targets="" merge=1 reduce=0 build=build-fuzz out=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --minutes) minutes=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
     --targets) targets=$2; shift 2 ;;
     --no-merge) merge=0; shift ;;
+    --reduce) reduce=1; shift ;;
     --build) build=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "fuzz.sh: unknown option '$1' (see --help)" >&2; exit 1 ;;
   esac
 done
@@ -64,6 +66,9 @@ for t in "${tlist[@]}"; do
 done
 
 stamp=$(date -u +%Y%m%d-%H%M)
+# the code fuzzed: the commit, and whether the working tree differs from it
+rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD -- src tests/fuzz CMakeLists.txt 2>/dev/null || rev="$rev+changes"
 out=${out:-bench/results/fuzz-$stamp}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -163,25 +168,39 @@ minimise() {
   } >>"$dir/summary"
 }
 
-# Merge the inputs that add coverage into the committed corpus; if it grows
-# past the caps, minimise its unnamed (hash-named) files afresh.
+# Minimise the unnamed (hash-named) files of a committed corpus afresh:
+# keep those that add edges to the named seeds and findings.
+reduce_corpus() {
+  local t=$1 dir=$out/$1 bin=$root/$build/$1 cdir=tests/fuzz/corpus/$1
+  local keep=$dir/keep pool=$dir/pool
+  rm -rf "$keep" "$pool"
+  mkdir -p "$keep" "$pool"
+  find "$cdir" -maxdepth 1 -type f -regextype egrep -regex '.*/[0-9a-f]{40}' -exec mv {} "$pool/" \;
+  cp "$cdir"/* "$keep/" 2>/dev/null
+  nice "$bin" -merge=1 -use_counters=0 -max_len="$(max_len "$t")" -timeout="$TIMEOUT" \
+    -rss_limit_mb=2048 "$keep" "$pool" >"$dir/reduce.log" 2>&1 ||
+    { echo "reduce exited $?: corpus left as it was" >>"$dir/notes"; cp "$pool"/* "$cdir/"; return; }
+  for f in "$keep"/*; do [ -e "$cdir/$(basename "$f")" ] || cp "$f" "$cdir/"; done
+}
+
+# Merge the inputs that add edges (not hit counts) into the committed
+# corpus; if it grows past the caps, minimise its unnamed files afresh.
 merge_corpus() {
   local t=$1 dir=$out/$1 bin=$root/$build/$1 cdir=tests/fuzz/corpus/$1
   local n0=$(ls "$cdir" | wc -l)
-  nice "$bin" -merge=1 -max_len="$(max_len "$t")" -timeout="$TIMEOUT" -rss_limit_mb=2048 \
-    "$cdir" "$dir/corpus" >"$dir/merge.log" 2>&1 || echo "merge exited $?" >>"$dir/notes"
+  if [ -d "$dir/corpus" ]; then
+    nice "$bin" -merge=1 -use_counters=0 -max_len="$(max_len "$t")" -timeout="$TIMEOUT" \
+      -rss_limit_mb=2048 "$cdir" "$dir/corpus" >"$dir/merge.log" 2>&1 ||
+      echo "merge exited $?" >>"$dir/notes"
+  fi
   local files=$(ls "$cdir" | wc -l) bytes=$(du -sb "$cdir" | cut -f1)
-  if [ "$files" -gt "$MAX_FILES" ] || [ "$bytes" -gt "$MAX_BYTES" ]; then
-    local keep=$dir/keep pool=$dir/pool
-    rm -rf "$keep" "$pool"
-    mkdir -p "$keep" "$pool"
-    find "$cdir" -maxdepth 1 -type f -regextype egrep -regex '.*/[0-9a-f]{40}' -exec mv {} "$pool/" \;
-    cp "$cdir"/* "$keep/" 2>/dev/null
-    nice "$bin" -merge=1 -max_len="$(max_len "$t")" -timeout="$TIMEOUT" "$keep" "$pool" \
-      >"$dir/reduce.log" 2>&1
-    for f in "$keep"/*; do [ -e "$cdir/$(basename "$f")" ] || cp "$f" "$cdir/"; done
+  if [ "$reduce" = 1 ] || [ "$files" -gt "$MAX_FILES" ] || [ "$bytes" -gt "$MAX_BYTES" ]; then
+    reduce_corpus "$t"
     files=$(ls "$cdir" | wc -l)
     bytes=$(du -sb "$cdir" | cut -f1)
+    if [ "$files" -gt "$MAX_FILES" ] || [ "$bytes" -gt "$MAX_BYTES" ]; then
+      echo "the committed corpus is over the caps after minimising: $files files, $bytes bytes" >>"$dir/notes"
+    fi
   fi
   {
     echo "added=$((files - n0))"
@@ -204,6 +223,17 @@ job() {
   echo "fuzz.sh: $t: done ($(tr '\n' ' ' <"$out/$t/summary"))" >&2
 }
 
+if [ "$reduce" = 1 ]; then
+  # only minimise the committed corpora, no fuzzing
+  for t in "${tlist[@]}"; do
+    mkdir -p "$out/$t"
+    n0=$(ls "tests/fuzz/corpus/$t" | wc -l)
+    reduce_corpus "$t"
+    echo "fuzz.sh: $t: $n0 -> $(ls "tests/fuzz/corpus/$t" | wc -l) files, $(du -sb "tests/fuzz/corpus/$t" | cut -f1) bytes" >&2
+  done
+  exit 0
+fi
+
 running=0
 for t in "${tlist[@]}"; do
   if [ "$running" -ge "$jobs" ]; then wait -n; running=$((running - 1)); fi
@@ -217,7 +247,7 @@ found=0
 {
   echo "# Fuzzing report, $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo
-  echo "\`bench/fuzz.sh --minutes $minutes --jobs $jobs\` at $(git rev-parse --short HEAD 2>/dev/null)," \
+  echo "\`bench/fuzz.sh --minutes $minutes --jobs $jobs\` at $rev," \
        "clang $(clang --version | sed -n 's/.*clang version \([0-9.]*\).*/\1/p' | head -1), ASan+UBSan," \
        "$(nproc) cores, timeout ${TIMEOUT}s."
   echo
