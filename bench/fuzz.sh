@@ -145,7 +145,8 @@ minimise() {
     esac
     # one minimised input per distinct failure: the sanitizer's summary
     # line names it (slow units and timeouts by kind alone)
-    sig=$(nice "$bin" -runs=1 -timeout="$TIMEOUT" -rss_limit_mb=2048 "$a" 2>&1 | grep -m1 '^SUMMARY' || true)
+    sig=$(nice "$bin" -runs=1 -timeout="$TIMEOUT" -rss_limit_mb=2048 -artifact_prefix="$dir/rerun-" "$a" 2>&1 |
+      grep -m1 '^SUMMARY' || true)
     sig="$kind ${sig:-}"
     if printf '%s\n' "$seen" | grep -qxF "$sig"; then continue; fi
     seen=$(printf '%s\n%s' "$seen" "$sig")
@@ -153,7 +154,8 @@ minimise() {
     [ "$kind" = slow-unit ] && to=$(slow_secs "$t")
     # slowness may have been the machine's: keep what is slow again
     if { [ "$kind" = slow-unit ] || [ "$kind" = timeout ]; } &&
-       nice "$bin" -runs=1 -timeout="$to" -rss_limit_mb=2048 "$a" >/dev/null 2>&1; then
+       nice "$bin" -runs=1 -timeout="$to" -rss_limit_mb=2048 -artifact_prefix="$dir/rerun-" "$a" \
+         >/dev/null 2>&1; then
       echo "$(basename "$a"): $kind that ran within ${to}s again (a busy machine?): not kept" >>"$dir/findings.txt"
       continue
     fi
