@@ -3,8 +3,10 @@
  * patterns; from 0x80: chunks of 1 to 300 bytes drawn from a generator it
  * seeds), byte 1 the caps; the rest is fed
  * once in those chunks (draining after every feed, as the contract asks)
- * and once all at once. Both logs of (code, offset, length, text) must be
- * equal, and every item must keep the contract: records are objects no
+ * once all at once, and once whole as a regular file is read (gzip
+ * decoded by ts_gunzip_all, the text given with ts_reader_set_text; the
+ * input fed when either declines). The three logs of (code, offset,
+ * length, text) must be equal, and every item must keep the contract: records are objects no
  * longer than max_record, errors carry no text and are of the listed codes,
  * offsets never go back, and for plain input a record is the input bytes
  * at its offset. Any breach aborts. */
@@ -12,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "err.h"
+#include "gunzip.h"
 #include "reader.h"
 #include "util.h"
 
@@ -101,6 +105,39 @@ static void feed_all(const uint8_t *d, size_t n, const ts_reader_opts *o, const 
 	ts_reader_free(r);
 }
 
+/* The whole-file path of source.c: decode a gzip input at once, give the
+ * reader the text; where either declines, feed the input as it is. */
+static void whole(const uint8_t *d, size_t n, const ts_reader_opts *o, ts_gunzip *gz, run *x)
+{
+	const uint8_t *plain = n && d[0] == 0x1f ? NULL : d;
+	ts_reader *r = ts_reader_new(o);
+	if (!r)
+		abort();
+	int set = -1;
+	if (n >= 2 && d[0] == 0x1f && d[1] == 0x8b) {
+		const char *text;
+		size_t tlen;
+		int g = ts_gunzip_all(gz, d, n, o->max_output ? o->max_output : (size_t)1 << 24, &text,
+				      &tlen);
+		if (g != 0 && g != TS_EGZIP && g != TS_ECAP && g != TS_ENOMEM)
+			abort();
+		if (!g)
+			set = ts_reader_set_text(r, text, tlen, n);
+	} else {
+		set = ts_reader_set_text(r, (const char *)d, n, n);
+	}
+	if (set != 0 && set != TS_ECAP && set != TS_ERATIO && set != -1)
+		abort();
+	if (set != 0) {
+		if (n && ts_reader_feed(r, d, n) != 0)
+			abort();
+		if (ts_reader_finish(r) != 0)
+			abort();
+	}
+	drain(r, x, o, plain, n);
+	ts_reader_free(r);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -118,7 +155,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	feed_all(data + 2, size - 2, &o, NULL, 0, &b);
 	if (a.log.len != b.log.len || (a.log.len && memcmp(a.log.p, b.log.p, a.log.len) != 0))
 		abort();
+	static ts_gunzip *gz; /* one per thread, reused as source.c does */
+	if (!gz && !(gz = ts_gunzip_new()))
+		abort();
+	run c = {0};
+	whole(data + 2, size - 2, &o, gz, &c);
+	if (c.log.len != b.log.len || (c.log.len && memcmp(c.log.p, b.log.p, c.log.len) != 0))
+		abort();
 	ts_buf_free(&a.log);
 	ts_buf_free(&b.log);
+	ts_buf_free(&c.log);
 	return 0;
 }

@@ -2,8 +2,10 @@
  * string field must be valid UTF-8 and lie within the input (or, when the
  * input has escapes, in the parser's scratch space: ASan checks that the
  * bytes are readable), the time must match eventTime, and the tri-states be
- * in range. A second parser with tiny caps must agree or stop at a cap, and
- * a reparse must give the same answer. Any breach aborts. */
+ * in range. A parser held to the exact path (jsmn, no jscan) must give the
+ * same answer as the default one (fast path where jscan vouches), a second
+ * parser with tiny caps must agree or stop at a cap, and a reparse must
+ * give the same answer. Any breach aborts. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,11 +75,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ts_parser *p = ts_parser_new(NULL);
 	ts_parser_opts small_o = {.max_tokens = 24, .max_depth = 4};
 	ts_parser *small = ts_parser_new(&small_o);
-	if (!p || !small)
+	ts_parser_opts exact_o = {.exact_only = 1};
+	ts_parser *exact = ts_parser_new(&exact_o);
+	if (!p || !small || !exact)
 		abort();
-	ts_record r, r2, r3;
+	ts_record r, r2, r3, rx;
 	int rc = ts_parse_record(p, text, size, &r);
 	check_detail(ts_parser_errdetail(p));
+	/* the fast path and the exact one agree on every input */
+	int rcx = ts_parse_record(exact, text, size, &rx);
+	if (rcx != rc || (rc == 0 && !same_rec(&r, &rx)))
+		abort();
 	switch (rc) {
 	case 0:
 		check_rec(&r, data, size);
@@ -100,6 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (rc3 == 0)
 		check_rec(&r3, data, size);
+	ts_parser_free(exact);
 	ts_parser_free(small);
 	ts_parser_free(p);
 	return 0;
