@@ -100,7 +100,7 @@ struct ts_store {
 	const ts_store_ops *ops;
 	ts_registry *reg;    /* borrowed */
 	int retention_days;  /* history kept, in days */
-	char errstr[256];    /* last error, for messages */
+	char errstr[768];    /* last error, for messages */
 	uint64_t round_trips; /* requests sent and answered (0 for in-process stores) */
 	uint64_t reconnects;  /* connections made again after a failure */
 };
@@ -149,6 +149,11 @@ typedef struct ts_redis_spec {
 struct redisContext;
 int ts_redis_connect(const ts_redis_spec *sp, int connect_ms, int cmd_ms, struct redisContext **out,
 		     char *errbuf, size_t errlen);
+
+/* A hint for an error reply Redis gave (OOM, READONLY, NOPERM, WRONGPASS,
+ * MISCONF): what it means and what to do, as " [...]" to append to a
+ * message; "" for other replies. Static storage. */
+const char *ts_redis_hint(const char *reply);
 
 /* Parse a Redis spec into *out. 0, or TS_EINVAL with a message naming the
  * spec in errbuf. */

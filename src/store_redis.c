@@ -34,7 +34,8 @@
  * Flush script (ts_store_redis_script): KEYS = flushseq, state, mark keys,
  * data keys; ARGV = seq, ttl, state blob or '', number of mark keys, then
  * per key: nfields and field/value pairs (marks: set; data: added to). If
- * flushseq >= seq it returns 0 (already applied); else it applies
+ * flushseq >= seq it returns 0 (already applied); if flushseq is missing
+ * and seq > 1 it returns -1 (the history is lost: see below); else it applies
  * everything (HMGET + HSET in slices of 3000 fields, Lua's unpack limit;
  * EXPIRE ttl), sets the state and flushseq, and returns 1. Sequence numbers
  * start at GET flushseq + 1 per partition. A chunk that never reached Redis
@@ -51,6 +52,19 @@
  * A backfill's mid-run checkpoints use flush_begin: a thread sends the
  * frozen groups on its own connection while counting goes on (see "the
  * background flush").
+ *
+ * History loss: a store this process has written to must keep ts:schema
+ * and each partition's flushseq. A reconnect that finds ts:schema gone, or
+ * a batch the script answers -1, means Redis lost the history (restarted
+ * without persistence, flushed, evicted): every later read would judge
+ * against an empty baseline, so the store fails (TS_ESTORE, the message
+ * naming the server) rather than go on. The next run opens the now empty
+ * store as a new one (a note says so): series warm up again.
+ *
+ * Errors Redis answers that no retry mends (OOM, READONLY, NOPERM, ...)
+ * fail at once, with a hint from ts_redis_hint(). At open, a preflight
+ * runs each command the store uses once on ts:probe:* keys (short TTL), so
+ * a missing permission or a read-only replica fails before any write.
  *
  * Retention: besides the TTL, like the memory backend the store ignores
  * (on write and read) days more than retention_days before the newest day
@@ -76,10 +90,15 @@
  * state blob ('' for none), nmark, then per mark key: nfields, field,
  * value, ..., then per data key: nfields, field, incr, ... Mark fields are
  * set; data fields are added to. Fields go to HMGET/HSET in slices of 3000
- * (Lua's unpack limit). */
+ * (Lua's unpack limit). A sequence number above 1 with no flushseq key
+ * means the partition's earlier batches are gone from Redis (a restart
+ * without persistence, a flush, an eviction): it returns -1 and writes
+ * nothing. */
 static const char flush_script[] =
 	"local seq = tonumber(ARGV[1])\n"
-	"local cur = tonumber(redis.call('GET', KEYS[1]) or '0') or 0\n"
+	"local raw = redis.call('GET', KEYS[1])\n"
+	"if not raw and seq > 1 then return -1 end\n"
+	"local cur = tonumber(raw or '0') or 0\n"
 	"if cur >= seq then return 0 end\n"
 	"local ttl = tonumber(ARGV[2])\n"
 	"local nmark = tonumber(ARGV[4])\n"
@@ -520,6 +539,28 @@ static int is_transient(const char *msg)
 	       strncmp(msg, "TRYAGAIN", 8) == 0 || strncmp(msg, "MASTERDOWN", 10) == 0;
 }
 
+const char *ts_redis_hint(const char *reply)
+{
+	if (!reply)
+		return "";
+	if (strncmp(reply, "OOM", 3) == 0 || strstr(reply, "OOM command not allowed"))
+		return " [Redis is at its maxmemory and refuses writes (OOM): nothing of this "
+		       "write was stored; raise maxmemory (keep maxmemory-policy noeviction: an "
+		       "evicting policy would drop counts) and run again]";
+	if (strncmp(reply, "READONLY", 8) == 0 || strstr(reply, "read only replica"))
+		return " [this server is a read-only replica (READONLY): point the URL at the "
+		       "primary]";
+	if (strncmp(reply, "NOPERM", 6) == 0 || strstr(reply, "can't run this command"))
+		return " [the Redis user lacks a permission trailsight needs (NOPERM): grant it "
+		       "with the ACL SETUSER line in README.md]";
+	if (strncmp(reply, "WRONGPASS", 9) == 0 || strncmp(reply, "NOAUTH", 6) == 0)
+		return " [check the user and password in the URL]";
+	if (strncmp(reply, "MISCONF", 7) == 0)
+		return " [Redis cannot save to disk (MISCONF) and refuses writes: fix its disk or "
+		       "save settings]";
+	return "";
+}
+
 /* A command on a fresh connection during setup. 0, 1 transient failure,
  * -1 permanent (errstr set either way). *out gets the reply if asked. */
 static int setup_cmd(redis_store *rs, redisContext *c, const char *what, int argc,
@@ -532,8 +573,7 @@ static int setup_cmd(redis_store *rs, redisContext *c, const char *what, int arg
 		return 1;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
-		set_err(rs, "%s: %s failed: %s", rs->where, what,
-			 r->str);
+		set_err(rs, "%s: %s failed: %s%s", rs->where, what, r->str, ts_redis_hint(r->str));
 		int t = is_transient(r->str);
 		freeReplyObject(r);
 		return t ? 1 : -1;
@@ -556,7 +596,7 @@ static int conn_cmd(redisContext *c, const char *what, int argc, const char **ar
 	}
 	int rc = 0;
 	if (r->type == REDIS_REPLY_ERROR) {
-		snprintf(err, errlen, "%s failed: %s", what, r->str);
+		snprintf(err, errlen, "%s failed: %s%s", what, r->str, ts_redis_hint(r->str));
 		rc = is_transient(r->str) ? 1 : -1;
 	}
 	freeReplyObject(r);
@@ -602,6 +642,17 @@ int ts_redis_connect(const ts_redis_spec *sp, int connect_ms, int cmd_ms, redisC
 	return 0;
 }
 
+/* Set errstr for a store whose history Redis lost (why: what showed it). */
+static void history_lost(redis_store *rs, const char *why)
+{
+	set_err(rs, "%s lost the history this run was writing (%s: restarted without "
+		"persistence, flushed or evicted?); stopping rather than judging against an "
+		"empty baseline. Turn on persistence (appendonly yes) and keep "
+		"maxmemory-policy noeviction; the next run starts the store anew and its "
+		"series warm up again",
+		rs->where, why);
+}
+
 /* Connect (ts_redis_connect) and load the script. 0, 1 transient, -1
  * permanent (errstr set). */
 static int rconnect(redis_store *rs)
@@ -627,6 +678,21 @@ static int rconnect(redis_store *rs)
 	memcpy(rs->sha, r->str, 40);
 	rs->sha[40] = '\0';
 	freeReplyObject(r);
+	r = NULL;
+	if (rs->sha_known) {
+		/* connected again: ts:schema must still be there */
+		const char *gv[2] = {"GET", "ts:schema"};
+		size_t gl[2] = {3, 9};
+		if ((rc = setup_cmd(rs, c, "GET ts:schema", 2, gv, gl, &r)))
+			goto out_free;
+		int gone = r->type != REDIS_REPLY_STRING;
+		freeReplyObject(r);
+		if (gone) {
+			history_lost(rs, "ts:schema is gone");
+			rc = -1;
+			goto out_free;
+		}
+	}
 	rs->c = c;
 	if (rs->sha_known)
 		rs->base.reconnects++;
@@ -735,8 +801,8 @@ static int run(redis_store *rs, size_t n, const int *argc, const char *const *co
 				retry = retry ? retry : 1;
 			else
 				fatal = 1;
-			set_err(rs, "%s: %s: %s", rs->where,
-				 argv[i][0], r->str);
+			set_err(rs, "%s: %s: %s%s", rs->where, argv[i][0], r->str,
+				ts_redis_hint(r->str));
 		}
 		if (!fatal && !retry)
 			return 0;
@@ -1393,6 +1459,15 @@ static int send_pending(redis_store *rs)
 		for (size_t x = 0; ok && x < k; x++) {
 			chunk *h = &rs->pend[i + x];
 			long long applied = k == 1 ? r[0]->integer : res->element[x]->integer;
+			if (applied < 0) {
+				ts_partition *p = ts_registry_get_partition(rs->base.reg, h->partition);
+				char why[300];
+				snprintf(why, sizeof why, "key ts:{%.*s:%.*s}:flushseq is gone",
+					 (int)p->account.n, p->account.p, (int)p->region.n, p->region.p);
+				history_lost(rs, why);
+				rc = TS_ESTORE;
+				break;
+			}
 			if (applied == 0 && !was_sent[x] && sends == 1) {
 				uint64_t cur;
 				if (++conflicts > 100) {
@@ -1652,14 +1727,18 @@ static void *bg_main(void *arg)
 				for (size_t x = 0; ok && k > 1 && x < k; x++)
 					ok = r->element[x]->type == REDIS_REPLY_INTEGER &&
 					     r->element[x]->integer == 1;
-				if (!ok)
-					snprintf(b->err, sizeof b->err, "%s: background flush: %s",
-						 rs->where,
-						 r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+				if (!ok && r->type == REDIS_REPLY_ERROR)
+					snprintf(b->err, sizeof b->err, "%s: background flush: %s%s",
+						 rs->where, r->str, ts_redis_hint(r->str));
+				else if (!ok)
+					snprintf(b->err, sizeof b->err,
+						 "%s: background flush: the flush script did not "
+						 "apply a batch",
+						 rs->where);
 			} else if (r->type == REDIS_REPLY_ERROR) {
 				ok = 0;
-				snprintf(b->err, sizeof b->err, "%s: background flush: %s", rs->where,
-					 r->str);
+				snprintf(b->err, sizeof b->err, "%s: background flush: %s%s", rs->where,
+					 r->str, ts_redis_hint(r->str));
 			}
 			freeReplyObject(r);
 		}
@@ -2665,14 +2744,81 @@ bad:
 	return TS_EINVAL;
 }
 
-/* SET ts:schema 1 NX, then check it reads "1". */
+/* Run each command the store uses once, on ts:probe:* keys that expire,
+ * in one pipeline: a missing permission (NOPERM) or a server that refuses
+ * writes fails here, naming the command, before anything is written. 0 or
+ * TS_ESTORE (errstr set). */
+static int preflight(redis_store *rs)
+{
+	static const char *const probe_keys[] = {"ts:probe:seq", "ts:probe:state", "ts:probe:h"};
+	const char *script_args[] = {"1", "60", "", "0", "1", "f", "0"};
+	enum { MAXARGS = 16, NCMD = 13 };
+	const char *cmds[NCMD][MAXARGS] = {
+		{"SET", "ts:probe:s", "1", "EX", "60"},
+		{"GET", "ts:probe:s"},
+		{"HSET", "ts:probe:h", "f", "0"},
+		{"HMGET", "ts:probe:h", "f"},
+		{"HGETALL", "ts:probe:h"},
+		{"EXPIRE", "ts:probe:h", "60"},
+		{"SADD", "ts:probe:p", "x"},
+		{"SMEMBERS", "ts:probe:p"},
+		{"EXPIRE", "ts:probe:p", "60"},
+		{"MULTI"},
+		{"EXEC"},
+		{"EVALSHA", rs->sha, "3"},
+		{"EVAL", flush_script, "3"},
+	};
+	int argc[NCMD];
+	for (int i = 0; i < NCMD; i++) {
+		int n = 0;
+		while (n < MAXARGS && cmds[i][n])
+			n++;
+		if (n == 3 && strncmp(cmds[i][0], "EVAL", 4) == 0) {
+			/* the flush script on probe keys: KEYS, then ARGV */
+			for (int k = 0; k < 3; k++)
+				cmds[i][n++] = probe_keys[k];
+			for (size_t k = 0; k < TS_ARRAY_LEN(script_args); k++)
+				cmds[i][n++] = script_args[k];
+		}
+		argc[i] = n;
+	}
+	for (int i = 0; i < NCMD; i++)
+		if (redisAppendCommandArgv(rs->c, argc[i], cmds[i], NULL) != REDIS_OK) {
+			set_err(rs, "%s: preflight: %s", rs->where, rs->c->errstr);
+			return TS_ESTORE;
+		}
+	int rc = 0;
+	for (int i = 0; i < NCMD; i++) {
+		void *v;
+		if (redisGetReply(rs->c, &v) != REDIS_OK) {
+			set_err(rs, "%s: preflight: %s", rs->where, rs->c->errstr);
+			return TS_ESTORE;
+		}
+		redisReply *r = v;
+		if (r->type == REDIS_REPLY_ERROR && !rc) {
+			set_err(rs, "%s: %s failed: %s%s", rs->where, cmds[i][0], r->str,
+				ts_redis_hint(r->str));
+			rc = TS_ESTORE;
+		}
+		freeReplyObject(r);
+	}
+	return rc;
+}
+
+/* SET ts:schema 1 NX (a note when that made a new, empty store), check
+ * it reads "1", then the preflight. */
 static int check_schema(redis_store *rs)
 {
 	const char *sv[4] = {"SET", "ts:schema", "1", "NX"};
 	size_t sl[4] = {3, 9, 1, 2};
 	redisReply *r;
-	if (setup_cmd(rs, rs->c, "SET ts:schema", 4, sv, sl, NULL))
+	if (setup_cmd(rs, rs->c, "SET ts:schema", 4, sv, sl, &r))
 		return TS_ESTORE;
+	if (r->type == REDIS_REPLY_STATUS)
+		ts_info("store %s holds no history yet (ts:schema was not set): a new one starts "
+			"here, and every series warms up before it is judged",
+			rs->where);
+	freeReplyObject(r);
 	const char *gv[2] = {"GET", "ts:schema"};
 	size_t gl[2] = {3, 9};
 	if (setup_cmd(rs, rs->c, "GET ts:schema", 2, gv, gl, &r))
@@ -2682,7 +2828,7 @@ static int check_schema(redis_store *rs)
 		set_err(rs, "%s: ts:schema is '%.40s', this trailsight writes schema 1", rs->where,
 			 r->type == REDIS_REPLY_STRING ? r->str : "(not a string)");
 	freeReplyObject(r);
-	return ok ? 0 : TS_ESTORE;
+	return ok ? preflight(rs) : TS_ESTORE;
 }
 
 int ts_store_redis_new(const char *spec, ts_registry *reg, const ts_store_opts *opts,
