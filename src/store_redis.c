@@ -93,8 +93,11 @@
  * (Lua's unpack limit). A sequence number above 1 with no flushseq key
  * means the partition's earlier batches are gone from Redis (a restart
  * without persistence, a flush, an eviction): it returns -1 and writes
- * nothing. */
+ * nothing. The "#!lua" line (Redis 7) makes Redis check maxmemory before
+ * the script starts, and before EXEC runs any of a group: under OOM a
+ * batch is refused whole, never half applied. */
 static const char flush_script[] =
+	"#!lua\n"
 	"local seq = tonumber(ARGV[1])\n"
 	"local raw = redis.call('GET', KEYS[1])\n"
 	"if not raw and seq > 1 then return -1 end\n"
@@ -694,8 +697,10 @@ static int rconnect(redis_store *rs)
 		}
 	}
 	rs->c = c;
-	if (rs->sha_known)
+	if (rs->sha_known) {
 		rs->base.reconnects++;
+		ts_warn("store %s: connected again (after: %s)", rs->where, rs->base.errstr);
+	}
 	rs->sha_known = 1;
 	return 0;
 out_free:
@@ -1668,6 +1673,8 @@ typedef struct bg_flush {
 	int rc;
 	char err[1024];
 	uint64_t trips;
+	uint64_t reconnects; /* connections made again after a failure */
+	int connected;       /* has had a connection */
 	redisContext *c;
 } bg_flush;
 
@@ -1679,6 +1686,8 @@ static int bg_connect(bg_flush *b)
 		b->c = NULL;
 		return -1;
 	}
+	b->reconnects += b->connected;
+	b->connected = 1;
 	return 0;
 }
 
@@ -1773,7 +1782,8 @@ static int bg_join(redis_store *rs)
 	pthread_join(b->th, NULL);
 	b->running = 0;
 	rs->base.round_trips += b->trips;
-	b->trips = 0;
+	rs->base.reconnects += b->reconnects;
+	b->trips = b->reconnects = 0;
 	size_t w = rs->pend_first;
 	for (size_t i = rs->pend_first; i < rs->npend; i++) {
 		chunk *h = &rs->pend[i];
