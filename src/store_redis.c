@@ -661,7 +661,7 @@ static void history_lost(redis_store *rs, const char *why)
 static int rconnect(redis_store *rs)
 {
 	redisContext *c;
-	char err[200];
+	char err[512];
 	int rc = ts_redis_connect(&rs->sp, 2000, rs->cmd_ms, &c, err, sizeof err);
 	if (rc) {
 		set_err(rs, "%s: %s", rs->where, err);
@@ -1680,7 +1680,7 @@ typedef struct bg_flush {
 
 static int bg_connect(bg_flush *b)
 {
-	char err[200];
+	char err[512];
 	if (ts_redis_connect(&b->rs->sp, 2000, b->rs->cmd_ms, &b->c, err, sizeof err)) {
 		snprintf(b->err, sizeof b->err, "%s: background flush: %s", b->rs->where, err);
 		b->c = NULL;
@@ -2815,17 +2815,17 @@ static int preflight(redis_store *rs)
 	return rc;
 }
 
-/* SET ts:schema 1 NX (a note when that made a new, empty store), check
- * it reads "1", then the preflight. */
+/* The preflight, then SET ts:schema 1 NX (a warning when that made a new,
+ * empty store) and check it reads "1". */
 static int check_schema(redis_store *rs)
 {
 	const char *sv[4] = {"SET", "ts:schema", "1", "NX"};
 	size_t sl[4] = {3, 9, 1, 2};
 	redisReply *r;
-	if (setup_cmd(rs, rs->c, "SET ts:schema", 4, sv, sl, &r))
+	if (preflight(rs) || setup_cmd(rs, rs->c, "SET ts:schema", 4, sv, sl, &r))
 		return TS_ESTORE;
 	if (r->type == REDIS_REPLY_STATUS)
-		ts_info("store %s holds no history yet (ts:schema was not set): a new one starts "
+		ts_warn("store %s holds no history yet (ts:schema was not set): a new one starts "
 			"here, and every series warms up before it is judged",
 			rs->where);
 	freeReplyObject(r);
@@ -2838,7 +2838,7 @@ static int check_schema(redis_store *rs)
 		set_err(rs, "%s: ts:schema is '%.40s', this trailsight writes schema 1", rs->where,
 			 r->type == REDIS_REPLY_STRING ? r->str : "(not a string)");
 	freeReplyObject(r);
-	return ok ? preflight(rs) : TS_ESTORE;
+	return ok ? 0 : TS_ESTORE;
 }
 
 int ts_store_redis_new(const char *spec, ts_registry *reg, const ts_store_opts *opts,
