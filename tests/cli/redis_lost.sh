@@ -48,7 +48,7 @@ restart_empty() {
   kill -9 "$(cat "$2/redis.pid")"
   sleep 0.5
   redis-server --port "$1" --bind 127.0.0.1 --save "" --appendonly no --dir "$2" \
-    --daemonize yes --pidfile "$2/redis.pid" --logfile "$2/redis.log" > /dev/null
+    --daemonize yes --pidfile "$2/redis.pid" --logfile "$2/redis.log" > /dev/null 3>&-
   for i in $(seq 1 50); do redis-cli -p "$1" ping > /dev/null 2>&1 && break; sleep 0.1; done
   redis_pids+=("$(cat "$2/redis.pid")")
 }
@@ -61,7 +61,9 @@ url="redis://127.0.0.1:$p1"
 check "the week is stored" test "$(redis-cli -p "$p1" exists ts:schema)" = 1
 mkfifo "$tmp/fifo"
 t0=$SECONDS
-"$TRAILSIGHT" stream --stdin --store "$url" < "$tmp/fifo" > "$tmp/lost.ndjson" 2> "$tmp/lost.err" &
+# (bounded: a run that went on after the loss ends at the end of its input)
+timeout 300 "$TRAILSIGHT" stream --stdin --store "$url" < "$tmp/fifo" > "$tmp/lost.ndjson" \
+  2> "$tmp/lost.err" &
 pid=$!
 exec 3> "$tmp/fifo"
 # the first records restore the partition (its detectors, its series'
