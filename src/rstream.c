@@ -11,6 +11,7 @@
 
 #include "rstream.h"
 #include "source.h"
+#include "redis_conn.h"
 #include "store.h"
 
 struct ts_rstream {

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 
 #include "sink.h"
+#include "redis_conn.h"
 #include "store.h"
 #include "util.h"
 
