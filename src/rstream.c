@@ -12,7 +12,6 @@
 #include "rstream.h"
 #include "source.h"
 #include "redis_conn.h"
-#include "store.h"
 
 struct ts_rstream {
 	ts_redis_spec sp;

@@ -17,7 +17,6 @@
 
 #include "sink.h"
 #include "redis_conn.h"
-#include "store.h"
 #include "util.h"
 
 typedef struct qitem {
