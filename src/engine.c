@@ -1347,13 +1347,16 @@ static int restore_partition(ts_engine *e, uint32_t pid)
 	if (!b->len)
 		return 0;
 	int rc = decode_state(e, pid, b->p, b->len);
-	if (rc == TS_EINVAL) {
+	if (rc && rc != TS_ENOMEM) {
 		ts_partition *part = ts_registry_get_partition(e->reg, pid);
+		int an = (int)part->account.n, rn = (int)part->region.n;
 		snprintf(e->store->errstr, sizeof e->store->errstr,
-			 "the saved state of partition %.*s/%.*s is not one this trailsight "
-			 "reads (key ts:{%.*s:%.*s}:state)",
-			 (int)part->account.n, part->account.p, (int)part->region.n, part->region.p,
-			 (int)part->account.n, part->account.p, (int)part->region.n, part->region.p);
+			 "the saved state of partition %.*s/%.*s (%zu bytes, key ts:{%.*s:%.*s}:state) "
+			 "cannot be decoded (%s): it is corrupt or from another trailsight. To start "
+			 "the partition anew (its series warm up again), delete that key "
+			 "(redis-cli DEL 'ts:{%.*s:%.*s}:state') and run again",
+			 an, part->account.p, rn, part->region.p, b->len, an, part->account.p, rn,
+			 part->region.p, ts_strerror(rc), an, part->account.p, rn, part->region.p);
 		return TS_ESTORE;
 	}
 	if (!rc)

@@ -312,7 +312,8 @@ static void write_stats_json(FILE *f, const run *r, const ts_engine_stats *es, d
 		secs > 0 ? (double)es->counted / secs : 0.0, rss_kb);
 }
 
-static void print_summary(const run *r, const ts_engine_stats *es, double secs, uint32_t apis,
+static void print_summary(const run *r, const ts_store *store, const ts_engine_stats *es,
+			  double secs, uint32_t apis,
 			  uint32_t metrics)
 {
 	const ts_source_stats *s = &r->src;
@@ -350,6 +351,9 @@ static void print_summary(const run *r, const ts_engine_stats *es, double secs, 
 	if (es->restored)
 		fprintf(stderr, "trailsight: %llu partitions resumed from their saved state\n",
 			(unsigned long long)es->restored);
+	if (store && store->reconnects)
+		fprintf(stderr, "trailsight: store connections made again after a failure: %llu\n",
+			(unsigned long long)store->reconnects);
 	if (es->latency_n)
 		fprintf(stderr,
 			"trailsight: Starts written %.3f s (median), %.3f s (max) after their minute closed\n",
@@ -721,7 +725,7 @@ static int cmd_run(int argc, char **argv, int stream)
 		exit_code = EXIT_STORE;
 	}
 	if (!r.quiet)
-		print_summary(&r, &es, secs, ts_registry_napis(reg), ts_registry_nmetrics(reg));
+		print_summary(&r, store, &es, secs, ts_registry_napis(reg), ts_registry_nmetrics(reg));
 	if (stats_path) {
 		FILE *f = fopen(stats_path, "w");
 		if (!f) {

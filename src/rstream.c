@@ -11,7 +11,7 @@
 
 #include "rstream.h"
 #include "source.h"
-#include "store.h"
+#include "redis_conn.h"
 
 struct ts_rstream {
 	ts_redis_spec sp;
@@ -30,7 +30,7 @@ static int cmd(ts_rstream *s, int argc, const char **argv, redisReply **out)
 {
 	for (int attempt = 0; attempt < 30; attempt++) {
 		if (!s->c) {
-			char err[200];
+			char err[512];
 			if (ts_redis_connect(&s->sp, 2000, 5000, &s->c, err, sizeof err)) {
 				snprintf(s->err, sizeof s->err, "%.400s: %.500s", s->name, err);
 				s->c = NULL;
@@ -47,7 +47,8 @@ static int cmd(ts_rstream *s, int argc, const char **argv, redisReply **out)
 			continue;
 		}
 		if (r->type == REDIS_REPLY_ERROR) {
-			snprintf(s->err, sizeof s->err, "%.400s: %.20s: %.500s", s->name, argv[0], r->str);
+			snprintf(s->err, sizeof s->err, "%.400s: %.20s: %.300s%s", s->name, argv[0], r->str,
+				 ts_redis_hint(r->str));
 			freeReplyObject(r);
 			return TS_ESTORE;
 		}

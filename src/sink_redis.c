@@ -16,7 +16,7 @@
 #include <stdlib.h>
 
 #include "sink.h"
-#include "store.h"
+#include "redis_conn.h"
 #include "util.h"
 
 typedef struct qitem {
@@ -35,7 +35,7 @@ typedef struct redis_sink {
 	qitem *head, *tail;
 	size_t qn;
 	ts_backoff bo;
-	char err[256]; /* why the last attempt failed */
+	char err[512]; /* why the last attempt failed */
 } redis_sink;
 
 static void drop_conn(redis_sink *rs)
@@ -49,9 +49,9 @@ static void drop_conn(redis_sink *rs)
 static int rconnect(redis_sink *rs)
 {
 	int ms = rs->base.o.redis_timeout_ms;
-	char err[200];
+	char err[512];
 	if (ts_redis_connect(&rs->sp, ms, ms, &rs->c, err, sizeof err)) {
-		snprintf(rs->err, sizeof rs->err, "cannot connect: %s", err);
+		snprintf(rs->err, sizeof rs->err, "cannot connect: %.480s", err);
 		rs->c = NULL;
 		return -1;
 	}
@@ -73,8 +73,9 @@ static int xadd(redis_sink *rs, const char *json, size_t len)
 	}
 	int ok = r->type == REDIS_REPLY_STRING;
 	if (!ok)
-		snprintf(rs->err, sizeof rs->err, "XADD: %s",
-			 r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+		snprintf(rs->err, sizeof rs->err, "XADD: %.200s%s",
+			 r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply",
+			 r->type == REDIS_REPLY_ERROR ? ts_redis_hint(r->str) : "");
 	freeReplyObject(r);
 	return ok ? 0 : -1;
 }

@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 
+#include "redis_conn.h"
 #include "series.h"
 
 typedef struct ts_count {
@@ -100,7 +101,7 @@ struct ts_store {
 	const ts_store_ops *ops;
 	ts_registry *reg;    /* borrowed */
 	int retention_days;  /* history kept, in days */
-	char errstr[256];    /* last error, for messages */
+	char errstr[768];    /* last error, for messages */
 	uint64_t round_trips; /* requests sent and answered (0 for in-process stores) */
 	uint64_t reconnects;  /* connections made again after a failure */
 };
@@ -129,30 +130,6 @@ void ts_store_free(ts_store *s);
 /* The memory backend, for tests that want it directly. */
 int ts_store_mem_new(ts_registry *reg, const ts_store_opts *opts, ts_store **out);
 
-/* A parsed "redis://[user:pass@]host:port[/db]" (user and pass
- * percent-decoded; user empty for AUTH with a password only, pass empty
- * for no AUTH; port 6379 and db 0 when absent). */
-typedef struct ts_redis_spec {
-	char host[256];
-	char user[256];
-	char pass[512];
-	int port;
-	int db;
-} ts_redis_spec;
-
-/* Connect to sp with a connect timeout and a command timeout (ms), then
- * AUTH and SELECT as sp says: the one way every part of trailsight opens
- * a Redis connection (store, background flush, stream source, stream
- * sink). 0 and *out (the caller redisFree()s it); 1 a failure worth
- * retrying (cannot connect, LOADING, ...); -1 one that is not (AUTH or
- * SELECT refused). The reason, without credentials, goes to errbuf. */
-struct redisContext;
-int ts_redis_connect(const ts_redis_spec *sp, int connect_ms, int cmd_ms, struct redisContext **out,
-		     char *errbuf, size_t errlen);
-
-/* Parse a Redis spec into *out. 0, or TS_EINVAL with a message naming the
- * spec in errbuf. */
-int ts_store_redis_parse(const char *spec, ts_redis_spec *out, char *errbuf, size_t errlen);
 /* Open the Redis backend: connect, AUTH, SELECT, check ts:schema, load the
  * flush script. 0 and *out; TS_EINVAL for a bad spec; TS_ESTORE when Redis
  * cannot be reached or refuses (message in errbuf); TS_ENOMEM. */

@@ -34,7 +34,8 @@
  * Flush script (ts_store_redis_script): KEYS = flushseq, state, mark keys,
  * data keys; ARGV = seq, ttl, state blob or '', number of mark keys, then
  * per key: nfields and field/value pairs (marks: set; data: added to). If
- * flushseq >= seq it returns 0 (already applied); else it applies
+ * flushseq >= seq it returns 0 (already applied); if flushseq is missing
+ * and seq > 1 it returns -1 (the history is lost: see below); else it applies
  * everything (HMGET + HSET in slices of 3000 fields, Lua's unpack limit;
  * EXPIRE ttl), sets the state and flushseq, and returns 1. Sequence numbers
  * start at GET flushseq + 1 per partition. A chunk that never reached Redis
@@ -51,6 +52,19 @@
  * A backfill's mid-run checkpoints use flush_begin: a thread sends the
  * frozen groups on its own connection while counting goes on (see "the
  * background flush").
+ *
+ * History loss: a store this process has written to must keep ts:schema
+ * and each partition's flushseq. A reconnect that finds ts:schema gone, or
+ * a batch the script answers -1, means Redis lost the history (restarted
+ * without persistence, flushed, evicted): every later read would judge
+ * against an empty baseline, so the store fails (TS_ESTORE, the message
+ * naming the server) rather than go on. The next run opens the now empty
+ * store as a new one (a note says so): series warm up again.
+ *
+ * Errors Redis answers that no retry mends (OOM, READONLY, NOPERM, ...)
+ * fail at once, with a hint from ts_redis_hint(). At open, a preflight
+ * runs each command the store uses once on ts:probe:* keys (short TTL), so
+ * a missing permission or a read-only replica fails before any write.
  *
  * Retention: besides the TTL, like the memory backend the store ignores
  * (on write and read) days more than retention_days before the newest day
@@ -76,10 +90,18 @@
  * state blob ('' for none), nmark, then per mark key: nfields, field,
  * value, ..., then per data key: nfields, field, incr, ... Mark fields are
  * set; data fields are added to. Fields go to HMGET/HSET in slices of 3000
- * (Lua's unpack limit). */
+ * (Lua's unpack limit). A sequence number above 1 with no flushseq key
+ * means the partition's earlier batches are gone from Redis (a restart
+ * without persistence, a flush, an eviction): it returns -1 and writes
+ * nothing. The "#!lua" line (Redis 7) makes Redis check maxmemory before
+ * the script starts, and before EXEC runs any of a group: under OOM a
+ * batch is refused whole, never half applied. */
 static const char flush_script[] =
+	"#!lua\n"
 	"local seq = tonumber(ARGV[1])\n"
-	"local cur = tonumber(redis.call('GET', KEYS[1]) or '0') or 0\n"
+	"local raw = redis.call('GET', KEYS[1])\n"
+	"if not raw and seq > 1 then return -1 end\n"
+	"local cur = tonumber(raw or '0') or 0\n"
 	"if cur >= seq then return 0 end\n"
 	"local ttl = tonumber(ARGV[2])\n"
 	"local nmark = tonumber(ARGV[4])\n"
@@ -514,12 +536,6 @@ static void set_err(redis_store *rs, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int is_transient(const char *msg)
-{
-	return strncmp(msg, "LOADING", 7) == 0 || strncmp(msg, "BUSY", 4) == 0 ||
-	       strncmp(msg, "TRYAGAIN", 8) == 0 || strncmp(msg, "MASTERDOWN", 10) == 0;
-}
-
 /* A command on a fresh connection during setup. 0, 1 transient failure,
  * -1 permanent (errstr set either way). *out gets the reply if asked. */
 static int setup_cmd(redis_store *rs, redisContext *c, const char *what, int argc,
@@ -532,9 +548,8 @@ static int setup_cmd(redis_store *rs, redisContext *c, const char *what, int arg
 		return 1;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
-		set_err(rs, "%s: %s failed: %s", rs->where, what,
-			 r->str);
-		int t = is_transient(r->str);
+		set_err(rs, "%s: %s failed: %s%s", rs->where, what, r->str, ts_redis_hint(r->str));
+		int t = ts_redis_transient(r->str);
 		freeReplyObject(r);
 		return t ? 1 : -1;
 	}
@@ -545,61 +560,15 @@ static int setup_cmd(redis_store *rs, redisContext *c, const char *what, int arg
 	return 0;
 }
 
-/* A setup command on a fresh connection: 0, 1 transient, -1 permanent. */
-static int conn_cmd(redisContext *c, const char *what, int argc, const char **argv,
-		    const size_t *lens, char *err, size_t errlen)
+/* Set errstr for a store whose history Redis lost (why: what showed it). */
+static void history_lost(redis_store *rs, const char *why)
 {
-	redisReply *r = redisCommandArgv(c, argc, argv, lens);
-	if (!r) {
-		snprintf(err, errlen, "%s: %s", what, c->errstr);
-		return 1;
-	}
-	int rc = 0;
-	if (r->type == REDIS_REPLY_ERROR) {
-		snprintf(err, errlen, "%s failed: %s", what, r->str);
-		rc = is_transient(r->str) ? 1 : -1;
-	}
-	freeReplyObject(r);
-	return rc;
-}
-
-int ts_redis_connect(const ts_redis_spec *sp, int connect_ms, int cmd_ms, redisContext **out,
-		     char *errbuf, size_t errlen)
-{
-	struct timeval tv = {connect_ms / 1000, (connect_ms % 1000) * 1000};
-	redisContext *c = redisConnectWithTimeout(sp->host, sp->port, tv);
-	if (!c) {
-		snprintf(errbuf, errlen, "out of memory");
-		return 1;
-	}
-	int rc = 0;
-	struct timeval ct = {cmd_ms / 1000, (cmd_ms % 1000) * 1000};
-	if (c->err) {
-		snprintf(errbuf, errlen, "%s", c->errstr);
-		rc = 1;
-	} else if (redisSetTimeout(c, ct) != REDIS_OK) {
-		snprintf(errbuf, errlen, "cannot set the command timeout");
-		rc = 1;
-	}
-	if (!rc && sp->pass[0]) {
-		/* AUTH user pass (an ACL user) or AUTH pass */
-		const char *av[3] = {"AUTH", sp->user[0] ? sp->user : sp->pass, sp->pass};
-		size_t al[3] = {4, strlen(av[1]), strlen(sp->pass)};
-		rc = conn_cmd(c, "AUTH", sp->user[0] ? 3 : 2, av, al, errbuf, errlen);
-	}
-	if (!rc && sp->db) {
-		char db[16];
-		snprintf(db, sizeof db, "%d", sp->db);
-		const char *av[2] = {"SELECT", db};
-		size_t al[2] = {6, strlen(db)};
-		rc = conn_cmd(c, "SELECT", 2, av, al, errbuf, errlen);
-	}
-	if (rc) {
-		redisFree(c);
-		return rc;
-	}
-	*out = c;
-	return 0;
+	set_err(rs, "%s lost the history this run was writing (%s: restarted without "
+		"persistence, flushed or evicted?); stopping rather than judging against an "
+		"empty baseline. Turn on persistence (appendonly yes) and keep "
+		"maxmemory-policy noeviction; the next run starts the store anew and its "
+		"series warm up again",
+		rs->where, why);
 }
 
 /* Connect (ts_redis_connect) and load the script. 0, 1 transient, -1
@@ -607,7 +576,7 @@ int ts_redis_connect(const ts_redis_spec *sp, int connect_ms, int cmd_ms, redisC
 static int rconnect(redis_store *rs)
 {
 	redisContext *c;
-	char err[200];
+	char err[512];
 	int rc = ts_redis_connect(&rs->sp, 2000, rs->cmd_ms, &c, err, sizeof err);
 	if (rc) {
 		set_err(rs, "%s: %s", rs->where, err);
@@ -627,9 +596,26 @@ static int rconnect(redis_store *rs)
 	memcpy(rs->sha, r->str, 40);
 	rs->sha[40] = '\0';
 	freeReplyObject(r);
+	r = NULL;
+	if (rs->sha_known) {
+		/* connected again: ts:schema must still be there */
+		const char *gv[2] = {"GET", "ts:schema"};
+		size_t gl[2] = {3, 9};
+		if ((rc = setup_cmd(rs, c, "GET ts:schema", 2, gv, gl, &r)))
+			goto out_free;
+		int gone = r->type != REDIS_REPLY_STRING;
+		freeReplyObject(r);
+		if (gone) {
+			history_lost(rs, "ts:schema is gone");
+			rc = -1;
+			goto out_free;
+		}
+	}
 	rs->c = c;
-	if (rs->sha_known)
+	if (rs->sha_known) {
 		rs->base.reconnects++;
+		ts_warn("store %s: connected again (after: %s)", rs->where, rs->base.errstr);
+	}
 	rs->sha_known = 1;
 	return 0;
 out_free:
@@ -731,12 +717,12 @@ static int run(redis_store *rs, size_t n, const int *argc, const char *const *co
 				continue;
 			if (strncmp(r->str, "NOSCRIPT", 8) == 0 && noscript < 3)
 				retry = 2;
-			else if (is_transient(r->str))
+			else if (ts_redis_transient(r->str))
 				retry = retry ? retry : 1;
 			else
 				fatal = 1;
-			set_err(rs, "%s: %s: %s", rs->where,
-				 argv[i][0], r->str);
+			set_err(rs, "%s: %s: %s%s", rs->where, argv[i][0], r->str,
+				ts_redis_hint(r->str));
 		}
 		if (!fatal && !retry)
 			return 0;
@@ -1393,6 +1379,15 @@ static int send_pending(redis_store *rs)
 		for (size_t x = 0; ok && x < k; x++) {
 			chunk *h = &rs->pend[i + x];
 			long long applied = k == 1 ? r[0]->integer : res->element[x]->integer;
+			if (applied < 0) {
+				ts_partition *p = ts_registry_get_partition(rs->base.reg, h->partition);
+				char why[300];
+				snprintf(why, sizeof why, "key ts:{%.*s:%.*s}:flushseq is gone",
+					 (int)p->account.n, p->account.p, (int)p->region.n, p->region.p);
+				history_lost(rs, why);
+				rc = TS_ESTORE;
+				break;
+			}
 			if (applied == 0 && !was_sent[x] && sends == 1) {
 				uint64_t cur;
 				if (++conflicts > 100) {
@@ -1593,17 +1588,21 @@ typedef struct bg_flush {
 	int rc;
 	char err[1024];
 	uint64_t trips;
+	uint64_t reconnects; /* connections made again after a failure */
+	int connected;       /* has had a connection */
 	redisContext *c;
 } bg_flush;
 
 static int bg_connect(bg_flush *b)
 {
-	char err[200];
+	char err[512];
 	if (ts_redis_connect(&b->rs->sp, 2000, b->rs->cmd_ms, &b->c, err, sizeof err)) {
 		snprintf(b->err, sizeof b->err, "%s: background flush: %s", b->rs->where, err);
 		b->c = NULL;
 		return -1;
 	}
+	b->reconnects += b->connected;
+	b->connected = 1;
 	return 0;
 }
 
@@ -1652,14 +1651,18 @@ static void *bg_main(void *arg)
 				for (size_t x = 0; ok && k > 1 && x < k; x++)
 					ok = r->element[x]->type == REDIS_REPLY_INTEGER &&
 					     r->element[x]->integer == 1;
-				if (!ok)
-					snprintf(b->err, sizeof b->err, "%s: background flush: %s",
-						 rs->where,
-						 r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+				if (!ok && r->type == REDIS_REPLY_ERROR)
+					snprintf(b->err, sizeof b->err, "%s: background flush: %s%s",
+						 rs->where, r->str, ts_redis_hint(r->str));
+				else if (!ok)
+					snprintf(b->err, sizeof b->err,
+						 "%s: background flush: the flush script did not "
+						 "apply a batch",
+						 rs->where);
 			} else if (r->type == REDIS_REPLY_ERROR) {
 				ok = 0;
-				snprintf(b->err, sizeof b->err, "%s: background flush: %s", rs->where,
-					 r->str);
+				snprintf(b->err, sizeof b->err, "%s: background flush: %s%s", rs->where,
+					 r->str, ts_redis_hint(r->str));
 			}
 			freeReplyObject(r);
 		}
@@ -1694,7 +1697,8 @@ static int bg_join(redis_store *rs)
 	pthread_join(b->th, NULL);
 	b->running = 0;
 	rs->base.round_trips += b->trips;
-	b->trips = 0;
+	rs->base.reconnects += b->reconnects;
+	b->trips = b->reconnects = 0;
 	size_t w = rs->pend_first;
 	for (size_t i = rs->pend_first; i < rs->npend; i++) {
 		chunk *h = &rs->pend[i];
@@ -2528,151 +2532,83 @@ static const ts_store_ops redis_ops = {
 	.partitions = rs_partitions,
 };
 
-/* --- spec and open ------------------------------------------------------ */
+/* --- open ---------------------------------------------------------------- */
 
-static int hexval(char c)
+/* Run each command the store uses once, on ts:probe:* keys that expire,
+ * in one pipeline: a missing permission (NOPERM) or a server that refuses
+ * writes fails here, naming the command, before anything is written. 0 or
+ * TS_ESTORE (errstr set). */
+static int preflight(redis_store *rs)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	static const char *const probe_keys[] = {"ts:probe:seq", "ts:probe:state", "ts:probe:h"};
+	const char *script_args[] = {"1", "60", "", "0", "1", "f", "0"};
+	enum { MAXARGS = 16, NCMD = 13 };
+	const char *cmds[NCMD][MAXARGS] = {
+		{"SET", "ts:probe:s", "1", "EX", "60"},
+		{"GET", "ts:probe:s"},
+		{"HSET", "ts:probe:h", "f", "0"},
+		{"HMGET", "ts:probe:h", "f"},
+		{"HGETALL", "ts:probe:h"},
+		{"EXPIRE", "ts:probe:h", "60"},
+		{"SADD", "ts:probe:p", "x"},
+		{"SMEMBERS", "ts:probe:p"},
+		{"EXPIRE", "ts:probe:p", "60"},
+		{"MULTI"},
+		{"EXEC"},
+		{"EVALSHA", rs->sha, "3"},
+		{"EVAL", flush_script, "3"},
+	};
+	int argc[NCMD];
+	for (int i = 0; i < NCMD; i++) {
+		int n = 0;
+		while (n < MAXARGS && cmds[i][n])
+			n++;
+		if (n == 3 && strncmp(cmds[i][0], "EVAL", 4) == 0) {
+			/* the flush script on probe keys: KEYS, then ARGV */
+			for (int k = 0; k < 3; k++)
+				cmds[i][n++] = probe_keys[k];
+			for (size_t k = 0; k < TS_ARRAY_LEN(script_args); k++)
+				cmds[i][n++] = script_args[k];
+		}
+		argc[i] = n;
+	}
+	for (int i = 0; i < NCMD; i++)
+		if (redisAppendCommandArgv(rs->c, argc[i], cmds[i], NULL) != REDIS_OK) {
+			set_err(rs, "%s: preflight: %s", rs->where, rs->c->errstr);
+			return TS_ESTORE;
+		}
+	int rc = 0;
+	for (int i = 0; i < NCMD; i++) {
+		void *v;
+		if (redisGetReply(rs->c, &v) != REDIS_OK) {
+			set_err(rs, "%s: preflight: %s", rs->where, rs->c->errstr);
+			return TS_ESTORE;
+		}
+		redisReply *r = v;
+		if (r->type == REDIS_REPLY_ERROR && !rc) {
+			set_err(rs, "%s: %s failed: %s%s", rs->where, cmds[i][0], r->str,
+				ts_redis_hint(r->str));
+			rc = TS_ESTORE;
+		}
+		freeReplyObject(r);
+	}
+	return rc;
 }
 
-/* Percent-decode s[0..n) into out[cap]; 0 or -1 (bad escape, NUL, too long). */
-static int pct_decode(const char *s, size_t n, char *out, size_t cap)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < n; i++) {
-		char ch = s[i];
-		if (ch == '%') {
-			int hi, lo;
-			if (i + 2 >= n || (hi = hexval(s[i + 1])) < 0 || (lo = hexval(s[i + 2])) < 0)
-				return -1;
-			ch = (char)(hi << 4 | lo);
-			if (!ch)
-				return -1;
-			i += 2;
-		}
-		if (o + 1 >= cap)
-			return -1;
-		out[o++] = ch;
-	}
-	out[o] = '\0';
-	return 0;
-}
-
-static int parse_int(const char *s, size_t n, long max, int *out)
-{
-	long v = 0;
-	if (!n || n > 10)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	if (v > max)
-		return -1;
-	*out = (int)v;
-	return 0;
-}
-
-int ts_store_redis_parse(const char *spec, ts_redis_spec *out, char *errbuf, size_t errlen)
-{
-	memset(out, 0, sizeof *out);
-	out->port = 6379;
-	const char *why;
-	if (strncmp(spec, "redis://", 8) != 0) {
-		why = "expected redis://";
-		goto bad;
-	}
-	const char *p = spec + 8, *end = p + strlen(p);
-	const char *at = NULL;
-	for (const char *q = p; q < end; q++)
-		if (*q == '@')
-			at = q;
-	if (at) {
-		const char *colon = memchr(p, ':', (size_t)(at - p));
-		if (!colon) {
-			why = "credentials need user:password (or :password)";
-			goto bad;
-		}
-		if (pct_decode(p, (size_t)(colon - p), out->user, sizeof out->user) ||
-		    pct_decode(colon + 1, (size_t)(at - colon - 1), out->pass, sizeof out->pass)) {
-			why = "bad percent-encoding in user or password";
-			goto bad;
-		}
-		if (!out->pass[0]) {
-			why = "empty password";
-			goto bad;
-		}
-		p = at + 1;
-	}
-	const char *slash = memchr(p, '/', (size_t)(end - p));
-	const char *hend = slash ? slash : end;
-	const char *hs = p, *he, *portp = NULL;
-	if (*p == '[') {
-		const char *rb = memchr(p, ']', (size_t)(hend - p));
-		if (!rb) {
-			why = "unclosed '[' in host";
-			goto bad;
-		}
-		hs = p + 1;
-		he = rb;
-		if (rb + 1 < hend) {
-			if (rb[1] != ':') {
-				why = "junk after ']'";
-				goto bad;
-			}
-			portp = rb + 2;
-		}
-	} else {
-		const char *colon = memchr(p, ':', (size_t)(hend - p));
-		he = colon ? colon : hend;
-		if (colon)
-			portp = colon + 1;
-	}
-	if (he == hs || (size_t)(he - hs) >= sizeof out->host) {
-		why = "missing or overlong host";
-		goto bad;
-	}
-	for (const char *q = hs; q < he; q++)
-		if (*q == '@' || *q == ':' || *q == '/' || (unsigned char)*q <= ' ') {
-			if (*q == ':' && *p == '[')
-				continue;
-			why = "bad character in host";
-			goto bad;
-		}
-	memcpy(out->host, hs, (size_t)(he - hs));
-	out->host[he - hs] = '\0';
-	if (portp && (parse_int(portp, (size_t)(hend - portp), 65535, &out->port) || !out->port)) {
-		why = "port must be 1-65535";
-		goto bad;
-	}
-	if (slash && slash + 1 < end && parse_int(slash + 1, (size_t)(end - slash - 1), 1000000,
-						  &out->db)) {
-		why = "db must be a number";
-		goto bad;
-	}
-	return 0;
-bad:
-	snprintf(errbuf, errlen, "store '%s': %s (expected redis://[user:pass@]host:port[/db])",
-		 spec, why);
-	memset(out, 0, sizeof *out);
-	return TS_EINVAL;
-}
-
-/* SET ts:schema 1 NX, then check it reads "1". */
+/* The preflight, then SET ts:schema 1 NX (a warning when that made a new,
+ * empty store) and check it reads "1". */
 static int check_schema(redis_store *rs)
 {
 	const char *sv[4] = {"SET", "ts:schema", "1", "NX"};
 	size_t sl[4] = {3, 9, 1, 2};
 	redisReply *r;
-	if (setup_cmd(rs, rs->c, "SET ts:schema", 4, sv, sl, NULL))
+	if (preflight(rs) || setup_cmd(rs, rs->c, "SET ts:schema", 4, sv, sl, &r))
 		return TS_ESTORE;
+	if (r->type == REDIS_REPLY_STATUS)
+		ts_warn("store %s holds no history yet (ts:schema was not set): a new one starts "
+			"here, and every series warms up before it is judged",
+			rs->where);
+	freeReplyObject(r);
 	const char *gv[2] = {"GET", "ts:schema"};
 	size_t gl[2] = {3, 9};
 	if (setup_cmd(rs, rs->c, "GET ts:schema", 2, gv, gl, &r))
