@@ -9,8 +9,10 @@
   soak.py chaos --port-file F --log F --control F --mode-file F --seconds S --seed N
       runs bench/receiver.py and changes how it answers every 20-60 s:
       ok, slow (0.2-3 s, under the sender's 5 s timeout), error (503) or
-      down (the receiver stopped: connections refused); the last 15% of the
-      time, and after SIGTERM until it exits, it is up and ok.
+      down (the receiver stopped: connections refused), drawn from a
+      shuffled bag of ok, ok, slow, error, down (so every 5 spells hold
+      each); the last 15% of the time, and after SIGTERM until it exits, it
+      is up and ok.
   soak.py sample --pid P --out F --rx-log F --metrics F --spool D --mode-file F
                  --csv F --interval S
       every S seconds, one CSV row: RSS, open fds, events printed and
@@ -131,21 +133,22 @@ def cmd_chaos(a):
     up()
     t0 = time.time()
     calm = t0 + a.seconds * 0.85
+    bag = []
     while not stop and time.time() < calm:
-        r = rng.random()
-        if r < 0.5:
-            mode("ok", "ok")
-            up()
-        elif r < 0.7:
-            d = rng.uniform(0.2, 3.0)
-            mode("slow", "slow %.2f" % d)
-            up()
-        elif r < 0.85:
-            mode("error", "error")
-            up()
-        else:
+        if not bag:
+            bag = ["ok", "ok", "slow", "error", "down"]
+            rng.shuffle(bag)
+        m = bag.pop()
+        if m == "slow":
+            mode("slow", "slow %.2f" % rng.uniform(0.2, 3.0))
+        elif m == "down":
             mode("down", "ok")
+        else:
+            mode(m, m)
+        if m == "down":
             down()
+        else:
+            up()
         hold = min(rng.uniform(20, 60), max(0.0, calm - time.time()))
         deadline = time.time() + hold
         while not stop and time.time() < deadline:

@@ -11,7 +11,7 @@
 # hours of logs a minute); counts in a private redis-server (default) or in
 # memory; insights to stdout and to a webhook: bench/receiver.py on
 # loopback, which bench/soak.py chaos makes slow, failing (503) or down
-# (stopped) for 20-60 s at a time. Every S seconds (10) a CSV row: RSS
+# (stopped) for 20-60 s at a time, each at least once every 5 spells. Every S seconds (10) a CSV row: RSS
 # (/proc/PID/status VmRSS), open fds (/proc/PID/fd), events printed and
 # received, spool files, Start and delivery latency. At the end the
 # receiver is left up, the events drain, trailsight gets SIGTERM, and every

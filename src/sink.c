@@ -138,6 +138,7 @@ int ts_sink_emit(ts_sink *s, const char *json, size_t len)
 {
 	if (!s || (!json && len))
 		return TS_EINVAL;
+	s->finished = 0;
 	return s->ops->emit(s, json, len, sink_now(s));
 }
 
@@ -149,8 +150,9 @@ void ts_sink_tick(ts_sink *s)
 
 void ts_sink_finish(ts_sink *s)
 {
-	if (!s)
+	if (!s || s->finished)
 		return;
+	s->finished = 1;
 	int64_t now = sink_now(s);
 	s->ops->finish(s, now);
 	ts_sink_drop_report(s);

@@ -98,8 +98,8 @@ void ts_sink_tick(ts_sink *s);
  * webhook's memory queue into the spool); what can be neither delivered nor
  * kept on disk is given up on: counted in st.dropped and logged as one
  * error naming the reason and path. Events left in a webhook spool stay on
- * disk for the next start (st.pending), not dropped. The sink stays usable.
- * NULL is a no-op. */
+ * disk for the next start (st.pending), not dropped. The sink stays usable;
+ * a second call with no emit between does nothing. NULL is a no-op. */
 void ts_sink_finish(ts_sink *s);
 /* ts_sink_finish(), then free. NULL is a no-op. */
 void ts_sink_close(ts_sink *s);
@@ -171,6 +171,7 @@ struct ts_sink {
 	char name[192];     /* see ts_sink_name() */
 	ts_sink_stats st;
 	int failing;        /* 1 between a logged failure and the recovery */
+	int finished;       /* 1 after ts_sink_finish() until the next emit */
 	int dropping;       /* 1 between a logged ts_sink_drop_once() and the recovery */
 	uint64_t drop_quiet; /* drops since, counted and not logged */
 };
