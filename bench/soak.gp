@@ -19,6 +19,7 @@ set grid
 set key outside right top
 set xlabel "minutes"
 m(c) = column(c) / 60.0
+set xrange [0:*]
 
 set title "Resident memory and open file descriptors"
 set ylabel "RSS (MB)"
@@ -26,7 +27,7 @@ set y2label "open fds"
 set ytics nomirror
 set y2tics
 set yrange [0:*]
-set y2range [0:*]
+set y2range [0:1<*]
 plot csv using (m("elapsed_s")):(column("rss_kb") / 1024.0) with lines lw 2 title "RSS", \
      csv using (m("elapsed_s")):(column("fds")) axes x1y2 with steps lw 2 title "fds"
 
