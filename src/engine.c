@@ -952,6 +952,8 @@ void ts_engine_get_stats(const ts_engine *e, ts_engine_stats *st)
 		qsort(e->lat, e->nlat, sizeof *e->lat, by_double);
 		st->latency_median = e->nlat % 2 ? e->lat[e->nlat / 2]
 						 : (e->lat[e->nlat / 2 - 1] + e->lat[e->nlat / 2]) / 2;
+		st->latency_p90 = e->lat[(e->nlat * 9 + 9) / 10 - 1];
+		st->latency_p99 = e->lat[(e->nlat * 99 + 99) / 100 - 1];
 		st->latency_max = e->lat[e->nlat - 1];
 	}
 }

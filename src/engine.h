@@ -60,9 +60,10 @@ typedef struct ts_engine_stats {
 	uint64_t restored;         /* partitions whose saved state was loaded */
 	uint64_t checkpoints;      /* checkpoints written */
 	/* with opts.clock: seconds from the close of the minute that made a
-	 * Start to its writing; the median and max of the Starts written */
+	 * Start to its writing; the median, 90th and 99th percentiles (nearest
+	 * rank) and max of the Starts written (the first 100000) */
 	uint64_t latency_n;
-	double latency_median, latency_max;
+	double latency_median, latency_p90, latency_p99, latency_max;
 } ts_engine_stats;
 
 /* Receives each event as one line of JSON (no newline). Non-zero return

@@ -71,6 +71,8 @@ static const char usage_text[] =
 	"                            webhook:URL            HTTP POST per event, spooled on failure\n"
 	"  --spool-dir DIR         where webhook events wait for a retry\n"
 	"                          (default $STATE_DIRECTORY or ~/.local/state/trailsight/spool)\n"
+	"  --sink-queue N          events a sink holds in memory while its destination or\n"
+	"                          its disk fails (default 10000; past it they are dropped)\n"
 	"  --stats FILE            write a JSON summary of the run to FILE\n"
 	"  --lateness MIN          minutes a record may arrive after newer ones (default 20)\n"
 	"  --include-read-only     count read-only calls in the call rate too\n"
@@ -306,8 +308,10 @@ static void write_stats_json(FILE *f, const run *r, const ts_engine_stats *es, d
 		(unsigned long long)es->starts, (unsigned long long)es->ends,
 		(unsigned long long)es->open_at_end);
 	if (es->latency_n)
-		fprintf(f, "\"start_latency_seconds\":{\"n\":%llu,\"median\":%.3f,\"max\":%.3f},",
-			(unsigned long long)es->latency_n, es->latency_median, es->latency_max);
+		fprintf(f, "\"start_latency_seconds\":{\"n\":%llu,\"median\":%.3f,\"p90\":%.3f,"
+			   "\"p99\":%.3f,\"max\":%.3f},",
+			(unsigned long long)es->latency_n, es->latency_median, es->latency_p90,
+			es->latency_p99, es->latency_max);
 	fprintf(f, "\"elapsed_seconds\":%.3f,\"records_per_second\":%.0f,\"peak_rss_kb\":%ld}\n", secs,
 		secs > 0 ? (double)es->counted / secs : 0.0, rss_kb);
 }
@@ -429,6 +433,7 @@ typedef struct stream_cfg {
 	int metrics_interval;
 } stream_cfg;
 
+static void write_metrics(const char *path, const run *r, const ts_store *store);
 static int stream_main(run *r, const stream_cfg *sc, ts_store *store, const ts_reader_opts *ro,
 		       const ts_parser_opts *po, int force);
 
@@ -438,7 +443,7 @@ static int cmd_run(int argc, char **argv, int stream)
 		O_STORE = 256, O_MODEL, O_MODELS_DIR, O_OUT, O_STATS, O_LATENESS, O_READ, O_DATA,
 		O_MAXREC, O_THREADS, O_STRICT, O_NOCTX, O_VERSION, O_FORCE, O_FLUSH, O_SPOOL,
 		O_WATCH, O_STDIN, O_IDLE, O_METRICS, O_METRICS_INT, O_RSTREAM, O_GROUP, O_CONSUMER,
-		O_INFLATE, O_REPORT
+		O_INFLATE, O_REPORT, O_SINKQ
 	};
 	static const struct option longopts[] = {
 		{"store", required_argument, 0, O_STORE},
@@ -446,6 +451,7 @@ static int cmd_run(int argc, char **argv, int stream)
 		{"models-dir", required_argument, 0, O_MODELS_DIR},
 		{"out", required_argument, 0, O_OUT},
 		{"spool-dir", required_argument, 0, O_SPOOL},
+		{"sink-queue", required_argument, 0, O_SINKQ},
 		{"stats", required_argument, 0, O_STATS},
 		{"lateness", required_argument, 0, O_LATENESS},
 		{"include-read-only", no_argument, 0, O_READ},
@@ -483,6 +489,7 @@ static int cmd_run(int argc, char **argv, int stream)
 	const char *outs[16];
 	size_t nouts = 0;
 	const char *spool_dir = NULL;
+	size_t sink_queue = 0;
 	ts_engine_opts eo;
 	ts_engine_opts_defaults(&eo);
 	ts_reader_opts ro = {0};
@@ -560,6 +567,13 @@ static int cmd_run(int argc, char **argv, int stream)
 			}
 			flush_cells = (size_t)v;
 			break;
+		case O_SINKQ:
+			if (parse_long(optarg, 1, 10000000, &v)) {
+				ts_error("--sink-queue '%s': expected 1 to 10000000", optarg);
+				return EXIT_USAGE;
+			}
+			sink_queue = (size_t)v;
+			break;
 		case O_NOCTX: eo.trailsight_context = 0; break;
 		case O_REPORT: report_dir = optarg; backfill_only = 1; break;
 		case 'q': r.quiet = 1; ts_log_level = 0; break;
@@ -627,7 +641,7 @@ static int cmd_run(int argc, char **argv, int stream)
 		exit_code = rc == TS_EINVAL ? EXIT_USAGE : EXIT_STORE;
 		goto out_reg;
 	}
-	ts_sink_opts sko = {.spool_dir = spool_dir};
+	ts_sink_opts sko = {.spool_dir = spool_dir, .queue_max_events = sink_queue};
 	r.sinks = ts_sinks_new(&sko);
 	if (!r.sinks) {
 		ts_error("out of memory");
@@ -704,11 +718,19 @@ static int cmd_run(int argc, char **argv, int stream)
 				rs.insights, report_dir, now() - t);
 		}
 	}
-	/* sinks: read their counters, then close (writes what they hold) */
+	/* sinks: a last try at what they hold, then read what they gave up on */
+	ts_sinks_finish(r.sinks);
+	if (stream && sc.metrics_file)
+		write_metrics(sc.metrics_file, &r, store);
 	uint64_t dropped = 0;
 	for (size_t i = 0; i < ts_sinks_count(r.sinks); i++) {
+		ts_sink *sk = ts_sinks_get(r.sinks, i);
 		ts_sink_stats ss;
-		ts_sink_get_stats(ts_sinks_get(r.sinks, i), &ss);
+		ts_sink_get_stats(sk, &ss);
+		if (ss.dropped)
+			ts_error("sink %s: %llu of %llu events given up on (see above)",
+				 ts_sink_name(sk), (unsigned long long)ss.dropped,
+				 (unsigned long long)ss.events);
 		dropped += ss.dropped;
 	}
 
@@ -740,7 +762,7 @@ static int cmd_run(int argc, char **argv, int stream)
 		}
 	}
 	if (!exit_code && dropped) {
-		ts_error("%llu insight events could not be delivered (see the sink errors above)",
+		ts_error("%llu insight events could not be delivered: exit status 2",
 			 (unsigned long long)dropped);
 		exit_code = EXIT_STORE;
 	}
@@ -835,6 +857,17 @@ static void write_metrics(const char *path, const run *r, const ts_store *store)
 		   "trailsight_insights_total{state=\"Start\"} %llu\n"
 		   "trailsight_insights_total{state=\"End\"} %llu\n",
 		(unsigned long long)es.starts, (unsigned long long)es.ends);
+	if (es.latency_n)
+		fprintf(f, "# HELP trailsight_start_latency_seconds Seconds from a Start's minute "
+			   "closing to its writing.\n"
+			   "# TYPE trailsight_start_latency_seconds summary\n"
+			   "trailsight_start_latency_seconds{quantile=\"0.5\"} %.3f\n"
+			   "trailsight_start_latency_seconds{quantile=\"0.9\"} %.3f\n"
+			   "trailsight_start_latency_seconds{quantile=\"0.99\"} %.3f\n"
+			   "trailsight_start_latency_seconds{quantile=\"1\"} %.3f\n"
+			   "trailsight_start_latency_seconds_count %llu\n",
+			es.latency_median, es.latency_p90, es.latency_p99, es.latency_max,
+			(unsigned long long)es.latency_n);
 	fprintf(f, "# HELP trailsight_checkpoints_total Checkpoints stored.\n"
 		   "# TYPE trailsight_checkpoints_total counter\n"
 		   "trailsight_checkpoints_total %llu\n",
@@ -1064,8 +1097,6 @@ static int stream_main(run *r, const stream_cfg *sc, ts_store *store, const ts_r
 	/* graceful end: store what is counted, write what is made */
 	if (!r->fatal)
 		r->fatal = stream_checkpoint(r);
-	if (sc->metrics_file)
-		write_metrics(sc->metrics_file, r, store);
 	ts_rstream_free(r->rstream);
 	r->rstream = NULL;
 	return 0;

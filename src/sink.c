@@ -138,6 +138,7 @@ int ts_sink_emit(ts_sink *s, const char *json, size_t len)
 {
 	if (!s || (!json && len))
 		return TS_EINVAL;
+	s->finished = 0;
 	return s->ops->emit(s, json, len, sink_now(s));
 }
 
@@ -147,10 +148,22 @@ void ts_sink_tick(ts_sink *s)
 		s->ops->tick(s, sink_now(s));
 }
 
+void ts_sink_finish(ts_sink *s)
+{
+	if (!s || s->finished)
+		return;
+	s->finished = 1;
+	int64_t now = sink_now(s);
+	s->ops->finish(s, now);
+	ts_sink_drop_report(s);
+}
+
 void ts_sink_close(ts_sink *s)
 {
-	if (s)
-		s->ops->close(s, sink_now(s));
+	if (!s)
+		return;
+	ts_sink_finish(s);
+	s->ops->close(s, sink_now(s));
 }
 
 const char *ts_sink_name(const ts_sink *s) { return s->name; }
@@ -232,6 +245,12 @@ size_t ts_sinks_count(const ts_sinks *set) { return set->n; }
 
 ts_sink *ts_sinks_get(const ts_sinks *set, size_t i) { return i < set->n ? set->s[i] : NULL; }
 
+void ts_sinks_finish(ts_sinks *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		ts_sink_finish(set->s[i]);
+}
+
 void ts_sinks_free(ts_sinks *set)
 {
 	if (!set)
@@ -280,10 +299,12 @@ void ts_sink_fail(ts_sink *s, const char *fmt, ...)
 
 void ts_sink_ok(ts_sink *s)
 {
+	ts_sink_drop_report(s);
 	if (!s->failing)
 		return;
 	s->failing = 0;
-	ts_info("sink %s: delivering again", s->name);
+	/* at the warning's level, so whoever saw it sees the end */
+	ts_warn("sink %s: delivering again", s->name);
 }
 
 void ts_sink_drop(ts_sink *s, uint64_t n, const char *fmt, ...)
@@ -296,6 +317,31 @@ void ts_sink_drop(ts_sink *s, uint64_t n, const char *fmt, ...)
 	s->st.dropped += n;
 	ts_error("sink %s: dropped %llu event%s: %s", s->name, (unsigned long long)n,
 		 n == 1 ? "" : "s", msg);
+}
+
+void ts_sink_drop_once(ts_sink *s, uint64_t n, const char *fmt, ...)
+{
+	if (s->dropping) {
+		s->st.dropped += n;
+		s->drop_quiet += n;
+		return;
+	}
+	s->dropping = 1;
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	ts_sink_drop(s, n, "%s (more drops for the same reason are counted, not logged)", msg);
+}
+
+void ts_sink_drop_report(ts_sink *s)
+{
+	if (s->drop_quiet)
+		ts_error("sink %s: dropped %llu more event%s for the same reason", s->name,
+			 (unsigned long long)s->drop_quiet, s->drop_quiet == 1 ? "" : "s");
+	s->drop_quiet = 0;
+	s->dropping = 0;
 }
 
 int ts_sink_mkdirs(const char *path, int private_)
@@ -480,10 +526,11 @@ static int stdout_emit(ts_sink *s, const char *json, size_t len, int64_t now)
 		clearerr(ss->fp);
 		s->st.failed++;
 		/* a broken stdout does not come back: nothing to hold it for */
-		ts_sink_drop(s, 1, "cannot write: %s", e ? strerror(e) : "write error");
+		ts_sink_drop_once(s, 1, "cannot write: %s", e ? strerror(e) : "write error");
 		return 0;
 	}
 	s->st.delivered++;
+	ts_sink_ok(s);
 	return 0;
 }
 
@@ -493,15 +540,20 @@ static void stdout_tick(ts_sink *s, int64_t now)
 	(void)now;
 }
 
+static void stdout_finish(ts_sink *s, int64_t now)
+{
+	(void)now;
+	fflush(((stdout_sink *)s)->fp);
+}
+
 static void stdout_close(ts_sink *s, int64_t now)
 {
 	(void)now;
-	stdout_sink *ss = (stdout_sink *)s;
-	fflush(ss->fp);
-	free(ss);
+	free(s);
 }
 
-static const ts_sink_ops stdout_ops = {"stdout", stdout_emit, stdout_tick, stdout_close};
+static const ts_sink_ops stdout_ops = {"stdout", stdout_emit, stdout_tick, stdout_finish,
+				       stdout_close};
 
 int ts_sink_stdout_new(const ts_sink_opts *o, ts_sink **out, char *errbuf, size_t errlen)
 {

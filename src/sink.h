@@ -13,11 +13,14 @@
  * A failing destination never fails the caller: emit returns 0 unless out of
  * memory; the failure is logged (once when the sink starts failing, once
  * when it recovers) and counted in the sink's stats. Sinks that can retry
- * hold what they could not deliver (dir: the open batch; redis-stream: a
- * bounded queue in memory; webhook: a spool folder on disk) and retry after
- * an exponential backoff, from ts_sink_tick() or the next emit. An event
- * given up on (a queue or spool over its cap, a webhook answering 4xx) is
- * counted as dropped and logged as an error, never silently.
+ * hold what they could not deliver (dir: the open batches; redis-stream: a
+ * bounded queue in memory; webhook: a spool folder on disk, and a bounded
+ * queue in memory while the spool cannot be written) and retry after an
+ * exponential backoff, from ts_sink_tick() or the next emit. An event given
+ * up on (a queue or spool over its cap, a webhook answering 4xx, what
+ * ts_sink_finish() cannot deliver or keep) is counted as dropped and logged
+ * as an error, never silently; a run of drops for one cap is logged once,
+ * with a count when it ends.
  *
  * Time: a sink reads a monotonic millisecond clock, opts.clock_ms (tests
  * pass a fake one); it is used for backoffs and for closing idle files only.
@@ -61,7 +64,9 @@ typedef struct ts_sink_opts {
 	/* redis-stream */
 	long long stream_maxlen;  /* MAXLEN ~ N; 0: 100000 */
 	int redis_timeout_ms;     /* connect and each command; 0: 2000 */
-	size_t queue_max_events;  /* held in memory while Redis is away; 0: 10000 */
+	size_t queue_max_events;  /* held in memory while Redis is away, while dir
+				     writes fail, while a webhook spool cannot be
+				     written; 0: 10000 */
 	/* webhook */
 	int http_connect_timeout_ms; /* 0: 2000 */
 	int http_timeout_ms;         /* whole request; 0: 5000 */
@@ -88,9 +93,15 @@ int ts_sink_emit(ts_sink *s, const char *json, size_t len);
 /* Call about once a second: retries what is held once its backoff has
  * passed, writes dir files that are old enough. Cannot fail. */
 void ts_sink_tick(ts_sink *s);
-/* Write what can be written (dir files, the redis-stream queue, one pass
- * over the webhook spool), log what remains, free. Events left in a webhook
- * spool stay on disk for the next start. NULL is a no-op. */
+/* The end of a run: one last try at what is held, backoff or not (dir
+ * files, the redis-stream queue, one pass over the webhook spool, the
+ * webhook's memory queue into the spool); what can be neither delivered nor
+ * kept on disk is given up on: counted in st.dropped and logged as one
+ * error naming the reason and path. Events left in a webhook spool stay on
+ * disk for the next start (st.pending), not dropped. The sink stays usable;
+ * a second call with no emit between does nothing. NULL is a no-op. */
+void ts_sink_finish(ts_sink *s);
+/* ts_sink_finish(), then free. NULL is a no-op. */
 void ts_sink_close(ts_sink *s);
 /* The spec with secrets left out ("webhook:https://host/…",
  * "redis-stream:redis://user@host:6379/0#KEY"), for logs and metric
@@ -119,6 +130,9 @@ void ts_sinks_tick(ts_sinks *set);
 size_t ts_sinks_count(const ts_sinks *set);
 /* The i-th sink (borrowed, for its name and stats), NULL past the end. */
 ts_sink *ts_sinks_get(const ts_sinks *set, size_t i);
+/* ts_sink_finish() on every sink: read the stats after it to know what a
+ * run gave up on. */
+void ts_sinks_finish(ts_sinks *set);
 /* ts_sink_close() on every sink, then free the set. NULL is a no-op. */
 void ts_sinks_free(ts_sinks *set);
 
@@ -145,7 +159,9 @@ typedef struct ts_sink_ops {
 	/* Deliver or hold one event; stats updated. 0 or TS_ENOMEM. */
 	int (*emit)(ts_sink *s, const char *json, size_t len, int64_t now);
 	void (*tick)(ts_sink *s, int64_t now);
-	/* Flush what can be flushed and free the backend. */
+	/* See ts_sink_finish(). */
+	void (*finish)(ts_sink *s, int64_t now);
+	/* Free the backend (finish has run). */
 	void (*close)(ts_sink *s, int64_t now);
 } ts_sink_ops;
 
@@ -155,6 +171,9 @@ struct ts_sink {
 	char name[192];     /* see ts_sink_name() */
 	ts_sink_stats st;
 	int failing;        /* 1 between a logged failure and the recovery */
+	int finished;       /* 1 after ts_sink_finish() until the next emit */
+	int dropping;       /* 1 between a logged ts_sink_drop_once() and the recovery */
+	uint64_t drop_quiet; /* drops since, counted and not logged */
 };
 
 /* Exponential backoff: after a failure nothing is tried before until. */
@@ -169,12 +188,21 @@ void ts_backoff_fail(ts_backoff *b, int64_t now);
 void ts_backoff_ok(ts_backoff *b);
 
 /* Log "sink NAME: <message>" as a warning when the sink starts failing
- * (not again while it stays failing); ts_sink_ok() logs the recovery. */
+ * (not again while it stays failing); ts_sink_ok() logs the recovery, as a
+ * warning too. */
 void ts_sink_fail(ts_sink *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ts_sink_ok(ts_sink *s);
 /* Log "sink NAME: dropped N event(s): <reason>" as an error and count them. */
 void ts_sink_drop(ts_sink *s, uint64_t n, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* ts_sink_drop() for what repeats per event (a queue over its cap, a
+ * broken stdout): the first drop of a run is logged, the next ones only
+ * counted, until ts_sink_ok() or finish logs how many more went. */
+void ts_sink_drop_once(ts_sink *s, uint64_t n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Log the count of drops ts_sink_drop_once() did not log (ts_sink_ok()
+ * and finish call it), and end the run. */
+void ts_sink_drop_report(ts_sink *s);
 
 /* mkdir -p with mode 0755 (0700 when private). 0 or TS_EIO (errno kept). */
 int ts_sink_mkdirs(const char *path, int private_);

@@ -13,9 +13,16 @@
  * same events writes the same name). The file is written as .<name>.tmp in
  * the same folder, fsynced and renamed, so readers see whole files only.
  *
- * A failed write keeps the batch (it is retried after a backoff, and keeps
- * taking events up to 4 x dir_max_bytes, past which it is dropped with an
- * error). This module and the reader are the two users of zlib.
+ * A failed write (a full disk, a folder that cannot be made) keeps the
+ * batch: it is retried after a backoff, from tick or the next emit, and the
+ * failure is logged once, with the path, until a write succeeds. While
+ * writes fail, batches keep taking events (each up to 4 x dir_max_bytes,
+ * past which it is dropped with an error), more than dir_max_open batches
+ * may be held, and at most queue_max_events events wait in all: past that
+ * cap new events are dropped with their own error. At the end of the run
+ * (finish) each batch gets one last try; what still cannot be written is
+ * dropped, logged once with the folder and the reason. This module and the
+ * reader are the two users of zlib.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +53,7 @@ typedef struct dir_sink {
 	batch *b;
 	size_t nb, ab;
 	ts_backoff bo;
+	char err[512]; /* why the last write failed */
 } dir_sink;
 
 /* An account id or region we are willing to put in a path. */
@@ -178,7 +186,8 @@ static int write_batch(dir_sink *ds, size_t i, int64_t now)
 		errno = e;
 	}
 	s->st.failed++;
-	ts_sink_fail(s, "cannot write '%s': %s", what, strerror(errno));
+	snprintf(ds->err, sizeof ds->err, "cannot write '%s': %s", what, strerror(errno));
+	ts_sink_fail(s, "%s", ds->err);
 	ts_backoff_fail(&ds->bo, now);
 	rc = TS_EIO;
 out:
@@ -223,18 +232,20 @@ static int dir_emit(ts_sink *s, const char *json, size_t len, int64_t now)
 		    ts_str_eqc(k.region, b->region))
 			break;
 	}
-	if (i == ds->nb && ds->nb == s->o.dir_max_open) {
+	if (s->failing && s->st.pending >= s->o.queue_max_events) {
+		ts_sink_drop_once(s, 1, "%llu events wait to be written under '%s', its cap",
+				 (unsigned long long)s->st.pending, ds->root);
+		return 0;
+	}
+	if (i == ds->nb && ds->nb >= s->o.dir_max_open && ts_backoff_ready(&ds->bo, now)) {
+		/* the oldest is written; while writes fail it is kept and more
+		 * batches are held, within queue_max_events events */
 		size_t old = 0;
 		for (size_t j = 1; j < ds->nb; j++)
 			if (ds->b[j].opened < ds->b[old].opened)
 				old = j;
 		int rc = write_batch(ds, old, now);
-		if (rc == TS_EIO) {
-			ts_sink_drop(s, ds->b[old].n, "%u files open and the oldest cannot be written",
-				     s->o.dir_max_open);
-			s->st.pending -= ds->b[old].n;
-			batch_remove(ds, old);
-		} else if (rc) {
+		if (rc == TS_ENOMEM) {
 			ts_sink_drop(s, 1, "%s", ts_strerror(rc));
 			return rc;
 		}
@@ -268,8 +279,8 @@ static int dir_emit(ts_sink *s, const char *json, size_t len, int64_t now)
 	batch *b = &ds->b[i];
 	if (b->n && b->text.len + len > 4 * s->o.dir_max_bytes) {
 		/* only reachable while writes fail */
-		ts_sink_drop(s, b->n, "file for %s/%s cannot be written and is over %zu bytes",
-			     b->account, b->region, 4 * s->o.dir_max_bytes);
+		ts_sink_drop_once(s, b->n, "file for %s/%s cannot be written and is over %zu "
+				 "bytes, its cap", b->account, b->region, 4 * s->o.dir_max_bytes);
 		s->st.pending -= b->n;
 		b->n = 0;
 		b->text.len = 0;
@@ -302,7 +313,8 @@ static void dir_tick(ts_sink *s, int64_t now)
 	dir_sink *ds = (dir_sink *)s;
 	for (size_t i = 0; i < ds->nb && ts_backoff_ready(&ds->bo, now);) {
 		batch *b = &ds->b[i];
-		if (full(ds, b) || now - b->opened >= s->o.dir_max_age_ms) {
+		if (full(ds, b) || now - b->opened >= s->o.dir_max_age_ms ||
+		    ds->nb > s->o.dir_max_open) {
 			if (write_batch(ds, i, now) == 0)
 				continue; /* slot i now holds another batch */
 		}
@@ -310,26 +322,38 @@ static void dir_tick(ts_sink *s, int64_t now)
 	}
 }
 
-static void dir_close(ts_sink *s, int64_t now)
+static void dir_finish(ts_sink *s, int64_t now)
 {
 	dir_sink *ds = (dir_sink *)s;
+	uint64_t lost = 0;
+	const char *why = NULL;
 	while (ds->nb) {
 		/* one last try each, backoff or not */
 		ts_backoff_ok(&ds->bo);
-		if (write_batch(ds, ds->nb - 1, now) == 0)
+		int rc = write_batch(ds, ds->nb - 1, now);
+		if (rc == 0)
 			continue;
+		if (!why)
+			why = rc == TS_EIO ? ds->err : ts_strerror(rc);
 		batch *b = &ds->b[ds->nb - 1];
-		ts_sink_drop(s, b->n, "cannot write the file for %s/%s at close", b->account,
-			     b->region);
+		lost += b->n;
 		s->st.pending -= b->n;
 		batch_remove(ds, ds->nb - 1);
 	}
+	if (lost)
+		ts_sink_drop(s, lost, "still failing at the end of the run (%s)", why);
+}
+
+static void dir_close(ts_sink *s, int64_t now)
+{
+	(void)now;
+	dir_sink *ds = (dir_sink *)s;
 	free(ds->b);
 	free(ds->root);
 	free(ds);
 }
 
-static const ts_sink_ops dir_ops = {"dir", dir_emit, dir_tick, dir_close};
+static const ts_sink_ops dir_ops = {"dir", dir_emit, dir_tick, dir_finish, dir_close};
 
 int ts_sink_dir_new(const char *path, const ts_sink_opts *o, ts_sink **out, char *errbuf,
 		    size_t errlen)

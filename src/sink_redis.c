@@ -10,7 +10,8 @@
  * queue is resent in order once the backoff has passed, from tick or the
  * next emit; a new event never overtakes queued ones. The connection is
  * dropped on any I/O error and made again on the next attempt. What is
- * still queued at close, after one last try, is dropped with an error.
+ * still queued at the end of the run (finish), after one last try, is
+ * dropped with an error.
  */
 #include <hiredis/hiredis.h>
 #include <stdlib.h>
@@ -149,7 +150,8 @@ static int redis_emit(ts_sink *s, const char *json, size_t len, int64_t now)
 	s->st.pending++;
 	if (rs->qn > s->o.queue_max_events) {
 		pop(rs);
-		ts_sink_drop(s, 1, "queue over %zu events: the oldest goes", s->o.queue_max_events);
+		ts_sink_drop_once(s, 1, "queue over %zu events, its cap: the oldest goes",
+				 s->o.queue_max_events);
 	}
 	if (ts_backoff_ready(&rs->bo, now))
 		drain(rs, now, s->o.retry_batch);
@@ -163,23 +165,32 @@ static void redis_tick(ts_sink *s, int64_t now)
 		drain(rs, now, s->o.retry_batch);
 }
 
-static void redis_close(ts_sink *s, int64_t now)
+static void redis_finish(ts_sink *s, int64_t now)
 {
 	redis_sink *rs = (redis_sink *)s;
-	if (rs->head)
+	if (rs->head) {
+		ts_backoff_ok(&rs->bo); /* one last try */
 		drain(rs, now, SIZE_MAX);
+	}
 	if (rs->head) {
 		uint64_t n = rs->qn;
 		while (rs->head)
 			pop(rs);
-		ts_sink_drop(s, n, "Redis still unreachable at close (%s)", rs->err);
+		ts_sink_drop(s, n, "Redis still unreachable at the end of the run (%s)", rs->err);
 	}
+}
+
+static void redis_close(ts_sink *s, int64_t now)
+{
+	(void)now;
+	redis_sink *rs = (redis_sink *)s;
 	drop_conn(rs);
 	free(rs->key);
 	free(rs);
 }
 
-static const ts_sink_ops redis_ops = {"redis-stream", redis_emit, redis_tick, redis_close};
+static const ts_sink_ops redis_ops = {"redis-stream", redis_emit, redis_tick, redis_finish,
+				    redis_close};
 
 int ts_sink_redis_new(const char *spec, const ts_sink_opts *o, ts_sink **out, char *errbuf,
 		      size_t errlen)

@@ -16,6 +16,15 @@
  * tail, so events arrive in emit order. A restart on the same folder finds
  * the files and resends them first. A lock file (flock) keeps two sinks,
  * in one process or two, off one spool.
+ *
+ * When a spool file cannot be written (a full disk), the event waits in a
+ * FIFO in memory behind the spool files (at most queue_max_events; past it
+ * new events are dropped with their own error); the failure is logged once,
+ * with the path, and the queue is moved into the spool, in order, once a
+ * write succeeds after its own backoff, or POSTed straight from memory when
+ * the spool is empty and the endpoint answers. Order is always: spool files
+ * [head, next), then the memory queue. What is still in memory at the end
+ * of the run (finish) and cannot be spooled is dropped with an error.
  */
 #include <curl/curl.h>
 #include <dirent.h>
@@ -48,7 +57,19 @@ typedef struct webhook_sink {
 	ts_backoff bo;
 	ts_buf rd;     /* a spooled event read back */
 	char err[CURL_ERROR_SIZE + 64]; /* why the last attempt failed */
+	/* events the spool could not take, oldest first, behind the spool */
+	struct mq_item *mq_head, *mq_tail;
+	size_t mq_n;
+	ts_backoff disk_bo;  /* spool writes after a failed one */
+	int disk_failing;    /* 1 between a logged spool failure and recovery */
+	char derr[512];      /* why the last spool write failed */
 } webhook_sink;
+
+typedef struct mq_item {
+	struct mq_item *next;
+	size_t len;
+	char data[];
+} mq_item;
 
 enum { POST_OK, POST_RETRY, POST_REJECT };
 
@@ -192,7 +213,83 @@ static void unqueue(webhook_sink *ws)
 	ws->base.st.pending--;
 }
 
-/* Resend spooled events in order, at most limit, until one fails. */
+/* A spool write failed (errno set) on name: log it once, back off. */
+static void disk_fail(webhook_sink *ws, int64_t now, const char *name)
+{
+	snprintf(ws->derr, sizeof ws->derr, "cannot write spool file '%s/%s': %s", ws->dir, name,
+		 strerror(errno));
+	ts_backoff_fail(&ws->disk_bo, now);
+	if (ws->disk_failing)
+		return;
+	ws->disk_failing = 1;
+	ts_warn("sink %s: %s (holding events in memory and retrying)", ws->base.name, ws->derr);
+}
+
+static void disk_ok(webhook_sink *ws)
+{
+	ts_backoff_ok(&ws->disk_bo);
+	if (!ws->disk_failing)
+		return;
+	ws->disk_failing = 0;
+	ts_warn("sink %s: spool '%s' written again", ws->base.name, ws->dir);
+}
+
+/* Append an event to the spool as file next. 0, or -1 (logged, disk
+ * backoff started). */
+static int spool_append(webhook_sink *ws, const char *json, size_t len, int64_t now)
+{
+	char name[64];
+	seq_name(name, sizeof name, "", ws->next, ".json");
+	if (spool_write(ws, name, ws->next, json, len)) {
+		disk_fail(ws, now, name);
+		return -1;
+	}
+	disk_ok(ws);
+	if (!ws->nspool)
+		ws->head = ws->next;
+	ws->next++;
+	ws->nspool++;
+	return 0;
+}
+
+static void mq_pop(webhook_sink *ws)
+{
+	mq_item *q = ws->mq_head;
+	ws->mq_head = q->next;
+	if (!ws->mq_head)
+		ws->mq_tail = NULL;
+	ws->mq_n--;
+	free(q);
+}
+
+/* Keep an event answered 3xx/4xx in rejected/ and count it as dropped. */
+static void reject(webhook_sink *ws, const char *json, size_t len)
+{
+	char name[80];
+	uint64_t seq = ws->next++;
+	if (!ws->nspool)
+		ws->head = ws->next;
+	seq_name(name, sizeof name, "rejected/", seq, ".json");
+	if ((mkdirat(ws->dirfd, "rejected", 0700) && errno != EEXIST) ||
+	    spool_write(ws, name, seq, json, len))
+		ts_sink_drop(&ws->base, 1, "%s; cannot keep it in %s/rejected/: %s", ws->err,
+			     ws->dir, strerror(errno));
+	else
+		ts_sink_drop(&ws->base, 1, "%s; kept in %s/%s", ws->err, ws->dir, name);
+}
+
+/* Move the memory queue into the spool, in order, until a write fails. */
+static void spill(webhook_sink *ws, int64_t now)
+{
+	while (ws->mq_head && ts_backoff_ready(&ws->disk_bo, now)) {
+		if (spool_append(ws, ws->mq_head->data, ws->mq_head->len, now))
+			return;
+		mq_pop(ws);
+	}
+}
+
+/* Resend held events in order (the spool, then the memory queue), at most
+ * limit, until one fails. */
 static void drain(webhook_sink *ws, int64_t now, size_t limit)
 {
 	size_t done = 0;
@@ -230,13 +327,29 @@ static void drain(webhook_sink *ws, int64_t now, size_t limit)
 	}
 	if (!ws->nspool)
 		ws->head = ws->next; /* nothing left: skip any gaps */
+	while (!ws->nspool && ws->mq_head && done < limit && ts_backoff_ready(&ws->bo, now)) {
+		done++;
+		int pr = post(ws, ws->mq_head->data, ws->mq_head->len);
+		if (pr == POST_RETRY) {
+			retry_later(ws, now);
+			return;
+		}
+		ws->base.st.pending--;
+		if (pr == POST_OK) {
+			delivered(ws);
+		} else {
+			ws->base.st.failed++;
+			reject(ws, ws->mq_head->data, ws->mq_head->len);
+		}
+		mq_pop(ws);
+	}
 }
 
 static int webhook_emit(ts_sink *s, const char *json, size_t len, int64_t now)
 {
 	webhook_sink *ws = (webhook_sink *)s;
 	s->st.events++;
-	if (!ws->nspool && ts_backoff_ready(&ws->bo, now)) {
+	if (!ws->nspool && !ws->mq_head && ts_backoff_ready(&ws->bo, now)) {
 		int pr = post(ws, json, len);
 		if (pr == POST_OK) {
 			delivered(ws);
@@ -244,35 +357,41 @@ static int webhook_emit(ts_sink *s, const char *json, size_t len, int64_t now)
 		}
 		if (pr == POST_REJECT) {
 			s->st.failed++;
-			char name[80];
-			uint64_t seq = ws->next++;
-			ws->head = ws->next;
-			seq_name(name, sizeof name, "rejected/", seq, ".json");
-			if ((mkdirat(ws->dirfd, "rejected", 0700) && errno != EEXIST) ||
-			    spool_write(ws, name, seq, json, len))
-				ts_sink_drop(s, 1, "%s; cannot keep it in %s/rejected/: %s", ws->err,
-					     ws->dir, strerror(errno));
-			else
-				ts_sink_drop(s, 1, "%s; kept in %s/%s", ws->err, ws->dir, name);
+			reject(ws, json, len);
 			return 0;
 		}
 		retry_later(ws, now);
 	}
-	if (ws->nspool >= s->o.spool_max_events) {
-		ts_sink_drop(s, 1, "spool %s holds %zu events, its cap", ws->dir,
-			     s->o.spool_max_events);
+	if (ws->nspool + ws->mq_n >= s->o.spool_max_events) {
+		ts_sink_drop_once(s, 1, "spool %s holds %zu events, its cap", ws->dir,
+				 s->o.spool_max_events);
 		return 0;
 	}
-	char name[64];
-	seq_name(name, sizeof name, "", ws->next, ".json");
-	if (spool_write(ws, name, ws->next, json, len)) {
-		ts_sink_drop(s, 1, "cannot spool it in %s: %s", ws->dir, strerror(errno));
-		return 0;
+	/* behind the memory queue, or while the disk backs off: memory */
+	if (ws->mq_head || !ts_backoff_ready(&ws->disk_bo, now) ||
+	    spool_append(ws, json, len, now)) {
+		if (ws->mq_n >= s->o.queue_max_events) {
+			ts_sink_drop_once(s, 1, "%zu events wait in memory for spool '%s', its cap (%s)",
+					 ws->mq_n, ws->dir, ws->derr);
+			return 0;
+		}
+		mq_item *q = malloc(sizeof *q + len + 1);
+		if (!q) {
+			ts_sink_drop(s, 1, "out of memory");
+			return TS_ENOMEM;
+		}
+		q->next = NULL;
+		q->len = len;
+		if (len)
+			memcpy(q->data, json, len);
+		q->data[len] = '\0';
+		if (ws->mq_tail)
+			ws->mq_tail->next = q;
+		else
+			ws->mq_head = q;
+		ws->mq_tail = q;
+		ws->mq_n++;
 	}
-	if (!ws->nspool)
-		ws->head = ws->next;
-	ws->next++;
-	ws->nspool++;
 	s->st.spooled++;
 	s->st.pending++;
 	if (ts_backoff_ready(&ws->bo, now))
@@ -283,8 +402,30 @@ static int webhook_emit(ts_sink *s, const char *json, size_t len, int64_t now)
 static void webhook_tick(ts_sink *s, int64_t now)
 {
 	webhook_sink *ws = (webhook_sink *)s;
-	if (ws->nspool && ts_backoff_ready(&ws->bo, now))
+	if ((ws->nspool || ws->mq_head) && ts_backoff_ready(&ws->bo, now))
 		drain(ws, now, s->o.retry_batch);
+	spill(ws, now);
+}
+
+static void webhook_finish(ts_sink *s, int64_t now)
+{
+	webhook_sink *ws = (webhook_sink *)s;
+	webhook_tick(s, now);
+	if (ws->mq_head) {
+		ts_backoff_ok(&ws->disk_bo); /* one last try */
+		spill(ws, now);
+	}
+	if (ws->mq_head) {
+		uint64_t n = ws->mq_n;
+		while (ws->mq_head)
+			mq_pop(ws);
+		s->st.pending -= n;
+		ts_sink_drop(s, n, "still in memory at the end of the run (%s)", ws->derr);
+	}
+	if (ws->nspool)
+		ts_warn("sink %s: %" PRIu64 " event%s left in spool %s, to be resent at the next "
+			"start",
+			s->name, ws->nspool, ws->nspool == 1 ? "" : "s", ws->dir);
 }
 
 static void webhook_free(webhook_sink *ws)
@@ -297,6 +438,8 @@ static void webhook_free(webhook_sink *ws)
 	if (ws->dirfd >= 0)
 		close(ws->dirfd);
 	ts_buf_free(&ws->rd);
+	while (ws->mq_head)
+		mq_pop(ws);
 	free(ws->dir);
 	free(ws->url);
 	free(ws);
@@ -305,16 +448,12 @@ static void webhook_free(webhook_sink *ws)
 
 static void webhook_close(ts_sink *s, int64_t now)
 {
-	webhook_sink *ws = (webhook_sink *)s;
-	webhook_tick(s, now);
-	if (ws->nspool)
-		ts_warn("sink %s: %" PRIu64 " event%s left in spool %s, to be resent at the next "
-			"start",
-			s->name, ws->nspool, ws->nspool == 1 ? "" : "s", ws->dir);
-	webhook_free(ws);
+	(void)now;
+	webhook_free((webhook_sink *)s);
 }
 
-static const ts_sink_ops webhook_ops = {"webhook", webhook_emit, webhook_tick, webhook_close};
+static const ts_sink_ops webhook_ops = {"webhook", webhook_emit, webhook_tick, webhook_finish,
+					webhook_close};
 
 /* "scheme://host[:port]" of url, userinfo left out, plus "/…" when a path
  * or query follows (it may hold a token). */
@@ -426,6 +565,7 @@ int ts_sink_webhook_new(const char *url, const ts_sink_opts *o, const char *spoo
 	display_url(url, shown, sizeof shown);
 	snprintf(ws->base.name, sizeof ws->base.name, "webhook:%s", shown);
 	ts_backoff_init(&ws->bo, o);
+	ts_backoff_init(&ws->disk_bo, o);
 	size_t n = strlen(url);
 	ws->url = malloc(n + 1);
 	if (!ws->url)
