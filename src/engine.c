@@ -74,7 +74,7 @@ typedef struct open_info {
 
 typedef struct emetric {
 	ts_detector det;
-	ts_baseline *bl; /* call-rate metrics */
+	ts_cbase *bl;    /* call-rate metrics */
 	float q;         /* error-rate metrics */
 	int64_t fit_day;
 	int judged;
@@ -99,8 +99,9 @@ struct ts_engine {
 	void *ctx;
 	epart **parts;
 	uint32_t nparts;
-	emetric *m;
+	emetric **m;       /* per metric id: NULL until the detector first sees it */
 	uint32_t nm;
+	ts_baseline *fit_scratch; /* a full baseline, compacted into each metric's */
 	ts_engine_stats st;
 	uint32_t null_vid;
 	uint32_t last_pid;
@@ -188,10 +189,14 @@ void ts_engine_free(ts_engine *e)
 	free(e->lat);
 	ts_buf_free(&e->scratch);
 	for (uint32_t i = 0; i < e->nm; i++) {
-		free(e->m[i].bl);
-		free(e->m[i].open);
+		if (!e->m[i])
+			continue;
+		free(e->m[i]->bl);
+		free(e->m[i]->open);
+		free(e->m[i]);
 	}
 	free(e->m);
+	free(e->fit_scratch);
 	free(e->hist);
 	free(e->hist2);
 	free(e->hist3);
@@ -202,24 +207,35 @@ void ts_engine_free(ts_engine *e)
 	free(e);
 }
 
+/* metric mid's state, made on first use; NULL on ENOMEM. */
 static emetric *get_metric(ts_engine *e, uint32_t mid)
 {
 	if (mid >= e->nm) {
 		uint32_t n = e->nm ? e->nm : 64;
 		while (n <= mid)
 			n *= 2;
-		emetric *m = realloc(e->m, n * sizeof *m);
+		emetric **m = realloc(e->m, n * sizeof *m);
 		if (!m)
 			return NULL;
-		for (uint32_t i = e->nm; i < n; i++) {
-			memset(&m[i], 0, sizeof m[i]);
-			ts_detector_init(&m[i].det);
-			m[i].fit_day = INT64_MIN;
-		}
+		memset(m + e->nm, 0, (n - e->nm) * sizeof *m);
 		e->m = m;
 		e->nm = n;
 	}
-	return &e->m[mid];
+	if (!e->m[mid]) {
+		emetric *em = calloc(1, sizeof *em);
+		if (!em)
+			return NULL;
+		ts_detector_init(&em->det);
+		em->fit_day = INT64_MIN;
+		e->m[mid] = em;
+	}
+	return e->m[mid];
+}
+
+/* metric mid's state, or NULL when it has none yet. */
+static emetric *peek_metric(const ts_engine *e, uint32_t mid)
+{
+	return mid < e->nm ? e->m[mid] : NULL;
 }
 
 static epart *get_part(ts_engine *e, uint32_t pid)
@@ -577,7 +593,7 @@ static int emit_insight(ts_engine *e, uint32_t mid, int64_t end_duration)
 	const ts_metric *m = ts_registry_get_metric(e->reg, mid);
 	ts_api *api = ts_registry_get_api(e->reg, m->api);
 	ts_partition *part = ts_registry_get_partition(e->reg, m->partition);
-	emetric *em = &e->m[mid];
+	emetric *em = e->m[mid];
 	open_info *oi = em->open;
 	int is_error = m->kind == TS_M_ERRORS;
 	unsigned nkinds = is_error ? 2 : 3;
@@ -681,9 +697,11 @@ static int fit(ts_engine *e, uint32_t mid, emetric *em, int64_t day)
 		em->judged = 1;
 		return 0;
 	}
-	if (!em->bl && !(em->bl = malloc(sizeof *em->bl)))
+	if (!e->fit_scratch && !(e->fit_scratch = malloc(sizeof *e->fit_scratch)))
 		return TS_ENOMEM;
-	int rc = ts_model_fit_rate(e->hist, nd, day, p, em->bl);
+	int rc = ts_model_fit_rate(e->hist, nd, day, p, e->fit_scratch);
+	if (!rc)
+		rc = ts_cbase_make(e->fit_scratch, &em->bl);
 	if (rc)
 		return rc;
 	em->judged = 1;
@@ -744,10 +762,8 @@ static int detect_minute(ts_engine *e, const ts_minute_batch *b)
 			if (em->judged)
 				o.q = em->q;
 		} else if (em->judged) {
-			o.lam = em->bl->lam[mod];
-			o.size = em->bl->size[mod];
-			o.steady = em->bl->steady[mod];
-			o.steady_size = (float)em->bl->steady_size;
+			ts_cbase_at(em->bl, mod, &o.lam, &o.size, &o.steady);
+			o.steady_size = em->bl->steady_size;
 		}
 		ts_det_event ev;
 		int k = ts_detector_step(&em->det, prof, is_error, b->minute, &o, &ev);
@@ -910,7 +926,7 @@ int ts_engine_finish(ts_engine *e)
 		if (e->parts[pid] && (rc = flush_hour(e, pid, e->parts[pid])))
 			return e->err = rc;
 	for (uint32_t i = 0; i < e->nm; i++)
-		e->st.open_at_end += e->m[i].open != NULL;
+		e->st.open_at_end += e->m[i] && e->m[i]->open != NULL;
 	/* save the closed state with its events first, so a stop while they
 	 * are written loses none (the next run writes them again) */
 	if ((rc = ts_engine_checkpoint(e)))
@@ -969,7 +985,7 @@ uint64_t ts_engine_open_insights(const ts_engine *e)
 {
 	uint64_t n = 0;
 	for (uint32_t i = 0; i < e->nm; i++)
-		n += e->m[i].open != NULL;
+		n += e->m[i] && e->m[i]->open != NULL;
 	return n;
 }
 
@@ -989,7 +1005,9 @@ size_t ts_engine_memory(const ts_engine *e)
 		   ts_registry_memory(e->reg) + (size_t)e->nm * sizeof *e->m +
 		   3 * e->hist_len * sizeof *e->hist;
 	for (uint32_t i = 0; i < e->nm; i++)
-		m += e->m[i].bl ? sizeof *e->m[i].bl : 0;
+		if (e->m[i])
+			m += sizeof *e->m[i] + (e->m[i]->bl ? ts_cbase_size(e->m[i]->bl) : 0) +
+			     (e->m[i]->open ? sizeof *e->m[i]->open : 0);
 	for (uint32_t i = 0; i < e->nparts; i++)
 		if (e->parts[i]) {
 			m += sizeof *e->parts[i] + ts_tally_memory(&e->parts[i]->hour);
@@ -1061,8 +1079,9 @@ static int encode_state(ts_engine *e, uint32_t pid, ts_buf *out)
 	cut = cut == INT64_MIN ? INT64_MAX : ts_floordiv(cut + 1, 60) * 60;
 	for (uint32_t i = 0; i < part->nmetrics; i++) {
 		uint32_t mid = part->metrics[i];
-		if (mid < e->nm && e->m[mid].open) {
-			int64_t h = ts_floordiv(e->m[mid].open->start, 60) * 60;
+		const emetric *em = peek_metric(e, mid);
+		if (em && em->open) {
+			int64_t h = ts_floordiv(em->open->start, 60) * 60;
 			cut = h < cut ? h : cut;
 		}
 	}
@@ -1083,7 +1102,7 @@ static int encode_state(ts_engine *e, uint32_t pid, ts_buf *out)
 
 	for (uint32_t i = 0; i < part->nmetrics; i++) {
 		uint32_t mid = part->metrics[i];
-		const emetric *em = mid < e->nm ? &e->m[mid] : NULL;
+		const emetric *em = peek_metric(e, mid);
 		int has = em && (em->det.last != INT64_MIN || em->open);
 		ts_enc_u64(&enc, (uint64_t)has);
 		if (!has)
