@@ -19,6 +19,7 @@
 #include "engine.h"
 #include "insight.h"
 #include "model.h"
+#include "overflow.h"
 #include "tally.h"
 
 #define DETAIL_RING 256
@@ -34,6 +35,7 @@ typedef struct detail_slot {
 typedef struct epart {
 	detail_slot detail[DETAIL_RING];
 	ts_tally hour;            /* (metric, kind, value) -> count of the open hour */
+	ts_tally hour_nvals;      /* (metric, kind, 0) -> distinct values in hour */
 	int64_t hour_start;    /* first minute of the open hour */
 	int64_t attrs_flushed; /* attribution hours before this minute are stored */
 	int dirty;             /* changed since the last checkpoint */
@@ -103,6 +105,7 @@ struct ts_engine {
 	uint32_t nm;
 	ts_baseline *fit_scratch; /* a full baseline, compacted into each metric's */
 	ts_engine_stats st;
+	ts_overflow *overflow;
 	uint32_t null_vid;
 	uint32_t last_pid;
 	int have_last;
@@ -159,7 +162,10 @@ ts_engine *ts_engine_new(const ts_engine_opts *o, ts_registry *reg, ts_store *st
 	e->hist = malloc(e->hist_len * sizeof *e->hist);
 	e->hist2 = malloc(e->hist_len * sizeof *e->hist2);
 	e->hist3 = malloc(e->hist_len * sizeof *e->hist3);
-	if (!e->agg || !e->hist || !e->hist2 || !e->hist3 ||
+	if (!e->o.max_attr_values)
+		e->o.max_attr_values = 1000;
+	e->overflow = ts_overflow_new(0);
+	if (!e->agg || !e->hist || !e->hist2 || !e->hist3 || !e->overflow ||
 	    ts_registry_value(reg, ts_str_c("null"), &e->null_vid)) {
 		ts_engine_free(e);
 		return NULL;
@@ -172,12 +178,14 @@ void ts_engine_free(ts_engine *e)
 	if (!e)
 		return;
 	ts_agg_free(e->agg);
+	ts_overflow_free(e->overflow);
 	for (uint32_t i = 0; i < e->nparts; i++) {
 		if (!e->parts[i])
 			continue;
 		for (int s = 0; s < DETAIL_RING; s++)
 			free(e->parts[i]->detail[s].e);
 		ts_tally_free(&e->parts[i]->hour);
+		ts_tally_free(&e->parts[i]->hour_nvals);
 		free(e->parts[i]->files);
 		free(e->parts[i]);
 	}
@@ -356,8 +364,16 @@ int ts_engine_add(ts_engine *e, const ts_record *r)
 	}
 	e->parts[pid]->dirty = 1;
 	uint32_t aid;
-	if ((rc = ts_registry_api(e->reg, pid, r->event_source, r->event_name, data, &aid)))
-		goto fail;
+	if ((rc = ts_registry_api(e->reg, pid, r->event_source, r->event_name, data, &aid))) {
+		if (rc != TS_ECAP)
+			goto fatal;
+		/* a new series past a cap: counted where it came from, never
+		 * in place of one already there */
+		if ((rc = ts_overflow_add(e->overflow, pid, r->event_source, TS_OV_SERIES)))
+			goto fatal;
+		e->st.overflow_series++;
+		return 1;
+	}
 	ts_api *api = ts_registry_get_api(e->reg, aid);
 	int64_t minute = ts_floordiv(r->time, 60);
 	if (minute < api->first_minute)
@@ -373,8 +389,15 @@ int ts_engine_add(ts_engine *e, const ts_record *r)
 		goto fail;
 	vals[TS_A_ERRCODE] = code;
 	uint32_t emid = 0;
-	if (r->error_code.p && (rc = ts_registry_error_metric(e->reg, aid, code, &emid)))
-		goto fail;
+	int count_error = r->error_code.p != NULL;
+	if (count_error && (rc = ts_registry_error_metric(e->reg, aid, code, &emid))) {
+		if (rc != TS_ECAP)
+			goto fatal;
+		if ((rc = ts_overflow_add(e->overflow, pid, r->event_source, TS_OV_CODE)))
+			goto fatal;
+		e->st.overflow_codes++;
+		count_error = 0;
+	}
 	/* the registry may have moved: take the API again */
 	api = ts_registry_get_api(e->reg, aid);
 
@@ -385,7 +408,7 @@ int ts_engine_add(ts_engine *e, const ts_record *r)
 	if (rc < 0)
 		goto fatal;
 	late |= rc == 1;
-	if (r->error_code.p) {
+	if (count_error) {
 		uint32_t evals[TS_A_KINDS] = {vals[TS_A_ARN], vals[TS_A_AGENT], TS_NO_VALUE};
 		rc = ts_agg_count(e->agg, pid, minute, emid, evals);
 		if (rc < 0)
@@ -410,6 +433,25 @@ fatal:
 	return rc;
 }
 
+/* *ok = 1 when (metric, kind, value) may be counted in p's open hour: it
+ * is there already, or its series has fewer than max_attr_values values
+ * of that kind in the hour (it becomes one of them). Else *ok = 0 and the
+ * count is dropped. 0 or TS_ENOMEM. */
+static int attr_admit(ts_engine *e, epart *p, uint32_t metric, unsigned kind, uint32_t value,
+		      int *ok)
+{
+	*ok = 1;
+	if (ts_tally_get(&p->hour, ts_attr_key(metric, kind, value)))
+		return 0;
+	uint64_t nk = ts_attr_key(metric, kind, 0);
+	if (ts_tally_get(&p->hour_nvals, nk) >= e->o.max_attr_values) {
+		*ok = 0;
+		e->st.attr_dropped++;
+		return 0;
+	}
+	return ts_tally_add(&p->hour_nvals, nk, 1);
+}
+
 static int on_late(void *ctx, uint32_t pid, int64_t minute, uint32_t metric,
 		   const uint32_t vals[TS_A_KINDS])
 {
@@ -429,9 +471,13 @@ static int on_late(void *ctx, uint32_t pid, int64_t minute, uint32_t metric,
 		return TS_ENOMEM;
 	p->dirty = 1;
 	if (hour == p->hour_start) {
-		for (size_t i = 0; i < n; i++)
-			if (ts_tally_add(&p->hour, ts_attr_key(metric, a[i].kind, a[i].value), 1))
+		for (size_t i = 0; i < n; i++) {
+			int ok, rc2 = attr_admit(e, p, metric, a[i].kind, a[i].value, &ok);
+			if (rc2)
+				return rc2;
+			if (ok && ts_tally_add(&p->hour, ts_attr_key(metric, a[i].kind, a[i].value), 1))
 				return TS_ENOMEM;
+		}
 		return 0;
 	}
 	if (n && e->store->ops->add_attrs(e->store, pid, hour, a, n))
@@ -730,6 +776,7 @@ static int flush_hour(ts_engine *e, uint32_t pid, epart *p)
 			return TS_ESTORE;
 		ts_tally_clear(&p->hour);
 	}
+	ts_tally_clear(&p->hour_nvals);
 	p->attrs_flushed = p->hour_start + 60;
 	p->hour_start = INT64_MIN;
 	return 0;
@@ -825,11 +872,14 @@ static int on_close(void *ctx, const ts_minute_batch *b)
 		s->e = x;
 		s->alloc = (uint32_t)b->nattrs;
 	}
-	if (b->nattrs)
-		memcpy(s->e, b->attrs, b->nattrs * sizeof *s->e);
-	s->n = (uint32_t)b->nattrs;
 	for (size_t i = 0; i < b->nattrs; i++) {
 		const ts_attr_count *a = &b->attrs[i];
+		int ok;
+		if ((rc = attr_admit(e, p, a->metric, a->kind, a->value, &ok)))
+			return e->err = rc;
+		if (!ok)
+			continue;
+		s->e[s->n++] = *a;
 		if (ts_tally_add(&p->hour, ts_attr_key(a->metric, a->kind, a->value), a->count))
 			return e->err = TS_ENOMEM;
 	}
@@ -974,6 +1024,8 @@ int ts_engine_advance(ts_engine *e, int64_t minutes)
 
 size_t ts_engine_pending_events(const ts_engine *e) { return e->nheld; }
 
+const ts_overflow *ts_engine_overflow(const ts_engine *e) { return e->overflow; }
+
 void ts_engine_set_position(ts_engine *e, uint64_t ms, uint64_t seq)
 {
 	e->pos_on = 1;
@@ -1010,7 +1062,8 @@ size_t ts_engine_memory(const ts_engine *e)
 			     (e->m[i]->open ? sizeof *e->m[i]->open : 0);
 	for (uint32_t i = 0; i < e->nparts; i++)
 		if (e->parts[i]) {
-			m += sizeof *e->parts[i] + ts_tally_memory(&e->parts[i]->hour);
+			m += sizeof *e->parts[i] + ts_tally_memory(&e->parts[i]->hour) +
+			     ts_tally_memory(&e->parts[i]->hour_nvals);
 			for (int s = 0; s < DETAIL_RING; s++)
 				m += e->parts[i]->detail[s].alloc * sizeof(ts_attr_count);
 		}
@@ -1231,7 +1284,8 @@ static int decode_state(ts_engine *e, uint32_t pid, const void *blob, size_t len
 	for (uint64_t i = 0; i < nh; i++) {
 		ts_attr_count a;
 		if ((rc = dec_attr(&d, mids, nm, &a)) ||
-		    (rc = ts_tally_add(&p->hour, ts_attr_key(a.metric, a.kind, a.value), a.count)))
+		    (rc = ts_tally_add(&p->hour, ts_attr_key(a.metric, a.kind, a.value), a.count)) ||
+		    (rc = ts_tally_add(&p->hour_nvals, ts_attr_key(a.metric, a.kind, 0), 1)))
 			goto out;
 	}
 	uint64_t nslots = ts_dec_count(&d, DETAIL_RING);
