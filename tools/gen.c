@@ -412,6 +412,7 @@ struct opts {
 	int days, napis, naccounts, nregions, nanom, after, level, jobs, quiet;
 	int file_min;   /* minutes of events per delivered file */
 	int no_digests; /* write no digest files */
+	int org;        /* organization mode: quiet partitions, fewer cron jobs */
 	double rate;
 	unsigned kinds;
 };
@@ -1498,6 +1499,11 @@ static void build_parts(struct gen *g)
 		/* regular, labelled-as-normal behaviour */
 		int nh = count_for(g->napis, 0.05, 5), nd = count_for(g->napis, 0.03, 10),
 		    nch = count_for(g->napis, 0.05, 5);
+		/* an organization: cron jobs in one partition in five, a tenth
+		 * as busy (most accounts and Regions are quiet) */
+		int scale = g->o.org ? 10 : 1;
+		if (g->o.org && rng_unif(&r) >= 0.2)
+			nh = nd = 0;
 		for (int i = 0; i < nh + nd; i++) {
 			int a = pick_free(g, pt, &r, 1);
 			if (a < 0)
@@ -1508,13 +1514,13 @@ static void build_parts(struct gen *g)
 			if (i < nh) {
 				pa->role = R_HOURLY;
 				pa->cron_min = (int)rng_below(&r, 60);
-				pa->cron_calls = 20 + (int)rng_below(&r, 181);
+				pa->cron_calls = (20 + (int)rng_below(&r, 181)) / scale;
 				snprintf(name, sizeof name, "%s-%s-hourly", team, g->apis[a].svc->cli);
 			} else {
 				pa->role = R_DAILY;
 				pa->daily_min = (int)rng_below(&r, 1440);
 				pa->daily_len = 1 + (int)rng_below(&r, 3);
-				pa->daily_calls = (int)rng_logunif(&r, 100, 1000);
+				pa->daily_calls = (int)rng_logunif(&r, 100, 1000) / scale;
 				snprintf(name, sizeof name, "%s-nightly-%s", team, g->apis[a].svc->cli);
 			}
 			snprintf(sess, sizeof sess, "cron-%%d");
@@ -2598,6 +2604,9 @@ static void usage(FILE *f)
 		"  --file-minutes N     minutes of events per log file (default 5, as CloudTrail;\n"
 		"                       60 for large organization corpora: fewer files)\n"
 		"  --no-digests         write no CloudTrail-Digest files\n"
+		"  --org                an organization: cron jobs in one partition in five\n"
+		"                       and a tenth as busy, so hundreds of accounts x Regions\n"
+		"                       stay mostly sparse (use with --accounts, --regions)\n"
 		"  --quiet              no summary line on stderr\n"
 		"  --help               this text\n"
 		"\n"
@@ -2662,6 +2671,10 @@ static int parse_args(int argc, char **argv, struct opts *o, int *help)
 		}
 		if (!strcmp(a, "--no-digests")) {
 			o->no_digests = 1;
+			continue;
+		}
+		if (!strcmp(a, "--org")) {
+			o->org = 1;
 			continue;
 		}
 		if (strncmp(a, "--", 2) != 0) {
