@@ -60,7 +60,7 @@ if [ ! -f "$data/labels.json" ]; then
   echo "orgscale: generating $accounts accounts x $regions Regions x $apis APIs, $days days at $rate records/min into $data ..." >&2
   rm -rf "$data"
   "$gen" --out "$data" --seed 7 --days "$days" --accounts "$accounts" --regions "$regions" \
-    --apis "$apis" --rate "$rate" --org --file-minutes 1440 --no-digests --anomalies 20 --jobs 2
+    --apis "$apis" --rate "$rate" --org --file-minutes 1440 --no-digests --anomalies 0 --jobs 2
 fi
 nfiles=$(find "$data/AWSLogs" -name '*.json.gz' | wc -l)
 echo "corpus: $data: $nfiles files, $(jq .records "$data/labels.json") records, $days days" >&2
