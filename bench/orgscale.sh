@@ -3,6 +3,7 @@
 #
 #   bench/orgscale.sh [--accounts N] [--regions N] [--apis N] [--rate R]
 #                     [--days D] [--flood N] [--redis] [--classes]
+#                     [--class-series N] [--no-org]
 #
 # 1. An organization corpus (trailsight-gen: N accounts x N Regions x N
 #    APIs, Zipf rates, the generator's daily curves, bursts and rare APIs,
@@ -18,13 +19,14 @@
 #    spike's insights are those of the corpus without the flood.
 # 3. With --classes: bytes per series by rate class (silent: one call;
 #    rare: 4 a day; hourly: 24 a day; busy: one a minute), each from a
-#    corpus of one class against an empty run, over 9 days.
+#    corpus of one class against an empty run, over 9 days (N series,
+#    default 20000; hourly N/4, busy N/100). --no-org skips step 1.
 # Release build in build-bench/; corpora under bench/data/. Memory figures
 # do not depend on other load on the machine; records/s does.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-accounts=100 regions=17 apis=130 rate=300 days=9 flood=1000000 redis=0 classes=0
+accounts=100 regions=17 apis=130 rate=300 days=9 flood=1000000 redis=0 classes=0 cn=20000 skip_org=0
 while [ $# -gt 0 ]; do
   case $1 in
     --accounts) accounts=$2; shift 2 ;;
@@ -35,6 +37,8 @@ while [ $# -gt 0 ]; do
     --flood) flood=$2; shift 2 ;;
     --redis) redis=1; shift ;;
     --classes) classes=1; shift ;;
+    --class-series) cn=$2; shift 2 ;;
+    --no-org) skip_org=1; shift ;;
     -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "orgscale.sh: unknown option $1" >&2; exit 1 ;;
   esac
@@ -56,6 +60,7 @@ peak_run() {
 }
 
 # ---- 1. the organization corpus
+if [ "$skip_org" = 0 ]; then
 if [ ! -f "$data/labels.json" ]; then
   echo "orgscale: generating $accounts accounts x $regions Regions x $apis APIs, $days days at $rate records/min into $data ..." >&2
   rm -rf "$data"
@@ -89,9 +94,11 @@ if [ "$redis" = 1 ]; then
   cmp -s "$out/org-mem.ndjson" "$out/org-redis.ndjson" && echo "redis store: insights identical to the memory store's" ||
     echo "redis store: insights DIFFER from the memory store's"
 fi
+fi
 
-# ---- 2. the flood
+# ---- 2. the flood (--flood 0: skipped)
 fdata=bench/data/flood-$flood
+if [ "$flood" -gt 0 ]; then
 if [ ! -f "$fdata/done" ]; then
   rm -rf "$fdata"
   "$gen" --out "$fdata" --quiet --seed 5 --days 8 --apis 12 --rate 30 --regions 2 \
@@ -119,6 +126,7 @@ printf 'flood: %d invented names: peak RSS %.0f MB, %.1f s, overflow %s records 
   "$flood" "$(echo "$(cat "$out/flood.rss") / 1024" | bc -l)" "$(echo "$e - $s" | bc -l)" \
   "$(jq .overflow.series_records "$out/flood.stats.json")" "$(jq .overflow.rows "$out/flood.stats.json")" \
   "$(cmp -s "$fdata/plain.ndjson" "$out/flood.ndjson" && echo "identical to the run without the flood" || echo DIFFERENT)"
+fi
 
 # ---- 3. bytes per series by rate class
 if [ "$classes" = 1 ]; then
@@ -139,7 +147,7 @@ if [ "$classes" = 1 ]; then
   }
   class_corpus "$out/class-empty.json" 1 0
   read -r rss0 _ <<< "$(peak_run class-empty "$out/class-empty.json")"
-  for spec in silent:20000:0 rare:20000:4 hourly:5000:24 busy:200:1440; do
+  for spec in silent:$cn:0 rare:$cn:4 hourly:$((cn / 4)):24 busy:$((cn / 100)):1440; do
     IFS=: read -r cname n per <<< "$spec"
     class_corpus "$out/class-$cname.json" "$n" "$per"
     read -r rss series napis recs secs <<< "$(peak_run "class-$cname" --max-series-per-partition 100000 "$out/class-$cname.json")"

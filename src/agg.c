@@ -169,7 +169,7 @@ static int close_minute(ts_agg *a, uint32_t pid, int64_t t)
 				.value = ts_attr_key_value(k),
 				.count = (uint32_t)c,
 			};
-		ts_tally_clear(m);
+		ts_tally_reset(m);
 	}
 	ap->closed = t;
 	ts_minute_batch b = {

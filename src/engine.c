@@ -774,9 +774,9 @@ static int flush_hour(ts_engine *e, uint32_t pid, epart *p)
 		free(a);
 		if (rc)
 			return TS_ESTORE;
-		ts_tally_clear(&p->hour);
+		ts_tally_reset(&p->hour);
 	}
-	ts_tally_clear(&p->hour_nvals);
+	ts_tally_reset(&p->hour_nvals);
 	p->attrs_flushed = p->hour_start + 60;
 	p->hour_start = INT64_MIN;
 	return 0;
@@ -865,6 +865,12 @@ static int on_close(void *ctx, const ts_minute_batch *b)
 	detail_slot *s = &p->detail[((b->minute % DETAIL_RING) + DETAIL_RING) % DETAIL_RING];
 	s->minute = b->minute;
 	s->n = 0;
+	/* a slot that held a burst gives its memory back */
+	if (s->alloc > 64 && b->nattrs * 8 < s->alloc) {
+		free(s->e);
+		s->e = NULL;
+		s->alloc = 0;
+	}
 	if (b->nattrs > s->alloc) {
 		ts_attr_count *x = realloc(s->e, b->nattrs * sizeof *x);
 		if (!x)
