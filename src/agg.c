@@ -1,7 +1,10 @@
 /* agg.c - open minutes and the per-partition watermark.
  *
- * Counts: open[metric][minute % RING], one ring of uint32_t per metric,
- * valid for the partition's minutes in (closed, closed + RING]. Since the
+ * Counts: open[metric] is NULL or a ring of RING + 1 uint32_t, slot
+ * minute % RING, the last element the number of non-zero slots: a ring
+ * exists only while its metric has counts in open minutes, and is freed
+ * when the last of them closes. Slots are valid for the partition's
+ * minutes in (closed, closed + RING]. Since the
  * newest minute never runs more than `lateness` ahead of `closed`, a slot
  * is always free for any minute that is not late.
  * Attributions: per partition and ring slot, a ts_tally of
@@ -25,7 +28,7 @@ struct ts_agg {
 	ts_registry *reg;
 	int lateness;
 	ts_agg_cb cb;
-	uint32_t (*open)[TS_AGG_RING];
+	uint32_t **open; /* per metric: NULL or RING counts + the non-zero count */
 	uint32_t nopen;
 	apart *parts;
 	uint32_t nparts;
@@ -63,6 +66,8 @@ void ts_agg_free(ts_agg *a)
 		free(a->parts[i].slots);
 	}
 	free(a->parts);
+	for (uint32_t i = 0; i < a->nopen; i++)
+		free(a->open[i]);
 	free(a->open);
 	free(a->dense);
 	free(a->counts);
@@ -99,6 +104,23 @@ static int ensure(ts_agg *a, uint32_t pid, uint32_t metric)
 	return 0;
 }
 
+/* Add v to metric's open count in slot, making its ring if needed. */
+static int open_add(ts_agg *a, uint32_t metric, unsigned slot, uint32_t v)
+{
+	uint32_t *ring = a->open[metric];
+	if (!ring && !(ring = a->open[metric] = calloc(TS_AGG_RING + 1, sizeof *ring)))
+		return TS_ENOMEM;
+	if (!ring[slot])
+		ring[TS_AGG_RING]++;
+	ring[slot] += v;
+	return 0;
+}
+
+static uint32_t open_get(const ts_agg *a, uint32_t metric, unsigned slot)
+{
+	return metric < a->nopen && a->open[metric] ? a->open[metric][slot] : 0;
+}
+
 /* Close minute t of partition pid. */
 static int close_minute(ts_agg *a, uint32_t pid, int64_t t)
 {
@@ -114,9 +136,13 @@ static int close_minute(ts_agg *a, uint32_t pid, int64_t t)
 	for (uint32_t i = 0; i < p->nmetrics; i++) {
 		uint32_t mid = p->metrics[i];
 		uint32_t v = 0;
-		if (mid < a->nopen) {
-			v = a->open[mid][slot];
-			a->open[mid][slot] = 0;
+		uint32_t *ring = mid < a->nopen ? a->open[mid] : NULL;
+		if (ring && (v = ring[slot])) {
+			ring[slot] = 0;
+			if (--ring[TS_AGG_RING] == 0) {
+				free(ring);
+				a->open[mid] = NULL;
+			}
 		}
 		a->dense[i] = v;
 		if (v)
@@ -143,7 +169,7 @@ static int close_minute(ts_agg *a, uint32_t pid, int64_t t)
 				.value = ts_attr_key_value(k),
 				.count = (uint32_t)c,
 			};
-		ts_tally_clear(m);
+		ts_tally_reset(m);
 	}
 	ap->closed = t;
 	ts_minute_batch b = {
@@ -205,7 +231,8 @@ int ts_agg_count(ts_agg *a, uint32_t pid, int64_t minute, uint32_t metric,
 		return rc ? rc : 1;
 	}
 	unsigned slot = (unsigned)(((minute % TS_AGG_RING) + TS_AGG_RING) % TS_AGG_RING);
-	a->open[metric][slot]++;
+	if ((rc = open_add(a, metric, slot, 1)))
+		return rc;
 	if (!vals)
 		return 0;
 	if (!ap->slots) {
@@ -247,6 +274,8 @@ int64_t ts_agg_closed(const ts_agg *a, uint32_t pid)
 size_t ts_agg_memory(const ts_agg *a)
 {
 	size_t m = (size_t)a->nopen * sizeof *a->open + (size_t)a->nparts * sizeof *a->parts;
+	for (uint32_t i = 0; i < a->nopen; i++)
+		m += a->open[i] ? (TS_AGG_RING + 1) * sizeof **a->open : 0;
 	for (uint32_t i = 0; i < a->nparts; i++)
 		for (int s = 0; a->parts[i].slots && s < TS_AGG_RING; s++)
 			m += ts_tally_memory(&a->parts[i].slots[s]);
@@ -267,13 +296,13 @@ void ts_agg_save(const ts_agg *a, uint32_t pid, ts_enc *enc)
 		unsigned slot = (unsigned)(((t % TS_AGG_RING) + TS_AGG_RING) % TS_AGG_RING);
 		uint64_t nz = 0;
 		for (uint32_t i = 0; i < p->nmetrics; i++)
-			nz += p->metrics[i] < a->nopen && a->open[p->metrics[i]][slot];
+			nz += open_get(a, p->metrics[i], slot) != 0;
 		ts_enc_u64(enc, nz);
 		for (uint32_t i = 0; i < p->nmetrics; i++) {
 			uint32_t mid = p->metrics[i];
-			if (mid < a->nopen && a->open[mid][slot]) {
+			if (open_get(a, mid, slot)) {
 				ts_enc_u64(enc, i);
-				ts_enc_u64(enc, a->open[mid][slot]);
+				ts_enc_u64(enc, open_get(a, mid, slot));
 			}
 		}
 		const ts_tally *m = ap->slots ? &ap->slots[slot] : NULL;
@@ -315,7 +344,13 @@ int ts_agg_load(ts_agg *a, uint32_t pid, ts_dec *dec, const uint32_t *mids, uint
 			uint64_t li = ts_dec_count(dec, nm ? nm - 1 : 0), v = ts_dec_u64(dec);
 			if (!ts_dec_ok(dec, 0) || v > UINT32_MAX)
 				return TS_EINVAL;
-			a->open[mids[li]][slot] = (uint32_t)v;
+			uint32_t *ring = a->open[mids[li]];
+			if (ring && ring[slot]) { /* a repeated entry replaces the first */
+				ring[slot] = 0;
+				ring[TS_AGG_RING]--;
+			}
+			if (v && (rc = open_add(a, mids[li], slot, (uint32_t)v)))
+				return rc;
 		}
 		uint64_t na = ts_dec_count(dec, UINT32_MAX);
 		if (na && !ap->slots && !(ap->slots = calloc(TS_AGG_RING, sizeof *ap->slots)))

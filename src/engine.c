@@ -19,6 +19,7 @@
 #include "engine.h"
 #include "insight.h"
 #include "model.h"
+#include "overflow.h"
 #include "tally.h"
 
 #define DETAIL_RING 256
@@ -34,6 +35,7 @@ typedef struct detail_slot {
 typedef struct epart {
 	detail_slot detail[DETAIL_RING];
 	ts_tally hour;            /* (metric, kind, value) -> count of the open hour */
+	ts_tally hour_nvals;      /* (metric, kind, 0) -> distinct values in hour */
 	int64_t hour_start;    /* first minute of the open hour */
 	int64_t attrs_flushed; /* attribution hours before this minute are stored */
 	int dirty;             /* changed since the last checkpoint */
@@ -74,7 +76,7 @@ typedef struct open_info {
 
 typedef struct emetric {
 	ts_detector det;
-	ts_baseline *bl; /* call-rate metrics */
+	ts_cbase *bl;    /* call-rate metrics */
 	float q;         /* error-rate metrics */
 	int64_t fit_day;
 	int judged;
@@ -99,9 +101,11 @@ struct ts_engine {
 	void *ctx;
 	epart **parts;
 	uint32_t nparts;
-	emetric *m;
+	emetric **m;       /* per metric id: NULL until the detector first sees it */
 	uint32_t nm;
+	ts_baseline *fit_scratch; /* a full baseline, compacted into each metric's */
 	ts_engine_stats st;
+	ts_overflow *overflow;
 	uint32_t null_vid;
 	uint32_t last_pid;
 	int have_last;
@@ -158,7 +162,10 @@ ts_engine *ts_engine_new(const ts_engine_opts *o, ts_registry *reg, ts_store *st
 	e->hist = malloc(e->hist_len * sizeof *e->hist);
 	e->hist2 = malloc(e->hist_len * sizeof *e->hist2);
 	e->hist3 = malloc(e->hist_len * sizeof *e->hist3);
-	if (!e->agg || !e->hist || !e->hist2 || !e->hist3 ||
+	if (!e->o.max_attr_values)
+		e->o.max_attr_values = 1000;
+	e->overflow = ts_overflow_new(0);
+	if (!e->agg || !e->hist || !e->hist2 || !e->hist3 || !e->overflow ||
 	    ts_registry_value(reg, ts_str_c("null"), &e->null_vid)) {
 		ts_engine_free(e);
 		return NULL;
@@ -171,12 +178,14 @@ void ts_engine_free(ts_engine *e)
 	if (!e)
 		return;
 	ts_agg_free(e->agg);
+	ts_overflow_free(e->overflow);
 	for (uint32_t i = 0; i < e->nparts; i++) {
 		if (!e->parts[i])
 			continue;
 		for (int s = 0; s < DETAIL_RING; s++)
 			free(e->parts[i]->detail[s].e);
 		ts_tally_free(&e->parts[i]->hour);
+		ts_tally_free(&e->parts[i]->hour_nvals);
 		free(e->parts[i]->files);
 		free(e->parts[i]);
 	}
@@ -188,10 +197,14 @@ void ts_engine_free(ts_engine *e)
 	free(e->lat);
 	ts_buf_free(&e->scratch);
 	for (uint32_t i = 0; i < e->nm; i++) {
-		free(e->m[i].bl);
-		free(e->m[i].open);
+		if (!e->m[i])
+			continue;
+		free(e->m[i]->bl);
+		free(e->m[i]->open);
+		free(e->m[i]);
 	}
 	free(e->m);
+	free(e->fit_scratch);
 	free(e->hist);
 	free(e->hist2);
 	free(e->hist3);
@@ -202,24 +215,35 @@ void ts_engine_free(ts_engine *e)
 	free(e);
 }
 
+/* metric mid's state, made on first use; NULL on ENOMEM. */
 static emetric *get_metric(ts_engine *e, uint32_t mid)
 {
 	if (mid >= e->nm) {
 		uint32_t n = e->nm ? e->nm : 64;
 		while (n <= mid)
 			n *= 2;
-		emetric *m = realloc(e->m, n * sizeof *m);
+		emetric **m = realloc(e->m, n * sizeof *m);
 		if (!m)
 			return NULL;
-		for (uint32_t i = e->nm; i < n; i++) {
-			memset(&m[i], 0, sizeof m[i]);
-			ts_detector_init(&m[i].det);
-			m[i].fit_day = INT64_MIN;
-		}
+		memset(m + e->nm, 0, (n - e->nm) * sizeof *m);
 		e->m = m;
 		e->nm = n;
 	}
-	return &e->m[mid];
+	if (!e->m[mid]) {
+		emetric *em = calloc(1, sizeof *em);
+		if (!em)
+			return NULL;
+		ts_detector_init(&em->det);
+		em->fit_day = INT64_MIN;
+		e->m[mid] = em;
+	}
+	return e->m[mid];
+}
+
+/* metric mid's state, or NULL when it has none yet. */
+static emetric *peek_metric(const ts_engine *e, uint32_t mid)
+{
+	return mid < e->nm ? e->m[mid] : NULL;
 }
 
 static epart *get_part(ts_engine *e, uint32_t pid)
@@ -356,8 +380,16 @@ int ts_engine_add(ts_engine *e, const ts_record *r)
 	}
 	e->parts[pid]->dirty = 1;
 	uint32_t aid;
-	if ((rc = ts_registry_api(e->reg, pid, r->event_source, r->event_name, data, &aid)))
-		goto fail;
+	if ((rc = ts_registry_api(e->reg, pid, r->event_source, r->event_name, data, &aid))) {
+		if (rc != TS_ECAP)
+			goto fatal;
+		/* a new series past a cap: counted where it came from, never
+		 * in place of one already there */
+		if ((rc = ts_overflow_add(e->overflow, pid, r->event_source, TS_OV_SERIES)))
+			goto fatal;
+		e->st.overflow_series++;
+		return 1;
+	}
 	ts_api *api = ts_registry_get_api(e->reg, aid);
 	int64_t minute = ts_floordiv(r->time, 60);
 	if (minute < api->first_minute)
@@ -373,8 +405,15 @@ int ts_engine_add(ts_engine *e, const ts_record *r)
 		goto fail;
 	vals[TS_A_ERRCODE] = code;
 	uint32_t emid = 0;
-	if (r->error_code.p && (rc = ts_registry_error_metric(e->reg, aid, code, &emid)))
-		goto fail;
+	int count_error = r->error_code.p != NULL;
+	if (count_error && (rc = ts_registry_error_metric(e->reg, aid, code, &emid))) {
+		if (rc != TS_ECAP)
+			goto fatal;
+		if ((rc = ts_overflow_add(e->overflow, pid, r->event_source, TS_OV_CODE)))
+			goto fatal;
+		e->st.overflow_codes++;
+		count_error = 0;
+	}
 	/* the registry may have moved: take the API again */
 	api = ts_registry_get_api(e->reg, aid);
 
@@ -385,7 +424,7 @@ int ts_engine_add(ts_engine *e, const ts_record *r)
 	if (rc < 0)
 		goto fatal;
 	late |= rc == 1;
-	if (r->error_code.p) {
+	if (count_error) {
 		uint32_t evals[TS_A_KINDS] = {vals[TS_A_ARN], vals[TS_A_AGENT], TS_NO_VALUE};
 		rc = ts_agg_count(e->agg, pid, minute, emid, evals);
 		if (rc < 0)
@@ -410,6 +449,25 @@ fatal:
 	return rc;
 }
 
+/* *ok = 1 when (metric, kind, value) may be counted in p's open hour: it
+ * is there already, or its series has fewer than max_attr_values values
+ * of that kind in the hour (it becomes one of them). Else *ok = 0 and the
+ * count is dropped. 0 or TS_ENOMEM. */
+static int attr_admit(ts_engine *e, epart *p, uint32_t metric, unsigned kind, uint32_t value,
+		      int *ok)
+{
+	*ok = 1;
+	if (ts_tally_get(&p->hour, ts_attr_key(metric, kind, value)))
+		return 0;
+	uint64_t nk = ts_attr_key(metric, kind, 0);
+	if (ts_tally_get(&p->hour_nvals, nk) >= e->o.max_attr_values) {
+		*ok = 0;
+		e->st.attr_dropped++;
+		return 0;
+	}
+	return ts_tally_add(&p->hour_nvals, nk, 1);
+}
+
 static int on_late(void *ctx, uint32_t pid, int64_t minute, uint32_t metric,
 		   const uint32_t vals[TS_A_KINDS])
 {
@@ -429,9 +487,13 @@ static int on_late(void *ctx, uint32_t pid, int64_t minute, uint32_t metric,
 		return TS_ENOMEM;
 	p->dirty = 1;
 	if (hour == p->hour_start) {
-		for (size_t i = 0; i < n; i++)
-			if (ts_tally_add(&p->hour, ts_attr_key(metric, a[i].kind, a[i].value), 1))
+		for (size_t i = 0; i < n; i++) {
+			int ok, rc2 = attr_admit(e, p, metric, a[i].kind, a[i].value, &ok);
+			if (rc2)
+				return rc2;
+			if (ok && ts_tally_add(&p->hour, ts_attr_key(metric, a[i].kind, a[i].value), 1))
 				return TS_ENOMEM;
+		}
 		return 0;
 	}
 	if (n && e->store->ops->add_attrs(e->store, pid, hour, a, n))
@@ -593,7 +655,7 @@ static int emit_insight(ts_engine *e, uint32_t mid, int64_t end_duration)
 	const ts_metric *m = ts_registry_get_metric(e->reg, mid);
 	ts_api *api = ts_registry_get_api(e->reg, m->api);
 	ts_partition *part = ts_registry_get_partition(e->reg, m->partition);
-	emetric *em = &e->m[mid];
+	emetric *em = e->m[mid];
 	open_info *oi = em->open;
 	int is_error = m->kind == TS_M_ERRORS;
 	unsigned nkinds = is_error ? 2 : 3;
@@ -697,9 +759,11 @@ static int fit(ts_engine *e, uint32_t mid, emetric *em, int64_t day)
 		em->judged = 1;
 		return 0;
 	}
-	if (!em->bl && !(em->bl = malloc(sizeof *em->bl)))
+	if (!e->fit_scratch && !(e->fit_scratch = malloc(sizeof *e->fit_scratch)))
 		return TS_ENOMEM;
-	int rc = ts_model_fit_rate(e->hist, nd, day, p, em->bl);
+	int rc = ts_model_fit_rate(e->hist, nd, day, p, e->fit_scratch);
+	if (!rc)
+		rc = ts_cbase_make(e->fit_scratch, &em->bl);
 	if (rc)
 		return rc;
 	em->judged = 1;
@@ -726,8 +790,9 @@ static int flush_hour(ts_engine *e, uint32_t pid, epart *p)
 		free(a);
 		if (rc)
 			return TS_ESTORE;
-		ts_tally_clear(&p->hour);
+		ts_tally_reset(&p->hour);
 	}
+	ts_tally_reset(&p->hour_nvals);
 	p->attrs_flushed = p->hour_start + 60;
 	p->hour_start = INT64_MIN;
 	return 0;
@@ -760,10 +825,8 @@ static int detect_minute(ts_engine *e, const ts_minute_batch *b)
 			if (em->judged)
 				o.q = em->q;
 		} else if (em->judged) {
-			o.lam = em->bl->lam[mod];
-			o.size = em->bl->size[mod];
-			o.steady = em->bl->steady[mod];
-			o.steady_size = (float)em->bl->steady_size;
+			ts_cbase_at(em->bl, mod, &o.lam, &o.size, &o.steady);
+			o.steady_size = em->bl->steady_size;
 		}
 		ts_det_event ev;
 		int k = ts_detector_step(&em->det, prof, is_error, b->minute, &o, &ev);
@@ -818,6 +881,12 @@ static int on_close(void *ctx, const ts_minute_batch *b)
 	detail_slot *s = &p->detail[((b->minute % DETAIL_RING) + DETAIL_RING) % DETAIL_RING];
 	s->minute = b->minute;
 	s->n = 0;
+	/* a slot that held a burst gives its memory back */
+	if (s->alloc > 64 && b->nattrs * 8 < s->alloc) {
+		free(s->e);
+		s->e = NULL;
+		s->alloc = 0;
+	}
 	if (b->nattrs > s->alloc) {
 		ts_attr_count *x = realloc(s->e, b->nattrs * sizeof *x);
 		if (!x)
@@ -825,11 +894,14 @@ static int on_close(void *ctx, const ts_minute_batch *b)
 		s->e = x;
 		s->alloc = (uint32_t)b->nattrs;
 	}
-	if (b->nattrs)
-		memcpy(s->e, b->attrs, b->nattrs * sizeof *s->e);
-	s->n = (uint32_t)b->nattrs;
 	for (size_t i = 0; i < b->nattrs; i++) {
 		const ts_attr_count *a = &b->attrs[i];
+		int ok;
+		if ((rc = attr_admit(e, p, a->metric, a->kind, a->value, &ok)))
+			return e->err = rc;
+		if (!ok)
+			continue;
+		s->e[s->n++] = *a;
 		if (ts_tally_add(&p->hour, ts_attr_key(a->metric, a->kind, a->value), a->count))
 			return e->err = TS_ENOMEM;
 	}
@@ -926,7 +998,7 @@ int ts_engine_finish(ts_engine *e)
 		if (e->parts[pid] && (rc = flush_hour(e, pid, e->parts[pid])))
 			return e->err = rc;
 	for (uint32_t i = 0; i < e->nm; i++)
-		e->st.open_at_end += e->m[i].open != NULL;
+		e->st.open_at_end += e->m[i] && e->m[i]->open != NULL;
 	/* save the closed state with its events first, so a stop while they
 	 * are written loses none (the next run writes them again) */
 	if ((rc = ts_engine_checkpoint(e)))
@@ -976,6 +1048,8 @@ int ts_engine_advance(ts_engine *e, int64_t minutes)
 
 size_t ts_engine_pending_events(const ts_engine *e) { return e->nheld; }
 
+const ts_overflow *ts_engine_overflow(const ts_engine *e) { return e->overflow; }
+
 void ts_engine_set_position(ts_engine *e, uint64_t ms, uint64_t seq)
 {
 	e->pos_on = 1;
@@ -987,7 +1061,7 @@ uint64_t ts_engine_open_insights(const ts_engine *e)
 {
 	uint64_t n = 0;
 	for (uint32_t i = 0; i < e->nm; i++)
-		n += e->m[i].open != NULL;
+		n += e->m[i] && e->m[i]->open != NULL;
 	return n;
 }
 
@@ -1007,10 +1081,13 @@ size_t ts_engine_memory(const ts_engine *e)
 		   ts_registry_memory(e->reg) + (size_t)e->nm * sizeof *e->m +
 		   3 * e->hist_len * sizeof *e->hist;
 	for (uint32_t i = 0; i < e->nm; i++)
-		m += e->m[i].bl ? sizeof *e->m[i].bl : 0;
+		if (e->m[i])
+			m += sizeof *e->m[i] + (e->m[i]->bl ? ts_cbase_size(e->m[i]->bl) : 0) +
+			     (e->m[i]->open ? sizeof *e->m[i]->open : 0);
 	for (uint32_t i = 0; i < e->nparts; i++)
 		if (e->parts[i]) {
-			m += sizeof *e->parts[i] + ts_tally_memory(&e->parts[i]->hour);
+			m += sizeof *e->parts[i] + ts_tally_memory(&e->parts[i]->hour) +
+			     ts_tally_memory(&e->parts[i]->hour_nvals);
 			for (int s = 0; s < DETAIL_RING; s++)
 				m += e->parts[i]->detail[s].alloc * sizeof(ts_attr_count);
 		}
@@ -1079,8 +1156,9 @@ static int encode_state(ts_engine *e, uint32_t pid, ts_buf *out)
 	cut = cut == INT64_MIN ? INT64_MAX : ts_floordiv(cut + 1, 60) * 60;
 	for (uint32_t i = 0; i < part->nmetrics; i++) {
 		uint32_t mid = part->metrics[i];
-		if (mid < e->nm && e->m[mid].open) {
-			int64_t h = ts_floordiv(e->m[mid].open->start, 60) * 60;
+		const emetric *em = peek_metric(e, mid);
+		if (em && em->open) {
+			int64_t h = ts_floordiv(em->open->start, 60) * 60;
 			cut = h < cut ? h : cut;
 		}
 	}
@@ -1101,7 +1179,7 @@ static int encode_state(ts_engine *e, uint32_t pid, ts_buf *out)
 
 	for (uint32_t i = 0; i < part->nmetrics; i++) {
 		uint32_t mid = part->metrics[i];
-		const emetric *em = mid < e->nm ? &e->m[mid] : NULL;
+		const emetric *em = peek_metric(e, mid);
 		int has = em && (em->det.last != INT64_MIN || em->open);
 		ts_enc_u64(&enc, (uint64_t)has);
 		if (!has)
@@ -1232,7 +1310,8 @@ static int decode_state(ts_engine *e, uint32_t pid, const void *blob, size_t len
 	for (uint64_t i = 0; i < nh; i++) {
 		ts_attr_count a;
 		if ((rc = dec_attr(&d, mids, nm, &a)) ||
-		    (rc = ts_tally_add(&p->hour, ts_attr_key(a.metric, a.kind, a.value), a.count)))
+		    (rc = ts_tally_add(&p->hour, ts_attr_key(a.metric, a.kind, a.value), a.count)) ||
+		    (rc = ts_tally_add(&p->hour_nvals, ts_attr_key(a.metric, a.kind, 0), 1)))
 			goto out;
 	}
 	uint64_t nslots = ts_dec_count(&d, DETAIL_RING);

@@ -29,6 +29,9 @@ typedef struct ts_engine_opts {
 	int sorted;            /* hold events, write them in time order at finish */
 	int trailsight_context;/* add insightDetails.trailsightContext */
 	int force;             /* count files even where the store has them done */
+	/* distinct attribution values kept per series, kind and hour (past
+	 * it, new values of that hour are dropped and counted); 0: 1000 */
+	uint32_t max_attr_values;
 	/* optional: seconds on some clock, to measure how long events wait
 	 * between the minute close that made them and their writing */
 	double (*clock)(void *ctx);
@@ -49,7 +52,11 @@ typedef struct ts_engine_stats {
 	uint64_t ignored_category; /* other event categories */
 	uint64_t skipped_fields;   /* no account or region, or one with ':',
 				      braces or control characters */
-	uint64_t skipped_cap;      /* a registry cap was reached */
+	uint64_t skipped_cap;      /* a registry cap was reached (partitions, values) */
+	uint64_t overflow_series;  /* records of new series past the series caps */
+	uint64_t overflow_codes;   /* errors of new codes past the per-series cap
+				      (the call itself is counted) */
+	uint64_t attr_dropped;     /* attribution counts past max_attr_values */
 	uint64_t starts, ends;     /* insight events written */
 	uint64_t open_at_end;      /* episodes still open at finish */
 	uint64_t minutes_closed;
@@ -77,7 +84,8 @@ ts_engine *ts_engine_new(const ts_engine_opts *o, ts_registry *reg, ts_store *st
 			 ts_emit_fn emit, void *ctx);
 void ts_engine_free(ts_engine *e); /* NULL is a no-op */
 
-/* Count one record. 0: counted; 1: ignored by policy (see stats);
+/* Count one record. 0: counted; 1: ignored by policy or past a series
+ * cap (see stats; counted in the overflow table);
  * TS_EFIELD (no account/region, or one with ':', braces or control
  * characters) or TS_ECAP: the record was skipped;
  * TS_ESTORE / TS_ENOMEM or an emit error: fatal, stop the run. */
@@ -121,6 +129,10 @@ uint64_t ts_engine_open_insights(const ts_engine *e);
 int64_t ts_engine_newest(const ts_engine *e);
 
 void ts_engine_get_stats(const ts_engine *e, ts_engine_stats *st);
+/* The records the caps turned away, by partition and eventSource (owned
+ * by the engine). */
+struct ts_overflow;
+const struct ts_overflow *ts_engine_overflow(const ts_engine *e);
 size_t ts_engine_memory(const ts_engine *e);
 
 #endif

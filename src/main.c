@@ -15,6 +15,8 @@
 #include <gsl/gsl_errno.h>
 
 #include "engine.h"
+#include "insight.h"
+#include "overflow.h"
 #include "report.h"
 #include "report_cli.h"
 #include "sink.h"
@@ -83,6 +85,13 @@ static const char usage_text[] =
 	"                          zlib. Both give the same records, skips and offsets\n"
 	"  --force                 read files the store has as already counted, and count\n"
 	"                          them again\n"
+	"  --max-series N          series (APIs) in all (default 4000000); records of\n"
+	"                          new series past a cap are counted as overflow by\n"
+	"                          account, Region and eventSource, never in a series\n"
+	"  --max-series-per-partition N  series per account and Region (default 5000)\n"
+	"  --max-error-codes N     errorCodes per series (default 50)\n"
+	"  --max-attr-values N     attribution values per series, kind and hour\n"
+	"                          (default 1000)\n"
 	"  --checkpoint-cells N    Redis store: checkpoint (write counts, state and files\n"
 	"                          done) once N counts are buffered (default 500000;\n"
 	"                          stream also checkpoints each second it has news)\n"
@@ -103,6 +112,7 @@ static const char usage_text[] =
 
 typedef struct run {
 	ts_engine *engine;
+	ts_registry *reg;
 	ts_source_stats src;
 	int quiet;
 	unsigned warnings;
@@ -259,6 +269,63 @@ static const char *find_models_dir(const char *opt)
 	return "models";
 }
 
+#define OVERFLOW_TOP 20
+
+/* The overflow rows with the most records, as a JSON array. */
+static void write_overflow_json(FILE *f, const run *r)
+{
+	const ts_overflow *o = ts_engine_overflow(r->engine);
+	ts_overflow_row *rows;
+	uint32_t n;
+	fprintf(f, "\"overflow\":{\"series_records\":%llu,\"error_code_records\":%llu,\"rows\":%u,\"top\":[",
+		(unsigned long long)ts_overflow_total(o, TS_OV_SERIES),
+		(unsigned long long)ts_overflow_total(o, TS_OV_CODE), ts_overflow_rows(o));
+	if (ts_overflow_top(o, OVERFLOW_TOP, &rows, &n) == 0) {
+		ts_buf b = {0};
+		for (uint32_t i = 0; i < n; i++) {
+			ts_partition *p = ts_registry_get_partition(r->reg, rows[i].partition);
+			ts_buf_reset(&b);
+			if (ts_json_string(&b, p->account) || ts_buf_add(&b, ",\"region\":", 10) ||
+			    ts_json_string(&b, p->region) || ts_buf_add(&b, ",\"eventSource\":", 15) ||
+			    ts_json_string(&b, rows[i].source))
+				break;
+			fprintf(f, "%s{\"account\":%.*s,\"series_records\":%llu,\"error_code_records\":%llu}",
+				i ? "," : "", (int)b.len, b.p, (unsigned long long)rows[i].count[TS_OV_SERIES],
+				(unsigned long long)rows[i].count[TS_OV_CODE]);
+		}
+		ts_buf_free(&b);
+		free(rows);
+	}
+	fprintf(f, "]},");
+}
+
+/* The overflow in the summary: the total and the largest sources. */
+static void print_overflow(const run *r, const ts_engine_stats *es)
+{
+	if (!es->overflow_series && !es->overflow_codes && !es->attr_dropped)
+		return;
+	const ts_overflow *o = ts_engine_overflow(r->engine);
+	fprintf(stderr,
+		"trailsight: overflow: %llu records of new series past the series caps, %llu errors of "
+		"codes past the per-series cap, %llu attribution values dropped; series already "
+		"counted are unaffected\n",
+		(unsigned long long)es->overflow_series, (unsigned long long)es->overflow_codes,
+		(unsigned long long)es->attr_dropped);
+	ts_overflow_row *rows;
+	uint32_t n;
+	if (ts_overflow_top(o, 5, &rows, &n))
+		return;
+	for (uint32_t i = 0; i < n; i++) {
+		ts_partition *p = ts_registry_get_partition(r->reg, rows[i].partition);
+		fprintf(stderr, "trailsight:   %.*s %.*s %.*s%s: %llu records\n", (int)p->account.n,
+			p->account.p, (int)p->region.n, p->region.p,
+			(int)(rows[i].source.n > 100 ? 100 : rows[i].source.n), rows[i].source.p,
+			rows[i].source.n ? "" : "(other sources)",
+			(unsigned long long)(rows[i].count[0] + rows[i].count[1]));
+	}
+	free(rows);
+}
+
 static void write_stats_json(FILE *f, const run *r, const ts_engine_stats *es, double secs,
 			     long rss_kb, uint32_t apis, uint32_t metrics, const ts_store *store)
 {
@@ -289,6 +356,8 @@ static void write_stats_json(FILE *f, const run *r, const ts_engine_stats *es, d
 	fprintf(f, "\"files_already_counted\":%llu,\"records_already_counted\":%llu,\"partitions_restored\":%llu,\"checkpoints\":%llu,",
 		(unsigned long long)r->files_already, (unsigned long long)es->already_counted,
 		(unsigned long long)es->restored, (unsigned long long)es->checkpoints);
+	fprintf(f, "\"attribution_values_dropped\":%llu,", (unsigned long long)es->attr_dropped);
+	write_overflow_json(f, r);
 	fprintf(f, "\"sinks\":[");
 	for (size_t i = 0; i < ts_sinks_count(r->sinks); i++) {
 		ts_sink *sk = ts_sinks_get(r->sinks, i);
@@ -352,6 +421,7 @@ static void print_summary(const run *r, const ts_store *store, const ts_engine_s
 			"trailsight: %llu files already counted in the store, not read; %llu records "
 			"of partly counted files skipped (--force reads and counts them again)\n",
 			(unsigned long long)r->files_already, (unsigned long long)es->already_counted);
+	print_overflow(r, es);
 	if (es->restored)
 		fprintf(stderr, "trailsight: %llu partitions resumed from their saved state\n",
 			(unsigned long long)es->restored);
@@ -443,7 +513,7 @@ static int cmd_run(int argc, char **argv, int stream)
 		O_STORE = 256, O_MODEL, O_MODELS_DIR, O_OUT, O_STATS, O_LATENESS, O_READ, O_DATA,
 		O_MAXREC, O_THREADS, O_STRICT, O_NOCTX, O_VERSION, O_FORCE, O_FLUSH, O_SPOOL,
 		O_WATCH, O_STDIN, O_IDLE, O_METRICS, O_METRICS_INT, O_RSTREAM, O_GROUP, O_CONSUMER,
-		O_INFLATE, O_REPORT, O_SINKQ
+		O_INFLATE, O_REPORT, O_SINKQ, O_MAX_SERIES, O_MAX_PART, O_MAX_CODES, O_MAX_ATTRS
 	};
 	static const struct option longopts[] = {
 		{"store", required_argument, 0, O_STORE},
@@ -462,6 +532,10 @@ static int cmd_run(int argc, char **argv, int stream)
 		{"strict", no_argument, 0, O_STRICT},
 		{"force", no_argument, 0, O_FORCE},
 		{"checkpoint-cells", required_argument, 0, O_FLUSH},
+		{"max-series", required_argument, 0, O_MAX_SERIES},
+		{"max-series-per-partition", required_argument, 0, O_MAX_PART},
+		{"max-error-codes", required_argument, 0, O_MAX_CODES},
+		{"max-attr-values", required_argument, 0, O_MAX_ATTRS},
 		{"watch", required_argument, 0, O_WATCH},
 		{"stdin", no_argument, 0, O_STDIN},
 		{"redis-stream", required_argument, 0, O_RSTREAM},
@@ -481,6 +555,7 @@ static int cmd_run(int argc, char **argv, int stream)
 	const char *stats_path = NULL, *report_dir = NULL;
 	int strict = 0, c;
 	size_t flush_cells = 0;
+	ts_registry_caps caps = {0};
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int threads = ncpu > 0 ? (int)(ncpu > 64 ? 64 : ncpu) : 1;
 	long v;
@@ -574,6 +649,22 @@ static int cmd_run(int argc, char **argv, int stream)
 			}
 			sink_queue = (size_t)v;
 			break;
+		case O_MAX_SERIES:
+		case O_MAX_PART:
+		case O_MAX_CODES:
+		case O_MAX_ATTRS: {
+			static const char *const names[] = {"max-series", "max-series-per-partition",
+							    "max-error-codes", "max-attr-values"};
+			int which = c - O_MAX_SERIES;
+			if (parse_long(optarg, 1, 100000000, &v)) {
+				ts_error("--%s '%s': expected 1 to 100000000", names[which], optarg);
+				return EXIT_USAGE;
+			}
+			uint32_t *dst[] = {&caps.max_apis, &caps.max_apis_per_partition,
+					   &caps.max_codes_per_api, &eo.max_attr_values};
+			*dst[which] = (uint32_t)v;
+			break;
+		}
 		case O_NOCTX: eo.trailsight_context = 0; break;
 		case O_REPORT: report_dir = optarg; backfill_only = 1; break;
 		case 'q': r.quiet = 1; ts_log_level = 0; break;
@@ -624,7 +715,7 @@ static int cmd_run(int argc, char **argv, int stream)
 	}
 
 	int exit_code = EXIT_OK;
-	ts_registry *reg = ts_registry_new(NULL);
+	ts_registry *reg = ts_registry_new(&caps);
 	ts_store *store = NULL;
 	ts_pathlist paths = {0};
 	if (!reg) {
@@ -668,6 +759,7 @@ static int cmd_run(int argc, char **argv, int stream)
 			goto out_sinks;
 		}
 	}
+	r.reg = reg;
 	r.engine = ts_engine_new(&eo, reg, store, report_dir ? tee_emit : ts_sinks_emit_fn,
 				 report_dir ? (void *)&r : (void *)r.sinks);
 	if (!r.engine) {
@@ -802,6 +894,45 @@ static int stream_checkpoint(run *r)
 	return rc;
 }
 
+/* A Prometheus label value: backslash, quote and newline escaped, at most
+ * 200 bytes. */
+static void put_label(FILE *f, ts_str s)
+{
+	for (size_t i = 0; i < s.n && i < 200; i++) {
+		char c = s.p[i];
+		if (c == '\\' || c == '"')
+			fprintf(f, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", f);
+		else
+			fputc(c, f);
+	}
+}
+
+/* The overflow by account, Region and eventSource, the top rows only. */
+static void write_overflow_metrics(FILE *f, const run *r)
+{
+	ts_overflow_row *rows;
+	uint32_t n;
+	if (ts_overflow_top(ts_engine_overflow(r->engine), OVERFLOW_TOP, &rows, &n) || !n)
+		return;
+	fprintf(f, "# HELP trailsight_overflow_source_records_total Records of new series past the caps, "
+		   "by source (the %d largest).\n"
+		   "# TYPE trailsight_overflow_source_records_total counter\n",
+		OVERFLOW_TOP);
+	for (uint32_t i = 0; i < n; i++) {
+		ts_partition *p = ts_registry_get_partition(r->reg, rows[i].partition);
+		fputs("trailsight_overflow_source_records_total{account=\"", f);
+		put_label(f, p->account);
+		fputs("\",region=\"", f);
+		put_label(f, p->region);
+		fputs("\",eventSource=\"", f);
+		put_label(f, rows[i].source);
+		fprintf(f, "\"} %llu\n", (unsigned long long)(rows[i].count[0] + rows[i].count[1]));
+	}
+	free(rows);
+}
+
 /* Prometheus text format, written to a temporary name and renamed. */
 static void write_metrics(const char *path, const run *r, const ts_store *store)
 {
@@ -837,6 +968,14 @@ static void write_metrics(const char *path, const run *r, const ts_store *store)
 		fprintf(f, "trailsight_skipped_total{reason=\"%s\"} %llu\n", ts_errname(-i),
 			(unsigned long long)(s->by_reason[i] + (i == -TS_EFIELD ? es.skipped_fields : 0) +
 					     (i == -TS_ECAP ? es.skipped_cap : 0)));
+	fprintf(f, "# HELP trailsight_overflow_records_total Records turned away by the cardinality caps.\n"
+		   "# TYPE trailsight_overflow_records_total counter\n"
+		   "trailsight_overflow_records_total{cap=\"series\"} %llu\n"
+		   "trailsight_overflow_records_total{cap=\"error_codes\"} %llu\n"
+		   "trailsight_overflow_records_total{cap=\"attribution_values\"} %llu\n",
+		(unsigned long long)es.overflow_series, (unsigned long long)es.overflow_codes,
+		(unsigned long long)es.attr_dropped);
+	write_overflow_metrics(f, r);
 	fprintf(f, "# HELP trailsight_files_total Input files read.\n"
 		   "# TYPE trailsight_files_total counter\n"
 		   "trailsight_files_total %llu\n",

@@ -332,3 +332,62 @@ double ts_model_p_binom_high(uint64_t k, uint64_t n, double q)
 	}
 	return gsl_cdf_binomial_Q((unsigned)k - 1, q, (unsigned)n);
 }
+
+/* ---- compact baselines ---- */
+
+static int same_float(float a, float b) { return memcmp(&a, &b, sizeof a) == 0; }
+
+int ts_cbase_make(const ts_baseline *b, ts_cbase **out)
+{
+	uint32_t nexc = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		ts_cbase *c = pass ? *out : NULL;
+		float size0 = (float)b->steady_size;
+		uint32_t k = 0;
+		for (int m = 0; m < TS_MIN_PER_DAY; m++) {
+			float sh = b->steady[m - m % 60];
+			if (same_float(b->lam[m], sh) && same_float(b->size[m], size0) &&
+			    same_float(b->steady[m], sh))
+				continue;
+			if (c)
+				c->exc[k] = (ts_cbase_exc){(uint16_t)m, b->lam[m], b->size[m], b->steady[m]};
+			k++;
+		}
+		if (pass) {
+			c->size0 = size0;
+			c->steady_size = (float)b->steady_size;
+			c->nexc = k;
+			for (int h = 0; h < 24; h++)
+				c->steady_h[h] = b->steady[h * 60];
+			return 0;
+		}
+		nexc = k;
+		ts_cbase *n = realloc(*out, sizeof *n + nexc * sizeof n->exc[0]);
+		if (!n)
+			return TS_ENOMEM;
+		*out = n;
+	}
+	return 0;
+}
+
+void ts_cbase_at(const ts_cbase *c, unsigned mod, float *lam, float *size, float *steady)
+{
+	uint32_t lo = 0, hi = c->nexc;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (c->exc[mid].minute < mod)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < c->nexc && c->exc[lo].minute == mod) {
+		*lam = c->exc[lo].lam;
+		*size = c->exc[lo].size;
+		*steady = c->exc[lo].steady;
+		return;
+	}
+	*lam = *steady = c->steady_h[mod / 60];
+	*size = c->size0;
+}
+
+size_t ts_cbase_size(const ts_cbase *c) { return sizeof *c + c->nexc * sizeof c->exc[0]; }

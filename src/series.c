@@ -37,11 +37,16 @@ ts_registry *ts_registry_new(const ts_registry_caps *caps)
 	if (!r->caps.max_partitions)
 		r->caps.max_partitions = 100000;
 	if (!r->caps.max_apis)
-		r->caps.max_apis = 1000000;
+		r->caps.max_apis = 4000000;
+	if (!r->caps.max_apis_per_partition)
+		r->caps.max_apis_per_partition = 5000;
+	if (!r->caps.max_codes_per_api)
+		r->caps.max_codes_per_api = 50;
 	if (!r->caps.max_metrics)
-		r->caps.max_metrics = 4000000;
+		r->caps.max_metrics = r->caps.max_apis > 1000000000 ? UINT32_MAX
+								    : 3 * r->caps.max_apis + 1000000;
 	if (!r->caps.max_values)
-		r->caps.max_values = 2000000;
+		r->caps.max_values = 4000000;
 	r->keys = ts_intern_new(0, 0);
 	r->values = ts_intern_new(r->caps.max_values, 0);
 	if (!r->keys || !r->values) {
@@ -189,8 +194,9 @@ int ts_registry_api(ts_registry *r, uint32_t pid, ts_str source, ts_str name, in
 	uint32_t kid;
 	if ((rc = key_find(r, aid)) != 0)
 		return rc < 0 ? rc : 0;
-	/* an API brings two metrics: check both caps before adding anything */
-	if (r->napis >= r->caps.max_apis || r->nmetrics + 2 > r->caps.max_metrics)
+	/* an API brings two metrics: check every cap before adding anything */
+	if (r->napis >= r->caps.max_apis || r->nmetrics + 2 > r->caps.max_metrics ||
+	    r->parts[pid].napis >= r->caps.max_apis_per_partition)
 		return TS_ECAP;
 	if ((rc = grow((void **)&r->apis, &r->apis_alloc, r->napis, sizeof *r->apis)))
 		return rc;
@@ -208,6 +214,7 @@ int ts_registry_api(ts_registry *r, uint32_t pid, ts_str source, ts_str name, in
 	a->data = d;
 	a->first_minute = INT64_MAX;
 	r->napis++;
+	r->parts[pid].napis++;
 	if ((rc = new_metric(r, a->id, TS_M_CALLS, 0, &a->calls)) ||
 	    (rc = new_metric(r, a->id, TS_M_READS, 0, &a->reads)))
 		return rc;
@@ -229,12 +236,13 @@ int ts_registry_error_metric(ts_registry *r, uint32_t aid, uint32_t code, uint32
 	uint32_t kid;
 	if ((rc = key_find(r, mid)) != 0)
 		return rc < 0 ? rc : 0;
-	if (r->nmetrics >= r->caps.max_metrics)
+	if (r->nmetrics >= r->caps.max_metrics || r->apis[aid].ncodes >= r->caps.max_codes_per_api)
 		return TS_ECAP;
 	if ((rc = key_get(r, &kid)))
 		return rc;
 	if ((rc = new_metric(r, aid, TS_M_ERRORS, code, mid)))
 		return rc;
+	r->apis[aid].ncodes++;
 	r->key_obj[kid] = *mid;
 	return 0;
 }
@@ -255,6 +263,7 @@ ts_str ts_registry_value_str(const ts_registry *r, uint32_t vid)
 	return ts_intern_str(r->values, vid);
 }
 uint32_t ts_registry_npartitions(const ts_registry *r) { return r->nparts; }
+const ts_registry_caps *ts_registry_get_caps(const ts_registry *r) { return &r->caps; }
 uint32_t ts_registry_napis(const ts_registry *r) { return r->napis; }
 uint32_t ts_registry_nmetrics(const ts_registry *r) { return r->nmetrics; }
 

@@ -36,6 +36,7 @@ typedef struct ts_api {
 	uint8_t data;        /* 1: data events, 0: management events */
 	uint32_t calls, reads; /* metric ids */
 	int64_t first_minute;  /* earliest eventTime minute counted */
+	uint32_t ncodes;       /* error metrics (distinct errorCodes) */
 } ts_api;
 
 typedef struct ts_partition {
@@ -43,15 +44,21 @@ typedef struct ts_partition {
 	ts_str account, region; /* owned by the registry */
 	uint32_t *metrics;      /* ids of this partition's metrics, in id order */
 	uint32_t nmetrics, metrics_alloc;
+	uint32_t napis;         /* APIs (series) in the partition */
 } ts_partition;
 
 typedef struct ts_registry ts_registry;
 
+/* Cardinality caps. The defaults fit an organization of 500 accounts in
+ * 17 Regions with a few hundred APIs each; a flood of invented names stops
+ * at them. */
 typedef struct ts_registry_caps {
 	uint32_t max_partitions; /* 0: 100000 */
-	uint32_t max_apis;       /* 0: 1000000 */
-	uint32_t max_metrics;    /* 0: 4000000 */
-	uint32_t max_values;     /* distinct attribution values; 0: 2000000 */
+	uint32_t max_apis;       /* series in all; 0: 4000000 */
+	uint32_t max_apis_per_partition; /* series per account and Region; 0: 5000 */
+	uint32_t max_codes_per_api; /* error metrics (errorCodes) per series; 0: 50 */
+	uint32_t max_metrics;    /* 0: 3 x max_apis + 1000000 */
+	uint32_t max_values;     /* distinct attribution values; 0: 4000000 */
 } ts_registry_caps;
 
 /* A new empty registry, or NULL on ENOMEM. caps may be NULL. */
@@ -59,7 +66,9 @@ ts_registry *ts_registry_new(const ts_registry_caps *caps);
 void ts_registry_free(ts_registry *reg); /* NULL is a no-op */
 
 /* Find or add. Each returns 0 and the id, TS_ECAP when the matching cap is
- * reached (nothing added), or TS_ENOMEM. */
+ * reached (nothing added), or TS_ENOMEM. ts_registry_api and
+ * ts_registry_error_metric check their caps before interning anything, so
+ * a name turned away costs no memory. */
 int ts_registry_partition(ts_registry *reg, ts_str account, ts_str region, uint32_t *pid);
 int ts_registry_api(ts_registry *reg, uint32_t pid, ts_str source, ts_str name, int data,
 		    uint32_t *aid);
@@ -76,5 +85,7 @@ uint32_t ts_registry_npartitions(const ts_registry *reg);
 uint32_t ts_registry_napis(const ts_registry *reg);
 uint32_t ts_registry_nmetrics(const ts_registry *reg);
 size_t ts_registry_memory(const ts_registry *reg);
+/* The caps in force (defaults filled in). */
+const ts_registry_caps *ts_registry_get_caps(const ts_registry *reg);
 
 #endif

@@ -1,12 +1,13 @@
 /* store_mem.c - the memory backend of the store.
  *
- * Counts: per metric, a window of days; each day is NULL (nothing counted)
- * or a uint32_t[1440] array, allocated on first write. The window slides
- * forward as later days are written; days more than retention_days before
- * the newest day are freed, so memory grows with series x retention, not
- * with records.
- * Attributions: per metric, a window of hours likewise; each hour is a small
- * unsorted vector of (kind, value, count), merged on add.
+ * Counts: per metric, a ts_mincounts: (minute, count) cells for a sparse
+ * series, days of uint32_t[1440] for a busy one, over a window of
+ * retention_days + 1 days that slides forward as later days are written;
+ * so memory grows with the non-zero minutes held, not with records or
+ * with series x days.
+ * Attributions: per metric, one vector of (hour, kind, value, count)
+ * entries sorted by (hour, kind, value), over a window of hours likewise:
+ * 12 bytes per value seen in an hour.
  * Checkpoints: state blobs per partition and a set of hashed (file,
  * partition) marks, so a run that reuses the store in one process (tests)
  * sees what it saved.
@@ -14,33 +15,31 @@
  */
 #include <stdlib.h>
 
-#include "daywin.h"
+#include "mincounts.h"
 #include "store.h"
 #include "tally.h"
 
+/* One attribution count: hk = hour * 4 + kind, so entries sort by hour,
+ * then kind, then value. */
 typedef struct attr_ent {
+	int64_t hk;
 	uint32_t value;
 	uint32_t count;
-	uint8_t kind;
 } attr_ent;
 
-typedef struct hour_vec {
-	attr_ent *e;
-	uint32_t n, alloc;
-} hour_vec;
-
 typedef struct mem_metric {
-	ts_daywin days;
-	int64_t base_hour; /* hour index (minute / 60) of hours[0] */
-	uint32_t nhours;
-	hour_vec *hours;
+	ts_mincounts counts;
+	attr_ent *attrs;   /* sorted by (hk, value); hours in the window */
+	uint32_t nattrs, attrs_alloc;
+	int64_t base_hour; /* first hour of the attribution window */
+	uint32_t nhours;   /* its length; 0 before the first add */
 } mem_metric;
 
 typedef struct mem_store {
 	ts_store base;
 	mem_metric *m;
 	uint32_t nm;
-	size_t bytes;
+	int64_t bytes;
 	ts_buf *states; /* per partition: the saved state blob */
 	uint32_t nstates;
 	ts_tally marks; /* file_key() -> 1: files done per partition, and the index */
@@ -67,30 +66,15 @@ static int mem_add_minute(ts_store *st, uint32_t partition, int64_t minute, cons
 {
 	mem_store *s = (mem_store *)st;
 	(void)partition;
-	int64_t day = ts_day_of(minute);
-	unsigned mod = (unsigned)(minute - day * TS_MIN_PER_DAY);
 	for (size_t i = 0; i < n; i++) {
 		if (!c[i].count)
 			continue;
 		if (ensure_metric(s, c[i].metric))
 			return TS_ENOMEM;
-		unsigned freed = 0;
-		int nomem;
-		uint32_t **slot = ts_daywin_slot(&s->m[c[i].metric].days,
-						 (uint32_t)s->base.retention_days + 1, day, &freed, &nomem);
-		s->bytes -= freed * TS_MIN_PER_DAY * sizeof(uint32_t);
-		if (!slot) {
-			if (nomem)
-				return TS_ENOMEM;
-			continue; /* older than retention */
-		}
-		if (!*slot) {
-			*slot = calloc(TS_MIN_PER_DAY, sizeof **slot);
-			if (!*slot)
-				return TS_ENOMEM;
-			s->bytes += TS_MIN_PER_DAY * sizeof(uint32_t);
-		}
-		(*slot)[mod] += c[i].count;
+		int rc = ts_mc_add(&s->m[c[i].metric].counts, (uint32_t)s->base.retention_days + 1,
+				   minute, c[i].count, &s->bytes);
+		if (rc)
+			return rc;
 	}
 	return 0;
 }
@@ -98,49 +82,47 @@ static int mem_add_minute(ts_store *st, uint32_t partition, int64_t minute, cons
 static int mem_read_counts(ts_store *st, uint32_t metric, int64_t from, size_t n, uint32_t *out)
 {
 	mem_store *s = (mem_store *)st;
-	memset(out, 0, n * sizeof *out);
-	if (metric >= s->nm)
+	if (metric >= s->nm) {
+		memset(out, 0, n * sizeof *out);
 		return 0;
-	const ts_daywin *w = &s->m[metric].days;
-	int64_t t = from, end = from + (int64_t)n;
-	while (t < end) {
-		int64_t day = ts_day_of(t);
-		int64_t day_end = (day + 1) * TS_MIN_PER_DAY;
-		int64_t stop = day_end < end ? day_end : end;
-		const uint32_t *counts = ts_daywin_get(w, day);
-		if (counts)
-			memcpy(out + (t - from), counts + (t - day * TS_MIN_PER_DAY),
-			       (size_t)(stop - t) * sizeof *out);
-		t = stop;
 	}
+	ts_mc_read(&s->m[metric].counts, from, n, out);
 	return 0;
 }
 
-static hour_vec *hour_slot(mem_store *s, mem_metric *mm, int64_t hour)
+/* Index of the first entry at or after (hk, value). */
+static uint32_t attr_lower(const mem_metric *mm, int64_t hk, uint32_t value)
 {
-	uint32_t keep = ((uint32_t)s->base.retention_days + 1) * 24;
-	if (!mm->hours) {
-		mm->hours = calloc(keep, sizeof *mm->hours);
-		if (!mm->hours)
-			return NULL;
-		mm->nhours = keep;
-		mm->base_hour = hour - (keep - 1);
+	uint32_t lo = 0, hi = mm->nattrs;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		const attr_ent *e = &mm->attrs[mid];
+		if (e->hk < hk || (e->hk == hk && e->value < value))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Slide the hour window to include hour; 0 if the hour is in it, 1 if it
+ * is before it (dropped). The window is fixed at the first add to end at
+ * its hour, as the day windows of the counts are. */
+static int hour_window(mem_store *s, mem_metric *mm, int64_t hour)
+{
+	if (!mm->nhours) {
+		mm->nhours = ((uint32_t)s->base.retention_days + 1) * 24;
+		mm->base_hour = hour - (mm->nhours - 1);
 	}
 	if (hour < mm->base_hour)
-		return (hour_vec *)-1;
+		return 1;
 	if (hour >= mm->base_hour + mm->nhours) {
-		int64_t shift = hour - (mm->base_hour + mm->nhours - 1);
-		for (int64_t i = 0; i < shift && i < mm->nhours; i++) {
-			s->bytes -= mm->hours[i].alloc * sizeof(attr_ent);
-			free(mm->hours[i].e);
-		}
-		if (shift < mm->nhours)
-			memmove(mm->hours, mm->hours + shift, (mm->nhours - shift) * sizeof *mm->hours);
-		int64_t from = shift < mm->nhours ? mm->nhours - shift : 0;
-		memset(mm->hours + from, 0, (mm->nhours - from) * sizeof *mm->hours);
-		mm->base_hour += shift;
+		mm->base_hour = hour - (mm->nhours - 1);
+		uint32_t keep = attr_lower(mm, mm->base_hour * 4, 0);
+		memmove(mm->attrs, mm->attrs + keep, (mm->nattrs - keep) * sizeof *mm->attrs);
+		mm->nattrs -= keep;
 	}
-	return &mm->hours[hour - mm->base_hour];
+	return 0;
 }
 
 static int mem_add_attrs(ts_store *st, uint32_t partition, int64_t hour_minute,
@@ -152,86 +134,61 @@ static int mem_add_attrs(ts_store *st, uint32_t partition, int64_t hour_minute,
 	for (size_t i = 0; i < n; i++) {
 		if (ensure_metric(s, a[i].metric))
 			return TS_ENOMEM;
-		hour_vec *v = hour_slot(s, &s->m[a[i].metric], hour);
-		if (!v)
-			return TS_ENOMEM;
-		if (v == (hour_vec *)-1)
+		mem_metric *mm = &s->m[a[i].metric];
+		if (hour_window(s, mm, hour))
 			continue;
-		uint32_t k;
-		for (k = 0; k < v->n; k++)
-			if (v->e[k].value == a[i].value && v->e[k].kind == a[i].kind)
-				break;
-		if (k == v->n) {
-			if (v->n == v->alloc) {
-				uint32_t na = v->alloc ? v->alloc * 2 : 4;
-				attr_ent *e = realloc(v->e, na * sizeof *e);
-				if (!e)
-					return TS_ENOMEM;
-				s->bytes += (na - v->alloc) * sizeof *e;
-				v->e = e;
-				v->alloc = na;
-			}
-			v->e[v->n++] = (attr_ent){a[i].value, 0, a[i].kind};
+		int64_t hk = hour * 4 + (a[i].kind & 3);
+		uint32_t k = mm->nattrs && (mm->attrs[mm->nattrs - 1].hk < hk ||
+					    (mm->attrs[mm->nattrs - 1].hk == hk &&
+					     mm->attrs[mm->nattrs - 1].value < a[i].value))
+				     ? mm->nattrs
+				     : attr_lower(mm, hk, a[i].value);
+		if (k < mm->nattrs && mm->attrs[k].hk == hk && mm->attrs[k].value == a[i].value) {
+			mm->attrs[k].count += a[i].count;
+			continue;
 		}
-		v->e[k].count += a[i].count;
+		if (mm->nattrs == mm->attrs_alloc) {
+			uint32_t na = mm->attrs_alloc ? mm->attrs_alloc + mm->attrs_alloc / 2 + 2 : 4;
+			attr_ent *e = realloc(mm->attrs, na * sizeof *e);
+			if (!e)
+				return TS_ENOMEM;
+			s->bytes += (int64_t)(na - mm->attrs_alloc) * (int64_t)sizeof *e;
+			mm->attrs = e;
+			mm->attrs_alloc = na;
+		}
+		memmove(mm->attrs + k + 1, mm->attrs + k, (mm->nattrs - k) * sizeof *mm->attrs);
+		mm->attrs[k] = (attr_ent){hk, a[i].value, a[i].count};
+		mm->nattrs++;
 	}
 	return 0;
 }
 
-/* Sum entries into a scratch vector, then report. Windows are short (a
- * week of hours) and value sets small, so a linear merge is fine. */
+/* Sum the window's entries per (kind, value) in a tally, then report. */
 static int mem_read_attrs(ts_store *st, uint32_t metric, int64_t from, int64_t to, ts_attr_cb cb,
 			  void *ctx)
 {
 	mem_store *s = (mem_store *)st;
-	if (metric >= s->nm || !s->m[metric].hours)
+	if (metric >= s->nm || !s->m[metric].nattrs)
 		return 0;
-	mem_metric *mm = &s->m[metric];
+	const mem_metric *mm = &s->m[metric];
 	int64_t h0 = ts_floordiv(from, 60), h1 = ts_floordiv(to, 60);
-	attr_ent *acc = NULL;
-	uint64_t *sums = NULL;
-	size_t n = 0, alloc = 0;
+	ts_tally sums = {0};
 	int rc = 0;
-	for (int64_t h = h0 < mm->base_hour ? mm->base_hour : h0;
-	     h < h1 && h < mm->base_hour + mm->nhours; h++) {
-		hour_vec *v = &mm->hours[h - mm->base_hour];
-		for (uint32_t k = 0; k < v->n; k++) {
-			size_t j;
-			for (j = 0; j < n; j++)
-				if (acc[j].value == v->e[k].value && acc[j].kind == v->e[k].kind)
-					break;
-			if (j == n) {
-				if (n == alloc) {
-					size_t na = alloc ? alloc * 2 : 16;
-					attr_ent *e = realloc(acc, na * sizeof *e);
-					uint64_t *u = e ? realloc(sums, na * sizeof *u) : NULL;
-					if (e)
-						acc = e;
-					if (!u) {
-						rc = TS_ENOMEM;
-						goto out_free;
-					}
-					sums = u;
-					alloc = na;
-				}
-				acc[n] = v->e[k];
-				sums[n++] = 0;
-			}
-			sums[j] += v->e[k].count;
-		}
-	}
-	for (size_t j = 0; j < n && !rc; j++)
-		rc = cb(ctx, acc[j].kind, acc[j].value, sums[j]);
-out_free:
-	free(acc);
-	free(sums);
+	for (uint32_t k = attr_lower(mm, h0 * 4, 0); k < mm->nattrs && mm->attrs[k].hk < h1 * 4 && !rc;
+	     k++)
+		rc = ts_tally_add(&sums, ts_attr_key(0, (unsigned)(mm->attrs[k].hk & 3), mm->attrs[k].value),
+				  mm->attrs[k].count);
+	uint64_t key, c;
+	for (uint32_t i = 0; !rc && ts_tally_next(&sums, &i, &key, &c);)
+		rc = cb(ctx, (int)ts_attr_key_kind(key), ts_attr_key_value(key), c);
+	ts_tally_free(&sums);
 	return rc;
 }
 
 static size_t mem_memory(const ts_store *st)
 {
 	const mem_store *s = (const mem_store *)st;
-	return s->bytes + s->nm * sizeof(mem_metric);
+	return (size_t)s->bytes + s->nm * sizeof(mem_metric);
 }
 
 static void mem_free(ts_store *st)
@@ -239,10 +196,8 @@ static void mem_free(ts_store *st)
 	mem_store *s = (mem_store *)st;
 	for (uint32_t i = 0; i < s->nm; i++) {
 		mem_metric *mm = &s->m[i];
-		ts_daywin_free(&mm->days);
-		for (uint32_t h = 0; h < mm->nhours; h++)
-			free(mm->hours[h].e);
-		free(mm->hours);
+		ts_mc_free(&mm->counts);
+		free(mm->attrs);
 	}
 	free(s->m);
 	for (uint32_t i = 0; i < s->nstates; i++)

@@ -60,6 +60,14 @@ void ts_tally_clear(ts_tally *t)
 	t->n = 0;
 }
 
+void ts_tally_reset(ts_tally *t)
+{
+	if (t->cap > 64 && (size_t)t->n * 8 < t->cap)
+		ts_tally_free(t);
+	else
+		ts_tally_clear(t);
+}
+
 void ts_tally_free(ts_tally *t)
 {
 	free(t->keys);

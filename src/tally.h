@@ -23,6 +23,10 @@ int ts_tally_add(ts_tally *t, uint64_t key, uint64_t n);
 uint64_t ts_tally_get(const ts_tally *t, uint64_t key);
 /* Empty the tally, keeping its memory. */
 void ts_tally_clear(ts_tally *t);
+/* Empty the tally; release its memory when it held under an eighth of its
+ * capacity (a burst passed), so a tally reused at every minute or hour
+ * does not keep the size of its busiest one. */
+void ts_tally_reset(ts_tally *t);
 /* Release the memory; the tally is empty afterwards. */
 void ts_tally_free(ts_tally *t);
 size_t ts_tally_memory(const ts_tally *t);

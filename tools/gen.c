@@ -38,7 +38,7 @@
 #include "util.h"
 
 #define PROG "trailsight-gen"
-#define SLOT_MIN 5           /* minutes of events per delivered file */
+#define SLOT_MIN (g->o.file_min) /* minutes of events per delivered file (default 5) */
 #define MAX_PRIN 6           /* regular principals per API */
 #define SPECIAL MAX_PRIN     /* principal slot of the cron role / spike user */
 #define NRES 40              /* resources (buckets, instances, ...) per API */
@@ -410,6 +410,9 @@ struct opts {
 	uint64_t seed;
 	char start[11];
 	int days, napis, naccounts, nregions, nanom, after, level, jobs, quiet;
+	int file_min;   /* minutes of events per delivered file */
+	int no_digests; /* write no digest files */
+	int org;        /* organization mode: quiet partitions, fewer cron jobs */
 	double rate;
 	unsigned kinds;
 };
@@ -1496,6 +1499,11 @@ static void build_parts(struct gen *g)
 		/* regular, labelled-as-normal behaviour */
 		int nh = count_for(g->napis, 0.05, 5), nd = count_for(g->napis, 0.03, 10),
 		    nch = count_for(g->napis, 0.05, 5);
+		/* an organization: cron jobs in one partition in five, a tenth
+		 * as busy (most accounts and Regions are quiet) */
+		int scale = g->o.org ? 10 : 1;
+		if (g->o.org && rng_unif(&r) >= 0.2)
+			nh = nd = 0;
 		for (int i = 0; i < nh + nd; i++) {
 			int a = pick_free(g, pt, &r, 1);
 			if (a < 0)
@@ -1506,13 +1514,13 @@ static void build_parts(struct gen *g)
 			if (i < nh) {
 				pa->role = R_HOURLY;
 				pa->cron_min = (int)rng_below(&r, 60);
-				pa->cron_calls = 20 + (int)rng_below(&r, 181);
+				pa->cron_calls = (20 + (int)rng_below(&r, 181)) / scale;
 				snprintf(name, sizeof name, "%s-%s-hourly", team, g->apis[a].svc->cli);
 			} else {
 				pa->role = R_DAILY;
 				pa->daily_min = (int)rng_below(&r, 1440);
 				pa->daily_len = 1 + (int)rng_below(&r, 3);
-				pa->daily_calls = (int)rng_logunif(&r, 100, 1000);
+				pa->daily_calls = (int)rng_logunif(&r, 100, 1000) / scale;
 				snprintf(name, sizeof name, "%s-nightly-%s", team, g->apis[a].svc->cli);
 			}
 			snprintf(sess, sizeof sess, "cron-%%d");
@@ -2265,6 +2273,8 @@ static void hex_of(uint64_t seed, char *out, int n)
 static int emit_digest(struct worker *wk, int p, int64_t h)
 {
 	const struct gen *g = wk->g;
+	if (g->o.no_digests)
+		return 0;
 	const struct account *ac = &g->accts[g->parts[p].acct];
 	char key[256], prev[256], bucket[64], t1[24], t2[24], hx[520];
 	digest_key(g, p, h, key, sizeof key);
@@ -2591,6 +2601,12 @@ static void usage(FILE *f)
 		"  --gzip-level N       zlib level 0-9 (default 6)\n"
 		"  --jobs N             worker processes (default 1); output is byte-identical\n"
 		"                       for any N\n"
+		"  --file-minutes N     minutes of events per log file (default 5, as CloudTrail;\n"
+		"                       60 for large organization corpora: fewer files)\n"
+		"  --no-digests         write no CloudTrail-Digest files\n"
+		"  --org                an organization: cron jobs in one partition in five\n"
+		"                       and a tenth as busy, so hundreds of accounts x Regions\n"
+		"                       stay mostly sparse (use with --accounts, --regions)\n"
 		"  --quiet              no summary line on stderr\n"
 		"  --help               this text\n"
 		"\n"
@@ -2653,6 +2669,14 @@ static int parse_args(int argc, char **argv, struct opts *o, int *help)
 			o->quiet = 1;
 			continue;
 		}
+		if (!strcmp(a, "--no-digests")) {
+			o->no_digests = 1;
+			continue;
+		}
+		if (!strcmp(a, "--org")) {
+			o->org = 1;
+			continue;
+		}
 		if (strncmp(a, "--", 2) != 0) {
 			fprintf(stderr, "%s: unexpected argument '%s' (try --help)\n", PROG, a);
 			return -1;
@@ -2660,7 +2684,7 @@ static int parse_args(int argc, char **argv, struct opts *o, int *help)
 		static const char *const known[] = {
 			"--out", "--labels", "--seed", "--start", "--days", "--apis", "--rate",
 			"--accounts", "--regions", "--anomalies", "--kinds", "--anomaly-after",
-			"--gzip-level", "--jobs"};
+			"--gzip-level", "--jobs", "--file-minutes"};
 		const char *eq = strchr(a, '=');
 		snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - a) : (int)strlen(a), a);
 		size_t kn = 0;
@@ -2742,6 +2766,8 @@ static int parse_args(int argc, char **argv, struct opts *o, int *help)
 			rc = parse_long(name, v, 0, 9, &o->level);
 		} else if (!strcmp(name, "--jobs")) {
 			rc = parse_long(name, v, 1, 64, &o->jobs);
+		} else if (!strcmp(name, "--file-minutes")) {
+			rc = parse_long(name, v, 1, 1440, &o->file_min);
 		} else {
 			fprintf(stderr, "%s: unknown option '%s' (try --help)\n", PROG, name);
 			return -1;
@@ -2797,6 +2823,7 @@ int main(int argc, char **argv)
 	snprintf(o->start, sizeof o->start, "2026-01-05");
 	o->days = 9;
 	o->napis = 40;
+	o->file_min = 5;
 	o->rate = 60;
 	o->naccounts = o->nregions = 1;
 	o->nanom = -1;
@@ -2820,7 +2847,7 @@ int main(int argc, char **argv)
 	ts_parse_time(buf, strlen(buf), &g.start_sec);
 	g.start_day = g.start_sec / 86400;
 	g.total_min = (int64_t)o->days * 1440;
-	g.nslots = g.total_min / SLOT_MIN;
+	g.nslots = g.total_min / o->file_min;
 
 	char labels[PATH_MAX];
 	if (o->labels)

@@ -58,6 +58,37 @@ static void test_hourly_cron_learned(void)
 	CHECK(ts_model_p_high(1000, b.lam[7], b.size[7]) < 1e-7);
 }
 
+/* The compact baseline gives back every minute's floats exactly, and is
+ * small when only the burst minutes differ from their hour. */
+static void test_compact_baseline(void)
+{
+	ts_profile p;
+	ts_profile_defaults(&p);
+	for (int i = 0; i < DAYS * TS_MIN_PER_DAY; i++)
+		hist[i] = poisson(2) + (i % 60 == 7 ? 80 + poisson(20) : 0);
+	static ts_baseline b;
+	CHECK_INT(ts_model_fit_rate(hist, DAYS, 20000, &p, &b), 0);
+	ts_cbase *c = NULL;
+	CHECK_INT(ts_cbase_make(&b, &c), 0);
+	CHECK_INT(c->nexc, (uint32_t)b.regular_minutes);
+	CHECK(ts_cbase_size(c) < 1024);
+	/* an exception anywhere else (even a steady rate that changes inside
+	 * its hour) is kept too */
+	b.steady[61] = 99;
+	b.size[1439] = 7;
+	CHECK_INT(ts_cbase_make(&b, &c), 0);
+	CHECK_INT(c->nexc, (uint32_t)b.regular_minutes + 2);
+	for (unsigned m = 0; m < TS_MIN_PER_DAY; m++) {
+		float lam, size, steady;
+		ts_cbase_at(c, m, &lam, &size, &steady);
+		CHECK(memcmp(&lam, &b.lam[m], sizeof lam) == 0);
+		CHECK(memcmp(&size, &b.size[m], sizeof size) == 0);
+		CHECK(memcmp(&steady, &b.steady[m], sizeof steady) == 0);
+	}
+	CHECK(c->steady_size == (float)b.steady_size);
+	free(c);
+}
+
 static void test_daily_job_does_not_raise_its_hour(void)
 {
 	ts_profile p;
@@ -138,5 +169,5 @@ static void test_fit_rejects_bad_days(void)
 	CHECK_INT(ts_model_fit_rate(hist, 29, 20000, &p, &b), TS_EINVAL);
 }
 
-TS_TESTS(test_constant_rate, test_hourly_cron_learned, test_daily_job_does_not_raise_its_hour, test_diurnal_and_past_anomaly,
+TS_TESTS(test_constant_rate, test_hourly_cron_learned, test_compact_baseline, test_daily_job_does_not_raise_its_hour, test_diurnal_and_past_anomaly,
 	 test_error_fraction, test_tails, test_fit_rejects_bad_days)

@@ -80,4 +80,35 @@ static void test_registry(void)
 	ts_registry_free(r);
 }
 
-TS_TESTS(test_intern, test_intern_many, test_registry)
+/* Caps per partition and on error codes per series: past them TS_ECAP,
+ * while what exists is still found. */
+static void test_registry_caps(void)
+{
+	ts_registry_caps caps = {.max_apis_per_partition = 2, .max_codes_per_api = 1};
+	ts_registry *r = ts_registry_new(&caps);
+	uint32_t p1, p2, a, b, c, v1, v2, e;
+	CHECK_INT(ts_registry_partition(r, ts_str_c("1"), ts_str_c("us-east-1"), &p1), 0);
+	CHECK_INT(ts_registry_partition(r, ts_str_c("1"), ts_str_c("eu-west-1"), &p2), 0);
+	CHECK_INT(ts_registry_api(r, p1, ts_str_c("s"), ts_str_c("A"), 0, &a), 0);
+	CHECK_INT(ts_registry_api(r, p1, ts_str_c("s"), ts_str_c("B"), 0, &b), 0);
+	uint32_t nvalues_before;
+	CHECK_INT(ts_registry_value(r, ts_str_c("probe"), &nvalues_before), 0);
+	CHECK_INT(ts_registry_api(r, p1, ts_str_c("s"), ts_str_c("C"), 0, &c), TS_ECAP);
+	/* nothing of the refused name was interned */
+	uint32_t probe2;
+	CHECK_INT(ts_registry_value(r, ts_str_c("probe2"), &probe2), 0);
+	CHECK_INT(probe2, nvalues_before + 1);
+	CHECK_INT(ts_registry_api(r, p1, ts_str_c("s"), ts_str_c("A"), 0, &c), 0);
+	CHECK_INT(c, a);
+	CHECK_INT(ts_registry_api(r, p2, ts_str_c("s"), ts_str_c("C"), 0, &c), 0);
+	CHECK_INT(ts_registry_get_partition(r, p1)->napis, 2);
+	CHECK_INT(ts_registry_value(r, ts_str_c("E1"), &v1), 0);
+	CHECK_INT(ts_registry_value(r, ts_str_c("E2"), &v2), 0);
+	CHECK_INT(ts_registry_error_metric(r, a, v1, &e), 0);
+	CHECK_INT(ts_registry_error_metric(r, a, v2, &e), TS_ECAP);
+	CHECK_INT(ts_registry_error_metric(r, b, v2, &e), 0);
+	CHECK_INT(ts_registry_get_caps(r)->max_apis, 4000000);
+	ts_registry_free(r);
+}
+
+TS_TESTS(test_intern, test_intern_many, test_registry, test_registry_caps)
