@@ -5,7 +5,8 @@
 #   - exits 2 with "out of memory" (or ENOMEM's "Cannot allocate memory")
 #     on stderr, or
 #   - exits 0 with exactly the output of a run without the failure (the
-#     allocation was recovered from),
+#     allocation was recovered from; for the Redis case, also the same
+#     count cells in Redis),
 # with no sanitizer report (ASan, LSan with detect_leaks=1, UBSan), no
 # other exit status, no signal, no timeout.
 #
@@ -123,7 +124,17 @@ one_run() {
   fi
   # shellcheck disable=SC2086
   TS_ALLOC_FAIL_AT=$n timeout -k 5 "$timeout" "$TRAILSIGHT" $cmd < "$in" > "$out" 2> "$err" || rc=$?
-  [ "$c" = redis ] && exec {lock}>&-
+  if [ "$c" = redis ]; then
+    # every count cell the run left in Redis, sorted
+    redis-cli -p "$port" --raw eval "
+      local out = {}
+      for _, k in ipairs(redis.call('KEYS', 'ts:{*}:c:*')) do
+        local h = redis.call('HGETALL', k)
+        for i = 1, #h, 2 do out[#out + 1] = k .. ' ' .. h[i] .. ' ' .. h[i + 1] end
+      end
+      return out" 0 | LC_ALL=C sort > "$out.counts"
+    exec {lock}>&-
+  fi
   echo "$rc"
 }
 
@@ -139,6 +150,8 @@ judge() {
     grep -qiE 'out of memory|cannot allocate memory' "$err" || why="exit 2 without an out-of-memory message"
   elif [ "$rc" = 0 ]; then
     cmp -s "$out" "$tmp/$c.ref" || why="exit 0 with output unlike the clean run"
+    [ -n "$why" ] || [ "$c" != redis ] || cmp -s "$out.counts" "$tmp/$c.ref.counts" ||
+      why="exit 0 with counts in Redis unlike the clean run's"
   else
     why="exit status $rc"
   fi
@@ -148,7 +161,7 @@ judge() {
     echo "FAIL $c N=$n: $why"
     grep -v '^ *$' "$err" | head -12 | sed 's/^/    /'
   fi
-  rm -f "$out" "$err"
+  rm -f "$out" "$out.counts" "$err"
 }
 export -f one_run judge case_cmd
 export tmp jobs timeout
