@@ -246,6 +246,13 @@ static emetric *peek_metric(const ts_engine *e, uint32_t mid)
 	return mid < e->nm ? e->m[mid] : NULL;
 }
 
+/* A store call's result as the engine returns it: 0, TS_ENOMEM (a store
+ * out of memory says so), or TS_ESTORE (the store's errstr says why). */
+static int store_err(int rc)
+{
+	return rc == 0 || rc == TS_ENOMEM ? rc : TS_ESTORE;
+}
+
 static epart *get_part(ts_engine *e, uint32_t pid)
 {
 	if (pid >= e->nparts) {
@@ -475,7 +482,7 @@ static int on_late(void *ctx, uint32_t pid, int64_t minute, uint32_t metric,
 	ts_count c = {metric, 1};
 	int rc = e->store->ops->add_minute(e->store, pid, minute, &c, 1);
 	if (rc)
-		return TS_ESTORE;
+		return store_err(rc);
 	ts_attr_count a[TS_A_KINDS];
 	size_t n = 0;
 	for (int k = 0; k < TS_A_KINDS; k++)
@@ -496,9 +503,7 @@ static int on_late(void *ctx, uint32_t pid, int64_t minute, uint32_t metric,
 		}
 		return 0;
 	}
-	if (n && e->store->ops->add_attrs(e->store, pid, hour, a, n))
-		return TS_ESTORE;
-	return 0;
+	return n ? store_err(e->store->ops->add_attrs(e->store, pid, hour, a, n)) : 0;
 }
 
 /* ---- attribution windows ---- */
@@ -740,19 +745,20 @@ static int fit(ts_engine *e, uint32_t mid, emetric *em, int64_t day)
 	int64_t from = (day - nd) * TS_MIN_PER_DAY;
 	size_t n = (size_t)nd * TS_MIN_PER_DAY;
 	ts_store *s = e->store;
-	if (s->ops->read_counts(s, mid, from, n, e->hist))
-		return TS_ESTORE;
+	int rc = store_err(s->ops->read_counts(s, mid, from, n, e->hist));
+	if (rc)
+		return rc;
 	e->st.fits++;
 	if (m->kind == TS_M_ERRORS) {
-		if (s->ops->read_counts(s, api->calls, from, n, e->hist2))
-			return TS_ESTORE;
+		if ((rc = store_err(s->ops->read_counts(s, api->calls, from, n, e->hist2))))
+			return rc;
 		uint32_t *calls = e->hist2, *reads = e->hist3;
-		if (s->ops->read_counts(s, api->reads, from, n, reads))
-			return TS_ESTORE;
+		if ((rc = store_err(s->ops->read_counts(s, api->reads, from, n, reads))))
+			return rc;
 		for (size_t i = 0; i < n; i++)
 			calls[i] += reads[i];
 		ts_baseline b;
-		int rc = ts_model_fit_error(e->hist, calls, nd, day, &b);
+		rc = ts_model_fit_error(e->hist, calls, nd, day, &b);
 		if (rc)
 			return rc;
 		em->q = (float)b.q;
@@ -761,7 +767,7 @@ static int fit(ts_engine *e, uint32_t mid, emetric *em, int64_t day)
 	}
 	if (!e->fit_scratch && !(e->fit_scratch = malloc(sizeof *e->fit_scratch)))
 		return TS_ENOMEM;
-	int rc = ts_model_fit_rate(e->hist, nd, day, p, e->fit_scratch);
+	rc = ts_model_fit_rate(e->hist, nd, day, p, e->fit_scratch);
 	if (!rc)
 		rc = ts_cbase_make(e->fit_scratch, &em->bl);
 	if (rc)
@@ -789,7 +795,7 @@ static int flush_hour(ts_engine *e, uint32_t pid, epart *p)
 		int rc = e->store->ops->add_attrs(e->store, pid, p->hour_start, a, n);
 		free(a);
 		if (rc)
-			return TS_ESTORE;
+			return store_err(rc);
 		ts_tally_reset(&p->hour);
 	}
 	ts_tally_reset(&p->hour_nvals);
@@ -865,16 +871,17 @@ static int on_close(void *ctx, const ts_minute_batch *b)
 	p->dirty = 1;
 	e->st.minutes_closed++;
 	e->st.cells += b->ncounts;
+	int rc;
 	if (b->ncounts &&
-	    e->store->ops->add_minute(e->store, b->partition, b->minute, b->counts, b->ncounts))
-		return e->err = TS_ESTORE;
+	    (rc = e->store->ops->add_minute(e->store, b->partition, b->minute, b->counts,
+					    b->ncounts)))
+		return e->err = store_err(rc);
 	/* asked once per closed minute, acted on at the next safe point */
 	if (!e->checkpoint_due)
 		e->checkpoint_due = e->store->ops->flush_due(e->store);
 
 	/* the minute's attributions: into the detail ring and the hour tally */
 	int64_t hour = ts_floordiv(b->minute, 60) * 60;
-	int rc;
 	if (p->hour_start != hour && (rc = flush_hour(e, b->partition, p)))
 		return e->err = rc;
 	p->hour_start = hour;
@@ -1423,11 +1430,10 @@ static int restore_partition(ts_engine *e, uint32_t pid)
 	if (!get_part(e, pid))
 		return TS_ENOMEM;
 	ts_buf *b = &e->scratch;
-	if (e->store->ops->get_state(e->store, pid, b))
-		return TS_ESTORE;
-	if (!b->len)
-		return 0;
-	int rc = decode_state(e, pid, b->p, b->len);
+	int rc = store_err(e->store->ops->get_state(e->store, pid, b));
+	if (rc || !b->len)
+		return rc;
+	rc = decode_state(e, pid, b->p, b->len);
 	if (rc && rc != TS_ENOMEM) {
 		ts_partition *part = ts_registry_get_partition(e->reg, pid);
 		int an = (int)part->account.n, rn = (int)part->region.n;
@@ -1452,10 +1458,10 @@ static int file_part(ts_engine *e, uint32_t pid, int *skip)
 			*skip = e->cur[i].skip;
 			return 0;
 		}
-	int done = 0;
+	int done = 0, rc;
 	if (!e->o.force &&
-	    e->store->ops->file_done_in(e->store, pid, &e->files[e->nfiles - 1].id, &done))
-		return TS_ESTORE;
+	    (rc = e->store->ops->file_done_in(e->store, pid, &e->files[e->nfiles - 1].id, &done)))
+		return store_err(rc);
 	if (e->ncur == e->cur_alloc) {
 		uint32_t n = e->cur_alloc ? e->cur_alloc * 2 : 8;
 		cur_part *c = realloc(e->cur, n * sizeof *c);
@@ -1539,24 +1545,23 @@ int ts_engine_checkpoint(ts_engine *e)
 			break;
 		for (uint32_t i = 0; i < p->nfiles; i++)
 			ids[i] = e->files[p->files[i]].id;
-		if (e->store->ops->put_state(e->store, pid, e->scratch.p, e->scratch.len, ids,
-					     p->nfiles))
-			rc = TS_ESTORE;
+		rc = store_err(e->store->ops->put_state(e->store, pid, e->scratch.p,
+							e->scratch.len, ids, p->nfiles));
 	}
 	size_t n = 0;
 	for (uint32_t i = 0; i < e->nfiles && !rc; i++)
 		if (e->files[i].ended)
 			ids[n++] = e->files[i].id;
-	if (!rc && n && e->store->ops->mark_files(e->store, ids, n))
-		rc = TS_ENOMEM;
+	if (!rc && n)
+		rc = store_err(e->store->ops->mark_files(e->store, ids, n));
 	free(ids);
 	/* a backfill's mid-run checkpoints need not wait for the store: its
 	 * events are written at finish, after a confirmed flush */
 	int (*flush)(ts_store *) = e->o.sorted && !e->finishing && e->store->ops->flush_begin
 					   ? e->store->ops->flush_begin
 					   : e->store->ops->flush;
-	if (!rc && flush(e->store))
-		rc = TS_ESTORE;
+	if (!rc)
+		rc = store_err(flush(e->store));
 	if (rc)
 		return e->err = rc;
 	e->st.checkpoints++;

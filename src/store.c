@@ -6,8 +6,12 @@
 int ts_store_open(const char *spec, ts_registry *reg, const ts_store_opts *opts,
 		  ts_store **out, char *errbuf, size_t errlen)
 {
-	if (!spec || !*spec || strcmp(spec, "mem") == 0)
-		return ts_store_mem_new(reg, opts, out);
+	if (!spec || !*spec || strcmp(spec, "mem") == 0) {
+		int rc = ts_store_mem_new(reg, opts, out);
+		if (rc)
+			snprintf(errbuf, errlen, "store 'mem': %s", ts_strerror(rc));
+		return rc;
+	}
 	if (strncmp(spec, "redis://", 8) == 0)
 		return ts_store_redis_new(spec, reg, opts, out, errbuf, errlen);
 	snprintf(errbuf, errlen, "store '%s': expected 'mem' or 'redis://host:port[/db]'", spec);

@@ -402,11 +402,12 @@ static uint32_t *cache_get(redis_store *rs, uint32_t metric, int64_t day)
 }
 
 /* Keep counts[1440] as the cached day (takes ownership; frees it when the
- * day is older than the window). */
-static void cache_put(redis_store *rs, uint32_t metric, int64_t day, uint32_t *counts)
+ * day is older than the window, or on failure). 0 (kept, or older than the
+ * window) or TS_ENOMEM. */
+static int cache_put(redis_store *rs, uint32_t metric, int64_t day, uint32_t *counts)
 {
 	unsigned freed = 0;
-	int nomem;
+	int nomem = 0;
 	uint32_t **slot = ensure_metric(rs, metric)
 				  ? NULL
 				  : ts_daywin_slot(&rs->cache[metric], (uint32_t)rs->base.retention_days + 1,
@@ -414,13 +415,14 @@ static void cache_put(redis_store *rs, uint32_t metric, int64_t day, uint32_t *c
 	rs->cache_bytes -= freed * TS_MIN_PER_DAY * sizeof(uint32_t);
 	if (!slot) {
 		free(counts);
-		return;
+		return metric >= rs->nmetrics || nomem ? TS_ENOMEM : 0;
 	}
 	if (*slot)
 		free(*slot);
 	else
 		rs->cache_bytes += TS_MIN_PER_DAY * sizeof(uint32_t);
 	*slot = counts;
+	return 0;
 }
 
 static int ensure_partition(redis_store *rs, uint32_t id)
@@ -1962,7 +1964,8 @@ static int fetch_first(redis_store *rs, uint8_t attr, int64_t day, const uint32_
 			uint32_t *d = calloc(TS_MIN_PER_DAY, sizeof *d);
 			if (!d)
 				return TS_ENOMEM;
-			cache_put(rs, m, day, d);
+			if (cache_put(rs, m, day, d))
+				return TS_ENOMEM;
 			if (!cache_get(rs, m, day))
 				continue; /* older than the window: not kept */
 		}
@@ -2180,14 +2183,15 @@ static int rs_read_counts(ts_store *st, uint32_t metric, int64_t from, size_t n,
 		d0 = rs->newest_day[metric] - st->retention_days;
 	if (d0 > d1)
 		return 0;
-	if (resolve_sel(rs, 0, metric, d0, d1))
-		return TS_ESTORE;
+	int rc = resolve_sel(rs, 0, metric, d0, d1);
+	if (rc)
+		return rc;
 	/* cached days are copied now; the others (never written by this
 	 * process) are read from Redis in one pipeline, copied, then cached */
 	size_t nd = (size_t)(d1 - d0 + 1), k = 0;
 	uint32_t *ms = malloc(nd * sizeof *ms);
 	int64_t *days = malloc(nd * sizeof *days);
-	int rc = TS_ENOMEM;
+	rc = TS_ENOMEM;
 	if (!ms || !days)
 		goto out_free;
 	for (int64_t d = d0; d <= d1; d++) {
@@ -2212,7 +2216,7 @@ static int rs_read_counts(ts_store *st, uint32_t metric, int64_t from, size_t n,
 			break;
 		}
 		copy_day(day, days[i], from, n, out);
-		cache_put(rs, metric, days[i], day);
+		(void)cache_put(rs, metric, days[i], day); /* uncached: read again */
 	}
 	free_replies(r, k);
 out_free:
@@ -2249,13 +2253,14 @@ static int rs_read_attrs(ts_store *st, uint32_t metric, int64_t from, int64_t to
 	if (h0 >= h1)
 		return 0;
 	int64_t d0 = ts_floordiv(h0, 24), d1 = ts_floordiv(h1 - 1, 24);
-	if (resolve_sel(rs, 1, metric, d0, d1))
-		return TS_ESTORE;
+	int rc = resolve_sel(rs, 1, metric, d0, d1);
+	if (rc)
+		return rc;
 	size_t nd = (size_t)(d1 - d0 + 1), k = 0;
 	uint32_t *ms = malloc(nd * sizeof *ms);
 	int64_t *days = malloc(nd * sizeof *days);
 	ts_tally acc = {0};
-	int rc = TS_ENOMEM;
+	rc = TS_ENOMEM;
 	if (!ms || !days)
 		goto out_free;
 	rc = 0;
@@ -2629,8 +2634,10 @@ int ts_store_redis_new(const char *spec, ts_registry *reg, const ts_store_opts *
 	if (rc)
 		return rc;
 	redis_store *rs = calloc(1, sizeof *rs);
-	if (!rs)
+	if (!rs) {
+		snprintf(errbuf, errlen, "redis store: %s", ts_strerror(TS_ENOMEM));
 		return TS_ENOMEM;
+	}
 	rs->base.ops = &redis_ops;
 	rs->base.reg = reg;
 	rs->base.retention_days = opts && opts->retention_days > 0 ? opts->retention_days : 28;

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # test.sh - installs what is missing, builds with AddressSanitizer and
-# UndefinedBehaviorSanitizer (warnings are errors), and runs every test:
-# unit tests, fuzz-corpus replays, and CLI tests (tests that need Redis start
-# their own redis-server on a private loopback port). Ends with ctest's
-# summary line.
+# UndefinedBehaviorSanitizer (warnings are errors) and with the allocation
+# counters of TS_ALLOC_TORTURE (inert unless TS_ALLOC_FAIL_AT is set), and
+# runs every test: unit tests, fuzz-corpus replays, and CLI tests (tests that
+# need Redis start their own redis-server on a private loopback port;
+# cli/torture walks allocation failures). Ends with ctest's summary line.
 #   tools/test.sh            everything
 #   tools/test.sh -R regex   only the tests whose names match
 set -euo pipefail
@@ -15,7 +16,7 @@ tools/install-deps.sh
 build=${TS_TEST_BUILD:-build-test}
 # -O1 keeps the sanitizers quick; no NDEBUG, so assertions stay on
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g" \
-  -DTS_SANITIZE=ON -DTS_WERROR=ON >/dev/null
+  -DTS_SANITIZE=ON -DTS_WERROR=ON -DTS_ALLOC_TORTURE=ON >/dev/null
 cmake --build "$build" -j"$(nproc)" >/dev/null 2>"$build/build.log" || { cat "$build/build.log"; exit 1; }
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
