@@ -1145,6 +1145,7 @@ static int stream_main(run *r, const stream_cfg *sc, ts_store *store, const ts_r
 				r->fatal = rc;
 				break;
 			}
+			size_t done = 0; /* entries processed; the rest stay pending */
 			for (size_t i = 0; i < n && !r->fatal; i++) {
 				ts_record rec;
 				ts_engine_set_position(r->engine, ent[i].ms, ent[i].seq);
@@ -1157,8 +1158,13 @@ static int stream_main(run *r, const stream_cfg *sc, ts_store *store, const ts_r
 				}
 				if (!pr)
 					pr = on_record(r, &rec, name, 0);
-				if (pr == 1)
+				if (pr == 1) { /* a stop after this record, or a fatal error */
+					if (!r->fatal) {
+						r->src.records++;
+						done = i + 1;
+					}
 					break;
+				}
 				if (pr < 0) {
 					char detail[64];
 					snprintf(detail, sizeof detail, "entry %llu-%llu",
@@ -1169,7 +1175,10 @@ static int stream_main(run *r, const stream_cfg *sc, ts_store *store, const ts_r
 				} else {
 					r->src.records++;
 				}
+				done = i + 1;
 			}
+			if (done < n)
+				ts_rstream_unread(r->rstream, n - done);
 			if (!r->fatal && n && (ts_engine_pending_events(r->engine) ||
 					       now() - r->last_checkpoint >= 1.0))
 				r->fatal = stream_checkpoint(r);

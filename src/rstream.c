@@ -2,7 +2,8 @@
  *
  * Owns its connection, the last reply (whose strings the entries point
  * into) and the IDs read but not yet acknowledged. Reads the consumer's
- * pending entries ("0") until there are none, then new ones (">").
+ * pending entries (from "0", each read starting after the last ID of the
+ * one before) until there are none, then new ones (">").
  */
 #include <errno.h>
 #include <hiredis/hiredis.h>
@@ -21,8 +22,9 @@ struct ts_rstream {
 	redisContext *c;
 	redisReply *last;
 	ts_rstream_entry *e;
-	size_t ne, ealloc;
+	size_t ne, ealloc; /* ne: entries of the latest read */
 	int pending_done; /* the pending entries were all read again */
+	char pend_from[48]; /* pending entries are read after this ID */
 	ts_pathlist unacked; /* IDs read, not acknowledged */
 };
 
@@ -173,6 +175,7 @@ int ts_rstream_read(ts_rstream *s, size_t max, int block_ms, const ts_rstream_en
 		    size_t *n)
 {
 	*n = 0;
+	s->ne = 0;
 	if (s->last) {
 		freeReplyObject(s->last);
 		s->last = NULL;
@@ -188,7 +191,7 @@ int ts_rstream_read(ts_rstream *s, size_t max, int block_ms, const ts_rstream_en
 	if (!s->pending_done) {
 		av[6] = "STREAMS";
 		av[7] = s->key;
-		av[8] = "0";
+		av[8] = s->pend_from[0] ? s->pend_from : "0";
 		argc = 9;
 	}
 	int rc = cmd(s, argc, av, &r);
@@ -196,16 +199,32 @@ int ts_rstream_read(ts_rstream *s, size_t max, int block_ms, const ts_rstream_en
 		return rc;
 	s->last = r;
 	size_t m;
-	if ((rc = ts_rstream_decode(r, &s->e, &s->ealloc, &s->unacked, n, &m))) {
+	rc = ts_rstream_decode(r, &s->e, &s->ealloc, &s->unacked, n, &m);
+	s->ne = *n; /* each decoded entry pushed its ID */
+	if (rc) {
 		*n = 0;
 		return rc;
 	}
-	if (!s->pending_done && m == 0) {
+	if (!s->pending_done && *n == 0) {
 		s->pending_done = 1; /* nothing left from before: new entries now */
 		return ts_rstream_read(s, max, block_ms, entries, n);
 	}
+	if (!s->pending_done) /* the next pending read starts after this one */
+		snprintf(s->pend_from, sizeof s->pend_from, "%llu-%llu",
+			 (unsigned long long)s->e[*n - 1].ms, (unsigned long long)s->e[*n - 1].seq);
 	*entries = s->e;
 	return 0;
+}
+
+void ts_rstream_unread(ts_rstream *s, size_t k)
+{
+	/* the latest read pushed its s->ne IDs last */
+	if (k > s->ne)
+		k = s->ne;
+	for (; k; k--) {
+		free(s->unacked.paths[--s->unacked.n]);
+		s->ne--;
+	}
 }
 
 int ts_rstream_ack(ts_rstream *s)

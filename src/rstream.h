@@ -43,7 +43,12 @@ struct redisReply;
 struct ts_pathlist;
 int ts_rstream_decode(const struct redisReply *r, ts_rstream_entry **entries, size_t *ealloc,
 		      struct ts_pathlist *ids, size_t *n, size_t *listed);
-/* Acknowledge every entry read so far. 0 or TS_ESTORE. */
+/* Leave the last k entries of the latest read unacknowledged (they were not
+ * processed: a stop came mid-batch); they stay pending in the group and are
+ * read again by the next start (not by later reads of this consumer). k
+ * larger than that read is clamped. */
+void ts_rstream_unread(ts_rstream *s, size_t k);
+/* Acknowledge every entry read so far (less those unread). 0 or TS_ESTORE. */
 int ts_rstream_ack(ts_rstream *s);
 /* "redis://host:port#KEY" (no credentials), for messages. */
 const char *ts_rstream_name(const ts_rstream *s);
