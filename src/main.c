@@ -76,7 +76,7 @@ static const char usage_text[] =
 	"  --sink-queue N          events a sink holds in memory while its destination or\n"
 	"                          its disk fails (default 10000; past it they are dropped)\n"
 	"  --stats FILE            write a JSON summary of the run to FILE\n"
-	"  --lateness MIN          minutes a record may arrive after newer ones (default 20)\n"
+	"  --lateness MIN          minutes a record may arrive after newer ones (0-112, default 20)\n"
 	"  --include-read-only     count read-only calls in the call rate too\n"
 	"  --include-data-events   count data events, as their own series\n"
 	"  --max-record BYTES      largest record accepted (default 1048576)\n"
@@ -588,8 +588,8 @@ static int cmd_run(int argc, char **argv, int stream)
 		case O_SPOOL: spool_dir = optarg; break;
 		case O_STATS: stats_path = optarg; break;
 		case O_LATENESS:
-			if (parse_long(optarg, 0, 120, &v)) {
-				ts_error("--lateness '%s': expected minutes from 0 to 120", optarg);
+			if (parse_long(optarg, 0, 120 - 8, &v)) {
+				ts_error("--lateness '%s': expected minutes from 0 to %d", optarg, 120 - 8);
 				return EXIT_USAGE;
 			}
 			eo.lateness = (int)v;
@@ -707,10 +707,6 @@ static int cmd_run(int argc, char **argv, int stream)
 		ts_profile_defaults(&eo.profile); /* built-in default */
 	} else if (rc) {
 		ts_error("%s", err);
-		return EXIT_USAGE;
-	}
-	if (eo.lateness > 120 - 8) {
-		ts_error("--lateness: at most %d minutes", 120 - 8);
 		return EXIT_USAGE;
 	}
 

@@ -67,6 +67,7 @@ set +e
 "$TRAILSIGHT" backfill >/dev/null 2>&1; rc3=$?
 "$TRAILSIGHT" backfill --model no-such-profile "$tmp/c" >/dev/null 2>"$tmp/err5"; rc4=$?
 "$TRAILSIGHT" backfill --store bogus://x "$tmp/c" >/dev/null 2>&1; rc5=$?
+"$TRAILSIGHT" backfill --lateness 113 "$tmp/c" >/dev/null 2>"$tmp/err6"; rc6=$?
 set -e
 check "unknown option exits 1" test "$rc1" = 1
 check "unknown command exits 1" test "$rc2" = 1
@@ -74,6 +75,8 @@ check "no path exits 1" test "$rc3" = 1
 check "missing profile exits 1" test "$rc4" = 1
 check "missing profile is named" grep -q "no-such-profile" "$tmp/err5"
 check "bad store exits 1" test "$rc5" = 1
+check "--lateness past its range exits 1 naming the range" \
+  bash -c "test $rc6 = 1 && grep -q 'from 0 to 112' '$tmp/err6'"
 mkdir -p "$tmp/empty0"
 for m in sensitive quiet; do
   check "the $m profile loads" "$TRAILSIGHT" backfill -q --model "$m" "$tmp/empty0"
