@@ -513,6 +513,18 @@ static void clear_file(parsed_file *pf)
 	memset(pf, 0, sizeof *pf);
 }
 
+/* Turn the arena offsets copy_record left in the string fields into
+ * pointers, once the arena has stopped growing. */
+static void fix_pointers(parsed_file *pf)
+{
+	for (size_t k = 0; k < pf->n; k++) {
+		ts_str *f;
+		for (int j = 0; (f = rec_field(&pf->recs[k], j)); j++)
+			if (f->p)
+				f->p = pf->arena.p + ((uintptr_t)f->p - 1);
+	}
+}
+
 static void *worker(void *arg)
 {
 	pool *p = arg;
@@ -535,12 +547,7 @@ static void *worker(void *arg)
 		int rc = xrc ? xrc : read_input(&x, p->l->paths[i], p->ropts, &pf->st, &cb);
 		if (rc == TS_ENOMEM)
 			pf->rc = rc;
-		for (size_t k = 0; k < pf->n; k++) {
-			ts_str *f;
-			for (int j = 0; (f = rec_field(&pf->recs[k], j)); j++)
-				if (f->p)
-					f->p = pf->arena.p + ((uintptr_t)f->p - 1);
-		}
+		fix_pointers(pf);
 		pthread_mutex_lock(&p->mu);
 		pf->ready = 1;
 		pthread_cond_broadcast(&p->cv);
@@ -586,9 +593,170 @@ static int replay(parsed_file *pf, const char *path, ts_source_stats *st, const 
 	return 0;
 }
 
+/* ---- one input on two threads ----
+ * A single input (one file, or stdin in a backfill) has no other file to
+ * overlap with, so it is cut in batches instead: a reader thread inflates,
+ * splits and parses into batches of PIPE_BATCH records (the parsed_file of
+ * the pool, one per slot), the calling thread replays each batch as soon as
+ * it is complete. At most PIPE_SLOTS batches wait. Skips travel in the batch
+ * that was being filled when they were found; the file's stats travel in
+ * its last batch. */
+#define PIPE_SLOTS 3
+#define PIPE_BATCH 8192
+
+typedef struct pipe1 {
+	const char *path;
+	const ts_reader_opts *ropts;
+	const ts_parser_opts *popts;
+	parsed_file slots[PIPE_SLOTS];
+	size_t produced, consumed; /* batches published, batches replayed */
+	int stop;                  /* the caller wants no more */
+	ts_source_stats st;        /* the reader thread's, for the whole input */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+} pipe1;
+
+/* Hand the batch being filled to the caller, then wait for a free slot.
+ * 0, or 1 when the caller stopped. */
+static int pipe_publish(pipe1 *q)
+{
+	fix_pointers(&q->slots[q->produced % PIPE_SLOTS]);
+	pthread_mutex_lock(&q->mu);
+	q->slots[q->produced % PIPE_SLOTS].ready = 1;
+	q->produced++;
+	pthread_cond_broadcast(&q->cv);
+	while (!q->stop && q->produced - q->consumed >= PIPE_SLOTS)
+		pthread_cond_wait(&q->cv, &q->mu);
+	int stop = q->stop;
+	pthread_mutex_unlock(&q->mu);
+	return stop;
+}
+
+static parsed_file *pipe_filling(pipe1 *q) { return &q->slots[q->produced % PIPE_SLOTS]; }
+
+static int pipe_record(void *ctx, const ts_record *rec, const char *path, uint64_t off)
+{
+	pipe1 *q = ctx;
+	parsed_file *pf = pipe_filling(q);
+	if (copy_record(pf, rec, path, off))
+		return 1;
+	return pf->n >= PIPE_BATCH ? pipe_publish(q) : 0;
+}
+
+static void pipe_skip(void *ctx, int code, const char *path, uint64_t off, const char *detail)
+{
+	keep_skip(pipe_filling(ctx), code, path, off, detail);
+}
+
+static void pipe_opened(void *ctx, const char *path)
+{
+	mark_opened(pipe_filling(ctx), path);
+}
+
+static void *pipe_reader(void *arg)
+{
+	pipe1 *q = arg;
+	rdctx x;
+	int rc = rdctx_init(&x, q->popts);
+	ts_source_cb cb = {pipe_record, pipe_skip, NULL, q, pipe_opened, NULL, 0};
+	if (!rc)
+		rc = read_input(&x, q->path, q->ropts, &q->st, &cb);
+	rdctx_free(&x);
+	/* the last batch: whatever is left, the stats and how it ended */
+	parsed_file *pf = pipe_filling(q);
+	if (rc == TS_ENOMEM && !pf->rc)
+		pf->rc = rc;
+	pf->st = q->st;
+	fix_pointers(pf);
+	pthread_mutex_lock(&q->mu);
+	pf->ready = 2;
+	q->produced++;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+	return NULL;
+}
+
+static int read_pipelined(const char *path, const ts_reader_opts *ropts,
+			  const ts_parser_opts *popts, ts_source_stats *st, const ts_source_cb *cb)
+{
+	pipe1 *q = calloc(1, sizeof *q);
+	if (!q)
+		return TS_ENOMEM;
+	q->path = path;
+	q->ropts = ropts;
+	q->popts = popts;
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->cv, NULL);
+	pthread_t th;
+	int rc = 0;
+	if (pthread_create(&th, NULL, pipe_reader, q) != 0) {
+		/* no thread to be had: read inline */
+		rdctx x;
+		rc = rdctx_init(&x, popts);
+		if (!rc)
+			rc = read_input(&x, path, ropts, st, cb);
+		rdctx_free(&x);
+		goto out;
+	}
+	int begun = 0;
+	for (;;) {
+		parsed_file *pf = &q->slots[q->consumed % PIPE_SLOTS];
+		pthread_mutex_lock(&q->mu);
+		while (!pf->ready)
+			pthread_cond_wait(&q->cv, &q->mu);
+		pthread_mutex_unlock(&q->mu);
+		int last = pf->ready == 2;
+		if (pf->rc) {
+			rc = pf->rc;
+		} else {
+			if (pf->opened && !begun && cb->file_begin) {
+				cb->file_begin(cb->ctx, path);
+				begun = 1;
+			}
+			for (size_t k = 0; k < pf->nskips; k++)
+				if (cb->skip)
+					cb->skip(cb->ctx, pf->skips[k].code, path, pf->skips[k].offset,
+						 pf->skips[k].detail);
+			for (size_t k = 0; k < pf->n && !rc; k++) {
+				int cr = cb->record(cb->ctx, &pf->recs[k], path, pf->offs[k]);
+				if (cr == 1)
+					rc = 1;
+				else if (cr < 0)
+					report(cb, st, cr, path, pf->offs[k], NULL);
+				else
+					st->records++;
+			}
+			if (last && !rc) {
+				merge_stats(st, &pf->st);
+				if (begun && cb->file_done)
+					cb->file_done(cb->ctx, path, st);
+			}
+		}
+		clear_file(pf);
+		pthread_mutex_lock(&q->mu);
+		q->consumed++;
+		if (rc)
+			q->stop = 1;
+		pthread_cond_broadcast(&q->cv);
+		pthread_mutex_unlock(&q->mu);
+		if (last || rc)
+			break;
+	}
+	pthread_join(th, NULL);
+	for (size_t i = 0; i < PIPE_SLOTS; i++)
+		clear_file(&q->slots[i]);
+out:
+	pthread_mutex_destroy(&q->mu);
+	pthread_cond_destroy(&q->cv);
+	free(q);
+	return rc;
+}
+
 int ts_source_read_all(const ts_pathlist *l, int nthreads, const ts_reader_opts *ropts,
 		       const ts_parser_opts *popts, ts_source_stats *st, const ts_source_cb *cb)
 {
+	if (nthreads > 1 && l->n == 1)
+		return read_pipelined(l->paths[0], ropts, popts, st, cb);
 	if (nthreads <= 1 || l->n < 2) {
 		rdctx x;
 		int rc = rdctx_init(&x, popts);

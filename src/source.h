@@ -75,6 +75,9 @@ int ts_source_read(const char *path, const ts_reader_opts *ropts, const ts_parse
  * reading and parsing files ahead (nthreads <= 1: inline, no threads).
  * Callbacks always run on the calling thread, in file order, so results do
  * not depend on nthreads. At most 2 * nthreads parsed files wait in memory.
+ * A list of one input with nthreads > 1 is read on two threads: one reads,
+ * inflates and parses it in batches of records, the calling thread takes
+ * each batch as it is done (at most 3 wait).
  * Returns 0, 1 if the record callback asked to stop, or TS_ENOMEM. */
 int ts_source_read_all(const ts_pathlist *l, int nthreads, const ts_reader_opts *ropts,
 		       const ts_parser_opts *popts, ts_source_stats *st, const ts_source_cb *cb);

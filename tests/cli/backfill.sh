@@ -52,6 +52,36 @@ find "$tmp/c/AWSLogs" -path '*CloudTrail/*' -name '*.json.gz' | sort | xargs zca
 "$TRAILSIGHT" backfill -q - < "$tmp/all.ndjson" > "$tmp/out3"
 check "stdin NDJSON gives the same insights" cmp -s "$tmp/out1" "$tmp/out3"
 
+# one input is read on two threads (batches of records) when --threads > 1:
+# the same insights, counts, skips and messages as on one thread, also with
+# damaged lines, gzipped, and on stdin
+awk 'NR == 5000 {print "garbage{" $0; next} NR == 9000 {sub(/eventTime/, "evntTime")} {print}' \
+  "$tmp/all.ndjson" > "$tmp/one.ndjson"
+gzip -c "$tmp/one.ndjson" > "$tmp/one.ndjson.gz"
+single() { # NAME ARGS...: run, keep stdout, stats without timings, skip messages
+  local name=$1; shift
+  "$TRAILSIGHT" backfill --stats "$tmp/$name.json" "$@" > "$tmp/$name.out" 2> "$tmp/$name.err"
+  jq -c 'del(.elapsed_seconds, .records_per_second, .peak_rss_kb)' "$tmp/$name.json" > "$tmp/$name.st"
+  grep -v 'records counted in' "$tmp/$name.err" > "$tmp/$name.msg" || true
+}
+single p1 --threads 1 "$tmp/one.ndjson"
+single z1 --threads 1 "$tmp/one.ndjson.gz"
+check "one input: gzip or not, the same insights" cmp -s "$tmp/p1.out" "$tmp/z1.out"
+for v in "p1 p2 --threads 2 $tmp/one.ndjson" "p1 p4 --threads 4 $tmp/one.ndjson" \
+         "z1 z2 --threads 2 $tmp/one.ndjson.gz" "z1 zl --threads 2 --inflate zlib $tmp/one.ndjson.gz"; do
+  set -- $v
+  ref=$1; shift
+  single "$@"
+  what="one input, ${*:2:$#-2} (${*: -1})"
+  check "$what: the same insights" cmp -s "$tmp/$ref.out" "$tmp/$1.out"
+  check "$what: the same stats" cmp -s "$tmp/$ref.st" "$tmp/$1.st"
+  check "$what: the same skip messages" cmp -s "$tmp/$ref.msg" "$tmp/$1.msg"
+done
+"$TRAILSIGHT" backfill -q --threads 2 - < "$tmp/one.ndjson" > "$tmp/ps.out"
+check "one input, stdin on two threads: the same insights" cmp -s "$tmp/p1.out" "$tmp/ps.out"
+check "one input: the damaged lines are skipped, the rest counted" \
+  test "$(jq .skipped "$tmp/p1.json")" = 2 -a "$(jq .records_counted "$tmp/p1.json")" = "$((records - 2))"
+
 # --no-trailsight-context leaves that key out and nothing else changes
 "$TRAILSIGHT" backfill -q --no-trailsight-context "$tmp/c/AWSLogs" > "$tmp/out4"
 check "no trailsightContext on request" bash -c "! grep -q trailsightContext '$tmp/out4'"
