@@ -3,7 +3,7 @@
 # the pipeline a user would otherwise write, on one corpus.
 #
 #   bench/throughput.sh [--runs N] [--days D] [--apis A] [--rate R] [--data DIR]
-#                       [--no-jq]
+#                       [--no-jq] [--no-single]
 #
 # Generates (once, kept in DIR, default bench/data/<days>d-<apis>apis-r<rate>)
 # a CloudTrail corpus in the S3 layout, warms the page cache, then alternates
@@ -16,11 +16,14 @@
 # API (zcat | jq | sort | uniq -c). Prints medians, records/s, MB/s of gzip,
 # each time's ratio to zcat's, the jq pipeline's ratio to trailsight's, and
 # peak RSS; and checks that every trailsight run printed the same insights.
+# Then (unless --no-single) the same for one large input: the first two
+# days' records as one NDJSON gzip file (made once, kept in DIR), zcat of it
+# against backfill --threads 1 and --threads <cores> of that one file.
 # Release build in build-bench/. Run it alone: other load skews the ratios.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-runs=5 days=10 apis=200 rate=350 data="" jq=1
+runs=5 days=10 apis=200 rate=350 data="" jq=1 single=1
 while [ $# -gt 0 ]; do
   case $1 in
     --runs) runs=$2; shift 2 ;;
@@ -29,7 +32,8 @@ while [ $# -gt 0 ]; do
     --rate) rate=$2; shift 2 ;;
     --data) data=$2; shift 2 ;;
     --no-jq) jq=0; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    --no-single) single=0; shift ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "throughput.sh: unknown option $1" >&2; exit 1 ;;
   esac
 done
@@ -116,3 +120,37 @@ if [ "$jq" = 1 ]; then
 fi
 cp "$work/ref" "$data/insights.ndjson"
 echo "insights: $(wc -l < "$data/insights.ndjson") events, the same in every run, in $data/insights.ndjson"
+
+[ "$single" = 1 ] || exit 0
+one=$data/one-2days.ndjson.gz
+if [ ! -f "$one" ]; then
+  echo "throughput: making one NDJSON file of the first two days' records ..." >&2
+  days2=$(sed -n 's|.*/CloudTrail/[^/]*/\([0-9]*/[0-9]*/[0-9]*\)/.*|\1|p' "$files" | sort -u | head -2)
+  grep -F -f <(echo "$days2" | sed 's|.*|/&/|') "$files" | xargs zcat | jq -c '.Records[]' \
+    | gzip -1 > "$one.tmp"
+  mv "$one.tmp" "$one"
+fi
+cat "$one" > /dev/null
+orecords=$(zcat "$one" | wc -l)
+obytes=$(stat -c %s "$one")
+rm -f "$work"/o_*
+for i in $(seq "$runs"); do
+  s=$(now)
+  zcat "$one" > /dev/null
+  e=$(now)
+  echo "$(echo "$e - $s" | bc -l) 0" >> "$work/o_zcat"
+  for t in 1 "$cores"; do
+    s=$(now)
+    /usr/bin/time -f '%M' -o "$work/rss" build-bench/trailsight backfill -q --threads "$t" "$one" \
+      > "$work/oout_$t"
+    e=$(now)
+    echo "$(echo "$e - $s" | bc -l) $(cat "$work/rss")" >> "$work/o_t$t"
+  done
+  cmp -s "$work/oout_1" "$work/oout_$cores" || { echo "throughput: one file: threads changed the insights" >&2; exit 1; }
+done
+records=$orecords bytes=$obytes
+mz=$(median "$work/o_zcat" 1)
+echo "one file, $orecords records, $((obytes / 1000000)) MB gzip, medians of $runs runs:"
+row "zcat" "$work/o_zcat"
+row "trailsight --threads 1" "$work/o_t1"
+row "trailsight --threads $cores" "$work/o_t$cores"
