@@ -105,8 +105,7 @@ static inline uint64_t prefix_xor(uint64_t x)
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
-/* true, false, null, or a JSON number (the rules of record.c's check). */
-static int literal_ok(const char *s, size_t n)
+int ts_json_literal_ok(const char *s, size_t n)
 {
 	if (n == 4 && (!memcmp(s, "true", 4) || !memcmp(s, "null", 4)))
 		return 1;
@@ -307,7 +306,7 @@ static int on_literal(walk *k, size_t i)
 	size_t e = i;
 	while (e < k->n && is_literal_byte((unsigned char)k->s[e]))
 		e++;
-	if (!literal_ok(k->s + i, e - i))
+	if (!ts_json_literal_ok(k->s + i, e - i))
 		return 0;
 	if (rec) {
 		rec->type = TS_JT_PRIMITIVE;

@@ -57,4 +57,8 @@ typedef struct ts_jscan_want {
 int ts_jscan(const char *s, size_t n, const ts_jscan_want *w, ts_jtok *root, ts_jtok *sub,
 	     int *high);
 
+/* 1 if s[0..n) is true, false, null or a JSON number (RFC 8259), else 0.
+ * The one check of literals for both record parsing paths. */
+int ts_json_literal_ok(const char *s, size_t n);
+
 #endif

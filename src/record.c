@@ -187,46 +187,6 @@ static size_t nest_depth(const char *s, size_t n, size_t limit)
 
 static int is_blank(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
-static int is_digit(char c) { return c >= '0' && c <= '9'; }
-
-/* true, false, null, or a JSON number. */
-static int literal_ok(const char *s, size_t n)
-{
-	if (n == 4 && (!memcmp(s, "true", 4) || !memcmp(s, "null", 4)))
-		return 1;
-	if (n == 5 && !memcmp(s, "false", 5))
-		return 1;
-	size_t i = 0;
-	if (i < n && s[i] == '-')
-		i++;
-	if (i < n && s[i] == '0') {
-		i++;
-	} else if (i < n && is_digit(s[i])) {
-		while (i < n && is_digit(s[i]))
-			i++;
-	} else {
-		return 0;
-	}
-	if (i < n && s[i] == '.') {
-		size_t f = ++i;
-		while (i < n && is_digit(s[i]))
-			i++;
-		if (i == f)
-			return 0;
-	}
-	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		i++;
-		if (i < n && (s[i] == '+' || s[i] == '-'))
-			i++;
-		size_t f = i;
-		while (i < n && is_digit(s[i]))
-			i++;
-		if (i == f)
-			return 0;
-	}
-	return i == n;
-}
-
 static int hex4(const char *s, unsigned *v)
 {
 	unsigned x = 0;
@@ -471,7 +431,7 @@ static int validate(ts_parser *p, const char *s, int n, int *slot, int *dup)
 			pos = k->start + 1;
 			break;
 		default:
-			if (!literal_ok(s + k->start, (size_t)(k->end - k->start)))
+			if (!ts_json_literal_ok(s + k->start, (size_t)(k->end - k->start)))
 				return fail(p, TS_EJSON, "invalid literal at byte %d", k->start);
 			pos = k->end;
 			break;
