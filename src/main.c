@@ -15,6 +15,7 @@
 #include <gsl/gsl_errno.h>
 
 #include "engine.h"
+#include "order.h"
 #include "insight.h"
 #include "overflow.h"
 #include "report.h"
@@ -77,6 +78,11 @@ static const char usage_text[] =
 	"                          its disk fails (default 10000; past it they are dropped)\n"
 	"  --stats FILE            write a JSON summary of the run to FILE\n"
 	"  --lateness MIN          minutes a record may arrive after newer ones (0-112, default 20)\n"
+	"  --order MODE            backfill: auto (default): records held until they prove\n"
+	"                          to be in time order; any: all held, then put in time\n"
+	"                          order (memory: 40 bytes a count); time: as they come\n"
+	"  --future-minutes MIN    skip as future_time a record more than MIN minutes ahead\n"
+	"                          of every other of its partition (default 60; 0: off)\n"
 	"  --include-read-only     count read-only calls in the call rate too\n"
 	"  --include-data-events   count data events, as their own series\n"
 	"  --max-record BYTES      largest record accepted (default 1048576)\n"
@@ -127,6 +133,8 @@ typedef struct run {
 	double last_record, last_checkpoint;
 	uint64_t since_checkpoint; /* records counted since the last checkpoint */
 	int lateness;
+	int late_warned;         /* stream: the lateness warning was given */
+	uint64_t late_check;
 	struct stream_ctx *stream_ctx;
 	ts_rstream *rstream;     /* --redis-stream: acknowledged after checkpoints */
 	ts_report *report;       /* --report: every event, for the report */
@@ -157,11 +165,32 @@ static int tee_emit(void *ctx, const char *json, size_t len)
 	return rc ? rc : ts_report_emit(r->report, json, len);
 }
 
+static void on_skip(void *ctx, int code, const char *path, uint64_t off, const char *detail);
+
+/* stream: once, when most records come later than the lateness */
+static void warn_if_late(run *r)
+{
+	ts_engine_stats es;
+	ts_engine_get_stats(r->engine, &es);
+	if (es.counted < 1024 || es.late * 2 < es.counted)
+		return;
+	r->late_warned = 1;
+	if (r->quiet)
+		return;
+	progress_clear(r);
+	ts_warn("%llu of %llu records came more than --lateness %d minutes behind newer ones "
+		"and were counted but not judged: stream expects records in time order. For "
+		"exported, newest-first or shuffled files use 'trailsight backfill' (any order)",
+		(unsigned long long)es.late, (unsigned long long)es.counted, r->lateness);
+}
+
 static int on_record(void *ctx, const ts_record *rec, const char *path, uint64_t off)
 {
 	run *r = ctx;
-	(void)off;
+	ts_engine_set_origin(r->engine, path, off);
 	int rc = ts_engine_add(r->engine, rec);
+	if (r->stream && (rc == 0 || rc == 1) && !r->late_warned && ++r->late_check % 1024 == 0)
+		warn_if_late(r);
 	if (r->stream && (rc == 0 || rc == 1)) {
 		r->since_checkpoint++;
 		/* stdin has no file boundaries: any record boundary will do */
@@ -174,10 +203,39 @@ static int on_record(void *ctx, const ts_record *rec, const char *path, uint64_t
 	}
 	if (rc == 0 || rc == 1)
 		return 0;
-	if (rc == TS_EFIELD || rc == TS_ECAP)
+	if (rc == TS_EFIELD || rc == TS_ECAP || rc == TS_EFUTURE)
 		return rc;
 	r->fatal = rc;
 	return 1;
+}
+
+static int64_t ts_wall_seconds(void *ctx)
+{
+	(void)ctx;
+	return (int64_t)time(NULL);
+}
+
+/* "eventTime YYYY-MM-DDTHH:MM:SSZ is more than N minutes ahead of ..." */
+static void ts_fmt_future(char *buf, size_t n, int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char when[32] = "?";
+	if (gmtime_r(&tt, &tm))
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(buf, n, "eventTime %s, alone ahead of every other record of its partition", when);
+}
+
+/* A backfill's record skipped as future_time at finish: counted and
+ * reported as the source reports its skips. */
+static void on_future(void *ctx, const char *path, uint64_t off, int64_t t)
+{
+	run *r = ctx;
+	char detail[96];
+	ts_fmt_future(detail, sizeof detail, t);
+	r->src.skipped++;
+	r->src.by_reason[-TS_EFUTURE]++;
+	on_skip(r, TS_EFUTURE, path, off, detail);
 }
 
 static void on_skip(void *ctx, int code, const char *path, uint64_t off, const char *detail)
@@ -513,7 +571,8 @@ static int cmd_run(int argc, char **argv, int stream)
 		O_STORE = 256, O_MODEL, O_MODELS_DIR, O_OUT, O_STATS, O_LATENESS, O_READ, O_DATA,
 		O_MAXREC, O_THREADS, O_STRICT, O_NOCTX, O_VERSION, O_FORCE, O_FLUSH, O_SPOOL,
 		O_WATCH, O_STDIN, O_IDLE, O_METRICS, O_METRICS_INT, O_RSTREAM, O_GROUP, O_CONSUMER,
-		O_INFLATE, O_REPORT, O_SINKQ, O_MAX_SERIES, O_MAX_PART, O_MAX_CODES, O_MAX_ATTRS
+		O_INFLATE, O_REPORT, O_SINKQ, O_MAX_SERIES, O_MAX_PART, O_MAX_CODES, O_MAX_ATTRS,
+		O_ORDER, O_FUTURE
 	};
 	static const struct option longopts[] = {
 		{"store", required_argument, 0, O_STORE},
@@ -524,6 +583,8 @@ static int cmd_run(int argc, char **argv, int stream)
 		{"sink-queue", required_argument, 0, O_SINKQ},
 		{"stats", required_argument, 0, O_STATS},
 		{"lateness", required_argument, 0, O_LATENESS},
+		{"order", required_argument, 0, O_ORDER},
+		{"future-minutes", required_argument, 0, O_FUTURE},
 		{"include-read-only", no_argument, 0, O_READ},
 		{"include-data-events", no_argument, 0, O_DATA},
 		{"max-record", required_argument, 0, O_MAXREC},
@@ -570,7 +631,7 @@ static int cmd_run(int argc, char **argv, int stream)
 	ts_reader_opts ro = {0};
 	ts_parser_opts po = {0};
 	stream_cfg sc = {.idle_timeout = 60, .metrics_interval = 5, .group = "trailsight"};
-	int stream_only = 0, backfill_only = 0;
+	int stream_only = 0, backfill_only = 0, order_set = 0;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "qvh", longopts, NULL)) != -1) {
@@ -593,6 +654,21 @@ static int cmd_run(int argc, char **argv, int stream)
 				return EXIT_USAGE;
 			}
 			eo.lateness = (int)v;
+			break;
+		case O_ORDER:
+			if ((eo.order = ts_order_mode_parse(optarg)) < 0) {
+				ts_error("--order '%s': expected auto, any or time", optarg);
+				return EXIT_USAGE;
+			}
+			backfill_only = 1;
+			order_set = 1;
+			break;
+		case O_FUTURE:
+			if (parse_long(optarg, 0, 1000000, &v)) {
+				ts_error("--future-minutes '%s': expected minutes from 0 to 1000000", optarg);
+				return EXIT_USAGE;
+			}
+			eo.future_minutes = (int)v;
 			break;
 		case O_READ: eo.include_read_only = 1; break;
 		case O_DATA: eo.include_data = 1; break;
@@ -756,6 +832,12 @@ static int cmd_run(int argc, char **argv, int stream)
 		}
 	}
 	r.reg = reg;
+	if (!stream && !order_set)
+		eo.order = TS_ORDER_AUTO;
+	if (stream)
+		eo.wall = ts_wall_seconds;
+	eo.on_future = on_future;
+	eo.future_ctx = &r;
 	r.engine = ts_engine_new(&eo, reg, store, report_dir ? tee_emit : ts_sinks_emit_fn,
 				 report_dir ? (void *)&r : (void *)r.sinks);
 	if (!r.engine) {
