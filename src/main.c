@@ -415,6 +415,9 @@ static void write_stats_json(FILE *f, const run *r, const ts_engine_stats *es, d
 		(unsigned long long)r->files_already, (unsigned long long)es->already_counted,
 		(unsigned long long)es->restored, (unsigned long long)es->checkpoints);
 	fprintf(f, "\"attribution_values_dropped\":%llu,", (unsigned long long)es->attr_dropped);
+	fprintf(f, "\"order\":{\"held_peak\":%llu,\"held_bytes\":%llu,\"replayed\":%s,\"hold_capped\":%s},",
+		(unsigned long long)es->held_peak, (unsigned long long)es->held_bytes,
+		es->reordered ? "true" : "false", es->hold_capped ? "true" : "false");
 	write_overflow_json(f, r);
 	fprintf(f, "\"sinks\":[");
 	for (size_t i = 0; i < ts_sinks_count(r->sinks); i++) {
@@ -479,6 +482,17 @@ static void print_summary(const run *r, const ts_store *store, const ts_engine_s
 			"trailsight: %llu files already counted in the store, not read; %llu records "
 			"of partly counted files skipped (--force reads and counts them again)\n",
 			(unsigned long long)r->files_already, (unsigned long long)es->already_counted);
+	if (es->reordered)
+		fprintf(stderr, "trailsight: %llu counts held (%.1f MB) and put in time order%s\n",
+			(unsigned long long)es->held_peak, (double)es->held_bytes / 1e6,
+			es->hold_capped ? " up to the hold cap; the rest counted as it came" : "");
+	if (es->late && !r->stream)
+		fprintf(stderr,
+			"trailsight: %llu records came more than --lateness %d minutes behind newer ones "
+			"of their partition (with --order time, or after --order auto trusted the "
+			"order): counted but not judged. --order any holds every record and puts them "
+			"in time order\n",
+			(unsigned long long)es->late, r->lateness);
 	print_overflow(r, es);
 	if (es->restored)
 		fprintf(stderr, "trailsight: %llu partitions resumed from their saved state\n",
@@ -855,6 +869,9 @@ static int cmd_run(int argc, char **argv, int stream)
 			goto out_engine;
 		}
 	} else {
+		/* a store connection that breaks is an error to handle (the
+		 * store reconnects), not a signal that ends the run */
+		signal(SIGPIPE, SIG_IGN);
 		r.progress = !r.quiet && isatty(2);
 		ts_source_cb cb = {on_record, on_skip, on_file_done, &r, on_file_begin, NULL, 0};
 		if (ts_source_collect(argv + optind, (size_t)(argc - optind), &paths, &r.src, &cb)) {
