@@ -1088,6 +1088,12 @@ static int by_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+void ts_engine_late(const ts_engine *e, uint64_t *counted, uint64_t *late)
+{
+	*counted = e->st.counted;
+	*late = e->st.late;
+}
+
 void ts_engine_get_stats(const ts_engine *e, ts_engine_stats *st)
 {
 	*st = e->st;
@@ -1096,7 +1102,7 @@ void ts_engine_get_stats(const ts_engine *e, ts_engine_stats *st)
 	st->late += os.late;
 	st->held_peak = os.held_peak;
 	st->held_bytes = os.held_bytes;
-	st->reordered = os.replayed && os.held_peak > 0;
+	st->reordered = os.replayed && os.disorder;
 	st->hold_capped = os.capped;
 	st->latency_n = e->nlat;
 	if (e->nlat) {

@@ -86,7 +86,9 @@ typedef struct ts_engine_stats {
 				      not counted (counted does not include them) */
 	uint64_t held_peak;        /* most counts held at once to order them */
 	uint64_t held_bytes;       /* the memory they took */
-	int reordered;             /* held counts were replayed in time order */
+	int reordered;             /* records came out of order (more than the
+				      lateness) and held counts were replayed
+				      in time order */
 	int hold_capped;           /* the hold cap was reached */
 	uint64_t restored;         /* partitions whose saved state was loaded */
 	uint64_t checkpoints;      /* checkpoints written */
@@ -159,6 +161,8 @@ uint64_t ts_engine_open_insights(const ts_engine *e);
 int64_t ts_engine_newest(const ts_engine *e);
 
 void ts_engine_get_stats(const ts_engine *e, ts_engine_stats *st);
+/* Records counted and, of those, late so far (cheap, unlike get_stats). */
+void ts_engine_late(const ts_engine *e, uint64_t *counted, uint64_t *late);
 /* The records the caps turned away, by partition and eventSource (owned
  * by the engine). */
 struct ts_overflow;

@@ -170,9 +170,9 @@ static void on_skip(void *ctx, int code, const char *path, uint64_t off, const c
 /* stream: once, when most records come later than the lateness */
 static void warn_if_late(run *r)
 {
-	ts_engine_stats es;
-	ts_engine_get_stats(r->engine, &es);
-	if (es.counted < 1024 || es.late * 2 < es.counted)
+	uint64_t counted, late;
+	ts_engine_late(r->engine, &counted, &late);
+	if (counted < 1024 || late * 2 < counted)
 		return;
 	r->late_warned = 1;
 	if (r->quiet)
@@ -181,7 +181,7 @@ static void warn_if_late(run *r)
 	ts_warn("%llu of %llu records came more than --lateness %d minutes behind newer ones "
 		"and were counted but not judged: stream expects records in time order. For "
 		"exported, newest-first or shuffled files use 'trailsight backfill' (any order)",
-		(unsigned long long)es.late, (unsigned long long)es.counted, r->lateness);
+		(unsigned long long)late, (unsigned long long)counted, r->lateness);
 }
 
 static int on_record(void *ctx, const ts_record *rec, const char *path, uint64_t off)
@@ -415,7 +415,7 @@ static void write_stats_json(FILE *f, const run *r, const ts_engine_stats *es, d
 		(unsigned long long)r->files_already, (unsigned long long)es->already_counted,
 		(unsigned long long)es->restored, (unsigned long long)es->checkpoints);
 	fprintf(f, "\"attribution_values_dropped\":%llu,", (unsigned long long)es->attr_dropped);
-	fprintf(f, "\"order\":{\"held_peak\":%llu,\"held_bytes\":%llu,\"replayed\":%s,\"hold_capped\":%s},",
+	fprintf(f, "\"order\":{\"held_peak\":%llu,\"held_bytes\":%llu,\"out_of_order\":%s,\"hold_capped\":%s},",
 		(unsigned long long)es->held_peak, (unsigned long long)es->held_bytes,
 		es->reordered ? "true" : "false", es->hold_capped ? "true" : "false");
 	write_overflow_json(f, r);
@@ -483,7 +483,8 @@ static void print_summary(const run *r, const ts_store *store, const ts_engine_s
 			"of partly counted files skipped (--force reads and counts them again)\n",
 			(unsigned long long)r->files_already, (unsigned long long)es->already_counted);
 	if (es->reordered)
-		fprintf(stderr, "trailsight: %llu counts held (%.1f MB) and put in time order%s\n",
+		fprintf(stderr, "trailsight: records out of time order: %llu counts held (%.1f MB) "
+				"and put in time order%s\n",
 			(unsigned long long)es->held_peak, (double)es->held_bytes / 1e6,
 			es->hold_capped ? " up to the hold cap; the rest counted as it came" : "");
 	if (es->late && !r->stream)

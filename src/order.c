@@ -304,6 +304,7 @@ void ts_order_get_stats(const ts_order *o, ts_order_stats *st)
 {
 	*st = o->st;
 	st->holding = o->holding;
+	st->disorder = o->disorder;
 	if (o->holding)
 		st->held_bytes = ts_hold_memory(o->hold);
 }

@@ -60,6 +60,7 @@ typedef struct ts_order_stats {
 	uint64_t held_peak;   /* most counts held at once */
 	size_t held_bytes;    /* memory they took */
 	int replayed;         /* a replay put held counts in time order */
+	int disorder;         /* a held record came more than the lateness behind */
 	int holding;          /* still holding (everything so far held) */
 	int capped;           /* the hold cap was reached: counted as they came since */
 	uint64_t kept_aside;  /* records kept aside as possibly far ahead */

@@ -33,7 +33,10 @@ done
 check "insights were written" test "$(grep -c '"state":"Start"' "$tmp/time.out")" -ge 1
 check "newest first: byte-identical insights" cmp "$tmp/time.out" "$tmp/rev.out"
 check "shuffled: byte-identical insights" cmp "$tmp/time.out" "$tmp/shuf.out"
-check "the summary says the records were put in time order" grep -q "put in time order" "$tmp/rev.err"
+check "the summary says the records were put in time order" grep -q "out of time order" "$tmp/rev.err"
+check "stats: out_of_order for newest first" test "$(jq .order.out_of_order "$tmp/rev.json")" = true
+check "time order: not out of order" test "$(jq .order.out_of_order "$tmp/time.json")" = false
+check "time order: the summary does not say so" bash -c "! grep -q 'out of time order' '$tmp/time.err'"
 
 # counting as records come (bounded memory) gives the same for time order
 "$TRAILSIGHT" backfill -q --order time --stats "$tmp/t2.json" "$tmp/time.ndjson" > "$tmp/t2.out"
