@@ -1586,6 +1586,9 @@ int ts_engine_file_end(ts_engine *e)
 		return e->err;
 	if (!e->in_file)
 		return TS_EINVAL;
+	int rc = ts_order_file_end(e->order);
+	if (rc)
+		return e->err = rc;
 	uint32_t fi = e->nfiles - 1;
 	for (uint32_t i = 0; i < e->ncur; i++) {
 		if (e->cur[i].skip)

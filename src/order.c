@@ -281,6 +281,13 @@ int ts_order_add(ts_order *o, uint32_t pid, int64_t t, ts_held *ev, int nev, int
 	return 0;
 }
 
+int ts_order_file_end(ts_order *o)
+{
+	if (o->o.mode == TS_ORDER_AUTO && o->holding && !o->disorder && ts_hold_count(o->hold))
+		return replay(o);
+	return 0;
+}
+
 int ts_order_holding(const ts_order *o) { return o->holding; }
 
 int ts_order_finish(ts_order *o)

@@ -10,10 +10,11 @@
  *    by minute and counted: the result does not depend on input order;
  *    memory grows by 40 bytes per count until the hold cap.
  *  - TS_ORDER_AUTO: held while input may be out of order; once auto_events
- *    counts are held and no record came more than the lateness behind the
- *    newest but one of its partition, they are replayed in time order and
- *    the rest is counted at once, in bounded memory. A record that comes
- *    that late first keeps everything held, as TS_ORDER_ANY.
+ *    counts are held, or at the end of the first input file, if no record
+ *    came more than the lateness behind the newest but one of its
+ *    partition, they are replayed in time order and the rest is counted at
+ *    once, in bounded memory. A record that comes that late first keeps
+ *    everything held, as TS_ORDER_ANY.
  * Clock skew guard (future_secs > 0): a record more than future_secs ahead
  * of every other record of its partition does not move the watermark. In
  * a stream (wall != NULL) it is refused at once when it is also more than
@@ -80,6 +81,12 @@ void ts_order_free(ts_order *o); /* NULL is a no-op */
  * code from feed / TS_ENOMEM. */
 int ts_order_add(ts_order *o, uint32_t pid, int64_t t, ts_held *ev, int nev, int ro, int err,
 		 const char *path, uint64_t off, int64_t agg_newest);
+/* The end of an input file (not stdin). TS_ORDER_AUTO: if no record has
+ * come out of order so far, the held counts are replayed in time order and
+ * the rest is counted at once, as after auto_events counts (a folder of
+ * log files in the S3 layout, each in order, keeps its checkpoints from the
+ * first file on). 0 or a fatal code. */
+int ts_order_file_end(ts_order *o);
 /* Everything so far is held (checkpoints must wait: the aggregator has
  * not seen it). */
 int ts_order_holding(const ts_order *o);

@@ -97,6 +97,21 @@ static void test_auto(void)
 	CHECK_INT(g.n, 10);
 	CHECK_INT(g.minute[0], 1000000);
 	ts_order_free(o);
+
+	/* in order to the end of the first file: counted at once from then */
+	fed_t h = {0};
+	ts_order_cb cb3 = {feed, future, NULL, &h};
+	oo.auto_events = 1000;
+	o = ts_order_new(&oo, &cb3);
+	CHECK_INT(add(o, 60000000, 0), 0);
+	CHECK_INT(add(o, 60000060, 0), 0);
+	CHECK_INT(h.n, 0);
+	CHECK_INT(ts_order_file_end(o), 0);
+	CHECK(!ts_order_holding(o));
+	CHECK_INT(h.n, 2);
+	CHECK_INT(add(o, 60000120, 0), 0);
+	CHECK_INT(h.n, 3);
+	ts_order_free(o);
 }
 
 static void test_future_backfill(void)
