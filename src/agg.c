@@ -21,6 +21,7 @@
 typedef struct apart {
 	int64_t newest;  /* INT64_MIN: nothing seen yet */
 	int64_t closed;  /* newest closed minute */
+	int64_t active;  /* newest minute that had a count (or was restored) */
 	ts_tally *slots; /* [RING] attribution counts, allocated on first use */
 } apart;
 
@@ -28,6 +29,7 @@ struct ts_agg {
 	ts_registry *reg;
 	int lateness;
 	ts_agg_cb cb;
+	int64_t settle, tail; /* see ts_agg_set_skip; 0: close every minute */
 	uint32_t **open; /* per metric: NULL or RING counts + the non-zero count */
 	uint32_t nopen;
 	apart *parts;
@@ -100,7 +102,7 @@ static int ensure(ts_agg *a, uint32_t pid, uint32_t metric)
 	if ((rc = grow_to((void **)&a->parts, &a->nparts, pid + 1, sizeof *a->parts)))
 		return rc;
 	for (uint32_t i = old; i < a->nparts; i++)
-		a->parts[i].newest = a->parts[i].closed = INT64_MIN;
+		a->parts[i].newest = a->parts[i].closed = a->parts[i].active = INT64_MIN;
 	return 0;
 }
 
@@ -190,6 +192,13 @@ static int close_through(ts_agg *a, uint32_t pid, int64_t upto)
 	apart *ap = &a->parts[pid];
 	/* a jump of more than a ring: the skipped minutes are empty */
 	while (ap->closed < upto) {
+		/* settled: the minutes up to upto - tail are empty and closing
+		 * them one by one changes nothing, so pass over them at once */
+		if (a->settle && ap->active != INT64_MIN && ap->closed - ap->active > a->settle &&
+		    upto - ap->closed > a->tail) {
+			ap->closed = upto - a->tail;
+			continue;
+		}
 		int rc = close_minute(a, pid, ap->closed + 1);
 		if (rc)
 			return rc;
@@ -206,7 +215,7 @@ int ts_agg_advance(ts_agg *a, uint32_t pid, int64_t minute)
 	if (ap->newest == INT64_MIN) {
 		/* the first event: open the ring around it, so events up to
 		 * RING - lateness - 8 minutes older still count as on time */
-		ap->newest = minute;
+		ap->newest = ap->active = minute;
 		ap->closed = minute - (TS_AGG_RING - a->lateness - 8);
 		return 0;
 	}
@@ -233,6 +242,8 @@ int ts_agg_count(ts_agg *a, uint32_t pid, int64_t minute, uint32_t metric,
 	unsigned slot = (unsigned)(((minute % TS_AGG_RING) + TS_AGG_RING) % TS_AGG_RING);
 	if ((rc = open_add(a, metric, slot, 1)))
 		return rc;
+	if (minute > ap->active)
+		ap->active = minute;
 	if (!vals)
 		return 0;
 	if (!ap->slots) {
@@ -247,6 +258,12 @@ int ts_agg_count(ts_agg *a, uint32_t pid, int64_t minute, uint32_t metric,
 			return rc;
 	}
 	return 0;
+}
+
+void ts_agg_set_skip(ts_agg *a, int64_t settle, int64_t tail)
+{
+	a->settle = settle > 0 ? settle : 0;
+	a->tail = tail > 0 ? tail : 0;
 }
 
 int ts_agg_close_all(ts_agg *a)
@@ -335,7 +352,7 @@ int ts_agg_load(ts_agg *a, uint32_t pid, ts_dec *dec, const uint32_t *mids, uint
 	apart *ap = &a->parts[pid];
 	if (ap->newest != INT64_MIN)
 		return TS_EINVAL;
-	ap->newest = newest;
+	ap->newest = ap->active = newest;
 	ap->closed = closed;
 	for (int64_t t = closed + 1; t <= newest; t++) {
 		unsigned slot = (unsigned)(((t % TS_AGG_RING) + TS_AGG_RING) % TS_AGG_RING);

@@ -63,6 +63,16 @@ int ts_agg_count(ts_agg *a, uint32_t pid, int64_t minute, uint32_t metric,
  * seen (closes what that closes). Same returns as ts_agg_count, never 1. */
 int ts_agg_advance(ts_agg *a, uint32_t pid, int64_t minute);
 
+/* Bound the work of a gap. Once a partition's closed minute is more than
+ * settle minutes past its newest minute with a count, and more than tail
+ * minutes remain to close, the empty minutes up to tail before the target
+ * are passed over without the close callback: the caller promises that
+ * after settle empty minutes, closing more empty ones changes nothing but
+ * what the last tail of them rebuild. So a gap costs at most
+ * settle + tail closes per partition, whatever its length. settle 0 (the
+ * default): every minute is closed. */
+void ts_agg_set_skip(ts_agg *a, int64_t settle, int64_t tail);
+
 /* Close every open minute of every partition, through its newest minute. */
 int ts_agg_close_all(ts_agg *a);
 

@@ -19,6 +19,7 @@
 #include "engine.h"
 #include "insight.h"
 #include "model.h"
+#include "order.h"
 #include "overflow.h"
 #include "tally.h"
 
@@ -125,6 +126,9 @@ struct ts_engine {
 	int finishing;     /* in ts_engine_finish: checkpoints are confirmed */
 	int checkpoint_due; /* the store asked for a checkpoint (see on_close) */
 	uint64_t pos_ms, pos_seq;
+	ts_order *order;   /* holds records to put them in time order; the guard */
+	const char *origin; /* where the record being added comes from */
+	uint64_t origin_off;
 	double *lat;       /* Start latencies (opts.clock), at most LAT_MAX */
 	size_t nlat;
 	int err; /* sticky fatal error */
@@ -137,9 +141,13 @@ void ts_engine_opts_defaults(ts_engine_opts *o)
 	o->lateness = 20;
 	o->sorted = 1;
 	o->trailsight_context = 1;
+	o->future_minutes = 60;
 }
 
 static int on_close(void *ctx, const ts_minute_batch *b);
+static int order_feed(void *ctx, const ts_held *ev);
+static void order_future(void *ctx, const char *path, uint64_t off, int64_t t, int ro, int err);
+static int64_t order_wall(void *ctx);
 static int on_late(void *ctx, uint32_t pid, int64_t minute, uint32_t metric,
 		   const uint32_t vals[TS_A_KINDS]);
 
@@ -156,6 +164,24 @@ ts_engine *ts_engine_new(const ts_engine_opts *o, ts_registry *reg, ts_store *st
 	e->ctx = ctx;
 	ts_agg_cb cb = {on_close, on_late, e};
 	e->agg = ts_agg_new(reg, o->lateness, &cb);
+	/* a gap: after the baseline's history has seen only empty minutes,
+	 * every detector is quiet; the last minutes before the next count
+	 * rebuild the detector windows and the detail ring */
+	int hd = o->profile.history_days > BASELINE_DAYS ? o->profile.history_days : BASELINE_DAYS;
+	if (e->agg)
+		ts_agg_set_skip(e->agg,
+				(int64_t)(hd + 2) * TS_MIN_PER_DAY + o->profile.cooldown +
+					o->profile.end_after + o->profile.insight_minutes,
+				DETAIL_RING + 120 + TS_WINDOW_MAX);
+	ts_order_opts oo = {
+		.mode = o->order,
+		.lateness = o->lateness,
+		.future_secs = o->future_minutes > 0 ? (int64_t)o->future_minutes * 60 : 0,
+		.auto_events = o->order_auto_events,
+		.hold_cap = o->hold_cap,
+	};
+	ts_order_cb ocb = {order_feed, order_future, o->wall ? order_wall : NULL, e};
+	e->order = ts_order_new(&oo, &ocb);
 	int days = o->profile.history_days > BASELINE_DAYS + 2 ? o->profile.history_days
 								: BASELINE_DAYS + 2;
 	e->hist_len = (size_t)days * TS_MIN_PER_DAY;
@@ -165,7 +191,7 @@ ts_engine *ts_engine_new(const ts_engine_opts *o, ts_registry *reg, ts_store *st
 	if (!e->o.max_attr_values)
 		e->o.max_attr_values = 1000;
 	e->overflow = ts_overflow_new(0);
-	if (!e->agg || !e->hist || !e->hist2 || !e->hist3 || !e->overflow ||
+	if (!e->agg || !e->order || !e->hist || !e->hist2 || !e->hist3 || !e->overflow ||
 	    ts_registry_value(reg, ts_str_c("null"), &e->null_vid)) {
 		ts_engine_free(e);
 		return NULL;
@@ -178,6 +204,7 @@ void ts_engine_free(ts_engine *e)
 	if (!e)
 		return;
 	ts_agg_free(e->agg);
+	ts_order_free(e->order);
 	ts_overflow_free(e->overflow);
 	for (uint32_t i = 0; i < e->nparts; i++) {
 		if (!e->parts[i])
@@ -424,25 +451,31 @@ int ts_engine_add(ts_engine *e, const ts_record *r)
 	/* the registry may have moved: take the API again */
 	api = ts_registry_get_api(e->reg, aid);
 
-	int late = 0;
 	int counted_in_rate = !ro || e->o.include_read_only;
-	rc = ts_agg_count(e->agg, pid, minute, counted_in_rate ? api->calls : api->reads,
-			  counted_in_rate ? vals : NULL);
+	ts_held ev[2];
+	int nev = 1;
+	ev[0] = (ts_held){.minute = minute, .pid = pid,
+			  .metric = counted_in_rate ? api->calls : api->reads,
+			  .has_vals = (uint8_t)counted_in_rate};
+	memcpy(ev[0].vals, vals, sizeof vals);
+	if (count_error) {
+		ev[1] = (ts_held){.minute = minute, .pid = pid, .metric = emid, .has_vals = 1,
+				  .vals = {vals[TS_A_ARN], vals[TS_A_AGENT], TS_NO_VALUE}};
+		nev = 2;
+	}
+	rc = ts_order_add(e->order, pid, r->time, ev, nev, ro, count_error,
+			  e->origin ? e->origin : "-", e->origin_off, ts_agg_newest(e->agg, pid));
+	if (rc == TS_EFUTURE) {
+		e->st.future_time++;
+		return rc;
+	}
 	if (rc < 0)
 		goto fatal;
-	late |= rc == 1;
-	if (count_error) {
-		uint32_t evals[TS_A_KINDS] = {vals[TS_A_ARN], vals[TS_A_AGENT], TS_NO_VALUE};
-		rc = ts_agg_count(e->agg, pid, minute, emid, evals);
-		if (rc < 0)
-			goto fatal;
-		late |= rc == 1;
-		e->st.errors++;
-	}
 	if (e->err)
 		return e->err;
 	e->st.counted++;
-	e->st.late += late;
+	e->st.late += rc == 1;
+	e->st.errors += count_error;
 	e->st.read_only += ro;
 	return 0;
 fail:
@@ -454,6 +487,35 @@ fatal:
 	if (!e->err)
 		e->err = rc;
 	return rc;
+}
+
+void ts_engine_set_origin(ts_engine *e, const char *path, uint64_t off)
+{
+	e->origin = path;
+	e->origin_off = off;
+}
+
+static int order_feed(void *ctx, const ts_held *ev)
+{
+	ts_engine *e = ctx;
+	return ts_agg_count(e->agg, ev->pid, ev->minute, ev->metric, ev->has_vals ? ev->vals : NULL);
+}
+
+static void order_future(void *ctx, const char *path, uint64_t off, int64_t t, int ro, int err)
+{
+	ts_engine *e = ctx;
+	e->st.counted--;
+	e->st.read_only -= (uint64_t)ro;
+	e->st.errors -= (uint64_t)err;
+	e->st.future_time++;
+	if (e->o.on_future)
+		e->o.on_future(e->o.future_ctx, path, off, t);
+}
+
+static int64_t order_wall(void *ctx)
+{
+	ts_engine *e = ctx;
+	return e->o.wall(e->o.future_ctx);
 }
 
 /* *ok = 1 when (metric, kind, value) may be counted in p's open hour: it
@@ -995,7 +1057,10 @@ int ts_engine_finish(ts_engine *e)
 	if (e->in_file)
 		return e->err = TS_EINVAL;
 	e->finishing = 1;
-	int rc = restore_all(e);
+	int rc = ts_order_finish(e->order);
+	if (rc)
+		return e->err = rc;
+	rc = restore_all(e);
 	if (rc)
 		return e->err = rc;
 	rc = ts_agg_close_all(e->agg);
@@ -1023,9 +1088,22 @@ static int by_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+void ts_engine_late(const ts_engine *e, uint64_t *counted, uint64_t *late)
+{
+	*counted = e->st.counted;
+	*late = e->st.late;
+}
+
 void ts_engine_get_stats(const ts_engine *e, ts_engine_stats *st)
 {
 	*st = e->st;
+	ts_order_stats os;
+	ts_order_get_stats(e->order, &os);
+	st->late += os.late;
+	st->held_peak = os.held_peak;
+	st->held_bytes = os.held_bytes;
+	st->reordered = os.replayed && os.disorder;
+	st->hold_capped = os.capped;
 	st->latency_n = e->nlat;
 	if (e->nlat) {
 		qsort(e->lat, e->nlat, sizeof *e->lat, by_double);
@@ -1084,7 +1162,9 @@ int64_t ts_engine_newest(const ts_engine *e)
 
 size_t ts_engine_memory(const ts_engine *e)
 {
-	size_t m = ts_agg_memory(e->agg) + e->store->ops->memory(e->store) +
+	ts_order_stats os;
+	ts_order_get_stats(e->order, &os);
+	size_t m = ts_agg_memory(e->agg) + e->store->ops->memory(e->store) + os.held_bytes +
 		   ts_registry_memory(e->reg) + (size_t)e->nm * sizeof *e->m +
 		   3 * e->hist_len * sizeof *e->hist;
 	for (uint32_t i = 0; i < e->nm; i++)
@@ -1506,6 +1586,9 @@ int ts_engine_file_end(ts_engine *e)
 		return e->err;
 	if (!e->in_file)
 		return TS_EINVAL;
+	int rc = ts_order_file_end(e->order);
+	if (rc)
+		return e->err = rc;
 	uint32_t fi = e->nfiles - 1;
 	for (uint32_t i = 0; i < e->ncur; i++) {
 		if (e->cur[i].skip)
@@ -1535,6 +1618,10 @@ int ts_engine_checkpoint(ts_engine *e)
 		return e->err;
 	if (e->in_file)
 		return TS_EINVAL;
+	/* held records are in no state yet: nothing can be saved before
+	 * they are counted */
+	if (ts_order_holding(e->order))
+		return 0;
 	ts_file_id *ids = malloc((e->nfiles ? e->nfiles : 1) * sizeof *ids);
 	int rc = ids ? 0 : TS_ENOMEM;
 	for (uint32_t pid = 0; pid < e->nparts && !rc; pid++) {

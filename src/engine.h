@@ -36,10 +36,28 @@ typedef struct ts_engine_opts {
 	 * between the minute close that made them and their writing */
 	double (*clock)(void *ctx);
 	void *clock_ctx;
+	/* input order (src/order.h): TS_ORDER_TIME (default, a stream),
+	 * TS_ORDER_AUTO or TS_ORDER_ANY (a backfill whose insights do not
+	 * depend on the order of its records) */
+	int order;
+	size_t order_auto_events; /* TS_ORDER_AUTO: counts held before trusting order; 0: 262144 */
+	size_t hold_cap;          /* most counts held (40 bytes each); 0: 32 Mi */
+	/* clock skew guard: a record more than this many minutes ahead of
+	 * every other record of its partition is skipped as future_time;
+	 * 0: no guard. Defaults to 60. */
+	int future_minutes;
+	/* stream: unix seconds now (a record is refused at once when it is
+	 * also more than 15 minutes ahead of it); NULL in a backfill */
+	int64_t (*wall)(void *ctx);
+	/* a record skipped as future_time at finish (a backfill): where it
+	 * came from (path valid during the call) and its time; may be NULL */
+	void (*on_future)(void *ctx, const char *path, uint64_t off, int64_t t);
+	void *future_ctx;
 } ts_engine_opts;
 
 /* Defaults: the default profile, lateness 20, management writes only,
- * sorted output, with trailsightContext. */
+ * sorted output, with trailsightContext, records in time order, the clock
+ * skew guard at 60 minutes. */
 void ts_engine_opts_defaults(ts_engine_opts *o);
 
 typedef struct ts_engine_stats {
@@ -64,6 +82,14 @@ typedef struct ts_engine_stats {
 	uint64_t attr_cells;       /* (metric, hour, kind, value) counts written */
 	uint64_t fits;             /* baselines fitted */
 	uint64_t already_counted;  /* records of a file already done for their partition */
+	uint64_t future_time;      /* records far ahead of their partition's others:
+				      not counted (counted does not include them) */
+	uint64_t held_peak;        /* most counts held at once to order them */
+	uint64_t held_bytes;       /* the memory they took */
+	int reordered;             /* records came out of order (more than the
+				      lateness) and held counts were replayed
+				      in time order */
+	int hold_capped;           /* the hold cap was reached */
 	uint64_t restored;         /* partitions whose saved state was loaded */
 	uint64_t checkpoints;      /* checkpoints written */
 	/* with opts.clock: seconds from the close of the minute that made a
@@ -84,8 +110,14 @@ ts_engine *ts_engine_new(const ts_engine_opts *o, ts_registry *reg, ts_store *st
 			 ts_emit_fn emit, void *ctx);
 void ts_engine_free(ts_engine *e); /* NULL is a no-op */
 
-/* Count one record. 0: counted; 1: ignored by policy or past a series
- * cap (see stats; counted in the overflow table);
+/* Where the next record comes from (path borrowed until the next call;
+ * copied if kept), for the clock skew guard's reports. */
+void ts_engine_set_origin(ts_engine *e, const char *path, uint64_t off);
+
+/* Count one record. 0: counted (or held; see opts.order); 1: ignored by
+ * policy or past a series cap (see stats; counted in the overflow table);
+ * TS_EFUTURE: a stream's record far ahead (see opts.future_minutes), not
+ * counted;
  * TS_EFIELD (no account/region, or one with ':', braces or control
  * characters) or TS_ECAP: the record was skipped;
  * TS_ESTORE / TS_ENOMEM or an emit error: fatal, stop the run. */
@@ -129,6 +161,8 @@ uint64_t ts_engine_open_insights(const ts_engine *e);
 int64_t ts_engine_newest(const ts_engine *e);
 
 void ts_engine_get_stats(const ts_engine *e, ts_engine_stats *st);
+/* Records counted and, of those, late so far (cheap, unlike get_stats). */
+void ts_engine_late(const ts_engine *e, uint64_t *counted, uint64_t *late);
 /* The records the caps turned away, by partition and eventSource (owned
  * by the engine). */
 struct ts_overflow;

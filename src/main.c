@@ -15,6 +15,7 @@
 #include <gsl/gsl_errno.h>
 
 #include "engine.h"
+#include "order.h"
 #include "insight.h"
 #include "overflow.h"
 #include "report.h"
@@ -77,6 +78,11 @@ static const char usage_text[] =
 	"                          its disk fails (default 10000; past it they are dropped)\n"
 	"  --stats FILE            write a JSON summary of the run to FILE\n"
 	"  --lateness MIN          minutes a record may arrive after newer ones (0-112, default 20)\n"
+	"  --order MODE            backfill: auto (default): records held until they prove\n"
+	"                          to be in time order; any: all held, then put in time\n"
+	"                          order (memory: 40 bytes a count); time: as they come\n"
+	"  --future-minutes MIN    skip as future_time a record more than MIN minutes ahead\n"
+	"                          of every other of its partition (default 60; 0: off)\n"
 	"  --include-read-only     count read-only calls in the call rate too\n"
 	"  --include-data-events   count data events, as their own series\n"
 	"  --max-record BYTES      largest record accepted (default 1048576)\n"
@@ -127,6 +133,8 @@ typedef struct run {
 	double last_record, last_checkpoint;
 	uint64_t since_checkpoint; /* records counted since the last checkpoint */
 	int lateness;
+	int late_warned;         /* stream: the lateness warning was given */
+	uint64_t late_check;
 	struct stream_ctx *stream_ctx;
 	ts_rstream *rstream;     /* --redis-stream: acknowledged after checkpoints */
 	ts_report *report;       /* --report: every event, for the report */
@@ -157,11 +165,32 @@ static int tee_emit(void *ctx, const char *json, size_t len)
 	return rc ? rc : ts_report_emit(r->report, json, len);
 }
 
+static void on_skip(void *ctx, int code, const char *path, uint64_t off, const char *detail);
+
+/* stream: once, when most records come later than the lateness */
+static void warn_if_late(run *r)
+{
+	uint64_t counted, late;
+	ts_engine_late(r->engine, &counted, &late);
+	if (counted < 1024 || late * 2 < counted)
+		return;
+	r->late_warned = 1;
+	if (r->quiet)
+		return;
+	progress_clear(r);
+	ts_warn("%llu of %llu records came more than --lateness %d minutes behind newer ones "
+		"and were counted but not judged: stream expects records in time order. For "
+		"exported, newest-first or shuffled files use 'trailsight backfill' (any order)",
+		(unsigned long long)late, (unsigned long long)counted, r->lateness);
+}
+
 static int on_record(void *ctx, const ts_record *rec, const char *path, uint64_t off)
 {
 	run *r = ctx;
-	(void)off;
+	ts_engine_set_origin(r->engine, path, off);
 	int rc = ts_engine_add(r->engine, rec);
+	if (r->stream && (rc == 0 || rc == 1) && !r->late_warned && ++r->late_check % 1024 == 0)
+		warn_if_late(r);
 	if (r->stream && (rc == 0 || rc == 1)) {
 		r->since_checkpoint++;
 		/* stdin has no file boundaries: any record boundary will do */
@@ -174,10 +203,39 @@ static int on_record(void *ctx, const ts_record *rec, const char *path, uint64_t
 	}
 	if (rc == 0 || rc == 1)
 		return 0;
-	if (rc == TS_EFIELD || rc == TS_ECAP)
+	if (rc == TS_EFIELD || rc == TS_ECAP || rc == TS_EFUTURE)
 		return rc;
 	r->fatal = rc;
 	return 1;
+}
+
+static int64_t ts_wall_seconds(void *ctx)
+{
+	(void)ctx;
+	return (int64_t)time(NULL);
+}
+
+/* "eventTime YYYY-MM-DDTHH:MM:SSZ is more than N minutes ahead of ..." */
+static void ts_fmt_future(char *buf, size_t n, int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char when[32] = "?";
+	if (gmtime_r(&tt, &tm))
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(buf, n, "eventTime %s, alone ahead of every other record of its partition", when);
+}
+
+/* A backfill's record skipped as future_time at finish: counted and
+ * reported as the source reports its skips. */
+static void on_future(void *ctx, const char *path, uint64_t off, int64_t t)
+{
+	run *r = ctx;
+	char detail[96];
+	ts_fmt_future(detail, sizeof detail, t);
+	r->src.skipped++;
+	r->src.by_reason[-TS_EFUTURE]++;
+	on_skip(r, TS_EFUTURE, path, off, detail);
 }
 
 static void on_skip(void *ctx, int code, const char *path, uint64_t off, const char *detail)
@@ -357,6 +415,9 @@ static void write_stats_json(FILE *f, const run *r, const ts_engine_stats *es, d
 		(unsigned long long)r->files_already, (unsigned long long)es->already_counted,
 		(unsigned long long)es->restored, (unsigned long long)es->checkpoints);
 	fprintf(f, "\"attribution_values_dropped\":%llu,", (unsigned long long)es->attr_dropped);
+	fprintf(f, "\"order\":{\"held_peak\":%llu,\"held_bytes\":%llu,\"out_of_order\":%s,\"hold_capped\":%s},",
+		(unsigned long long)es->held_peak, (unsigned long long)es->held_bytes,
+		es->reordered ? "true" : "false", es->hold_capped ? "true" : "false");
 	write_overflow_json(f, r);
 	fprintf(f, "\"sinks\":[");
 	for (size_t i = 0; i < ts_sinks_count(r->sinks); i++) {
@@ -421,6 +482,18 @@ static void print_summary(const run *r, const ts_store *store, const ts_engine_s
 			"trailsight: %llu files already counted in the store, not read; %llu records "
 			"of partly counted files skipped (--force reads and counts them again)\n",
 			(unsigned long long)r->files_already, (unsigned long long)es->already_counted);
+	if (es->reordered)
+		fprintf(stderr, "trailsight: records out of time order: %llu counts held (%.1f MB) "
+				"and put in time order%s\n",
+			(unsigned long long)es->held_peak, (double)es->held_bytes / 1e6,
+			es->hold_capped ? " up to the hold cap; the rest counted as it came" : "");
+	if (es->late && !r->stream)
+		fprintf(stderr,
+			"trailsight: %llu records came more than --lateness %d minutes behind newer ones "
+			"of their partition (with --order time, or after --order auto trusted the "
+			"order): counted but not judged. --order any holds every record and puts them "
+			"in time order\n",
+			(unsigned long long)es->late, r->lateness);
 	print_overflow(r, es);
 	if (es->restored)
 		fprintf(stderr, "trailsight: %llu partitions resumed from their saved state\n",
@@ -513,7 +586,8 @@ static int cmd_run(int argc, char **argv, int stream)
 		O_STORE = 256, O_MODEL, O_MODELS_DIR, O_OUT, O_STATS, O_LATENESS, O_READ, O_DATA,
 		O_MAXREC, O_THREADS, O_STRICT, O_NOCTX, O_VERSION, O_FORCE, O_FLUSH, O_SPOOL,
 		O_WATCH, O_STDIN, O_IDLE, O_METRICS, O_METRICS_INT, O_RSTREAM, O_GROUP, O_CONSUMER,
-		O_INFLATE, O_REPORT, O_SINKQ, O_MAX_SERIES, O_MAX_PART, O_MAX_CODES, O_MAX_ATTRS
+		O_INFLATE, O_REPORT, O_SINKQ, O_MAX_SERIES, O_MAX_PART, O_MAX_CODES, O_MAX_ATTRS,
+		O_ORDER, O_FUTURE
 	};
 	static const struct option longopts[] = {
 		{"store", required_argument, 0, O_STORE},
@@ -524,6 +598,8 @@ static int cmd_run(int argc, char **argv, int stream)
 		{"sink-queue", required_argument, 0, O_SINKQ},
 		{"stats", required_argument, 0, O_STATS},
 		{"lateness", required_argument, 0, O_LATENESS},
+		{"order", required_argument, 0, O_ORDER},
+		{"future-minutes", required_argument, 0, O_FUTURE},
 		{"include-read-only", no_argument, 0, O_READ},
 		{"include-data-events", no_argument, 0, O_DATA},
 		{"max-record", required_argument, 0, O_MAXREC},
@@ -570,7 +646,7 @@ static int cmd_run(int argc, char **argv, int stream)
 	ts_reader_opts ro = {0};
 	ts_parser_opts po = {0};
 	stream_cfg sc = {.idle_timeout = 60, .metrics_interval = 5, .group = "trailsight"};
-	int stream_only = 0, backfill_only = 0;
+	int stream_only = 0, backfill_only = 0, order_set = 0;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "qvh", longopts, NULL)) != -1) {
@@ -593,6 +669,21 @@ static int cmd_run(int argc, char **argv, int stream)
 				return EXIT_USAGE;
 			}
 			eo.lateness = (int)v;
+			break;
+		case O_ORDER:
+			if ((eo.order = ts_order_mode_parse(optarg)) < 0) {
+				ts_error("--order '%s': expected auto, any or time", optarg);
+				return EXIT_USAGE;
+			}
+			backfill_only = 1;
+			order_set = 1;
+			break;
+		case O_FUTURE:
+			if (parse_long(optarg, 0, 1000000, &v)) {
+				ts_error("--future-minutes '%s': expected minutes from 0 to 1000000", optarg);
+				return EXIT_USAGE;
+			}
+			eo.future_minutes = (int)v;
 			break;
 		case O_READ: eo.include_read_only = 1; break;
 		case O_DATA: eo.include_data = 1; break;
@@ -756,6 +847,12 @@ static int cmd_run(int argc, char **argv, int stream)
 		}
 	}
 	r.reg = reg;
+	if (!stream && !order_set)
+		eo.order = TS_ORDER_AUTO;
+	if (stream)
+		eo.wall = ts_wall_seconds;
+	eo.on_future = on_future;
+	eo.future_ctx = &r;
 	r.engine = ts_engine_new(&eo, reg, store, report_dir ? tee_emit : ts_sinks_emit_fn,
 				 report_dir ? (void *)&r : (void *)r.sinks);
 	if (!r.engine) {
@@ -773,6 +870,9 @@ static int cmd_run(int argc, char **argv, int stream)
 			goto out_engine;
 		}
 	} else {
+		/* a store connection that breaks is an error to handle (the
+		 * store reconnects), not a signal that ends the run */
+		signal(SIGPIPE, SIG_IGN);
 		r.progress = !r.quiet && isatty(2);
 		ts_source_cb cb = {on_record, on_skip, on_file_done, &r, on_file_begin, NULL, 0};
 		if (ts_source_collect(argv + optind, (size_t)(argc - optind), &paths, &r.src, &cb)) {

@@ -111,4 +111,42 @@ static void test_big_jump(void)
 	ts_registry_free(reg);
 }
 
-TS_TESTS(test_watermark, test_big_jump)
+/* With ts_agg_set_skip, a gap of a century closes settle + tail minutes,
+ * not one per minute: the counted minute, settle empty ones, then the
+ * last tail before the target, in order; the next count is on time. */
+static void test_skip_gap(void)
+{
+	uint32_t pid, metric;
+	ts_registry *reg = one_api(&pid, &metric);
+	log_t l = {0};
+	ts_agg_cb cb = {on_close, on_late, &l};
+	ts_agg *a = ts_agg_new(reg, 20, &cb);
+	ts_agg_set_skip(a, 100, 50);
+	int64_t base = 1000000, far = base + 100LL * 366 * 1440;
+	CHECK_INT(ts_agg_count(a, pid, base, metric, NULL), 0);
+	CHECK_INT(ts_agg_count(a, pid, far, metric, NULL), 0);
+	CHECK(l.nclosed < 512);
+	CHECK_INT(ts_agg_closed(a, pid), far - 21);
+	/* closed in order; the one jump lands tail minutes before the target */
+	int jumps = 0;
+	for (int i = 1; i < l.nclosed; i++) {
+		CHECK(l.closed[i] > l.closed[i - 1]);
+		if (l.closed[i] != l.closed[i - 1] + 1) {
+			jumps++;
+			CHECK_INT(l.closed[i], far - 21 - 50 + 1);
+			CHECK(l.closed[i - 1] > base + 100);
+		}
+	}
+	CHECK_INT(jumps, 1);
+	CHECK_INT(l.closed[l.nclosed - 1], far - 21);
+	uint32_t total = 0;
+	for (int i = 0; i < l.nclosed; i++)
+		total += l.count_at[i];
+	CHECK_INT(total, 1); /* the minute at base, with its count */
+	CHECK_INT(ts_agg_count(a, pid, far - 5, metric, NULL), 0);
+	CHECK_INT(l.late, 0);
+	ts_agg_free(a);
+	ts_registry_free(reg);
+}
+
+TS_TESTS(test_watermark, test_big_jump, test_skip_gap)
