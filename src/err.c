@@ -34,6 +34,7 @@ const char *ts_errname(int code)
 	case TS_ENOTLOG: return "not_a_log";
 	case TS_EDEPTH: return "depth";
 	case TS_ETOKENS: return "tokens";
+	case TS_EUTF16: return "utf16";
 	}
 	return "unknown";
 }

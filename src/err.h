@@ -26,7 +26,8 @@
 	X(TS_ESTORE, -14, "store failure")                             \
 	X(TS_ENOTLOG, -15, "not a CloudTrail log")                     \
 	X(TS_EDEPTH, -16, "JSON nested deeper than the cap")           \
-	X(TS_ETOKENS, -17, "record has more JSON tokens than the cap")
+	X(TS_ETOKENS, -17, "record has more JSON tokens than the cap") \
+	X(TS_EUTF16, -18, "UTF-16 text, not UTF-8 (convert it first, e.g. iconv -f UTF-16 -t UTF-8)")
 
 enum ts_err {
 #define TS_ERR_ENUM(name, val, msg) name = (val),
@@ -34,7 +35,7 @@ enum ts_err {
 #undef TS_ERR_ENUM
 };
 
-#define TS_ERR_COUNT 18 /* number of codes, for tables indexed by -code */
+#define TS_ERR_COUNT 19 /* number of codes, for tables indexed by -code */
 
 /* Message for a code; never NULL ("unknown error" for codes not listed). */
 const char *ts_strerror(int code);

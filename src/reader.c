@@ -70,6 +70,17 @@ struct ts_reader {
 	int deep_noted;     /* EDEPTH outside an item reported (once per
 			       top-level object) */
 	int nl;             /* resync: previous byte was '\n' */
+	int bare;           /* the open top-level value is an array of records:
+			       stack[0] is a '{' standing in for a root
+			       object, so its elements sit where Records
+			       elements do */
+	int lead;           /* garbage before the first record, from lead_off:
+			       reported once a record starts, or as
+			       TS_ENOTLOG at the end when none does */
+	uint64_t lead_off;
+	const char *const *keys; /* root keys whose array holds the records */
+	int nkeys;
+	int arrays;              /* a top-level array holds records */
 
 	int item;           /* an item (record candidate) is open */
 	uint64_t item_off, item_level; /* its first byte, its bracket level */
@@ -98,6 +109,18 @@ ts_reader *ts_reader_new(const ts_reader_opts *opts)
 	if (!(r->o.max_ratio > 0))
 		r->o.max_ratio = 1000;
 	r->saved_last = '\n';
+	/* the values of these root keys are arrays of records (or of the
+	 * wrappers shape.h unwraps): CloudTrail log files, lookup-events
+	 * output, CloudWatch Logs subscription messages */
+	static const char *const all[] = {"Records\"", "Events\"", "logEvents\""};
+	switch (r->o.format) {
+	case TS_FMT_AUTO: r->keys = all; r->nkeys = 3; break;
+	case TS_FMT_RECORDS: r->keys = all; r->nkeys = 1; break;
+	case TS_FMT_LOOKUP: r->keys = all + 1; r->nkeys = 1; break;
+	case TS_FMT_CWLOGS: r->keys = all + 2; r->nkeys = 1; break;
+	default: r->nkeys = 0; break;
+	}
+	r->arrays = r->o.format == TS_FMT_AUTO || r->o.format == TS_FMT_ARRAY;
 	return r;
 }
 
@@ -166,6 +189,10 @@ static unsigned char prev_sig(const ts_reader *r, size_t p)
 	const unsigned char *b = (const unsigned char *)r->buf;
 	while (p > 0) {
 		unsigned char c = b[--p];
+		if (c == 0xbf && p >= 2 && b[p - 1] == 0xbb && b[p - 2] == 0xef) {
+			p -= 2; /* a byte order mark between records is a blank */
+			continue;
+		}
 		if (!is_blank(c))
 			return c;
 	}
@@ -297,7 +324,7 @@ static int on_open(ts_reader *r, size_t p, unsigned char c, ts_reader_item *it)
 }
 
 /* A closing bracket at buf[p]; the caller steps over it. */
-static int on_close(ts_reader *r, size_t p, unsigned char c, ts_reader_item *it)
+static int on_close_in(ts_reader *r, size_t p, unsigned char c, ts_reader_item *it)
 {
 	uint64_t d = r->depth;
 	if (d > MAX_DEPTH) {
@@ -342,6 +369,19 @@ static int on_close(ts_reader *r, size_t p, unsigned char c, ts_reader_item *it)
 	if (r->depth == 0)
 		r->st = S_TOP;
 	return 0;
+}
+
+static int on_close(ts_reader *r, size_t p, unsigned char c, ts_reader_item *it)
+{
+	int rc = on_close_in(r, p, c, it);
+	if (r->bare && r->depth <= 1 && !r->item) {
+		/* a top-level array closed: its stand-in root goes with it */
+		r->bare = 0;
+		r->depth = 0;
+		r->records = 0;
+		r->st = S_TOP;
+	}
+	return rc;
 }
 
 /* Skip string bytes from p (after the opening quote, or where the last call
@@ -514,13 +554,25 @@ static int scan_obj(ts_reader *r, size_t *pp, ts_reader_item *it)
 		unsigned k = cls[c];
 		if (k == C_QUOTE) {
 			if (r->depth == 1) {
-				/* a key of the root: is it "Records"? Wait for more
-				 * text only while what there is could still be it. */
-				size_t have = e - p - 1 < 8 ? e - p - 1 : 8;
-				int match = memcmp(b + p + 1, "Records\"", have) == 0;
-				if (match && have < 8 && !r->eof)
+				/* a key of the root: is it one whose array holds
+				 * records? Wait for more text only while what there
+				 * is could still be one. */
+				int more = 0;
+				r->d1_records = 0;
+				for (int i = 0; i < r->nkeys; i++) {
+					const char *key = r->keys[i];
+					if (p + 1 < e && b[p + 1] != (unsigned char)key[0])
+						continue;
+					size_t kl = strlen(key), have = e - p - 1 < kl ? e - p - 1 : kl;
+					if (memcmp(b + p + 1, key, have) == 0) {
+						if (have == kl)
+							r->d1_records = 1;
+						else
+							more = 1;
+					}
+				}
+				if (more && !r->d1_records && !r->eof)
 					break;
-				r->d1_records = match && have == 8;
 			}
 			p = skip_string(r, b, p + 1, e);
 			if (r->in_str)
@@ -558,6 +610,37 @@ static int scan(ts_reader *r, ts_reader_item *it)
 				p++;
 			if (p >= e)
 				break;
+			if (r->base + p == 0 && !r->eof && e - p < 2)
+				break; /* two bytes tell UTF-16 */
+			if (r->base + p == 0 && e - p >= 2 &&
+			    ((b[p] == 0xff && b[p + 1] == 0xfe) || (b[p] == 0xfe && b[p + 1] == 0xff) ||
+			     (b[p] && !b[p + 1]) || (!b[p] && b[p + 1]))) {
+				rc = report(it, TS_EUTF16, 0, 0);
+				r->st = S_DEAD;
+				p = e;
+				break;
+			}
+			if (r->lead && (b[p] == '{' || (b[p] == '[' && r->arrays))) {
+				/* the garbage before the first record ends here */
+				r->lead = 0;
+				rc = report(it, TS_EJSON, r->lead_off, r->base + p - r->lead_off);
+				break;
+			}
+			if (b[p] == '[' && r->arrays) {
+				/* a top-level array: its objects are records */
+				r->seen_obj = 1;
+				r->deep_noted = 0;
+				r->depth = 0;
+				r->item = 0;
+				r->after_bad = 0;
+				push(r, '{', &rc);
+				push(r, '[', &rc);
+				r->records = 1;
+				r->bare = 1;
+				r->st = S_OBJ;
+				p++;
+				continue;
+			}
 			if (b[p] == '{') {
 				r->seen_obj = 1;
 				r->deep_noted = 0;
@@ -570,7 +653,7 @@ static int scan(ts_reader *r, ts_reader_item *it)
 				p++;
 				continue;
 			}
-			if (r->base + p == 0 && b[p] == 0xef) { /* a UTF-8 byte order mark */
+			if (b[p] == 0xef) { /* a UTF-8 byte order mark: harmless between values */
 				size_t have = e - p < 3 ? e - p : 3;
 				int match = memcmp(b + p, "\xef\xbb\xbf", have) == 0;
 				if (match && have < 3 && !r->eof)
@@ -580,11 +663,13 @@ static int scan(ts_reader *r, ts_reader_item *it)
 					continue;
 				}
 			}
-			if (!r->seen_obj) {
-				rc = report(it, TS_ENOTLOG, r->base + p, 0);
-				r->st = S_DEAD;
-				p = e;
-				break;
+			if (!r->seen_obj && !r->lead) {
+				/* garbage before the first record (a pasted prompt,
+				 * a file cut mid-record): skip to the next line
+				 * that starts a value; reported when one does */
+				r->lead = 1;
+				r->lead_off = r->base + p;
+				r->after_bad = 1;
 			}
 			int quiet = r->after_bad;
 			r->st = S_RESYNC;
@@ -598,8 +683,8 @@ static int scan(ts_reader *r, ts_reader_item *it)
 			continue;
 		}
 		if (r->st == S_RESYNC) {
-			/* skip to a '{' in column 0 */
-			if (r->nl && b[p] == '{') {
+			/* skip to a '{' (or '[', or a byte order mark) in column 0 */
+			if (r->nl && (b[p] == '{' || (b[p] == '[' && r->arrays) || b[p] == 0xef)) {
 				r->st = S_TOP;
 				continue;
 			}
@@ -717,6 +802,8 @@ int ts_reader_next(ts_reader *r, ts_reader_item *it)
 		int trunc = r->st == S_OBJ || (r->kind == K_GZIP && r->zmember);
 		int was_dead = r->st == S_DEAD;
 		r->st = S_DONE;
+		if (r->lead && !was_dead) /* nothing but garbage */
+			return report(it, TS_ENOTLOG, r->lead_off, 0);
 		if (trunc && !was_dead)
 			return report(it, TS_ETRUNC, r->item ? r->item_off : r->base + r->len, 0);
 		return 0;
@@ -838,4 +925,49 @@ void ts_reader_get_stats(const ts_reader *r, ts_reader_stats *st)
 		*st = r->stats;
 	else
 		memset(st, 0, sizeof *st);
+}
+
+/* Inflate the start of a gzip input into out[cap]; the bytes made. */
+static size_t sniff_inflate(const unsigned char *in, size_t n, unsigned char *out, size_t cap)
+{
+	z_stream zs;
+	memset(&zs, 0, sizeof zs);
+	if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
+		return 0;
+	zs.next_in = (unsigned char *)(uintptr_t)in; /* zlib does not write it */
+	zs.avail_in = n > UINT_MAX ? UINT_MAX : (uInt)n;
+	zs.next_out = out;
+	zs.avail_out = (uInt)cap;
+	inflate(&zs, Z_SYNC_FLUSH);
+	size_t made = cap - zs.avail_out;
+	inflateEnd(&zs);
+	return made;
+}
+
+int ts_reader_sniff(const void *buf, size_t n)
+{
+	const unsigned char *b = buf;
+	unsigned char tmp[16384];
+	if (n >= 2 && b[0] == 0x1f && b[1] == 0x8b) {
+		n = sniff_inflate(b, n, tmp, sizeof tmp);
+		b = tmp;
+	}
+	if (n >= 2 && ((b[0] == 0xff && b[1] == 0xfe) || (b[0] == 0xfe && b[1] == 0xff) ||
+		       (b[0] && !b[1]) || (!b[0] && b[1])))
+		return 1; /* UTF-16: read, to be reported as such */
+	int col0 = 1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = b[i];
+		if (col0 && (c == '{' || c == '['))
+			return 1;
+		if (col0 && c == 0xef && i + 2 < n && b[i + 1] == 0xbb && b[i + 2] == 0xbf) {
+			i += 2;
+			continue;
+		}
+		if (c == '\n')
+			col0 = 1;
+		else if (!is_blank(c))
+			col0 = 0; /* blanks before a value keep the line's start */
+	}
+	return 0;
 }

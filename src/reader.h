@@ -45,6 +45,21 @@
 
 typedef struct ts_reader ts_reader;
 
+/* What the input is, when the user says so (--format); TS_FMT_AUTO: from
+ * the content. A forced format turns off the containers of the others. */
+enum {
+	TS_FMT_AUTO,        /* every shape below */
+	TS_FMT_RECORDS,     /* {"Records":[...]} log files; a top-level object
+			       without Records is a record */
+	TS_FMT_NDJSON,      /* records one after another, no container */
+	TS_FMT_ARRAY,       /* [record, ...], also one array per line */
+	TS_FMT_LOOKUP,      /* aws cloudtrail lookup-events: {"Events":[...]}
+			       or one event per line */
+	TS_FMT_EVENTBRIDGE, /* EventBridge events, the record under "detail" */
+	TS_FMT_CWLOGS,      /* CloudWatch Logs subscription messages */
+	TS_FMT_COUNT
+};
+
 typedef struct ts_reader_opts {
 	size_t max_record;   /* bytes of one record's JSON text; 0: 1 MiB */
 	double max_ratio;    /* cap on decompressed/compressed bytes of a gzip
@@ -53,6 +68,7 @@ typedef struct ts_reader_opts {
 	uint64_t max_output; /* cap on decompressed bytes of one input; 0: none */
 	int stream_only;     /* for source.c: read every input through the
 				streaming path (zlib), never whole (gunzip.h) */
+	int format;          /* TS_FMT_*; 0: auto */
 } ts_reader_opts;
 
 /* One record, or the item a negative ts_reader_next() reports.
@@ -119,6 +135,13 @@ int ts_reader_finish(ts_reader *r);
  * A record's text is only split out here, not validated: that is the
  * record parser's job. */
 int ts_reader_next(ts_reader *r, ts_reader_item *it);
+
+/* Whether the first n bytes of an input (gzip or not; a gzip input's
+ * first 16 KiB of text are looked at) look like JSON text: a line that
+ * starts with '{' or '[' (after blanks or a byte order mark), or UTF-16
+ * (which the reader reports). 1 or 0. For the folder walk, which reads
+ * files by content whatever their names. */
+int ts_reader_sniff(const void *buf, size_t n);
 
 /* Counters for the summary: raw bytes fed, decompressed bytes produced,
  * records returned. */
