@@ -81,6 +81,7 @@ struct ts_reader {
 	const char *const *keys; /* root keys whose array holds the records */
 	int nkeys;
 	int arrays;              /* a top-level array holds records */
+	unsigned char key_first[256]; /* first bytes of keys[] */
 
 	int item;           /* an item (record candidate) is open */
 	uint64_t item_off, item_level; /* its first byte, its bracket level */
@@ -121,6 +122,8 @@ ts_reader *ts_reader_new(const ts_reader_opts *opts)
 	default: r->nkeys = 0; break;
 	}
 	r->arrays = r->o.format == TS_FMT_AUTO || r->o.format == TS_FMT_ARRAY;
+	for (int i = 0; i < r->nkeys; i++)
+		r->key_first[(unsigned char)r->keys[i][0]] = 1;
 	return r;
 }
 
@@ -323,8 +326,20 @@ static int on_open(ts_reader *r, size_t p, unsigned char c, ts_reader_item *it)
 	return rc ? report(it, rc, r->base + p, 0) : 0;
 }
 
+/* The depth dropped below 2: no Records array is open any more, and a
+ * top-level array that closed takes its stand-in root with it. */
+static void left_records(ts_reader *r)
+{
+	r->records = 0;
+	if (r->bare) {
+		r->bare = 0;
+		r->depth = 0;
+		r->st = S_TOP;
+	}
+}
+
 /* A closing bracket at buf[p]; the caller steps over it. */
-static int on_close_in(ts_reader *r, size_t p, unsigned char c, ts_reader_item *it)
+static int on_close(ts_reader *r, size_t p, unsigned char c, ts_reader_item *it)
 {
 	uint64_t d = r->depth;
 	if (d > MAX_DEPTH) {
@@ -346,7 +361,7 @@ static int on_close_in(ts_reader *r, size_t p, unsigned char c, ts_reader_item *
 				r->item = 0;
 				r->after_bad = 1;
 				r->depth = 1;
-				r->records = 0;
+				left_records(r);
 				return report(it, TS_EJSON, r->item_off, 0);
 			} else {
 				return 0; /* nothing in the item to close: ignore it */
@@ -355,7 +370,7 @@ static int on_close_in(ts_reader *r, size_t p, unsigned char c, ts_reader_item *
 			if (k >= 2)
 				r->depth = k - 1;
 			if (r->depth < 2)
-				r->records = 0;
+				left_records(r);
 			if (r->after_bad)
 				return 0;
 			r->after_bad = 1; /* one report per run of garbage */
@@ -363,25 +378,12 @@ static int on_close_in(ts_reader *r, size_t p, unsigned char c, ts_reader_item *
 		}
 	}
 	if (r->depth < 2)
-		r->records = 0;
+		left_records(r);
 	if (r->item && r->depth == r->item_level - 1)
 		return finish_item(r, p + 1, it);
 	if (r->depth == 0)
 		r->st = S_TOP;
 	return 0;
-}
-
-static int on_close(ts_reader *r, size_t p, unsigned char c, ts_reader_item *it)
-{
-	int rc = on_close_in(r, p, c, it);
-	if (r->bare && r->depth <= 1 && !r->item) {
-		/* a top-level array closed: its stand-in root goes with it */
-		r->bare = 0;
-		r->depth = 0;
-		r->records = 0;
-		r->st = S_TOP;
-	}
-	return rc;
 }
 
 /* Skip string bytes from p (after the opening quote, or where the last call
@@ -559,7 +561,8 @@ static int scan_obj(ts_reader *r, size_t *pp, ts_reader_item *it)
 				 * is could still be one. */
 				int more = 0;
 				r->d1_records = 0;
-				for (int i = 0; i < r->nkeys; i++) {
+				int maybe = p + 1 < e ? r->key_first[b[p + 1]] : r->nkeys > 0;
+				for (int i = 0; maybe && i < r->nkeys; i++) {
 					const char *key = r->keys[i];
 					if (p + 1 < e && b[p + 1] != (unsigned char)key[0])
 						continue;
