@@ -192,8 +192,21 @@ static unsigned char prev_sig(const ts_reader *r, size_t p)
 	const unsigned char *b = (const unsigned char *)r->buf;
 	while (p > 0) {
 		unsigned char c = b[--p];
+		if (!is_blank(c))
+			return c;
+	}
+	return r->saved_sig;
+}
+
+/* prev_sig() where byte order marks count as blanks too (the slow path,
+ * for an opener whose byte before is 0xbf). */
+static unsigned char prev_sig_bom(const ts_reader *r, size_t p)
+{
+	const unsigned char *b = (const unsigned char *)r->buf;
+	while (p > 0) {
+		unsigned char c = b[--p];
 		if (c == 0xbf && p >= 2 && b[p - 1] == 0xbb && b[p - 2] == 0xef) {
-			p -= 2; /* a byte order mark between records is a blank */
+			p -= 2;
 			continue;
 		}
 		if (!is_blank(c))
@@ -273,6 +286,8 @@ static int on_open(ts_reader *r, size_t p, unsigned char c, ts_reader_item *it)
 	uint64_t d = r->depth;
 	unsigned char parent = d && d <= MAX_DEPTH ? r->stack[d - 1] : 0;
 	unsigned char prev = parent ? prev_sig(r, p) : 0;
+	if (prev == 0xbf)
+		prev = prev_sig_bom(r, p); /* a byte order mark between records */
 	int ok = !parent || (parent == '{' ? prev == ':' : prev == '[' || prev == ',');
 	int rc = 0;
 
@@ -292,6 +307,25 @@ static int on_open(ts_reader *r, size_t p, unsigned char c, ts_reader_item *it)
 		start_item(r, p, 3);
 		push(r, c, &rc);
 		return ok || quiet ? 0 : report(it, TS_EJSON, r->base + p, 0);
+	}
+	if (!ok && r->bare && !r->item && at_column0(r, p)) {
+		/* a top-level array that lost its ']': a value in column 0
+		 * where an element cannot be starts the next line's value */
+		rc = r->after_bad ? 0 : TS_EJSON;
+		r->depth = 0;
+		r->bare = 0;
+		r->records = 0;
+		if (c == '[') {
+			push(r, '{', &rc);
+			push(r, '[', &rc);
+			r->records = 1;
+			r->bare = 1;
+			r->after_bad = 0;
+		} else {
+			start_item(r, p, 1);
+			push(r, c, &rc);
+		}
+		return rc ? report(it, rc, r->base + p, 0) : 0;
 	}
 	if (!ok && c == '{' && r->item) {
 		if (r->item_level == 1 && at_column0(r, p)) {
@@ -928,49 +962,4 @@ void ts_reader_get_stats(const ts_reader *r, ts_reader_stats *st)
 		*st = r->stats;
 	else
 		memset(st, 0, sizeof *st);
-}
-
-/* Inflate the start of a gzip input into out[cap]; the bytes made. */
-static size_t sniff_inflate(const unsigned char *in, size_t n, unsigned char *out, size_t cap)
-{
-	z_stream zs;
-	memset(&zs, 0, sizeof zs);
-	if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
-		return 0;
-	zs.next_in = (unsigned char *)(uintptr_t)in; /* zlib does not write it */
-	zs.avail_in = n > UINT_MAX ? UINT_MAX : (uInt)n;
-	zs.next_out = out;
-	zs.avail_out = (uInt)cap;
-	inflate(&zs, Z_SYNC_FLUSH);
-	size_t made = cap - zs.avail_out;
-	inflateEnd(&zs);
-	return made;
-}
-
-int ts_reader_sniff(const void *buf, size_t n)
-{
-	const unsigned char *b = buf;
-	unsigned char tmp[16384];
-	if (n >= 2 && b[0] == 0x1f && b[1] == 0x8b) {
-		n = sniff_inflate(b, n, tmp, sizeof tmp);
-		b = tmp;
-	}
-	if (n >= 2 && ((b[0] == 0xff && b[1] == 0xfe) || (b[0] == 0xfe && b[1] == 0xff) ||
-		       (b[0] && !b[1]) || (!b[0] && b[1])))
-		return 1; /* UTF-16: read, to be reported as such */
-	int col0 = 1;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = b[i];
-		if (col0 && (c == '{' || c == '['))
-			return 1;
-		if (col0 && c == 0xef && i + 2 < n && b[i + 1] == 0xbb && b[i + 2] == 0xbf) {
-			i += 2;
-			continue;
-		}
-		if (c == '\n')
-			col0 = 1;
-		else if (!is_blank(c))
-			col0 = 0; /* blanks before a value keep the line's start */
-	}
-	return 0;
 }

@@ -16,6 +16,7 @@
 
 #include "gunzip.h"
 #include "shape.h"
+#include "sniff.h"
 #include "source.h"
 #include "store.h"
 
@@ -131,7 +132,7 @@ static const char *sniff_file(const char *path)
 		return NULL;
 	if (n == 0)
 		return why_empty;
-	return ts_reader_sniff(buf, (size_t)n) ? NULL : why_not;
+	return ts_sniff_json(buf, (size_t)n) ? NULL : why_not;
 }
 
 static int walk(const char *dir, ts_pathlist *out, ts_source_stats *st, const ts_source_cb *cb,
@@ -301,12 +302,15 @@ static int parse_item(rdctx *x, const ts_reader_item *it, ts_record *rec, ts_sou
 			return pr;
 		}
 	}
-	size_t lost = pr == TS_EJSON || pr == TS_ETOKENS || pr == TS_EDEPTH || pr == TS_EUTF8
+	/* an item lost whole: broken, or an unknown wrapper (no eventTime
+	 * at its top, records inside) */
+	size_t lost = pr == TS_EJSON || pr == TS_ETOKENS || pr == TS_EDEPTH || pr == TS_EUTF8 ||
+			      pr == TS_ENOTIME
 			      ? count_times(it->text, it->len)
 			      : 0;
-	if (lost > 1)
-		snprintf(detail, cap, "%s (%zu records lost with it)", ts_parser_errdetail(x->parser),
-			 lost);
+	if (lost > (pr == TS_ENOTIME ? 0u : 1u))
+		snprintf(detail, cap, "%s; it holds %zu records (by their eventTime keys), lost with it",
+			 ts_parser_errdetail(x->parser), lost);
 	else
 		snprintf(detail, cap, "%s", ts_parser_errdetail(x->parser));
 	return pr;
@@ -520,7 +524,7 @@ int ts_source_read(const char *path, const ts_reader_opts *ropts, const ts_parse
 typedef struct skip_item {
 	int code;
 	uint64_t offset;
-	char detail[120];
+	char detail[240]; /* as drain() words it */
 } skip_item;
 
 typedef struct parsed_file {

@@ -8,7 +8,7 @@
  * files are passed over. Other regular files that are not hidden are read
  * when their names say so (*.json, *.json.gz, *.jsonl, *.ndjson, optionally
  * .gz) or, whatever their names (Firehose objects, .log, .JSON), when
- * their first bytes look like JSON text (ts_reader_sniff); the rest is
+ * their first bytes look like JSON text (ts_sniff_json); the rest is
  * passed over. Everything passed over is counted and named through
  * cb->passed. A path named on the command line is read whatever its name.
  * "-" is standard input.

@@ -133,6 +133,17 @@ done
 "$TRAILSIGHT" backfill --strict --stats "$tmp/bom.stats" "$rv/bom.json" > /dev/null 2>&1
 check "BOMs between concatenated files: every record counted" \
   test "$(jq -r .records_counted "$tmp/bom.stats")" = $((2 * n_pr))
+# an unknown wrapper holding records: one skip that says how many were lost
+python3 - "$gen/ndjson/events.ndjson" "$rv/wrapped.json" <<'PY'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")][:37]
+open(sys.argv[2], "w").write(json.dumps({"export": {"items": recs}}) + "\n")
+PY
+set +e
+"$TRAILSIGHT" backfill --stats "$tmp/wr.stats" "$rv/wrapped.json" > /dev/null 2> "$tmp/wr.err"
+set -e
+check "unknown wrapper: one skip" test "$(jq -r .skipped "$tmp/wr.stats")" = 1
+check "unknown wrapper: the 37 records lost are named" grep -q "it holds 37 records" "$tmp/wr.err"
 python3 -c "import sys; sys.stdout.buffer.write(open(sys.argv[1], encoding='utf-8').read().encode('utf-16'))" \
   "$ndjson" > "$rv/utf16.json"
 set +e

@@ -883,6 +883,20 @@ static void test_shapes(void)
 	}
 	items_free(&l);
 	check_chunking(arr, strlen(arr), NULL);
+	/* an array per line that lost its ']': the next line starts afresh */
+	const char *lost = "[{\"a\":1}\n[{\"b\":2}]\n{\"c\":3}";
+	runs(lost, &l);
+	CHECK_INT(l.n, 4);
+	if (l.n == 4) {
+		CHECK_INT(l.v[0].rc, 1);
+		CHECK_INT(l.v[1].rc, TS_EJSON);
+		CHECK_INT(l.v[1].off, 9);
+		CHECK_STR(l.v[2].text, "{\"b\":2}");
+		CHECK_INT(l.v[2].off, 10);
+		CHECK_STR(l.v[3].text, "{\"c\":3}");
+	}
+	items_free(&l);
+	check_chunking(lost, strlen(lost), NULL);
 	/* lookup-events and CloudWatch Logs: the array's elements are items */
 	const char *ev = "{\"Events\":[{\"EventId\":\"1\"},{\"EventId\":\"2\"}],\"NextToken\":\"x\"}"
 			 "{\"messageType\":\"DATA_MESSAGE\",\"logEvents\":[{\"id\":\"3\"}]}";
@@ -942,25 +956,7 @@ static void test_shapes(void)
 	check_chunking(u16le, sizeof u16le - 1, NULL);
 }
 
-static void test_sniff(void)
-{
-	CHECK_INT(ts_reader_sniff("{\"a\":1}", 7), 1);
-	CHECK_INT(ts_reader_sniff("  \n\t[", 5), 1);
-	CHECK_INT(ts_reader_sniff("\xef\xbb\xbf{", 4), 1);
-	CHECK_INT(ts_reader_sniff("$ prompt\n{\"a\":1}", 17), 1);
-	CHECK_INT(ts_reader_sniff("\xff\xfe{\0", 4), 1);
-	CHECK_INT(ts_reader_sniff("hello {world}\n", 14), 0);
-	CHECK_INT(ts_reader_sniff("", 0), 0);
-	size_t gn;
-	unsigned char *g = gz("\n{\"Records\":[]}", 15, &gn);
-	CHECK_INT(ts_reader_sniff(g, gn), 1);
-	free(g);
-	g = gz("a,b,c\n1,2,3\n", 12, &gn);
-	CHECK_INT(ts_reader_sniff(g, gn), 0);
-	free(g);
-}
-
 TS_TESTS(test_plain_records, test_gzip_records, test_gzip_members, test_ndjson,
 	 test_chunk_invariance, test_truncated_gzip, test_corrupt_gzip, test_too_big,
 	 test_recovery, test_empty_and_not_log, test_ratio_bomb, test_tricky_strings,
-	 test_depth_cap, test_api_edges, test_samples, test_shapes, test_sniff)
+	 test_depth_cap, test_api_edges, test_samples, test_shapes)
