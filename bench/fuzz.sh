@@ -45,6 +45,7 @@ TIMEOUT=10
 max_len() {
   case "$1" in
     fuzz_reader) echo 16384 ;;  # gzip members and several records
+    fuzz_array|fuzz_lookup|fuzz_eventbridge|fuzz_cwlogs) echo 16384 ;;  # a few wrapped records
     fuzz_record) echo 4096 ;;   # one record (real ones are 1-3 KB)
     fuzz_profile) echo 4096 ;;  # a profile file (models/ ones are ~2 KB)
     fuzz_state) echo 8192 ;;    # a partition state (seeds 0.4-3 KB)

@@ -35,6 +35,7 @@ const char *ts_errname(int code)
 	case TS_EDEPTH: return "depth";
 	case TS_ETOKENS: return "tokens";
 	case TS_EFUTURE: return "future_time";
+	case TS_EUTF16: return "utf16";
 	}
 	return "unknown";
 }

@@ -27,7 +27,8 @@
 	X(TS_ENOTLOG, -15, "not a CloudTrail log")                     \
 	X(TS_EDEPTH, -16, "JSON nested deeper than the cap")           \
 	X(TS_ETOKENS, -17, "record has more JSON tokens than the cap")  \
-	X(TS_EFUTURE, -18, "eventTime far ahead of the partition's other records")
+	X(TS_EFUTURE, -18, "eventTime far ahead of the partition's other records") \
+	X(TS_EUTF16, -19, "UTF-16 text, not UTF-8 (convert it first, e.g. iconv -f UTF-16 -t UTF-8)")
 
 enum ts_err {
 #define TS_ERR_ENUM(name, val, msg) name = (val),

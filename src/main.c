@@ -43,10 +43,12 @@ static const char usage_text[] =
 	"Start when unusual activity begins, an End when it stops) to stdout, one\n"
 	"JSON object per line, in CloudTrail's own format.\n"
 	"\n"
-	"backfill reads PATH: a log file ({\"Records\":[...]} or NDJSON, gzipped or\n"
-	"not), a folder (walked recursively, e.g. an S3 sync of\n"
-	"AWSLogs/<acct>/CloudTrail/...), or - for standard input; it writes its\n"
-	"events sorted by time at the end.\n"
+	"backfill reads PATH: a log file, gzipped or not, in any shape CloudTrail\n"
+	"records come in ({\"Records\":[...]}, NDJSON, a JSON array, lookup-events\n"
+	"output, EventBridge events, CloudWatch Logs subscription messages), a\n"
+	"folder (walked recursively, e.g. an S3 sync of AWSLogs/<acct>/CloudTrail/...;\n"
+	"files are read by content, whatever their names), or - for standard input;\n"
+	"it writes its events sorted by time at the end.\n"
 	"\n"
 	"stream runs until SIGTERM or SIGINT (it then checkpoints and exits 0),\n"
 	"writing each event as soon as the checkpoint that made it is stored:\n"
@@ -86,6 +88,9 @@ static const char usage_text[] =
 	"  --include-read-only     count read-only calls in the call rate too\n"
 	"  --include-data-events   count data events, as their own series\n"
 	"  --max-record BYTES      largest record accepted (default 1048576)\n"
+	"  --format SHAPE          read every input as this shape only: records, ndjson,\n"
+	"                          array, lookup-events, eventbridge, cwlogs (default\n"
+	"                          auto: each input by its content)\n"
 	"  --inflate MODE          fast (default): gzip files up to 64 MiB decoded whole\n"
 	"                          with libdeflate; zlib: every input streamed through\n"
 	"                          zlib. Both give the same records, skips and offsets\n"
@@ -105,7 +110,8 @@ static const char usage_text[] =
 	"                          the number of cores); results do not depend on it\n"
 	"  --report DIR            backfill: write a static HTML report of the run's\n"
 	"                          insights into DIR at the end (trailsight report -h)\n"
-	"  --strict                exit 3 if any input was skipped\n"
+	"  --strict                exit 3 if any input was skipped (ignored ones, such as\n"
+	"                          insight events and digests, are not skips)\n"
 	"  --no-trailsight-context leave out insightDetails.trailsightContext\n"
 	"  -q, --quiet             no summary, no warnings\n"
 	"  -v, --verbose           more messages\n"
@@ -138,6 +144,7 @@ typedef struct run {
 	struct stream_ctx *stream_ctx;
 	ts_rstream *rstream;     /* --redis-stream: acknowledged after checkpoints */
 	ts_report *report;       /* --report: every event, for the report */
+	uint64_t passed_shown;   /* files passed over that were named */
 } run;
 
 static volatile sig_atomic_t stop_flag;
@@ -256,6 +263,19 @@ static void on_skip(void *ctx, int code, const char *path, uint64_t off, const c
 			ts_strerror(code), *what ? ": " : "", what);
 	if (r->warnings == MAX_WARNINGS)
 		ts_warn("further skips are counted in the summary but not shown");
+}
+
+/* A file or folder the walk passes over: named, up to a cap. */
+static void on_passed(void *ctx, const char *path, const char *why)
+{
+	run *r = ctx;
+	if (r->quiet)
+		return;
+	if (r->passed_shown < MAX_WARNINGS)
+		ts_warn("'%s': passed over (%s)", path, why);
+	else if (r->passed_shown == MAX_WARNINGS)
+		ts_warn("further files passed over are counted in the summary but not named");
+	r->passed_shown++;
 }
 
 static void on_file_begin(void *ctx, const char *path)
@@ -396,9 +416,10 @@ static void write_stats_json(FILE *f, const run *r, const ts_engine_stats *es, d
 	fprintf(f, "\"records_read\":%llu,\"records_counted\":%llu,\"records_late\":%llu,",
 		(unsigned long long)(s->records + es->skipped_fields + es->skipped_cap),
 		(unsigned long long)es->counted, (unsigned long long)es->late);
-	fprintf(f, "\"records_ignored\":{\"data_events\":%llu,\"insight_events\":%llu,\"other_category\":%llu},",
+	fprintf(f, "\"records_ignored\":{\"data_events\":%llu,\"insight_events\":%llu,\"other_category\":%llu,\"digests\":%llu,\"control_messages\":%llu},",
 		(unsigned long long)es->ignored_data, (unsigned long long)es->ignored_insight,
-		(unsigned long long)es->ignored_category);
+		(unsigned long long)es->ignored_category, (unsigned long long)s->ignored_digests,
+		(unsigned long long)s->ignored_control);
 	fprintf(f, "\"skipped\":%llu,\"skipped_by_reason\":{", (unsigned long long)s->skipped);
 	int first = 1;
 	for (int i = 1; i < TS_ERR_COUNT; i++) {
@@ -465,6 +486,13 @@ static void print_summary(const run *r, const ts_store *store, const ts_engine_s
 			(unsigned long long)ignored, (unsigned long long)es->ignored_data,
 			(unsigned long long)es->ignored_insight,
 			(unsigned long long)es->ignored_category);
+	if (s->ignored_digests || s->ignored_control)
+		fprintf(stderr, "trailsight: ignored %llu digest files, %llu CloudWatch Logs control messages\n",
+			(unsigned long long)s->ignored_digests, (unsigned long long)s->ignored_control);
+	if (s->files_ignored)
+		fprintf(stderr, "trailsight: passed over %llu files or folders (named above%s)\n",
+			(unsigned long long)s->files_ignored,
+			s->files_ignored > MAX_WARNINGS ? ", the first ones" : "");
 	if (s->skipped || s->files_failed) {
 		fprintf(stderr, "trailsight: skipped %llu (", (unsigned long long)s->skipped);
 		int first = 1;
@@ -587,7 +615,7 @@ static int cmd_run(int argc, char **argv, int stream)
 		O_MAXREC, O_THREADS, O_STRICT, O_NOCTX, O_VERSION, O_FORCE, O_FLUSH, O_SPOOL,
 		O_WATCH, O_STDIN, O_IDLE, O_METRICS, O_METRICS_INT, O_RSTREAM, O_GROUP, O_CONSUMER,
 		O_INFLATE, O_REPORT, O_SINKQ, O_MAX_SERIES, O_MAX_PART, O_MAX_CODES, O_MAX_ATTRS,
-		O_ORDER, O_FUTURE
+		O_ORDER, O_FUTURE, O_FORMAT
 	};
 	static const struct option longopts[] = {
 		{"store", required_argument, 0, O_STORE},
@@ -605,6 +633,7 @@ static int cmd_run(int argc, char **argv, int stream)
 		{"max-record", required_argument, 0, O_MAXREC},
 		{"threads", required_argument, 0, O_THREADS},
 		{"inflate", required_argument, 0, O_INFLATE},
+		{"format", required_argument, 0, O_FORMAT},
 		{"strict", no_argument, 0, O_STRICT},
 		{"force", no_argument, 0, O_FORCE},
 		{"checkpoint-cells", required_argument, 0, O_FLUSH},
@@ -694,6 +723,22 @@ static int cmd_run(int argc, char **argv, int stream)
 			}
 			ro.max_record = (size_t)v;
 			break;
+		case O_FORMAT: {
+			static const char *const names[TS_FMT_COUNT] = {
+				"auto", "records", "ndjson", "array", "lookup-events", "eventbridge",
+				"cwlogs"};
+			int f = -1;
+			for (int i = 0; i < TS_FMT_COUNT; i++)
+				if (strcmp(optarg, names[i]) == 0)
+					f = i;
+			if (f < 0) {
+				ts_error("--format '%s': expected auto, records, ndjson, array, "
+					 "lookup-events, eventbridge or cwlogs", optarg);
+				return EXIT_USAGE;
+			}
+			ro.format = f;
+			break;
+		}
 		case O_INFLATE:
 			if (strcmp(optarg, "fast") != 0 && strcmp(optarg, "zlib") != 0) {
 				ts_error("--inflate '%s': expected fast or zlib", optarg);
@@ -874,7 +919,7 @@ static int cmd_run(int argc, char **argv, int stream)
 		 * store reconnects), not a signal that ends the run */
 		signal(SIGPIPE, SIG_IGN);
 		r.progress = !r.quiet && isatty(2);
-		ts_source_cb cb = {on_record, on_skip, on_file_done, &r, on_file_begin, NULL, 0};
+		ts_source_cb cb = {on_record, on_skip, on_file_done, &r, on_file_begin, NULL, 0, on_passed};
 		if (ts_source_collect(argv + optind, (size_t)(argc - optind), &paths, &r.src, &cb)) {
 			ts_error("out of memory");
 			exit_code = EXIT_STORE;
@@ -1193,7 +1238,7 @@ static int stream_file(stream_ctx *x, const char *path, const ts_reader_opts *ro
 		       const ts_parser_opts *po)
 {
 	run *r = x->r;
-	ts_source_cb cb = {on_record, on_skip, on_file_done, r, on_file_begin, NULL, 0};
+	ts_source_cb cb = {on_record, on_skip, on_file_done, r, on_file_begin, NULL, 0, on_passed};
 	int rc = ts_source_read(path, ro, po, &r->src, &cb);
 	if (rc < 0 && !r->fatal)
 		r->fatal = rc;
@@ -1282,7 +1327,7 @@ static int stream_main(run *r, const stream_cfg *sc, ts_store *store, const ts_r
 		}
 		ts_parser_free(p);
 	} else if (sc->use_stdin) {
-		ts_source_cb cb = {on_record, on_skip, NULL, r, NULL, stdin_idle, 1000};
+		ts_source_cb cb = {on_record, on_skip, NULL, r, NULL, stdin_idle, 1000, NULL};
 		cb.ctx = r;
 		/* stdin_idle needs the stream context: pass it through run */
 		r->stream_ctx = &x;
@@ -1302,7 +1347,7 @@ static int stream_main(run *r, const stream_cfg *sc, ts_store *store, const ts_r
 			return EXIT_USAGE;
 		}
 		ts_pathlist paths = {0};
-		ts_source_cb cb = {on_record, on_skip, on_file_done, r, on_file_begin, NULL, 0};
+		ts_source_cb cb = {on_record, on_skip, on_file_done, r, on_file_begin, NULL, 0, on_passed};
 		char *args[1] = {(char *)sc->watch_dir};
 		rc = ts_source_collect(args, 1, &paths, &r->src, &cb);
 		for (size_t i = 0; i < paths.n && !rc; i++)

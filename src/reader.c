@@ -70,6 +70,18 @@ struct ts_reader {
 	int deep_noted;     /* EDEPTH outside an item reported (once per
 			       top-level object) */
 	int nl;             /* resync: previous byte was '\n' */
+	int bare;           /* the open top-level value is an array of records:
+			       stack[0] is a '{' standing in for a root
+			       object, so its elements sit where Records
+			       elements do */
+	int lead;           /* garbage before the first record, from lead_off:
+			       reported once a record starts, or as
+			       TS_ENOTLOG at the end when none does */
+	uint64_t lead_off;
+	const char *const *keys; /* root keys whose array holds the records */
+	int nkeys;
+	int arrays;              /* a top-level array holds records */
+	unsigned char key_first[256]; /* first bytes of keys[] */
 
 	int item;           /* an item (record candidate) is open */
 	uint64_t item_off, item_level; /* its first byte, its bracket level */
@@ -98,6 +110,20 @@ ts_reader *ts_reader_new(const ts_reader_opts *opts)
 	if (!(r->o.max_ratio > 0))
 		r->o.max_ratio = 1000;
 	r->saved_last = '\n';
+	/* the values of these root keys are arrays of records (or of the
+	 * wrappers shape.h unwraps): CloudTrail log files, lookup-events
+	 * output, CloudWatch Logs subscription messages */
+	static const char *const all[] = {"Records\"", "Events\"", "logEvents\""};
+	switch (r->o.format) {
+	case TS_FMT_AUTO: r->keys = all; r->nkeys = 3; break;
+	case TS_FMT_RECORDS: r->keys = all; r->nkeys = 1; break;
+	case TS_FMT_LOOKUP: r->keys = all + 1; r->nkeys = 1; break;
+	case TS_FMT_CWLOGS: r->keys = all + 2; r->nkeys = 1; break;
+	default: r->nkeys = 0; break;
+	}
+	r->arrays = r->o.format == TS_FMT_AUTO || r->o.format == TS_FMT_ARRAY;
+	for (int i = 0; i < r->nkeys; i++)
+		r->key_first[(unsigned char)r->keys[i][0]] = 1;
 	return r;
 }
 
@@ -166,6 +192,23 @@ static unsigned char prev_sig(const ts_reader *r, size_t p)
 	const unsigned char *b = (const unsigned char *)r->buf;
 	while (p > 0) {
 		unsigned char c = b[--p];
+		if (!is_blank(c))
+			return c;
+	}
+	return r->saved_sig;
+}
+
+/* prev_sig() where byte order marks count as blanks too (the slow path,
+ * for an opener whose byte before is 0xbf). */
+static unsigned char prev_sig_bom(const ts_reader *r, size_t p)
+{
+	const unsigned char *b = (const unsigned char *)r->buf;
+	while (p > 0) {
+		unsigned char c = b[--p];
+		if (c == 0xbf && p >= 2 && b[p - 1] == 0xbb && b[p - 2] == 0xef) {
+			p -= 2;
+			continue;
+		}
 		if (!is_blank(c))
 			return c;
 	}
@@ -243,6 +286,8 @@ static int on_open(ts_reader *r, size_t p, unsigned char c, ts_reader_item *it)
 	uint64_t d = r->depth;
 	unsigned char parent = d && d <= MAX_DEPTH ? r->stack[d - 1] : 0;
 	unsigned char prev = parent ? prev_sig(r, p) : 0;
+	if (prev == 0xbf)
+		prev = prev_sig_bom(r, p); /* a byte order mark between records */
 	int ok = !parent || (parent == '{' ? prev == ':' : prev == '[' || prev == ',');
 	int rc = 0;
 
@@ -262,6 +307,25 @@ static int on_open(ts_reader *r, size_t p, unsigned char c, ts_reader_item *it)
 		start_item(r, p, 3);
 		push(r, c, &rc);
 		return ok || quiet ? 0 : report(it, TS_EJSON, r->base + p, 0);
+	}
+	if (!ok && r->bare && !r->item && at_column0(r, p)) {
+		/* a top-level array that lost its ']': a value in column 0
+		 * where an element cannot be starts the next line's value */
+		rc = r->after_bad ? 0 : TS_EJSON;
+		r->depth = 0;
+		r->bare = 0;
+		r->records = 0;
+		if (c == '[') {
+			push(r, '{', &rc);
+			push(r, '[', &rc);
+			r->records = 1;
+			r->bare = 1;
+			r->after_bad = 0;
+		} else {
+			start_item(r, p, 1);
+			push(r, c, &rc);
+		}
+		return rc ? report(it, rc, r->base + p, 0) : 0;
 	}
 	if (!ok && c == '{' && r->item) {
 		if (r->item_level == 1 && at_column0(r, p)) {
@@ -296,6 +360,18 @@ static int on_open(ts_reader *r, size_t p, unsigned char c, ts_reader_item *it)
 	return rc ? report(it, rc, r->base + p, 0) : 0;
 }
 
+/* The depth dropped below 2: no Records array is open any more, and a
+ * top-level array that closed takes its stand-in root with it. */
+static void left_records(ts_reader *r)
+{
+	r->records = 0;
+	if (r->bare) {
+		r->bare = 0;
+		r->depth = 0;
+		r->st = S_TOP;
+	}
+}
+
 /* A closing bracket at buf[p]; the caller steps over it. */
 static int on_close(ts_reader *r, size_t p, unsigned char c, ts_reader_item *it)
 {
@@ -319,7 +395,7 @@ static int on_close(ts_reader *r, size_t p, unsigned char c, ts_reader_item *it)
 				r->item = 0;
 				r->after_bad = 1;
 				r->depth = 1;
-				r->records = 0;
+				left_records(r);
 				return report(it, TS_EJSON, r->item_off, 0);
 			} else {
 				return 0; /* nothing in the item to close: ignore it */
@@ -328,7 +404,7 @@ static int on_close(ts_reader *r, size_t p, unsigned char c, ts_reader_item *it)
 			if (k >= 2)
 				r->depth = k - 1;
 			if (r->depth < 2)
-				r->records = 0;
+				left_records(r);
 			if (r->after_bad)
 				return 0;
 			r->after_bad = 1; /* one report per run of garbage */
@@ -336,7 +412,7 @@ static int on_close(ts_reader *r, size_t p, unsigned char c, ts_reader_item *it)
 		}
 	}
 	if (r->depth < 2)
-		r->records = 0;
+		left_records(r);
 	if (r->item && r->depth == r->item_level - 1)
 		return finish_item(r, p + 1, it);
 	if (r->depth == 0)
@@ -514,13 +590,26 @@ static int scan_obj(ts_reader *r, size_t *pp, ts_reader_item *it)
 		unsigned k = cls[c];
 		if (k == C_QUOTE) {
 			if (r->depth == 1) {
-				/* a key of the root: is it "Records"? Wait for more
-				 * text only while what there is could still be it. */
-				size_t have = e - p - 1 < 8 ? e - p - 1 : 8;
-				int match = memcmp(b + p + 1, "Records\"", have) == 0;
-				if (match && have < 8 && !r->eof)
+				/* a key of the root: is it one whose array holds
+				 * records? Wait for more text only while what there
+				 * is could still be one. */
+				int more = 0;
+				r->d1_records = 0;
+				int maybe = p + 1 < e ? r->key_first[b[p + 1]] : r->nkeys > 0;
+				for (int i = 0; maybe && i < r->nkeys; i++) {
+					const char *key = r->keys[i];
+					if (p + 1 < e && b[p + 1] != (unsigned char)key[0])
+						continue;
+					size_t kl = strlen(key), have = e - p - 1 < kl ? e - p - 1 : kl;
+					if (memcmp(b + p + 1, key, have) == 0) {
+						if (have == kl)
+							r->d1_records = 1;
+						else
+							more = 1;
+					}
+				}
+				if (more && !r->d1_records && !r->eof)
 					break;
-				r->d1_records = match && have == 8;
 			}
 			p = skip_string(r, b, p + 1, e);
 			if (r->in_str)
@@ -558,6 +647,37 @@ static int scan(ts_reader *r, ts_reader_item *it)
 				p++;
 			if (p >= e)
 				break;
+			if (r->base + p == 0 && !r->eof && e - p < 2)
+				break; /* two bytes tell UTF-16 */
+			if (r->base + p == 0 && e - p >= 2 &&
+			    ((b[p] == 0xff && b[p + 1] == 0xfe) || (b[p] == 0xfe && b[p + 1] == 0xff) ||
+			     (b[p] && !b[p + 1]) || (!b[p] && b[p + 1]))) {
+				rc = report(it, TS_EUTF16, 0, 0);
+				r->st = S_DEAD;
+				p = e;
+				break;
+			}
+			if (r->lead && (b[p] == '{' || (b[p] == '[' && r->arrays))) {
+				/* the garbage before the first record ends here */
+				r->lead = 0;
+				rc = report(it, TS_EJSON, r->lead_off, r->base + p - r->lead_off);
+				break;
+			}
+			if (b[p] == '[' && r->arrays) {
+				/* a top-level array: its objects are records */
+				r->seen_obj = 1;
+				r->deep_noted = 0;
+				r->depth = 0;
+				r->item = 0;
+				r->after_bad = 0;
+				push(r, '{', &rc);
+				push(r, '[', &rc);
+				r->records = 1;
+				r->bare = 1;
+				r->st = S_OBJ;
+				p++;
+				continue;
+			}
 			if (b[p] == '{') {
 				r->seen_obj = 1;
 				r->deep_noted = 0;
@@ -570,7 +690,7 @@ static int scan(ts_reader *r, ts_reader_item *it)
 				p++;
 				continue;
 			}
-			if (r->base + p == 0 && b[p] == 0xef) { /* a UTF-8 byte order mark */
+			if (b[p] == 0xef) { /* a UTF-8 byte order mark: harmless between values */
 				size_t have = e - p < 3 ? e - p : 3;
 				int match = memcmp(b + p, "\xef\xbb\xbf", have) == 0;
 				if (match && have < 3 && !r->eof)
@@ -580,11 +700,13 @@ static int scan(ts_reader *r, ts_reader_item *it)
 					continue;
 				}
 			}
-			if (!r->seen_obj) {
-				rc = report(it, TS_ENOTLOG, r->base + p, 0);
-				r->st = S_DEAD;
-				p = e;
-				break;
+			if (!r->seen_obj && !r->lead) {
+				/* garbage before the first record (a pasted prompt,
+				 * a file cut mid-record): skip to the next line
+				 * that starts a value; reported when one does */
+				r->lead = 1;
+				r->lead_off = r->base + p;
+				r->after_bad = 1;
 			}
 			int quiet = r->after_bad;
 			r->st = S_RESYNC;
@@ -598,8 +720,8 @@ static int scan(ts_reader *r, ts_reader_item *it)
 			continue;
 		}
 		if (r->st == S_RESYNC) {
-			/* skip to a '{' in column 0 */
-			if (r->nl && b[p] == '{') {
+			/* skip to a '{' (or '[', or a byte order mark) in column 0 */
+			if (r->nl && (b[p] == '{' || (b[p] == '[' && r->arrays) || b[p] == 0xef)) {
 				r->st = S_TOP;
 				continue;
 			}
@@ -717,6 +839,8 @@ int ts_reader_next(ts_reader *r, ts_reader_item *it)
 		int trunc = r->st == S_OBJ || (r->kind == K_GZIP && r->zmember);
 		int was_dead = r->st == S_DEAD;
 		r->st = S_DONE;
+		if (r->lead && !was_dead) /* nothing but garbage */
+			return report(it, TS_ENOTLOG, r->lead_off, 0);
 		if (trunc && !was_dead)
 			return report(it, TS_ETRUNC, r->item ? r->item_off : r->base + r->len, 0);
 		return 0;

@@ -3,15 +3,23 @@
  * with ts_reader_feed() and pulls records out with ts_reader_next(), in the
  * manner of hiredis' reply reader. zlib lives here and nowhere else.
  *
- * Accepted inputs, detected from the bytes:
+ * Accepted inputs, detected from the bytes (opts.format may restrict them,
+ * see TS_FMT_*):
  *   - gzip (magic 1f 8b), including several concatenated gzip members;
  *     the decompressed text is then read as below;
- *   - a CloudTrail log file: one object {"Records":[ {...}, {...} ]}
- *     (other keys beside "Records" are ignored); each element of the
- *     Records array that is an object is a record;
- *   - NDJSON or concatenated JSON: every top-level object that has no
- *     "Records" key is itself a record (blank lines and whitespace between
- *     objects are fine).
+ *   - a container: an object with a root key "Records" (a CloudTrail log
+ *     file), "Events" (aws cloudtrail lookup-events) or "logEvents" (a
+ *     CloudWatch Logs subscription message) whose value is an array (other
+ *     keys beside it are ignored); each element of that array that is an
+ *     object is an item;
+ *   - a top-level array: each element that is an object is an item (one
+ *     array per line is fine too);
+ *   - NDJSON or concatenated JSON: every other top-level object is itself
+ *     an item (blank lines, whitespace and UTF-8 byte order marks between
+ *     values are fine).
+ * An item is a record or a wrapper of one (shape.h unwraps those).
+ * UTF-16 text (a BOM, or a NUL beside an ASCII byte in the first two) is
+ * reported once as TS_EUTF16 and the rest ignored.
  *
  * Bad input never stops the reader by itself: each bad item is returned once
  * as a negative code from ts_reader_next() with its offset, and reading goes
@@ -30,7 +38,9 @@
  *     still starts the next record;
  *   - NDJSON: a line that lost a closer ends at a '{' in column 0 where a
  *     key belongs; after garbage at top level the reader skips to the next
- *     line that starts with '{' (in column 0);
+ *     line that starts with '{' or '[' (in column 0); garbage before the
+ *     first value is reported once, as TS_EJSON with its length when such
+ *     a line comes, or as TS_ENOTLOG at the end when none does;
  *   - "Records" makes a log file only as a key of a top-level object whose
  *     value is an array; a "Records" key with another value is an ordinary
  *     key of a record. Elements of Records that are not objects are skipped;
@@ -45,6 +55,21 @@
 
 typedef struct ts_reader ts_reader;
 
+/* What the input is, when the user says so (--format); TS_FMT_AUTO: from
+ * the content. A forced format turns off the containers of the others. */
+enum {
+	TS_FMT_AUTO,        /* every shape below */
+	TS_FMT_RECORDS,     /* {"Records":[...]} log files; a top-level object
+			       without Records is a record */
+	TS_FMT_NDJSON,      /* records one after another, no container */
+	TS_FMT_ARRAY,       /* [record, ...], also one array per line */
+	TS_FMT_LOOKUP,      /* aws cloudtrail lookup-events: {"Events":[...]}
+			       or one event per line */
+	TS_FMT_EVENTBRIDGE, /* EventBridge events, the record under "detail" */
+	TS_FMT_CWLOGS,      /* CloudWatch Logs subscription messages */
+	TS_FMT_COUNT
+};
+
 typedef struct ts_reader_opts {
 	size_t max_record;   /* bytes of one record's JSON text; 0: 1 MiB */
 	double max_ratio;    /* cap on decompressed/compressed bytes of a gzip
@@ -53,6 +78,7 @@ typedef struct ts_reader_opts {
 	uint64_t max_output; /* cap on decompressed bytes of one input; 0: none */
 	int stream_only;     /* for source.c: read every input through the
 				streaming path (zlib), never whole (gunzip.h) */
+	int format;          /* TS_FMT_*; 0: auto */
 } ts_reader_opts;
 
 /* One record, or the item a negative ts_reader_next() reports.
@@ -107,10 +133,10 @@ int ts_reader_finish(ts_reader *r);
  *              its length where known, else 0), text is NULL. Call again to
  *              go on. Codes: TS_EJSON (malformed structure), TS_ETOOBIG
  *              (record over max_record; skipped whole), TS_EGZIP, TS_ERATIO,
- *              TS_ETRUNC, TS_ENOTLOG (the input is not JSON objects at all,
- *              e.g. a top-level array or plain text: reported once, rest of
- *              the input ignored), TS_EDEPTH, TS_ECAP (more text than
- *              max_output: the rest is ignored), TS_ENOMEM.
+ *              TS_ETRUNC, TS_ENOTLOG (the input holds no JSON value at the
+ *              start of a line: plain text; reported once, at the end),
+ *              TS_EUTF16, TS_EDEPTH, TS_ECAP (more text than max_output:
+ *              the rest is ignored), TS_ENOMEM.
  * Offsets: a record or a skipped record has the offset of its '{'; garbage
  * the offset where it was noticed; TS_EGZIP, TS_ERATIO, TS_ECAP the amount
  * of text produced before it; TS_ETRUNC the unfinished record, or the end

@@ -187,87 +187,6 @@ static size_t nest_depth(const char *s, size_t n, size_t limit)
 
 static int is_blank(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
-static int hex4(const char *s, unsigned *v)
-{
-	unsigned x = 0;
-	for (int i = 0; i < 4; i++) {
-		char c = s[i];
-		unsigned d;
-		if (c >= '0' && c <= '9')
-			d = (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			d = (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			d = (unsigned)(c - 'A' + 10);
-		else
-			return -1;
-		x = x << 4 | d;
-	}
-	*v = x;
-	return 0;
-}
-
-/* Decode the JSON escapes of s[0..n) into out (room for n bytes: decoding
- * never grows). Returns the decoded length, or -1 on a bad escape or a
- * lone surrogate. */
-static long unescape(const char *s, size_t n, char *out)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (c != '\\') {
-			out[o++] = c;
-			continue;
-		}
-		if (++i >= n)
-			return -1;
-		switch (s[i]) {
-		case '"': out[o++] = '"'; break;
-		case '\\': out[o++] = '\\'; break;
-		case '/': out[o++] = '/'; break;
-		case 'b': out[o++] = '\b'; break;
-		case 'f': out[o++] = '\f'; break;
-		case 'n': out[o++] = '\n'; break;
-		case 'r': out[o++] = '\r'; break;
-		case 't': out[o++] = '\t'; break;
-		case 'u': {
-			unsigned cp, lo;
-			if (n - i < 5 || hex4(s + i + 1, &cp))
-				return -1;
-			i += 4;
-			if (cp >= 0xdc00 && cp <= 0xdfff)
-				return -1;
-			if (cp >= 0xd800 && cp <= 0xdbff) {
-				if (n - i < 7 || s[i + 1] != '\\' || s[i + 2] != 'u' ||
-				    hex4(s + i + 3, &lo) || lo < 0xdc00 || lo > 0xdfff)
-					return -1;
-				i += 6;
-				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-			}
-			if (cp < 0x80) {
-				out[o++] = (char)cp;
-			} else if (cp < 0x800) {
-				out[o++] = (char)(0xc0 | cp >> 6);
-				out[o++] = (char)(0x80 | (cp & 0x3f));
-			} else if (cp < 0x10000) {
-				out[o++] = (char)(0xe0 | cp >> 12);
-				out[o++] = (char)(0x80 | (cp >> 6 & 0x3f));
-				out[o++] = (char)(0x80 | (cp & 0x3f));
-			} else {
-				out[o++] = (char)(0xf0 | cp >> 18);
-				out[o++] = (char)(0x80 | (cp >> 12 & 0x3f));
-				out[o++] = (char)(0x80 | (cp >> 6 & 0x3f));
-				out[o++] = (char)(0x80 | (cp & 0x3f));
-			}
-			break;
-		}
-		default:
-			return -1;
-		}
-	}
-	return (long)o;
-}
-
 /* Which field the name s[0..n) is, or -1. */
 static int field_match(const char *name, size_t n)
 {
@@ -305,7 +224,7 @@ static int field_of(const char *s, const jsmntok_t *k)
 	char buf[128];
 	if (f >= 0 || n < 8 || n > sizeof buf || !memchr(name, '\\', n))
 		return f;
-	long m = unescape(name, n, buf);
+	long m = ts_json_unescape(name, n, buf);
 	return m < 0 ? -1 : field_match(buf, (size_t)m);
 }
 
@@ -486,7 +405,7 @@ static int get_str(ts_parser *p, const char *s, const jsmntok_t *k, const char *
 		p->scratch_alloc = p->text_len;
 	}
 	char *o = p->scratch + p->scratch_len;
-	long m = unescape(a, n, o);
+	long m = ts_json_unescape(a, n, o);
 	if (m < 0)
 		return fail(p, TS_EJSON, "%s: bad escape or lone surrogate", field);
 	p->scratch_len += (size_t)m;
@@ -645,9 +564,20 @@ int ts_parse_record(ts_parser *p, const char *text, size_t len, ts_record *rec)
 		ts_str *out = (ts_str *)(void *)((char *)rec + strs[i].off);
 		if ((rc = opt_str(p, text, slot[f], field_names[f], out)))
 			return rc;
-		if ((f == F_SOURCE || f == F_NAME) && !out->p)
+	}
+	/* An Insight event has its eventSource and eventName inside
+	 * insightDetails: it parses, and is counted as an insight event
+	 * (ignored) rather than skipped. */
+	int insight = ts_str_eqc(rec->event_type, "AwsCloudTrailInsight");
+	for (int i = 0; i < 2; i++) {
+		int f = i ? F_NAME : F_SOURCE;
+		ts_str *out = i ? &rec->event_name : &rec->event_source;
+		if (out->p)
+			continue;
+		if (!insight)
 			return fail(p, TS_EFIELD, "%s: %s", field_names[f],
 				    slot[f] ? "null" : "missing");
+		*out = (ts_str){"", 0};
 	}
 	if ((rc = opt_bool(p, text, slot[F_READONLY], "readOnly", &rec->read_only)))
 		return rc;
@@ -666,7 +596,7 @@ int ts_parse_record(ts_parser *p, const char *text, size_t len, ts_record *rec)
 			int is_arn = kn == 3 && !memcmp(text + t[i].start, "arn", 3);
 			if (!is_arn && memchr(text + t[i].start, '\\', kn)) {
 				char kb[32];
-				long m = kn <= sizeof kb ? unescape(text + t[i].start, kn, kb) : -1;
+				long m = kn <= sizeof kb ? ts_json_unescape(text + t[i].start, kn, kb) : -1;
 				is_arn = m == 3 && !memcmp(kb, "arn", 3);
 			}
 			if (is_arn) {

@@ -63,9 +63,12 @@ void ts_parser_free(ts_parser *p);
  *                escape or an unpaired surrogate escape);
  *   TS_ETOKENS   more tokens than max_tokens; TS_EDEPTH deeper than max_depth;
  *   TS_ENOTIME   no eventTime (or null);
- *   TS_EBADTIME  eventTime not "YYYY-MM-DDTHH:MM:SS[.f]Z" or out of range,
+ *   TS_EBADTIME  eventTime not RFC 3339 "YYYY-MM-DDTHH:MM:SS[.f]" with "Z"
+ *                or "+hh:mm"/"-hh:mm" (converted to UTC), or out of range,
  *                or not a string;
- *   TS_EFIELD    eventSource, eventName missing or not strings, or any field
+ *   TS_EFIELD    eventSource, eventName missing or not strings (an Insight
+ *                event, eventType "AwsCloudTrailInsight", may lack them:
+ *                they are then empty, not NULL), or any field
  *                the parser uses of the wrong JSON type (e.g. readOnly 3,
  *                userIdentity a string), or given twice;
  *   TS_EINVAL    p or rec NULL, text NULL with len > 0, or len over

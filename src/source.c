@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "gunzip.h"
+#include "shape.h"
+#include "sniff.h"
 #include "source.h"
 #include "store.h"
 
@@ -104,6 +106,35 @@ static void report(const ts_source_cb *cb, ts_source_stats *st, int code, const 
 		cb->skip(cb->ctx, code, path, off, detail ? detail : "");
 }
 
+static void passed(const ts_source_cb *cb, ts_source_stats *st, const char *path,
+		   const char *why)
+{
+	st->files_ignored++;
+	if (cb->passed)
+		cb->passed(cb->ctx, path, why);
+}
+
+/* Whether a regular file of a name the walk does not know holds JSON
+ * text, by its first bytes: NULL if so, else why it is passed over. */
+static const char *sniff_file(const char *path)
+{
+	static const char *const why_empty = "empty", *const why_not = "not JSON text";
+	unsigned char buf[4096];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL; /* reading it reports why */
+	ssize_t n;
+	do
+		n = read(fd, buf, sizeof buf);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n < 0)
+		return NULL;
+	if (n == 0)
+		return why_empty;
+	return ts_sniff_json(buf, (size_t)n) ? NULL : why_not;
+}
+
 static int walk(const char *dir, ts_pathlist *out, ts_source_stats *st, const ts_source_cb *cb,
 		int depth)
 {
@@ -135,14 +166,23 @@ static int walk(const char *dir, ts_pathlist *out, ts_source_stats *st, const ts
 		if (S_ISDIR(sb.st_mode)) {
 			if (strcmp(names.paths[i], "CloudTrail-Digest") == 0 ||
 			    strcmp(names.paths[i], "CloudTrail-Insight") == 0) {
-				st->files_ignored++;
+				passed(cb, st, path.p, "digest or insight folder");
 				continue;
 			}
 			rc = walk(path.p, out, st, cb, depth + 1);
-		} else if (S_ISREG(sb.st_mode) && ts_source_is_log_name(names.paths[i])) {
+		} else if (!S_ISREG(sb.st_mode)) {
+			passed(cb, st, path.p, "not a regular file");
+		} else if (ts_source_is_log_name(names.paths[i])) {
 			rc = push_path(out, path.p);
+		} else if (strstr(names.paths[i], "CloudTrail-Digest") ||
+			   strstr(names.paths[i], "CloudTrail-Insight")) {
+			passed(cb, st, path.p, "digest or insight file");
 		} else {
-			st->files_ignored++;
+			const char *why = sniff_file(path.p);
+			if (why)
+				passed(cb, st, path.p, why);
+			else
+				rc = push_path(out, path.p);
 		}
 	}
 	ts_buf_free(&path);
@@ -181,6 +221,7 @@ int ts_source_collect(char *const *args, size_t nargs, ts_pathlist *out, ts_sour
  * whole-file decoder and the buffer a whole file is read into. */
 typedef struct rdctx {
 	ts_parser *parser;
+	ts_shape *shape;
 	ts_gunzip *gz;
 	unsigned char *raw;
 	size_t raw_alloc;
@@ -189,30 +230,100 @@ typedef struct rdctx {
 static void rdctx_free(rdctx *x)
 {
 	ts_parser_free(x->parser);
+	ts_shape_free(x->shape);
 	ts_gunzip_free(x->gz);
 	free(x->raw);
 	memset(x, 0, sizeof *x);
 }
 
-static int rdctx_init(rdctx *x, const ts_parser_opts *popts)
+static int rdctx_init(rdctx *x, const ts_reader_opts *ropts, const ts_parser_opts *popts)
 {
 	memset(x, 0, sizeof *x);
 	x->parser = ts_parser_new(popts);
+	x->shape = ts_shape_new(ropts ? ropts->format : 0, popts ? popts->max_tokens : 0,
+				popts ? popts->max_depth : 0);
 	x->gz = ts_gunzip_new();
-	if (!x->parser || !x->gz) {
+	if (!x->parser || !x->shape || !x->gz) {
 		rdctx_free(x);
 		return TS_ENOMEM;
 	}
 	return 0;
 }
 
+/* How many records a lost item held, where that can be told: its
+ * "eventTime" keys. */
+static size_t count_times(const char *s, size_t n)
+{
+	static const char key[] = "\"eventTime\"";
+	size_t k = 0, kl = sizeof key - 1;
+	const char *e = s + n;
+	while ((size_t)(e - s) >= kl) {
+		const char *q = memchr(s, '"', (size_t)(e - s) - kl + 1);
+		if (!q)
+			break;
+		if (!memcmp(q, key, kl))
+			k++;
+		s = q + 1;
+	}
+	return k;
+}
+
+/* Parse one item the reader returned: a record, or a wrapper of one
+ * (shape.h). 0 with *rec filled; 1 when it is to be ignored (counted
+ * here); else a skip code with detail[cap] written. */
+static int parse_item(rdctx *x, const ts_reader_item *it, ts_record *rec, ts_source_stats *st,
+		      char *detail, size_t cap)
+{
+	int pr = ts_parse_record(x->parser, it->text, it->len, rec);
+	if (!pr || pr == TS_ENOMEM)
+		return pr;
+	if (pr == TS_ENOTIME || pr == TS_EFIELD) {
+		ts_shape_inner in;
+		int k = ts_shape_unwrap(x->shape, it->text, it->len, &in);
+		if (k == TS_ENOMEM)
+			return k;
+		if (k == TS_SHAPE_DIGEST) {
+			st->ignored_digests++;
+			return 1;
+		}
+		if (k == TS_SHAPE_CONTROL) {
+			st->ignored_control++;
+			return 1;
+		}
+		if (k == TS_EJSON) {
+			snprintf(detail, cap, "a wrapped record: bad escape or lone surrogate");
+			return k;
+		}
+		if (k == TS_SHAPE_RECORD) {
+			pr = ts_parse_record(x->parser, in.text, in.len, rec);
+			if (pr)
+				snprintf(detail, cap, "in a %s event: %s", in.wrapper,
+					 ts_parser_errdetail(x->parser));
+			return pr;
+		}
+	}
+	/* an item lost whole: broken, or an unknown wrapper (no eventTime
+	 * at its top, records inside) */
+	size_t lost = pr == TS_EJSON || pr == TS_ETOKENS || pr == TS_EDEPTH || pr == TS_EUTF8 ||
+			      pr == TS_ENOTIME
+			      ? count_times(it->text, it->len)
+			      : 0;
+	if (lost > (pr == TS_ENOTIME ? 0u : 1u))
+		snprintf(detail, cap, "%s; it holds %zu records (by their eventTime keys), lost with it",
+			 ts_parser_errdetail(x->parser), lost);
+	else
+		snprintf(detail, cap, "%s", ts_parser_errdetail(x->parser));
+	return pr;
+}
+
 /* Pull every item the reader has and hand it on. 0, 1 (stop) or
  * TS_ENOMEM. */
-static int drain(ts_reader *r, ts_parser *p, const char *path, ts_source_stats *st,
+static int drain(ts_reader *r, rdctx *x, const char *path, ts_source_stats *st,
 		 const ts_source_cb *cb)
 {
 	ts_reader_item it;
 	int k;
+	char detail[240];
 	while ((k = ts_reader_next(r, &it)) != 0) {
 		if (k == TS_ENOMEM)
 			return k;
@@ -221,11 +332,13 @@ static int drain(ts_reader *r, ts_parser *p, const char *path, ts_source_stats *
 			continue;
 		}
 		ts_record rec;
-		int pr = ts_parse_record(p, it.text, it.len, &rec);
+		int pr = parse_item(x, &it, &rec, st, detail, sizeof detail);
 		if (pr == TS_ENOMEM)
 			return pr;
+		if (pr == 1)
+			continue;
 		if (pr) {
-			report(cb, st, pr, path, it.offset, ts_parser_errdetail(p));
+			report(cb, st, pr, path, it.offset, detail);
 			continue;
 		}
 		int cr = cb->record(cb->ctx, &rec, path, it.offset);
@@ -312,7 +425,7 @@ static int read_regular(rdctx *x, ts_reader *r, int fd, size_t size, const char 
 			return rc;
 		ts_reader_finish(r);
 	}
-	return drain(r, x->parser, path, st, cb);
+	return drain(r, x, path, st, cb);
 }
 
 /* Read one input through x: a regular file of a moderate size whole,
@@ -370,7 +483,7 @@ static int read_input(rdctx *x, const char *path, const ts_reader_opts *ropts,
 		} else if ((rc = ts_reader_feed(r, buf, (size_t)n))) {
 			break;
 		}
-		rc = drain(r, x->parser, path, st, cb);
+		rc = drain(r, x, path, st, cb);
 	}
 	if (!rc || rc == 1)
 		st->files++;
@@ -392,7 +505,7 @@ int ts_source_read(const char *path, const ts_reader_opts *ropts, const ts_parse
 		   ts_source_stats *st, const ts_source_cb *cb)
 {
 	rdctx x;
-	if (rdctx_init(&x, popts))
+	if (rdctx_init(&x, ropts, popts))
 		return TS_ENOMEM;
 	int rc = read_input(&x, path, ropts, st, cb);
 	rdctx_free(&x);
@@ -411,7 +524,7 @@ int ts_source_read(const char *path, const ts_reader_opts *ropts, const ts_parse
 typedef struct skip_item {
 	int code;
 	uint64_t offset;
-	char detail[120];
+	char detail[240]; /* as drain() words it */
 } skip_item;
 
 typedef struct parsed_file {
@@ -529,7 +642,7 @@ static void *worker(void *arg)
 {
 	pool *p = arg;
 	rdctx x;
-	int xrc = rdctx_init(&x, p->popts);
+	int xrc = rdctx_init(&x, p->ropts, p->popts);
 	for (;;) {
 		pthread_mutex_lock(&p->mu);
 		while (!p->stop && p->next < p->l->n && p->next >= p->replayed + p->nslots)
@@ -543,7 +656,7 @@ static void *worker(void *arg)
 		parsed_file *pf = &p->slots[i % p->nslots];
 		pthread_mutex_unlock(&p->mu);
 
-		ts_source_cb cb = {copy_record, keep_skip, NULL, pf, mark_opened, NULL, 0};
+		ts_source_cb cb = {copy_record, keep_skip, NULL, pf, mark_opened, NULL, 0, NULL};
 		int rc = xrc ? xrc : read_input(&x, p->l->paths[i], p->ropts, &pf->st, &cb);
 		if (rc == TS_ENOMEM)
 			pf->rc = rc;
@@ -560,6 +673,8 @@ static void merge_stats(ts_source_stats *into, const ts_source_stats *s)
 	into->files += s->files;
 	into->files_failed += s->files_failed;
 	into->files_ignored += s->files_ignored;
+	into->ignored_digests += s->ignored_digests;
+	into->ignored_control += s->ignored_control;
 	into->bytes_in += s->bytes_in;
 	into->bytes_out += s->bytes_out;
 	into->skipped += s->skipped;
@@ -657,8 +772,8 @@ static void *pipe_reader(void *arg)
 {
 	pipe1 *q = arg;
 	rdctx x;
-	int rc = rdctx_init(&x, q->popts);
-	ts_source_cb cb = {pipe_record, pipe_skip, NULL, q, pipe_opened, NULL, 0};
+	int rc = rdctx_init(&x, q->ropts, q->popts);
+	ts_source_cb cb = {pipe_record, pipe_skip, NULL, q, pipe_opened, NULL, 0, NULL};
 	if (!rc)
 		rc = read_input(&x, q->path, q->ropts, &q->st, &cb);
 	rdctx_free(&x);
@@ -692,7 +807,7 @@ static int read_pipelined(const char *path, const ts_reader_opts *ropts,
 	if (pthread_create(&th, NULL, pipe_reader, q) != 0) {
 		/* no thread to be had: read inline */
 		rdctx x;
-		rc = rdctx_init(&x, popts);
+		rc = rdctx_init(&x, ropts, popts);
 		if (!rc)
 			rc = read_input(&x, path, ropts, st, cb);
 		rdctx_free(&x);
@@ -759,7 +874,7 @@ int ts_source_read_all(const ts_pathlist *l, int nthreads, const ts_reader_opts 
 		return read_pipelined(l->paths[0], ropts, popts, st, cb);
 	if (nthreads <= 1 || l->n < 2) {
 		rdctx x;
-		int rc = rdctx_init(&x, popts);
+		int rc = rdctx_init(&x, ropts, popts);
 		for (size_t i = 0; i < l->n && !rc; i++)
 			rc = read_input(&x, l->paths[i], ropts, st, cb);
 		rdctx_free(&x);

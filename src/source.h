@@ -4,10 +4,18 @@
  *
  * A folder is walked recursively in name order (so the S3 layout
  * AWSLogs/<acct>/CloudTrail/<region>/YYYY/MM/DD/ is read in time order per
- * region); CloudTrail-Digest and CloudTrail-Insight folders, and files
- * whose names are not *.json, *.json.gz, *.jsonl, *.ndjson (optionally
- * .gz) are passed over. A path named on the command line is read whatever
- * its name. "-" is standard input.
+ * region); CloudTrail-Digest and CloudTrail-Insight folders and digest
+ * files are passed over. Other regular files that are not hidden are read
+ * when their names say so (*.json, *.json.gz, *.jsonl, *.ndjson, optionally
+ * .gz) or, whatever their names (Firehose objects, .log, .JSON), when
+ * their first bytes look like JSON text (ts_sniff_json); the rest is
+ * passed over. Everything passed over is counted and named through
+ * cb->passed. A path named on the command line is read whatever its name.
+ * "-" is standard input.
+ *
+ * An item the record parser finds no eventTime or eventSource in is given
+ * to shape.h: a wrapper's record is parsed in its place, digests and
+ * CloudWatch Logs control messages are counted as ignored.
  */
 #ifndef TS_SOURCE_H
 #define TS_SOURCE_H
@@ -20,7 +28,9 @@
 typedef struct ts_source_stats {
 	uint64_t files;          /* inputs opened and read */
 	uint64_t files_failed;   /* inputs that could not be opened or read */
-	uint64_t files_ignored;  /* passed over in folders (digests, other names) */
+	uint64_t files_ignored;  /* passed over in folders (digests, not JSON) */
+	uint64_t ignored_digests; /* digest files read (given by path, piped) */
+	uint64_t ignored_control; /* CloudWatch Logs control messages */
 	uint64_t bytes_in;       /* raw bytes read */
 	uint64_t bytes_out;      /* decompressed bytes */
 	uint64_t records;        /* records parsed and handed on */
@@ -44,6 +54,8 @@ typedef struct ts_source_cb {
 	/* See ts_source_read; may be NULL. */
 	int (*idle)(void *ctx);
 	int idle_ms;
+	/* A folder or file the walk passes over, and why; may be NULL. */
+	void (*passed)(void *ctx, const char *path, const char *why);
 } ts_source_cb;
 
 typedef struct ts_pathlist {
@@ -82,8 +94,9 @@ int ts_source_read(const char *path, const ts_reader_opts *ropts, const ts_parse
 int ts_source_read_all(const ts_pathlist *l, int nthreads, const ts_reader_opts *ropts,
 		       const ts_parser_opts *popts, ts_source_stats *st, const ts_source_cb *cb);
 
-/* 1 if a file of this name (no folder part) is read from folders: a log
- * suffix, not hidden, not a digest or insight file. */
+/* 1 if a file of this name (no folder part) is read from folders without
+ * a look at its content: a log suffix, not hidden, not a digest or insight
+ * file. */
 int ts_source_is_log_name(const char *name);
 
 /* The checkpoint name of a file: the part of its real path from the last

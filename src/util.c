@@ -125,8 +125,8 @@ int ts_parse_time(const char *s, size_t n, int64_t *sec)
 {
 	static const unsigned mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	unsigned y, mo, d, h, mi, se;
-	if (n < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
-	    s[16] != ':')
+	if (n < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
+	    s[13] != ':' || s[16] != ':')
 		return TS_EBADTIME;
 	if (digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) ||
 	    digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) || digits(s + 17, 2, &se))
@@ -140,16 +140,104 @@ int ts_parse_time(const char *s, size_t n, int64_t *sec)
 		if (i == f || i - f > 9)
 			return TS_EBADTIME;
 	}
-	if (i + 1 != n || s[i] != 'Z')
+	int64_t shift = 0; /* seconds to add to local time for UTC */
+	if (i + 1 == n && (s[i] == 'Z' || s[i] == 'z')) {
+		/* UTC */
+	} else if (i + 6 == n && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
+		unsigned oh, om;
+		if (digits(s + i + 1, 2, &oh) || digits(s + i + 4, 2, &om) || oh > 23 || om > 59)
+			return TS_EBADTIME;
+		shift = (int64_t)(oh * 3600 + om * 60) * (s[i] == '+' ? -1 : 1);
+	} else {
 		return TS_EBADTIME;
+	}
 	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 ||
 	    mi > 59 || se > 60)
 		return TS_EBADTIME;
 	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 	if (mo == 2 && d == 29 && !leap)
 		return TS_EBADTIME;
-	*sec = ts_days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + se;
+	*sec = ts_days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + se +
+	       shift;
+	return *sec < 0 ? TS_EBADTIME : 0;
+}
+
+static int hex4(const char *s, unsigned *v)
+{
+	unsigned x = 0;
+	for (int i = 0; i < 4; i++) {
+		char c = s[i];
+		unsigned d;
+		if (c >= '0' && c <= '9')
+			d = (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			d = (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			d = (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+		x = x << 4 | d;
+	}
+	*v = x;
 	return 0;
+}
+
+long ts_json_unescape(const char *s, size_t n, char *out)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (c != '\\') {
+			out[o++] = c;
+			continue;
+		}
+		if (++i >= n)
+			return -1;
+		switch (s[i]) {
+		case '"': out[o++] = '"'; break;
+		case '\\': out[o++] = '\\'; break;
+		case '/': out[o++] = '/'; break;
+		case 'b': out[o++] = '\b'; break;
+		case 'f': out[o++] = '\f'; break;
+		case 'n': out[o++] = '\n'; break;
+		case 'r': out[o++] = '\r'; break;
+		case 't': out[o++] = '\t'; break;
+		case 'u': {
+			unsigned cp, lo;
+			if (n - i < 5 || hex4(s + i + 1, &cp))
+				return -1;
+			i += 4;
+			if (cp >= 0xdc00 && cp <= 0xdfff)
+				return -1;
+			if (cp >= 0xd800 && cp <= 0xdbff) {
+				if (n - i < 7 || s[i + 1] != '\\' || s[i + 2] != 'u' ||
+				    hex4(s + i + 3, &lo) || lo < 0xdc00 || lo > 0xdfff)
+					return -1;
+				i += 6;
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+			}
+			if (cp < 0x80) {
+				out[o++] = (char)cp;
+			} else if (cp < 0x800) {
+				out[o++] = (char)(0xc0 | cp >> 6);
+				out[o++] = (char)(0x80 | (cp & 0x3f));
+			} else if (cp < 0x10000) {
+				out[o++] = (char)(0xe0 | cp >> 12);
+				out[o++] = (char)(0x80 | (cp >> 6 & 0x3f));
+				out[o++] = (char)(0x80 | (cp & 0x3f));
+			} else {
+				out[o++] = (char)(0xf0 | cp >> 18);
+				out[o++] = (char)(0x80 | (cp >> 12 & 0x3f));
+				out[o++] = (char)(0x80 | (cp >> 6 & 0x3f));
+				out[o++] = (char)(0x80 | (cp & 0x3f));
+			}
+			break;
+		}
+		default:
+			return -1;
+		}
+	}
+	return (long)o;
 }
 
 int ts_utf8_valid(const char *s, size_t n)

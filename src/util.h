@@ -72,9 +72,16 @@ static inline int64_t ts_floordiv(int64_t a, int64_t b)
 static inline int64_t ts_day_of(int64_t minute) { return ts_floordiv(minute, TS_MIN_PER_DAY); }
 /* Write "YYYY-MM-DDTHH:MM:00Z" (21 bytes with the NUL) into out. */
 void ts_format_minute(int64_t minute, char out[21]);
-/* Parse an ISO-8601 UTC time "YYYY-MM-DDTHH:MM:SS[.fff]Z" into epoch
- * seconds. 0 or TS_EBADTIME. Fields are range checked (no Feb 30). */
+/* Parse an RFC 3339 time "YYYY-MM-DDTHH:MM:SS[.fff](Z|+hh:mm|-hh:mm)"
+ * into epoch seconds, UTC (fractions dropped, an offset applied; 'T' and
+ * 'Z' may be lower case). 0 or TS_EBADTIME. Fields are range checked (no
+ * Feb 30). */
 int ts_parse_time(const char *s, size_t n, int64_t *sec);
+/* Decode the JSON string escapes of s[0..n) (the bytes between the
+ * quotes) into out, which has room for n bytes (decoding never grows).
+ * Returns the decoded length, or -1 on a bad escape or a lone surrogate
+ * escape. Other bytes are copied as they are. */
+long ts_json_unescape(const char *s, size_t n, char *out);
 
 /* Parse a whole C string as a number in [lo, hi]. 0 and *out, or -1
  * (empty, trailing text, out of range, NaN). */

@@ -17,6 +17,7 @@ import argparse
 import datetime as dt
 import gzip
 import json
+import re
 import os
 import sys
 from collections import defaultdict
@@ -71,9 +72,25 @@ def records(path):
                 continue
 
 
+TIME_RE = re.compile(r"^(\d{4}-\d\d-\d\d)[Tt](\d\d:\d\d:\d\d)(\.\d{1,9})?([Zz]|([+-])(\d\d):(\d\d))$")
+
+
 def minute_of(t):
-    d = dt.datetime.strptime(t[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=dt.timezone.utc)
-    return int(d.timestamp()) // 60
+    """The minute (epoch minutes, UTC) of an RFC 3339 eventTime, as
+    trailsight reads it: fractions dropped, an offset applied."""
+    m = TIME_RE.match(t)
+    if not m:
+        raise ValueError("bad eventTime %r" % t)
+    d = dt.datetime.strptime(m.group(1) + "T" + m.group(2), "%Y-%m-%dT%H:%M:%S")
+    sec = int(d.replace(tzinfo=dt.timezone.utc).timestamp())
+    if m.group(5):
+        off = int(m.group(6)) * 3600 + int(m.group(7)) * 60
+        if int(m.group(6)) > 23 or int(m.group(7)) > 59:
+            raise ValueError("bad offset %r" % t)
+        sec += -off if m.group(5) == "+" else off
+    if sec < 0:
+        raise ValueError("before 1970 %r" % t)
+    return sec // 60
 
 
 def classify(r):

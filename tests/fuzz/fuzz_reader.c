@@ -33,7 +33,7 @@ static int allowed(int rc)
 {
 	switch (rc) {
 	case TS_EJSON: case TS_ETOOBIG: case TS_EGZIP: case TS_ERATIO: case TS_ETRUNC:
-	case TS_ENOTLOG: case TS_EDEPTH: case TS_ENOMEM: case TS_ECAP:
+	case TS_ENOTLOG: case TS_EDEPTH: case TS_ENOMEM: case TS_ECAP: case TS_EUTF16:
 		return 1;
 	}
 	return 0;

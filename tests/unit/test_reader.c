@@ -580,8 +580,8 @@ static void test_empty_and_not_log(void)
 	CHECK_INT(l.n, 0);
 	items_free(&l);
 	free(g);
-	static const char *not_log[] = {"hello world\n{\"a\":1}\n", "[{\"a\":1},{\"b\":2}]",
-					"\x1f", "\"Records\"", "\x1f\x8c{}"};
+	static const char *not_log[] = {"hello world\n", "\x1f", "\"Records\"", "\x1f\x8c{}",
+					"x\n [1]"};
 	for (size_t i = 0; i < TS_ARRAY_LEN(not_log); i++) {
 		runs(not_log[i], &l);
 		CHECK_INT(l.n, 1);
@@ -866,7 +866,97 @@ static void test_samples(void)
 	ts_parser_free(p);
 }
 
+/* The shapes besides {"Records":[...]} and NDJSON, and what is harmless
+ * between records. */
+static void test_shapes(void)
+{
+	items l;
+	/* a top-level array, pretty-printed, then an array per line */
+	const char *arr = "[\n  {\"a\": [1, {\"b\": 2}]},\n  {\"c\": \"]\"}\n]\n[{\"d\":1}]\n[]\n{\"e\":1}";
+	runs(arr, &l);
+	CHECK_INT(l.n, 4);
+	if (l.n == 4) {
+		CHECK_STR(l.v[0].text, "{\"a\": [1, {\"b\": 2}]}");
+		CHECK_STR(l.v[1].text, "{\"c\": \"]\"}");
+		CHECK_STR(l.v[2].text, "{\"d\":1}");
+		CHECK_STR(l.v[3].text, "{\"e\":1}");
+	}
+	items_free(&l);
+	check_chunking(arr, strlen(arr), NULL);
+	/* an array per line that lost its ']': the next line starts afresh */
+	const char *lost = "[{\"a\":1}\n[{\"b\":2}]\n{\"c\":3}";
+	runs(lost, &l);
+	CHECK_INT(l.n, 4);
+	if (l.n == 4) {
+		CHECK_INT(l.v[0].rc, 1);
+		CHECK_INT(l.v[1].rc, TS_EJSON);
+		CHECK_INT(l.v[1].off, 9);
+		CHECK_STR(l.v[2].text, "{\"b\":2}");
+		CHECK_INT(l.v[2].off, 10);
+		CHECK_STR(l.v[3].text, "{\"c\":3}");
+	}
+	items_free(&l);
+	check_chunking(lost, strlen(lost), NULL);
+	/* lookup-events and CloudWatch Logs: the array's elements are items */
+	const char *ev = "{\"Events\":[{\"EventId\":\"1\"},{\"EventId\":\"2\"}],\"NextToken\":\"x\"}"
+			 "{\"messageType\":\"DATA_MESSAGE\",\"logEvents\":[{\"id\":\"3\"}]}";
+	runs(ev, &l);
+	CHECK_INT(l.n, 3);
+	if (l.n == 3)
+		CHECK_STR(l.v[2].text, "{\"id\":\"3\"}");
+	items_free(&l);
+	check_chunking(ev, strlen(ev), NULL);
+	/* a forced format knows only its own container */
+	ts_reader_opts o = {.format = TS_FMT_NDJSON};
+	run(ev, strlen(ev), &o, NULL, &l);
+	CHECK_INT(l.n, 2);
+	items_free(&l);
+	o.format = TS_FMT_RECORDS;
+	run(arr, strlen(arr), &o, NULL, &l);
+	CHECK_INT(l.n, 2); /* the arrays are garbage to it, up to the last line */
+	if (l.n == 2) {
+		CHECK_INT(l.v[0].rc, TS_EJSON);
+		CHECK_STR(l.v[1].text, "{\"e\":1}");
+	}
+	items_free(&l);
+	/* byte order marks where files were concatenated, and between elements */
+	const char *bom = "\xef\xbb\xbf{\"a\":1}\n\xef\xbb\xbf{\"b\":2}\xef\xbb\xbf{\"Records\":[{\"c\":3},\xef\xbb\xbf{\"d\":4}]}";
+	runs(bom, &l);
+	CHECK_INT(l.n, 4);
+	for (size_t i = 0; i < l.n; i++)
+		CHECK_INT(l.v[i].rc, 1);
+	items_free(&l);
+	check_chunking(bom, strlen(bom), NULL);
+	/* garbage before the first record costs only the garbage */
+	const char *lead = "$ aws cloudtrail lookup-events > x\n  \"eventName\": \"x\"}\n{\"a\":1}\n{\"b\":2}\n";
+	runs(lead, &l);
+	CHECK_INT(l.n, 3);
+	if (l.n == 3) {
+		CHECK_INT(l.v[0].rc, TS_EJSON);
+		CHECK_INT(l.v[0].off, 0);
+		CHECK_INT(l.v[0].len, 55);
+		CHECK_INT(l.v[1].rc, 1);
+		CHECK_INT(l.v[1].off, 55);
+		CHECK_INT(l.v[2].rc, 1);
+	}
+	items_free(&l);
+	check_chunking(lead, strlen(lead), NULL);
+	/* UTF-16, with and without a byte order mark: one clear item */
+	static const char u16le[] = "\xff\xfe{\0\"\0a\0\"\0:\0" "1\0}\0", u16be[] = "\0{\0}";
+	run(u16le, sizeof u16le - 1, NULL, NULL, &l);
+	CHECK_INT(l.n, 1);
+	if (l.n)
+		CHECK_INT(l.v[0].rc, TS_EUTF16);
+	items_free(&l);
+	run(u16be, sizeof u16be - 1, NULL, NULL, &l);
+	CHECK_INT(l.n, 1);
+	if (l.n)
+		CHECK_INT(l.v[0].rc, TS_EUTF16);
+	items_free(&l);
+	check_chunking(u16le, sizeof u16le - 1, NULL);
+}
+
 TS_TESTS(test_plain_records, test_gzip_records, test_gzip_members, test_ndjson,
 	 test_chunk_invariance, test_truncated_gzip, test_corrupt_gzip, test_too_big,
 	 test_recovery, test_empty_and_not_log, test_ratio_bomb, test_tricky_strings,
-	 test_depth_cap, test_api_edges, test_samples)
+	 test_depth_cap, test_api_edges, test_samples, test_shapes)

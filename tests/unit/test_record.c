@@ -186,7 +186,8 @@ static void test_event_time(void)
 	CHECK_STR(ts_parser_errdetail(P), "eventTime: \"2023-02-30T00:00:00Z\"");
 	CHECK_INT(parse("{\"eventTime\":1700000000," SRC "," NAME "}"), TS_EBADTIME);
 	CHECK_STR(ts_parser_errdetail(P), "eventTime: not a string");
-	CHECK_INT(parse("{\"eventTime\":\"2023-01-01T00:00:00+01:00\"," SRC "," NAME "}"),
+	CHECK_INT(parse("{\"eventTime\":\"2023-01-01T00:00:00+01:00\"," SRC "," NAME "}"), 0);
+	CHECK_INT(parse("{\"eventTime\":\"2023-01-01T00:00:00+01\"," SRC "," NAME "}"),
 		  TS_EBADTIME);
 	/* a long, unprintable value is cut and escaped in the detail */
 	char buf[512];

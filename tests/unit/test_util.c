@@ -28,7 +28,18 @@ static void test_parse_time(void)
 	CHECK_INT(ts_parse_time("2023-13-01T00:00:00Z", 20, &s), TS_EBADTIME);
 	CHECK_INT(ts_parse_time("2023-01-01 00:00:00Z", 20, &s), TS_EBADTIME);
 	CHECK_INT(ts_parse_time("2023-01-01T00:00:00", 19, &s), TS_EBADTIME);
-	CHECK_INT(ts_parse_time("2023-01-01T00:00:00+01:00", 25, &s), TS_EBADTIME);
+	/* RFC 3339 offsets and fractions are converted to UTC */
+	CHECK_INT(ts_parse_time("2023-01-01T00:00:00+01:00", 25, &s), 0);
+	CHECK_INT(s, 1672531200 - 3600);
+	CHECK_INT(ts_parse_time("2022-12-31T19:30:00.123456-04:30", 32, &s), 0);
+	CHECK_INT(s, 1672531200);
+	CHECK_INT(ts_parse_time("2023-01-01t00:00:00z", 20, &s), 0);
+	CHECK_INT(s, 1672531200);
+	CHECK_INT(ts_parse_time("1970-01-01T00:30:00+01:00", 25, &s), TS_EBADTIME);
+	CHECK_INT(ts_parse_time("2023-01-01T00:00:00+0100", 24, &s), TS_EBADTIME);
+	CHECK_INT(ts_parse_time("2023-01-01T00:00:00+24:00", 25, &s), TS_EBADTIME);
+	CHECK_INT(ts_parse_time("2023-01-01T00:00:00+01:60", 25, &s), TS_EBADTIME);
+	CHECK_INT(ts_parse_time("2023-01-01T00:00:00 +01:00", 26, &s), TS_EBADTIME);
 	CHECK_INT(ts_parse_time("2023-01-01T24:00:00Z", 20, &s), TS_EBADTIME);
 	CHECK_INT(ts_parse_time("2023-01-01T00:00:00.Z", 21, &s), TS_EBADTIME);
 	CHECK_INT(ts_parse_time("", 0, &s), TS_EBADTIME);
