@@ -20,9 +20,10 @@
 #include "tally.h"
 
 /* One attribution count: hk = hour * 4 + kind, so entries sort by hour,
- * then kind, then value. */
+ * then kind, then value. Hours of eventTimes (years 1970 to 9999, and the
+ * minutes an aggregator opens before them) fit hk in 32 bits. */
 typedef struct attr_ent {
-	int64_t hk;
+	int32_t hk;
 	uint32_t value;
 	uint32_t count;
 } attr_ent;
@@ -131,13 +132,15 @@ static int mem_add_attrs(ts_store *st, uint32_t partition, int64_t hour_minute,
 	mem_store *s = (mem_store *)st;
 	(void)partition;
 	int64_t hour = ts_floordiv(hour_minute, 60);
+	if (hour < INT32_MIN / 4 || hour >= INT32_MAX / 4)
+		return 0; /* no eventTime names it */
 	for (size_t i = 0; i < n; i++) {
 		if (ensure_metric(s, a[i].metric))
 			return TS_ENOMEM;
 		mem_metric *mm = &s->m[a[i].metric];
 		if (hour_window(s, mm, hour))
 			continue;
-		int64_t hk = hour * 4 + (a[i].kind & 3);
+		int32_t hk = (int32_t)(hour * 4 + (a[i].kind & 3));
 		uint32_t k = mm->nattrs && (mm->attrs[mm->nattrs - 1].hk < hk ||
 					    (mm->attrs[mm->nattrs - 1].hk == hk &&
 					     mm->attrs[mm->nattrs - 1].value < a[i].value))
@@ -237,8 +240,17 @@ static int mem_put_state(ts_store *st, uint32_t partition, const void *blob, siz
 		s->states = b;
 		s->nstates = n;
 	}
-	ts_buf_reset(&s->states[partition]);
-	int rc = ts_buf_add(&s->states[partition], blob, len);
+	ts_buf *b = &s->states[partition];
+	/* held until the end: no room to spare */
+	if (b->alloc != len + 1) {
+		ts_buf_free(b);
+		char *p = malloc(len + 1);
+		if (!p)
+			return TS_ENOMEM;
+		*b = (ts_buf){p, 0, len + 1, 0};
+	}
+	ts_buf_reset(b);
+	int rc = ts_buf_add(b, blob, len);
 	for (size_t i = 0; i < nfiles && !rc; i++)
 		rc = ts_tally_add(&s->marks, file_key(&files[i], partition), 1);
 	return rc;
