@@ -1090,7 +1090,64 @@ size_t ts_engine_memory(const ts_engine *e)
 
 /* ---- checkpoints ---- */
 
-#define STATE_MAGIC "TSP1"
+/* TSP2 writes a detector's ring as runs of equal observations (a quiet
+ * series' 32 minutes are a few runs); TSP1, one observation per slot, is
+ * still read. */
+#define STATE_MAGIC "TSP2"
+#define STATE_MAGIC_V1 "TSP1"
+
+static void enc_obs(ts_enc *enc, const ts_det_obs *o)
+{
+	ts_enc_u64(enc, o->x);
+	ts_enc_u64(enc, o->n);
+	ts_enc_f32(enc, o->lam);
+	ts_enc_f32(enc, o->size);
+	ts_enc_f32(enc, o->q);
+	ts_enc_f32(enc, o->steady);
+	ts_enc_f32(enc, o->steady_size);
+}
+
+/* 0 and *o, or TS_EINVAL (not finite: a NaN would reach an event). */
+static int dec_obs(ts_dec *d, ts_det_obs *o)
+{
+	o->x = (uint32_t)ts_dec_count(d, UINT32_MAX);
+	o->n = (uint32_t)ts_dec_count(d, UINT32_MAX);
+	o->lam = ts_dec_f32(d);
+	o->size = ts_dec_f32(d);
+	o->q = ts_dec_f32(d);
+	o->steady = ts_dec_f32(d);
+	o->steady_size = ts_dec_f32(d);
+	return isfinite(o->lam) && isfinite(o->size) && isfinite(o->q) && isfinite(o->steady) &&
+			       isfinite(o->steady_size)
+		       ? 0
+		       : TS_EINVAL;
+}
+
+/* The ring in slot order as runs: (length, observation). */
+static void enc_ring(ts_enc *enc, const ts_detector *d)
+{
+	for (int r = 0; r < TS_WINDOW_MAX;) {
+		int k = 1;
+		while (r + k < TS_WINDOW_MAX && !memcmp(&d->ring[r + k], &d->ring[r], sizeof d->ring[r]))
+			k++;
+		ts_enc_u64(enc, (uint64_t)k);
+		enc_obs(enc, &d->ring[r]);
+		r += k;
+	}
+}
+
+static int dec_ring(ts_dec *dec, ts_detector *d, int v1)
+{
+	for (int r = 0; r < TS_WINDOW_MAX;) {
+		int k = v1 ? 1 : (int)ts_dec_count(dec, (uint64_t)(TS_WINDOW_MAX - r));
+		if (k < 1 || dec_obs(dec, &d->ring[r]))
+			return TS_EINVAL;
+		for (int i = 1; i < k; i++)
+			d->ring[r + i] = d->ring[r];
+		r += k;
+	}
+	return ts_dec_ok(dec, 0) ? 0 : TS_EINVAL;
+}
 
 static void enc_attr(ts_enc *enc, const ts_registry *reg, uint32_t mid, unsigned kind,
 		     uint32_t value, uint64_t count)
@@ -1181,16 +1238,7 @@ static int encode_state(ts_engine *e, uint32_t pid, ts_buf *out)
 		ts_detector det;
 		ts_mdet_get(&em->md, ts_registry_get_metric(e->reg, mid)->kind == TS_M_ERRORS, &det);
 		const ts_detector *d = &det;
-		for (int r = 0; r < TS_WINDOW_MAX; r++) {
-			const ts_det_obs *o = &d->ring[r];
-			ts_enc_u64(&enc, o->x);
-			ts_enc_u64(&enc, o->n);
-			ts_enc_f32(&enc, o->lam);
-			ts_enc_f32(&enc, o->size);
-			ts_enc_f32(&enc, o->q);
-			ts_enc_f32(&enc, o->steady);
-			ts_enc_f32(&enc, o->steady_size);
-		}
+		enc_ring(&enc, d);
 		ts_enc_i64(&enc, d->last);
 		ts_enc_i64(&enc, d->floor);
 		ts_enc_i64(&enc, d->quiet_until);
@@ -1262,7 +1310,13 @@ static int decode_state(ts_engine *e, uint32_t pid, const void *blob, size_t len
 {
 	ts_dec d;
 	uint32_t *mids = NULL;
+	int v1 = 0;
 	int rc = ts_dec_open(&d, blob, len, STATE_MAGIC, e->reg);
+	if (rc == TS_EINVAL && len >= 4 && !memcmp(blob, STATE_MAGIC_V1, 4)) {
+		ts_dec_free(&d);
+		v1 = 1;
+		rc = ts_dec_open(&d, blob, len, STATE_MAGIC_V1, e->reg);
+	}
 	if (rc)
 		goto out;
 	ts_partition *part = ts_registry_get_partition(e->reg, pid);
@@ -1341,19 +1395,7 @@ static int decode_state(ts_engine *e, uint32_t pid, const void *blob, size_t len
 			goto out;
 		ts_detector det, *dt = &det;
 		ts_detector_init(dt);
-		int finite = 1; /* a NaN would reach an event, which cannot hold it */
-		for (int r = 0; r < TS_WINDOW_MAX; r++) {
-			ts_det_obs *o = &dt->ring[r];
-			o->x = (uint32_t)ts_dec_count(&d, UINT32_MAX);
-			o->n = (uint32_t)ts_dec_count(&d, UINT32_MAX);
-			o->lam = ts_dec_f32(&d);
-			o->size = ts_dec_f32(&d);
-			o->q = ts_dec_f32(&d);
-			o->steady = ts_dec_f32(&d);
-			o->steady_size = ts_dec_f32(&d);
-			finite &= isfinite(o->lam) && isfinite(o->size) && isfinite(o->q) &&
-				  isfinite(o->steady) && isfinite(o->steady_size);
-		}
+		int finite = dec_ring(&d, dt, v1) == 0;
 		/* minutes in range, so the detector's sums cannot overflow */
 		dt->last = ts_dec_minute(&d);
 		dt->floor = ts_dec_minute(&d);
