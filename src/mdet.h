@@ -29,7 +29,7 @@
 #include "model.h"
 #include "profile.h"
 
-#define TS_MDET_NZ 4 /* minutes with counts an idle detector lists */
+#define TS_MDET_NZ 3 /* minutes with counts an idle detector lists */
 
 /* A minute with counts (x, or error rate n), by its low 32 bits. */
 typedef struct ts_mdet_nz {

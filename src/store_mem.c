@@ -32,7 +32,7 @@ typedef struct mem_metric {
 	ts_mincounts counts;
 	attr_ent *attrs;   /* sorted by (hk, value); hours in the window */
 	uint32_t nattrs, attrs_alloc;
-	int64_t base_hour; /* first hour of the attribution window */
+	int32_t base_hour; /* first hour of the attribution window (hk range) */
 	uint32_t nhours;   /* its length; 0 before the first add */
 } mem_metric;
 
@@ -113,13 +113,13 @@ static int hour_window(mem_store *s, mem_metric *mm, int64_t hour)
 {
 	if (!mm->nhours) {
 		mm->nhours = ((uint32_t)s->base.retention_days + 1) * 24;
-		mm->base_hour = hour - (mm->nhours - 1);
+		mm->base_hour = (int32_t)(hour - (int64_t)(mm->nhours - 1));
 	}
 	if (hour < mm->base_hour)
 		return 1;
-	if (hour >= mm->base_hour + mm->nhours) {
-		mm->base_hour = hour - (mm->nhours - 1);
-		uint32_t keep = attr_lower(mm, mm->base_hour * 4, 0);
+	if (hour >= (int64_t)mm->base_hour + mm->nhours) {
+		mm->base_hour = (int32_t)(hour - (int64_t)(mm->nhours - 1));
+		uint32_t keep = attr_lower(mm, (int64_t)mm->base_hour * 4, 0);
 		memmove(mm->attrs, mm->attrs + keep, (mm->nattrs - keep) * sizeof *mm->attrs);
 		mm->nattrs -= keep;
 	}

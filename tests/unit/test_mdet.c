@@ -103,8 +103,8 @@ static run_result run(int kind, uint64_t seed, int days, int restore_at)
 			if (day == ts_day_of(first) + 5)
 				x = rnd() % 400 == 0; /* goes quiet */
 		} else {
-			n = rnd() % 4 == 0 ? rnd() % 5 : 0;
-			x = n && rnd() % 8 == 0 ? 1 : 0;
+			n = rnd() % 16 == 0 ? rnd() % 5 : 0;
+			x = n && rnd() % 2 == 0 ? 1 : 0;
 			if (mod >= 700 && mod < 720 && day == ts_day_of(first) + 3) {
 				n = 10;
 				x = 8;
