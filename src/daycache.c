@@ -39,8 +39,10 @@ int ts_dc_hold(ts_daycache *c, uint32_t n_days, int64_t day, int64_t *bytes)
 	if (rc)
 		return rc;
 	uint32_t drop = lower(c, ts_mc_first_day(&c->mc));
-	memmove(c->days, c->days + drop, (c->n - drop) * sizeof *c->days);
-	c->n -= drop;
+	if (drop) {
+		memmove(c->days, c->days + drop, (c->n - drop) * sizeof *c->days);
+		c->n -= drop;
+	}
 	if (c->n == c->alloc) {
 		uint32_t na = c->alloc ? c->alloc * 2 : 2;
 		int32_t *d = realloc(c->days, na * sizeof *d);

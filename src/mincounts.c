@@ -83,8 +83,10 @@ static void slide(ts_mincounts *c, int64_t day)
 		return;
 	c->base_day = day - (c->n_days - 1);
 	uint32_t keep = lower_bound(c, c->base_day * TS_MIN_PER_DAY);
-	memmove(c->cells, c->cells + keep, (c->n - keep) * sizeof *c->cells);
-	c->n -= keep;
+	if (keep) {
+		memmove(c->cells, c->cells + keep, (c->n - keep) * sizeof *c->cells);
+		c->n -= keep;
+	}
 }
 
 int ts_mc_slide(ts_mincounts *c, uint32_t n_days, int64_t day, int64_t *bytes)
