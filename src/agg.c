@@ -8,7 +8,7 @@
  * newest minute never runs more than `lateness` ahead of `closed`, a slot
  * is always free for any minute that is not late.
  * Attributions: per partition and ring slot, a ts_tally of
- * (metric, kind, value) -> count, emptied when its minute closes.
+ * (metric, kind, value) -> count, freed when its minute closes.
  * Closing a minute gathers both into a ts_minute_batch, calls the close
  * callback, then zeroes the slot. Everything is owned here.
  */
@@ -171,7 +171,8 @@ static int close_minute(ts_agg *a, uint32_t pid, int64_t t)
 				.value = ts_attr_key_value(k),
 				.count = (uint32_t)c,
 			};
-		ts_tally_reset(m);
+		/* an open minute holds its tally only while it is open */
+		ts_tally_free(m);
 	}
 	ap->closed = t;
 	ts_minute_batch b = {

@@ -3,10 +3,11 @@
  * Per partition (epart): a ring of the last DETAIL_RING closed minutes'
  * attribution counts (for insight windows and the partial hour of a
  * baseline window), and the tally of the current hour, written to the
- * store when the hour closes. Per metric (emetric): the detector state,
- * the baseline of the current day (fitted lazily at the first closed minute
- * of each UTC day) and, while an episode is open, what its End repeats
- * from its Start. Events are written at once, or held and sorted by
+ * store when the hour closes. Per metric (emetric): the detector and the
+ * baselines of the current day and the day before (a ts_mdet, idle while
+ * the series is quiet; fitted lazily at the first closed minute of each
+ * UTC day) and, while an episode is open, what its End repeats from its
+ * Start. Events are written at once, or held and sorted by
  * eventTime at finish (backfill), so the output does not depend on the
  * order in which partitions were read.
  */
@@ -18,6 +19,7 @@
 #include "detect.h"
 #include "engine.h"
 #include "insight.h"
+#include "mdet.h"
 #include "model.h"
 #include "order.h"
 #include "overflow.h"
@@ -76,11 +78,7 @@ typedef struct open_info {
 } open_info;
 
 typedef struct emetric {
-	ts_detector det;
-	ts_cbase *bl;    /* call-rate metrics */
-	float q;         /* error-rate metrics */
-	int64_t fit_day;
-	int judged;
+	ts_mdet md;      /* the detector and its baselines */
 	open_info *open;
 } emetric;
 
@@ -226,7 +224,7 @@ void ts_engine_free(ts_engine *e)
 	for (uint32_t i = 0; i < e->nm; i++) {
 		if (!e->m[i])
 			continue;
-		free(e->m[i]->bl);
+		ts_mdet_free(&e->m[i]->md);
 		free(e->m[i]->open);
 		free(e->m[i]);
 	}
@@ -260,8 +258,7 @@ static emetric *get_metric(ts_engine *e, uint32_t mid)
 		emetric *em = calloc(1, sizeof *em);
 		if (!em)
 			return NULL;
-		ts_detector_init(&em->det);
-		em->fit_day = INT64_MIN;
+		ts_mdet_init(&em->md);
 		e->m[mid] = em;
 	}
 	return e->m[mid];
@@ -796,12 +793,11 @@ static int fit(ts_engine *e, uint32_t mid, emetric *em, int64_t day)
 	const ts_metric *m = ts_registry_get_metric(e->reg, mid);
 	ts_api *api = ts_registry_get_api(e->reg, m->api);
 	const ts_profile *p = &e->o.profile;
-	em->fit_day = day;
-	em->judged = 0;
+	int is_error = m->kind == TS_M_ERRORS;
 	/* warm-up: warmup_days UTC days of history before this one (the
 	 * first may be partial: a series seen at 00:03 has that day) */
 	if (api->first_minute == INT64_MAX || day - ts_day_of(api->first_minute) < p->warmup_days)
-		return 0;
+		return ts_mdet_day(&em->md, p, is_error, day, 0, NULL, 0);
 	int64_t avail = day - ts_day_of(api->first_minute);
 	int nd = avail < p->history_days ? (int)avail : p->history_days;
 	int64_t from = (day - nd) * TS_MIN_PER_DAY;
@@ -811,7 +807,7 @@ static int fit(ts_engine *e, uint32_t mid, emetric *em, int64_t day)
 	if (rc)
 		return rc;
 	e->st.fits++;
-	if (m->kind == TS_M_ERRORS) {
+	if (is_error) {
 		if ((rc = store_err(s->ops->read_counts(s, api->calls, from, n, e->hist2))))
 			return rc;
 		uint32_t *calls = e->hist2, *reads = e->hist3;
@@ -823,19 +819,14 @@ static int fit(ts_engine *e, uint32_t mid, emetric *em, int64_t day)
 		rc = ts_model_fit_error(e->hist, calls, nd, day, &b);
 		if (rc)
 			return rc;
-		em->q = (float)b.q;
-		em->judged = 1;
-		return 0;
+		return ts_mdet_day(&em->md, p, 1, day, 1, NULL, (float)b.q);
 	}
 	if (!e->fit_scratch && !(e->fit_scratch = malloc(sizeof *e->fit_scratch)))
 		return TS_ENOMEM;
 	rc = ts_model_fit_rate(e->hist, nd, day, p, e->fit_scratch);
-	if (!rc)
-		rc = ts_cbase_make(e->fit_scratch, &em->bl);
 	if (rc)
 		return rc;
-	em->judged = 1;
-	return 0;
+	return ts_mdet_day(&em->md, p, 0, day, 1, e->fit_scratch, 0);
 }
 
 /* ---- closing a minute ---- */
@@ -871,7 +862,6 @@ static int detect_minute(ts_engine *e, const ts_minute_batch *b)
 	ts_partition *part = ts_registry_get_partition(e->reg, b->partition);
 	const ts_profile *prof = &e->o.profile;
 	int64_t day = ts_day_of(b->minute);
-	unsigned mod = (unsigned)(b->minute - day * TS_MIN_PER_DAY);
 	for (uint32_t i = 0; i < b->ndense; i++) {
 		uint32_t mid = part->metrics[i];
 		const ts_metric *m = ts_registry_get_metric(e->reg, mid);
@@ -881,23 +871,20 @@ static int detect_minute(ts_engine *e, const ts_minute_batch *b)
 		if (!em)
 			return TS_ENOMEM;
 		int rc;
-		if (em->fit_day != day && (rc = fit(e, mid, em, day)))
+		if (em->md.fit_day != day && (rc = fit(e, mid, em, day)))
 			return rc;
-		ts_det_obs o = {.x = b->dense[i], .lam = -1, .q = -1};
 		int is_error = m->kind == TS_M_ERRORS;
+		uint32_t n = 0;
 		if (is_error) {
 			ts_api *api = ts_registry_get_api(e->reg, m->api);
 			const ts_metric *c = ts_registry_get_metric(e->reg, api->calls);
 			const ts_metric *r = ts_registry_get_metric(e->reg, api->reads);
-			o.n = b->dense[c->local] + b->dense[r->local];
-			if (em->judged)
-				o.q = em->q;
-		} else if (em->judged) {
-			ts_cbase_at(em->bl, mod, &o.lam, &o.size, &o.steady);
-			o.steady_size = em->bl->steady_size;
+			n = b->dense[c->local] + b->dense[r->local];
 		}
 		ts_det_event ev;
-		int k = ts_detector_step(&em->det, prof, is_error, b->minute, &o, &ev);
+		int k = ts_mdet_step(&em->md, prof, is_error, b->minute, b->dense[i], n, &ev);
+		if (k < 0)
+			return k;
 		if (k == TS_DET_START) {
 			if (!em->open && !(em->open = calloc(1, sizeof *em->open)))
 				return TS_ENOMEM;
@@ -1169,7 +1156,7 @@ size_t ts_engine_memory(const ts_engine *e)
 		   3 * e->hist_len * sizeof *e->hist;
 	for (uint32_t i = 0; i < e->nm; i++)
 		if (e->m[i])
-			m += sizeof *e->m[i] + (e->m[i]->bl ? ts_cbase_size(e->m[i]->bl) : 0) +
+			m += sizeof *e->m[i] + ts_mdet_memory(&e->m[i]->md) +
 			     (e->m[i]->open ? sizeof *e->m[i]->open : 0);
 	for (uint32_t i = 0; i < e->nparts; i++)
 		if (e->parts[i]) {
@@ -1183,7 +1170,64 @@ size_t ts_engine_memory(const ts_engine *e)
 
 /* ---- checkpoints ---- */
 
-#define STATE_MAGIC "TSP1"
+/* TSP2 writes a detector's ring as runs of equal observations (a quiet
+ * series' 32 minutes are a few runs); TSP1, one observation per slot, is
+ * still read. */
+#define STATE_MAGIC "TSP2"
+#define STATE_MAGIC_V1 "TSP1"
+
+static void enc_obs(ts_enc *enc, const ts_det_obs *o)
+{
+	ts_enc_u64(enc, o->x);
+	ts_enc_u64(enc, o->n);
+	ts_enc_f32(enc, o->lam);
+	ts_enc_f32(enc, o->size);
+	ts_enc_f32(enc, o->q);
+	ts_enc_f32(enc, o->steady);
+	ts_enc_f32(enc, o->steady_size);
+}
+
+/* 0 and *o, or TS_EINVAL (not finite: a NaN would reach an event). */
+static int dec_obs(ts_dec *d, ts_det_obs *o)
+{
+	o->x = (uint32_t)ts_dec_count(d, UINT32_MAX);
+	o->n = (uint32_t)ts_dec_count(d, UINT32_MAX);
+	o->lam = ts_dec_f32(d);
+	o->size = ts_dec_f32(d);
+	o->q = ts_dec_f32(d);
+	o->steady = ts_dec_f32(d);
+	o->steady_size = ts_dec_f32(d);
+	return isfinite(o->lam) && isfinite(o->size) && isfinite(o->q) && isfinite(o->steady) &&
+			       isfinite(o->steady_size)
+		       ? 0
+		       : TS_EINVAL;
+}
+
+/* The ring in slot order as runs: (length, observation). */
+static void enc_ring(ts_enc *enc, const ts_detector *d)
+{
+	for (int r = 0; r < TS_WINDOW_MAX;) {
+		int k = 1;
+		while (r + k < TS_WINDOW_MAX && !memcmp(&d->ring[r + k], &d->ring[r], sizeof d->ring[r]))
+			k++;
+		ts_enc_u64(enc, (uint64_t)k);
+		enc_obs(enc, &d->ring[r]);
+		r += k;
+	}
+}
+
+static int dec_ring(ts_dec *dec, ts_detector *d, int v1)
+{
+	for (int r = 0; r < TS_WINDOW_MAX;) {
+		int k = v1 ? 1 : (int)ts_dec_count(dec, (uint64_t)(TS_WINDOW_MAX - r));
+		if (k < 1 || dec_obs(dec, &d->ring[r]))
+			return TS_EINVAL;
+		for (int i = 1; i < k; i++)
+			d->ring[r + i] = d->ring[r];
+		r += k;
+	}
+	return ts_dec_ok(dec, 0) ? 0 : TS_EINVAL;
+}
 
 static void enc_attr(ts_enc *enc, const ts_registry *reg, uint32_t mid, unsigned kind,
 		     uint32_t value, uint64_t count)
@@ -1267,21 +1311,14 @@ static int encode_state(ts_engine *e, uint32_t pid, ts_buf *out)
 	for (uint32_t i = 0; i < part->nmetrics; i++) {
 		uint32_t mid = part->metrics[i];
 		const emetric *em = peek_metric(e, mid);
-		int has = em && (em->det.last != INT64_MIN || em->open);
+		int has = em && (ts_mdet_last(&em->md) != INT64_MIN || em->open);
 		ts_enc_u64(&enc, (uint64_t)has);
 		if (!has)
 			continue;
-		const ts_detector *d = &em->det;
-		for (int r = 0; r < TS_WINDOW_MAX; r++) {
-			const ts_det_obs *o = &d->ring[r];
-			ts_enc_u64(&enc, o->x);
-			ts_enc_u64(&enc, o->n);
-			ts_enc_f32(&enc, o->lam);
-			ts_enc_f32(&enc, o->size);
-			ts_enc_f32(&enc, o->q);
-			ts_enc_f32(&enc, o->steady);
-			ts_enc_f32(&enc, o->steady_size);
-		}
+		ts_detector det;
+		ts_mdet_get(&em->md, ts_registry_get_metric(e->reg, mid)->kind == TS_M_ERRORS, &det);
+		const ts_detector *d = &det;
+		enc_ring(&enc, d);
 		ts_enc_i64(&enc, d->last);
 		ts_enc_i64(&enc, d->floor);
 		ts_enc_i64(&enc, d->quiet_until);
@@ -1353,7 +1390,13 @@ static int decode_state(ts_engine *e, uint32_t pid, const void *blob, size_t len
 {
 	ts_dec d;
 	uint32_t *mids = NULL;
+	int v1 = 0;
 	int rc = ts_dec_open(&d, blob, len, STATE_MAGIC, e->reg);
+	if (rc == TS_EINVAL && len >= 4 && !memcmp(blob, STATE_MAGIC_V1, 4)) {
+		ts_dec_free(&d);
+		v1 = 1;
+		rc = ts_dec_open(&d, blob, len, STATE_MAGIC_V1, e->reg);
+	}
 	if (rc)
 		goto out;
 	ts_partition *part = ts_registry_get_partition(e->reg, pid);
@@ -1430,20 +1473,9 @@ static int decode_state(ts_engine *e, uint32_t pid, const void *blob, size_t len
 		rc = TS_ENOMEM;
 		if (!em)
 			goto out;
-		ts_detector *dt = &em->det;
-		int finite = 1; /* a NaN would reach an event, which cannot hold it */
-		for (int r = 0; r < TS_WINDOW_MAX; r++) {
-			ts_det_obs *o = &dt->ring[r];
-			o->x = (uint32_t)ts_dec_count(&d, UINT32_MAX);
-			o->n = (uint32_t)ts_dec_count(&d, UINT32_MAX);
-			o->lam = ts_dec_f32(&d);
-			o->size = ts_dec_f32(&d);
-			o->q = ts_dec_f32(&d);
-			o->steady = ts_dec_f32(&d);
-			o->steady_size = ts_dec_f32(&d);
-			finite &= isfinite(o->lam) && isfinite(o->size) && isfinite(o->q) &&
-				  isfinite(o->steady) && isfinite(o->steady_size);
-		}
+		ts_detector det, *dt = &det;
+		ts_detector_init(dt);
+		int finite = dec_ring(&d, dt, v1) == 0;
 		/* minutes in range, so the detector's sums cannot overflow */
 		dt->last = ts_dec_minute(&d);
 		dt->floor = ts_dec_minute(&d);
@@ -1463,6 +1495,9 @@ static int decode_state(ts_engine *e, uint32_t pid, const void *blob, size_t len
 		if (!finite || !isfinite(dt->cand_p) || !isfinite(dt->cand_expected) ||
 		    (dt->open && (dt->start < 0 || dt->last_elevated < dt->start)) ||
 		    (dt->held && dt->cand_start < 0))
+			goto out;
+		rc = TS_ENOMEM;
+		if (ts_mdet_set(&em->md, dt))
 			goto out;
 		if (!ts_dec_count(&d, 1))
 			continue;

@@ -1,10 +1,9 @@
 /* mincounts.c - the sparse-or-dense minute counts of mincounts.h.
  *
  * Invariant (sparse): every cell lies in [base_day, base_day + n_days) and
- * base_day = (newest day written) - (n_days - 1), or the first day written
- * minus that when nothing newer came: what ts_daywin keeps. Going dense
- * replays the cells into a ts_daywin, newest day first, so its window is
- * the same.
+ * base_day = (newest day written or slid to) - (n_days - 1), or the first
+ * day minus that when nothing newer came: what ts_daywin keeps. Going
+ * dense places a ts_daywin on the same window and replays the cells.
  */
 #include <stdlib.h>
 
@@ -31,7 +30,8 @@ static int dense_add(ts_mincounts *c, int64_t minute, uint32_t count, int64_t *b
 	return 0;
 }
 
-/* Replay the cells into a new day window; the cells are freed. */
+/* Replay the cells into a new day window, placed where the sparse one is;
+ * the cells are freed. */
 static int to_dense(ts_mincounts *c, int64_t *bytes)
 {
 	ts_daywin *w = calloc(1, sizeof *w);
@@ -40,20 +40,12 @@ static int to_dense(ts_mincounts *c, int64_t *bytes)
 	c->dense = w;
 	int64_t before = bytes ? *bytes : 0;
 	int rc = 0;
-	if (c->n) {
-		/* the newest day first: it fixes the window where the cells' is */
-		rc = dense_add(c, c->cells[c->n - 1].minute, c->cells[c->n - 1].count, bytes);
-		for (uint32_t i = 0; i + 1 < c->n && !rc; i++)
-			rc = dense_add(c, c->cells[i].minute, c->cells[i].count, bytes);
-	} else {
-		uint32_t **slot;
-		unsigned freed = 0;
-		int nomem;
-		/* an empty window that has started: keep its place */
-		slot = ts_daywin_slot(w, c->n_days, c->base_day + c->n_days - 1, &freed, &nomem);
-		if (!slot)
-			rc = TS_ENOMEM;
-	}
+	unsigned freed = 0;
+	int nomem;
+	if (!ts_daywin_slot(w, c->n_days, c->base_day + c->n_days - 1, &freed, &nomem))
+		rc = TS_ENOMEM;
+	for (uint32_t i = 0; i < c->n && !rc; i++)
+		rc = dense_add(c, c->cells[i].minute, c->cells[i].count, bytes);
 	if (rc) {
 		ts_daywin_free(w);
 		free(w);
@@ -84,6 +76,41 @@ static uint32_t lower_bound(const ts_mincounts *c, int64_t minute)
 	return lo;
 }
 
+/* Sparse: move the window to end at day when day is past it. */
+static void slide(ts_mincounts *c, int64_t day)
+{
+	if (day < c->base_day + c->n_days)
+		return;
+	c->base_day = day - (c->n_days - 1);
+	uint32_t keep = lower_bound(c, c->base_day * TS_MIN_PER_DAY);
+	if (keep) {
+		memmove(c->cells, c->cells + keep, (c->n - keep) * sizeof *c->cells);
+		c->n -= keep;
+	}
+}
+
+int ts_mc_slide(ts_mincounts *c, uint32_t n_days, int64_t day, int64_t *bytes)
+{
+	if (!c->n_days) {
+		c->n_days = n_days;
+		c->base_day = day - (n_days - 1);
+	}
+	if (c->dense) {
+		unsigned freed = 0;
+		int nomem;
+		uint32_t **slot = ts_daywin_slot(c->dense, c->n_days, day, &freed, &nomem);
+		if (bytes)
+			*bytes -= (int64_t)freed * TS_MIN_PER_DAY * (int64_t)sizeof(uint32_t);
+		return slot ? 0 : nomem ? TS_ENOMEM : 1;
+	}
+	if (day < c->base_day)
+		return 1;
+	slide(c, day);
+	return 0;
+}
+
+int64_t ts_mc_first_day(const ts_mincounts *c) { return c->dense ? c->dense->base : c->base_day; }
+
 int ts_mc_add(ts_mincounts *c, uint32_t n_days, int64_t minute, uint32_t count, int64_t *bytes)
 {
 	if (!count)
@@ -102,12 +129,7 @@ int ts_mc_add(ts_mincounts *c, uint32_t n_days, int64_t minute, uint32_t count, 
 	int64_t day = ts_day_of(minute);
 	if (day < c->base_day)
 		return 0;
-	if (day >= c->base_day + c->n_days) {
-		c->base_day = day - (c->n_days - 1);
-		uint32_t keep = lower_bound(c, c->base_day * TS_MIN_PER_DAY);
-		memmove(c->cells, c->cells + keep, (c->n - keep) * sizeof *c->cells);
-		c->n -= keep;
-	}
+	slide(c, day);
 	uint32_t i = c->n && c->cells[c->n - 1].minute < minute ? c->n : lower_bound(c, minute);
 	if (i < c->n && c->cells[i].minute == minute) {
 		c->cells[i].count += count;

@@ -39,6 +39,12 @@ typedef struct ts_mincounts {
  * counts unchanged). *bytes (if not NULL) is moved by the change in the
  * memory held. A minute before the window is dropped (0). */
 int ts_mc_add(ts_mincounts *c, uint32_t n_days, int64_t minute, uint32_t count, int64_t *bytes);
+/* Move the window as a write at day would (fixing it at the first call),
+ * without counting anything. 0, 1 (day is before the window) or
+ * TS_ENOMEM. */
+int ts_mc_slide(ts_mincounts *c, uint32_t n_days, int64_t day, int64_t *bytes);
+/* The first day of the window (valid once n_days is set). */
+int64_t ts_mc_first_day(const ts_mincounts *c);
 /* Counts of minutes [from, from + n) into out[n] (zeros where none). */
 void ts_mc_read(const ts_mincounts *c, int64_t from, size_t n, uint32_t *out);
 /* Bytes held (allocations, not the struct itself). */

@@ -2,8 +2,9 @@
  *
  * Keys are length-prefixed byte strings interned in one table (keys), so
  * that any bytes in a field (even NUL) give distinct keys: "P" account
- * region for a partition, "A" pid data source name for an API, "E" aid code
- * for an error metric. The key's intern id indexes kind[]/index[] which say
+ * region for a partition, "A" pid data source name for an API (source and
+ * name by their ids in the value table, where they are interned), "E" aid
+ * code for an error metric. The key's intern id indexes kind[]/index[] which say
  * which array the object lives in. Objects live in growing arrays indexed
  * by their own dense ids. Nothing is ever removed.
  */
@@ -175,33 +176,45 @@ static int new_metric(ts_registry *r, uint32_t aid, uint8_t kind, uint32_t code,
 	return 0;
 }
 
-int ts_registry_api(ts_registry *r, uint32_t pid, ts_str source, ts_str name, int data,
-		    uint32_t *aid)
+/* The key of an API in r->key: partition, category and the value ids of
+ * its eventSource and eventName (interned once, in the value table). */
+static int api_key(ts_registry *r, uint32_t pid, uint8_t d, uint32_t s, uint32_t n)
 {
 	ts_buf_reset(&r->key);
-	uint8_t d = (uint8_t)(data != 0);
 	int rc = ts_buf_add(&r->key, "A", 1);
 	if (!rc)
 		rc = ts_buf_add(&r->key, &pid, sizeof pid);
 	if (!rc)
 		rc = ts_buf_add(&r->key, &d, 1);
 	if (!rc)
-		rc = key_add(&r->key, source.p, (uint32_t)source.n);
+		rc = ts_buf_add(&r->key, &s, sizeof s);
 	if (!rc)
-		rc = key_add(&r->key, name.p, (uint32_t)name.n);
-	if (rc)
-		return rc;
-	uint32_t kid;
-	if ((rc = key_find(r, aid)) != 0)
-		return rc < 0 ? rc : 0;
+		rc = ts_buf_add(&r->key, &n, sizeof n);
+	return rc;
+}
+
+int ts_registry_api(ts_registry *r, uint32_t pid, ts_str source, ts_str name, int data,
+		    uint32_t *aid)
+{
+	uint8_t d = (uint8_t)(data != 0);
+	uint32_t s = 0, n = 0, kid;
+	/* names already interned may name an API already there */
+	int known = !ts_intern_find(r->values, source, &s) && !ts_intern_find(r->values, name, &n);
+	int rc;
+	if (known) {
+		if ((rc = api_key(r, pid, d, s, n)))
+			return rc;
+		if ((rc = key_find(r, aid)) != 0)
+			return rc < 0 ? rc : 0;
+	}
 	/* an API brings two metrics: check every cap before adding anything */
 	if (r->napis >= r->caps.max_apis || r->nmetrics + 2 > r->caps.max_metrics ||
 	    r->parts[pid].napis >= r->caps.max_apis_per_partition)
 		return TS_ECAP;
 	if ((rc = grow((void **)&r->apis, &r->apis_alloc, r->napis, sizeof *r->apis)))
 		return rc;
-	uint32_t s, n;
-	if ((rc = ts_registry_value(r, source, &s)) || (rc = ts_registry_value(r, name, &n)))
+	if ((rc = ts_registry_value(r, source, &s)) || (rc = ts_registry_value(r, name, &n)) ||
+	    (!known && (rc = api_key(r, pid, d, s, n))))
 		return rc;
 	if ((rc = key_get(r, &kid)))
 		return rc;

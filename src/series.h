@@ -33,10 +33,10 @@ typedef struct ts_api {
 	uint32_t id;
 	uint32_t partition;
 	ts_str source, name; /* owned by the registry */
-	uint8_t data;        /* 1: data events, 0: management events */
 	uint32_t calls, reads; /* metric ids */
 	int64_t first_minute;  /* earliest eventTime minute counted */
 	uint32_t ncodes;       /* error metrics (distinct errorCodes) */
+	uint8_t data;        /* 1: data events, 0: management events */
 } ts_api;
 
 typedef struct ts_partition {

@@ -20,9 +20,10 @@
 #include "tally.h"
 
 /* One attribution count: hk = hour * 4 + kind, so entries sort by hour,
- * then kind, then value. */
+ * then kind, then value. Hours of eventTimes (years 1970 to 9999, and the
+ * minutes an aggregator opens before them) fit hk in 32 bits. */
 typedef struct attr_ent {
-	int64_t hk;
+	int32_t hk;
 	uint32_t value;
 	uint32_t count;
 } attr_ent;
@@ -31,7 +32,7 @@ typedef struct mem_metric {
 	ts_mincounts counts;
 	attr_ent *attrs;   /* sorted by (hk, value); hours in the window */
 	uint32_t nattrs, attrs_alloc;
-	int64_t base_hour; /* first hour of the attribution window */
+	int32_t base_hour; /* first hour of the attribution window (hk range) */
 	uint32_t nhours;   /* its length; 0 before the first add */
 } mem_metric;
 
@@ -112,13 +113,13 @@ static int hour_window(mem_store *s, mem_metric *mm, int64_t hour)
 {
 	if (!mm->nhours) {
 		mm->nhours = ((uint32_t)s->base.retention_days + 1) * 24;
-		mm->base_hour = hour - (mm->nhours - 1);
+		mm->base_hour = (int32_t)(hour - (int64_t)(mm->nhours - 1));
 	}
 	if (hour < mm->base_hour)
 		return 1;
-	if (hour >= mm->base_hour + mm->nhours) {
-		mm->base_hour = hour - (mm->nhours - 1);
-		uint32_t keep = attr_lower(mm, mm->base_hour * 4, 0);
+	if (hour >= (int64_t)mm->base_hour + mm->nhours) {
+		mm->base_hour = (int32_t)(hour - (int64_t)(mm->nhours - 1));
+		uint32_t keep = attr_lower(mm, (int64_t)mm->base_hour * 4, 0);
 		memmove(mm->attrs, mm->attrs + keep, (mm->nattrs - keep) * sizeof *mm->attrs);
 		mm->nattrs -= keep;
 	}
@@ -131,13 +132,15 @@ static int mem_add_attrs(ts_store *st, uint32_t partition, int64_t hour_minute,
 	mem_store *s = (mem_store *)st;
 	(void)partition;
 	int64_t hour = ts_floordiv(hour_minute, 60);
+	if (hour < INT32_MIN / 4 || hour >= INT32_MAX / 4)
+		return 0; /* no eventTime names it */
 	for (size_t i = 0; i < n; i++) {
 		if (ensure_metric(s, a[i].metric))
 			return TS_ENOMEM;
 		mem_metric *mm = &s->m[a[i].metric];
 		if (hour_window(s, mm, hour))
 			continue;
-		int64_t hk = hour * 4 + (a[i].kind & 3);
+		int32_t hk = (int32_t)(hour * 4 + (a[i].kind & 3));
 		uint32_t k = mm->nattrs && (mm->attrs[mm->nattrs - 1].hk < hk ||
 					    (mm->attrs[mm->nattrs - 1].hk == hk &&
 					     mm->attrs[mm->nattrs - 1].value < a[i].value))
@@ -237,8 +240,17 @@ static int mem_put_state(ts_store *st, uint32_t partition, const void *blob, siz
 		s->states = b;
 		s->nstates = n;
 	}
-	ts_buf_reset(&s->states[partition]);
-	int rc = ts_buf_add(&s->states[partition], blob, len);
+	ts_buf *b = &s->states[partition];
+	/* held until the end: no room to spare */
+	if (b->alloc != len + 1) {
+		ts_buf_free(b);
+		char *p = malloc(len + 1);
+		if (!p)
+			return TS_ENOMEM;
+		*b = (ts_buf){p, 0, len + 1, 0};
+	}
+	ts_buf_reset(b);
+	int rc = ts_buf_add(b, blob, len);
 	for (size_t i = 0; i < nfiles && !rc; i++)
 		rc = ts_tally_add(&s->marks, file_key(&files[i], partition), 1);
 	return rc;

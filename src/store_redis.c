@@ -77,7 +77,7 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include "daywin.h"
+#include "daycache.h"
 #include "store.h"
 #include "tally.h"
 
@@ -280,7 +280,7 @@ typedef struct redis_store {
 	uint8_t *listed;    /* per partition: in ts:partitions (this process knows) */
 
 	int64_t *newest_day, *newest_hour; /* per metric; NO_TIME unknown */
-	ts_daywin *cache;                  /* per metric: count days (below) */
+	ts_daycache *cache;                /* per metric: count days (below) */
 	attr_cache *acache;                /* per metric: attribution days */
 	uint32_t nmetrics;
 	size_t cache_bytes;
@@ -300,7 +300,8 @@ typedef struct redis_store {
  * would break a checkpoint's atomicity) and never misses a buffered
  * increment: days in the cache are served from it (unknown ones resolved
  * first), days not in it were never written by this process and Redis
- * has all of them. */
+ * has all of them. Count days are held sparsely (ts_daycache: bytes per
+ * non-zero minute, dense days only for busy series). */
 
 static size_t key_hash(uint8_t attr, uint32_t metric, int64_t day)
 {
@@ -378,7 +379,7 @@ static int ensure_metric(redis_store *rs, uint32_t id)
 	if (!h)
 		return TS_ENOMEM;
 	rs->newest_hour = h;
-	ts_daywin *c = realloc(rs->cache, n * sizeof *c);
+	ts_daycache *c = realloc(rs->cache, n * sizeof *c);
 	if (!c)
 		return TS_ENOMEM;
 	rs->cache = c;
@@ -395,34 +396,41 @@ static int ensure_metric(redis_store *rs, uint32_t id)
 	return 0;
 }
 
-/* The cached day of a metric, or NULL. */
-static uint32_t *cache_get(redis_store *rs, uint32_t metric, int64_t day)
+/* 1 if the day of a metric is cached. */
+static int cache_has(const redis_store *rs, uint32_t metric, int64_t day)
 {
-	return metric < rs->nmetrics ? ts_daywin_get(&rs->cache[metric], day) : NULL;
+	return metric < rs->nmetrics && ts_dc_has(&rs->cache[metric], day);
 }
 
-/* Keep counts[1440] as the cached day (takes ownership; frees it when the
- * day is older than the window, or on failure). 0 (kept, or older than the
- * window) or TS_ENOMEM. */
-static int cache_put(redis_store *rs, uint32_t metric, int64_t day, uint32_t *counts)
+/* Cache the day of a metric, with no counts if it was not cached. 0
+ * (cached), 1 (older than the window: not kept) or TS_ENOMEM. */
+static int cache_hold(redis_store *rs, uint32_t metric, int64_t day)
 {
-	unsigned freed = 0;
-	int nomem = 0;
-	uint32_t **slot = ensure_metric(rs, metric)
-				  ? NULL
-				  : ts_daywin_slot(&rs->cache[metric], (uint32_t)rs->base.retention_days + 1,
-						   day, &freed, &nomem);
-	rs->cache_bytes -= freed * TS_MIN_PER_DAY * sizeof(uint32_t);
-	if (!slot) {
-		free(counts);
-		return metric >= rs->nmetrics || nomem ? TS_ENOMEM : 0;
-	}
-	if (*slot)
-		free(*slot);
-	else
-		rs->cache_bytes += TS_MIN_PER_DAY * sizeof(uint32_t);
-	*slot = counts;
-	return 0;
+	if (ensure_metric(rs, metric))
+		return TS_ENOMEM;
+	int64_t bytes = 0;
+	int rc = ts_dc_hold(&rs->cache[metric], (uint32_t)rs->base.retention_days + 1, day, &bytes);
+	rs->cache_bytes = (size_t)((int64_t)rs->cache_bytes + bytes);
+	return rc;
+}
+
+/* Add count to minute of a cached day. 0 or TS_ENOMEM. */
+static int cache_add(redis_store *rs, uint32_t metric, int64_t minute, uint32_t count)
+{
+	int64_t bytes = 0;
+	int rc = ts_dc_add(&rs->cache[metric], minute, count, &bytes);
+	rs->cache_bytes = (size_t)((int64_t)rs->cache_bytes + bytes);
+	return rc;
+}
+
+/* Add a day's counts[1440] to the cached day. 0 or TS_ENOMEM. */
+static int cache_add_day(redis_store *rs, uint32_t metric, int64_t day, const uint32_t *counts)
+{
+	int rc = 0;
+	for (int m = 0; m < TS_MIN_PER_DAY && !rc; m++)
+		if (counts[m])
+			rc = cache_add(rs, metric, day * TS_MIN_PER_DAY + m, counts[m]);
+	return rc;
 }
 
 static int ensure_partition(redis_store *rs, uint32_t id)
@@ -1955,18 +1963,16 @@ static int fetch_first(redis_store *rs, uint8_t attr, int64_t day, const uint32_
 	for (size_t i = 0; i < n; i++) {
 		uint32_t m = metric[i];
 		if (m == UINT32_MAX ||
-		    (attr ? acache_get(rs, m, day) != NULL : cache_get(rs, m, day) != NULL))
+		    (attr ? acache_get(rs, m, day) != NULL : cache_has(rs, m, day)))
 			continue;
 		if (attr) {
 			if (!acache_add(rs, m, day))
 				return TS_ENOMEM;
 		} else {
-			uint32_t *d = calloc(TS_MIN_PER_DAY, sizeof *d);
-			if (!d)
-				return TS_ENOMEM;
-			if (cache_put(rs, m, day, d))
-				return TS_ENOMEM;
-			if (!cache_get(rs, m, day))
+			int rc = cache_hold(rs, m, day);
+			if (rc < 0)
+				return rc;
+			if (rc)
 				continue; /* older than the window: not kept */
 		}
 		if (rs->nunknown == rs->unknown_alloc) {
@@ -2022,12 +2028,11 @@ static int resolve_sel(redis_store *rs, int attr, uint32_t metric, int64_t d0, i
 						rs->cache_bytes += ts_tally_memory(t) - before;
 					}
 				} else {
-					uint32_t *cd = cache_get(rs, ms[i], days[i]);
 					uint32_t *base = parse_count_day(r[i]);
 					if (!base)
 						rc = TS_ENOMEM;
-					for (int m = 0; cd && base && m < TS_MIN_PER_DAY; m++)
-						cd[m] += base[m];
+					else if (cache_has(rs, ms[i], days[i]))
+						rc = cache_add_day(rs, ms[i], days[i], base);
 					free(base);
 				}
 			}
@@ -2095,9 +2100,9 @@ static int rs_add_minute(ts_store *st, uint32_t partition, int64_t minute, const
 		if ((rc = key_get(rs, 0, m->id, m->partition, day, &k)) ||
 		    (rc = ctab_add(&rs->live, k, mod, c[i].count)))
 			goto out_free;
-		uint32_t *cd = cache_get(rs, m->id, day);
-		if (cd)
-			cd[mod] += c[i].count;
+		if (cache_has(rs, m->id, day) &&
+		    (rc = cache_add(rs, m->id, day * TS_MIN_PER_DAY + mod, c[i].count)))
+			goto out_free;
 	}
 out_free:
 	free(take);
@@ -2195,9 +2200,11 @@ static int rs_read_counts(ts_store *st, uint32_t metric, int64_t from, size_t n,
 	if (!ms || !days)
 		goto out_free;
 	for (int64_t d = d0; d <= d1; d++) {
-		const uint32_t *cd = cache_get(rs, metric, d);
-		if (cd) {
-			copy_day(cd, d, from, n, out);
+		if (cache_has(rs, metric, d)) {
+			int64_t a = d * TS_MIN_PER_DAY > from ? d * TS_MIN_PER_DAY : from;
+			int64_t b = (d + 1) * TS_MIN_PER_DAY < from + (int64_t)n ? (d + 1) * TS_MIN_PER_DAY
+										 : from + (int64_t)n;
+			ts_dc_read(&rs->cache[metric], a, (size_t)(b - a), out + (a - from));
 		} else {
 			ms[k] = metric;
 			days[k++] = d;
@@ -2216,7 +2223,13 @@ static int rs_read_counts(ts_store *st, uint32_t metric, int64_t from, size_t n,
 			break;
 		}
 		copy_day(day, days[i], from, n, out);
-		(void)cache_put(rs, metric, days[i], day); /* uncached: read again */
+		/* cached from now on (a day older than the window is not) */
+		int held = cache_hold(rs, metric, days[i]);
+		if (held < 0 || (!held && cache_add_day(rs, metric, days[i], day)))
+			rc = TS_ENOMEM;
+		free(day);
+		if (rc)
+			break;
 	}
 	free_replies(r, k);
 out_free:
@@ -2470,7 +2483,7 @@ static size_t rs_memory(const ts_store *st)
 	return sizeof *rs + rs->keys_alloc * sizeof(rkey) + rs->kslots * sizeof(uint32_t) +
 	       rs->live.slots * sizeof(cell) + rs->pend_bytes + rs->pend_alloc * sizeof(chunk) +
 	       rs->nparts * (sizeof(uint64_t) + 1 + sizeof(pstate)) +
-	       rs->nmetrics * (2 * sizeof(int64_t) + sizeof(ts_daywin) + sizeof(attr_cache)) +
+	       rs->nmetrics * (2 * sizeof(int64_t) + sizeof(ts_daycache) + sizeof(attr_cache)) +
 	       rs->cache_bytes;
 }
 
@@ -2497,7 +2510,7 @@ static void rs_free(ts_store *st)
 	free(rs->newest_day);
 	free(rs->newest_hour);
 	for (uint32_t i = 0; i < rs->nmetrics; i++) {
-		ts_daywin_free(&rs->cache[i]);
+		ts_dc_free(&rs->cache[i]);
 		for (uint32_t d = 0; d < rs->acache[i].n; d++)
 			ts_tally_free(&rs->acache[i].d[d].t);
 		free(rs->acache[i].d);
