@@ -31,7 +31,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "insight.h"
+#include "sha1.h"
 #include "sink.h"
 #include "util.h"
 

@@ -36,7 +36,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "insight.h"
+#include "sha1.h"
 #include "sink.h"
 #include "util.h"
 

@@ -13,6 +13,7 @@
 
 #include "../check.h"
 #include "insight.h"
+#include "sha1.h"
 #include "reader.h"
 #include "sink.h"
 
