@@ -16,15 +16,9 @@
 #include <hiredis/hiredis.h>
 #include <stdlib.h>
 
-#include "sink.h"
 #include "redis_conn.h"
+#include "sink_kit.h"
 #include "util.h"
-
-typedef struct qitem {
-	struct qitem *next;
-	size_t len;
-	char data[];
-} qitem;
 
 typedef struct redis_sink {
 	ts_sink base;
@@ -33,8 +27,7 @@ typedef struct redis_sink {
 	size_t keylen;
 	char maxlen[24];
 	redisContext *c;
-	qitem *head, *tail;
-	size_t qn;
+	ts_sink_queue q;
 	ts_backoff bo;
 	char err[512]; /* why the last attempt failed */
 } redis_sink;
@@ -97,20 +90,15 @@ static void failed(redis_sink *rs, int64_t now)
 
 static void pop(redis_sink *rs)
 {
-	qitem *q = rs->head;
-	rs->head = q->next;
-	if (!rs->head)
-		rs->tail = NULL;
-	rs->qn--;
+	ts_sink_queue_pop(&rs->q);
 	rs->base.st.pending--;
-	free(q);
 }
 
 /* Resend queued events in order, at most limit, until one fails. */
 static void drain(redis_sink *rs, int64_t now, size_t limit)
 {
-	for (size_t done = 0; rs->head && done < limit; done++) {
-		if (xadd(rs, rs->head->data, rs->head->len)) {
+	for (size_t done = 0; rs->q.head && done < limit; done++) {
+		if (xadd(rs, rs->q.head->data, rs->q.head->len)) {
 			failed(rs, now);
 			return;
 		}
@@ -123,32 +111,20 @@ static int redis_emit(ts_sink *s, const char *json, size_t len, int64_t now)
 {
 	redis_sink *rs = (redis_sink *)s;
 	s->st.events++;
-	if (!rs->head && ts_backoff_ready(&rs->bo, now)) {
+	if (!rs->q.head && ts_backoff_ready(&rs->bo, now)) {
 		if (xadd(rs, json, len) == 0) {
 			sent(rs);
 			return 0;
 		}
 		failed(rs, now);
 	}
-	qitem *q = malloc(sizeof *q + len + 1);
-	if (!q) {
+	if (ts_sink_queue_push(&rs->q, json, len)) {
 		ts_sink_drop(s, 1, "out of memory");
 		return TS_ENOMEM;
 	}
-	q->next = NULL;
-	q->len = len;
-	if (len)
-		memcpy(q->data, json, len);
-	q->data[len] = '\0';
-	if (rs->tail)
-		rs->tail->next = q;
-	else
-		rs->head = q;
-	rs->tail = q;
-	rs->qn++;
 	s->st.spooled++;
 	s->st.pending++;
-	if (rs->qn > s->o.queue_max_events) {
+	if (rs->q.n > s->o.queue_max_events) {
 		pop(rs);
 		ts_sink_drop_once(s, 1, "queue over %zu events, its cap: the oldest goes",
 				 s->o.queue_max_events);
@@ -161,20 +137,20 @@ static int redis_emit(ts_sink *s, const char *json, size_t len, int64_t now)
 static void redis_tick(ts_sink *s, int64_t now)
 {
 	redis_sink *rs = (redis_sink *)s;
-	if (rs->head && ts_backoff_ready(&rs->bo, now))
+	if (rs->q.head && ts_backoff_ready(&rs->bo, now))
 		drain(rs, now, s->o.retry_batch);
 }
 
 static void redis_finish(ts_sink *s, int64_t now)
 {
 	redis_sink *rs = (redis_sink *)s;
-	if (rs->head) {
+	if (rs->q.head) {
 		ts_backoff_ok(&rs->bo); /* one last try */
 		drain(rs, now, SIZE_MAX);
 	}
-	if (rs->head) {
-		uint64_t n = rs->qn;
-		while (rs->head)
+	if (rs->q.head) {
+		uint64_t n = rs->q.n;
+		while (rs->q.head)
 			pop(rs);
 		ts_sink_drop(s, n, "Redis still unreachable at the end of the run (%s)", rs->err);
 	}
@@ -185,6 +161,7 @@ static void redis_close(ts_sink *s, int64_t now)
 	(void)now;
 	redis_sink *rs = (redis_sink *)s;
 	drop_conn(rs);
+	ts_sink_queue_clear(&rs->q);
 	free(rs->key);
 	free(rs);
 }
@@ -235,7 +212,7 @@ int ts_sink_redis_new(const char *spec, const ts_sink_opts *o, ts_sink **out, ch
 	snprintf(rs->base.name, sizeof rs->base.name, "redis-stream:redis://%.32s%s%s%.64s%s:%d/%d#%.48s",
 		 rs->sp.user, rs->sp.user[0] ? "@" : "", v6 ? "[" : "", rs->sp.host, v6 ? "]" : "",
 		 rs->sp.port, rs->sp.db, rs->key);
-	ts_backoff_init(&rs->bo, o);
+	ts_sink_backoff_init(&rs->bo, o);
 	if (rconnect(rs))
 		ts_sink_fail(&rs->base, "%s", rs->err);
 	*out = &rs->base;
