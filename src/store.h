@@ -15,7 +15,6 @@
 #include <stdint.h>
 
 #include "fileid.h"
-#include "redis_conn.h"
 #include "series.h"
 
 typedef struct ts_count {
