@@ -5,7 +5,7 @@
  * over the same window of n_days days, ending at the newest day held or
  * written, so a day that falls out of the window leaves both. A held day
  * with no counts costs 4 bytes. The Redis store keeps one per metric for
- * the days it wrote or read (see store_redis.c). A zeroed struct is empty;
+ * the days it wrote or read (see store_redis_keys.c). A zeroed struct is empty;
  * ts_dc_free releases it.
  */
 #ifndef TS_DAYCACHE_H

@@ -1,7 +1,7 @@
 /* insight.c - one insight event as a line of JSON, and its content-derived IDs.
  *
  * Owns the JSON writer for ts_insight (key order and number format of
- * docs/DESIGN.md), JSON string escaping, a streaming SHA-1 and version-5 UUIDs.
+ * docs/DESIGN.md), JSON string escaping and version-5 UUIDs (SHA-1 is sha1.c).
  * It allocates only through the caller's ts_buf, which any failure puts
  * back to its length on entry. IDs, in the trailsight namespace
  * 1a5b755d-cee1-40e4-9a2f-a4dccc957e1d (a random UUID fixed once):
@@ -18,117 +18,7 @@
 #include <math.h>
 
 #include "insight.h"
-
-/* --- SHA-1 (FIPS 180-4), streaming, for names of any length --- */
-
-typedef struct sha1_ctx {
-	uint32_t h[5];
-	uint64_t len; /* bytes fed so far */
-	uint8_t block[64];
-	size_t used;  /* bytes of block filled, always < 64 between calls */
-} sha1_ctx;
-
-static uint32_t rol32(uint32_t x, unsigned n) { return (x << n) | (x >> (32 - n)); }
-
-static void sha1_compress(uint32_t h[5], const uint8_t *blk)
-{
-	uint32_t w[80];
-	for (unsigned i = 0; i < 16; i++)
-		w[i] = (uint32_t)blk[4 * i] << 24 | (uint32_t)blk[4 * i + 1] << 16 |
-		       (uint32_t)blk[4 * i + 2] << 8 | (uint32_t)blk[4 * i + 3];
-	for (unsigned i = 16; i < 80; i++)
-		w[i] = rol32(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-	uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
-	for (unsigned i = 0; i < 80; i++) {
-		uint32_t f, k;
-		if (i < 20) {
-			f = (b & c) | (~b & d);
-			k = 0x5a827999;
-		} else if (i < 40) {
-			f = b ^ c ^ d;
-			k = 0x6ed9eba1;
-		} else if (i < 60) {
-			f = (b & c) | (b & d) | (c & d);
-			k = 0x8f1bbcdc;
-		} else {
-			f = b ^ c ^ d;
-			k = 0xca62c1d6;
-		}
-		uint32_t t = rol32(a, 5) + f + e + k + w[i];
-		e = d;
-		d = c;
-		c = rol32(b, 30);
-		b = a;
-		a = t;
-	}
-	h[0] += a;
-	h[1] += b;
-	h[2] += c;
-	h[3] += d;
-	h[4] += e;
-}
-
-static void sha1_init(sha1_ctx *s)
-{
-	s->h[0] = 0x67452301;
-	s->h[1] = 0xefcdab89;
-	s->h[2] = 0x98badcfe;
-	s->h[3] = 0x10325476;
-	s->h[4] = 0xc3d2e1f0;
-	s->len = 0;
-	s->used = 0;
-}
-
-static void sha1_update(sha1_ctx *s, const void *data, size_t n)
-{
-	const uint8_t *p = data;
-	if (n == 0) /* data may be NULL then */
-		return;
-	s->len += n;
-	if (s->used) {
-		size_t take = 64 - s->used < n ? 64 - s->used : n;
-		memcpy(s->block + s->used, p, take);
-		s->used += take;
-		p += take;
-		n -= take;
-		if (s->used < 64)
-			return;
-		sha1_compress(s->h, s->block);
-		s->used = 0;
-	}
-	for (; n >= 64; p += 64, n -= 64)
-		sha1_compress(s->h, p);
-	if (n)
-		memcpy(s->block, p, n);
-	s->used = n;
-}
-
-static void sha1_final(sha1_ctx *s, uint8_t out[20])
-{
-	static const uint8_t pad[64] = {0x80};
-	uint64_t bits = s->len * 8;
-	uint8_t lenbe[8];
-	for (unsigned i = 0; i < 8; i++)
-		lenbe[i] = (uint8_t)(bits >> (56 - 8 * i));
-	/* 0x80, then zeros up to 56 mod 64, then the bit length */
-	sha1_update(s, pad, s->used < 56 ? 56 - s->used : 120 - s->used);
-	sha1_update(s, lenbe, 8);
-	assert(s->used == 0);
-	for (unsigned i = 0; i < 5; i++) {
-		out[4 * i] = (uint8_t)(s->h[i] >> 24);
-		out[4 * i + 1] = (uint8_t)(s->h[i] >> 16);
-		out[4 * i + 2] = (uint8_t)(s->h[i] >> 8);
-		out[4 * i + 3] = (uint8_t)s->h[i];
-	}
-}
-
-void ts_sha1(const void *p, size_t n, uint8_t out[20])
-{
-	sha1_ctx s;
-	sha1_init(&s);
-	sha1_update(&s, p, n);
-	sha1_final(&s, out);
-}
+#include "sha1.h"
 
 /* --- UUIDs --- */
 
@@ -137,10 +27,10 @@ static const uint8_t ts_namespace[16] = {0x1a, 0x5b, 0x75, 0x5d, 0xce, 0xe1, 0x4
 					 0x9a, 0x2f, 0xa4, 0xdc, 0xcc, 0x95, 0x7e, 0x1d};
 
 /* The UUID from a finished hash of namespace + name. */
-static void uuid5_final(sha1_ctx *s, uint8_t out[16])
+static void uuid5_final(ts_sha1_ctx *s, uint8_t out[16])
 {
 	uint8_t dg[20];
-	sha1_final(s, dg);
+	ts_sha1_final(s, dg);
 	memcpy(out, dg, 16);
 	out[6] = (uint8_t)((out[6] & 0x0f) | 0x50); /* version 5 */
 	out[8] = (uint8_t)((out[8] & 0x3f) | 0x80); /* variant 10xx: RFC 4122 */
@@ -148,10 +38,10 @@ static void uuid5_final(sha1_ctx *s, uint8_t out[16])
 
 void ts_uuid5(const uint8_t ns[16], const void *name, size_t len, uint8_t out[16])
 {
-	sha1_ctx s;
-	sha1_init(&s);
-	sha1_update(&s, ns, 16);
-	sha1_update(&s, name, len);
+	ts_sha1_ctx s;
+	ts_sha1_init(&s);
+	ts_sha1_update(&s, ns, 16);
+	ts_sha1_update(&s, name, len);
 	uuid5_final(&s, out);
 }
 
@@ -181,31 +71,31 @@ static const char *state_name(int state)
 }
 
 /* Feed F(x) = "\n" <len> ":" <bytes> (see the top of the file). */
-static void name_field(sha1_ctx *s, const void *p, size_t n)
+static void name_field(ts_sha1_ctx *s, const void *p, size_t n)
 {
 	char hdr[32];
 	int k = snprintf(hdr, sizeof hdr, "\n%zu:", n);
 	assert(k > 0 && (size_t)k < sizeof hdr);
-	sha1_update(s, hdr, (size_t)k);
+	ts_sha1_update(s, hdr, (size_t)k);
 	if (n)
-		sha1_update(s, p, n);
+		ts_sha1_update(s, p, n);
 }
 
-static void name_str(sha1_ctx *s, ts_str x) { name_field(s, x.p, x.p ? x.n : 0); }
-static void name_cstr(sha1_ctx *s, const char *x) { name_field(s, x, x ? strlen(x) : 0); }
+static void name_str(ts_sha1_ctx *s, ts_str x) { name_field(s, x.p, x.p ? x.n : 0); }
+static void name_cstr(ts_sha1_ctx *s, const char *x) { name_field(s, x, x ? strlen(x) : 0); }
 
 void ts_insight_ids(const ts_insight *ins, char shared[37], char event[37])
 {
 	static const char prefix[] = "trailsight/1";
-	sha1_ctx s;
+	ts_sha1_ctx s;
 	uint8_t u[16];
 	char minute[32];
 	int k = snprintf(minute, sizeof minute, "%" PRId64, ins->start_minute);
 	assert(k > 0 && (size_t)k < sizeof minute);
 
-	sha1_init(&s);
-	sha1_update(&s, ts_namespace, 16);
-	sha1_update(&s, prefix, sizeof prefix - 1);
+	ts_sha1_init(&s);
+	ts_sha1_update(&s, ts_namespace, 16);
+	ts_sha1_update(&s, prefix, sizeof prefix - 1);
 	name_str(&s, ins->account);
 	name_str(&s, ins->region);
 	name_str(&s, ins->event_source);
@@ -218,12 +108,12 @@ void ts_insight_ids(const ts_insight *ins, char shared[37], char event[37])
 	ts_uuid_format(u, shared);
 
 	const char *st = state_name(ins->state);
-	sha1_init(&s);
-	sha1_update(&s, ts_namespace, 16);
-	sha1_update(&s, shared, 36);
-	sha1_update(&s, "\n", 1);
+	ts_sha1_init(&s);
+	ts_sha1_update(&s, ts_namespace, 16);
+	ts_sha1_update(&s, shared, 36);
+	ts_sha1_update(&s, "\n", 1);
 	if (st)
-		sha1_update(&s, st, strlen(st));
+		ts_sha1_update(&s, st, strlen(st));
 	uuid5_final(&s, u);
 	ts_uuid_format(u, event);
 }

@@ -87,7 +87,5 @@ int ts_json_string(ts_buf *out, ts_str s);
 void ts_uuid5(const uint8_t ns[16], const void *name, size_t len, uint8_t out[16]);
 /* u as 36 lowercase characters 8-4-4-4-12 plus NUL. */
 void ts_uuid_format(const uint8_t u[16], char out[37]);
-/* SHA-1 digest of p[0..n) (FIPS 180-4); exported for its test vectors. */
-void ts_sha1(const void *p, size_t n, uint8_t out[20]);
 
 #endif

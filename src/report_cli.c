@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 
+#include "redis_conn.h"
 #include "report.h"
 #include "report_cli.h"
 
@@ -110,8 +111,10 @@ int ts_report_cli(int argc, char **argv, const char *models_dir)
 	}
 	char source[300];
 	ts_redis_spec sp;
-	if (ts_store_redis_parse(store_spec, &sp, err, sizeof err)) {
-		ts_error("%s", err);
+	const char *why;
+	if (ts_redis_parse(store_spec, &sp, &why)) {
+		ts_error("store '%s': %s (expected redis://[user:pass@]host:port[/db])", store_spec,
+			 why);
 		return 1;
 	}
 	snprintf(source, sizeof source, "the Redis store at %s:%d db %d", sp.host, sp.port, sp.db);

@@ -1,25 +1,24 @@
-/* rstream.c - a Redis Stream consumer (hiredis, argv form only).
+/* rstream.c - a Redis Stream consumer (hiredis, argv form only), on the
+ * Redis client (redis_conn.h): its commands go through ts_redis_run, so
+ * it reconnects and backs off as the store does.
  *
- * Owns its connection, the last reply (whose strings the entries point
+ * Owns its client, the last reply (whose strings the entries point
  * into) and the IDs read but not yet acknowledged. Reads the consumer's
  * pending entries (from "0", each read starting after the last ID of the
  * one before) until there are none, then new ones (">").
  */
-#include <errno.h>
 #include <hiredis/hiredis.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "redis_conn.h"
 #include "rstream.h"
 #include "source.h"
-#include "redis_conn.h"
 
 struct ts_rstream {
-	ts_redis_spec sp;
+	ts_redis *r;
 	char key[512], group[128], consumer[128];
 	char name[400];
 	char err[1024];
-	redisContext *c;
 	redisReply *last;
 	ts_rstream_entry *e;
 	size_t ne, ealloc; /* ne: entries of the latest read */
@@ -28,36 +27,15 @@ struct ts_rstream {
 	ts_pathlist unacked; /* IDs read, not acknowledged */
 };
 
+/* One command, with the client's reconnects and backoff. 0 and *out
+ * (caller frees), or TS_ESTORE with s->err set. */
 static int cmd(ts_rstream *s, int argc, const char **argv, redisReply **out)
 {
-	for (int attempt = 0; attempt < 30; attempt++) {
-		if (!s->c) {
-			char err[512];
-			if (ts_redis_connect(&s->sp, 2000, 5000, &s->c, err, sizeof err)) {
-				snprintf(s->err, sizeof s->err, "%.400s: %.500s", s->name, err);
-				s->c = NULL;
-				struct timespec ts = {0, 200000000L};
-				nanosleep(&ts, NULL);
-				continue;
-			}
-		}
-		redisReply *r = redisCommandArgv(s->c, argc, argv, NULL);
-		if (!r) {
-			snprintf(s->err, sizeof s->err, "%.400s: %.500s", s->name, s->c->errstr);
-			redisFree(s->c);
-			s->c = NULL;
-			continue;
-		}
-		if (r->type == REDIS_REPLY_ERROR) {
-			snprintf(s->err, sizeof s->err, "%.400s: %.20s: %.300s%s", s->name, argv[0], r->str,
-				 ts_redis_hint(r->str));
-			freeReplyObject(r);
-			return TS_ESTORE;
-		}
-		*out = r;
-		return 0;
+	if (ts_redis_run1(s->r, argc, argv, NULL, out)) {
+		snprintf(s->err, sizeof s->err, "%.900s (stream %.100s)", ts_redis_error(s->r), s->key);
+		return TS_ESTORE;
 	}
-	return TS_ESTORE;
+	return 0;
 }
 
 int ts_rstream_open(const char *spec, const char *group, const char *consumer,
@@ -79,21 +57,34 @@ int ts_rstream_open(const char *spec, const char *group, const char *consumer,
 	ts_rstream *s = calloc(1, sizeof *s);
 	if (!s)
 		return TS_ENOMEM;
-	int rc = ts_store_redis_parse(url, &s->sp, errbuf, errlen);
-	if (rc || strlen(hash + 1) >= sizeof s->key || strlen(group) >= sizeof s->group ||
-	    strlen(consumer) >= sizeof s->consumer) {
-		if (!rc)
-			snprintf(errbuf, errlen, "redis stream: key, group or consumer too long");
+	ts_redis_spec sp;
+	const char *why;
+	if (ts_redis_parse(url, &sp, &why)) {
+		/* the URL may hold a password: name only the key */
+		snprintf(errbuf, errlen,
+			 "redis stream '…#%s': %s (expected redis://[user:pass@]host:port[/db]#KEY)",
+			 hash + 1, why);
 		free(s);
 		return TS_EINVAL;
+	}
+	if (strlen(hash + 1) >= sizeof s->key || strlen(group) >= sizeof s->group ||
+	    strlen(consumer) >= sizeof s->consumer) {
+		snprintf(errbuf, errlen, "redis stream: key, group or consumer too long");
+		free(s);
+		return TS_EINVAL;
+	}
+	ts_redis_opts ro = {.connect_ms = 2000, .cmd_ms = 5000};
+	if (ts_redis_new(&sp, &ro, &s->r)) {
+		free(s);
+		return TS_ENOMEM;
 	}
 	snprintf(s->key, sizeof s->key, "%s", hash + 1);
 	snprintf(s->group, sizeof s->group, "%s", group);
 	snprintf(s->consumer, sizeof s->consumer, "%s", consumer);
-	snprintf(s->name, sizeof s->name, "redis://%.200s:%d#%.180s", s->sp.host, s->sp.port, s->key);
+	snprintf(s->name, sizeof s->name, "redis://%.200s:%d#%.180s", sp.host, sp.port, s->key);
 	const char *av[6] = {"XGROUP", "CREATE", s->key, s->group, "0", "MKSTREAM"};
 	redisReply *r;
-	rc = cmd(s, 6, av, &r);
+	int rc = cmd(s, 6, av, &r);
 	if (!rc)
 		freeReplyObject(r);
 	else if (strstr(s->err, "BUSYGROUP"))
@@ -260,8 +251,7 @@ void ts_rstream_free(ts_rstream *s)
 		return;
 	if (s->last)
 		freeReplyObject(s->last);
-	if (s->c)
-		redisFree(s->c);
+	ts_redis_free(s->r);
 	ts_pathlist_free(&s->unacked);
 	free(s->e);
 	free(s);

@@ -31,8 +31,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "insight.h"
-#include "sink.h"
+#include "sha1.h"
+#include "sink_kit.h"
 #include "util.h"
 
 #define SEG_MAX 64 /* longest account id or region accepted */
@@ -387,7 +387,7 @@ int ts_sink_dir_new(const char *path, const ts_sink_opts *o, ts_sink **out, char
 	ds->base.ops = &dir_ops;
 	ds->base.o = *o;
 	snprintf(ds->base.name, sizeof ds->base.name, "dir:%s", path);
-	ts_backoff_init(&ds->bo, o);
+	ts_sink_backoff_init(&ds->bo, o);
 	*out = &ds->base;
 	return 0;
 }

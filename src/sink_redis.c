@@ -1,9 +1,11 @@
 /* sink_redis.c - the redis-stream:redis://...#KEY sink.
  *
  * Each event is one stream entry, XADD KEY MAXLEN ~ N * event JSON, sent
- * with hiredis' argv form (the event is never formatted into a command).
- * The spec's redis:// part is parsed by ts_store_redis_parse(), so AUTH
- * (ACL user or password) and SELECT work as for the store.
+ * with hiredis' argv form (the event is never formatted into a command),
+ * through the Redis client (redis_conn.h): the URL, AUTH (ACL user or
+ * password) and SELECT work as for the store. The sink must not block the
+ * engine, so it makes one attempt per try (ts_redis_send) and waits out
+ * the client's backoff schedule in the sink's own ts_backoff.
  *
  * While Redis is away, events wait in a FIFO queue in memory (at most
  * queue_max_events; past it the oldest is dropped with an error), and the
@@ -16,44 +18,26 @@
 #include <hiredis/hiredis.h>
 #include <stdlib.h>
 
-#include "sink.h"
 #include "redis_conn.h"
+#include "sink_kit.h"
 #include "util.h"
-
-typedef struct qitem {
-	struct qitem *next;
-	size_t len;
-	char data[];
-} qitem;
 
 typedef struct redis_sink {
 	ts_sink base;
-	ts_redis_spec sp;
+	ts_redis *r;
 	char *key;
 	size_t keylen;
 	char maxlen[24];
-	redisContext *c;
-	qitem *head, *tail;
-	size_t qn;
+	ts_sink_queue q;
 	ts_backoff bo;
 	char err[512]; /* why the last attempt failed */
 } redis_sink;
 
-static void drop_conn(redis_sink *rs)
-{
-	if (rs->c)
-		redisFree(rs->c);
-	rs->c = NULL;
-}
-
-/* One setup command (AUTH, SELECT) that must answer OK. 0 or -1. */
+/* Connect if not connected. 0, or -1 with rs->err set. */
 static int rconnect(redis_sink *rs)
 {
-	int ms = rs->base.o.redis_timeout_ms;
-	char err[512];
-	if (ts_redis_connect(&rs->sp, ms, ms, &rs->c, err, sizeof err)) {
-		snprintf(rs->err, sizeof rs->err, "cannot connect: %.480s", err);
-		rs->c = NULL;
+	if (ts_redis_connect(rs->r)) {
+		snprintf(rs->err, sizeof rs->err, "cannot connect: %.480s", ts_redis_error(rs->r));
 		return -1;
 	}
 	return 0;
@@ -62,14 +46,14 @@ static int rconnect(redis_sink *rs)
 /* XADD one event. 0, or -1 with rs->err set. */
 static int xadd(redis_sink *rs, const char *json, size_t len)
 {
-	if (!rs->c && rconnect(rs))
+	if (rconnect(rs))
 		return -1;
 	const char *av[8] = {"XADD", rs->key, "MAXLEN", "~", rs->maxlen, "*", "event", json};
 	size_t al[8] = {4, rs->keylen, 6, 1, strlen(rs->maxlen), 1, 5, len};
-	redisReply *r = redisCommandArgv(rs->c, 8, av, al);
-	if (!r) {
-		snprintf(rs->err, sizeof rs->err, "XADD: %s", rs->c->errstr);
-		drop_conn(rs);
+	ts_redis_cmd cmd = {8, av, al};
+	redisReply *r;
+	if (ts_redis_send(rs->r, 1, &cmd, &r, NULL)) {
+		snprintf(rs->err, sizeof rs->err, "XADD: %.480s", ts_redis_error(rs->r));
 		return -1;
 	}
 	int ok = r->type == REDIS_REPLY_STRING;
@@ -97,20 +81,15 @@ static void failed(redis_sink *rs, int64_t now)
 
 static void pop(redis_sink *rs)
 {
-	qitem *q = rs->head;
-	rs->head = q->next;
-	if (!rs->head)
-		rs->tail = NULL;
-	rs->qn--;
+	ts_sink_queue_pop(&rs->q);
 	rs->base.st.pending--;
-	free(q);
 }
 
 /* Resend queued events in order, at most limit, until one fails. */
 static void drain(redis_sink *rs, int64_t now, size_t limit)
 {
-	for (size_t done = 0; rs->head && done < limit; done++) {
-		if (xadd(rs, rs->head->data, rs->head->len)) {
+	for (size_t done = 0; rs->q.head && done < limit; done++) {
+		if (xadd(rs, rs->q.head->data, rs->q.head->len)) {
 			failed(rs, now);
 			return;
 		}
@@ -123,32 +102,20 @@ static int redis_emit(ts_sink *s, const char *json, size_t len, int64_t now)
 {
 	redis_sink *rs = (redis_sink *)s;
 	s->st.events++;
-	if (!rs->head && ts_backoff_ready(&rs->bo, now)) {
+	if (!rs->q.head && ts_backoff_ready(&rs->bo, now)) {
 		if (xadd(rs, json, len) == 0) {
 			sent(rs);
 			return 0;
 		}
 		failed(rs, now);
 	}
-	qitem *q = malloc(sizeof *q + len + 1);
-	if (!q) {
+	if (ts_sink_queue_push(&rs->q, json, len)) {
 		ts_sink_drop(s, 1, "out of memory");
 		return TS_ENOMEM;
 	}
-	q->next = NULL;
-	q->len = len;
-	if (len)
-		memcpy(q->data, json, len);
-	q->data[len] = '\0';
-	if (rs->tail)
-		rs->tail->next = q;
-	else
-		rs->head = q;
-	rs->tail = q;
-	rs->qn++;
 	s->st.spooled++;
 	s->st.pending++;
-	if (rs->qn > s->o.queue_max_events) {
+	if (rs->q.n > s->o.queue_max_events) {
 		pop(rs);
 		ts_sink_drop_once(s, 1, "queue over %zu events, its cap: the oldest goes",
 				 s->o.queue_max_events);
@@ -161,20 +128,20 @@ static int redis_emit(ts_sink *s, const char *json, size_t len, int64_t now)
 static void redis_tick(ts_sink *s, int64_t now)
 {
 	redis_sink *rs = (redis_sink *)s;
-	if (rs->head && ts_backoff_ready(&rs->bo, now))
+	if (rs->q.head && ts_backoff_ready(&rs->bo, now))
 		drain(rs, now, s->o.retry_batch);
 }
 
 static void redis_finish(ts_sink *s, int64_t now)
 {
 	redis_sink *rs = (redis_sink *)s;
-	if (rs->head) {
+	if (rs->q.head) {
 		ts_backoff_ok(&rs->bo); /* one last try */
 		drain(rs, now, SIZE_MAX);
 	}
-	if (rs->head) {
-		uint64_t n = rs->qn;
-		while (rs->head)
+	if (rs->q.head) {
+		uint64_t n = rs->q.n;
+		while (rs->q.head)
 			pop(rs);
 		ts_sink_drop(s, n, "Redis still unreachable at the end of the run (%s)", rs->err);
 	}
@@ -184,7 +151,8 @@ static void redis_close(ts_sink *s, int64_t now)
 {
 	(void)now;
 	redis_sink *rs = (redis_sink *)s;
-	drop_conn(rs);
+	ts_redis_free(rs->r);
+	ts_sink_queue_clear(&rs->q);
 	free(rs->key);
 	free(rs);
 }
@@ -215,27 +183,25 @@ int ts_sink_redis_new(const char *spec, const ts_sink_opts *o, ts_sink **out, ch
 	memcpy(rs->key, hash + 1, rs->keylen + 1);
 	memcpy(url, spec, ulen);
 	url[ulen] = '\0';
-	char why[600];
-	rc = ts_store_redis_parse(url, &rs->sp, why, sizeof why);
-	if (rc) {
-		/* the store's message quotes the spec, password and all: keep
-		 * only the reason after it */
-		const char *reason = "bad Redis URL";
-		size_t pre = strlen("store '") + ulen + strlen("': ");
-		if (strlen(why) > pre && strncmp(why, "store '", 7) == 0)
-			reason = why + pre;
-		snprintf(errbuf, errlen, "sink 'redis-stream:…#%s': %s", rs->key, reason);
+	ts_redis_spec sp;
+	const char *why;
+	if (ts_redis_parse(url, &sp, &why)) {
+		snprintf(errbuf, errlen, "sink 'redis-stream:…#%s': %s", rs->key, why);
+		rc = TS_EINVAL;
 		goto out_free;
 	}
+	ts_redis_opts ro = {.connect_ms = o->redis_timeout_ms, .cmd_ms = o->redis_timeout_ms};
+	if (ts_redis_new(&sp, &ro, &rs->r))
+		goto out_nomem;
 	free(url);
 	rs->base.ops = &redis_ops;
 	rs->base.o = *o;
 	snprintf(rs->maxlen, sizeof rs->maxlen, "%lld", o->stream_maxlen);
-	int v6 = strchr(rs->sp.host, ':') != NULL;
+	int v6 = strchr(sp.host, ':') != NULL;
 	snprintf(rs->base.name, sizeof rs->base.name, "redis-stream:redis://%.32s%s%s%.64s%s:%d/%d#%.48s",
-		 rs->sp.user, rs->sp.user[0] ? "@" : "", v6 ? "[" : "", rs->sp.host, v6 ? "]" : "",
-		 rs->sp.port, rs->sp.db, rs->key);
-	ts_backoff_init(&rs->bo, o);
+		 sp.user, sp.user[0] ? "@" : "", v6 ? "[" : "", sp.host, v6 ? "]" : "",
+		 sp.port, sp.db, rs->key);
+	ts_sink_backoff_init(&rs->bo, o);
 	if (rconnect(rs))
 		ts_sink_fail(&rs->base, "%s", rs->err);
 	*out = &rs->base;
@@ -244,8 +210,10 @@ out_nomem:
 	snprintf(errbuf, errlen, "sink 'redis-stream:…': out of memory");
 out_free:
 	free(url);
-	if (rs)
+	if (rs) {
+		ts_redis_free(rs->r);
 		free(rs->key);
+	}
 	free(rs);
 	return rc;
 }

@@ -36,8 +36,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "insight.h"
-#include "sink.h"
+#include "sha1.h"
+#include "sink_kit.h"
 #include "util.h"
 
 #define SPOOL_FILE_MAX ((size_t)64 << 20) /* a spooled event larger is bad */
@@ -58,18 +58,11 @@ typedef struct webhook_sink {
 	ts_buf rd;     /* a spooled event read back */
 	char err[CURL_ERROR_SIZE + 64]; /* why the last attempt failed */
 	/* events the spool could not take, oldest first, behind the spool */
-	struct mq_item *mq_head, *mq_tail;
-	size_t mq_n;
+	ts_sink_queue mq;
 	ts_backoff disk_bo;  /* spool writes after a failed one */
 	int disk_failing;    /* 1 between a logged spool failure and recovery */
 	char derr[512];      /* why the last spool write failed */
 } webhook_sink;
-
-typedef struct mq_item {
-	struct mq_item *next;
-	size_t len;
-	char data[];
-} mq_item;
 
 enum { POST_OK, POST_RETRY, POST_REJECT };
 
@@ -252,16 +245,6 @@ static int spool_append(webhook_sink *ws, const char *json, size_t len, int64_t 
 	return 0;
 }
 
-static void mq_pop(webhook_sink *ws)
-{
-	mq_item *q = ws->mq_head;
-	ws->mq_head = q->next;
-	if (!ws->mq_head)
-		ws->mq_tail = NULL;
-	ws->mq_n--;
-	free(q);
-}
-
 /* Keep an event answered 3xx/4xx in rejected/ and count it as dropped. */
 static void reject(webhook_sink *ws, const char *json, size_t len)
 {
@@ -281,10 +264,10 @@ static void reject(webhook_sink *ws, const char *json, size_t len)
 /* Move the memory queue into the spool, in order, until a write fails. */
 static void spill(webhook_sink *ws, int64_t now)
 {
-	while (ws->mq_head && ts_backoff_ready(&ws->disk_bo, now)) {
-		if (spool_append(ws, ws->mq_head->data, ws->mq_head->len, now))
+	while (ws->mq.head && ts_backoff_ready(&ws->disk_bo, now)) {
+		if (spool_append(ws, ws->mq.head->data, ws->mq.head->len, now))
 			return;
-		mq_pop(ws);
+		ts_sink_queue_pop(&ws->mq);
 	}
 }
 
@@ -327,9 +310,9 @@ static void drain(webhook_sink *ws, int64_t now, size_t limit)
 	}
 	if (!ws->nspool)
 		ws->head = ws->next; /* nothing left: skip any gaps */
-	while (!ws->nspool && ws->mq_head && done < limit && ts_backoff_ready(&ws->bo, now)) {
+	while (!ws->nspool && ws->mq.head && done < limit && ts_backoff_ready(&ws->bo, now)) {
 		done++;
-		int pr = post(ws, ws->mq_head->data, ws->mq_head->len);
+		int pr = post(ws, ws->mq.head->data, ws->mq.head->len);
 		if (pr == POST_RETRY) {
 			retry_later(ws, now);
 			return;
@@ -339,9 +322,9 @@ static void drain(webhook_sink *ws, int64_t now, size_t limit)
 			delivered(ws);
 		} else {
 			ws->base.st.failed++;
-			reject(ws, ws->mq_head->data, ws->mq_head->len);
+			reject(ws, ws->mq.head->data, ws->mq.head->len);
 		}
-		mq_pop(ws);
+		ts_sink_queue_pop(&ws->mq);
 	}
 }
 
@@ -349,7 +332,7 @@ static int webhook_emit(ts_sink *s, const char *json, size_t len, int64_t now)
 {
 	webhook_sink *ws = (webhook_sink *)s;
 	s->st.events++;
-	if (!ws->nspool && !ws->mq_head && ts_backoff_ready(&ws->bo, now)) {
+	if (!ws->nspool && !ws->mq.head && ts_backoff_ready(&ws->bo, now)) {
 		int pr = post(ws, json, len);
 		if (pr == POST_OK) {
 			delivered(ws);
@@ -362,35 +345,23 @@ static int webhook_emit(ts_sink *s, const char *json, size_t len, int64_t now)
 		}
 		retry_later(ws, now);
 	}
-	if (ws->nspool + ws->mq_n >= s->o.spool_max_events) {
+	if (ws->nspool + ws->mq.n >= s->o.spool_max_events) {
 		ts_sink_drop_once(s, 1, "spool %s holds %zu events, its cap", ws->dir,
 				 s->o.spool_max_events);
 		return 0;
 	}
 	/* behind the memory queue, or while the disk backs off: memory */
-	if (ws->mq_head || !ts_backoff_ready(&ws->disk_bo, now) ||
+	if (ws->mq.head || !ts_backoff_ready(&ws->disk_bo, now) ||
 	    spool_append(ws, json, len, now)) {
-		if (ws->mq_n >= s->o.queue_max_events) {
+		if (ws->mq.n >= s->o.queue_max_events) {
 			ts_sink_drop_once(s, 1, "%zu events wait in memory for spool '%s', its cap (%s)",
-					 ws->mq_n, ws->dir, ws->derr);
+					 ws->mq.n, ws->dir, ws->derr);
 			return 0;
 		}
-		mq_item *q = malloc(sizeof *q + len + 1);
-		if (!q) {
+		if (ts_sink_queue_push(&ws->mq, json, len)) {
 			ts_sink_drop(s, 1, "out of memory");
 			return TS_ENOMEM;
 		}
-		q->next = NULL;
-		q->len = len;
-		if (len)
-			memcpy(q->data, json, len);
-		q->data[len] = '\0';
-		if (ws->mq_tail)
-			ws->mq_tail->next = q;
-		else
-			ws->mq_head = q;
-		ws->mq_tail = q;
-		ws->mq_n++;
 	}
 	s->st.spooled++;
 	s->st.pending++;
@@ -402,7 +373,7 @@ static int webhook_emit(ts_sink *s, const char *json, size_t len, int64_t now)
 static void webhook_tick(ts_sink *s, int64_t now)
 {
 	webhook_sink *ws = (webhook_sink *)s;
-	if ((ws->nspool || ws->mq_head) && ts_backoff_ready(&ws->bo, now))
+	if ((ws->nspool || ws->mq.head) && ts_backoff_ready(&ws->bo, now))
 		drain(ws, now, s->o.retry_batch);
 	spill(ws, now);
 }
@@ -411,14 +382,13 @@ static void webhook_finish(ts_sink *s, int64_t now)
 {
 	webhook_sink *ws = (webhook_sink *)s;
 	webhook_tick(s, now);
-	if (ws->mq_head) {
+	if (ws->mq.head) {
 		ts_backoff_ok(&ws->disk_bo); /* one last try */
 		spill(ws, now);
 	}
-	if (ws->mq_head) {
-		uint64_t n = ws->mq_n;
-		while (ws->mq_head)
-			mq_pop(ws);
+	if (ws->mq.head) {
+		uint64_t n = ws->mq.n;
+		ts_sink_queue_clear(&ws->mq);
 		s->st.pending -= n;
 		ts_sink_drop(s, n, "still in memory at the end of the run (%s)", ws->derr);
 	}
@@ -438,8 +408,7 @@ static void webhook_free(webhook_sink *ws)
 	if (ws->dirfd >= 0)
 		close(ws->dirfd);
 	ts_buf_free(&ws->rd);
-	while (ws->mq_head)
-		mq_pop(ws);
+	ts_sink_queue_clear(&ws->mq);
 	free(ws->dir);
 	free(ws->url);
 	free(ws);
@@ -564,8 +533,8 @@ int ts_sink_webhook_new(const char *url, const ts_sink_opts *o, const char *spoo
 	char shown[160];
 	display_url(url, shown, sizeof shown);
 	snprintf(ws->base.name, sizeof ws->base.name, "webhook:%s", shown);
-	ts_backoff_init(&ws->bo, o);
-	ts_backoff_init(&ws->disk_bo, o);
+	ts_sink_backoff_init(&ws->bo, o);
+	ts_sink_backoff_init(&ws->disk_bo, o);
 	size_t n = strlen(url);
 	ws->url = malloc(n + 1);
 	if (!ws->url)

@@ -18,7 +18,6 @@
 #include "shape.h"
 #include "sniff.h"
 #include "source.h"
-#include "store.h"
 
 #define READ_SIZE (256 * 1024)
 #define WHOLE_MAX_IN ((uint64_t)64 << 20)  /* files read whole up to this */

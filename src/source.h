@@ -22,6 +22,7 @@
 
 #include <stdint.h>
 
+#include "fileid.h"
 #include "reader.h"
 #include "record.h"
 
@@ -103,7 +104,6 @@ int ts_source_is_log_name(const char *name);
  * "AWSLogs/" component on, or the whole real path when there is none;
  * into name[cap]. With its size and mtime into *out (out->name = name).
  * 0, or TS_EIO when the file cannot be resolved or stat'ed. */
-struct ts_file_id;
-int ts_source_file_id(const char *path, char *name, size_t cap, struct ts_file_id *out);
+int ts_source_file_id(const char *path, char *name, size_t cap, ts_file_id *out);
 
 #endif

@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "redis_conn.h"
+#include "fileid.h"
 #include "series.h"
 
 typedef struct ts_count {
@@ -33,17 +33,6 @@ typedef struct ts_attr_count {
 typedef int (*ts_attr_cb)(void *ctx, int kind, uint32_t value, uint64_t count);
 
 typedef struct ts_store ts_store;
-
-/* An input file as checkpoints name it: name is the path from its
- * "AWSLogs/" component on when it has one (so a synced folder may move),
- * else the real path; with the size in bytes and the mtime in seconds.
- * A file is "done" for a partition once every record it holds for that
- * partition is counted in the store. */
-typedef struct ts_file_id {
-	const char *name;
-	uint64_t size;
-	int64_t mtime;
-} ts_file_id;
 
 typedef struct ts_store_ops {
 	const char *name;

@@ -1,16 +1,17 @@
 /* fuzz_spec.c - the Redis URL parser behind --store, --redis-stream and
- * redis-stream: sinks (ts_store_redis_parse), and ts_store_open for specs
- * that are not redis:// (those would connect). The input is the spec, cut
+ * redis-stream: sinks (ts_redis_parse), and ts_store_open for specs that
+ * are not redis:// (those would connect). The input is the spec, cut
  * at its first NUL as a command-line argument would be. On success the
  * host, user and password must be NUL-terminated within their fields, the
  * host non-empty and free of separators, the port 1..65535 and the db
- * 0..1000000; on failure the message must be a NUL-terminated string
- * naming the problem and the parsed spec cleared. Any breach aborts. */
+ * 0..1000000; on failure the reason must be a non-empty string and the
+ * parsed spec cleared. Any breach aborts. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
+#include "redis_conn.h"
 #include "series.h"
 #include "store.h"
 
@@ -39,12 +40,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&zero, 0, sizeof zero);
 	char err[256];
 	memset(err, 'x', sizeof err);
-	int rc = ts_store_redis_parse(spec, &sp, err, sizeof err);
+	const char *why = NULL;
+	int rc = ts_redis_parse(spec, &sp, &why);
 	if (rc == 0) {
 		check_ok(&sp);
 	} else if (rc == TS_EINVAL) {
-		if (!memchr(err, '\0', sizeof err) || !strstr(err, "store '") ||
-		    memcmp(&sp, &zero, sizeof sp) != 0)
+		if (!why || !why[0] || memcmp(&sp, &zero, sizeof sp) != 0)
 			abort();
 	} else {
 		abort();

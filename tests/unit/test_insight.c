@@ -9,6 +9,7 @@
 
 #include "../check.h"
 #include "insight.h"
+#include "sha1.h"
 
 static void hex20(const uint8_t d[20], char out[41])
 {

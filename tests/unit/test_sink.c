@@ -13,8 +13,10 @@
 
 #include "../check.h"
 #include "insight.h"
+#include "sha1.h"
 #include "reader.h"
 #include "sink.h"
+#include "sink_kit.h"
 
 #define ACCT "111122223333"
 
@@ -177,6 +179,40 @@ static void test_event_keys(void)
 			fprintf(stderr, "  accepted: %s\n", bad[i]);
 		CHECK_INT(rc, TS_EJSON);
 	}
+}
+
+/* The memory queue the redis-stream and webhook sinks share: FIFO, copies
+ * (NUL-terminated, empty events too), a count that follows pushes and
+ * pops, and a clear that leaves it empty and usable. */
+static void test_queue(void)
+{
+	ts_sink_queue q = {0};
+	char ev[8] = "abc";
+	CHECK_INT(ts_sink_queue_push(&q, ev, 3), 0);
+	ev[0] = 'X'; /* the queue holds a copy */
+	CHECK_INT(ts_sink_queue_push(&q, "", 0), 0);
+	CHECK_INT(ts_sink_queue_push(&q, "{\"a\":1}", 7), 0);
+	CHECK_INT(q.n, 3);
+	CHECK_STR(q.head->data, "abc");
+	CHECK_INT(q.head->len, 3);
+	ts_sink_queue_pop(&q);
+	CHECK_INT(q.n, 2);
+	CHECK_STR(q.head->data, "");
+	CHECK_INT(q.head->len, 0);
+	ts_sink_queue_pop(&q);
+	CHECK_STR(q.head->data, "{\"a\":1}");
+	CHECK(q.head == q.tail);
+	ts_sink_queue_pop(&q);
+	CHECK(q.head == NULL && q.tail == NULL);
+	CHECK_INT(q.n, 0);
+	for (int i = 0; i < 5; i++)
+		CHECK_INT(ts_sink_queue_push(&q, "e", 1), 0);
+	ts_sink_queue_clear(&q);
+	CHECK(q.head == NULL && q.tail == NULL);
+	CHECK_INT(q.n, 0);
+	CHECK_INT(ts_sink_queue_push(&q, "again", 5), 0);
+	CHECK_STR(q.tail->data, "again");
+	ts_sink_queue_clear(&q);
 }
 
 static void test_stdout(void)
@@ -852,6 +888,6 @@ static void test_bad_specs(void)
 	}
 }
 
-TS_TESTS(test_event_keys, test_stdout, test_dir, test_dir_unwritable, test_redis_stream,
+TS_TESTS(test_event_keys, test_queue, test_stdout, test_dir, test_dir_unwritable, test_redis_stream,
 	 test_webhook_outage, test_webhook_500_then_200, test_webhook_rejected,
 	 test_webhook_restart, test_set, test_bad_specs)
