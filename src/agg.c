@@ -238,7 +238,7 @@ int ts_agg_count(ts_agg *a, uint32_t pid, int64_t minute, uint32_t metric,
 	if (minute <= ap->closed) {
 		static const uint32_t none[TS_A_KINDS] = {TS_NO_VALUE, TS_NO_VALUE, TS_NO_VALUE};
 		rc = a->cb.late(a->cb.ctx, pid, minute, metric, vals ? vals : none);
-		return rc ? rc : 1;
+		return rc ? rc : TS_COUNT_LATE;
 	}
 	unsigned slot = (unsigned)(((minute % TS_AGG_RING) + TS_AGG_RING) % TS_AGG_RING);
 	if ((rc = open_add(a, metric, slot, 1)))

@@ -117,7 +117,7 @@ static int feed_all(ts_order *o, const ts_held *ev, int nev, int *late)
 		int rc = o->cb.feed(o->cb.ctx, &ev[i]);
 		if (rc < 0)
 			return rc;
-		*late |= rc == 1;
+		*late |= rc == TS_COUNT_LATE;
 	}
 	return 0;
 }
@@ -175,7 +175,7 @@ static int replay(ts_order *o)
 		int rc = o->cb.feed(o->cb.ctx, ev);
 		if (rc < 0)
 			return rc;
-		o->st.late += rc == 1 && ev->first;
+		o->st.late += rc == TS_COUNT_LATE && ev->first;
 	}
 	for (uint32_t pid = 0; pid < o->nparts; pid++) {
 		opart *p = &o->parts[pid];

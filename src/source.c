@@ -342,7 +342,7 @@ static int drain(ts_reader *r, rdctx *x, const char *path, ts_source_stats *st,
 			continue;
 		}
 		int cr = cb->record(cb->ctx, &rec, path, it.offset);
-		if (cr == 1)
+		if (cr == TS_SOURCE_STOP)
 			return 1;
 		if (cr < 0) {
 			report(cb, st, cr, path, it.offset, NULL);
@@ -695,7 +695,7 @@ static int replay(parsed_file *pf, const char *path, ts_source_stats *st, const 
 			cb->skip(cb->ctx, pf->skips[k].code, path, pf->skips[k].offset, pf->skips[k].detail);
 	for (size_t k = 0; k < pf->n; k++) {
 		int cr = cb->record(cb->ctx, &pf->recs[k], path, pf->offs[k]);
-		if (cr == 1)
+		if (cr == TS_SOURCE_STOP)
 			return 1;
 		if (cr < 0) {
 			report(cb, st, cr, path, pf->offs[k], NULL);
@@ -834,7 +834,7 @@ static int read_pipelined(const char *path, const ts_reader_opts *ropts,
 						 pf->skips[k].detail);
 			for (size_t k = 0; k < pf->n && !rc; k++) {
 				int cr = cb->record(cb->ctx, &pf->recs[k], path, pf->offs[k]);
-				if (cr == 1)
+				if (cr == TS_SOURCE_STOP)
 					rc = 1;
 				else if (cr < 0)
 					report(cb, st, cr, path, pf->offs[k], NULL);

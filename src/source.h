@@ -38,10 +38,14 @@ typedef struct ts_source_stats {
 	uint64_t by_reason[TS_ERR_COUNT]; /* skipped, indexed by -code */
 } ts_source_stats;
 
+/* What a record callback asks of the source. */
+enum ts_source_next { TS_SOURCE_GO_ON = 0, TS_SOURCE_STOP = 1 };
+
 typedef struct ts_source_cb {
-	/* A good record. Return 0 to go on, a negative skip code (e.g.
-	 * TS_EFIELD) to have it counted and reported as skipped, or 1 to
-	 * stop the whole run (the callback keeps its own reason). */
+	/* A good record. Return TS_SOURCE_GO_ON, a negative skip code (e.g.
+	 * TS_EFIELD) to have it counted and reported as skipped, or
+	 * TS_SOURCE_STOP to stop the whole run (the callback keeps its own
+	 * reason). */
 	int (*record)(void *ctx, const ts_record *rec, const char *path, uint64_t offset);
 	/* A skipped item (after counting); may be NULL. detail may be "". */
 	void (*skip)(void *ctx, int code, const char *path, uint64_t offset, const char *detail);
