@@ -31,7 +31,7 @@ static int encode_state(ts_engine *e, uint32_t pid, ts_buf *out)
 	ts_enc_u64(&enc, part->nmetrics);
 	for (uint32_t i = 0; i < part->nmetrics; i++) {
 		const ts_metric *m = ts_registry_get_metric(e->reg, part->metrics[i]);
-		ts_api *api = ts_registry_get_api(e->reg, m->api);
+		const ts_api *api = ts_registry_get_api(e->reg, m->api);
 		ts_enc_u64(&enc, m->kind);
 		ts_enc_str(&enc, api->source);
 		ts_enc_str(&enc, api->name);
@@ -103,7 +103,7 @@ static int decode_metrics(ts_engine *e, uint32_t pid, ts_dec *d, uint32_t *mids,
 		if (rc)
 			return rc;
 		ts_registry_api_seen(e->reg, aid, first);
-		ts_api *api = ts_registry_get_api(e->reg, aid);
+		const ts_api *api = ts_registry_get_api(e->reg, aid);
 		if (kind == TS_M_CALLS)
 			mids[i] = api->calls;
 		else if (kind == TS_M_READS)

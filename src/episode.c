@@ -83,8 +83,8 @@ int ts_episode_event(ts_episode *ep, const ts_episode_env *env, uint32_t mid,
 		     int64_t end_duration, ts_insight *ins)
 {
 	const ts_metric *m = ts_registry_get_metric(env->reg, mid);
-	ts_api *api = ts_registry_get_api(env->reg, m->api);
-	ts_partition *part = ts_registry_get_partition(env->reg, m->partition);
+	const ts_api *api = ts_registry_get_api(env->reg, m->api);
+	const ts_partition *part = ts_registry_get_partition(env->reg, m->partition);
 	int is_error = m->kind == TS_M_ERRORS;
 	unsigned nkinds = is_error ? 2 : 3;
 	int rc = 0;
