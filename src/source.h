@@ -80,10 +80,11 @@ int ts_pathlist_push(ts_pathlist *l, const char *path);
 void ts_pathlist_free(ts_pathlist *l);
 
 /* Read one input ("-": stdin). Returns 0 (bad content is counted and
- * skipped, not an error), 1 if the record callback asked to stop, or
- * TS_ENOMEM. With cb->idle set, a read that would wait more than
- * idle_ms first calls it (a pipe gone quiet), and again each idle_ms;
- * a non-zero return stops the read like the record callback's 1. */
+ * skipped, not an error), TS_SOURCE_STOP if the record callback asked to
+ * stop, or TS_ENOMEM. With cb->idle set, a read that would wait more than
+ * idle_ms first calls it (a pipe gone quiet), and again each idle_ms; a
+ * non-zero return stops the read like the record callback's
+ * TS_SOURCE_STOP. */
 int ts_source_read(const char *path, const ts_reader_opts *ropts, const ts_parser_opts *popts,
 		   ts_source_stats *st, const ts_source_cb *cb);
 
@@ -94,7 +95,8 @@ int ts_source_read(const char *path, const ts_reader_opts *ropts, const ts_parse
  * A list of one input with nthreads > 1 is read on two threads: one reads,
  * inflates and parses it in batches of records, the calling thread takes
  * each batch as it is done (at most 3 wait).
- * Returns 0, 1 if the record callback asked to stop, or TS_ENOMEM. */
+ * Returns 0, TS_SOURCE_STOP if the record callback asked to stop, or
+ * TS_ENOMEM. */
 int ts_source_read_all(const ts_pathlist *l, int nthreads, const ts_reader_opts *ropts,
 		       const ts_parser_opts *popts, ts_source_stats *st, const ts_source_cb *cb);
 
