@@ -77,19 +77,12 @@ void ts_agg_free(ts_agg *a)
 	free(a);
 }
 
-static int grow_to(void **p, uint32_t *alloc, uint32_t need, size_t sz)
+static int grow_to(void *p, uint32_t *alloc, uint32_t need, size_t sz)
 {
-	if (need <= *alloc)
-		return 0;
-	uint32_t n = *alloc ? *alloc : 16;
-	while (n < need)
-		n *= 2;
-	void *q = realloc(*p, (size_t)n * sz);
-	if (!q)
+	size_t cap = *alloc;
+	if (need > UINT32_MAX / 2 || ts_grow(p, &cap, need, sz, 16))
 		return TS_ENOMEM;
-	memset((char *)q + (size_t)*alloc * sz, 0, (size_t)(n - *alloc) * sz);
-	*p = q;
-	*alloc = n;
+	*alloc = (uint32_t)cap;
 	return 0;
 }
 
@@ -153,16 +146,8 @@ static int close_minute(ts_agg *a, uint32_t pid, int64_t t)
 	size_t na = 0;
 	if (ap->slots) {
 		ts_tally *m = &ap->slots[slot];
-		if (m->n > a->attrs_alloc) {
-			size_t n = a->attrs_alloc ? a->attrs_alloc : 64;
-			while (n < m->n)
-				n *= 2;
-			ts_attr_count *x = realloc(a->attrs, n * sizeof *x);
-			if (!x)
-				return TS_ENOMEM;
-			a->attrs = x;
-			a->attrs_alloc = n;
-		}
+		if (ts_grow(&a->attrs, &a->attrs_alloc, m->n, sizeof *a->attrs, 64))
+			return TS_ENOMEM;
 		uint64_t k, c;
 		for (uint32_t i = 0; ts_tally_next(m, &i, &k, &c);)
 			a->attrs[na++] = (ts_attr_count){
@@ -238,7 +223,7 @@ int ts_agg_count(ts_agg *a, uint32_t pid, int64_t minute, uint32_t metric,
 	if (minute <= ap->closed) {
 		static const uint32_t none[TS_A_KINDS] = {TS_NO_VALUE, TS_NO_VALUE, TS_NO_VALUE};
 		rc = a->cb.late(a->cb.ctx, pid, minute, metric, vals ? vals : none);
-		return rc ? rc : 1;
+		return rc ? rc : TS_COUNT_LATE;
 	}
 	unsigned slot = (unsigned)(((minute % TS_AGG_RING) + TS_AGG_RING) % TS_AGG_RING);
 	if ((rc = open_add(a, metric, slot, 1)))

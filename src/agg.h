@@ -47,20 +47,24 @@ typedef struct ts_agg_cb {
 
 typedef struct ts_agg ts_agg;
 
+/* What counting one event did (ts_agg_count; the order hold's feed). */
+enum ts_count_result { TS_COUNT_ON_TIME = 0, TS_COUNT_LATE = 1 };
+
 /* lateness: minutes, 0..TS_AGG_RING-8. NULL on ENOMEM or bad lateness. */
 ts_agg *ts_agg_new(ts_registry *reg, int lateness, const ts_agg_cb *cb);
 void ts_agg_free(ts_agg *a); /* NULL is a no-op */
 
 /* Count one event of metric (in partition pid) at minute, with its
  * attribution values vals[kind] (TS_NO_VALUE for none; vals may be NULL).
- * May first close minutes (callbacks run inside). Returns 0, 1 if the
- * event was late (given to the late callback), a callback's non-zero
- * return, or TS_ENOMEM. */
+ * May first close minutes (callbacks run inside). Returns TS_COUNT_ON_TIME,
+ * TS_COUNT_LATE (the event was late: given to the late callback), a
+ * callback's non-zero return, or TS_ENOMEM. */
 int ts_agg_count(ts_agg *a, uint32_t pid, int64_t minute, uint32_t metric,
 		 const uint32_t vals[TS_A_KINDS]);
 
 /* Advance the watermark of partition pid as if an event at minute had been
- * seen (closes what that closes). Same returns as ts_agg_count, never 1. */
+ * seen (closes what that closes). Same returns as ts_agg_count, never
+ * TS_COUNT_LATE. */
 int ts_agg_advance(ts_agg *a, uint32_t pid, int64_t minute);
 
 /* Bound the work of a gap. Once a partition's closed minute is more than

@@ -5,11 +5,15 @@
  * Start that is being confirmed. Invariant: ring slots for minutes in
  * (floor, last] hold real observations; windows never reach at or before
  * floor (set at warm-up gaps and at each End, so one episode's minutes
- * never trigger the next).
+ * never trigger the next). It saves and loads itself (the end of this
+ * file): the ring as runs of equal observations, then the scalars.
  */
 #include <math.h>
+#include <string.h>
 
+#include "codec.h"
 #include "detect.h"
+#include "err.h"
 #include "model.h"
 
 void ts_detector_init(ts_detector *d)
@@ -243,4 +247,96 @@ int ts_detector_step(ts_detector *d, const ts_profile *p, int is_error, int64_t 
 	ev->p_value = d->cand_p;
 	ev->expected = is_error ? (double)s0->q * s0->n : d->dir > 0 ? s0->lam : s0->steady;
 	return TS_DET_START;
+}
+
+/* ---- saved state ---- */
+
+static void enc_obs(ts_enc *enc, const ts_det_obs *o)
+{
+	ts_enc_u64(enc, o->x);
+	ts_enc_u64(enc, o->n);
+	ts_enc_f32(enc, o->lam);
+	ts_enc_f32(enc, o->size);
+	ts_enc_f32(enc, o->q);
+	ts_enc_f32(enc, o->steady);
+	ts_enc_f32(enc, o->steady_size);
+}
+
+/* 0 and *o, or TS_EINVAL (not finite). */
+static int dec_obs(ts_dec *d, ts_det_obs *o)
+{
+	o->x = (uint32_t)ts_dec_count(d, UINT32_MAX);
+	o->n = (uint32_t)ts_dec_count(d, UINT32_MAX);
+	o->lam = ts_dec_f32(d);
+	o->size = ts_dec_f32(d);
+	o->q = ts_dec_f32(d);
+	o->steady = ts_dec_f32(d);
+	o->steady_size = ts_dec_f32(d);
+	return isfinite(o->lam) && isfinite(o->size) && isfinite(o->q) && isfinite(o->steady) &&
+			       isfinite(o->steady_size)
+		       ? 0
+		       : TS_EINVAL;
+}
+
+void ts_detector_save(const ts_detector *d, ts_enc *enc)
+{
+	for (int r = 0; r < TS_WINDOW_MAX;) {
+		int k = 1;
+		while (r + k < TS_WINDOW_MAX && !memcmp(&d->ring[r + k], &d->ring[r], sizeof d->ring[r]))
+			k++;
+		ts_enc_u64(enc, (uint64_t)k);
+		enc_obs(enc, &d->ring[r]);
+		r += k;
+	}
+	ts_enc_i64(enc, d->last);
+	ts_enc_i64(enc, d->floor);
+	ts_enc_i64(enc, d->quiet_until);
+	ts_enc_i64(enc, d->open);
+	ts_enc_i64(enc, d->dir);
+	ts_enc_i64(enc, d->start);
+	ts_enc_i64(enc, d->last_elevated);
+	ts_enc_i64(enc, d->held);
+	ts_enc_i64(enc, d->cand_start);
+	ts_enc_f64(enc, d->cand_p);
+	ts_enc_f64(enc, d->cand_expected);
+	ts_enc_i64(enc, d->cand_dir);
+}
+
+static int dec_ring(ts_dec *dec, ts_detector *d, int one_per_slot)
+{
+	for (int r = 0; r < TS_WINDOW_MAX;) {
+		int k = one_per_slot ? 1 : (int)ts_dec_count(dec, (uint64_t)(TS_WINDOW_MAX - r));
+		if (k < 1 || dec_obs(dec, &d->ring[r]))
+			return TS_EINVAL;
+		for (int i = 1; i < k; i++)
+			d->ring[r + i] = d->ring[r];
+		r += k;
+	}
+	return ts_dec_ok(dec, 0) ? 0 : TS_EINVAL;
+}
+
+int ts_detector_load(ts_detector *d, ts_dec *dec, int one_per_slot)
+{
+	ts_detector_init(d);
+	int finite = dec_ring(dec, d, one_per_slot) == 0;
+	/* minutes in range, so the detector's sums cannot overflow */
+	d->last = ts_dec_minute(dec);
+	d->floor = ts_dec_minute(dec);
+	d->quiet_until = ts_dec_minute(dec);
+	d->open = (int)ts_dec_i64_in(dec, 0, 1);
+	d->dir = (int)ts_dec_i64_in(dec, -1, 1);
+	d->start = ts_dec_minute(dec);
+	d->last_elevated = ts_dec_minute(dec);
+	d->held = (int)ts_dec_i64_in(dec, 0, INT32_MAX / 2);
+	d->cand_start = ts_dec_minute(dec);
+	d->cand_p = ts_dec_f64(dec);
+	d->cand_expected = ts_dec_f64(dec);
+	d->cand_dir = (int)ts_dec_i64_in(dec, -1, 1);
+	/* an episode, or a candidate about to become one, starts at a minute
+	 * an event can name */
+	if (!finite || !isfinite(d->cand_p) || !isfinite(d->cand_expected) ||
+	    (d->open && (d->start < 0 || d->last_elevated < d->start)) ||
+	    (d->held && d->cand_start < 0))
+		return TS_EINVAL;
+	return 0;
 }

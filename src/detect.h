@@ -8,7 +8,8 @@
  * calls of the same minutes. A Start is reported at the first unusual
  * minute of the window that triggered it; an End once end_after minutes in
  * a row were no longer unusual, with the episode's length.
- * No I/O, no allocation: a ts_detector is plain data that can be saved.
+ * No I/O, no allocation: a ts_detector is plain data; it saves and loads
+ * itself (ts_detector_save, ts_detector_load) into a checkpoint state.
  */
 #ifndef TS_DETECT_H
 #define TS_DETECT_H
@@ -16,6 +17,9 @@
 #include <stdint.h>
 
 #include "profile.h"
+
+struct ts_enc;
+struct ts_dec;
 
 /* One minute as the detector sees it. */
 typedef struct ts_det_obs {
@@ -62,5 +66,16 @@ void ts_detector_init(ts_detector *d);
  * or TS_DET_START / TS_DET_END with *ev filled. */
 int ts_detector_step(ts_detector *d, const ts_profile *p, int is_error, int64_t minute,
 		     const ts_det_obs *o, ts_det_event *ev);
+
+/* Append d to a state: its ring as runs of equal observations (length,
+ * observation), then its scalars. Cannot fail (the encoder records
+ * ENOMEM for ts_enc_finish). */
+void ts_detector_save(const ts_detector *d, struct ts_enc *enc);
+/* Read what ts_detector_save wrote into d (initialised first); one_per_slot
+ * reads the older layout, one observation per slot (state TSP1). 0, or
+ * TS_EINVAL for a state a detector cannot be in: a count out of range, a
+ * value not finite (a NaN would reach an event), an open episode or a
+ * candidate Start at a minute no event can name. */
+int ts_detector_load(ts_detector *d, struct ts_dec *dec, int one_per_slot);
 
 #endif

@@ -114,8 +114,15 @@ void ts_engine_free(ts_engine *e); /* NULL is a no-op */
  * copied if kept), for the clock skew guard's reports. */
 void ts_engine_set_origin(ts_engine *e, const char *path, uint64_t off);
 
-/* Count one record. 0: counted (or held; see opts.order); 1: ignored by
- * policy or past a series cap (see stats; counted in the overflow table);
+/* What ts_engine_add did with a record it did not refuse. */
+enum ts_add_result {
+	TS_ADD_COUNTED = 0, /* counted (or held; see opts.order) */
+	TS_ADD_IGNORED = 1  /* ignored by policy, already counted, or past a
+			       series cap (see stats; counted in the overflow
+			       table) */
+};
+
+/* Count one record: TS_ADD_COUNTED, TS_ADD_IGNORED;
  * TS_EFUTURE: a stream's record far ahead (see opts.future_minutes), not
  * counted;
  * TS_EFIELD (no account/region, or one with ':', braces or control

@@ -78,19 +78,14 @@ void ts_order_free(ts_order *o)
 static opart *get_part(ts_order *o, uint32_t pid)
 {
 	if (pid >= o->nparts) {
-		uint32_t n = o->nparts ? o->nparts : 16;
-		while (n <= pid)
-			n *= 2;
-		opart *p = realloc(o->parts, n * sizeof *p);
-		if (!p)
+		size_t n = o->nparts;
+		if (ts_grow(&o->parts, &n, (size_t)pid + 1, sizeof *o->parts, 16))
 			return NULL;
-		memset(p + o->nparts, 0, (n - o->nparts) * sizeof *p);
-		for (uint32_t i = o->nparts; i < n; i++) {
-			p[i].t1 = p[i].t2 = p[i].newest = INT64_MIN;
-			p[i].drop_seq = UINT64_MAX;
+		for (size_t i = o->nparts; i < n; i++) {
+			o->parts[i].t1 = o->parts[i].t2 = o->parts[i].newest = INT64_MIN;
+			o->parts[i].drop_seq = UINT64_MAX;
 		}
-		o->parts = p;
-		o->nparts = n;
+		o->nparts = (uint32_t)n;
 	}
 	return &o->parts[pid];
 }
@@ -117,7 +112,7 @@ static int feed_all(ts_order *o, const ts_held *ev, int nev, int *late)
 		int rc = o->cb.feed(o->cb.ctx, &ev[i]);
 		if (rc < 0)
 			return rc;
-		*late |= rc == 1;
+		*late |= rc == TS_COUNT_LATE;
 	}
 	return 0;
 }
@@ -175,7 +170,7 @@ static int replay(ts_order *o)
 		int rc = o->cb.feed(o->cb.ctx, ev);
 		if (rc < 0)
 			return rc;
-		o->st.late += rc == 1 && ev->first;
+		o->st.late += rc == TS_COUNT_LATE && ev->first;
 	}
 	for (uint32_t pid = 0; pid < o->nparts; pid++) {
 		opart *p = &o->parts[pid];

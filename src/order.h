@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agg.h"
 #include "hold.h"
 
 enum { TS_ORDER_TIME = 0, TS_ORDER_AUTO = 1, TS_ORDER_ANY = 2 };
@@ -38,7 +39,8 @@ enum { TS_ORDER_TIME = 0, TS_ORDER_AUTO = 1, TS_ORDER_ANY = 2 };
 #define TS_FUTURE_WALL_SECS 900 /* stream: ahead of the wall clock by more */
 
 typedef struct ts_order_cb {
-	/* count one event now: 0, 1 (late), or a fatal negative code */
+	/* count one event now: TS_COUNT_ON_TIME, TS_COUNT_LATE, or a fatal
+	 * negative code */
 	int (*feed)(void *ctx, const ts_held *ev);
 	/* a record judged future_time, not counted (ro, err: as given to
 	 * ts_order_add); path valid during the call */
@@ -76,8 +78,8 @@ void ts_order_free(ts_order *o); /* NULL is a no-op */
  * (nev 1 or 2; ev->seq is set here). ro/err describe it for the future
  * callback; path (copied if kept) and off say where it came from;
  * agg_newest is the aggregator's newest minute for pid (a restored
- * partition), INT64_MIN for none. Returns 0 (held, kept aside or counted),
- * 1 (counted late), TS_EFUTURE (stream: refused, not counted) or a fatal
+ * partition), INT64_MIN for none. Returns TS_COUNT_ON_TIME (held, kept
+ * aside or counted), TS_COUNT_LATE (counted late), TS_EFUTURE (stream: refused, not counted) or a fatal
  * code from feed / TS_ENOMEM. */
 int ts_order_add(ts_order *o, uint32_t pid, int64_t t, ts_held *ev, int nev, int ro, int err,
 		 const char *path, uint64_t off, int64_t agg_newest);

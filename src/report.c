@@ -80,14 +80,8 @@ int ts_report_add_event(ts_report *r, const char *json, size_t len, char *err, s
 		snprintf(err, errlen, "more than %zu events", r->o.max_events);
 		return TS_ECAP;
 	}
-	if (r->n == r->alloc) {
-		size_t na = r->alloc ? r->alloc * 2 : 64;
-		item *p = realloc(r->it, na * sizeof *p);
-		if (!p)
-			return TS_ENOMEM;
-		r->it = p;
-		r->alloc = na;
-	}
+	if (ts_grow(&r->it, &r->alloc, r->n + 1, sizeof *r->it, 64))
+		return TS_ENOMEM;
 	item *it = &r->it[r->n];
 	int rc = ts_event_parse(json, len, &it->ev, err, errlen);
 	if (rc) {

@@ -236,6 +236,13 @@ int ts_registry_api(ts_registry *r, uint32_t pid, ts_str source, ts_str name, in
 	return 0;
 }
 
+void ts_registry_api_seen(ts_registry *r, uint32_t aid, int64_t minute)
+{
+	ts_api *a = ts_registry_get_api(r, aid);
+	if (minute < a->first_minute)
+		a->first_minute = minute;
+}
+
 int ts_registry_error_metric(ts_registry *r, uint32_t aid, uint32_t code, uint32_t *mid)
 {
 	ts_buf_reset(&r->key);

@@ -79,6 +79,9 @@ int ts_registry_value(ts_registry *reg, ts_str value, uint32_t *vid);
  * the next call that adds to it (ids stay valid forever). */
 ts_partition *ts_registry_get_partition(ts_registry *reg, uint32_t pid);
 ts_api *ts_registry_get_api(ts_registry *reg, uint32_t aid);
+/* API aid was seen at minute (epoch minutes): its first_minute becomes
+ * the earlier of the two. */
+void ts_registry_api_seen(ts_registry *reg, uint32_t aid, int64_t minute);
 const ts_metric *ts_registry_get_metric(const ts_registry *reg, uint32_t mid);
 ts_str ts_registry_value_str(const ts_registry *reg, uint32_t vid);
 uint32_t ts_registry_npartitions(const ts_registry *reg);

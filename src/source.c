@@ -29,14 +29,8 @@ int ts_pathlist_push(ts_pathlist *l, const char *p) { return push_path(l, p); }
 
 static int push_path(ts_pathlist *l, const char *p)
 {
-	if (l->n == l->alloc) {
-		size_t n = l->alloc ? l->alloc * 2 : 64;
-		char **x = realloc(l->paths, n * sizeof *x);
-		if (!x)
-			return TS_ENOMEM;
-		l->paths = x;
-		l->alloc = n;
-	}
+	if (ts_grow(&l->paths, &l->alloc, l->n + 1, sizeof *l->paths, 64))
+		return TS_ENOMEM;
 	size_t len = strlen(p);
 	char *c = malloc(len + 1);
 	if (!c)
@@ -267,9 +261,11 @@ static size_t count_times(const char *s, size_t n)
 	return k;
 }
 
+enum { ITEM_RECORD = 0, ITEM_IGNORED = 1 };
+
 /* Parse one item the reader returned: a record, or a wrapper of one
- * (shape.h). 0 with *rec filled; 1 when it is to be ignored (counted
- * here); else a skip code with detail[cap] written. */
+ * (shape.h). ITEM_RECORD with *rec filled; ITEM_IGNORED when it is to be
+ * ignored (counted here); else a skip code with detail[cap] written. */
 static int parse_item(rdctx *x, const ts_reader_item *it, ts_record *rec, ts_source_stats *st,
 		      char *detail, size_t cap)
 {
@@ -283,11 +279,11 @@ static int parse_item(rdctx *x, const ts_reader_item *it, ts_record *rec, ts_sou
 			return k;
 		if (k == TS_SHAPE_DIGEST) {
 			st->ignored_digests++;
-			return 1;
+			return ITEM_IGNORED;
 		}
 		if (k == TS_SHAPE_CONTROL) {
 			st->ignored_control++;
-			return 1;
+			return ITEM_IGNORED;
 		}
 		if (k == TS_EJSON) {
 			snprintf(detail, cap, "a wrapped record: bad escape or lone surrogate");
@@ -334,15 +330,15 @@ static int drain(ts_reader *r, rdctx *x, const char *path, ts_source_stats *st,
 		int pr = parse_item(x, &it, &rec, st, detail, sizeof detail);
 		if (pr == TS_ENOMEM)
 			return pr;
-		if (pr == 1)
+		if (pr == ITEM_IGNORED)
 			continue;
 		if (pr) {
 			report(cb, st, pr, path, it.offset, detail);
 			continue;
 		}
 		int cr = cb->record(cb->ctx, &rec, path, it.offset);
-		if (cr == 1)
-			return 1;
+		if (cr == TS_SOURCE_STOP)
+			return TS_SOURCE_STOP;
 		if (cr < 0) {
 			report(cb, st, cr, path, it.offset, NULL);
 			continue;
@@ -463,7 +459,7 @@ static int read_input(rdctx *x, const char *path, const ts_reader_opts *ropts,
 			int pr = poll(&pfd, 1, cb->idle_ms > 0 ? cb->idle_ms : 1000);
 			if (pr == 0 || (pr < 0 && errno == EINTR)) {
 				if (cb->idle(cb->ctx))
-					rc = 1;
+					rc = TS_SOURCE_STOP;
 				continue;
 			}
 		}
@@ -484,7 +480,7 @@ static int read_input(rdctx *x, const char *path, const ts_reader_opts *ropts,
 		}
 		rc = drain(r, x, path, st, cb);
 	}
-	if (!rc || rc == 1)
+	if (!rc || rc == TS_SOURCE_STOP)
 		st->files++;
 	ts_reader_stats rs;
 	ts_reader_get_stats(r, &rs);
@@ -572,7 +568,7 @@ static int copy_record(void *ctx, const ts_record *rec, const char *path, uint64
 			pf->recs = r;
 		uint64_t *o = r ? realloc(pf->offs, n * sizeof *o) : NULL;
 		if (!o)
-			return pf->rc = TS_ENOMEM, 1;
+			return pf->rc = TS_ENOMEM, TS_SOURCE_STOP;
 		pf->offs = o;
 		pf->alloc = n;
 	}
@@ -585,7 +581,7 @@ static int copy_record(void *ctx, const ts_record *rec, const char *path, uint64
 		/* remember the arena offset; pointers are fixed up at the end */
 		size_t at = pf->arena.len;
 		if (ts_buf_add(&pf->arena, f->p, f->n))
-			return pf->rc = TS_ENOMEM, 1;
+			return pf->rc = TS_ENOMEM, TS_SOURCE_STOP;
 		f->p = (const char *)(uintptr_t)(at + 1);
 	}
 	pf->offs[pf->n++] = off;
@@ -602,14 +598,8 @@ static void keep_skip(void *ctx, int code, const char *path, uint64_t off, const
 {
 	parsed_file *pf = ctx;
 	(void)path;
-	if (pf->nskips == pf->skips_alloc) {
-		size_t n = pf->skips_alloc ? pf->skips_alloc * 2 : 8;
-		skip_item *s = realloc(pf->skips, n * sizeof *s);
-		if (!s)
-			return; /* the skip is still counted in the stats */
-		pf->skips = s;
-		pf->skips_alloc = n;
-	}
+	if (ts_grow(&pf->skips, &pf->skips_alloc, pf->nskips + 1, sizeof *pf->skips, 8))
+		return; /* the skip is still counted in the stats */
 	skip_item *s = &pf->skips[pf->nskips++];
 	s->code = code;
 	s->offset = off;
@@ -694,8 +684,8 @@ static int replay(parsed_file *pf, const char *path, ts_source_stats *st, const 
 			cb->skip(cb->ctx, pf->skips[k].code, path, pf->skips[k].offset, pf->skips[k].detail);
 	for (size_t k = 0; k < pf->n; k++) {
 		int cr = cb->record(cb->ctx, &pf->recs[k], path, pf->offs[k]);
-		if (cr == 1)
-			return 1;
+		if (cr == TS_SOURCE_STOP)
+			return TS_SOURCE_STOP;
 		if (cr < 0) {
 			report(cb, st, cr, path, pf->offs[k], NULL);
 			continue;
@@ -753,7 +743,7 @@ static int pipe_record(void *ctx, const ts_record *rec, const char *path, uint64
 	pipe1 *q = ctx;
 	parsed_file *pf = pipe_filling(q);
 	if (copy_record(pf, rec, path, off))
-		return 1;
+		return TS_SOURCE_STOP;
 	return pf->n >= PIPE_BATCH ? pipe_publish(q) : 0;
 }
 
@@ -833,8 +823,8 @@ static int read_pipelined(const char *path, const ts_reader_opts *ropts,
 						 pf->skips[k].detail);
 			for (size_t k = 0; k < pf->n && !rc; k++) {
 				int cr = cb->record(cb->ctx, &pf->recs[k], path, pf->offs[k]);
-				if (cr == 1)
-					rc = 1;
+				if (cr == TS_SOURCE_STOP)
+					rc = TS_SOURCE_STOP;
 				else if (cr < 0)
 					report(cb, st, cr, path, pf->offs[k], NULL);
 				else

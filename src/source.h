@@ -39,10 +39,14 @@ typedef struct ts_source_stats {
 	uint64_t by_reason[TS_ERR_COUNT]; /* skipped, indexed by -code */
 } ts_source_stats;
 
+/* What a record callback asks of the source. */
+enum ts_source_next { TS_SOURCE_GO_ON = 0, TS_SOURCE_STOP = 1 };
+
 typedef struct ts_source_cb {
-	/* A good record. Return 0 to go on, a negative skip code (e.g.
-	 * TS_EFIELD) to have it counted and reported as skipped, or 1 to
-	 * stop the whole run (the callback keeps its own reason). */
+	/* A good record. Return TS_SOURCE_GO_ON, a negative skip code (e.g.
+	 * TS_EFIELD) to have it counted and reported as skipped, or
+	 * TS_SOURCE_STOP to stop the whole run (the callback keeps its own
+	 * reason). */
 	int (*record)(void *ctx, const ts_record *rec, const char *path, uint64_t offset);
 	/* A skipped item (after counting); may be NULL. detail may be "". */
 	void (*skip)(void *ctx, int code, const char *path, uint64_t offset, const char *detail);
@@ -77,10 +81,11 @@ int ts_pathlist_push(ts_pathlist *l, const char *path);
 void ts_pathlist_free(ts_pathlist *l);
 
 /* Read one input ("-": stdin). Returns 0 (bad content is counted and
- * skipped, not an error), 1 if the record callback asked to stop, or
- * TS_ENOMEM. With cb->idle set, a read that would wait more than
- * idle_ms first calls it (a pipe gone quiet), and again each idle_ms;
- * a non-zero return stops the read like the record callback's 1. */
+ * skipped, not an error), TS_SOURCE_STOP if the record callback asked to
+ * stop, or TS_ENOMEM. With cb->idle set, a read that would wait more than
+ * idle_ms first calls it (a pipe gone quiet), and again each idle_ms; a
+ * non-zero return stops the read like the record callback's
+ * TS_SOURCE_STOP. */
 int ts_source_read(const char *path, const ts_reader_opts *ropts, const ts_parser_opts *popts,
 		   ts_source_stats *st, const ts_source_cb *cb);
 
@@ -91,7 +96,8 @@ int ts_source_read(const char *path, const ts_reader_opts *ropts, const ts_parse
  * A list of one input with nthreads > 1 is read on two threads: one reads,
  * inflates and parses it in batches of records, the calling thread takes
  * each batch as it is done (at most 3 wait).
- * Returns 0, 1 if the record callback asked to stop, or TS_ENOMEM. */
+ * Returns 0, TS_SOURCE_STOP if the record callback asked to stop, or
+ * TS_ENOMEM. */
 int ts_source_read_all(const ts_pathlist *l, int nthreads, const ts_reader_opts *ropts,
 		       const ts_parser_opts *popts, ts_source_stats *st, const ts_source_cb *cb);
 

@@ -1,4 +1,5 @@
 /* store.c - opens the store backend a spec names. */
+#include <stdarg.h>
 #include <stdlib.h>
 
 #include "store.h"
@@ -22,4 +23,12 @@ void ts_store_free(ts_store *s)
 {
 	if (s)
 		s->ops->free(s);
+}
+
+void ts_store_errorf(ts_store *s, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s->errstr, sizeof s->errstr, fmt, ap);
+	va_end(ap);
 }

@@ -115,6 +115,10 @@ int ts_store_open(const char *spec, ts_registry *reg, const ts_store_opts *opts,
 		  ts_store **out, char *errbuf, size_t errlen);
 /* NULL is a no-op. */
 void ts_store_free(ts_store *s);
+/* Set s->errstr, the message behind a TS_ESTORE, from a printf format
+ * (cut to fit). For the store's users that find a store's content
+ * unusable (a state that cannot be decoded). */
+void ts_store_errorf(ts_store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The memory backend, for tests that want it directly. */
 int ts_store_mem_new(ts_registry *reg, const ts_store_opts *opts, ts_store **out);

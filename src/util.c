@@ -325,3 +325,27 @@ int ts_parse_double(const char *s, double lo, double hi, double *out)
 	*out = d;
 	return 0;
 }
+
+int ts_grow(void *arr, size_t *cap, size_t need, size_t elem, size_t first)
+{
+	if (need <= *cap)
+		return 0;
+	size_t n = *cap ? *cap : (first ? first : 1);
+	while (n < need) {
+		if (n > SIZE_MAX / 2)
+			return TS_ENOMEM;
+		n *= 2;
+	}
+	if (n > SIZE_MAX / elem)
+		return TS_ENOMEM;
+	void *p;
+	memcpy(&p, arr, sizeof p);
+	unsigned char *q = realloc(p, n * elem);
+	if (!q)
+		return TS_ENOMEM;
+	memset(q + *cap * elem, 0, (n - *cap) * elem);
+	p = q;
+	memcpy(arr, &p, sizeof p);
+	*cap = n;
+	return 0;
+}

@@ -101,6 +101,13 @@ void ts_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 #define ts_info(...) ts_log(2, __VA_ARGS__)
 #define ts_debug(...) ts_log(3, __VA_ARGS__)
 
+/* Make room in a growing array: when need > *cap, the array at *(T **)arr
+ * (*cap elements of elem bytes) is reallocated to the first of first,
+ * 2 first, 4 first, ... that holds need, and the new elements are zeroed.
+ * 0, or TS_ENOMEM with nothing changed (also when the size would
+ * overflow). Callers keep their own caps on need. */
+int ts_grow(void *arr, size_t *cap, size_t need, size_t elem, size_t first);
+
 #define TS_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #include "banned.h"

@@ -55,17 +55,8 @@ static int add_tree(ts_watch *w, const char *dir, ts_pathlist *ready, int *n, in
 	int wd = inotify_add_watch(w->fd, dir, DIR_MASK);
 	if (wd < 0)
 		return errno == ENOSPC ? TS_ECAP : (errno == ENOENT ? 0 : TS_EIO);
-	if ((size_t)wd >= w->alloc) {
-		size_t na = w->alloc ? w->alloc : 64;
-		while (na <= (size_t)wd)
-			na *= 2;
-		char **nd = realloc(w->dirs, na * sizeof *nd);
-		if (!nd)
-			return TS_ENOMEM;
-		memset(nd + w->alloc, 0, (na - w->alloc) * sizeof *nd);
-		w->dirs = nd;
-		w->alloc = na;
-	}
+	if (ts_grow(&w->dirs, &w->alloc, (size_t)wd + 1, sizeof *w->dirs, 64))
+		return TS_ENOMEM;
 	if (!w->dirs[wd]) {
 		size_t l = strlen(dir);
 		if (!(w->dirs[wd] = malloc(l + 1)))

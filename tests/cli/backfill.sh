@@ -124,4 +124,9 @@ check "stream with two sources exits 1" test "$rc6" = 1
 check "stream with a PATH exits 1" test "$rc7" = 1
 check "backfill with a stream option exits 1" test "$rc8" = 1
 check "an unknown sink exits 1" test "$rc9" = 1
+# --version after a command, as --help lists it
+for cmd in backfill stream; do
+  check "$cmd --version prints the version and exits 0" \
+    bash -c "out=\$('$TRAILSIGHT' $cmd --version) && [ \"\$out\" = \"\$('$TRAILSIGHT' --version)\" ] && [[ \$out == 'trailsight '* ]]"
+done
 finish

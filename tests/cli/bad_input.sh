@@ -66,6 +66,27 @@ check "warnings name the file" grep -q "b_trunc.json.gz" "$tmp/err"
 check "warnings give the offset" grep -q "c_invalid.json': offset [0-9]" "$tmp/err"
 check "unreadable file named" grep -q "cannot read .*z_unreadable.json" "$tmp/err"
 check "summary says what was skipped" grep -q "skipped" "$tmp/err"
+check "skipped is the sum of the reasons" \
+  test "$(got .skipped)" = "$(jq '[.skipped_by_reason[]] | add // 0' "$s")"
+
+# records the engine refuses (no account, a ':' in a Region) are skipped
+# once, as bad_field, and read; --stats and the summary agree
+mkdir -p "$tmp/acct"
+python3 - "$tmp/acct/x.json" <<'PY'
+import json, sys
+r = {"eventTime": "2024-10-01T10:00:00Z", "eventSource": "ec2.amazonaws.com", "eventName": "RunInstances",
+     "awsRegion": "us-east-1", "recipientAccountId": "111122223333", "eventType": "AwsApiCall"}
+bad1 = dict(r); del bad1["recipientAccountId"]
+bad2 = dict(r, awsRegion="us:east-1")
+open(sys.argv[1], "w").write(json.dumps({"Records": [r, bad1, bad2]}))
+PY
+"$TRAILSIGHT" backfill --stats "$tmp/acct.json" "$tmp/acct/x.json" > /dev/null 2> "$tmp/acct.err"
+a() { jq -r "$1" "$tmp/acct.json"; }
+check "engine refusals: one counted ($(a .records_counted))" test "$(a .records_counted)" = 1
+check "engine refusals: two skipped, not four ($(a .skipped))" test "$(a .skipped)" = 2
+check "engine refusals: as bad_field" test "$(a .skipped_by_reason.bad_field)" = 2
+check "engine refusals: three read" test "$(a .records_read)" = 3
+check "engine refusals: the summary says 2" grep -q "skipped 2 (missing or malformed field 2)" "$tmp/acct.err"
 
 # gzip faults: both inflate paths report the same skips at the same offsets
 # and count the same records around them

@@ -84,6 +84,49 @@ static void test_errors(void)
 	CHECK_STR(ts_strerror(TS_EJSON), "invalid JSON");
 	CHECK_STR(ts_errname(TS_ENOTIME), "no_event_time");
 	CHECK_STR(ts_strerror(-999), "unknown error");
+	CHECK_STR(ts_errname(-999), "unknown");
+	/* every code from 0 down has a message and a name of its own, from the
+	 * one table; tables indexed by -code have room for the last one */
+	CHECK_INT(TS_ERR_COUNT, 20);
+	CHECK_INT(-TS_EUTF16, TS_ERR_COUNT - 1);
+	CHECK_STR(ts_errname(TS_EUTF16), "utf16");
+	CHECK_STR(ts_errname(TS_ETRUNC), "truncated");
+	CHECK_STR(ts_errname(TS_OK), "ok");
+	for (int i = 0; i < TS_ERR_COUNT; i++) {
+		CHECK(strcmp(ts_strerror(-i), "unknown error") != 0);
+		CHECK(strcmp(ts_errname(-i), "unknown") != 0);
+		for (int j = 0; j < i; j++)
+			CHECK(strcmp(ts_errname(-i), ts_errname(-j)) != 0);
+	}
+	CHECK_STR(ts_errname(-TS_ERR_COUNT), "unknown");
+}
+
+static void test_grow(void)
+{
+	uint32_t *a = NULL;
+	size_t cap = 0;
+	CHECK_INT(ts_grow(&a, &cap, 0, sizeof *a, 8), 0);
+	CHECK(a == NULL);
+	CHECK_INT(ts_grow(&a, &cap, 1, sizeof *a, 8), 0);
+	CHECK_INT(cap, 8);
+	for (size_t i = 0; i < cap; i++)
+		CHECK_INT(a[i], 0);
+	a[7] = 7;
+	CHECK_INT(ts_grow(&a, &cap, 8, sizeof *a, 8), 0); /* room already */
+	CHECK_INT(cap, 8);
+	CHECK_INT(ts_grow(&a, &cap, 33, sizeof *a, 8), 0);
+	CHECK_INT(cap, 64);
+	CHECK_INT(a[7], 7); /* kept */
+	int zero = 1;
+	for (size_t i = 8; i < cap; i++)
+		zero &= a[i] == 0;
+	CHECK(zero); /* new elements zeroed */
+	/* a size that overflows is refused, the array unchanged */
+	uint32_t *keep = a;
+	CHECK_INT(ts_grow(&a, &cap, SIZE_MAX / 2, sizeof *a, 8), TS_ENOMEM);
+	CHECK(a == keep);
+	CHECK_INT(cap, 64);
+	free(a);
 }
 
 static void test_parse_double(void)
@@ -97,5 +140,5 @@ static void test_parse_double(void)
 	CHECK_INT(ts_parse_double("nan", -1e9, 1e9, &d), -1);
 }
 
-TS_TESTS(test_parse_double, test_civil_roundtrip, test_parse_time, test_format_minute, test_utf8,
+TS_TESTS(test_grow, test_parse_double, test_civil_roundtrip, test_parse_time, test_format_minute, test_utf8,
 	 test_buf_cap, test_errors)

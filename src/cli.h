@@ -1,0 +1,138 @@
+/* cli.h - the command line's own modules, shared by main.c, cli_opts.c
+ * (options), run.c (a backfill and the callbacks every run uses),
+ * run_stream.c (a stream) and run_report.c (the counters and what is
+ * written from them). Nothing below the command line includes it.
+ *
+ * A ts_cli_opts is what the options say (strings borrowed from argv); a
+ * ts_run is one run's state: it owns the engine and the sinks (and the
+ * report) and borrows the registry. These files read the wall clock
+ * (elapsed time, progress, idle time) and install signal handlers; the
+ * modules below them do neither.
+ */
+#ifndef TS_CLI_H
+#define TS_CLI_H
+
+#include <stdio.h>
+
+#include "engine.h"
+#include "reader.h"
+#include "record.h"
+#include "report.h"
+#include "rstream.h"
+#include "sink.h"
+#include "source.h"
+#include "store.h"
+
+#define TS_VERSION "0.1.0"
+#define TS_CLI_MAX_WARNINGS 20 /* skips and passed-over files named, each */
+#define TS_CLI_MAX_OUTS 16
+
+enum { TS_EXIT_OK = 0, TS_EXIT_USAGE = 1, TS_EXIT_STORE = 2, TS_EXIT_SKIPPED = 3 };
+
+extern const char ts_cli_usage[];
+
+typedef struct ts_stream_cfg {
+	const char *watch_dir;
+	const char *redis_stream, *group, *consumer;
+	int use_stdin;
+	int idle_timeout;
+	const char *metrics_file;
+	int metrics_interval;
+} ts_stream_cfg;
+
+typedef struct ts_cli_opts {
+	const char *store_spec, *model, *models_dir, *stats_path, *report_dir, *spool_dir;
+	const char *outs[TS_CLI_MAX_OUTS];
+	size_t nouts;
+	size_t sink_queue, flush_cells;
+	int strict, quiet, threads;
+	ts_registry_caps caps;
+	ts_engine_opts eo;
+	ts_reader_opts ro;
+	ts_parser_opts po;
+	ts_stream_cfg sc;
+	char **paths; /* backfill: the PATH arguments */
+	size_t npaths;
+} ts_cli_opts;
+
+/* Parse `backfill` (stream 0) or `stream` (stream 1) options, argv[0]
+ * being the command. Loads the profile. Returns -1 to go on and run, or
+ * an exit status: TS_EXIT_OK after --help or --version (printed to
+ * stdout), TS_EXIT_USAGE after a message on stderr. */
+int ts_cli_parse(int argc, char **argv, int stream, ts_cli_opts *o);
+/* Where profiles named by NAME are: opt, $TRAILSIGHT_MODELS, models/ next
+ * to the executable, or "models". Static storage. */
+const char *ts_cli_models_dir(const char *opt);
+
+typedef struct ts_run {
+	ts_engine *engine;
+	ts_registry *reg;
+	ts_source_stats src;
+	int quiet;
+	unsigned warnings;
+	int fatal;
+	int progress;
+	double t0, last_progress;
+	size_t files_total, files_done;
+	uint64_t files_already; /* in the store's index: not read */
+	int in_file;            /* the engine has a file open */
+	ts_sinks *sinks;
+	int stream;              /* stream mode: checkpoint as events come */
+	double last_record, last_checkpoint;
+	uint64_t since_checkpoint; /* records counted since the last checkpoint */
+	int lateness;
+	int late_warned;         /* stream: the lateness warning was given */
+	uint64_t late_check;
+	struct ts_stream_ctx *stream_ctx;
+	ts_rstream *rstream;     /* --redis-stream: acknowledged after checkpoints */
+	ts_report *report;       /* --report: every event, for the report */
+	uint64_t passed_shown;   /* files passed over that were named */
+} ts_run;
+
+/* Run what o says (stream or backfill) to the end. The exit status. */
+int ts_cli_run(ts_cli_opts *o, int stream);
+
+/* run.c: seconds on a monotonic clock; the source callbacks of a run
+ * (ctx: the ts_run); the files a store has done taken out of a list (0,
+ * TS_ESTORE or TS_ENOMEM). */
+double ts_cli_now(void);
+void ts_cli_progress_clear(ts_run *r);
+int ts_cli_on_record(void *ctx, const ts_record *rec, const char *path, uint64_t off);
+void ts_cli_on_skip(void *ctx, int code, const char *path, uint64_t off, const char *detail);
+void ts_cli_on_passed(void *ctx, const char *path, const char *why);
+void ts_cli_on_file_begin(void *ctx, const char *path);
+void ts_cli_on_file_done(void *ctx, const char *path, const ts_source_stats *st);
+int ts_cli_drop_done_files(ts_store *store, ts_pathlist *l, uint64_t *dropped);
+
+/* run_stream.c: run a stream until a signal, the end of stdin or a fatal
+ * error; 0 or an exit status. A checkpoint that also acknowledges what a
+ * Redis Stream gave. Whether SIGTERM or SIGINT came. */
+int ts_cli_stream(ts_run *r, const ts_stream_cfg *sc, ts_store *store, const ts_reader_opts *ro,
+		  const ts_parser_opts *po, int force);
+int ts_cli_stream_checkpoint(ts_run *r);
+int ts_cli_stopping(void);
+
+/* run_report.c: every figure a run reports, gathered once, in one place,
+ * so that --stats, the summary and the metrics file say the same. */
+typedef struct ts_run_counters {
+	ts_engine_stats es;
+	uint64_t files, files_failed, files_ignored, files_already;
+	uint64_t bytes_in, bytes_out;
+	uint64_t records_read;   /* parsed: given to the engine, or refused
+				    by it (TS_EFIELD, TS_ECAP) */
+	uint64_t ignored_digests, ignored_control;
+	uint64_t skipped;                    /* the sum of skipped_by */
+	uint64_t skipped_by[TS_ERR_COUNT];   /* by reason, indexed by -code */
+	uint32_t apis, series;
+	uint64_t open_insights;  /* episodes open now */
+	double secs;             /* elapsed */
+	long rss_kb;             /* peak resident set */
+} ts_run_counters;
+
+void ts_run_counters_get(const ts_run *r, double secs, ts_run_counters *c);
+void ts_run_write_stats(FILE *f, const ts_run *r, const ts_run_counters *c, const ts_store *store);
+void ts_run_print_summary(const ts_run *r, const ts_run_counters *c, const ts_store *store);
+/* Prometheus text, written to a temporary name and renamed into path. */
+void ts_run_write_metrics(const char *path, const ts_run *r, const ts_store *store);
+
+#endif

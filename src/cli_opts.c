@@ -1,0 +1,376 @@
+/* cli_opts.c - the options of `trailsight backfill` and `trailsight
+ * stream`: the usage text, parsing into a ts_cli_opts (every value checked
+ * against its range, with a message naming the option) and the profile
+ * they name. Nothing is opened or run here.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "order.h"
+#include "util.h"
+
+const char ts_cli_usage[] =
+	"usage: trailsight backfill [options] PATH...\n"
+	"       trailsight stream (--watch DIR | --stdin | --redis-stream URL#KEY) [options]\n"
+	"       trailsight report --store redis://... --events FILE [options] DIR\n"
+	"\n"
+	"Reads CloudTrail logs, counts API calls and errors per minute for every\n"
+	"eventSource/eventName, learns each API's normal rate, and writes\n"
+	"CloudTrail Insights events (ApiCallRateInsight, ApiErrorRateInsight; a\n"
+	"Start when unusual activity begins, an End when it stops) to stdout, one\n"
+	"JSON object per line, in CloudTrail's own format.\n"
+	"\n"
+	"backfill reads PATH: a log file, gzipped or not, in any shape CloudTrail\n"
+	"records come in ({\"Records\":[...]}, NDJSON, a JSON array, lookup-events\n"
+	"output, EventBridge events, CloudWatch Logs subscription messages), a\n"
+	"folder (walked recursively, e.g. an S3 sync of AWSLogs/<acct>/CloudTrail/...;\n"
+	"files are read by content, whatever their names), or - for standard input;\n"
+	"it writes its events sorted by time at the end.\n"
+	"\n"
+	"stream runs until SIGTERM or SIGINT (it then checkpoints and exits 0),\n"
+	"writing each event as soon as the checkpoint that made it is stored:\n"
+	"  --watch DIR             read the log files under DIR, then every file that\n"
+	"                          appears (renamed into place or closed after writing)\n"
+	"  --stdin                 read NDJSON records from standard input\n"
+	"  --redis-stream URL#KEY  read records (field \"record\") from a Redis Stream\n"
+	"                          through a consumer group, acknowledged once counted\n"
+	"                          and checkpointed; --group NAME (trailsight),\n"
+	"                          --consumer NAME (the host name)\n"
+	"  --idle-timeout SEC      with no record for SEC seconds, close the open\n"
+	"                          minutes, then advance one minute per minute of\n"
+	"                          silence (default 60)\n"
+	"  --metrics-file PATH     write Prometheus text metrics to PATH (atomically)\n"
+	"  --metrics-interval SEC  how often (default 5)\n"
+	"\n"
+	"options:\n"
+	"  --store SPEC            mem (default) or redis://[user:pass@]host:port[/db]\n"
+	"  --model NAME|PATH       sensitivity profile (default: default), see models/\n"
+	"  --models-dir DIR        where profiles by NAME are found\n"
+	"  --out SINK              where insights go (repeatable; default -):\n"
+	"                            -                      NDJSON on stdout\n"
+	"                            dir:PATH               CloudTrail-Insight files (S3 layout)\n"
+	"                            redis-stream:URL#KEY   XADD to a Redis Stream\n"
+	"                            webhook:URL            HTTP POST per event, spooled on failure\n"
+	"  --spool-dir DIR         where webhook events wait for a retry\n"
+	"                          (default $STATE_DIRECTORY or ~/.local/state/trailsight/spool)\n"
+	"  --sink-queue N          events a sink holds in memory while its destination or\n"
+	"                          its disk fails (default 10000; past it they are dropped)\n"
+	"  --stats FILE            write a JSON summary of the run to FILE\n"
+	"  --lateness MIN          minutes a record may arrive after newer ones (0-112, default 20)\n"
+	"  --order MODE            backfill: auto (default): records held until they prove\n"
+	"                          to be in time order; any: all held, then put in time\n"
+	"                          order (memory: 40 bytes a count); time: as they come\n"
+	"  --future-minutes MIN    skip as future_time a record more than MIN minutes ahead\n"
+	"                          of every other of its partition (default 60; 0: off)\n"
+	"  --include-read-only     count read-only calls in the call rate too\n"
+	"  --include-data-events   count data events, as their own series\n"
+	"  --max-record BYTES      largest record accepted (default 1048576)\n"
+	"  --format SHAPE          read every input as this shape only: records, ndjson,\n"
+	"                          array, lookup-events, eventbridge, cwlogs (default\n"
+	"                          auto: each input by its content)\n"
+	"  --inflate MODE          fast (default): gzip files up to 64 MiB decoded whole\n"
+	"                          with libdeflate; zlib: every input streamed through\n"
+	"                          zlib. Both give the same records, skips and offsets\n"
+	"  --force                 read files the store has as already counted, and count\n"
+	"                          them again\n"
+	"  --max-series N          series (APIs) in all (default 4000000); records of\n"
+	"                          new series past a cap are counted as overflow by\n"
+	"                          account, Region and eventSource, never in a series\n"
+	"  --max-series-per-partition N  series per account and Region (default 5000)\n"
+	"  --max-error-codes N     errorCodes per series (default 50)\n"
+	"  --max-attr-values N     attribution values per series, kind and hour\n"
+	"                          (default 1000)\n"
+	"  --checkpoint-cells N    Redis store: checkpoint (write counts, state and files\n"
+	"                          done) once N counts are buffered (default 500000;\n"
+	"                          stream also checkpoints each second it has news)\n"
+	"  --threads N             backfill: files read and parsed in parallel (default:\n"
+	"                          the number of cores); results do not depend on it\n"
+	"  --report DIR            backfill: write a static HTML report of the run's\n"
+	"                          insights into DIR at the end (trailsight report -h)\n"
+	"  --strict                exit 3 if any input was skipped (ignored ones, such as\n"
+	"                          insight events and digests, are not skips)\n"
+	"  --no-trailsight-context leave out insightDetails.trailsightContext\n"
+	"  -q, --quiet             no summary, no warnings\n"
+	"  -v, --verbose           more messages\n"
+	"  -h, --help              this text\n"
+	"  --version               the version\n"
+	"\n"
+	"Insights go to stdout; progress (on a terminal), warnings and the summary to\n"
+	"stderr. Exit status: 0 done, 1 bad usage or configuration, 2 the store or\n"
+	"the run failed, 3 inputs were skipped under --strict.\n";
+
+/* 0 and *out when s is a whole decimal number in [lo, hi]; else -1. */
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+const char *ts_cli_models_dir(const char *opt)
+{
+	static char buf[PATH_MAX];
+	if (opt)
+		return opt;
+	const char *env = getenv("TRAILSIGHT_MODELS");
+	if (env && *env)
+		return env;
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash)
+			*slash = '\0';
+		static const char *rel[] = {"/../models", "/../../models", "/../share/trailsight/models"};
+		for (size_t i = 0; i < TS_ARRAY_LEN(rel); i++) {
+			snprintf(buf, sizeof buf, "%s%s", exe, rel[i]);
+			if (access(buf, R_OK) == 0)
+				return buf;
+		}
+	}
+	return "models";
+}
+
+int ts_cli_parse(int argc, char **argv, int stream, ts_cli_opts *o)
+{
+	enum {
+		O_STORE = 256, O_MODEL, O_MODELS_DIR, O_OUT, O_STATS, O_LATENESS, O_READ, O_DATA,
+		O_MAXREC, O_THREADS, O_STRICT, O_NOCTX, O_VERSION, O_FORCE, O_FLUSH, O_SPOOL,
+		O_WATCH, O_STDIN, O_IDLE, O_METRICS, O_METRICS_INT, O_RSTREAM, O_GROUP, O_CONSUMER,
+		O_INFLATE, O_REPORT, O_SINKQ, O_MAX_SERIES, O_MAX_PART, O_MAX_CODES, O_MAX_ATTRS,
+		O_ORDER, O_FUTURE, O_FORMAT
+	};
+	static const struct option longopts[] = {
+		{"store", required_argument, 0, O_STORE},
+		{"model", required_argument, 0, O_MODEL},
+		{"models-dir", required_argument, 0, O_MODELS_DIR},
+		{"out", required_argument, 0, O_OUT},
+		{"spool-dir", required_argument, 0, O_SPOOL},
+		{"sink-queue", required_argument, 0, O_SINKQ},
+		{"stats", required_argument, 0, O_STATS},
+		{"lateness", required_argument, 0, O_LATENESS},
+		{"order", required_argument, 0, O_ORDER},
+		{"future-minutes", required_argument, 0, O_FUTURE},
+		{"include-read-only", no_argument, 0, O_READ},
+		{"include-data-events", no_argument, 0, O_DATA},
+		{"max-record", required_argument, 0, O_MAXREC},
+		{"threads", required_argument, 0, O_THREADS},
+		{"inflate", required_argument, 0, O_INFLATE},
+		{"format", required_argument, 0, O_FORMAT},
+		{"strict", no_argument, 0, O_STRICT},
+		{"force", no_argument, 0, O_FORCE},
+		{"checkpoint-cells", required_argument, 0, O_FLUSH},
+		{"max-series", required_argument, 0, O_MAX_SERIES},
+		{"max-series-per-partition", required_argument, 0, O_MAX_PART},
+		{"max-error-codes", required_argument, 0, O_MAX_CODES},
+		{"max-attr-values", required_argument, 0, O_MAX_ATTRS},
+		{"watch", required_argument, 0, O_WATCH},
+		{"stdin", no_argument, 0, O_STDIN},
+		{"redis-stream", required_argument, 0, O_RSTREAM},
+		{"group", required_argument, 0, O_GROUP},
+		{"consumer", required_argument, 0, O_CONSUMER},
+		{"idle-timeout", required_argument, 0, O_IDLE},
+		{"metrics-file", required_argument, 0, O_METRICS},
+		{"metrics-interval", required_argument, 0, O_METRICS_INT},
+		{"no-trailsight-context", no_argument, 0, O_NOCTX},
+		{"report", required_argument, 0, O_REPORT},
+		{"quiet", no_argument, 0, 'q'},
+		{"verbose", no_argument, 0, 'v'},
+		{"help", no_argument, 0, 'h'},
+		{"version", no_argument, 0, O_VERSION},
+		{0, 0, 0, 0},
+	};
+	int c;
+	long v;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int order_set = 0, stream_only, backfill_only = 0;
+	memset(o, 0, sizeof *o);
+	o->store_spec = getenv("TRAILSIGHT_STORE");
+	o->model = "default";
+	o->threads = ncpu > 0 ? (int)(ncpu > 64 ? 64 : ncpu) : 1;
+	ts_engine_opts_defaults(&o->eo);
+	o->sc = (ts_stream_cfg){.idle_timeout = 60, .metrics_interval = 5, .group = "trailsight"};
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "qvh", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_STORE: o->store_spec = optarg; break;
+		case O_MODEL: o->model = optarg; break;
+		case O_MODELS_DIR: o->models_dir = optarg; break;
+		case O_OUT:
+			if (o->nouts == TS_ARRAY_LEN(o->outs)) {
+				ts_error("--out: at most %zu sinks", TS_ARRAY_LEN(o->outs));
+				return TS_EXIT_USAGE;
+			}
+			o->outs[o->nouts++] = optarg;
+			break;
+		case O_SPOOL: o->spool_dir = optarg; break;
+		case O_STATS: o->stats_path = optarg; break;
+		case O_LATENESS:
+			if (parse_long(optarg, 0, 120 - 8, &v)) {
+				ts_error("--lateness '%s': expected minutes from 0 to %d", optarg, 120 - 8);
+				return TS_EXIT_USAGE;
+			}
+			o->eo.lateness = (int)v;
+			break;
+		case O_ORDER:
+			if ((o->eo.order = ts_order_mode_parse(optarg)) < 0) {
+				ts_error("--order '%s': expected auto, any or time", optarg);
+				return TS_EXIT_USAGE;
+			}
+			backfill_only = 1;
+			order_set = 1;
+			break;
+		case O_FUTURE:
+			if (parse_long(optarg, 0, 1000000, &v)) {
+				ts_error("--future-minutes '%s': expected minutes from 0 to 1000000", optarg);
+				return TS_EXIT_USAGE;
+			}
+			o->eo.future_minutes = (int)v;
+			break;
+		case O_READ: o->eo.include_read_only = 1; break;
+		case O_DATA: o->eo.include_data = 1; break;
+		case O_MAXREC:
+			if (parse_long(optarg, 1024, 64L << 20, &v)) {
+				ts_error("--max-record '%s': expected bytes from 1024 to 67108864", optarg);
+				return TS_EXIT_USAGE;
+			}
+			o->ro.max_record = (size_t)v;
+			break;
+		case O_FORMAT: {
+			static const char *const names[TS_FMT_COUNT] = {
+				"auto", "records", "ndjson", "array", "lookup-events", "eventbridge",
+				"cwlogs"};
+			int f = -1;
+			for (int i = 0; i < TS_FMT_COUNT; i++)
+				if (strcmp(optarg, names[i]) == 0)
+					f = i;
+			if (f < 0) {
+				ts_error("--format '%s': expected auto, records, ndjson, array, "
+					 "lookup-events, eventbridge or cwlogs", optarg);
+				return TS_EXIT_USAGE;
+			}
+			o->ro.format = f;
+			break;
+		}
+		case O_INFLATE:
+			if (strcmp(optarg, "fast") != 0 && strcmp(optarg, "zlib") != 0) {
+				ts_error("--inflate '%s': expected fast or zlib", optarg);
+				return TS_EXIT_USAGE;
+			}
+			o->ro.stream_only = strcmp(optarg, "zlib") == 0;
+			break;
+		case O_THREADS:
+			backfill_only = 1;
+			if (parse_long(optarg, 1, 256, &v)) {
+				ts_error("--threads '%s': expected 1 to 256", optarg);
+				return TS_EXIT_USAGE;
+			}
+			o->threads = (int)v;
+			break;
+		case O_STRICT: o->strict = 1; break;
+		case O_FORCE: o->eo.force = 1; break;
+		case O_WATCH: o->sc.watch_dir = optarg; break;
+		case O_STDIN: o->sc.use_stdin = 1; break;
+		case O_RSTREAM: o->sc.redis_stream = optarg; break;
+		case O_GROUP: o->sc.group = optarg; break;
+		case O_CONSUMER: o->sc.consumer = optarg; break;
+		case O_METRICS: o->sc.metrics_file = optarg; break;
+		case O_IDLE:
+		case O_METRICS_INT:
+			if (parse_long(optarg, 1, 86400, &v)) {
+				ts_error("--%s '%s': expected seconds from 1 to 86400",
+					 c == O_IDLE ? "idle-timeout" : "metrics-interval", optarg);
+				return TS_EXIT_USAGE;
+			}
+			*(c == O_IDLE ? &o->sc.idle_timeout : &o->sc.metrics_interval) = (int)v;
+			break;
+		case O_FLUSH:
+			if (parse_long(optarg, 1, 100000000, &v)) {
+				ts_error("--checkpoint-cells '%s': expected 1 to 100000000", optarg);
+				return TS_EXIT_USAGE;
+			}
+			o->flush_cells = (size_t)v;
+			break;
+		case O_SINKQ:
+			if (parse_long(optarg, 1, 10000000, &v)) {
+				ts_error("--sink-queue '%s': expected 1 to 10000000", optarg);
+				return TS_EXIT_USAGE;
+			}
+			o->sink_queue = (size_t)v;
+			break;
+		case O_MAX_SERIES:
+		case O_MAX_PART:
+		case O_MAX_CODES:
+		case O_MAX_ATTRS: {
+			static const char *const names[] = {"max-series", "max-series-per-partition",
+							    "max-error-codes", "max-attr-values"};
+			int which = c - O_MAX_SERIES;
+			if (parse_long(optarg, 1, 100000000, &v)) {
+				ts_error("--%s '%s': expected 1 to 100000000", names[which], optarg);
+				return TS_EXIT_USAGE;
+			}
+			uint32_t *dst[] = {&o->caps.max_apis, &o->caps.max_apis_per_partition,
+					   &o->caps.max_codes_per_api, &o->eo.max_attr_values};
+			*dst[which] = (uint32_t)v;
+			break;
+		}
+		case O_NOCTX: o->eo.trailsight_context = 0; break;
+		case O_REPORT: o->report_dir = optarg; backfill_only = 1; break;
+		case 'q': o->quiet = 1; ts_log_level = 0; break;
+		case 'v': ts_log_level = 3; break;
+		case 'h': fputs(ts_cli_usage, stdout); return TS_EXIT_OK;
+		case O_VERSION: printf("trailsight %s\n", TS_VERSION); return TS_EXIT_OK;
+		default: fputs(ts_cli_usage, stderr); return TS_EXIT_USAGE;
+		}
+	}
+	stream_only = o->sc.watch_dir || o->sc.use_stdin || o->sc.metrics_file || o->sc.redis_stream;
+	if (stream) {
+		if (backfill_only || optind < argc) {
+			ts_error("stream: %s", optind < argc ? "no PATH arguments: use --watch DIR or --stdin"
+							     : "--threads and --report are for backfill");
+			return TS_EXIT_USAGE;
+		}
+		if (!!o->sc.watch_dir + !!o->sc.use_stdin + !!o->sc.redis_stream != 1) {
+			ts_error("stream: give one of --watch DIR, --stdin or --redis-stream URL#KEY");
+			fputs(ts_cli_usage, stderr);
+			return TS_EXIT_USAGE;
+		}
+		o->eo.sorted = 0;
+	} else {
+		if (stream_only) {
+			ts_error("backfill: --watch, --stdin, --redis-stream and --metrics-file are for "
+				 "stream");
+			return TS_EXIT_USAGE;
+		}
+		if (optind >= argc) {
+			ts_error("backfill: no PATH given (a file, a folder, or - for stdin)");
+			fputs(ts_cli_usage, stderr);
+			return TS_EXIT_USAGE;
+		}
+	}
+
+	char err[512];
+	const char *mdir = ts_cli_models_dir(o->models_dir);
+	int rc = ts_profile_load(o->model, mdir, &o->eo.profile, err, sizeof err);
+	if (rc == TS_EIO && strcmp(o->model, "default") == 0 && !o->models_dir) {
+		ts_profile_defaults(&o->eo.profile); /* built-in default */
+	} else if (rc) {
+		ts_error("%s", err);
+		return TS_EXIT_USAGE;
+	}
+	if (!stream && !order_set)
+		o->eo.order = TS_ORDER_AUTO;
+	o->paths = argv + optind;
+	o->npaths = (size_t)(argc - optind);
+	return -1;
+}

@@ -1,0 +1,123 @@
+/* engine_int.h - the engine's private state, shared by engine.c (the
+ * pipeline) and engine_state.c (a partition's checkpoint state). Nothing
+ * else includes it.
+ *
+ * Per partition (epart): its attribution windows, whether it changed
+ * since the last checkpoint, the files read into it since then and an
+ * ordered source's position. Per metric (emetric): the detector with its
+ * baselines and, while an episode is open, the episode. Events are held
+ * (held_event) until a checkpoint has stored the state that made them.
+ * The engine owns all of these; ts_engine_free releases them.
+ */
+#ifndef TS_ENGINE_INT_H
+#define TS_ENGINE_INT_H
+
+#include "agg.h"
+#include "attrwin.h"
+#include "engine.h"
+#include "episode.h"
+#include "mdet.h"
+#include "order.h"
+#include "overflow.h"
+
+typedef struct epart {
+	ts_attrwin *win;       /* the partition's attribution windows */
+	int dirty;             /* changed since the last checkpoint */
+	uint32_t *files;       /* e->files[] indices read into it since then */
+	size_t nfiles, files_alloc;
+	int has_pos;           /* an ordered source's position counted through */
+	uint64_t pos_ms, pos_seq;
+} epart;
+
+/* A file read since the last checkpoint (name owned). */
+typedef struct efile {
+	ts_file_id id;
+	int ended; /* read to the end */
+} efile;
+
+/* A partition seen in the current file: whether its records are skipped
+ * because the file is already counted for it. */
+typedef struct cur_part {
+	uint32_t pid;
+	int skip;
+} cur_part;
+
+typedef struct emetric {
+	ts_mdet md;        /* the detector and its baselines */
+	ts_episode *open;  /* the open episode, or NULL */
+} emetric;
+
+typedef struct held_event {
+	int64_t minute;
+	char *json;
+	size_t len;
+	uint32_t pid;
+	double made; /* opts.clock when made, or 0 */
+	int start;   /* a Start event */
+} held_event;
+
+struct ts_engine {
+	ts_engine_opts o;
+	ts_registry *reg;
+	ts_store *store;
+	ts_agg *agg;
+	ts_emit_fn emit;
+	void *ctx;
+	epart **parts;     /* per partition id: NULL until first seen */
+	size_t nparts;
+	emetric **m;       /* per metric id: NULL until the detector first sees it */
+	size_t nm;
+	ts_baseline *fit_scratch; /* a full baseline, compacted into each metric's */
+	ts_engine_stats st;
+	ts_attrwin_counts attr;   /* the windows' dropped and written counts */
+	ts_overflow *overflow;
+	uint32_t null_vid;
+	uint32_t last_pid;
+	int have_last;
+	uint32_t *hist, *hist2, *hist3; /* scratch: history reads and window sums */
+	size_t hist_len;
+	ts_buf line;
+	held_event *held;
+	size_t nheld, held_alloc;
+	efile *files;      /* since the last checkpoint; the last may be open */
+	size_t nfiles, files_alloc;
+	int in_file;
+	cur_part *cur;     /* partitions of the open file */
+	size_t ncur, cur_alloc;
+	ts_buf scratch;    /* state blobs */
+	int pos_on;        /* records carry an ordered source position */
+	int finishing;     /* in ts_engine_finish: checkpoints are confirmed */
+	int checkpoint_due; /* the store asked for a checkpoint (see on_close) */
+	uint64_t pos_ms, pos_seq;
+	ts_order *order;   /* holds records to put them in time order; the guard */
+	const char *origin; /* where the record being added comes from */
+	uint64_t origin_off;
+	double *lat;       /* Start latencies (opts.clock), at most LAT_MAX */
+	size_t nlat;
+	int err; /* sticky fatal error */
+};
+
+/* Partition pid's state, made on first use; NULL on ENOMEM. */
+epart *ts_engine_part_(ts_engine *e, uint32_t pid);
+/* Metric mid's state, made on first use; NULL on ENOMEM. */
+emetric *ts_engine_metric_(ts_engine *e, uint32_t mid);
+/* Metric mid's state, or NULL when it has none yet. */
+const emetric *ts_engine_peek_metric_(const ts_engine *e, uint32_t mid);
+/* Append a copy of json to the held events. 0 or TS_ENOMEM. */
+int ts_engine_hold_(ts_engine *e, int64_t minute, ts_str json, uint32_t pid, double made,
+		    int start);
+/* A store call's result as the engine returns it: 0, TS_ENOMEM (a store
+ * out of memory says so), or TS_ESTORE (the store's errstr says why). */
+int ts_engine_store_err_(int rc);
+
+/* engine_state.c: restore partition pid (new to this engine) from the
+ * state the store has for it, if any; restore every partition the store
+ * has a state for that this engine has not seen; save partition pid's
+ * state with the files read into it. 0, TS_ENOMEM or TS_ESTORE (a state
+ * that cannot be decoded is TS_ESTORE, with the store's errstr saying
+ * which and what to do). */
+int ts_engine_restore_(ts_engine *e, uint32_t pid);
+int ts_engine_restore_all_(ts_engine *e);
+int ts_engine_save_(ts_engine *e, uint32_t pid, const ts_file_id *ids, size_t nids);
+
+#endif

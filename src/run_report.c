@@ -1,0 +1,385 @@
+/* run_report.c - what a run reports, from one set of counters.
+ *
+ * ts_run_counters_get gathers every figure once: the source's (files,
+ * bytes, records, skips by reason), the engine's and the run's. Skips are
+ * counted in one place, the source's table by reason (the engine's
+ * refusals, TS_EFIELD and TS_ECAP, reach it as the record callback's
+ * result; a backfill's future_time records at finish and a Redis Stream's
+ * bad entries are added by the run the same way), and `skipped` is their
+ * sum; --stats, the stderr summary and the metrics file all print these.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "cli.h"
+#include "insight.h"
+#include "overflow.h"
+#include "util.h"
+
+void ts_run_counters_get(const ts_run *r, double secs, ts_run_counters *c)
+{
+	const ts_source_stats *s = &r->src;
+	memset(c, 0, sizeof *c);
+	ts_engine_get_stats(r->engine, &c->es);
+	c->open_insights = ts_engine_open_insights(r->engine);
+	if (r->stream)
+		c->es.open_at_end = c->open_insights;
+	c->files = s->files;
+	c->files_failed = s->files_failed;
+	c->files_ignored = s->files_ignored;
+	c->files_already = r->files_already;
+	c->bytes_in = s->bytes_in;
+	c->bytes_out = s->bytes_out;
+	c->records_read = s->records + c->es.skipped_fields + c->es.skipped_cap;
+	c->ignored_digests = s->ignored_digests;
+	c->ignored_control = s->ignored_control;
+	for (int i = 1; i < TS_ERR_COUNT; i++) {
+		c->skipped_by[i] = s->by_reason[i];
+		c->skipped += s->by_reason[i];
+	}
+	c->apis = ts_registry_napis(r->reg);
+	c->series = ts_registry_nmetrics(r->reg);
+	c->secs = secs;
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		c->rss_kb = ru.ru_maxrss;
+}
+
+#define OVERFLOW_TOP 20
+
+/* The overflow rows with the most records, as a JSON array. */
+static void write_overflow_json(FILE *f, const ts_run *r)
+{
+	const ts_overflow *o = ts_engine_overflow(r->engine);
+	ts_overflow_row *rows;
+	uint32_t n;
+	fprintf(f, "\"overflow\":{\"series_records\":%llu,\"error_code_records\":%llu,\"rows\":%u,\"top\":[",
+		(unsigned long long)ts_overflow_total(o, TS_OV_SERIES),
+		(unsigned long long)ts_overflow_total(o, TS_OV_CODE), ts_overflow_rows(o));
+	if (ts_overflow_top(o, OVERFLOW_TOP, &rows, &n) == 0) {
+		ts_buf b = {0};
+		for (uint32_t i = 0; i < n; i++) {
+			ts_partition *p = ts_registry_get_partition(r->reg, rows[i].partition);
+			ts_buf_reset(&b);
+			if (ts_json_string(&b, p->account) || ts_buf_add(&b, ",\"region\":", 10) ||
+			    ts_json_string(&b, p->region) || ts_buf_add(&b, ",\"eventSource\":", 15) ||
+			    ts_json_string(&b, rows[i].source))
+				break;
+			fprintf(f, "%s{\"account\":%.*s,\"series_records\":%llu,\"error_code_records\":%llu}",
+				i ? "," : "", (int)b.len, b.p, (unsigned long long)rows[i].count[TS_OV_SERIES],
+				(unsigned long long)rows[i].count[TS_OV_CODE]);
+		}
+		ts_buf_free(&b);
+		free(rows);
+	}
+	fprintf(f, "]},");
+}
+
+/* The overflow in the summary: the total and the largest sources. */
+static void print_overflow(const ts_run *r, const ts_engine_stats *es)
+{
+	if (!es->overflow_series && !es->overflow_codes && !es->attr_dropped)
+		return;
+	const ts_overflow *o = ts_engine_overflow(r->engine);
+	fprintf(stderr,
+		"trailsight: overflow: %llu records of new series past the series caps, %llu errors of "
+		"codes past the per-series cap, %llu attribution values dropped; series already "
+		"counted are unaffected\n",
+		(unsigned long long)es->overflow_series, (unsigned long long)es->overflow_codes,
+		(unsigned long long)es->attr_dropped);
+	ts_overflow_row *rows;
+	uint32_t n;
+	if (ts_overflow_top(o, 5, &rows, &n))
+		return;
+	for (uint32_t i = 0; i < n; i++) {
+		ts_partition *p = ts_registry_get_partition(r->reg, rows[i].partition);
+		fprintf(stderr, "trailsight:   %.*s %.*s %.*s%s: %llu records\n", (int)p->account.n,
+			p->account.p, (int)p->region.n, p->region.p,
+			(int)(rows[i].source.n > 100 ? 100 : rows[i].source.n), rows[i].source.p,
+			rows[i].source.n ? "" : "(other sources)",
+			(unsigned long long)(rows[i].count[0] + rows[i].count[1]));
+	}
+	free(rows);
+}
+
+void ts_run_write_stats(FILE *f, const ts_run *r, const ts_run_counters *c, const ts_store *store)
+{
+	const ts_engine_stats *es = &c->es;
+	double secs = c->secs;
+	fprintf(f, "{\"files\":%llu,\"files_failed\":%llu,\"files_ignored\":%llu,",
+		(unsigned long long)c->files, (unsigned long long)c->files_failed,
+		(unsigned long long)c->files_ignored);
+	fprintf(f, "\"bytes_read\":%llu,\"bytes_inflated\":%llu,", (unsigned long long)c->bytes_in,
+		(unsigned long long)c->bytes_out);
+	fprintf(f, "\"records_read\":%llu,\"records_counted\":%llu,\"records_late\":%llu,",
+		(unsigned long long)c->records_read,
+		(unsigned long long)es->counted, (unsigned long long)es->late);
+	fprintf(f, "\"records_ignored\":{\"data_events\":%llu,\"insight_events\":%llu,\"other_category\":%llu,\"digests\":%llu,\"control_messages\":%llu},",
+		(unsigned long long)es->ignored_data, (unsigned long long)es->ignored_insight,
+		(unsigned long long)es->ignored_category, (unsigned long long)c->ignored_digests,
+		(unsigned long long)c->ignored_control);
+	fprintf(f, "\"skipped\":%llu,\"skipped_by_reason\":{", (unsigned long long)c->skipped);
+	int first = 1;
+	for (int i = 1; i < TS_ERR_COUNT; i++) {
+		if (!c->skipped_by[i])
+			continue;
+		fprintf(f, "%s\"%s\":%llu", first ? "" : ",", ts_errname(-i),
+			(unsigned long long)c->skipped_by[i]);
+		first = 0;
+	}
+	fprintf(f, "},\"apis\":%u,\"series\":%u,\"minutes_closed\":%llu,\"cells_written\":%llu,\"attribution_cells_written\":%llu,",
+		c->apis, c->series, (unsigned long long)es->minutes_closed, (unsigned long long)es->cells,
+		(unsigned long long)es->attr_cells);
+	fprintf(f, "\"files_already_counted\":%llu,\"records_already_counted\":%llu,\"partitions_restored\":%llu,\"checkpoints\":%llu,",
+		(unsigned long long)c->files_already, (unsigned long long)es->already_counted,
+		(unsigned long long)es->restored, (unsigned long long)es->checkpoints);
+	fprintf(f, "\"attribution_values_dropped\":%llu,", (unsigned long long)es->attr_dropped);
+	fprintf(f, "\"order\":{\"held_peak\":%llu,\"held_bytes\":%llu,\"out_of_order\":%s,\"hold_capped\":%s},",
+		(unsigned long long)es->held_peak, (unsigned long long)es->held_bytes,
+		es->reordered ? "true" : "false", es->hold_capped ? "true" : "false");
+	write_overflow_json(f, r);
+	fprintf(f, "\"sinks\":[");
+	for (size_t i = 0; i < ts_sinks_count(r->sinks); i++) {
+		ts_sink *sk = ts_sinks_get(r->sinks, i);
+		ts_sink_stats ss;
+		ts_sink_get_stats(sk, &ss);
+		fprintf(f, "%s{\"kind\":\"%s\",\"events\":%llu,\"delivered\":%llu,\"failed\":%llu,\"spooled\":%llu,\"dropped\":%llu,\"pending\":%llu}",
+			i ? "," : "", ts_sink_kind(sk), (unsigned long long)ss.events,
+			(unsigned long long)ss.delivered, (unsigned long long)ss.failed,
+			(unsigned long long)ss.spooled, (unsigned long long)ss.dropped,
+			(unsigned long long)ss.pending);
+	}
+	fprintf(f, "],");
+	fprintf(f, "\"store\":{\"backend\":\"%s\",\"round_trips\":%llu,\"reconnects\":%llu},",
+		store->ops->name, (unsigned long long)store->round_trips,
+		(unsigned long long)store->reconnects);
+	fprintf(f, "\"insights\":{\"start\":%llu,\"end\":%llu,\"open_at_end\":%llu},",
+		(unsigned long long)es->starts, (unsigned long long)es->ends,
+		(unsigned long long)es->open_at_end);
+	if (es->latency_n)
+		fprintf(f, "\"start_latency_seconds\":{\"n\":%llu,\"median\":%.3f,\"p90\":%.3f,"
+			   "\"p99\":%.3f,\"max\":%.3f},",
+			(unsigned long long)es->latency_n, es->latency_median, es->latency_p90,
+			es->latency_p99, es->latency_max);
+	fprintf(f, "\"elapsed_seconds\":%.3f,\"records_per_second\":%.0f,\"peak_rss_kb\":%ld}\n", secs,
+		secs > 0 ? (double)es->counted / secs : 0.0, c->rss_kb);
+}
+
+void ts_run_print_summary(const ts_run *r, const ts_run_counters *c, const ts_store *store)
+{
+	const ts_run_counters *s = c;
+	const ts_engine_stats *es = &c->es;
+	double secs = c->secs;
+	fprintf(stderr,
+		"trailsight: read %llu files (%.1f MB, %.1f MB inflated), %llu records counted in %.2f s (%.0f records/s)",
+		(unsigned long long)s->files, (double)s->bytes_in / 1e6, (double)s->bytes_out / 1e6,
+		(unsigned long long)es->counted, secs, secs > 0 ? (double)es->counted / secs : 0.0);
+	if (es->late)
+		fprintf(stderr, ", %llu late", (unsigned long long)es->late);
+	fprintf(stderr, "\n");
+	uint64_t ignored = es->ignored_data + es->ignored_insight + es->ignored_category;
+	if (ignored)
+		fprintf(stderr,
+			"trailsight: ignored %llu records (data events %llu, insight events %llu, other categories %llu)\n",
+			(unsigned long long)ignored, (unsigned long long)es->ignored_data,
+			(unsigned long long)es->ignored_insight,
+			(unsigned long long)es->ignored_category);
+	if (s->ignored_digests || s->ignored_control)
+		fprintf(stderr, "trailsight: ignored %llu digest files, %llu CloudWatch Logs control messages\n",
+			(unsigned long long)s->ignored_digests, (unsigned long long)s->ignored_control);
+	if (s->files_ignored)
+		fprintf(stderr, "trailsight: passed over %llu files or folders (named above%s)\n",
+			(unsigned long long)s->files_ignored,
+			s->files_ignored > TS_CLI_MAX_WARNINGS ? ", the first ones" : "");
+	if (c->skipped || c->files_failed) {
+		fprintf(stderr, "trailsight: skipped %llu (", (unsigned long long)c->skipped);
+		int first = 1;
+		for (int i = 1; i < TS_ERR_COUNT; i++) {
+			if (!c->skipped_by[i])
+				continue;
+			fprintf(stderr, "%s%s %llu", first ? "" : ", ", ts_strerror(-i),
+				(unsigned long long)c->skipped_by[i]);
+			first = 0;
+		}
+		fprintf(stderr, "); %llu files could not be read\n", (unsigned long long)s->files_failed);
+	}
+	if (c->files_already || es->already_counted)
+		fprintf(stderr,
+			"trailsight: %llu files already counted in the store, not read; %llu records "
+			"of partly counted files skipped (--force reads and counts them again)\n",
+			(unsigned long long)c->files_already, (unsigned long long)es->already_counted);
+	if (es->reordered)
+		fprintf(stderr, "trailsight: records out of time order: %llu counts held (%.1f MB) "
+				"and put in time order%s\n",
+			(unsigned long long)es->held_peak, (double)es->held_bytes / 1e6,
+			es->hold_capped ? " up to the hold cap; the rest counted as it came" : "");
+	if (es->late && !r->stream)
+		fprintf(stderr,
+			"trailsight: %llu records came more than --lateness %d minutes behind newer ones "
+			"of their partition (with --order time, or after --order auto trusted the "
+			"order): counted but not judged. --order any holds every record and puts them "
+			"in time order\n",
+			(unsigned long long)es->late, r->lateness);
+	print_overflow(r, es);
+	if (es->restored)
+		fprintf(stderr, "trailsight: %llu partitions resumed from their saved state\n",
+			(unsigned long long)es->restored);
+	if (store && store->reconnects)
+		fprintf(stderr, "trailsight: store connections made again after a failure: %llu\n",
+			(unsigned long long)store->reconnects);
+	if (es->latency_n)
+		fprintf(stderr,
+			"trailsight: Starts written %.3f s (median), %.3f s (max) after their minute closed\n",
+			es->latency_median, es->latency_max);
+	fprintf(stderr, "trailsight: %u APIs, %u series; insights: %llu Start, %llu End, %llu still open\n",
+		c->apis, c->series, (unsigned long long)es->starts, (unsigned long long)es->ends,
+		(unsigned long long)es->open_at_end);
+}
+
+/* A Prometheus label value: backslash, quote and newline escaped, at most
+ * 200 bytes. */
+static void put_label(FILE *f, ts_str s)
+{
+	for (size_t i = 0; i < s.n && i < 200; i++) {
+		char c = s.p[i];
+		if (c == '\\' || c == '"')
+			fprintf(f, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", f);
+		else
+			fputc(c, f);
+	}
+}
+
+/* The overflow by account, Region and eventSource, the top rows only. */
+static void write_overflow_metrics(FILE *f, const ts_run *r)
+{
+	ts_overflow_row *rows;
+	uint32_t n;
+	if (ts_overflow_top(ts_engine_overflow(r->engine), OVERFLOW_TOP, &rows, &n) || !n)
+		return;
+	fprintf(f, "# HELP trailsight_overflow_source_records_total Records of new series past the caps, "
+		   "by source (the %d largest).\n"
+		   "# TYPE trailsight_overflow_source_records_total counter\n",
+		OVERFLOW_TOP);
+	for (uint32_t i = 0; i < n; i++) {
+		ts_partition *p = ts_registry_get_partition(r->reg, rows[i].partition);
+		fputs("trailsight_overflow_source_records_total{account=\"", f);
+		put_label(f, p->account);
+		fputs("\",region=\"", f);
+		put_label(f, p->region);
+		fputs("\",eventSource=\"", f);
+		put_label(f, rows[i].source);
+		fprintf(f, "\"} %llu\n", (unsigned long long)(rows[i].count[0] + rows[i].count[1]));
+	}
+	free(rows);
+}
+
+/* Prometheus text format, written to a temporary name and renamed. */
+void ts_run_write_metrics(const char *path, const ts_run *r, const ts_store *store)
+{
+	ts_run_counters c;
+	ts_run_counters_get(r, 0, &c);
+	const ts_engine_stats *e = &c.es;
+	ts_buf tmp = {0};
+	if (ts_buf_printf(&tmp, "%s.tmp", path)) {
+		ts_buf_free(&tmp);
+		return;
+	}
+	FILE *f = fopen(tmp.p, "w");
+	if (!f) {
+		ts_warn("cannot write '%s': %s", tmp.p, strerror(errno));
+		ts_buf_free(&tmp);
+		return;
+	}
+	fprintf(f, "# HELP trailsight_records_read_total Records parsed from the input.\n"
+		   "# TYPE trailsight_records_read_total counter\n"
+		   "trailsight_records_read_total %llu\n",
+		(unsigned long long)c.records_read);
+	fprintf(f, "# HELP trailsight_records_counted_total Records counted in a series.\n"
+		   "# TYPE trailsight_records_counted_total counter\n"
+		   "trailsight_records_counted_total %llu\n",
+		(unsigned long long)e->counted);
+	fprintf(f, "# HELP trailsight_records_late_total Records for a minute already closed.\n"
+		   "# TYPE trailsight_records_late_total counter\n"
+		   "trailsight_records_late_total %llu\n",
+		(unsigned long long)e->late);
+	fprintf(f, "# HELP trailsight_skipped_total Inputs skipped, by reason.\n"
+		   "# TYPE trailsight_skipped_total counter\n");
+	for (int i = 1; i < TS_ERR_COUNT; i++)
+		fprintf(f, "trailsight_skipped_total{reason=\"%s\"} %llu\n", ts_errname(-i),
+			(unsigned long long)c.skipped_by[i]);
+	fprintf(f, "# HELP trailsight_overflow_records_total Records turned away by the cardinality caps.\n"
+		   "# TYPE trailsight_overflow_records_total counter\n"
+		   "trailsight_overflow_records_total{cap=\"series\"} %llu\n"
+		   "trailsight_overflow_records_total{cap=\"error_codes\"} %llu\n"
+		   "trailsight_overflow_records_total{cap=\"attribution_values\"} %llu\n",
+		(unsigned long long)e->overflow_series, (unsigned long long)e->overflow_codes,
+		(unsigned long long)e->attr_dropped);
+	write_overflow_metrics(f, r);
+	fprintf(f, "# HELP trailsight_files_total Input files read.\n"
+		   "# TYPE trailsight_files_total counter\n"
+		   "trailsight_files_total %llu\n",
+		(unsigned long long)c.files);
+	int64_t newest = ts_engine_newest(r->engine);
+	if (newest != INT64_MIN) {
+		fprintf(f, "# HELP trailsight_watermark_lag_seconds Wall clock minus the newest eventTime seen.\n"
+			   "# TYPE trailsight_watermark_lag_seconds gauge\n"
+			   "trailsight_watermark_lag_seconds %lld\n",
+			(long long)time(NULL) - (long long)newest * 60);
+	}
+	fprintf(f, "# HELP trailsight_open_insights Insights started and not yet ended.\n"
+		   "# TYPE trailsight_open_insights gauge\n"
+		   "trailsight_open_insights %llu\n",
+		(unsigned long long)c.open_insights);
+	fprintf(f, "# HELP trailsight_insights_total Insight events made.\n"
+		   "# TYPE trailsight_insights_total counter\n"
+		   "trailsight_insights_total{state=\"Start\"} %llu\n"
+		   "trailsight_insights_total{state=\"End\"} %llu\n",
+		(unsigned long long)e->starts, (unsigned long long)e->ends);
+	if (e->latency_n)
+		fprintf(f, "# HELP trailsight_start_latency_seconds Seconds from a Start's minute "
+			   "closing to its writing.\n"
+			   "# TYPE trailsight_start_latency_seconds summary\n"
+			   "trailsight_start_latency_seconds{quantile=\"0.5\"} %.3f\n"
+			   "trailsight_start_latency_seconds{quantile=\"0.9\"} %.3f\n"
+			   "trailsight_start_latency_seconds{quantile=\"0.99\"} %.3f\n"
+			   "trailsight_start_latency_seconds{quantile=\"1\"} %.3f\n"
+			   "trailsight_start_latency_seconds_count %llu\n",
+			e->latency_median, e->latency_p90, e->latency_p99, e->latency_max,
+			(unsigned long long)e->latency_n);
+	fprintf(f, "# HELP trailsight_checkpoints_total Checkpoints stored.\n"
+		   "# TYPE trailsight_checkpoints_total counter\n"
+		   "trailsight_checkpoints_total %llu\n",
+		(unsigned long long)e->checkpoints);
+	fprintf(f, "# HELP trailsight_store_reconnects_total Store connections made again.\n"
+		   "# TYPE trailsight_store_reconnects_total counter\n"
+		   "trailsight_store_reconnects_total %llu\n",
+		(unsigned long long)store->reconnects);
+	fprintf(f, "# HELP trailsight_sink_events_total Events per sink and outcome.\n"
+		   "# TYPE trailsight_sink_events_total counter\n");
+	for (size_t i = 0; i < ts_sinks_count(r->sinks); i++) {
+		ts_sink *sk = ts_sinks_get(r->sinks, i);
+		ts_sink_stats ss;
+		ts_sink_get_stats(sk, &ss);
+		static const char *const res[] = {"delivered", "failed", "spooled", "dropped"};
+		uint64_t v[] = {ss.delivered, ss.failed, ss.spooled, ss.dropped};
+		for (int k = 0; k < 4; k++)
+			fprintf(f, "trailsight_sink_events_total{sink=\"%zu\",kind=\"%s\",result=\"%s\"} %llu\n",
+				i, ts_sink_kind(sk), res[k], (unsigned long long)v[k]);
+	}
+	fprintf(f, "# HELP trailsight_sink_failures_total Failed delivery attempts, all sinks.\n"
+		   "# TYPE trailsight_sink_failures_total counter\n");
+	uint64_t fails = 0;
+	for (size_t i = 0; i < ts_sinks_count(r->sinks); i++) {
+		ts_sink_stats ss;
+		ts_sink_get_stats(ts_sinks_get(r->sinks, i), &ss);
+		fails += ss.failed;
+	}
+	fprintf(f, "trailsight_sink_failures_total %llu\n", (unsigned long long)fails);
+	if (fclose(f) != 0 || rename(tmp.p, path) != 0)
+		ts_warn("cannot write '%s': %s", path, strerror(errno));
+	ts_buf_free(&tmp);
+}

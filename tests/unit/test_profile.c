@@ -1,0 +1,144 @@
+/* test_profile.c - sensitivity profiles (profile.c): the shipped profiles
+ * load, models/default.profile says what the built-in defaults say, and
+ * every kind of bad file is refused with its file, line and key named. */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "../check.h"
+#include "err.h"
+#include "profile.h"
+#include "util.h"
+
+static char dir[64];
+
+/* Write text to dir/name; the path into path. */
+static void put(const char *name, const char *text, char *path, size_t n)
+{
+	snprintf(path, n, "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	fputs(text, f);
+	fclose(f);
+}
+
+static const char *models(void)
+{
+	static char buf[4096];
+	const char *src = getenv("TS_SOURCE_DIR");
+	snprintf(buf, sizeof buf, "%s/models", src ? src : ".");
+	return buf;
+}
+
+static void test_shipped(void)
+{
+	ts_profile p, d;
+	char err[512] = "";
+	ts_profile_defaults(&d);
+	CHECK_INT(ts_profile_load("default", models(), &p, err, sizeof err), 0);
+	/* the file documents the built-in values: every field the same */
+	CHECK(memcmp(&p, &d, sizeof p) == 0);
+	CHECK_STR(p.name, "default");
+	CHECK_INT(ts_profile_load("quiet", models(), &p, err, sizeof err), 0);
+	CHECK_STR(p.name, "quiet");
+	CHECK(p.p_start <= d.p_start); /* quieter: a stricter start */
+	CHECK_INT(ts_profile_load("sensitive", models(), &p, err, sizeof err), 0);
+	CHECK_STR(p.name, "sensitive");
+	CHECK(p.p_start >= d.p_start);
+}
+
+static void test_keys(void)
+{
+	char path[256], err[512] = "";
+	ts_profile p;
+	put("mine.profile",
+	    "# a comment line\n"
+	    "\n"
+	    "p_start = 1e-9   # trailing comment\n"
+	    "windows = 3, 10,32\r\n"
+	    "\tcooldown\t=\t0\n"
+	    "history_days = 14\n"
+	    "warmup_days = 14\n"
+	    "insight_minutes = 5\n",
+	    path, sizeof path);
+	CHECK_INT(ts_profile_load(path, NULL, &p, err, sizeof err), 0);
+	CHECK_STR(p.name, "mine"); /* the file's base name */
+	CHECK(p.p_start == 1e-9);
+	CHECK_INT(p.n_windows, 3);
+	CHECK_INT(p.windows[0], 3);
+	CHECK_INT(p.windows[1], 10);
+	CHECK_INT(p.windows[2], 32);
+	CHECK_INT(p.cooldown, 0);
+	CHECK_INT(p.history_days, 14);
+	CHECK_INT(p.insight_minutes, 5);
+	/* keys not in the file keep their defaults */
+	ts_profile d;
+	ts_profile_defaults(&d);
+	CHECK(p.min_count == d.min_count);
+	CHECK_INT(p.end_after, d.end_after);
+	/* by name from a folder, and a name key */
+	put("named.profile", "name = other\n", path, sizeof path);
+	CHECK_INT(ts_profile_load("named", dir, &p, err, sizeof err), 0);
+	CHECK_STR(p.name, "other");
+}
+
+/* Loading text must fail with rc, and err must contain want. */
+static void refused(const char *text, int line, const char *want)
+{
+	char path[256], err[512] = "", at[300];
+	ts_profile p;
+	put("bad.profile", text, path, sizeof path);
+	int rc = ts_profile_load(path, NULL, &p, err, sizeof err);
+	CHECK_INT(rc, TS_EINVAL);
+	if (line)
+		snprintf(at, sizeof at, "%s:%d:", path, line);
+	else
+		snprintf(at, sizeof at, "%s", path);
+	if (!strstr(err, at) || !strstr(err, want)) {
+		fprintf(stderr, "for %s: got '%s', want '%s' and '%s'\n", text, err, at, want);
+		CHECK(!"message");
+	}
+}
+
+static void test_refused(void)
+{
+	refused("p_start = 0.5\nnot_a_key = 1\n", 2, "unknown key 'not_a_key'");
+	refused("p_start = 0.6\n", 1, "bad value for 'p_start'");
+	refused("p_start = 0\n", 1, "bad value for 'p_start'");
+	refused("p_start = lots\n", 1, "bad value for 'p_start'");
+	refused("end_after = 2.5\n", 1, "bad value for 'end_after'"); /* not whole */
+	refused("insight_minutes = 6\n", 1, "bad value for 'insight_minutes'");
+	refused("\n\nhistory_days = 29\n", 3, "bad value for 'history_days'");
+	refused("windows = 1, 33\n", 1, "bad value for 'windows'");
+	refused("windows = 0\n", 1, "bad value for 'windows'");
+	refused("windows = 1,2,3,4,5,6,7\n", 1, "bad value for 'windows'");
+	refused("windows =\n", 1, "bad value for 'windows'");
+	refused("windows = 1, x\n", 1, "bad value for 'windows'");
+	refused("just words\n", 1, "expected 'key = value'");
+	refused("history_days = 7\nwarmup_days = 8\n", 0, "warmup_days exceeds history_days");
+	/* a missing file is TS_EIO, named */
+	char err[512] = "";
+	ts_profile p;
+	CHECK_INT(ts_profile_load("nosuch", dir, &p, err, sizeof err), TS_EIO);
+	CHECK(strstr(err, "nosuch.profile") != NULL);
+}
+
+static void test_setup(void)
+{
+	snprintf(dir, sizeof dir, "/tmp/ts-profile-XXXXXX");
+	CHECK(mkdtemp(dir) != NULL);
+}
+
+static void test_cleanup(void)
+{
+	static const char *names[] = {"mine.profile", "named.profile", "bad.profile"};
+	char path[256];
+	for (size_t i = 0; i < TS_ARRAY_LEN(names); i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+		unlink(path);
+	}
+	CHECK_INT(rmdir(dir), 0);
+}
+
+TS_TESTS(test_setup, test_shipped, test_keys, test_refused, test_cleanup)
