@@ -1,7 +1,8 @@
 # soak.gp - plots of a soak run (bench/soak.sh runs it):
 #   gnuplot -e "csv='bench/results/soak-X/soak.csv'; out='bench/results/soak-X/soak.png'" bench/soak.gp
-# Four panels against minutes since the start: resident memory and open
-# fds; events printed and received, and events waiting in the spool; Start
+# Four panels against minutes since the start: resident memory, the C heap
+# in use, the engine's own account of its memory and the history part of
+# it, and open fds; events printed and received, and events waiting in the spool; Start
 # latency (trailsight's running quantiles) and delivery latency (stdout to
 # the receiver, per sample); the receiver's mode. Columns are found by name
 # in the CSV's header (bench/soak.py sample).
@@ -21,14 +22,17 @@ set xlabel "minutes"
 m(c) = column(c) / 60.0
 set xrange [0:*]
 
-set title "Resident memory and open file descriptors"
-set ylabel "RSS (MB)"
+set title "Memory and open file descriptors"
+set ylabel "MB"
 set y2label "open fds"
 set ytics nomirror
 set y2tics
 set yrange [0:*]
 set y2range [0:1<*]
 plot csv using (m("elapsed_s")):(column("rss_kb") / 1024.0) with lines lw 2 title "RSS", \
+     csv using (m("elapsed_s")):(column("heap_in_use_kb") / 1024.0) with lines lw 2 title "heap in use", \
+     csv using (m("elapsed_s")):(column("engine_kb") / 1024.0) with lines lw 2 title "engine (own account)", \
+     csv using (m("elapsed_s")):(column("history_kb") / 1024.0) with lines dt 2 lw 2 title "of which history", \
      csv using (m("elapsed_s")):(column("fds")) axes x1y2 with steps lw 2 title "fds"
 
 set title "Events"

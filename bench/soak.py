@@ -228,7 +228,8 @@ def cmd_sample(a):
         csv.write("elapsed_s,rss_kb,fds,records_counted,files_read,events_printed,"
                   "events_received,spool_files,receiver_mode,start_latency_p50_s,"
                   "start_latency_p99_s,start_latency_max_s,delivery_p50_s,delivery_p99_s,"
-                  "delivery_max_s\n")
+                  "delivery_max_s,heap_in_use_kb,heap_free_kb,engine_kb,history_kb,"
+                  "history_attrs_kb,watch_kb,data_time\n")
         csv.flush()
         while True:
             rss, fds = proc_status(a.pid)
@@ -259,15 +260,43 @@ def cmd_sample(a):
                 mode = open(a.mode_file).read().strip()
             except OSError:
                 mode = ""
-            csv.write("%.1f,%d,%d,%s,%s,%d,%d,%d,%s,%s,%s,%s,%s,%s,%s\n" % (
+            mem = lambda part: m.get('trailsight_memory_bytes{part="%s"}' % part)
+            engine = [mem(p) for p in ("agg", "store", "order", "registry", "detectors",
+                                       "partitions", "scratch")]
+            engine = sum(engine) if None not in engine else None
+            kb = lambda v: fmt(None if v is None else v / 1024, "%.0f")
+            lag = m.get("trailsight_watermark_lag_seconds")
+            csv.write("%.1f,%d,%d,%s,%s,%d,%d,%d,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n" % (
                 time.time() - t0, rss, fds,
                 fmt(m.get("trailsight_records_counted_total"), "%.0f"),
                 fmt(m.get("trailsight_files_total"), "%.0f"),
                 n_out, n_rx, spool, mode, fmt(q("0.5")), fmt(q("0.99")), fmt(q("1")),
-                fmt(pct(lat, 50)), fmt(pct(lat, 99)), fmt(max(lat) if lat else None)))
+                fmt(pct(lat, 50)), fmt(pct(lat, 99)), fmt(max(lat) if lat else None),
+                kb(m.get('trailsight_heap_bytes{state="in_use"}')),
+                kb(m.get('trailsight_heap_bytes{state="free"}')),
+                kb(engine), kb(mem("history")), kb(mem("history_attrs")), kb(mem("watch")),
+                "" if lag is None else datetime.fromtimestamp(
+                    time.time() - lag, timezone.utc).strftime("%Y-%m-%dT%H:%M")))
             csv.flush()
             time.sleep(a.interval)
     return 0
+
+
+def slope(rows, col, since):
+    """Least-squares slope of column col (KB) against time over the rows at
+    or after elapsed second since, in MB per hour; None with under 3."""
+    pts = [(float(r["elapsed_s"]), float(r[col])) for r in rows
+           if r.get(col) and float(r["elapsed_s"]) >= since]
+    if len(pts) < 3:
+        return None
+    n = len(pts)
+    mx = sum(t for t, _ in pts) / n
+    my = sum(v for _, v in pts) / n
+    sxx = sum((t - mx) ** 2 for t, _ in pts)
+    if sxx == 0:
+        return None
+    sxy = sum((t - mx) * (v - my) for t, v in pts)
+    return sxy / sxx * 3600 / 1024
 
 
 def cmd_report(a):
@@ -301,20 +330,29 @@ def cmd_report(a):
         head = f.readline().strip().split(",")
         for line in f:
             rows.append(dict(zip(head, line.strip().split(","))))
-    # warmed up: a minute after the backlog (the first 7 days) was read
+    # warmed up: a minute after the backlog (the first days, at once) was read
     read_at = next((float(r["elapsed_s"]) for r in rows
                     if r["files_read"] and float(r["files_read"]) >= a.backlog_files), None)
     warm_at = (read_at if read_at is not None else 0.0) + 60.0
 
     def at(r):
+        if not r:
+            return None
+        num = lambda k: int(float(r[k])) if r.get(k) else None
         return {"elapsed_s": float(r["elapsed_s"]), "rss_kb": int(r["rss_kb"]),
-                "fds": int(r["fds"])} if r else None
+                "fds": int(r["fds"]), "heap_in_use_kb": num("heap_in_use_kb"),
+                "engine_kb": num("engine_kb"), "history_kb": num("history_kb"),
+                "data_time": r.get("data_time")}
     warm = next((r for r in rows if float(r["elapsed_s"]) >= warm_at), rows[-1] if rows else None)
     stats = {}
     try:
         stats = json.load(open(a.stats))
     except (OSError, ValueError):
         pass
+    end_s = float(rows[-1]["elapsed_s"]) if rows else 0.0
+    since = max(warm_at, end_s - a.slope_minutes * 60)
+    slopes = {c: slope(rows, c, since) for c in ("rss_kb", "heap_in_use_kb", "engine_kb",
+                                                  "history_kb", "history_attrs_kb", "watch_kb")}
     modes = {}
     for r in rows:
         modes[r["receiver_mode"]] = modes.get(r["receiver_mode"], 0) + 1
@@ -327,6 +365,7 @@ def cmd_report(a):
                    "end": at(rows[-1] if rows else None),
                    "max_rss_kb": max((int(r["rss_kb"]) for r in rows), default=None),
                    "max_fds": max((int(r["fds"]) for r in rows), default=None)},
+        "slope_mb_per_hour": dict(slopes, since_s=since),
         "start_latency_seconds": stats.get("start_latency_seconds"),
         "delivery_latency_seconds": {"n": len(lat), "p50": pct(lat, 50), "p90": pct(lat, 90),
                                      "p99": pct(lat, 99), "max": max(lat) if lat else None},
@@ -350,12 +389,22 @@ def cmd_report(a):
     print("soak: %s min, %d samples, exit status %s" % (a.minutes, len(rows), a.exit_status))
     for k in ("start", "after_warmup", "end"):
         if r[k]:
-            print("  %-13s at %6.0f s: RSS %6.1f MB, %3d fds" % (
-                k.replace("_", " "), r[k]["elapsed_s"], r[k]["rss_kb"] / 1024, r[k]["fds"]))
+            mb = lambda v: "-" if v is None else "%.1f MB" % (v / 1024)
+            print("  %-13s at %6.0f s: RSS %6.1f MB, %3d fds; heap in use %s, engine %s "
+                  "(history %s); data time %s" % (
+                      k.replace("_", " "), r[k]["elapsed_s"], r[k]["rss_kb"] / 1024, r[k]["fds"],
+                      mb(r[k]["heap_in_use_kb"]), mb(r[k]["engine_kb"]), mb(r[k]["history_kb"]),
+                      r[k]["data_time"] or "-"))
     if r["max_rss_kb"] is not None:
         print("  max           RSS %6.1f MB, %3d fds" % (r["max_rss_kb"] / 1024, r["max_fds"]))
-    print("  backlog of %d files (7 days) read by %s s; records counted %s, files %s" % (
-        a.backlog_files, fmt(read_at, "%.0f"), summary["records_counted"], summary["files"]))
+    print("  slope from %.0f s to the end (MB/hour): RSS %s, heap in use %s, engine %s "
+          "(of which history %s, its attributions %s), watch %s" % (
+              since, fmt(slopes["rss_kb"], "%+.2f"), fmt(slopes["heap_in_use_kb"], "%+.2f"),
+              fmt(slopes["engine_kb"], "%+.2f"), fmt(slopes["history_kb"], "%+.2f"),
+              fmt(slopes["history_attrs_kb"], "%+.2f"), fmt(slopes["watch_kb"], "%+.2f")))
+    print("  backlog of %d files (%s days) read by %s s; records counted %s, files %s" % (
+        a.backlog_files, a.backlog_days, fmt(read_at, "%.0f"), summary["records_counted"],
+        summary["files"]))
     print("  Start latency (minute closed -> written): n %s, p50 %s s, p90 %s s, p99 %s s, max %s s"
           % (sl.get("n"), sl.get("median"), sl.get("p90"), sl.get("p99"), sl.get("max")))
     print("  delivery latency (stdout -> receiver): n %d, p50 %s s, p90 %s s, p99 %s s, max %s s"
@@ -395,6 +444,8 @@ def main():
         r.add_argument(k, required=True)
     r.add_argument("--minutes", type=float, required=True)
     r.add_argument("--backlog-files", type=int, default=0)
+    r.add_argument("--backlog-days", type=int, default=7)
+    r.add_argument("--slope-minutes", type=float, default=20)
     r.add_argument("--exit-status", default="")
     a = ap.parse_args()
     return {"feed": cmd_feed, "chaos": cmd_chaos, "sample": cmd_sample,

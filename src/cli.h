@@ -22,6 +22,7 @@
 #include "sink.h"
 #include "source.h"
 #include "store.h"
+#include "watch.h"
 
 #define TS_VERSION "0.1.0"
 #define TS_CLI_MAX_WARNINGS 20 /* skips and passed-over files named, each */
@@ -87,6 +88,7 @@ typedef struct ts_run {
 	ts_rstream *rstream;     /* --redis-stream: acknowledged after checkpoints */
 	ts_report *report;       /* --report: every event, for the report */
 	uint64_t passed_shown;   /* files passed over that were named */
+	ts_watch *watch;         /* --watch: the watcher, for its memory */
 } ts_run;
 
 /* Run what o says (stream or backfill) to the end. The exit status. */

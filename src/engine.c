@@ -699,21 +699,33 @@ int64_t ts_engine_newest(const ts_engine *e)
 	return n;
 }
 
-size_t ts_engine_memory(const ts_engine *e)
+void ts_engine_memory_parts(const ts_engine *e, ts_engine_mem *out)
 {
 	ts_order_stats os;
 	ts_order_get_stats(e->order, &os);
-	size_t m = ts_agg_memory(e->agg) + e->store->ops->memory(e->store) + os.held_bytes +
-		   ts_registry_memory(e->reg) + e->nm * sizeof *e->m +
-		   3 * e->hist_len * sizeof *e->hist;
+	memset(out, 0, sizeof *out);
+	out->agg = ts_agg_memory(e->agg);
+	out->store = e->store->ops->memory(e->store);
+	if (e->store->ops->history_memory)
+		out->history = e->store->ops->history_memory(e->store, &out->history_attrs);
+	out->order = os.held_bytes;
+	out->registry = ts_registry_memory(e->reg);
+	out->scratch = 3 * e->hist_len * sizeof *e->hist;
+	out->detectors = e->nm * sizeof *e->m;
 	for (size_t i = 0; i < e->nm; i++)
 		if (e->m[i])
-			m += sizeof *e->m[i] + ts_mdet_memory(&e->m[i]->md) +
-			     (e->m[i]->open ? sizeof *e->m[i]->open : 0);
+			out->detectors += sizeof *e->m[i] + ts_mdet_memory(&e->m[i]->md) +
+					  (e->m[i]->open ? sizeof *e->m[i]->open : 0);
 	for (size_t i = 0; i < e->nparts; i++)
 		if (e->parts[i])
-			m += sizeof *e->parts[i] + ts_attrwin_memory(e->parts[i]->win);
-	return m;
+			out->partitions += sizeof *e->parts[i] + ts_attrwin_memory(e->parts[i]->win);
+}
+
+size_t ts_engine_memory(const ts_engine *e)
+{
+	ts_engine_mem m;
+	ts_engine_memory_parts(e, &m);
+	return m.agg + m.store + m.order + m.registry + m.detectors + m.partitions + m.scratch;
 }
 
 /* ---- files and checkpoints ---- */

@@ -175,5 +175,18 @@ void ts_engine_late(const ts_engine *e, uint64_t *counted, uint64_t *late);
 struct ts_overflow;
 const struct ts_overflow *ts_engine_overflow(const ts_engine *e);
 size_t ts_engine_memory(const ts_engine *e);
+/* The bytes ts_engine_memory counts, by part (estimates, as it). */
+typedef struct ts_engine_mem {
+	size_t agg;        /* open minutes (ts_agg) */
+	size_t store;      /* the store's buffers and caches */
+	size_t history;    /* of store: history held (ops->history_memory) */
+	size_t history_attrs; /* of history: attribution counts */
+	size_t order;      /* records held to sort them */
+	size_t registry;   /* series names and attribution values */
+	size_t detectors;  /* per metric: detector, baselines, open episode */
+	size_t partitions; /* per partition: detail ring, hour tallies */
+	size_t scratch;    /* history read buffers */
+} ts_engine_mem;
+void ts_engine_memory_parts(const ts_engine *e, ts_engine_mem *out);
 
 #endif

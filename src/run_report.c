@@ -9,6 +9,9 @@
  * sum; --stats, the stderr summary and the metrics file all print these.
  */
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -277,6 +280,42 @@ static void write_overflow_metrics(FILE *f, const ts_run *r)
 	free(rows);
 }
 
+/* The engine's own account of its memory, by part, and the C heap as
+ * malloc sees it (in use, and free but not given back). */
+static void write_memory_metrics(FILE *f, const ts_run *r)
+{
+	ts_engine_mem m;
+	ts_engine_memory_parts(r->engine, &m);
+	fprintf(f, "# HELP trailsight_memory_bytes Memory held, by part (estimates; history is part "
+		   "of store).\n"
+		   "# TYPE trailsight_memory_bytes gauge\n");
+	const struct {
+		const char *part;
+		size_t v;
+	} parts[] = {{"agg", m.agg},
+		     {"store", m.store},
+		     {"history", m.history},
+		     {"history_attrs", m.history_attrs},
+		     {"order", m.order},
+		     {"registry", m.registry},
+		     {"detectors", m.detectors},
+		     {"partitions", m.partitions},
+		     {"scratch", m.scratch},
+		     {"watch", r->watch ? ts_watch_memory(r->watch) : 0}};
+	for (size_t i = 0; i < TS_ARRAY_LEN(parts); i++)
+		fprintf(f, "trailsight_memory_bytes{part=\"%s\"} %zu\n", parts[i].part, parts[i].v);
+#ifdef __GLIBC__
+	/* all zero when another allocator (a sanitizer's) serves malloc */
+	struct mallinfo2 mi = mallinfo2();
+	if (mi.uordblks + mi.hblkhd + mi.fordblks)
+		fprintf(f, "# HELP trailsight_heap_bytes The C heap: bytes in use and free (not returned).\n"
+			   "# TYPE trailsight_heap_bytes gauge\n"
+			   "trailsight_heap_bytes{state=\"in_use\"} %zu\n"
+			   "trailsight_heap_bytes{state=\"free\"} %zu\n",
+			mi.uordblks + mi.hblkhd, mi.fordblks);
+#endif
+}
+
 /* Prometheus text format, written to a temporary name and renamed. */
 void ts_run_write_metrics(const char *path, const ts_run *r, const ts_store *store)
 {
@@ -379,6 +418,7 @@ void ts_run_write_metrics(const char *path, const ts_run *r, const ts_store *sto
 		fails += ss.failed;
 	}
 	fprintf(f, "trailsight_sink_failures_total %llu\n", (unsigned long long)fails);
+	write_memory_metrics(f, r);
 	if (fclose(f) != 0 || rename(tmp.p, path) != 0)
 		ts_warn("cannot write '%s': %s", path, strerror(errno));
 	ts_buf_free(&tmp);

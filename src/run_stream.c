@@ -217,6 +217,7 @@ int ts_cli_stream(ts_run *r, const ts_stream_cfg *sc, ts_store *store, const ts_
 		}
 		ts_info("stream: %zu files to read first, %zu folders watched", paths.n,
 			ts_watch_count(w));
+		r->watch = w;
 		for (size_t i = 0; i < paths.n && !stop_flag && !r->fatal; i++) {
 			stream_file(&x, paths.paths[i], ro, po);
 			housekeeping(&x);
@@ -236,6 +237,7 @@ int ts_cli_stream(ts_run *r, const ts_stream_cfg *sc, ts_store *store, const ts_
 			ts_pathlist_free(&ready);
 			housekeeping(&x);
 		}
+		r->watch = NULL;
 		ts_watch_free(w);
 	}
 	/* graceful end: store what is counted, write what is made */

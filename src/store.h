@@ -53,6 +53,10 @@ typedef struct ts_store_ops {
 			  void *ctx);
 	/* Bytes of memory the backend holds (an estimate). */
 	size_t (*memory)(const ts_store *s);
+	/* Of those, the bytes of history held (counts and attributions of
+	 * past days: all of them in memory, a cache in front of Redis), and
+	 * of that the attributions' into *attrs. May be NULL. */
+	size_t (*history_memory)(const ts_store *s, size_t *attrs);
 	void (*free)(ts_store *s);
 	/* Write everything buffered; 0 or TS_ESTORE (s->errstr says why; what
 	 * was buffered stays buffered, so a later flush can retry). */

@@ -194,6 +194,16 @@ static size_t mem_memory(const ts_store *st)
 	return (size_t)s->bytes + s->nm * sizeof(mem_metric);
 }
 
+static size_t mem_history_memory(const ts_store *st, size_t *attrs)
+{
+	const mem_store *s = (const mem_store *)st;
+	size_t a = 0;
+	for (uint32_t i = 0; i < s->nm; i++)
+		a += (size_t)s->m[i].attrs_alloc * sizeof *s->m[i].attrs;
+	*attrs = a;
+	return (size_t)s->bytes;
+}
+
 static void mem_free(ts_store *st)
 {
 	mem_store *s = (mem_store *)st;
@@ -316,6 +326,7 @@ static const ts_store_ops mem_ops = {
 	.add_attrs = mem_add_attrs,
 	.read_attrs = mem_read_attrs,
 	.memory = mem_memory,
+	.history_memory = mem_history_memory,
 	.free = mem_free,
 	.flush = mem_flush,
 	.put_state = mem_put_state,

@@ -250,10 +250,9 @@ static int rs_put_state(ts_store *st, uint32_t partition, const void *blob, size
 				  (long long)files[i].mtime);
 		rc = rs_fmarks_add(&ps->marks, &files[i]);
 		if (!rc)
-			rc = ts_tally_add(&rs->marks_seen,
-					  rs_mark_hash(partition, files[i].name, strlen(files[i].name), v,
-						    (size_t)vl),
-					  1);
+			rc = ts_mk_add(&rs->marks, ts_floordiv(files[i].mtime, 86400),
+				       rs_mark_hash(partition, files[i].name, strlen(files[i].name), v,
+						    (size_t)vl));
 	}
 	return rc;
 }
@@ -340,8 +339,7 @@ static int rs_file_done_in(ts_store *st, uint32_t partition, const ts_file_id *f
 {
 	redis_store *rs = (redis_store *)st;
 	int64_t day = ts_floordiv(f->mtime, 86400);
-	uint64_t pd = ((uint64_t)partition << 32 | (uint32_t)day) >> 1;
-	if (!ts_tally_get(&rs->marks_read, pd)) {
+	if (!ts_mk_was_read(&rs->marks, day, partition)) {
 		ts_buf key = {0};
 		int rc = rs_mark_key(rs, partition, f->mtime, &key);
 		if (rc) {
@@ -358,20 +356,19 @@ static int rs_file_done_in(ts_store *st, uint32_t partition, const ts_file_id *f
 		for (size_t e = 0; r->type == REDIS_REPLY_ARRAY && e + 1 < r->elements && !rc; e += 2)
 			if (r->element[e]->type == REDIS_REPLY_STRING &&
 			    r->element[e + 1]->type == REDIS_REPLY_STRING)
-				rc = ts_tally_add(&rs->marks_seen,
-						  rs_mark_hash(partition, r->element[e]->str,
+				rc = ts_mk_add(&rs->marks, day,
+					       rs_mark_hash(partition, r->element[e]->str,
 							    r->element[e]->len, r->element[e + 1]->str,
-							    r->element[e + 1]->len),
-						  1);
+							    r->element[e + 1]->len));
 		freeReplyObject(r);
-		if (rc || (rc = ts_tally_add(&rs->marks_read, pd, 1)))
+		if (rc || (rc = ts_mk_set_read(&rs->marks, day, partition)))
 			return rc;
 	}
 	char want[48];
 	int wl = snprintf(want, sizeof want, "%llu:%lld", (unsigned long long)f->size,
 			  (long long)f->mtime);
-	*done = ts_tally_get(&rs->marks_seen,
-			     rs_mark_hash(partition, f->name, strlen(f->name), want, (size_t)wl)) != 0;
+	*done = ts_mk_has(&rs->marks, day,
+			  rs_mark_hash(partition, f->name, strlen(f->name), want, (size_t)wl));
 	return 0;
 }
 
@@ -400,7 +397,19 @@ static size_t rs_memory(const ts_store *st)
 	const redis_store *rs = (const redis_store *)st;
 	return sizeof *rs + rs->keys_alloc * sizeof(rkey) + rs->kslots * sizeof(uint32_t) +
 	       rs->live.slots * sizeof(cell) + rs->pend_bytes + rs->pend_alloc * sizeof(chunk) +
-	       rs->nparts * sizeof(rs_part) + rs->nmetrics * sizeof(rs_metric) + rs->cache_bytes;
+	       rs->nparts * sizeof(rs_part) + rs->nmetrics * sizeof(rs_metric) + rs->cache_bytes +
+	       ts_mk_memory(&rs->marks);
+}
+
+static size_t rs_history_memory(const ts_store *st, size_t *attrs)
+{
+	const redis_store *rs = (const redis_store *)st;
+	size_t a = 0;
+	for (uint32_t i = 0; i < rs->nmetrics; i++)
+		for (uint32_t d = 0; d < rs->met[i].acache.n; d++)
+			a += ts_tally_memory(&rs->met[i].acache.d[d].t);
+	*attrs = a;
+	return rs->cache_bytes;
 }
 
 static void rs_free(ts_store *st)
@@ -423,8 +432,7 @@ static void rs_free(ts_store *st)
 	}
 	free(rs->part);
 	rs_fmarks_free(&rs->index);
-	ts_tally_free(&rs->marks_read);
-	ts_tally_free(&rs->marks_seen);
+	ts_mk_free(&rs->marks);
 	ts_redis_free(rs->r);
 	free(rs);
 }
@@ -436,6 +444,7 @@ static const ts_store_ops redis_ops = {
 	.add_attrs = rs_add_attrs,
 	.read_attrs = rs_read_attrs,
 	.memory = rs_memory,
+	.history_memory = rs_history_memory,
 	.free = rs_free,
 	.flush = rs_flush,
 	.flush_begin = rs_flush_begin,

@@ -774,7 +774,13 @@ int rs_flush(ts_store *st)
 		if ((rc = rs_send_pending(rs)))
 			return rc;
 	}
-	if ((rc = rs_write_index_n(rs, rs->index.n)))
+	if ((rc = rs_write_index_n(rs, rs->index.n)) || (rc = rs_list_partitions(rs)))
 		return rc;
-	return rs_list_partitions(rs);
+	/* every increment and mark is in Redis now: the caches that only
+	 * serve writes let go of their older days (read again from Redis) */
+	if (!rs->npend && !rs->nunknown && !rs->live.n && !rs_has_states(rs)) {
+		ts_mk_prune(&rs->marks, RS_MARK_DAYS_KEPT);
+		rs_acache_trim(rs);
+	}
+	return 0;
 }

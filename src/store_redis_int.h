@@ -21,6 +21,7 @@
 #include <hiredis/hiredis.h>
 
 #include "daycache.h"
+#include "markcache.h"
 #include "redis_conn.h"
 #include "store.h"
 #include "tally.h"
@@ -173,8 +174,8 @@ typedef struct redis_store {
 	size_t nunknown, unknown_alloc;
 	struct rs_bg *bg;   /* the background flush, if one was started */
 	uint64_t bg_trips, bg_reconnects;
-	ts_tally marks_read; /* (partition, mtime day) whose mark hash was read */
-	ts_tally marks_seen; /* rs_mark_hash() of each mark read or written */
+	ts_markcache marks;  /* by mtime day: rs_mark_hash() of each mark read or
+				written, partitions whose mark hash was read */
 } redis_store;
 
 /* --- store_redis.c --- */
@@ -205,6 +206,12 @@ int rs_ensure_metric(redis_store *rs, uint32_t id);
 int rs_cache_has(const redis_store *rs, uint32_t metric, int64_t day);
 int rs_cache_add(redis_store *rs, uint32_t metric, int64_t minute, uint32_t count);
 ts_tally *rs_acache_get(redis_store *rs, uint32_t metric, int64_t day);
+/* After a complete flush: drop, per metric, the cached attribution days
+ * more than RS_ATTR_DAYS_CACHED before its newest hour's day. */
+void rs_acache_trim(redis_store *rs);
+#define RS_ATTR_DAYS_CACHED 1
+/* Days of file marks cached before the newest mtime day (markcache.h). */
+#define RS_MARK_DAYS_KEPT 1
 int rs_fetch_first(redis_store *rs, uint8_t attr, int64_t day, const uint32_t *metric, size_t n);
 int rs_resolve_unknown(redis_store *rs);
 void rs_caches_free(redis_store *rs);

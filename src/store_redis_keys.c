@@ -199,6 +199,30 @@ ts_tally *rs_acache_get(redis_store *rs, uint32_t metric, int64_t day)
 	return NULL;
 }
 
+/* Only when nothing is buffered or unknown (after a complete flush): Redis
+ * then holds every increment of the days dropped, reads of them go there
+ * (rs_read_attrs does not cache what it reads), and a later write starts
+ * the day again as unknown (fetch_first). */
+void rs_acache_trim(redis_store *rs)
+{
+	for (uint32_t m = 0; m < rs->nmetrics; m++) {
+		attr_cache *ac = &rs->met[m].acache;
+		if (!ac->n || rs->met[m].newest_hour == RS_NO_TIME)
+			continue;
+		int64_t keep = ts_floordiv(rs->met[m].newest_hour, 24) - RS_ATTR_DAYS_CACHED;
+		uint32_t w = 0;
+		for (uint32_t i = 0; i < ac->n; i++) {
+			if (ac->d[i].day < keep) {
+				rs->cache_bytes -= ts_tally_memory(&ac->d[i].t);
+				ts_tally_free(&ac->d[i].t);
+			} else {
+				ac->d[w++] = ac->d[i];
+			}
+		}
+		ac->n = w;
+	}
+}
+
 /* Add an (empty) attribution day to a metric's cache, dropping days older
  * than the history kept. NULL on ENOMEM. */
 static ts_tally *acache_add(redis_store *rs, uint32_t metric, int64_t day)

@@ -1,9 +1,13 @@
 /* watch.c - inotify over a folder tree.
  *
  * Owns the inotify descriptor, a table from watch descriptor to folder
- * path (wd -> dirs[wd], grown as needed) and the set of paths already
- * reported (64-bit hashes in a ts_tally). Everything is freed by
- * ts_watch_free.
+ * path (wd -> dirs[wd], grown as needed) and the paths already reported:
+ * 64-bit hashes in two ts_tally generations, the current one (at most
+ * seen_cap) and the one before. When the current one is full the older
+ * is freed and the current becomes it, so the set holds between seen_cap
+ * and 2 * seen_cap of the newest paths (two tallies of 16-byte slots,
+ * at most half full: 4 MB at the default cap), whatever the run's length.
+ * Everything is freed by ts_watch_free.
  */
 #include <errno.h>
 #include <poll.h>
@@ -23,7 +27,8 @@ struct ts_watch {
 	char **dirs; /* by watch descriptor; NULL where none */
 	size_t ndirs, alloc;
 	size_t watched;
-	ts_tally seen; /* hash of path -> 1 */
+	ts_tally seen, seen_old; /* hash of path -> 1: this generation, the last */
+	size_t seen_cap;         /* paths in a generation */
 };
 
 static int skip_dir(const char *name)
@@ -32,13 +37,33 @@ static int skip_dir(const char *name)
 	       strcmp(name, "CloudTrail-Insight") == 0;
 }
 
+static uint64_t path_hash(const char *path) { return ts_hash(path, strlen(path), 7) >> 1; }
+
+static int seen_has(const ts_watch *w, uint64_t h)
+{
+	return ts_tally_get(&w->seen, h) || ts_tally_get(&w->seen_old, h);
+}
+
+/* Remember h, starting a generation when this one is full. */
+static int seen_add(ts_watch *w, uint64_t h)
+{
+	if (seen_has(w, h))
+		return 0;
+	if (w->seen.n >= w->seen_cap) {
+		ts_tally_free(&w->seen_old);
+		w->seen_old = w->seen;
+		memset(&w->seen, 0, sizeof w->seen);
+	}
+	return ts_tally_add(&w->seen, h, 1);
+}
+
 /* Report path unless it was reported before. */
 static int report(ts_watch *w, const char *path, ts_pathlist *ready, int *n)
 {
-	uint64_t h = ts_hash(path, strlen(path), 7) >> 1;
-	if (ts_tally_get(&w->seen, h))
+	uint64_t h = path_hash(path);
+	if (seen_has(w, h))
 		return 0;
-	int rc = ts_tally_add(&w->seen, h, 1);
+	int rc = seen_add(w, h);
 	if (!rc)
 		rc = ts_pathlist_push(ready, path);
 	if (!rc)
@@ -98,6 +123,7 @@ int ts_watch_new(const char *root, ts_watch **out, char *errbuf, size_t errlen)
 	ts_watch *w = calloc(1, sizeof *w);
 	if (!w)
 		return TS_ENOMEM;
+	w->seen_cap = TS_WATCH_SEEN_CAP;
 	w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	struct stat sb;
 	int rc = 0;
@@ -183,12 +209,23 @@ int ts_watch_poll(ts_watch *w, int timeout_ms, ts_pathlist *ready)
 	return rc ? rc : n;
 }
 
-int ts_watch_seen(ts_watch *w, const char *path)
-{
-	return ts_tally_add(&w->seen, ts_hash(path, strlen(path), 7) >> 1, 1);
-}
+int ts_watch_seen(ts_watch *w, const char *path) { return seen_add(w, path_hash(path)); }
+
+void ts_watch_set_seen_cap(ts_watch *w, size_t cap) { w->seen_cap = cap ? cap : 1; }
+
+size_t ts_watch_seen_count(const ts_watch *w) { return (size_t)w->seen.n + w->seen_old.n; }
 
 size_t ts_watch_count(const ts_watch *w) { return w->watched; }
+
+size_t ts_watch_memory(const ts_watch *w)
+{
+	size_t m = sizeof *w + w->alloc * sizeof *w->dirs + ts_tally_memory(&w->seen) +
+		   ts_tally_memory(&w->seen_old);
+	for (size_t i = 0; i < w->ndirs; i++)
+		if (w->dirs[i])
+			m += strlen(w->dirs[i]) + 1;
+	return m;
+}
 
 void ts_watch_free(ts_watch *w)
 {
@@ -200,5 +237,6 @@ void ts_watch_free(ts_watch *w)
 		free(w->dirs[i]);
 	free(w->dirs);
 	ts_tally_free(&w->seen);
+	ts_tally_free(&w->seen_old);
 	free(w);
 }

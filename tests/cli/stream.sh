@@ -4,8 +4,9 @@
 #    order, gives exactly the insights (same IDs) backfill gives on it;
 #  - killed with -9 midway and started again, the service ends with the
 #    same set of insights, none missing, none twice;
-#  - SIGTERM is a clean exit 0; --metrics-file is Prometheus text; the
-#    Start latency is reported;
+#  - SIGTERM is a clean exit 0; --metrics-file is Prometheus text, with
+#    memory by part and the C heap while running; the Start latency is
+#    reported;
 #  - --stdin gives the same insights from NDJSON;
 #  - a Redis Stream consumer killed -9 or stopped with SIGTERM mid-batch and
 #    started again counts every entry once.
@@ -43,7 +44,9 @@ mkdir -p "$tmp/w1"
 pid=$!
 $deliver "$tmp/c" "$tmp/w1" > /dev/null
 check "the service read every file" wait_files "$tmp/m1.prom" "$total"
-sleep 5 # the idle timeout closes the last minutes
+sleep 1.5 # one more metrics write, with the watcher still there
+cp "$tmp/m1.prom" "$tmp/m1.live.prom"
+sleep 3.5 # the idle timeout closes the last minutes
 kill -TERM "$pid"
 rc=0
 wait "$pid" || rc=$?
@@ -54,6 +57,16 @@ check "metrics: Prometheus text with the counters" \
   grep -q '^trailsight_records_counted_total [1-9]' "$tmp/m1.prom"
 check "metrics: every line a comment or 'name{labels} value'" \
   test -z "$(grep -Ev '^(# (HELP|TYPE) .*|[a-z_]+(\{[^}]*\})? -?[0-9.e+]+)$' "$tmp/m1.prom")"
+for part in store history detectors watch; do
+  check "metrics: memory of part $part reported while running" \
+    grep -q "^trailsight_memory_bytes{part=\"$part\"} [1-9]" "$tmp/m1.live.prom"
+done
+# glibc's malloc reports its heap; under a sanitizer's allocator there is
+# none to report, and no zero may be written in its place
+heap_ok() {
+  grep -q '^trailsight_heap_bytes{state="in_use"} [1-9]' "$1" || ! grep -q '^trailsight_heap_bytes' "$1"
+}
+check "metrics: the C heap in use reported (or nothing, under a sanitizer)" heap_ok "$tmp/m1.live.prom"
 check "the Start latency is measured" test "$(jq '.start_latency_seconds.n' "$tmp/s1.json")" -ge 1
 echo "Start latency: $(jq -c .start_latency_seconds "$tmp/s1.json")"
 

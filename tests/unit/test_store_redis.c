@@ -804,7 +804,140 @@ out:
 	teardown(&r, reg, s);
 }
 
+/* A stream's file marks: the store caches those of the last two mtime days
+ * only, whatever the number of files; a file of an older day is still
+ * found done (its marks are read again from Redis), and one never marked
+ * is not. */
+static void test_marks_bounded(void)
+{
+	test_redis r;
+	ts_registry *reg;
+	if (setup(&r, &reg))
+		return;
+	ts_store *s = open_store(&r, NULL, reg, NULL);
+	if (!s)
+		goto out;
+	enum { DAYS = 12, PER_DAY = 400 };
+	char name[96];
+	size_t mem_day2 = 0, mem_max = 0;
+	for (int d = 0; d < DAYS; d++) {
+		for (int i = 0; i < PER_DAY; i++) {
+			snprintf(name, sizeof name, "AWSLogs/" ACCT "/CloudTrail/" REGION "/f-%02d-%04d.json.gz",
+				 d, i);
+			ts_file_id f = {name, 1000 + (uint64_t)i, (int64_t)(DAY + d) * 86400 + i * 60};
+			int done = -1;
+			CHECK_INT(s->ops->file_done_in(s, 0, &f, &done), 0);
+			CHECK_INT(done, 0);
+			CHECK_INT(s->ops->put_state(s, 0, "x", 1, &f, 1), 0);
+			if (i % 100 == 99)
+				CHECK_INT(s->ops->flush(s), 0);
+		}
+		size_t m = s->ops->memory(s);
+		if (d == 2)
+			mem_day2 = m;
+		if (d > 2)
+			mem_max = m > mem_max ? m : mem_max;
+	}
+	/* 12 days of marks cost what 2-3 did: no growth per file */
+	CHECK(mem_max <= mem_day2 + 4096);
+	/* the first day's files are done (read back from Redis), a file
+	 * never marked, or marked with another size, is not */
+	for (int i = 0; i < PER_DAY; i += 37) {
+		snprintf(name, sizeof name, "AWSLogs/" ACCT "/CloudTrail/" REGION "/f-%02d-%04d.json.gz", 0,
+			 i);
+		ts_file_id f = {name, 1000 + (uint64_t)i, (int64_t)DAY * 86400 + i * 60};
+		int done = -1;
+		CHECK_INT(s->ops->file_done_in(s, 0, &f, &done), 0);
+		CHECK_INT(done, 1);
+		f.size++;
+		CHECK_INT(s->ops->file_done_in(s, 0, &f, &done), 0);
+		CHECK_INT(done, 0);
+	}
+	ts_file_id nf = {"AWSLogs/" ACCT "/CloudTrail/" REGION "/never.json.gz", 5, (int64_t)DAY * 86400};
+	int done = -1;
+	CHECK_INT(s->ops->file_done_in(s, 0, &nf, &done), 0);
+	CHECK_INT(done, 0);
+	/* a mark written and not flushed yet is done at once */
+	nf.size = 6;
+	CHECK_INT(s->ops->put_state(s, 0, "y", 1, &nf, 1), 0);
+	CHECK_INT(s->ops->file_done_in(s, 0, &nf, &done), 0);
+	CHECK_INT(done, 1);
+	CHECK_INT(s->ops->flush(s), 0);
+	CHECK_INT(s->ops->file_done_in(s, 0, &nf, &done), 0);
+	CHECK_INT(done, 1);
+out:
+	teardown(&r, reg, s);
+}
+
+/* Sum of read_attrs callbacks into sum[TS_A_KINDS]. */
+static int kind_sum_cb(void *ctx, int kind, uint32_t value, uint64_t count)
+{
+	(void)value;
+	((uint64_t *)ctx)[kind] += count;
+	return 0;
+}
+
+/* Attribution days: the cache keeps a metric's newest two once flushed,
+ * however many days pass; older days are read from Redis, and a late
+ * write to one of them counts once. */
+static void test_attr_cache_bounded(void)
+{
+	test_redis r;
+	ts_registry *reg;
+	if (setup(&r, &reg))
+		return;
+	uint32_t calls = ts_registry_get_api(reg, 0)->calls;
+	ts_store *s = open_store(&r, NULL, reg, NULL);
+	if (!s)
+		goto out;
+	enum { DAYS = 15, VALUES = 40 };
+	uint32_t vid[VALUES];
+	for (int v = 0; v < VALUES; v++) {
+		char name[48];
+		snprintf(name, sizeof name, "arn:aws:iam::" ACCT ":user/u%d", v);
+		CHECK_INT(ts_registry_value(reg, ts_str_c(name), &vid[v]), 0);
+	}
+	size_t attrs = 0, attrs_day3 = 0, attrs_max = 0;
+	for (int d = 0; d < DAYS; d++) {
+		for (int h = 0; h < 24; h++) {
+			ts_attr_count a[VALUES];
+			for (int v = 0; v < VALUES; v++)
+				a[v] = (ts_attr_count){calls, vid[v], 2, TS_A_ARN};
+			int64_t hour = ((int64_t)(DAY + d) * 24 + h) * 60;
+			CHECK_INT(s->ops->add_attrs(s, 0, hour, a, VALUES), 0);
+		}
+		CHECK_INT(s->ops->flush(s), 0);
+		s->ops->history_memory(s, &attrs);
+		if (d == 3)
+			attrs_day3 = attrs;
+		attrs_max = attrs > attrs_max ? attrs : attrs_max;
+	}
+	CHECK(attrs_day3 > 0);
+	CHECK_INT(attrs_max, attrs_day3); /* two days' tallies, from day 1 on */
+	/* every day still reads in full: old ones from Redis */
+	uint64_t sum[TS_A_KINDS] = {0};
+	int64_t from = (int64_t)DAY * TS_MIN_PER_DAY, to = (int64_t)(DAY + DAYS) * TS_MIN_PER_DAY;
+	CHECK_INT(s->ops->read_attrs(s, calls, from, to, kind_sum_cb, sum), 0);
+	CHECK_INT(sum[TS_A_ARN], (uint64_t)DAYS * 24 * VALUES * 2);
+	/* a late write to a day let go: counted once, read back right
+	 * before and after its flush */
+	ts_attr_count late = {calls, vid[0], 5, TS_A_ARN};
+	CHECK_INT(s->ops->add_attrs(s, 0, (int64_t)(DAY + 2) * TS_MIN_PER_DAY, &late, 1), 0);
+	memset(sum, 0, sizeof sum);
+	CHECK_INT(s->ops->read_attrs(s, calls, from, to, kind_sum_cb, sum), 0);
+	CHECK_INT(sum[TS_A_ARN], (uint64_t)DAYS * 24 * VALUES * 2 + 5);
+	CHECK_INT(s->ops->flush(s), 0);
+	memset(sum, 0, sizeof sum);
+	CHECK_INT(s->ops->read_attrs(s, calls, from, to, kind_sum_cb, sum), 0);
+	CHECK_INT(sum[TS_A_ARN], (uint64_t)DAYS * 24 * VALUES * 2 + 5);
+	s->ops->history_memory(s, &attrs);
+	CHECK_INT(attrs, attrs_day3); /* and let go again */
+out:
+	teardown(&r, reg, s);
+}
+
 TS_TESTS(test_spec_parse, test_history_lost, test_unreachable, test_conformance, test_key_scheme, test_read_cache,
 	 test_idempotent_flush, test_two_writers, test_restart, test_lost_reply,
 	 test_cap_while_down, test_auth, test_select_db,
-	 test_commands_per_cell, test_chunking)
+	 test_commands_per_cell, test_chunking, test_marks_bounded,
+	 test_attr_cache_bounded)
