@@ -739,9 +739,29 @@ static void to_list(redis_store *rs)
 			rs->part[pid].listed = 2;
 }
 
+/* At -v, the store's memory by part (bytes asked of malloc). */
+static void mem_log(const redis_store *rs)
+{
+	size_t cnt = 0, att = 0;
+	for (uint32_t i = 0; i < rs->nmetrics; i++) {
+		cnt += ts_dc_memory(&rs->met[i].cache);
+		att += rs->met[i].acache.alloc * sizeof(attr_day);
+		for (uint32_t d = 0; d < rs->met[i].acache.n; d++)
+			att += ts_tally_memory(&rs->met[i].acache.d[d].t);
+	}
+	ts_debug("store memory: count days %zu, attribution days %zu, per metric %zu, live cells "
+		 "%zu (%zu slots), keys %zu, pending %zu bytes (%zu cells), unknown %zu, marks %zu",
+		 cnt, att, (size_t)rs->nmetrics * sizeof(rs_metric), rs->live.n,
+		 rs->live.slots * sizeof(cell),
+		 rs->keys_alloc * sizeof(rkey) + rs->kslots * sizeof(uint32_t), rs->pend_bytes,
+		 rs->pend_cells, rs->unknown_alloc * sizeof(rkey), ts_mk_memory(&rs->marks));
+}
+
 int rs_flush_begin(ts_store *st)
 {
 	redis_store *rs = (redis_store *)st;
+	if (ts_log_level >= 3)
+		mem_log(rs);
 	int rc = rs_bg_join(rs);
 	if (!rc)
 		rc = rs_resolve_unknown(rs);
