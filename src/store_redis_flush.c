@@ -742,16 +742,12 @@ static void to_list(redis_store *rs)
 /* At -v, the store's memory by part (bytes asked of malloc). */
 static void mem_log(const redis_store *rs)
 {
-	size_t cnt = 0, att = 0;
-	for (uint32_t i = 0; i < rs->nmetrics; i++) {
+	size_t cnt = 0;
+	for (uint32_t i = 0; i < rs->nmetrics; i++)
 		cnt += ts_dc_memory(&rs->met[i].cache);
-		att += rs->met[i].acache.alloc * sizeof(attr_day);
-		for (uint32_t d = 0; d < rs->met[i].acache.n; d++)
-			att += ts_tally_memory(&rs->met[i].acache.d[d].t);
-	}
-	ts_debug("store memory: count days %zu, attribution days %zu, per metric %zu, live cells "
-		 "%zu (%zu slots), keys %zu, pending %zu bytes (%zu cells), unknown %zu, marks %zu",
-		 cnt, att, (size_t)rs->nmetrics * sizeof(rs_metric), rs->live.n,
+	ts_debug("store memory: count days %zu, per metric %zu, live cells %zu (%zu slots), "
+		 "keys %zu, pending %zu bytes (%zu cells), unknown %zu, marks %zu",
+		 cnt, (size_t)rs->nmetrics * sizeof(rs_metric), rs->live.n,
 		 rs->live.slots * sizeof(cell),
 		 rs->keys_alloc * sizeof(rkey) + rs->kslots * sizeof(uint32_t), rs->pend_bytes,
 		 rs->pend_cells, rs->unknown_alloc * sizeof(rkey), ts_mk_memory(&rs->marks));
@@ -796,11 +792,9 @@ int rs_flush(ts_store *st)
 	}
 	if ((rc = rs_write_index_n(rs, rs->index.n)) || (rc = rs_list_partitions(rs)))
 		return rc;
-	/* every increment and mark is in Redis now: the caches that only
-	 * serve writes let go of their older days (read again from Redis) */
-	if (!rs->npend && !rs->nunknown && !rs->live.n && !rs_has_states(rs)) {
+	/* every mark is in Redis now: the mark cache lets go of its older
+	 * days (read again from Redis) */
+	if (!rs->npend && !rs->nunknown && !rs->live.n && !rs_has_states(rs))
 		ts_mk_prune(&rs->marks, RS_MARK_DAYS_KEPT);
-		rs_acache_trim(rs);
-	}
 	return 0;
 }

@@ -109,23 +109,11 @@ typedef struct rs_part {
 	pstate ps;         /* state to write at the next flush */
 } rs_part;
 
-/* Attribution counts of one metric and day written or read by this
- * process: key ts_attr_key(hour of day, kind, value) -> count. */
-typedef struct attr_day {
-	int64_t day;
-	ts_tally t;
-} attr_day;
-
-typedef struct attr_cache {
-	attr_day *d;
-	uint32_t n, alloc;
-} attr_cache;
-
-/* What the store keeps per metric id: retention and the read caches. */
+/* What the store keeps per metric id: retention and the read cache
+ * (attribution days are not cached: see rs_read_attrs). */
 typedef struct rs_metric {
 	int64_t newest_day, newest_hour; /* RS_NO_TIME unknown */
 	ts_daycache cache;               /* count days (store_redis_keys.c) */
-	attr_cache acache;               /* attribution days */
 } rs_metric;
 
 /* The write buffer's cells: (key index, field) -> sum, open addressing. */
@@ -205,14 +193,9 @@ uint64_t rs_mark_hash(uint32_t pid, const char *name, size_t nlen, const char *v
 int rs_ensure_metric(redis_store *rs, uint32_t id);
 int rs_cache_has(const redis_store *rs, uint32_t metric, int64_t day);
 int rs_cache_add(redis_store *rs, uint32_t metric, int64_t minute, uint32_t count);
-ts_tally *rs_acache_get(redis_store *rs, uint32_t metric, int64_t day);
-/* After a complete flush: drop, per metric, the cached attribution days
- * more than RS_ATTR_DAYS_CACHED before its newest hour's day. */
-void rs_acache_trim(redis_store *rs);
-#define RS_ATTR_DAYS_CACHED 1
 /* Days of file marks cached before the newest mtime day (markcache.h). */
 #define RS_MARK_DAYS_KEPT 1
-int rs_fetch_first(redis_store *rs, uint8_t attr, int64_t day, const uint32_t *metric, size_t n);
+int rs_fetch_first(redis_store *rs, int64_t day, const uint32_t *metric, size_t n);
 int rs_resolve_unknown(redis_store *rs);
 void rs_caches_free(redis_store *rs);
 int rs_read_counts(ts_store *st, uint32_t metric, int64_t from, size_t n, uint32_t *out);
