@@ -121,7 +121,8 @@ static void *bg_main(void *arg)
 			rs_chunk_free(h);
 			h->argv = NULL;
 			h->argvlen = NULL;
-			h->arena = h->seqbuf = NULL;
+			h->arena = h->seqbuf = h->blob = NULL;
+			h->owns_blob = 0;
 			h->acked = 1;
 		}
 		i = j;

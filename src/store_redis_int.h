@@ -59,12 +59,17 @@ typedef struct rs_args {
 	size_t nkeys;
 	redisReply **r; /* after rs_args_run: one reply per command */
 	int err;        /* sticky: the first failure while building */
+	char *blob;     /* chunks: a partition's state, an argument by
+			   reference (a[blob_at], empty in arena), not owned */
+	size_t blob_len, blob_at;
 } rs_args;
 
 /* One frozen flush-script call (EVALSHA, or EVAL inside MULTI/EXEC).
  * argv/argvlen are the parallel arrays hiredis takes; they point into
- * arena (owned), but for argv[0..1] (static strings or the sha in arena)
- * and argv[seq_arg] (seqbuf, owned, rewritten when renumbered). */
+ * arena (owned), but for argv[0..1] (static strings or the sha in arena),
+ * argv[seq_arg] (seqbuf, owned, rewritten when renumbered) and the state
+ * argument (blob: the partition's pstate blob, owned once the freeze
+ * succeeded, so the state is never copied). */
 typedef struct chunk {
 	uint32_t partition;
 	uint64_t seq;
@@ -80,6 +85,8 @@ typedef struct chunk {
 	int acked;      /* applied, as the background flush saw */
 	uint64_t gen;   /* the freeze that made it: one partition's chunks of one
 			   freeze are sent in one MULTI/EXEC */
+	char *blob;     /* the state argument, taken from the partition's pstate */
+	int owns_blob;  /* set once the freeze succeeded */
 } chunk;
 
 /* A file mark: a checkpoint's file id with its own copy of the name. */
