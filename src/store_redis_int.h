@@ -12,7 +12,8 @@
  *
  * One redis_store owns everything below; rs_free (store_redis.c) frees it
  * all. Only one thread touches a redis_store, except the background flush,
- * which reads pend[first, end) and writes their sent/acked flags until
+ * which reads pend[first, end), writes their sent/acked flags and frees
+ * the text (argv, arena, state blob) of those it saw applied, until
  * rs_bg_join returns (store_redis_bg.c says how).
  */
 #ifndef TS_STORE_REDIS_INT_H
