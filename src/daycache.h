@@ -1,12 +1,14 @@
 /* daycache.h - one metric's cached days of minute counts, in memory
  * proportional to their non-zero minutes.
  *
- * Which days are held is a sorted list; their counts are a ts_mincounts
- * over the same window of n_days days, ending at the newest day held or
- * written, so a day that falls out of the window leaves both. A held day
- * with no counts costs 4 bytes. The Redis store keeps one per metric for
- * the days it wrote or read (see store_redis_keys.c). A zeroed struct is empty;
- * ts_dc_free releases it.
+ * Which days are held is a bitset over the window of the counts (a
+ * ts_mincounts of n_days days, ending at the newest day held or written):
+ * bit i is the window's first day + i, so a day that falls out of the
+ * window leaves both. Up to 64 days the bits live in the struct (a held
+ * day with no counts costs nothing); a longer window allocates
+ * ceil(n_days / 64) words at the first hold. The Redis store keeps one per
+ * metric for the days it wrote or read (see store_redis_keys.c). A
+ * zeroed struct is empty; ts_dc_free releases it.
  */
 #ifndef TS_DAYCACHE_H
 #define TS_DAYCACHE_H
@@ -18,8 +20,10 @@
 
 typedef struct ts_daycache {
 	ts_mincounts mc;
-	int32_t *days; /* held days, ascending, all in mc's window */
-	uint32_t n, alloc;
+	union {
+		uint64_t bits;   /* mc.n_days <= 64: held days of mc's window */
+		uint64_t *words; /* else: ceil(mc.n_days / 64) words, owned */
+	} held;
 } ts_daycache;
 
 /* 1 if day is held, else 0. */

@@ -728,6 +728,23 @@ size_t ts_engine_memory(const ts_engine *e)
 	return m.agg + m.store + m.order + m.registry + m.detectors + m.partitions + m.scratch;
 }
 
+/* At -v, at each checkpoint: where the memory goes (bytes asked of malloc). */
+static void memory_log(const ts_engine *e)
+{
+	ts_engine_mem m;
+	ts_engine_memory_parts(e, &m);
+	size_t ndet = 0, idle = 0;
+	for (size_t i = 0; i < e->nm; i++)
+		if (e->m[i]) {
+			ndet++;
+			idle += e->m[i]->md.full == NULL;
+		}
+	ts_debug("memory: registry %zu, agg %zu, store %zu (history %zu, attributions %zu), "
+		 "order %zu, detectors %zu (%zu, %zu idle), partitions %zu, scratch %zu",
+		 m.registry, m.agg, m.store, m.history, m.history_attrs, m.order, m.detectors,
+		 ndet, idle, m.partitions, m.scratch);
+}
+
 /* ---- files and checkpoints ---- */
 
 static int file_part(ts_engine *e, uint32_t pid, int *skip)
@@ -822,6 +839,8 @@ int ts_engine_checkpoint(ts_engine *e)
 	free(ids);
 	/* a backfill's mid-run checkpoints need not wait for the store: its
 	 * events are written at finish, after a confirmed flush */
+	if (ts_log_level >= 3)
+		memory_log(e);
 	int (*flush)(ts_store *) = e->o.sorted && !e->finishing && e->store->ops->flush_begin
 					   ? e->store->ops->flush_begin
 					   : e->store->ops->flush;

@@ -404,11 +404,7 @@ static size_t rs_memory(const ts_store *st)
 static size_t rs_history_memory(const ts_store *st, size_t *attrs)
 {
 	const redis_store *rs = (const redis_store *)st;
-	size_t a = 0;
-	for (uint32_t i = 0; i < rs->nmetrics; i++)
-		for (uint32_t d = 0; d < rs->met[i].acache.n; d++)
-			a += ts_tally_memory(&rs->met[i].acache.d[d].t);
-	*attrs = a;
+	*attrs = 0; /* attribution days are read from Redis, not held */
 	return rs->cache_bytes;
 }
 

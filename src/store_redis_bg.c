@@ -115,8 +115,16 @@ static void *bg_main(void *arg)
 			b->rc = TS_ESTORE;
 			break;
 		}
-		for (size_t x = i; x < j; x++)
-			rs->pend[x].acked = 1;
+		for (size_t x = i; x < j; x++) {
+			/* applied: its text goes now, the rest at the join */
+			chunk *h = &rs->pend[x];
+			rs_chunk_free(h);
+			h->argv = NULL;
+			h->argvlen = NULL;
+			h->arena = h->seqbuf = h->blob = NULL;
+			h->owns_blob = 0;
+			h->acked = 1;
+		}
 		i = j;
 	}
 	return NULL;

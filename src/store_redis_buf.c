@@ -228,7 +228,7 @@ int rs_add_minute(ts_store *st, uint32_t partition, int64_t minute, const ts_cou
 		if (day >= *nd - st->retention_days)
 			take[i] = m->id;
 	}
-	if ((rc = rs_fetch_first(rs, 0, day, take, n)))
+	if ((rc = rs_fetch_first(rs, day, take, n)))
 		goto out_free;
 	for (size_t i = 0; i < n; i++) {
 		if (take[i] == UINT32_MAX)
@@ -279,8 +279,6 @@ int rs_add_attrs(ts_store *st, uint32_t partition, int64_t hour_minute, const ts
 		if (hour > *nh - keep)
 			take[i] = m->id;
 	}
-	if ((rc = rs_fetch_first(rs, 1, day, take, n)))
-		goto out_free;
 	for (size_t i = 0; i < n; i++) {
 		if (take[i] == UINT32_MAX)
 			continue;
@@ -290,14 +288,6 @@ int rs_add_attrs(ts_store *st, uint32_t partition, int64_t hour_minute, const ts
 		uint64_t field = hh << 40 | (uint64_t)a[i].kind << 32 | a[i].value;
 		if ((rc = rs_key_get(rs, &key, &k)) || (rc = ctab_add(&rs->live, k, field, a[i].count)))
 			goto out_free;
-		ts_tally *t = rs_acache_get(rs, m->id, day);
-		if (t) {
-			size_t before = ts_tally_memory(t);
-			if ((rc = ts_tally_add(t, ts_attr_key((uint32_t)hh, a[i].kind, a[i].value),
-					       a[i].count)))
-				goto out_free;
-			rs->cache_bytes += ts_tally_memory(t) - before;
-		}
 	}
 out_free:
 	free(take);

@@ -171,6 +171,8 @@ void rs_chunk_free(chunk *ch)
 	free(ch->argvlen);
 	free(ch->arena);
 	free(ch->seqbuf);
+	if (ch->owns_blob)
+		free(ch->blob);
 }
 
 /* Turn the arguments into a chunk: EVALSHA sha numkeys KEYS... ARGV...
@@ -200,6 +202,12 @@ static int chunk_make(redis_store *rs, rs_args *b, uint32_t pid, uint64_t seq, s
 		rs_chunk_free(ch);
 		return rc;
 	}
+	/* the arena is final: give back what it grew past its length */
+	char *fit = realloc(b->arena.p, b->arena.len + 1);
+	if (fit) {
+		b->arena.p = fit;
+		b->arena.alloc = b->arena.len + 1;
+	}
 	ch->arena = b->arena.p;
 	ch->argv[0] = "EVALSHA";
 	ch->argvlen[0] = 7;
@@ -213,6 +221,11 @@ static int chunk_make(redis_store *rs, rs_args *b, uint32_t pid, uint64_t seq, s
 		size_t i = b->a[j].key ? k++ : a++;
 		ch->argv[i] = ch->arena + b->a[j].off;
 		ch->argvlen[i] = b->a[j].len;
+		if (b->blob && j == b->blob_at) {
+			ch->argv[i] = b->blob;
+			ch->argvlen[i] = b->blob_len;
+			ch->blob = b->blob;
+		}
 	}
 	ch->argc = (int)argc;
 	ch->partition = pid;
@@ -223,7 +236,8 @@ static int chunk_make(redis_store *rs, rs_args *b, uint32_t pid, uint64_t seq, s
 	ch->argv[ch->seq_arg] = ch->seqbuf;
 	ch->argvlen[ch->seq_arg] = strlen(ch->seqbuf);
 	ch->ncells = ncells;
-	ch->bytes = b->arena.alloc + argc * (sizeof *ch->argv + sizeof *ch->argvlen);
+	ch->bytes = b->arena.alloc + argc * (sizeof *ch->argv + sizeof *ch->argvlen) +
+		    (b->blob ? b->blob_len : 0);
 	b->arena.p = NULL;
 	b->arena.len = b->arena.alloc = 0;
 	rs_args_free(b);
@@ -253,8 +267,11 @@ static int chunk_start(redis_store *rs, rs_args *b, uint32_t pid, uint64_t seq, 
 	    (rc = rs_args_end(b, off, 0)))
 		return rc;
 	rs_args_begin(b, &off);
-	if (st && st->has && (rc = ts_buf_add(&b->arena, st->blob.p, st->blob.len)))
-		return rc;
+	if (st && st->has && st->blob.len) { /* referred to, not copied */
+		b->blob = st->blob.p;
+		b->blob_len = st->blob.len;
+		b->blob_at = b->n;
+	}
 	if ((rc = rs_args_end(b, off, 0)))
 		return rc;
 	/* marks grouped by their key (the mtime day), sorted by it */
@@ -473,6 +490,10 @@ int rs_freeze(redis_store *rs)
 		rs->pend_alloc = na;
 	}
 	for (size_t i = 0; i < nmade; i++) {
+		if (made[i].blob) { /* the chunk has the state now */
+			made[i].owns_blob = 1;
+			memset(&rs->part[made[i].partition].ps.blob, 0, sizeof(ts_buf));
+		}
 		rs->pend[rs->npend++] = made[i];
 		rs->pend_cells += made[i].ncells;
 		rs->pend_bytes += made[i].bytes;
@@ -739,9 +760,25 @@ static void to_list(redis_store *rs)
 			rs->part[pid].listed = 2;
 }
 
+/* At -v, the store's memory by part (bytes asked of malloc). */
+static void mem_log(const redis_store *rs)
+{
+	size_t cnt = 0;
+	for (uint32_t i = 0; i < rs->nmetrics; i++)
+		cnt += ts_dc_memory(&rs->met[i].cache);
+	ts_debug("store memory: count days %zu, per metric %zu, live cells %zu (%zu slots), "
+		 "keys %zu, pending %zu bytes (%zu cells), unknown %zu, marks %zu",
+		 cnt, (size_t)rs->nmetrics * sizeof(rs_metric), rs->live.n,
+		 rs->live.slots * sizeof(cell),
+		 rs->keys_alloc * sizeof(rkey) + rs->kslots * sizeof(uint32_t), rs->pend_bytes,
+		 rs->pend_cells, rs->unknown_alloc * sizeof(rkey), ts_mk_memory(&rs->marks));
+}
+
 int rs_flush_begin(ts_store *st)
 {
 	redis_store *rs = (redis_store *)st;
+	if (ts_log_level >= 3)
+		mem_log(rs);
 	int rc = rs_bg_join(rs);
 	if (!rc)
 		rc = rs_resolve_unknown(rs);
@@ -776,11 +813,9 @@ int rs_flush(ts_store *st)
 	}
 	if ((rc = rs_write_index_n(rs, rs->index.n)) || (rc = rs_list_partitions(rs)))
 		return rc;
-	/* every increment and mark is in Redis now: the caches that only
-	 * serve writes let go of their older days (read again from Redis) */
-	if (!rs->npend && !rs->nunknown && !rs->live.n && !rs_has_states(rs)) {
+	/* every mark is in Redis now: the mark cache lets go of its older
+	 * days (read again from Redis) */
+	if (!rs->npend && !rs->nunknown && !rs->live.n && !rs_has_states(rs))
 		ts_mk_prune(&rs->marks, RS_MARK_DAYS_KEPT);
-		rs_acache_trim(rs);
-	}
 	return 0;
 }

@@ -12,7 +12,8 @@
  *
  * One redis_store owns everything below; rs_free (store_redis.c) frees it
  * all. Only one thread touches a redis_store, except the background flush,
- * which reads pend[first, end) and writes their sent/acked flags until
+ * which reads pend[first, end), writes their sent/acked flags and frees
+ * the text (argv, arena, state blob) of those it saw applied, until
  * rs_bg_join returns (store_redis_bg.c says how).
  */
 #ifndef TS_STORE_REDIS_INT_H
@@ -59,12 +60,17 @@ typedef struct rs_args {
 	size_t nkeys;
 	redisReply **r; /* after rs_args_run: one reply per command */
 	int err;        /* sticky: the first failure while building */
+	char *blob;     /* chunks: a partition's state, an argument by
+			   reference (a[blob_at], empty in arena), not owned */
+	size_t blob_len, blob_at;
 } rs_args;
 
 /* One frozen flush-script call (EVALSHA, or EVAL inside MULTI/EXEC).
  * argv/argvlen are the parallel arrays hiredis takes; they point into
- * arena (owned), but for argv[0..1] (static strings or the sha in arena)
- * and argv[seq_arg] (seqbuf, owned, rewritten when renumbered). */
+ * arena (owned), but for argv[0..1] (static strings or the sha in arena),
+ * argv[seq_arg] (seqbuf, owned, rewritten when renumbered) and the state
+ * argument (blob: the partition's pstate blob, owned once the freeze
+ * succeeded, so the state is never copied). */
 typedef struct chunk {
 	uint32_t partition;
 	uint64_t seq;
@@ -80,6 +86,8 @@ typedef struct chunk {
 	int acked;      /* applied, as the background flush saw */
 	uint64_t gen;   /* the freeze that made it: one partition's chunks of one
 			   freeze are sent in one MULTI/EXEC */
+	char *blob;     /* the state argument, taken from the partition's pstate */
+	int owns_blob;  /* set once the freeze succeeded */
 } chunk;
 
 /* A file mark: a checkpoint's file id with its own copy of the name. */
@@ -109,23 +117,11 @@ typedef struct rs_part {
 	pstate ps;         /* state to write at the next flush */
 } rs_part;
 
-/* Attribution counts of one metric and day written or read by this
- * process: key ts_attr_key(hour of day, kind, value) -> count. */
-typedef struct attr_day {
-	int64_t day;
-	ts_tally t;
-} attr_day;
-
-typedef struct attr_cache {
-	attr_day *d;
-	uint32_t n, alloc;
-} attr_cache;
-
-/* What the store keeps per metric id: retention and the read caches. */
+/* What the store keeps per metric id: retention and the read cache
+ * (attribution days are not cached: see rs_read_attrs). */
 typedef struct rs_metric {
 	int64_t newest_day, newest_hour; /* RS_NO_TIME unknown */
 	ts_daycache cache;               /* count days (store_redis_keys.c) */
-	attr_cache acache;               /* attribution days */
 } rs_metric;
 
 /* The write buffer's cells: (key index, field) -> sum, open addressing. */
@@ -205,14 +201,9 @@ uint64_t rs_mark_hash(uint32_t pid, const char *name, size_t nlen, const char *v
 int rs_ensure_metric(redis_store *rs, uint32_t id);
 int rs_cache_has(const redis_store *rs, uint32_t metric, int64_t day);
 int rs_cache_add(redis_store *rs, uint32_t metric, int64_t minute, uint32_t count);
-ts_tally *rs_acache_get(redis_store *rs, uint32_t metric, int64_t day);
-/* After a complete flush: drop, per metric, the cached attribution days
- * more than RS_ATTR_DAYS_CACHED before its newest hour's day. */
-void rs_acache_trim(redis_store *rs);
-#define RS_ATTR_DAYS_CACHED 1
 /* Days of file marks cached before the newest mtime day (markcache.h). */
 #define RS_MARK_DAYS_KEPT 1
-int rs_fetch_first(redis_store *rs, uint8_t attr, int64_t day, const uint32_t *metric, size_t n);
+int rs_fetch_first(redis_store *rs, int64_t day, const uint32_t *metric, size_t n);
 int rs_resolve_unknown(redis_store *rs);
 void rs_caches_free(redis_store *rs);
 int rs_read_counts(ts_store *st, uint32_t metric, int64_t from, size_t n, uint32_t *out);

@@ -8,8 +8,8 @@
  * CAT is "m" or "d", METRIC "calls", "reads" or "err:" + errorCode; the
  * {ACCT:REGION} hash tag keeps a partition in one Redis Cluster slot.
  *
- * The caches: every count day and attribution day this process wrote (or
- * read), per metric (rs_metric), for retention_days + 1 days: what Redis
+ * The cache: every count day this process wrote (or read), per metric
+ * (rs_metric), for retention_days + 1 days: what Redis
  * held when the day was first touched plus every increment this store made
  * since (one writer per partition). A day enters at its first write,
  * "unknown" (listed in rs->unknown) until Redis's part is added, which
@@ -18,8 +18,10 @@
  * atomicity) and never misses a buffered increment: days in the cache are
  * served from it (unknown ones resolved first), days not in it were never
  * written by this process and Redis has all of them. Count days are held
- * sparsely (ts_daycache); attribution days as tallies. The caches are the
- * store's; rs_caches_free frees them. Retention: like the memory backend,
+ * sparsely (ts_daycache). Attribution days are not cached: a read of them
+ * (an insight's windows) waits until the frozen chunks are applied, then
+ * adds the live buffer to what Redis holds (rs_read_attrs). The caches are
+ * the store's; rs_caches_free frees them. Retention: like the memory backend,
  * days more than retention_days before the newest day written for a metric
  * in this process are ignored on write and read.
  */
@@ -187,77 +189,10 @@ static int cache_add_day(redis_store *rs, uint32_t metric, int64_t day, const ui
 	return rc;
 }
 
-/* The cached attribution day of a metric, or NULL. */
-ts_tally *rs_acache_get(redis_store *rs, uint32_t metric, int64_t day)
-{
-	if (metric >= rs->nmetrics)
-		return NULL;
-	attr_cache *ac = &rs->met[metric].acache;
-	for (uint32_t i = 0; i < ac->n; i++)
-		if (ac->d[i].day == day)
-			return &ac->d[i].t;
-	return NULL;
-}
-
-/* Only when nothing is buffered or unknown (after a complete flush): Redis
- * then holds every increment of the days dropped, reads of them go there
- * (rs_read_attrs does not cache what it reads), and a later write starts
- * the day again as unknown (fetch_first). */
-void rs_acache_trim(redis_store *rs)
-{
-	for (uint32_t m = 0; m < rs->nmetrics; m++) {
-		attr_cache *ac = &rs->met[m].acache;
-		if (!ac->n || rs->met[m].newest_hour == RS_NO_TIME)
-			continue;
-		int64_t keep = ts_floordiv(rs->met[m].newest_hour, 24) - RS_ATTR_DAYS_CACHED;
-		uint32_t w = 0;
-		for (uint32_t i = 0; i < ac->n; i++) {
-			if (ac->d[i].day < keep) {
-				rs->cache_bytes -= ts_tally_memory(&ac->d[i].t);
-				ts_tally_free(&ac->d[i].t);
-			} else {
-				ac->d[w++] = ac->d[i];
-			}
-		}
-		ac->n = w;
-	}
-}
-
-/* Add an (empty) attribution day to a metric's cache, dropping days older
- * than the history kept. NULL on ENOMEM. */
-static ts_tally *acache_add(redis_store *rs, uint32_t metric, int64_t day)
-{
-	attr_cache *ac = &rs->met[metric].acache;
-	int64_t oldest = day - rs->base.retention_days - 1;
-	uint32_t w = 0;
-	for (uint32_t i = 0; i < ac->n; i++) {
-		if (ac->d[i].day < oldest) {
-			rs->cache_bytes -= ts_tally_memory(&ac->d[i].t);
-			ts_tally_free(&ac->d[i].t);
-		} else {
-			ac->d[w++] = ac->d[i];
-		}
-	}
-	ac->n = w;
-	if (ac->n == ac->alloc) {
-		uint32_t na = ac->alloc ? ac->alloc * 2 : 4;
-		attr_day *nd = realloc(ac->d, na * sizeof *nd);
-		if (!nd)
-			return NULL;
-		ac->d = nd;
-		ac->alloc = na;
-	}
-	ac->d[ac->n] = (attr_day){.day = day};
-	return &ac->d[ac->n++].t;
-}
-
 void rs_caches_free(redis_store *rs)
 {
 	for (uint32_t i = 0; i < rs->nmetrics; i++) {
 		ts_dc_free(&rs->met[i].cache);
-		for (uint32_t d = 0; d < rs->met[i].acache.n; d++)
-			ts_tally_free(&rs->met[i].acache.d[d].t);
-		free(rs->met[i].acache.d);
 	}
 	free(rs->met);
 	rs->met = NULL;
@@ -268,29 +203,22 @@ void rs_caches_free(redis_store *rs)
 }
 
 /* Before the first write of (metric, day) for the metrics listed (all of
- * one day; UINT32_MAX entries skipped): start each day not cached yet
- * empty, as "unknown": what Redis holds of it is added later, in one
+ * one day; UINT32_MAX entries skipped): start each count day not cached
+ * yet empty, as "unknown": what Redis holds of it is added later, in one
  * pipeline, before the next flush sends anything or a read needs it
  * (resolve_sel). No round trip here, so counting never waits for Redis
- * (busy with a background flush, or away). attr selects count or
- * attribution days. */
-int rs_fetch_first(redis_store *rs, uint8_t attr, int64_t day, const uint32_t *metric, size_t n)
+ * (busy with a background flush, or away). */
+int rs_fetch_first(redis_store *rs, int64_t day, const uint32_t *metric, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		uint32_t m = metric[i];
-		if (m == UINT32_MAX ||
-		    (attr ? rs_acache_get(rs, m, day) != NULL : rs_cache_has(rs, m, day)))
+		if (m == UINT32_MAX || rs_cache_has(rs, m, day))
 			continue;
-		if (attr) {
-			if (!acache_add(rs, m, day))
-				return TS_ENOMEM;
-		} else {
-			int rc = cache_hold(rs, m, day);
-			if (rc < 0)
-				return rc;
-			if (rc)
-				continue; /* older than the window: not kept */
-		}
+		int rc = cache_hold(rs, m, day);
+		if (rc < 0)
+			return rc;
+		if (rc)
+			continue; /* older than the window: not kept */
 		if (rs->nunknown == rs->unknown_alloc) {
 			size_t na = rs->unknown_alloc ? rs->unknown_alloc * 2 : 64;
 			rkey *u = realloc(rs->unknown, na * sizeof *u);
@@ -299,7 +227,7 @@ int rs_fetch_first(redis_store *rs, uint8_t attr, int64_t day, const uint32_t *m
 			rs->unknown = u;
 			rs->unknown_alloc = na;
 		}
-		rs->unknown[rs->nunknown++] = (rkey){.day = day, .metric = m, .attr = attr};
+		rs->unknown[rs->nunknown++] = (rkey){.day = day, .metric = m};
 	}
 	return 0;
 }
@@ -402,73 +330,59 @@ static int parse_attr_day(redis_store *rs, const redisReply *r, ts_tally *t)
 }
 
 /* 1 if unknown day u is one resolve_sel was asked for. */
-static int selected(const rkey *u, int kind, uint32_t metric, int64_t d0, int64_t d1)
+static int selected(const rkey *u, uint32_t metric, int64_t d0, int64_t d1)
 {
-	return u->attr == kind && (metric == UINT32_MAX || u->metric == metric) && u->day >= d0 &&
-	       u->day <= d1;
+	return (metric == UINT32_MAX || u->metric == metric) && u->day >= d0 && u->day <= d1;
 }
 
-/* Add what Redis holds to the unknown cached days (rs_fetch_first) of kind
- * attr (-1: both) and metric (UINT32_MAX: all) from day d0 to d1, in
- * pipelines of up to 1000 keys. Runs before a flush sends anything and
- * before a read of those days, so Redis holds none of our increments of
- * them yet. 0 or an error (the days stay unknown). */
-static int resolve_sel(redis_store *rs, int attr, uint32_t metric, int64_t d0, int64_t d1)
+/* Add what Redis holds to the unknown cached count days (rs_fetch_first)
+ * of metric (UINT32_MAX: all) from day d0 to d1, in pipelines of up to
+ * 1000 keys. Runs before a flush sends anything and before a read of those
+ * days, so Redis holds none of our increments of them yet. 0 or an error
+ * (the days stay unknown). */
+static int resolve_sel(redis_store *rs, uint32_t metric, int64_t d0, int64_t d1)
 {
 	enum { SLICE = 1000 };
 	rkey sel[SLICE];
 	int rc = 0;
-	for (int kind = 0; kind < 2 && !rc; kind++) {
-		if (attr >= 0 && attr != kind)
-			continue;
-		for (;;) {
-			size_t k = 0;
-			for (size_t i = 0; i < rs->nunknown && k < SLICE; i++)
-				if (selected(&rs->unknown[i], kind, metric, d0, d1))
-					sel[k++] = rs->unknown[i];
-			if (!k)
-				break;
-			redisReply **r;
-			if ((rc = fetch_keys(rs, sel, k, &r)))
-				break;
-			for (size_t i = 0; i < k && !rc; i++) {
-				if (kind) {
-					ts_tally *t = rs_acache_get(rs, sel[i].metric, sel[i].day);
-					if (t) {
-						size_t before = ts_tally_memory(t);
-						rc = parse_attr_day(rs, r[i], t);
-						rs->cache_bytes += ts_tally_memory(t) - before;
-					}
-				} else {
-					uint32_t *base = parse_count_day(r[i]);
-					if (!base)
-						rc = TS_ENOMEM;
-					else if (rs_cache_has(rs, sel[i].metric, sel[i].day))
-						rc = cache_add_day(rs, sel[i].metric, sel[i].day, base);
-					free(base);
-				}
-			}
-			free_replies(r, k);
-			if (rc)
-				break;
-			/* drop the resolved entries: the first k selected ones */
-			size_t w = 0, j = 0;
-			for (size_t i = 0; i < rs->nunknown; i++) {
-				if (j < k && selected(&rs->unknown[i], kind, metric, d0, d1)) {
-					j++;
-					continue;
-				}
-				rs->unknown[w++] = rs->unknown[i];
-			}
-			rs->nunknown = w;
+	for (;;) {
+		size_t k = 0;
+		for (size_t i = 0; i < rs->nunknown && k < SLICE; i++)
+			if (selected(&rs->unknown[i], metric, d0, d1))
+				sel[k++] = rs->unknown[i];
+		if (!k)
+			break;
+		redisReply **r;
+		if ((rc = fetch_keys(rs, sel, k, &r)))
+			break;
+		for (size_t i = 0; i < k && !rc; i++) {
+			uint32_t *base = parse_count_day(r[i]);
+			if (!base)
+				rc = TS_ENOMEM;
+			else if (rs_cache_has(rs, sel[i].metric, sel[i].day))
+				rc = cache_add_day(rs, sel[i].metric, sel[i].day, base);
+			free(base);
 		}
+		free_replies(r, k);
+		if (rc)
+			break;
+		/* drop the resolved entries: the first k selected ones */
+		size_t w = 0, j = 0;
+		for (size_t i = 0; i < rs->nunknown; i++) {
+			if (j < k && selected(&rs->unknown[i], metric, d0, d1)) {
+				j++;
+				continue;
+			}
+			rs->unknown[w++] = rs->unknown[i];
+		}
+		rs->nunknown = w;
 	}
 	return rc;
 }
 
 int rs_resolve_unknown(redis_store *rs)
 {
-	return resolve_sel(rs, -1, UINT32_MAX, INT64_MIN, INT64_MAX);
+	return resolve_sel(rs, UINT32_MAX, INT64_MIN, INT64_MAX);
 }
 
 /* Copy the minutes of day d (counts[1440]) that fall in [from, from + n). */
@@ -493,7 +407,7 @@ int rs_read_counts(ts_store *st, uint32_t metric, int64_t from, size_t n, uint32
 		d0 = rs->met[metric].newest_day - st->retention_days;
 	if (d0 > d1)
 		return 0;
-	int rc = resolve_sel(rs, 0, metric, d0, d1);
+	int rc = resolve_sel(rs, metric, d0, d1);
 	if (rc)
 		return rc;
 	/* cached days are copied now; the others (never written by this
@@ -551,6 +465,29 @@ static int sum_attr_day(const ts_tally *t, int64_t d, int64_t h0, int64_t h1, ts
 	return 0;
 }
 
+/* Add the live buffer's attribution cells of metric in hours [h0, h1)
+ * into acc. */
+static int sum_live_attrs(const redis_store *rs, uint32_t metric, int64_t h0, int64_t h1,
+			  ts_tally *acc)
+{
+	for (size_t i = 0; i < rs->live.slots; i++) {
+		const cell *c = &rs->live.c[i];
+		if (!c->used)
+			continue;
+		const rkey *k = &rs->keys[c->key];
+		int64_t h = k->day * 24 + (int64_t)(c->field >> 40);
+		if (!k->attr || k->metric != metric || h < h0 || h >= h1 || !c->sum)
+			continue;
+		uint64_t key = ts_attr_key(0, (unsigned)(c->field >> 32) & 0xff, (uint32_t)c->field);
+		if (ts_tally_add(acc, key, c->sum))
+			return TS_ENOMEM;
+	}
+	return 0;
+}
+
+/* Attribution days are not cached (they are read only for an insight's
+ * windows): once the frozen chunks are applied, Redis holds every
+ * increment but the live buffer's, which is added from memory. */
 int rs_read_attrs(ts_store *st, uint32_t metric, int64_t from, int64_t to, ts_attr_cb cb,
 		  void *ctx)
 {
@@ -563,41 +500,35 @@ int rs_read_attrs(ts_store *st, uint32_t metric, int64_t from, int64_t to, ts_at
 	}
 	if (h0 >= h1)
 		return 0;
-	int64_t d0 = ts_floordiv(h0, 24), d1 = ts_floordiv(h1 - 1, 24);
-	int rc = resolve_sel(rs, 1, metric, d0, d1);
+	int rc = rs_bg_join(rs);
+	if (!rc)
+		rc = rs_send_pending(rs);
 	if (rc)
 		return rc;
-	size_t nd = (size_t)(d1 - d0 + 1), k = 0;
-	rkey *keys = malloc(nd * sizeof *keys);
+	int64_t d0 = ts_floordiv(h0, 24), d1 = ts_floordiv(h1 - 1, 24);
+	size_t nd = (size_t)(d1 - d0 + 1);
+	rkey *keys = calloc(nd, sizeof *keys);
 	ts_tally acc = {0};
 	redisReply **r = NULL;
 	if (!keys)
 		return TS_ENOMEM;
-	for (int64_t d = d0; d <= d1 && !rc; d++) {
-		const ts_tally *t = rs_acache_get(rs, metric, d);
-		if (t)
-			rc = sum_attr_day(t, d, h0, h1, &acc);
-		else
-			keys[k++] = (rkey){.day = d, .metric = metric, .attr = 1};
-	}
-	if (rc || !k)
-		goto out_sum;
-	if ((rc = fetch_keys(rs, keys, k, &r)))
+	for (size_t i = 0; i < nd; i++)
+		keys[i] = (rkey){.day = d0 + (int64_t)i, .metric = metric, .attr = 1};
+	if ((rc = fetch_keys(rs, keys, nd, &r)))
 		goto out_free;
-	for (size_t i = 0; i < k && !rc; i++) {
+	for (size_t i = 0; i < nd && !rc; i++) {
 		ts_tally t = {0};
 		rc = parse_attr_day(rs, r[i], &t);
 		if (!rc)
 			rc = sum_attr_day(&t, keys[i].day, h0, h1, &acc);
 		ts_tally_free(&t);
 	}
-	free_replies(r, k);
-out_sum:
-	{
-		uint64_t key, cnt;
-		for (uint32_t i = 0; !rc && ts_tally_next(&acc, &i, &key, &cnt);)
-			rc = cb(ctx, (int)ts_attr_key_kind(key), ts_attr_key_value(key), cnt);
-	}
+	free_replies(r, nd);
+	if (!rc)
+		rc = sum_live_attrs(rs, metric, h0, h1, &acc);
+	uint64_t key, cnt;
+	for (uint32_t i = 0; !rc && ts_tally_next(&acc, &i, &key, &cnt);)
+		rc = cb(ctx, (int)ts_attr_key_kind(key), ts_attr_key_value(key), cnt);
 out_free:
 	ts_tally_free(&acc);
 	free(keys);
