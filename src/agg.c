@@ -8,7 +8,10 @@
  * newest minute never runs more than `lateness` ahead of `closed`, a slot
  * is always free for any minute that is not late.
  * Attributions: per partition and ring slot, a ts_tally of
- * (metric, kind, value) -> count, freed when its minute closes.
+ * (metric, kind, value) -> count, given up when its minute closes: kept
+ * emptied among a few spares (SPARES, each at most SPARE_CAP entries) that
+ * the next minute to need a tally takes, so a busy partition does not
+ * allocate its tally anew every minute, nor a quiet one hold its own.
  * Closing a minute gathers both into a ts_minute_batch, calls the close
  * callback, then zeroes the slot. Everything is owned here.
  */
@@ -24,6 +27,9 @@ typedef struct apart {
 	int64_t active;  /* newest minute that had a count (or was restored) */
 	ts_tally *slots; /* [RING] attribution counts, allocated on first use */
 } apart;
+
+/* emptied tallies kept for the next open minute */
+enum { SPARES = 32, SPARE_CAP = 4096 };
 
 struct ts_agg {
 	ts_registry *reg;
@@ -41,6 +47,8 @@ struct ts_agg {
 	uint32_t counts_alloc;
 	ts_attr_count *attrs;
 	size_t attrs_alloc;
+	ts_tally spare[SPARES];
+	uint32_t nspare;
 };
 
 ts_agg *ts_agg_new(ts_registry *reg, int lateness, const ts_agg_cb *cb)
@@ -74,7 +82,31 @@ void ts_agg_free(ts_agg *a)
 	free(a->dense);
 	free(a->counts);
 	free(a->attrs);
+	for (uint32_t i = 0; i < a->nspare; i++)
+		ts_tally_free(&a->spare[i]);
 	free(a);
+}
+
+/* The attribution tally of a partition's ring slot, with a spare's memory
+ * when it has none of its own. */
+static ts_tally *slot_tally(ts_agg *a, apart *ap, unsigned slot)
+{
+	ts_tally *t = &ap->slots[slot];
+	if (!t->cap && a->nspare)
+		*t = a->spare[--a->nspare];
+	return t;
+}
+
+/* Give up a closed minute's tally: emptied into the spares, or freed. */
+static void slot_release(ts_agg *a, ts_tally *t)
+{
+	if (t->cap && t->cap <= SPARE_CAP && a->nspare < SPARES) {
+		ts_tally_clear(t);
+		a->spare[a->nspare++] = *t;
+		*t = (ts_tally){0};
+		return;
+	}
+	ts_tally_free(t);
 }
 
 static int grow_to(void *p, uint32_t *alloc, uint32_t need, size_t sz)
@@ -157,7 +189,7 @@ static int close_minute(ts_agg *a, uint32_t pid, int64_t t)
 				.count = (uint32_t)c,
 			};
 		/* an open minute holds its tally only while it is open */
-		ts_tally_free(m);
+		slot_release(a, m);
 	}
 	ap->closed = t;
 	ts_minute_batch b = {
@@ -240,7 +272,7 @@ int ts_agg_count(ts_agg *a, uint32_t pid, int64_t minute, uint32_t metric,
 	for (unsigned k = 0; k < TS_A_KINDS; k++) {
 		if (vals[k] == TS_NO_VALUE)
 			continue;
-		if ((rc = ts_tally_add(&ap->slots[slot], ts_attr_key(metric, k, vals[k]), 1)))
+		if ((rc = ts_tally_add(slot_tally(a, ap, slot), ts_attr_key(metric, k, vals[k]), 1)))
 			return rc;
 	}
 	return 0;
@@ -282,6 +314,8 @@ size_t ts_agg_memory(const ts_agg *a)
 	for (uint32_t i = 0; i < a->nparts; i++)
 		for (int s = 0; a->parts[i].slots && s < TS_AGG_RING; s++)
 			m += ts_tally_memory(&a->parts[i].slots[s]);
+	for (uint32_t i = 0; i < a->nspare; i++)
+		m += ts_tally_memory(&a->spare[i]);
 	return m;
 }
 
@@ -365,8 +399,8 @@ int ts_agg_load(ts_agg *a, uint32_t pid, ts_dec *dec, const uint32_t *mids, uint
 			uint64_t c = ts_dec_u64(dec);
 			if (!ts_dec_ok(dec, 0) || !nm)
 				return TS_EINVAL;
-			if ((rc = ts_tally_add(&ap->slots[slot], ts_attr_key(mids[li], (unsigned)kind, vid),
-					       c)))
+			if ((rc = ts_tally_add(slot_tally(a, ap, slot),
+					       ts_attr_key(mids[li], (unsigned)kind, vid), c)))
 				return rc;
 		}
 	}

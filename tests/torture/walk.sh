@@ -23,12 +23,20 @@
 #                  the Nth may change between runs; no insights)
 #
 #   walk.sh [--cases LIST] [--first K] [--stride S] [--sample M] [--seed X]
-#           [--jobs J] [--timeout SEC]
+#           [--jobs J] [--timeout SEC] [--fork]
 # With no selection option every N from 1 to the count is run (the full
 # walk, by hand). --first K runs N = 1..K, --stride S every Sth N after
 # that, --sample M adds M Ns drawn with seed X (default 1): the reduced
 # walk of tests/cli/torture.sh. Failures are listed with the first lines
 # of their stderr; the exit status is 1 if any N failed.
+# --fork visits every N of the golden and stdin cases in one run: the
+# clean run forks at each allocation and the child fails it (fork mode of
+# tests/torture/alloc_torture.c), so a full walk of tens of thousands of
+# allocations takes minutes instead of hours. The child's state at the
+# Nth call is the state a run with TS_ALLOC_FAIL_AT=N has there; its
+# output is judged as the clean run's output up to the fork followed by
+# what the child wrote. The redis and files cases (a server emptied per N,
+# several threads) are always run one process per N.
 # Environment: TRAILSIGHT, TRAILSIGHT_GEN, TS_SOURCE_DIR; KEEP_TMP=1 keeps
 # the work folder; TS_ALLOC_TRACE=1 prints the stack of each failed call.
 set -euo pipefail
@@ -37,7 +45,7 @@ set -euo pipefail
 : "${TS_SOURCE_DIR:?set TS_SOURCE_DIR to the source tree}"
 export TRAILSIGHT_MODELS=$TS_SOURCE_DIR/models
 cases=golden-spike-error,golden-drop,redis,stdin,files
-first=0 stride=0 sample=0 seed=1 jobs=2 timeout=300
+first=0 stride=0 sample=0 seed=1 jobs=2 timeout=300 fork=0
 while [ $# -gt 0 ]; do
   case $1 in
     --cases) cases=$2; shift 2 ;;
@@ -47,6 +55,7 @@ while [ $# -gt 0 ]; do
     --seed) seed=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
+    --fork) fork=1; shift ;;
     *) echo "walk.sh: unknown option '$1'" >&2; exit 1 ;;
   esac
 done
@@ -138,10 +147,10 @@ one_run() {
   echo "$rc"
 }
 
-# judge CASE N: run one N and print "ok" or "FAIL CASE N: why"
-judge() {
-  local c=$1 n=$2 out=$tmp/$1.$2.out err=$tmp/$1.$2.err rc why=""
-  rc=$(one_run "$c" "$n" "$out" "$err")
+# verdict CASE N RC OUT ERR: print "ok" or "FAIL CASE N: why" for a run
+# with allocation N failing that exited RC and wrote OUT and ERR
+verdict() {
+  local c=$1 n=$2 rc=$3 out=$4 err=$5 why=""
   if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$err"; then
     why="sanitizer report"
   elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
@@ -161,9 +170,33 @@ judge() {
     echo "FAIL $c N=$n: $why"
     grep -v '^ *$' "$err" | head -12 | sed 's/^/    /'
   fi
+}
+
+# judge CASE N: run one N and print its verdict
+judge() {
+  local c=$1 n=$2 out=$tmp/$1.$2.out err=$tmp/$1.$2.err rc
+  rc=$(one_run "$c" "$n" "$out" "$err")
+  verdict "$c" "$n" "$rc" "$out" "$err"
   rm -f "$out" "$out.counts" "$err"
 }
-export -f one_run judge case_cmd
+
+# judge_forked CASE N RC: the verdict of the child that failed call N
+# (fork mode), its output the clean run's up to the fork and its own
+judge_forked() {
+  local c=$1 n=$2 rc=$3 d=$tmp/$1.fork off
+  off=$(cat "$d/$n.off" 2>/dev/null || echo -1)
+  if [ "$rc" = 142 ]; then
+    rc=124 # SIGALRM: the child's timeout
+  fi
+  if [ "$off" -lt 0 ]; then
+    echo "FAIL $c N=$n: the child did not record its output offset (status $rc)"
+  else
+    { head -c "$off" "$tmp/$c.ref"; cat "$d/$n.out"; } > "$d/$n.all"
+    verdict "$c" "$n" "$rc" "$d/$n.all" "$d/$n.err"
+  fi
+  rm -f "$d/$n".*
+}
+export -f one_run verdict judge judge_forked case_cmd
 export tmp jobs timeout
 
 # the Ns of a walk over COUNT allocations, one per line
@@ -217,10 +250,26 @@ for c in "${sel[@]}"; do
   esac
 done
 
+# fork_walk CASE: the clean run of a case in fork mode, then the verdict of
+# every child; prints the clean run's exit status
+fork_walk() {
+  local c=$1 d=$tmp/$1.fork rc
+  mkdir -p "$d"
+  rc=$(TS_ALLOC_FORK_DIR=$d TS_ALLOC_FORK_JOBS=$jobs TS_ALLOC_FORK_TIMEOUT=$timeout \
+         TS_ALLOC_COUNT_FILE=$tmp/$c.count one_run "$c" 0 "$tmp/$c.ref" "$tmp/$c.referr")
+  echo "$rc"
+}
+
 bad=0
 for c in "${sel[@]}"; do
   t0=$(date +%s)
-  rc=$(TS_ALLOC_COUNT_FILE=$tmp/$c.count one_run "$c" 0 "$tmp/$c.ref" "$tmp/$c.referr")
+  forked=0
+  case $c in golden-* | stdin) forked=$fork ;; esac
+  if [ "$forked" = 1 ]; then
+    rc=$(fork_walk "$c")
+  else
+    rc=$(TS_ALLOC_COUNT_FILE=$tmp/$c.count one_run "$c" 0 "$tmp/$c.ref" "$tmp/$c.referr")
+  fi
   if [ "$rc" != 0 ] || { [ "$c" != files ] && [ ! -s "$tmp/$c.ref" ]; }; then
     echo "FAIL $c: the clean run exited $rc or wrote no insights" >&2
     cat "$tmp/$c.referr" >&2
@@ -228,9 +277,18 @@ for c in "${sel[@]}"; do
     continue
   fi
   count=$(cat "$tmp/$c.count")
-  pick "$count" > "$tmp/$c.ns"
-  total=$(wc -l < "$tmp/$c.ns")
-  sed "s/^/$c /" "$tmp/$c.ns" | xargs -P "$jobs" -n 2 bash -c 'judge "$0" "$1"' > "$tmp/$c.res"
+  if [ "$forked" = 1 ]; then
+    total=$(wc -l < "$tmp/$c.fork/status")
+    : > "$tmp/$c.res0"
+    [ "$total" = "$count" ] ||
+      echo "FAIL $c: $count allocations but $total children reaped" > "$tmp/$c.res0"
+    sed "s/^/$c /" "$tmp/$c.fork/status" | xargs -P "$jobs" -n 3 bash -c 'judge_forked "$0" "$1" "$2"' \
+      | cat "$tmp/$c.res0" - > "$tmp/$c.res"
+  else
+    pick "$count" > "$tmp/$c.ns"
+    total=$(wc -l < "$tmp/$c.ns")
+    sed "s/^/$c /" "$tmp/$c.ns" | xargs -P "$jobs" -n 2 bash -c 'judge "$0" "$1"' > "$tmp/$c.res"
+  fi
   fails=$(grep -c '^FAIL' "$tmp/$c.res" || true)
   grep -v '^ok$' "$tmp/$c.res" || true
   echo "$c: $count allocations, $total Ns run, $fails failed, $(($(date +%s) - t0)) s"
