@@ -350,7 +350,15 @@ int ts_jscan(const char *s, size_t n, const ts_jscan_want *w, ts_jtok *root, ts_
 		memset(sub, 0, (size_t)w->nsub * sizeof *sub);
 	if (!s || n == 0 || n > (size_t)INT32_MAX / 2 || w->max_depth < 1)
 		return 0;
-	walk k = {.s = s, .n = n, .w = w, .root = root, .sub = sub};
+	/* the frames are written as containers open: not zeroed per record */
+	walk k;
+	k.s = s;
+	k.n = n;
+	k.w = w;
+	k.root = root;
+	k.sub = sub;
+	k.sp = k.tokens = 0;
+	k.done = 0;
 	const unsigned char *b = (const unsigned char *)s;
 	unsigned char pad[64];
 	uint64_t in_carry = 0, esc_carry = 0, lit_carry = 0, any_high = 0;

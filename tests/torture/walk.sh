@@ -132,7 +132,7 @@ one_run() {
     cmd=${cmd/PORT/$port}
   fi
   # shellcheck disable=SC2086
-  TS_ALLOC_FAIL_AT=$n timeout -k 5 "$timeout" "$TRAILSIGHT" $cmd < "$in" > "$out" 2> "$err" || rc=$?
+  TS_ALLOC_FAIL_AT=$n timeout -k 5 "${run_timeout:-$timeout}" "$TRAILSIGHT" $cmd < "$in" > "$out" 2> "$err" || rc=$?
   if [ "$c" = redis ]; then
     # every count cell the run left in Redis, sorted
     redis-cli -p "$port" --raw eval "
@@ -255,8 +255,10 @@ done
 fork_walk() {
   local c=$1 d=$tmp/$1.fork rc
   mkdir -p "$d"
+  # the clean run goes on while its children run: no timeout of its own
+  # beyond a day (each child has the per-N timeout)
   rc=$(TS_ALLOC_FORK_DIR=$d TS_ALLOC_FORK_JOBS=$jobs TS_ALLOC_FORK_TIMEOUT=$timeout \
-         TS_ALLOC_COUNT_FILE=$tmp/$c.count one_run "$c" 0 "$tmp/$c.ref" "$tmp/$c.referr")
+         run_timeout=86400 TS_ALLOC_COUNT_FILE=$tmp/$c.count one_run "$c" 0 "$tmp/$c.ref" "$tmp/$c.referr")
   echo "$rc"
 }
 
