@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -919,16 +920,13 @@ out:
 int ts_source_file_id(const char *path, char *name, size_t cap, ts_file_id *out)
 {
 	struct stat sb;
-	char *real = realpath(path, NULL);
-	if (!real || stat(real, &sb) != 0 || cap == 0) {
-		free(real);
+	char real[PATH_MAX]; /* on the stack: no allocation per file */
+	if (!realpath(path, real) || stat(real, &sb) != 0 || cap == 0)
 		return TS_EIO;
-	}
 	const char *from = real, *p = real;
 	while ((p = strstr(p, "/AWSLogs/")) != NULL)
 		from = ++p;
 	snprintf(name, cap, "%s", from);
-	free(real);
 	out->name = name;
 	out->size = (uint64_t)sb.st_size;
 	out->mtime = (int64_t)sb.st_mtime;
