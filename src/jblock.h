@@ -1,8 +1,17 @@
-/* jblock.h - the reader's view of 64 bytes of JSON text: bit masks of its
- * quotes, backslashes and brackets (SSE2 where the compiler has it, a byte
- * loop otherwise; TS_NO_SIMD forces the loop). Pure functions, no state:
- * bit i of a mask is byte i of the block. The caller pads a short block
- * with blanks and works out which bytes are inside strings.
+/* jblock.h - 64 bytes of JSON text as bit masks, for the two scanners
+ * that walk JSON by blocks: the reader (reader.c, which splits records)
+ * and the record scan (jscan.c, which checks and reads one record).
+ *
+ * Bit i of a mask is byte i of the block. SSE2 where the compiler has it,
+ * a byte loop otherwise (TS_NO_SIMD forces the loop); both give the same
+ * masks. Pure functions, no state: the caller pads a short block with
+ * blanks and carries what crosses a block boundary (an escaping backslash
+ * at byte 63, being inside a string) itself.
+ *   ts_jblock_split    quotes, backslashes, brackets (the reader's need)
+ *   ts_jblock_full     those, and ':' ',' as structural bytes, blanks,
+ *                      NUL bytes and bytes >= 0x80 (jscan's need)
+ *   ts_jblock_escaped  the bytes escaped by a backslash
+ *   ts_jblock_prefix_xor  bit i = XOR of bits 0..i (quotes -> in string)
  */
 #ifndef TS_JBLOCK_H
 #define TS_JBLOCK_H
@@ -13,39 +22,41 @@
 #define TS_SSE2 1
 #endif
 
-/* Bit masks of one block of 64 text bytes: quotes, backslashes, brackets. */
-typedef struct block {
-	uint64_t quote, bslash, bracket;
-} block;
+typedef struct ts_jblock {
+	uint64_t quote, bslash;
+	uint64_t bracket;    /* { } [ ] */
+	uint64_t structural; /* { } [ ] : , (ts_jblock_full only) */
+	uint64_t blank;      /* space, tab, LF, CR (ts_jblock_full only) */
+	uint64_t nul, high;  /* 0x00, >= 0x80 (ts_jblock_full only) */
+} ts_jblock;
 
 #ifdef TS_SSE2
-static inline uint64_t lanes16(__m128i m) { return (uint64_t)(unsigned)_mm_movemask_epi8(m); }
-static inline uint64_t bits16(__m128i v, __m128i c) { return lanes16(_mm_cmpeq_epi8(v, c)); }
+static inline uint64_t ts_jb_lanes(__m128i m) { return (uint64_t)(unsigned)_mm_movemask_epi8(m); }
+static inline __m128i ts_jb_eq(__m128i v, char c) { return _mm_cmpeq_epi8(v, _mm_set1_epi8(c)); }
+static inline __m128i ts_jb_or(__m128i a, __m128i b) { return _mm_or_si128(a, b); }
+/* x | 0x20 turns '[' into '{' and ']' into '}' (and nothing else into them) */
+static inline __m128i ts_jb_bracket(__m128i v)
+{
+	__m128i l = _mm_or_si128(v, _mm_set1_epi8(0x20));
+	return ts_jb_or(ts_jb_eq(l, '{'), ts_jb_eq(l, '}'));
+}
 #endif
 
-/* Classify 64 bytes at s (the caller pads a short block with blanks). */
-static inline void classify(const unsigned char *s, block *k)
+/* Quotes, backslashes and brackets of the 64 bytes at s. */
+static inline void ts_jblock_split(const unsigned char *s, ts_jblock *k)
 {
 #ifdef TS_SSE2
-	const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
-	const __m128i lc = _mm_set1_epi8(0x20), op = _mm_set1_epi8('{'), cl = _mm_set1_epi8('}');
-	const __m128i *in = (const __m128i *)(const void *)s;
-	__m128i v0 = _mm_loadu_si128(in), v1 = _mm_loadu_si128(in + 1);
-	__m128i v2 = _mm_loadu_si128(in + 2), v3 = _mm_loadu_si128(in + 3);
-	/* x | 0x20 turns '[' into '{' and ']' into '}' (and nothing else) */
-#define TS_BR(v) _mm_or_si128(_mm_cmpeq_epi8(_mm_or_si128(v, lc), op), \
-			      _mm_cmpeq_epi8(_mm_or_si128(v, lc), cl))
-	__m128i b0 = TS_BR(v0), b1 = TS_BR(v1), b2 = TS_BR(v2), b3 = TS_BR(v3);
-#undef TS_BR
-#define TS_BITS64(a, b, c, d, x)                                               \
-	(bits16(a, x) | bits16(b, x) << 16 | bits16(c, x) << 32 | bits16(d, x) << 48)
-	k->quote = TS_BITS64(v0, v1, v2, v3, q);
-	k->bslash = TS_BITS64(v0, v1, v2, v3, bs);
-#undef TS_BITS64
-	k->bracket = lanes16(b0) | lanes16(b1) << 16 | lanes16(b2) << 32 | lanes16(b3) << 48;
+	k->quote = k->bslash = k->bracket = 0;
+	for (unsigned i = 0; i < 4; i++) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + 16 * i));
+		unsigned sh = 16 * i;
+		k->quote |= ts_jb_lanes(ts_jb_eq(v, '"')) << sh;
+		k->bslash |= ts_jb_lanes(ts_jb_eq(v, '\\')) << sh;
+		k->bracket |= ts_jb_lanes(ts_jb_bracket(v)) << sh;
+	}
 #else
 	k->quote = k->bslash = k->bracket = 0;
-	for (int i = 0; i < 64; i++) {
+	for (unsigned i = 0; i < 64; i++) {
 		uint64_t bit = (uint64_t)1 << i;
 		switch (s[i]) {
 		case '"': k->quote |= bit; break;
@@ -54,6 +65,74 @@ static inline void classify(const unsigned char *s, block *k)
 		}
 	}
 #endif
+}
+
+/* Every mask of the 64 bytes at s. */
+static inline void ts_jblock_full(const unsigned char *s, ts_jblock *k)
+{
+#ifdef TS_SSE2
+	*k = (ts_jblock){0};
+	for (unsigned i = 0; i < 4; i++) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + 16 * i));
+		__m128i br = ts_jb_bracket(v);
+		__m128i st = ts_jb_or(br, ts_jb_or(ts_jb_eq(v, ':'), ts_jb_eq(v, ',')));
+		__m128i bl = ts_jb_or(ts_jb_or(ts_jb_eq(v, ' '), ts_jb_eq(v, '\t')),
+				      ts_jb_or(ts_jb_eq(v, '\n'), ts_jb_eq(v, '\r')));
+		unsigned sh = 16 * i;
+		k->quote |= ts_jb_lanes(ts_jb_eq(v, '"')) << sh;
+		k->bslash |= ts_jb_lanes(ts_jb_eq(v, '\\')) << sh;
+		k->bracket |= ts_jb_lanes(br) << sh;
+		k->structural |= ts_jb_lanes(st) << sh;
+		k->blank |= ts_jb_lanes(bl) << sh;
+		k->nul |= ts_jb_lanes(ts_jb_eq(v, 0)) << sh;
+		k->high |= ts_jb_lanes(v) << sh;
+	}
+#else
+	ts_jblock_split(s, k);
+	k->structural = k->bracket;
+	k->blank = k->nul = k->high = 0;
+	for (unsigned i = 0; i < 64; i++) {
+		uint64_t bit = (uint64_t)1 << i;
+		switch (s[i]) {
+		case ':': case ',': k->structural |= bit; break;
+		case ' ': case '\t': case '\n': case '\r': k->blank |= bit; break;
+		case 0: k->nul |= bit; break;
+		}
+		if (s[i] & 0x80)
+			k->high |= bit;
+	}
+#endif
+}
+
+/* The bytes escaped by a backslash: each backslash not itself escaped
+ * escapes the next byte. carry_in: byte 0 is escaped (the previous block
+ * ended in an escaping backslash); *carry_out: this one does (byte 63 is
+ * an escaping backslash, its byte is in the next block). */
+static inline uint64_t ts_jblock_escaped(uint64_t bslash, int carry_in, int *carry_out)
+{
+	uint64_t esc = carry_in ? 1 : 0, m = bslash & ~esc;
+	*carry_out = 0;
+	while (m) {
+		unsigned i = (unsigned)__builtin_ctzll(m);
+		if (i == 63) {
+			*carry_out = 1;
+			break;
+		}
+		esc |= (uint64_t)2 << i;
+		m &= ~((uint64_t)3 << i);
+	}
+	return esc;
+}
+
+static inline uint64_t ts_jblock_prefix_xor(uint64_t x)
+{
+	x ^= x << 1;
+	x ^= x << 2;
+	x ^= x << 4;
+	x ^= x << 8;
+	x ^= x << 16;
+	x ^= x << 32;
+	return x;
 }
 
 #endif

@@ -1,6 +1,6 @@
 /* jscan.c - the fast validating walk of one JSON object (see jscan.h).
  *
- * Stage one, per 64-byte block: bit masks of quotes, backslashes,
+ * Stage one, per 64-byte block (jblock.h): bit masks of quotes, backslashes,
  * structural bytes ({}[]:,), blanks and NUL bytes; from them the escaped
  * bytes, the bytes inside strings (a prefix XOR of the unescaped quotes,
  * carried from block to block) and the events: structural bytes outside
@@ -12,11 +12,8 @@
  */
 #include <stdint.h>
 #include <string.h>
-#if defined(__SSE2__) && !defined(TS_NO_SIMD)
-#include <emmintrin.h>
-#define JS_SSE2 1
-#endif
 
+#include "jblock.h"
 #include "jscan.h"
 #include "util.h"
 
@@ -42,66 +39,6 @@ typedef struct walk {
 	unsigned tokens; /* jsmn's count so far */
 	int done;        /* the root object has closed */
 } walk;
-
-#ifdef JS_SSE2
-static inline uint64_t mask16(__m128i m) { return (uint64_t)(unsigned)_mm_movemask_epi8(m); }
-#endif
-
-typedef struct blockmask {
-	uint64_t quote, bslash, structural, blank, nul, high;
-} blockmask;
-
-/* Classify the 64 bytes at b. */
-static inline void classify(const unsigned char *b, blockmask *k)
-{
-#ifdef JS_SSE2
-	const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), x20 = _mm_set1_epi8(0x20);
-	const __m128i ob = _mm_set1_epi8('{'), cb = _mm_set1_epi8('}'), colon = _mm_set1_epi8(':');
-	const __m128i comma = _mm_set1_epi8(','), sp = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t');
-	const __m128i nl = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r'), zero = _mm_setzero_si128();
-	memset(k, 0, sizeof *k);
-	for (int i = 0; i < 4; i++) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(b + 16 * i));
-		__m128i v20 = _mm_or_si128(v, x20); /* '[' -> '{', ']' -> '}' */
-		__m128i st = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v20, ob), _mm_cmpeq_epi8(v20, cb)),
-					  _mm_or_si128(_mm_cmpeq_epi8(v, colon), _mm_cmpeq_epi8(v, comma)));
-		__m128i bl = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, tab)),
-					  _mm_or_si128(_mm_cmpeq_epi8(v, nl), _mm_cmpeq_epi8(v, cr)));
-		unsigned sh = 16u * (unsigned)i;
-		k->quote |= mask16(_mm_cmpeq_epi8(v, q)) << sh;
-		k->bslash |= mask16(_mm_cmpeq_epi8(v, bs)) << sh;
-		k->structural |= mask16(st) << sh;
-		k->blank |= mask16(bl) << sh;
-		k->nul |= mask16(_mm_cmpeq_epi8(v, zero)) << sh;
-		k->high |= mask16(v) << sh;
-	}
-#else
-	memset(k, 0, sizeof *k);
-	for (int i = 0; i < 64; i++) {
-		uint64_t bit = (uint64_t)1 << i;
-		switch (b[i]) {
-		case '"': k->quote |= bit; break;
-		case '\\': k->bslash |= bit; break;
-		case '{': case '}': case '[': case ']': case ':': case ',': k->structural |= bit; break;
-		case ' ': case '\t': case '\n': case '\r': k->blank |= bit; break;
-		case 0: k->nul |= bit; break;
-		}
-		if (b[i] & 0x80)
-			k->high |= bit;
-	}
-#endif
-}
-
-static inline uint64_t prefix_xor(uint64_t x)
-{
-	x ^= x << 1;
-	x ^= x << 2;
-	x ^= x << 4;
-	x ^= x << 8;
-	x ^= x << 16;
-	x ^= x << 32;
-	return x;
-}
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -361,7 +298,8 @@ int ts_jscan(const char *s, size_t n, const ts_jscan_want *w, ts_jtok *root, ts_
 	k.done = 0;
 	const unsigned char *b = (const unsigned char *)s;
 	unsigned char pad[64];
-	uint64_t in_carry = 0, esc_carry = 0, lit_carry = 0, any_high = 0;
+	uint64_t in_carry = 0, lit_carry = 0, any_high = 0;
+	int esc_carry = 0;
 	*high = 0;
 	for (size_t p = 0; p < n; p += 64) {
 		size_t len = n - p < 64 ? n - p : 64;
@@ -371,25 +309,14 @@ int ts_jscan(const char *s, size_t n, const ts_jscan_want *w, ts_jtok *root, ts_
 			memcpy(pad, blk, len);
 			blk = pad;
 		}
-		blockmask m;
-		classify(blk, &m);
+		ts_jblock m;
+		ts_jblock_full(blk, &m);
 		if (m.nul)
 			return 0;
 		any_high |= m.high;
-		/* escaped bytes: each backslash not itself escaped escapes the next */
-		uint64_t esc = esc_carry, bs = m.bslash & ~esc_carry;
-		esc_carry = 0;
-		while (bs) {
-			unsigned j = (unsigned)__builtin_ctzll(bs);
-			if (j == 63) {
-				esc_carry = 1;
-				break;
-			}
-			esc |= (uint64_t)2 << j;
-			bs &= ~((uint64_t)3 << j);
-		}
+		uint64_t esc = ts_jblock_escaped(m.bslash, esc_carry, &esc_carry);
 		uint64_t quotes = m.quote & ~esc;
-		uint64_t in = prefix_xor(quotes) ^ in_carry; /* opening quotes and string bytes */
+		uint64_t in = ts_jblock_prefix_xor(quotes) ^ in_carry; /* opening quotes and string bytes */
 		in_carry = (uint64_t)0 - (in >> 63);
 		/* every escape inside a string must be one JSON allows */
 		for (uint64_t e = esc & in & ~quotes; e;) {

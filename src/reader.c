@@ -466,33 +466,14 @@ static int scan_deep(ts_reader *r, size_t *pp, ts_reader_item *it)
 			memcpy(pad, s, n);
 			s = pad;
 		}
-		block k;
-		classify(s, &k);
-		/* escaped bytes: each backslash not itself escaped escapes the next */
-		uint64_t esc = 0, m = k.bslash;
-		int carry = 0;
-		if (r->esc) {
-			esc = 1;
-			m &= ~(uint64_t)1;
-		}
-		while (m) {
-			unsigned i = (unsigned)__builtin_ctzll(m);
-			if (i == 63) {
-				carry = 1;
-				break;
-			}
-			esc |= (uint64_t)2 << i;
-			m &= ~((uint64_t)3 << i);
-		}
+		ts_jblock k;
+		ts_jblock_split(s, &k);
+		int carry;
+		uint64_t esc = ts_jblock_escaped(k.bslash, r->esc, &carry);
 		if (n < 64)
 			carry = (int)(esc >> n & 1);
-		uint64_t in = k.quote & ~esc; /* then: inside a string, by prefix XOR */
-		in ^= in << 1;
-		in ^= in << 2;
-		in ^= in << 4;
-		in ^= in << 8;
-		in ^= in << 16;
-		in ^= in << 32;
+		/* inside a string: the unescaped quotes, by prefix XOR */
+		uint64_t in = ts_jblock_prefix_xor(k.quote & ~esc);
 		if (r->in_str)
 			in = ~in;
 		uint64_t ev = k.bracket & ~in;
