@@ -208,6 +208,7 @@ static int fork_at(unsigned long n)
 		return 0;
 	}
 	in_child = 1;
+	count_file = NULL; /* the count is the parent's */
 	close(status_fd);
 	off_t off = lseek(STDOUT_FILENO, 0, SEEK_CUR);
 	unshare_files();
