@@ -1,7 +1,11 @@
-/* sink_webhook.c - the webhook:URL sink: one HTTP POST per event (libcurl).
+/* sink_webhook.c - the webhook:URL sink: one HTTP POST per event (libcurl),
+ * and the alerting formats posted the same way (alertmanager:, pagerduty:,
+ * slack:, eventbridge:).
  *
- * Each event is POSTed as its JSON with Content-Type application/json; a
- * 2xx answer delivers it. Every attempt is bounded by the connect and total
+ * Each event is POSTed as its JSON, or as the payload sink_format.c makes
+ * of it, with Content-Type application/json; a 2xx answer delivers it.
+ * The payload is made once, at emit: the spool and the memory queue hold
+ * payloads, so everything below is the same for every format. Every attempt is bounded by the connect and total
  * timeouts. A failure (no connection, timeout, 408, 425, 429, 5xx) starts
  * an exponential backoff; until it passes, new events go straight to the
  * spool without trying, so a dead endpoint costs at most one timeout per
@@ -25,6 +29,14 @@
  * the spool is empty and the endpoint answers. Order is always: spool files
  * [head, next), then the memory queue. What is still in memory at the end
  * of the run (finish) and cannot be spooled is dropped with an error.
+ *
+ * alertmanager: Alertmanager resolves an alert that is not posted again
+ * within its resolve_timeout, so the sink keeps a copy of each alert it has
+ * fired (by sharedEventID, owned, at most ALERTS_OPEN_MAX) until the End,
+ * and re-posts them all from tick every o.alert_repost_ms, once nothing is
+ * held for a retry. A re-post is not an event (not in events or
+ * delivered); a failed one counts in failed and starts the backoff, as any
+ * failed POST.
  */
 #include <curl/curl.h>
 #include <dirent.h>
