@@ -19,6 +19,7 @@
 #include "sink_format.h"
 
 #define STRIP_MAX_TOKENS 4096
+#define PD_SUMMARY_MAX 1024 /* bytes of a PagerDuty summary */
 
 /* A writer with a sticky error, as in insight.c. */
 typedef struct fw {
@@ -166,6 +167,18 @@ static void pagerduty(fw *w, const ts_event *ev, const char *key, const char *su
 		w->rc = ts_buf_printf(&src, "%s in %s %s", ev->source, ev->account, ev->region);
 	ts_format_minute(ev->time, t);
 	raw(w, ",\"payload\":{");
+	/* Events v2 takes at most 1024 characters; the longest names an event
+	 * may carry (255 bytes each) can pass that: cut at a UTF-8 boundary */
+	char cut[PD_SUMMARY_MAX + 1];
+	size_t n = strlen(sum);
+	if (n > PD_SUMMARY_MAX) {
+		n = PD_SUMMARY_MAX;
+		while (n > 0 && ((unsigned char)sum[n] & 0xc0) == 0x80)
+			n--;
+		memcpy(cut, sum, n);
+		cut[n] = '\0';
+		sum = cut;
+	}
 	kv(w, 1, "summary", sum);
 	kv(w, 0, "source", src.p ? src.p : "");
 	kv(w, 0, "severity", ev->type == TS_ERROR_RATE ? "error" : "warning");

@@ -138,6 +138,55 @@ static void test_pagerduty_slack(void)
 	ts_buf_free(&out);
 }
 
+/* The longest names an event may carry make a summary over PagerDuty's
+ * 1024 characters: it is cut, and stays well-formed UTF-8. */
+static void test_pagerduty_long_summary(void)
+{
+	char src[256], name[256], code[256], acct[64], region[64];
+	memset(src, 'a', 255);
+	memset(name, 'b', 255);
+	memset(acct, '1', 63);
+	for (int i = 0; i < 254; i += 2)
+		memcpy(code + i, "\xc3\xa9", 2); /* e acute */
+	for (int i = 0; i < 62; i += 2)
+		memcpy(region + i, "\xc3\xa9", 2);
+	src[255] = name[255] = code[254] = acct[63] = region[62] = '\0';
+	ts_insight ins = {0};
+	ins.state = TS_STATE_START;
+	ins.type = TS_ERROR_RATE;
+	ins.account = ts_str_c(acct);
+	ins.region = ts_str_c(region);
+	ins.event_source = ts_str_c(src);
+	ins.event_name = ts_str_c(name);
+	ins.error_code = ts_str_c(code);
+	ins.start_minute = 29000000;
+	ins.baseline_average = 1.23456789e-5;
+	ins.insight_average = 1.23456789e-3;
+	ins.insight_duration = 1;
+	ts_buf ev = {0}, out = {0};
+	ts_fmt_info fi;
+	char err[128];
+	CHECK_INT(ts_insight_write(&ins, &ev), 0);
+	CHECK_INT(ts_fmt_payload(TS_PAYLOAD_PAGERDUTY, "K", ev.p, ev.len, &out, &fi, err,
+				 sizeof err),
+		  0);
+	const char *a = out.p ? strstr(out.p, "\"summary\":\"") : NULL;
+	const char *b = a ? strstr(a, "\",\"source\"") : NULL;
+	CHECK(a && b);
+	if (a && b) {
+		a += strlen("\"summary\":\"");
+		CHECK_INT((size_t)(b - a), 1024); /* cut: ASCII there */
+		CHECK(ts_utf8_valid(a, (size_t)(b - a)));
+	}
+	/* Slack keeps the whole line */
+	ts_buf_reset(&out);
+	CHECK_INT(ts_fmt_payload(TS_PAYLOAD_SLACK, NULL, ev.p, ev.len, &out, &fi, err, sizeof err),
+		  0);
+	CHECK(out.len > 1024 + 12);
+	ts_buf_free(&ev);
+	ts_buf_free(&out);
+}
+
 static void test_eventbridge_strip(void)
 {
 	ts_buf ev = {0}, bare = {0}, out = {0};
@@ -252,4 +301,5 @@ out_rx:
 	tr_rm_tree(spool);
 }
 
-TS_TESTS(test_alertmanager, test_pagerduty_slack, test_eventbridge_strip, test_alertmanager_repost)
+TS_TESTS(test_alertmanager, test_pagerduty_slack, test_pagerduty_long_summary,
+	 test_eventbridge_strip, test_alertmanager_repost)
