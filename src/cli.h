@@ -46,6 +46,7 @@ typedef struct ts_cli_opts {
 	const char *outs[TS_CLI_MAX_OUTS];
 	size_t nouts;
 	size_t sink_queue, flush_cells;
+	int alert_repost_s; /* --alert-repost; 0: the sink's default */
 	int strict, quiet, threads;
 	ts_registry_caps caps;
 	ts_engine_opts eo;

@@ -55,6 +55,13 @@ const char ts_cli_usage[] =
 	"                            dir:PATH               CloudTrail-Insight files (S3 layout)\n"
 	"                            redis-stream:URL#KEY   XADD to a Redis Stream\n"
 	"                            webhook:URL            HTTP POST per event, spooled on failure\n"
+	"                            alertmanager:URL       Alertmanager v2 alerts (firing, resolved)\n"
+	"                            pagerduty:KEY[@URL]    PagerDuty Events v2 trigger and resolve\n"
+	"                            slack:URL              Slack-compatible {\"text\": ...}\n"
+	"                            eventbridge:URL        EventBridge envelope of an AWS Insight\n"
+	"                            exec:CMD               NDJSON to /bin/sh -c CMD, restarted\n"
+	"  --alert-repost SEC      alertmanager: re-post firing alerts every SEC seconds\n"
+	"                          (default 60; keep it under Alertmanager's resolve_timeout)\n"
 	"  --spool-dir DIR         where webhook events wait for a retry\n"
 	"                          (default $STATE_DIRECTORY or ~/.local/state/trailsight/spool)\n"
 	"  --sink-queue N          events a sink holds in memory while its destination or\n"
@@ -144,7 +151,7 @@ int ts_cli_parse(int argc, char **argv, int stream, ts_cli_opts *o)
 {
 	enum {
 		O_STORE = 256, O_MODEL, O_MODELS_DIR, O_OUT, O_STATS, O_LATENESS, O_READ, O_DATA,
-		O_MAXREC, O_THREADS, O_STRICT, O_NOCTX, O_VERSION, O_FORCE, O_FLUSH, O_SPOOL,
+		O_MAXREC, O_THREADS, O_STRICT, O_NOCTX, O_REPOST, O_VERSION, O_FORCE, O_FLUSH, O_SPOOL,
 		O_WATCH, O_STDIN, O_IDLE, O_METRICS, O_METRICS_INT, O_RSTREAM, O_GROUP, O_CONSUMER,
 		O_INFLATE, O_REPORT, O_SINKQ, O_MAX_SERIES, O_MAX_PART, O_MAX_CODES, O_MAX_ATTRS,
 		O_ORDER, O_FUTURE, O_FORMAT
@@ -156,6 +163,7 @@ int ts_cli_parse(int argc, char **argv, int stream, ts_cli_opts *o)
 		{"out", required_argument, 0, O_OUT},
 		{"spool-dir", required_argument, 0, O_SPOOL},
 		{"sink-queue", required_argument, 0, O_SINKQ},
+		{"alert-repost", required_argument, 0, O_REPOST},
 		{"stats", required_argument, 0, O_STATS},
 		{"lateness", required_argument, 0, O_LATENESS},
 		{"order", required_argument, 0, O_ORDER},
@@ -300,6 +308,13 @@ int ts_cli_parse(int argc, char **argv, int stream, ts_cli_opts *o)
 				return TS_EXIT_USAGE;
 			}
 			o->flush_cells = (size_t)v;
+			break;
+		case O_REPOST:
+			if (parse_long(optarg, 1, 86400, &v)) {
+				ts_error("--alert-repost '%s': expected 1 to 86400 seconds", optarg);
+				return TS_EXIT_USAGE;
+			}
+			o->alert_repost_s = (int)v;
 			break;
 		case O_SINKQ:
 			if (parse_long(optarg, 1, 10000000, &v)) {

@@ -258,7 +258,9 @@ int ts_cli_run(ts_cli_opts *o, int stream)
 		exit_code = rc == TS_EINVAL ? TS_EXIT_USAGE : TS_EXIT_STORE;
 		goto out_reg;
 	}
-	ts_sink_opts sko = {.spool_dir = o->spool_dir, .queue_max_events = o->sink_queue};
+	ts_sink_opts sko = {.spool_dir = o->spool_dir,
+			    .queue_max_events = o->sink_queue,
+			    .alert_repost_ms = o->alert_repost_s * 1000};
 	r.sinks = ts_sinks_new(&sko);
 	if (!r.sinks) {
 		ts_error("out of memory");

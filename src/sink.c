@@ -3,7 +3,7 @@
  * backend, and the set of sinks. What backends share is in sink_kit.c.
  *
  * A ts_sink is the first member of each backend's struct (sink_dir.c,
- * sink_redis.c, sink_webhook.c, sink_stdout.c); ts_sink_close() calls
+ * sink_redis.c, sink_webhook.c, sink_exec.c, sink_stdout.c); ts_sink_close() calls
  * the backend's close, which frees it. A ts_sinks owns its sinks and a copy
  * of its options (the spool_dir string included).
  *
@@ -30,7 +30,7 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int64_t sink_now(const ts_sink *s)
+int64_t ts_sink_now(const ts_sink *s)
 {
 	return s->o.clock_ms ? s->o.clock_ms(s->o.clock_ctx) : mono_ms();
 }
@@ -69,6 +69,10 @@ static void fill_defaults(ts_sink_opts *d, const ts_sink_opts *src)
 		d->http_timeout_ms = 5000;
 	if (!d->spool_max_events)
 		d->spool_max_events = 1000000;
+	if (d->alert_repost_ms <= 0)
+		d->alert_repost_ms = 60000;
+	if (d->exec_finish_ms <= 0)
+		d->exec_finish_ms = 10000;
 }
 
 /* The default spool base folder into buf; 0, or -1 when no variable gives
@@ -91,6 +95,20 @@ static int default_spool(char *buf, size_t n)
 	return w > 0 && (size_t)w < n ? 0 : -1;
 }
 
+#define KINDS                                                                              \
+	"-, dir:PATH, redis-stream:redis://HOST:PORT#KEY, webhook:URL, alertmanager:URL, "  \
+	"pagerduty:KEY[@URL], slack:URL, eventbridge:URL or exec:CMD"
+
+/* the kinds posted by the webhook sink, each with its payload format */
+static const struct {
+	const char *prefix;
+	ts_sink_format fmt;
+} webhook_kinds[] = {
+	{"webhook:", TS_PAYLOAD_RAW},           {"alertmanager:", TS_PAYLOAD_ALERTMANAGER},
+	{"pagerduty:", TS_PAYLOAD_PAGERDUTY},   {"slack:", TS_PAYLOAD_SLACK},
+	{"eventbridge:", TS_PAYLOAD_EVENTBRIDGE},
+};
+
 int ts_sink_open(const char *spec, const ts_sink_opts *opts, ts_sink **out, char *errbuf,
 		 size_t errlen)
 {
@@ -102,8 +120,7 @@ int ts_sink_open(const char *spec, const ts_sink_opts *opts, ts_sink **out, char
 	const char *spool_base = o.spool_dir;
 	o.spool_dir = NULL;
 	if (!spec || !*spec) {
-		snprintf(errbuf, errlen, "sink '': empty spec (expected -, dir:PATH, "
-					 "redis-stream:redis://HOST:PORT#KEY or webhook:URL)");
+		snprintf(errbuf, errlen, "sink '': empty spec (expected " KINDS ")");
 		return TS_EINVAL;
 	}
 	if (strcmp(spec, "-") == 0)
@@ -112,24 +129,29 @@ int ts_sink_open(const char *spec, const ts_sink_opts *opts, ts_sink **out, char
 		return ts_sink_dir_new(spec + 4, &o, out, errbuf, errlen);
 	if (strncmp(spec, "redis-stream:", 13) == 0)
 		return ts_sink_redis_new(spec + 13, &o, out, errbuf, errlen);
-	if (strncmp(spec, "webhook:", 8) == 0) {
+	if (strncmp(spec, "exec:", 5) == 0)
+		return ts_sink_exec_new(spec + 5, &o, out, errbuf, errlen);
+	for (size_t i = 0; i < TS_ARRAY_LEN(webhook_kinds); i++) {
+		size_t k = strlen(webhook_kinds[i].prefix);
+		if (strncmp(spec, webhook_kinds[i].prefix, k) != 0)
+			continue;
 		char def[1024];
 		if (!spool_base) {
 			if (default_spool(def, sizeof def)) {
 				snprintf(errbuf, errlen,
-					 "sink 'webhook:…': no spool folder: give one, or set "
-					 "STATE_DIRECTORY or HOME");
+					 "sink '%.*s…': no spool folder: give one, or set "
+					 "STATE_DIRECTORY or HOME",
+					 (int)k, spec);
 				return TS_EINVAL;
 			}
 			spool_base = def;
 		}
-		return ts_sink_webhook_new(spec + 8, &o, spool_base, out, errbuf, errlen);
+		return ts_sink_webhook_new(webhook_kinds[i].fmt, spec + k, &o, spool_base, out,
+					   errbuf, errlen);
 	}
 	/* the spec may hold a secret: show only what names the kind */
 	size_t k = strcspn(spec, ":");
-	snprintf(errbuf, errlen,
-		 "sink '%.*s': unknown kind (expected -, dir:PATH, "
-		 "redis-stream:redis://HOST:PORT#KEY or webhook:URL)",
+	snprintf(errbuf, errlen, "sink '%.*s': unknown kind (expected " KINDS ")",
 		 (int)(k < 32 ? k : 32), spec);
 	return TS_EINVAL;
 }
@@ -139,13 +161,13 @@ int ts_sink_emit(ts_sink *s, const char *json, size_t len)
 	if (!s || (!json && len))
 		return TS_EINVAL;
 	s->finished = 0;
-	return s->ops->emit(s, json, len, sink_now(s));
+	return s->ops->emit(s, json, len, ts_sink_now(s));
 }
 
 void ts_sink_tick(ts_sink *s)
 {
 	if (s)
-		s->ops->tick(s, sink_now(s));
+		s->ops->tick(s, ts_sink_now(s));
 }
 
 void ts_sink_finish(ts_sink *s)
@@ -153,7 +175,7 @@ void ts_sink_finish(ts_sink *s)
 	if (!s || s->finished)
 		return;
 	s->finished = 1;
-	int64_t now = sink_now(s);
+	int64_t now = ts_sink_now(s);
 	s->ops->finish(s, now);
 	ts_sink_drop_report(s);
 }
@@ -163,7 +185,7 @@ void ts_sink_close(ts_sink *s)
 	if (!s)
 		return;
 	ts_sink_finish(s);
-	s->ops->close(s, sink_now(s));
+	s->ops->close(s, ts_sink_now(s));
 }
 
 const char *ts_sink_name(const ts_sink *s) { return s->name; }

@@ -8,7 +8,19 @@
  *   redis-stream:redis://[user:pass@]host:port[/db]#KEY
  *                      XADD KEY MAXLEN ~ N * event JSON;
  *   webhook:URL        HTTP POST of each event (application/json), with
- *                      undeliverable events spooled to disk and resent.
+ *                      undeliverable events spooled to disk and resent;
+ *   alertmanager:URL   the same machinery, posting Alertmanager v2 alerts
+ *                      to URL/api/v2/alerts (firing alerts re-posted every
+ *                      alert_repost_ms, resolved by the End);
+ *   pagerduty:KEY[@URL] PagerDuty Events v2 trigger/resolve, dedup_key the
+ *                      sharedEventID (pagerduty:URL takes the key from
+ *                      $TRAILSIGHT_PAGERDUTY_KEY);
+ *   slack:URL          {"text": one line} for Slack-compatible webhooks;
+ *   eventbridge:URL    the EventBridge envelope of an AWS Insight, the
+ *                      record under "detail" without trailsightContext;
+ *   exec:CMD           NDJSON to the standard input of /bin/sh -c CMD,
+ *                      restarted with a backoff when it exits; events it
+ *                      had not read are written again (at least once).
  *
  * A failing destination never fails the caller: emit returns 0 unless out of
  * memory; the failure is logged (once when the sink starts failing, once
@@ -75,6 +87,11 @@ typedef struct ts_sink_opts {
 				  $XDG_STATE_HOME/trailsight/spool, else
 				  $HOME/.local/state/trailsight/spool */
 	size_t spool_max_events; /* 0: 1000000 */
+	/* alertmanager: firing alerts re-posted this often; 0: 60000 */
+	int alert_repost_ms;
+	/* exec: at finish, how long to wait for the command to read what is
+	 * queued and exit; 0: 10000 */
+	int exec_finish_ms;
 } ts_sink_opts;
 
 typedef struct ts_sink ts_sink;
@@ -107,7 +124,8 @@ void ts_sink_close(ts_sink *s);
  * "redis-stream:redis://user@host:6379/0#KEY"), for logs and metric
  * labels; owned by the sink. */
 const char *ts_sink_name(const ts_sink *s);
-/* "stdout", "dir", "redis-stream" or "webhook" (static storage). */
+/* "stdout", "dir", "redis-stream", "webhook", "alertmanager",
+ * "pagerduty", "slack", "eventbridge" or "exec" (static storage). */
 const char *ts_sink_kind(const ts_sink *s);
 void ts_sink_get_stats(const ts_sink *s, ts_sink_stats *st);
 

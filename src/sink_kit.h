@@ -14,6 +14,7 @@
 
 #include "backoff.h"
 #include "sink.h"
+#include "sink_format.h"
 #include "util.h"
 
 typedef struct ts_sink_ops {
@@ -72,8 +73,14 @@ int ts_sink_dir_new(const char *path, const ts_sink_opts *o, ts_sink **out, char
 		    size_t errlen);
 int ts_sink_redis_new(const char *spec, const ts_sink_opts *o, ts_sink **out, char *errbuf,
 		      size_t errlen);
-int ts_sink_webhook_new(const char *url, const ts_sink_opts *o, const char *spool_base,
-			ts_sink **out, char *errbuf, size_t errlen);
+/* The webhook family: spec is what follows "webhook:", "alertmanager:",
+ * "pagerduty:", "slack:" or "eventbridge:"; fmt says which (sink.h). */
+int ts_sink_webhook_new(ts_sink_format fmt, const char *spec, const ts_sink_opts *o,
+			const char *spool_base, ts_sink **out, char *errbuf, size_t errlen);
+int ts_sink_exec_new(const char *cmd, const ts_sink_opts *o, ts_sink **out, char *errbuf,
+		     size_t errlen);
+/* The sink's clock now (opts.clock_ms, else CLOCK_MONOTONIC), in ms. */
+int64_t ts_sink_now(const ts_sink *s);
 
 /* A FIFO of event copies held in memory (redis-stream while Redis is away;
  * webhook while its spool cannot be written). The queue owns its items

@@ -1,7 +1,11 @@
-/* sink_webhook.c - the webhook:URL sink: one HTTP POST per event (libcurl).
+/* sink_webhook.c - the webhook:URL sink: one HTTP POST per event (libcurl),
+ * and the alerting formats posted the same way (alertmanager:, pagerduty:,
+ * slack:, eventbridge:).
  *
- * Each event is POSTed as its JSON with Content-Type application/json; a
- * 2xx answer delivers it. Every attempt is bounded by the connect and total
+ * Each event is POSTed as its JSON, or as the payload sink_format.c makes
+ * of it, with Content-Type application/json; a 2xx answer delivers it.
+ * The payload is made once, at emit: the spool and the memory queue hold
+ * payloads, so everything below is the same for every format. Every attempt is bounded by the connect and total
  * timeouts. A failure (no connection, timeout, 408, 425, 429, 5xx) starts
  * an exponential backoff; until it passes, new events go straight to the
  * spool without trying, so a dead endpoint costs at most one timeout per
@@ -25,6 +29,14 @@
  * the spool is empty and the endpoint answers. Order is always: spool files
  * [head, next), then the memory queue. What is still in memory at the end
  * of the run (finish) and cannot be spooled is dropped with an error.
+ *
+ * alertmanager: Alertmanager resolves an alert that is not posted again
+ * within its resolve_timeout, so the sink keeps a copy of each alert it has
+ * fired (by sharedEventID, owned, at most ALERTS_OPEN_MAX) until the End,
+ * and re-posts them all from tick every o.alert_repost_ms, once nothing is
+ * held for a retry. A re-post is not an event (not in events or
+ * delivered); a failed one counts in failed and starts the backoff, as any
+ * failed POST.
  */
 #include <curl/curl.h>
 #include <dirent.h>
@@ -36,11 +48,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "insight.h"
 #include "sha1.h"
+#include "sink_format.h"
 #include "sink_kit.h"
 #include "util.h"
 
 #define SPOOL_FILE_MAX ((size_t)64 << 20) /* a spooled event larger is bad */
+#define ALERTS_OPEN_MAX 10000  /* firing alerts kept for re-posting */
+#define ALERTS_PER_POST 500    /* alerts in one re-post request */
+
+/* A firing Alertmanager alert, kept until its End to be re-posted. */
+typedef struct open_alert {
+	char id[40]; /* sharedEventID */
+	size_t len;
+	char *json;  /* owned: the alert object */
+} open_alert;
 
 typedef struct webhook_sink {
 	ts_sink base;
@@ -62,6 +85,17 @@ typedef struct webhook_sink {
 	ts_backoff disk_bo;  /* spool writes after a failed one */
 	int disk_failing;    /* 1 between a logged spool failure and recovery */
 	char derr[512];      /* why the last spool write failed */
+	/* the payload format (sink_format.h) */
+	ts_sink_format fmt;
+	char *routing_key;   /* pagerduty: owned */
+	ts_buf payload;      /* the event made into the format's payload */
+	/* alertmanager: the alerts fired and not yet resolved, re-posted every
+	 * o.alert_repost_ms; a linear array, at most ALERTS_OPEN_MAX */
+	open_alert *open;
+	size_t nopen, open_alloc;
+	int open_full;       /* 1 once the cap was logged */
+	int64_t repost_at;   /* when the next re-post is due */
+	ts_buf repost;       /* the re-post request body */
 } webhook_sink;
 
 enum { POST_OK, POST_RETRY, POST_REJECT };
@@ -328,10 +362,120 @@ static void drain(webhook_sink *ws, int64_t now, size_t limit)
 	}
 }
 
+/* alertmanager: remember a fired alert (replacing one of the same
+ * sharedEventID), forget a resolved one. 0 or TS_ENOMEM. */
+static int track_alert(webhook_sink *ws, const ts_fmt_info *fi, int64_t now)
+{
+	size_t i = 0;
+	while (i < ws->nopen && strcmp(ws->open[i].id, fi->shared_id) != 0)
+		i++;
+	if (fi->state == TS_STATE_END) {
+		if (i < ws->nopen) {
+			free(ws->open[i].json);
+			ws->open[i] = ws->open[--ws->nopen];
+		}
+		return 0;
+	}
+	if (i == ws->nopen && ws->nopen >= ALERTS_OPEN_MAX) {
+		if (!ws->open_full)
+			ts_warn("sink %s: %d alerts are firing, the cap of those re-posted; "
+				"alerts past it are posted once and expire after Alertmanager's "
+				"resolve_timeout",
+				ws->base.name, ALERTS_OPEN_MAX);
+		ws->open_full = 1;
+		return 0;
+	}
+	char *copy = malloc(fi->alert_len + 1);
+	if (!copy)
+		return TS_ENOMEM;
+	memcpy(copy, ws->payload.p + fi->alert_off, fi->alert_len);
+	copy[fi->alert_len] = '\0';
+	if (i < ws->nopen) {
+		free(ws->open[i].json);
+	} else {
+		if (ts_grow(&ws->open, &ws->open_alloc, ws->nopen + 1, sizeof *ws->open, 16)) {
+			free(copy);
+			return TS_ENOMEM;
+		}
+		if (!ws->nopen)
+			ws->repost_at = now + ws->base.o.alert_repost_ms;
+		ws->nopen++;
+		snprintf(ws->open[i].id, sizeof ws->open[i].id, "%s", fi->shared_id);
+	}
+	ws->open[i].json = copy;
+	ws->open[i].len = fi->alert_len;
+	return 0;
+}
+
+/* Make the event into the sink's payload (ws->payload). 0, 1 when the
+ * event is not an insight event (dropped, logged), TS_ENOMEM. */
+static int make_payload(webhook_sink *ws, const char *json, size_t len, int64_t now)
+{
+	char err[256];
+	ts_fmt_info fi;
+	ts_buf_reset(&ws->payload);
+	int rc = ts_fmt_payload(ws->fmt, ws->routing_key, json, len, &ws->payload, &fi, err,
+				sizeof err);
+	if (rc == TS_ENOMEM)
+		return rc;
+	if (rc) {
+		ts_sink_drop(&ws->base, 1, "not an insight event (%s): %s", ts_strerror(rc), err);
+		return 1;
+	}
+	if (ws->fmt == TS_PAYLOAD_ALERTMANAGER && track_alert(ws, &fi, now))
+		return TS_ENOMEM;
+	return 0;
+}
+
+/* alertmanager: re-post the firing alerts once o.alert_repost_ms has
+ * passed since the last time, after what is held (so a Start is not
+ * re-posted ahead of its spooled End), in requests of ALERTS_PER_POST. */
+static void repost(webhook_sink *ws, int64_t now)
+{
+	if (ws->fmt != TS_PAYLOAD_ALERTMANAGER || !ws->nopen || now < ws->repost_at ||
+	    ws->nspool || ws->mq.head || !ts_backoff_ready(&ws->bo, now))
+		return;
+	ws->repost_at = now + ws->base.o.alert_repost_ms;
+	for (size_t i = 0; i < ws->nopen; i += ALERTS_PER_POST) {
+		ts_buf_reset(&ws->repost);
+		int rc = ts_buf_puts(&ws->repost, "[");
+		for (size_t j = i; !rc && j < ws->nopen && j < i + ALERTS_PER_POST; j++) {
+			if (j > i)
+				rc = ts_buf_puts(&ws->repost, ",");
+			if (!rc)
+				rc = ts_buf_add(&ws->repost, ws->open[j].json, ws->open[j].len);
+		}
+		if (!rc)
+			rc = ts_buf_puts(&ws->repost, "]");
+		if (rc) {
+			ts_warn("sink %s: cannot re-post firing alerts: out of memory", ws->base.name);
+			return;
+		}
+		int pr = post(ws, ws->repost.p, ws->repost.len);
+		if (pr == POST_RETRY) {
+			retry_later(ws, now);
+			return;
+		}
+		if (pr == POST_REJECT) {
+			ts_sink_fail(&ws->base, "re-post of firing alerts: %s", ws->err);
+			return;
+		}
+		ts_backoff_ok(&ws->bo);
+		ts_sink_ok(&ws->base);
+	}
+}
+
 static int webhook_emit(ts_sink *s, const char *json, size_t len, int64_t now)
 {
 	webhook_sink *ws = (webhook_sink *)s;
 	s->st.events++;
+	if (ws->fmt != TS_PAYLOAD_RAW) {
+		int mr = make_payload(ws, json, len, now);
+		if (mr)
+			return mr == 1 ? 0 : mr;
+		json = ws->payload.p;
+		len = ws->payload.len;
+	}
 	if (!ws->nspool && !ws->mq.head && ts_backoff_ready(&ws->bo, now)) {
 		int pr = post(ws, json, len);
 		if (pr == POST_OK) {
@@ -376,6 +520,7 @@ static void webhook_tick(ts_sink *s, int64_t now)
 	if ((ws->nspool || ws->mq.head) && ts_backoff_ready(&ws->bo, now))
 		drain(ws, now, s->o.retry_batch);
 	spill(ws, now);
+	repost(ws, now);
 }
 
 static void webhook_finish(ts_sink *s, int64_t now)
@@ -409,6 +554,12 @@ static void webhook_free(webhook_sink *ws)
 		close(ws->dirfd);
 	ts_buf_free(&ws->rd);
 	ts_sink_queue_clear(&ws->mq);
+	for (size_t i = 0; i < ws->nopen; i++)
+		free(ws->open[i].json);
+	free(ws->open);
+	ts_buf_free(&ws->payload);
+	ts_buf_free(&ws->repost);
+	free(ws->routing_key);
 	free(ws->dir);
 	free(ws->url);
 	free(ws);
@@ -421,8 +572,14 @@ static void webhook_close(ts_sink *s, int64_t now)
 	webhook_free((webhook_sink *)s);
 }
 
-static const ts_sink_ops webhook_ops = {"webhook", webhook_emit, webhook_tick, webhook_finish,
-					webhook_close};
+/* one table per format, for ts_sink_kind(); indexed by ts_sink_format */
+static const ts_sink_ops webhook_ops[] = {
+	{"webhook", webhook_emit, webhook_tick, webhook_finish, webhook_close},
+	{"alertmanager", webhook_emit, webhook_tick, webhook_finish, webhook_close},
+	{"pagerduty", webhook_emit, webhook_tick, webhook_finish, webhook_close},
+	{"slack", webhook_emit, webhook_tick, webhook_finish, webhook_close},
+	{"eventbridge", webhook_emit, webhook_tick, webhook_finish, webhook_close},
+};
 
 /* "scheme://host[:port]" of url, userinfo left out, plus "/…" when a path
  * or query follows (it may hold a token). */
@@ -503,23 +660,115 @@ static int spool_open(webhook_sink *ws, char *errbuf, size_t errlen)
 	return 0;
 }
 
-int ts_sink_webhook_new(const char *url, const ts_sink_opts *o, const char *spool_base,
-			ts_sink **out, char *errbuf, size_t errlen)
+#define PAGERDUTY_URL "https://events.pagerduty.com/v2/enqueue"
+#define PAGERDUTY_KEY_ENV "TRAILSIGHT_PAGERDUTY_KEY"
+#define ALERTMANAGER_PATH "/api/v2/alerts"
+
+/* The URL (and PagerDuty routing key) a spec names, into ws->url and
+ * ws->routing_key. 0, TS_EINVAL (errbuf set) or TS_ENOMEM. */
+static int parse_target(webhook_sink *ws, const char *kind, const char *spec, char *errbuf,
+			size_t errlen)
 {
-	int rc = TS_ENOMEM;
+	ts_buf u = {0};
+	int rc = 0;
+	const char *url = spec;
+	if (ws->fmt == TS_PAYLOAD_PAGERDUTY) {
+		const char *key = NULL;
+		size_t klen = 0;
+		if (strncmp(spec, "http://", 7) == 0 || strncmp(spec, "https://", 8) == 0) {
+			key = getenv(PAGERDUTY_KEY_ENV);
+			klen = key ? strlen(key) : 0;
+		} else {
+			const char *at = strchr(spec, '@');
+			key = spec;
+			klen = at ? (size_t)(at - spec) : strlen(spec);
+			url = at ? at + 1 : PAGERDUTY_URL;
+		}
+		if (!klen || klen > 256) {
+			snprintf(errbuf, errlen,
+				 "sink 'pagerduty:…': no routing key: give pagerduty:KEY[@URL], or "
+				 "pagerduty:URL with %s set",
+				 PAGERDUTY_KEY_ENV);
+			return TS_EINVAL;
+		}
+		for (size_t i = 0; i < klen; i++)
+			if ((unsigned char)key[i] <= ' ' || key[i] == 0x7f || key[i] == '"' ||
+			    key[i] == '\\') {
+				snprintf(errbuf, errlen, "sink 'pagerduty:…': blank, quote or control "
+							 "character in the routing key");
+				return TS_EINVAL;
+			}
+		if (!(ws->routing_key = malloc(klen + 1)))
+			return TS_ENOMEM;
+		memcpy(ws->routing_key, key, klen);
+		ws->routing_key[klen] = '\0';
+	}
 	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
-		snprintf(errbuf, errlen, "sink 'webhook:…': the URL must start with http:// or "
-					 "https://");
+		snprintf(errbuf, errlen, "sink '%s:…': the URL must start with http:// or https://",
+			 kind);
 		return TS_EINVAL;
 	}
 	for (const char *p = url; *p; p++)
 		if ((unsigned char)*p <= ' ' || *p == 0x7f) {
-			snprintf(errbuf, errlen,
-				 "sink 'webhook:…': blank or control character in the URL");
+			snprintf(errbuf, errlen, "sink '%s:…': blank or control character in the URL",
+				 kind);
 			return TS_EINVAL;
 		}
+	size_t n = strlen(url);
+	if (ws->fmt == TS_PAYLOAD_ALERTMANAGER) {
+		size_t pl = strlen(ALERTMANAGER_PATH);
+		while (n > 0 && url[n - 1] == '/')
+			n--;
+		if (n < pl || memcmp(url + n - pl, ALERTMANAGER_PATH, pl) != 0)
+			rc = ts_buf_printf(&u, "%.*s%s", (int)n, url, ALERTMANAGER_PATH);
+		else
+			rc = ts_buf_add(&u, url, n);
+	} else {
+		rc = ts_buf_add(&u, url, n);
+	}
+	if (rc) {
+		ts_buf_free(&u);
+		return TS_ENOMEM;
+	}
+	ws->url = u.p;
+	return 0;
+}
+
+/* The spool folder: SPOOL/webhook-<hash of the URL> for raw events (as
+ * before formats came), SPOOL/<kind>-<hash of kind, URL and key> for the
+ * others, so two formats to one URL never share a spool. */
+static int spool_path(webhook_sink *ws, const char *kind, const char *spool_base)
+{
+	ts_buf id = {0}, dir = {0};
+	int rc = ws->fmt == TS_PAYLOAD_RAW
+			 ? ts_buf_puts(&id, ws->url)
+			 : ts_buf_printf(&id, "%s:%s\n%s", kind, ws->url,
+					 ws->routing_key ? ws->routing_key : "");
+	uint8_t sha[20];
+	if (!rc)
+		ts_sha1(id.p, id.len, sha);
+	if (!rc)
+		rc = ts_buf_printf(&dir, "%s/%s-", spool_base, kind);
+	for (int i = 0; i < 8 && !rc; i++)
+		rc = ts_buf_printf(&dir, "%02x", sha[i]);
+	ts_buf_free(&id);
+	if (rc) {
+		ts_buf_free(&dir);
+		return TS_ENOMEM;
+	}
+	ws->dir = dir.p;
+	return 0;
+}
+
+int ts_sink_webhook_new(ts_sink_format fmt, const char *spec, const ts_sink_opts *o,
+			const char *spool_base, ts_sink **out, char *errbuf, size_t errlen)
+{
+	int rc = TS_ENOMEM;
+	if ((unsigned)fmt >= TS_ARRAY_LEN(webhook_ops))
+		return TS_EINVAL;
+	const char *kind = webhook_ops[fmt].kind;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		snprintf(errbuf, errlen, "sink 'webhook:…': libcurl did not start");
+		snprintf(errbuf, errlen, "sink '%s:…': libcurl did not start", kind);
 		return TS_ENOMEM;
 	}
 	webhook_sink *ws = calloc(1, sizeof *ws);
@@ -528,29 +777,23 @@ int ts_sink_webhook_new(const char *url, const ts_sink_opts *o, const char *spoo
 		goto out_nomem;
 	}
 	ws->dirfd = ws->lockfd = -1;
-	ws->base.ops = &webhook_ops;
+	ws->fmt = fmt;
+	ws->base.ops = &webhook_ops[fmt];
 	ws->base.o = *o;
-	char shown[160];
-	display_url(url, shown, sizeof shown);
-	snprintf(ws->base.name, sizeof ws->base.name, "webhook:%s", shown);
+	snprintf(ws->base.name, sizeof ws->base.name, "%s:…", kind);
 	ts_sink_backoff_init(&ws->bo, o);
 	ts_sink_backoff_init(&ws->disk_bo, o);
-	size_t n = strlen(url);
-	ws->url = malloc(n + 1);
-	if (!ws->url)
+	if ((rc = parse_target(ws, kind, spec, errbuf, errlen))) {
+		if (rc == TS_EINVAL)
+			goto out_free_msg;
 		goto out_free;
-	memcpy(ws->url, url, n + 1);
-	uint8_t sha[20];
-	ts_sha1(url, n, sha);
-	ts_buf dir = {0};
-	if (ts_buf_printf(&dir, "%s/webhook-", spool_base))
+	}
+	char shown[160];
+	display_url(ws->url, shown, sizeof shown);
+	snprintf(ws->base.name, sizeof ws->base.name, "%s:%s", kind, shown);
+	rc = TS_ENOMEM;
+	if (spool_path(ws, kind, spool_base))
 		goto out_free;
-	for (int i = 0; i < 8; i++)
-		if (ts_buf_printf(&dir, "%02x", sha[i])) {
-			ts_buf_free(&dir);
-			goto out_free;
-		}
-	ws->dir = dir.p;
 	if ((rc = spool_open(ws, errbuf, errlen)))
 		goto out_free_msg;
 	rc = TS_ENOMEM;
@@ -576,6 +819,6 @@ out_free_msg:
 	webhook_free(ws);
 	return rc;
 out_nomem:
-	snprintf(errbuf, errlen, "sink 'webhook:…': out of memory");
+	snprintf(errbuf, errlen, "sink '%s:…': out of memory", kind);
 	return rc;
 }
