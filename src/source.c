@@ -82,8 +82,8 @@ enum { ITEM_RECORD = 0, ITEM_IGNORED = 1 };
 /* Parse one item the reader returned: a record, or a wrapper of one
  * (shape.h). ITEM_RECORD with *rec filled; ITEM_IGNORED when it is to be
  * ignored (counted here); else a skip code with detail[cap] written. */
-static int parse_item(src_ctx *x, const ts_reader_item *it, ts_record *rec, ts_source_stats *st,
-		      char *detail, size_t cap)
+static int parse_item(src_ctx *x, const ts_reader_item *it, ts_record *rec,
+		      ts_source_stats *st, char *detail, size_t cap)
 {
 	int pr = ts_parse_record(x->parser, it->text, it->len, rec);
 	if (!pr || pr == TS_ENOMEM)
@@ -200,9 +200,10 @@ static ssize_t read_whole(src_ctx *x, int fd, size_t size, int *err)
 
 /* A regular file read whole. Gzip is decoded in one call when it is made
  * of whole, valid members within the caps (output and ratio, see
- * ts_reader_set_text); plain text is scanned where it lies. Anything else goes through the streaming reader from the bytes
- * already read, so faults are reported exactly as the streaming path
- * reports them. Returns what drain() returns. */
+ * ts_reader_set_text); plain text is scanned where it lies. Anything else
+ * goes through the streaming reader from the bytes already read, so faults
+ * are reported exactly as the streaming path reports them. Returns what
+ * drain() returns. */
 static int read_regular(src_ctx *x, ts_reader *r, int fd, size_t size, const char *path,
 			const ts_reader_opts *ropts, ts_source_stats *st, const ts_source_cb *cb)
 {
@@ -243,7 +244,7 @@ static int read_regular(src_ctx *x, ts_reader *r, int fd, size_t size, const cha
  * anything else (standard input, a pipe, a large file, or every input
  * with ropts->stream_only) in READ_SIZE pieces. */
 int src_read_input(src_ctx *x, const char *path, const ts_reader_opts *ropts,
-		      ts_source_stats *st, const ts_source_cb *cb)
+		   ts_source_stats *st, const ts_source_cb *cb)
 {
 	int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
