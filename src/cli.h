@@ -15,12 +15,15 @@
 #include <stdio.h>
 
 #include "engine.h"
+#include "fileid.h"
+#include "folders.h"
 #include "reader.h"
 #include "record.h"
 #include "report.h"
 #include "rstream.h"
 #include "sink.h"
 #include "source.h"
+#include "source_mt.h"
 #include "store.h"
 #include "watch.h"
 

@@ -12,7 +12,7 @@
 
 #include "redis_conn.h"
 #include "rstream.h"
-#include "source.h"
+#include "util.h"
 
 struct ts_rstream {
 	ts_redis *r;

@@ -141,7 +141,7 @@ void ts_cli_on_file_begin(void *ctx, const char *path)
 	ts_run *r = ctx;
 	char name[4096];
 	ts_file_id id;
-	if (r->fatal || strcmp(path, "-") == 0 || ts_source_file_id(path, name, sizeof name, &id))
+	if (r->fatal || strcmp(path, "-") == 0 || ts_file_id_of(path, name, sizeof name, &id))
 		return; /* read without a checkpoint */
 	int rc = ts_engine_file_begin(r->engine, &id);
 	if (rc)
@@ -201,7 +201,7 @@ int ts_cli_drop_done_files(ts_store *store, ts_pathlist *l, uint64_t *dropped)
 	for (size_t i = 0; i < n; i++) {
 		char buf[4096];
 		ts_file_id id;
-		if (strcmp(l->paths[i], "-") == 0 || ts_source_file_id(l->paths[i], buf, sizeof buf, &id))
+		if (strcmp(l->paths[i], "-") == 0 || ts_file_id_of(l->paths[i], buf, sizeof buf, &id))
 			continue;
 		if (!(names[k] = strdup(buf)))
 			goto out_free;
@@ -317,7 +317,7 @@ int ts_cli_run(ts_cli_opts *o, int stream)
 		r.progress = !r.quiet && isatty(2);
 		ts_source_cb cb = {ts_cli_on_record, ts_cli_on_skip, ts_cli_on_file_done, &r,
 				   ts_cli_on_file_begin, NULL, 0, ts_cli_on_passed};
-		if (ts_source_collect(o->paths, o->npaths, &paths, &r.src, &cb)) {
+		if (ts_folders_collect(o->paths, o->npaths, &paths, &r.src, &cb)) {
 			ts_error("out of memory");
 			exit_code = TS_EXIT_STORE;
 			goto out_engine;

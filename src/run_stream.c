@@ -204,7 +204,7 @@ int ts_cli_stream(ts_run *r, const ts_stream_cfg *sc, ts_store *store, const ts_
 		ts_source_cb cb = {ts_cli_on_record, ts_cli_on_skip, ts_cli_on_file_done, r,
 			   ts_cli_on_file_begin, NULL, 0, ts_cli_on_passed};
 		char *args[1] = {(char *)sc->watch_dir};
-		rc = ts_source_collect(args, 1, &paths, &r->src, &cb);
+		rc = ts_folders_collect(args, 1, &paths, &r->src, &cb);
 		for (size_t i = 0; i < paths.n && !rc; i++)
 			rc = ts_watch_seen(w, paths.paths[i]);
 		if (!rc && !force)

@@ -349,3 +349,24 @@ int ts_grow(void *arr, size_t *cap, size_t need, size_t elem, size_t first)
 	*cap = n;
 	return 0;
 }
+
+int ts_pathlist_push(ts_pathlist *l, const char *s)
+{
+	if (ts_grow(&l->paths, &l->alloc, l->n + 1, sizeof *l->paths, 64))
+		return TS_ENOMEM;
+	size_t len = strlen(s);
+	char *c = malloc(len + 1);
+	if (!c)
+		return TS_ENOMEM;
+	memcpy(c, s, len + 1);
+	l->paths[l->n++] = c;
+	return 0;
+}
+
+void ts_pathlist_free(ts_pathlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->paths[i]);
+	free(l->paths);
+	memset(l, 0, sizeof *l);
+}

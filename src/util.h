@@ -1,5 +1,6 @@
 /* util.h - small shared pieces: string slices, a capped growing buffer,
- * UTC calendar arithmetic, UTF-8 validation, hashing and logging.
+ * a list of owned strings, UTC calendar arithmetic, UTF-8 validation,
+ * hashing and logging.
  *
  * Every project .c file includes this header after its system headers;
  * it ends by including banned.h.
@@ -57,6 +58,18 @@ static inline void ts_buf_reset(ts_buf *b)
 }
 /* Release the memory; the buffer is empty afterwards and keeps its cap. */
 void ts_buf_free(ts_buf *b);
+
+/* A list of strings it owns (paths, stream entry IDs), in the order
+ * pushed. {0} is an empty list; ts_pathlist_free frees the strings and
+ * the array and leaves it empty. */
+typedef struct ts_pathlist {
+	char **paths;
+	size_t n, alloc;
+} ts_pathlist;
+
+/* Append a copy of s. 0 or TS_ENOMEM (the list unchanged). */
+int ts_pathlist_push(ts_pathlist *l, const char *s);
+void ts_pathlist_free(ts_pathlist *l);
 
 /* --- UTC time. Minutes are counted from 1970-01-01T00:00Z. --- */
 #define TS_MIN_PER_DAY 1440

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "folders.h"
 #include "tally.h"
 #include "watch.h"
 
@@ -30,12 +31,6 @@ struct ts_watch {
 	ts_tally seen, seen_old; /* hash of path -> 1: this generation, the last */
 	size_t seen_cap;         /* paths in a generation */
 };
-
-static int skip_dir(const char *name)
-{
-	return name[0] == '.' || strcmp(name, "CloudTrail-Digest") == 0 ||
-	       strcmp(name, "CloudTrail-Insight") == 0;
-}
 
 static uint64_t path_hash(const char *path) { return ts_hash(path, strlen(path), 7) >> 1; }
 
@@ -71,9 +66,32 @@ static int report(ts_watch *w, const char *path, ts_pathlist *ready, int *n)
 	return rc;
 }
 
-/* Watch dir and, recursively, its folders; with ready, report the log
- * files found in them (sorted by name, as a walk would). */
-static int add_tree(ts_watch *w, const char *dir, ts_pathlist *ready, int *n, int depth)
+/* Report the complete file at path, called name, when the folder rule
+ * (folders.h) reads it: a file read by its name always; a file read by its
+ * content only when placed (renamed into place, itself or a folder it is
+ * in), since a closed file of a name that says nothing may be a sync
+ * tool's temporary one, renamed next (aws s3 sync writes NAME.xxxxxxxx). A
+ * path that cannot be stat'ed is taken as a regular file: reading it says
+ * why it cannot be read. */
+static int take_file(ts_watch *w, const char *path, const char *name, unsigned mode, int placed,
+		     ts_pathlist *ready, int *n)
+{
+	switch (ts_folders_pick(name, mode, NULL)) {
+	case TS_FOLDERS_LOG:
+		return report(w, path, ready, n);
+	case TS_FOLDERS_LOOK:
+		return placed && !ts_folders_look(path) ? report(w, path, ready, n) : 0;
+	default:
+		return 0;
+	}
+}
+
+/* Watch dir and, recursively, the folders the rule walks into; with
+ * ready, report the files found in them (sorted by name, as the walk
+ * lists them). placed: dir was renamed into place, so its files are
+ * complete (take_file). */
+static int add_tree(ts_watch *w, const char *dir, ts_pathlist *ready, int *n, int depth,
+		    int placed)
 {
 	if (depth > MAX_DEPTH)
 		return 0;
@@ -93,7 +111,7 @@ static int add_tree(ts_watch *w, const char *dir, ts_pathlist *ready, int *n, in
 		w->ndirs = (size_t)wd + 1;
 	/* what is already there: folders to watch, files to report */
 	ts_pathlist names = {0};
-	int rc = ts_source_list_dir(dir, &names);
+	int rc = ts_folders_list_dir(dir, &names);
 	if (rc) {
 		ts_pathlist_free(&names);
 		return rc == TS_EIO ? 0 : rc; /* TS_EIO: gone again */
@@ -106,12 +124,10 @@ static int add_tree(ts_watch *w, const char *dir, ts_pathlist *ready, int *n, in
 		struct stat sb;
 		if (stat(path.p, &sb) != 0)
 			continue;
-		if (S_ISDIR(sb.st_mode)) {
-			if (!skip_dir(names.paths[i]))
-				rc = add_tree(w, path.p, ready, n, depth + 1);
-		} else if (ready && S_ISREG(sb.st_mode) && ts_source_is_log_name(names.paths[i])) {
-			rc = report(w, path.p, ready, n);
-		}
+		if (ts_folders_pick(names.paths[i], (unsigned)sb.st_mode, NULL) == TS_FOLDERS_DESCEND)
+			rc = add_tree(w, path.p, ready, n, depth + 1, placed);
+		else if (ready)
+			rc = take_file(w, path.p, names.paths[i], (unsigned)sb.st_mode, placed, ready, n);
 	}
 	ts_buf_free(&path);
 	ts_pathlist_free(&names);
@@ -135,7 +151,7 @@ int ts_watch_new(const char *root, ts_watch **out, char *errbuf, size_t errlen)
 		int n = 0;
 		/* the files already there are the caller's to list and mark
 		 * seen (ts_watch_seen); here only their folders are watched */
-		rc = add_tree(w, root, NULL, &n, 0);
+		rc = add_tree(w, root, NULL, &n, 0, 0);
 		if (rc)
 			snprintf(errbuf, errlen, "cannot watch '%s': %s", root,
 				 rc == TS_ECAP ? "inotify watch limit reached "
@@ -173,7 +189,7 @@ int ts_watch_poll(ts_watch *w, int timeout_ms, ts_pathlist *ready)
 				ts_warn("watch: inotify queue overflowed; rescanning");
 				for (size_t i = 0; i < w->ndirs && !rc; i++)
 					if (w->dirs[i])
-						rc = add_tree(w, w->dirs[i], ready, &n, 0);
+						rc = add_tree(w, w->dirs[i], ready, &n, 0, 0);
 				continue;
 			}
 			if (ev->wd < 0 || (size_t)ev->wd >= w->ndirs || !w->dirs[ev->wd])
@@ -189,12 +205,15 @@ int ts_watch_poll(ts_watch *w, int timeout_ms, ts_pathlist *ready)
 			ts_buf_reset(&path);
 			if ((rc = ts_buf_printf(&path, "%s/%s", w->dirs[ev->wd], ev->name)))
 				break;
+			int placed = !!(ev->mask & IN_MOVED_TO);
 			if (ev->mask & IN_ISDIR) {
-				if ((ev->mask & (IN_CREATE | IN_MOVED_TO)) && !skip_dir(ev->name))
-					rc = add_tree(w, path.p, ready, &n, 1);
-			} else if ((ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) &&
-				   ts_source_is_log_name(ev->name)) {
-				rc = report(w, path.p, ready, &n);
+				if ((ev->mask & (IN_CREATE | IN_MOVED_TO)) &&
+				    ts_folders_pick(ev->name, S_IFDIR, NULL) == TS_FOLDERS_DESCEND)
+					rc = add_tree(w, path.p, ready, &n, 1, placed);
+			} else if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) {
+				struct stat sb;
+				unsigned mode = stat(path.p, &sb) == 0 ? (unsigned)sb.st_mode : S_IFREG;
+				rc = take_file(w, path.p, ev->name, mode, placed, ready, &n);
 			}
 		}
 		if (rc)

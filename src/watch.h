@@ -1,10 +1,16 @@
 /* watch.h - follows a folder tree (an S3 sync of AWSLogs/, a log
  * shipper's output) for log files that are complete, with inotify.
  *
- * A file is complete when it is renamed into place (IN_MOVED_TO) or closed
- * after writing (IN_CLOSE_WRITE). Only names ts_source_is_log_name()
- * accepts are reported; CloudTrail-Digest and CloudTrail-Insight folders
- * are not watched. Folders created later are watched as they appear, and
+ * Which folders are watched and which files are logs is the folder rule
+ * of folders.h, the one the walk uses. A file is complete when it is
+ * renamed into place (IN_MOVED_TO), is in a folder renamed into place, or
+ * is closed after writing (IN_CLOSE_WRITE). A file the rule reads by its
+ * name (*.json, *.json.gz, ...) is reported in each of these cases; a file
+ * it reads only by its content (a Firehose object, a .log) only when it,
+ * or a folder it is in, was renamed into place: sync tools write to a
+ * temporary name of that kind and rename it (aws s3 sync: NAME.xxxxxxxx),
+ * and reading the temporary file would count its records twice.
+ * Folders created later are watched as they appear, and
  * the files already in them are reported too (a folder can be filled before
  * its watch exists). Each path is reported once per watcher while it is
  * among the newest TS_WATCH_SEEN_CAP to 2 * TS_WATCH_SEEN_CAP paths reported
@@ -17,14 +23,14 @@
 #ifndef TS_WATCH_H
 #define TS_WATCH_H
 
-#include "source.h"
+#include "util.h"
 
 typedef struct ts_watch ts_watch;
 
 #define TS_WATCH_SEEN_CAP 65536 /* paths per generation of the seen set */
 
 /* Watch root and every folder under it. The files already there are not
- * reported: the caller lists them (ts_source_collect), reads them, and
+ * reported: the caller lists them (ts_folders_collect), reads them, and
  * marks them with ts_watch_seen so a late event does not report them.
  * 0 and *out, TS_EIO (message in
  * errbuf: root cannot be watched, or the inotify watch limit), TS_ENOMEM. */

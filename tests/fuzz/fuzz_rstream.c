@@ -15,7 +15,7 @@
 #include "err.h"
 #include "record.h"
 #include "rstream.h"
-#include "source.h"
+#include "util.h"
 
 /* hiredis 0.14 allocates an array's element table before reading any of
  * it, with no cap: a reply announcing millions of elements is the client

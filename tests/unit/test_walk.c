@@ -1,4 +1,4 @@
-/* test_walk.c - the folder walk (ts_source_collect): which files a
+/* test_walk.c - the folder walk (ts_folders_collect): which files a
  * backfill reads, in which order, and what it passes over, names and
  * counts. */
 #include <stdlib.h>
@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "../check.h"
-#include "source.h"
+#include "folders.h"
 
 static char root[64];
 
@@ -96,7 +96,7 @@ static void test_walk(void)
 	memset(&st, 0, sizeof st);
 	seen s = {.n = 0};
 	ts_source_cb cb = {.skip = on_skip, .passed = on_passed, .ctx = &s};
-	CHECK_INT(ts_source_collect(args, 3, &out, &st, &cb), 0);
+	CHECK_INT(ts_folders_collect(args, 3, &out, &st, &cb), 0);
 
 	/* depth first, each folder's names sorted bytewise */
 	static const char *want[] = {"a/z.log", "b/1.json.gz", "b/2.json", NULL};
@@ -138,7 +138,7 @@ static void test_walk(void)
 	char *args2[] = {arg};
 	memset(&st, 0, sizeof st);
 	s.n = 0;
-	CHECK_INT(ts_source_collect(args2, 1, &out, &st, &cb), 0);
+	CHECK_INT(ts_folders_collect(args2, 1, &out, &st, &cb), 0);
 	CHECK_INT(out.n, 0);
 	CHECK_INT(st.by_reason[-TS_EDEPTH], 1);
 	CHECK_INT(st.files_failed, 1);
