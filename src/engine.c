@@ -282,7 +282,9 @@ static int count_record(ts_engine *e, const ts_record *r, const ts_record_kind *
 	/* the registry may have moved: take the API afresh */
 	const ts_api *api = ts_registry_get_api(e->reg, aid);
 
-	int counted_in_rate = !ro || e->o.include_read_only;
+	/* AWS's call rate: write management calls, every data call (reads
+	 * too); --include-read-only adds the management reads */
+	int counted_in_rate = !ro || k->data || e->o.include_read_only;
 	ts_held ev[2];
 	int nev = 1;
 	ev[0] = (ts_held){.minute = minute, .pid = pid,

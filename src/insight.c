@@ -16,6 +16,7 @@
 #include <assert.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdlib.h>
 
 #include "insight.h"
 #include "sha1.h"
@@ -128,70 +129,126 @@ static void buf_truncate(ts_buf *b, size_t len)
 		b->p[len] = '\0';
 }
 
+/* The shortest decimal digits of a > 0 that read back as a: digits (no
+ * trailing zeros, at least one) and the exponent of the first digit
+ * (a = d.ddd x 10^exp). printf rounds correctly, so the first precision
+ * that round-trips is the shortest; 17 digits always do. Where one digit
+ * would do, Java takes the closest two-digit decimal instead (which only
+ * differs for subnormals). Reading the text
+ * back with strtod uses the same locale as printf wrote it in. */
+static size_t shortest_digits(double a, char dig[24], int *exp10)
+{
+	char tmp[64];
+	size_t nd = 0;
+	for (int prec = 0; prec < 17; prec++) {
+		int n = snprintf(tmp, sizeof tmp, "%.*e", prec, a);
+		(void)n; /* "d.<16 digits>e-308" and a separator fit in 64 */
+		assert(n > 0 && (size_t)n < sizeof tmp);
+		if (strtod(tmp, NULL) == a || prec == 16) {
+			/* Java: when one digit is enough, the closest of two
+			 * digits (Double.MIN_VALUE is "4.9E-324", not "5.0E-324") */
+			if (prec == 0)
+				n = snprintf(tmp, sizeof tmp, "%.1e", a);
+			break;
+		}
+	}
+	/* d[sep]ddd e±x: the separator may be any bytes of the locale */
+	const char *p = tmp;
+	for (; *p && *p != 'e'; p++)
+		if (*p >= '0' && *p <= '9')
+			dig[nd++] = *p;
+	assert(*p == 'e' && nd > 0 && nd <= 17);
+	*exp10 = (int)strtol(p + 1, NULL, 10);
+	while (nd > 1 && dig[nd - 1] == '0')
+		nd--;
+	dig[nd] = '\0';
+	return nd;
+}
+
+size_t ts_java_double(double v, char out[TS_JAVA_DOUBLE_MAX])
+{
+	char dig[24];
+	int e;
+	size_t k = 0;
+	assert(isfinite(v));
+	if (v == 0) { /* -0 too: "0.0" */
+		memcpy(out, "0.0", 4);
+		return 3;
+	}
+	if (v < 0) {
+		out[k++] = '-';
+		v = -v;
+	}
+	size_t nd = shortest_digits(v, dig, &e);
+	if (e >= -3 && e < 7) {
+		/* 10^-3 <= v < 10^7: plain decimal, a digit after the point at least */
+		if (e < 0) {
+			out[k++] = '0';
+			out[k++] = '.';
+			for (int z = -1; z > e; z--)
+				out[k++] = '0';
+			memcpy(out + k, dig, nd);
+			k += nd;
+		} else {
+			size_t ni = (size_t)e + 1;
+			for (size_t i = 0; i < ni; i++)
+				out[k++] = i < nd ? dig[i] : '0';
+			out[k++] = '.';
+			if (nd > ni) {
+				memcpy(out + k, dig + ni, nd - ni);
+				k += nd - ni;
+			} else {
+				out[k++] = '0';
+			}
+		}
+	} else {
+		/* computerized scientific notation: d.ddd E exponent, no '+' */
+		out[k++] = dig[0];
+		out[k++] = '.';
+		if (nd > 1) {
+			memcpy(out + k, dig + 1, nd - 1);
+			k += nd - 1;
+		} else {
+			out[k++] = '0';
+		}
+		k += (size_t)snprintf(out + k, TS_JAVA_DOUBLE_MAX - k, "E%d", e);
+	}
+	assert(k < TS_JAVA_DOUBLE_MAX);
+	out[k] = '\0';
+	return k;
+}
+
 int ts_json_number(ts_buf *out, double v)
 {
 	/* %.10f of DBL_MAX: 309 integer digits, sign, point, 10 decimals */
-	char tmp[400], res[400];
+	char tmp[400], res[TS_JAVA_DOUBLE_MAX];
 	if (!isfinite(v))
 		return TS_EINVAL;
 	int n = snprintf(tmp, sizeof tmp, "%.10f", v);
 	if (n < 12 || (size_t)n >= sizeof tmp)
 		return TS_EINVAL;
-	/* Take the digits apart rather than trusting '.': the locale may use
-	 * another decimal separator. printf rounds the exact binary value. */
-	const char *p = tmp;
-	int neg = *p == '-';
-	p += neg;
-	const char *ip = p;
-	while (*p >= '0' && *p <= '9')
-		p++;
-	size_t ilen = (size_t)(p - ip);
-	const char *frac = tmp + n - 10;
-	size_t flen = 10;
-	assert(ilen > 0 && frac >= p);
-	while (flen && frac[flen - 1] == '0')
-		flen--;
-	int zero = flen == 0 && ilen == 1 && ip[0] == '0';
-	size_t k = 0;
-	if (neg && !zero) /* never "-0" */
-		res[k++] = '-';
-	memcpy(res + k, ip, ilen);
-	k += ilen;
-	if (flen) {
-		res[k++] = '.';
-		memcpy(res + k, frac, flen);
-		k += flen;
-	}
+	/* printf rounds the exact binary value to 10 decimals; strtod reads
+	 * it back in the locale it was written in */
+	double r = strtod(tmp, NULL);
+	size_t k = ts_java_double(r, res);
 	return ts_buf_add(out, res, k);
 }
 
-/* A probability with 6 significant digits ("%.6g"; "1e-40" is valid JSON),
- * clamped to [0, 1]. NaN is TS_EINVAL. */
+/* A probability rounded to 6 significant digits, clamped to [0, 1], in
+ * Java's spelling ("1.2E-40"). NaN is TS_EINVAL. */
 static int json_pvalue(ts_buf *out, double pv)
 {
-	char tmp[64], res[64];
+	char tmp[64], res[TS_JAVA_DOUBLE_MAX];
 	if (isnan(pv))
 		return TS_EINVAL;
 	if (!(pv > 0)) /* also turns -0 into 0 */
 		pv = 0;
 	else if (pv > 1)
 		pv = 1;
-	int n = snprintf(tmp, sizeof tmp, "%.6g", pv);
+	int n = snprintf(tmp, sizeof tmp, "%.5e", pv);
 	if (n <= 0 || (size_t)n >= sizeof tmp)
 		return TS_EINVAL;
-	size_t k = 0;
-	for (int i = 0; i < n;) {
-		char c = tmp[i];
-		if ((c >= '0' && c <= '9') || c == 'e' || c == '-' || c == '+') {
-			res[k++] = c;
-			i++;
-			continue;
-		}
-		/* the locale's decimal separator, one or more bytes */
-		res[k++] = '.';
-		while (i < n && !((tmp[i] >= '0' && tmp[i] <= '9') || tmp[i] == 'e'))
-			i++;
-	}
+	size_t k = ts_java_double(strtod(tmp, NULL), res);
 	return ts_buf_add(out, res, k);
 }
 

@@ -71,10 +71,18 @@ int ts_insight_write(const ts_insight *ins, ts_buf *out);
  * names hashed are documented at the top of insight.c. Cannot fail. */
 void ts_insight_ids(const ts_insight *ins, char shared[37], char event[37]);
 
-/* Append a number the CloudTrail way: rounded to 10 decimal places, no
- * trailing zeros, no exponent, never "-0" ("0.0000882145", "50.1", "4",
- * "0"). 0, TS_ENOMEM, TS_ECAP, or TS_EINVAL for NaN and infinities; on
- * failure out is unchanged. */
+/* Longest text of ts_java_double(), NUL included ("-1.2345678901234567E-308"). */
+#define TS_JAVA_DOUBLE_MAX 32
+/* v (finite) as Java's Double.toString writes it: the shortest digits that
+ * read back as v; for 10^-3 <= |v| < 10^7 a decimal with at least one digit
+ * after the point ("5.0", "12.5", "0.001"), else computerized scientific
+ * notation ("1.0E7", "9.82222E-5", no '+'). Zero, -0 included, is "0.0".
+ * Writes out (NUL-terminated), returns the length. Cannot fail. */
+size_t ts_java_double(double v, char out[TS_JAVA_DOUBLE_MAX]);
+/* Append a number the CloudTrail way: Java's Double.toString of v rounded
+ * to 10 decimal places ("0.0", "5.0", "50.1", "9.82222E-5", "1.0E20"),
+ * never "-0.0". 0, TS_ENOMEM, TS_ECAP, or TS_EINVAL for NaN and
+ * infinities; on failure out is unchanged. */
 int ts_json_number(ts_buf *out, double v);
 /* Append s as a JSON string with quotes: '"', '\\' and control characters
  * (< 0x20) escaped, other bytes (valid UTF-8, DEL) kept as they are; each

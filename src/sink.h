@@ -3,8 +3,11 @@
  * A sink takes one event at a time (one line of JSON, no newline) and
  * delivers it to one destination, named by a spec string:
  *   -                  NDJSON on stdout (or opts.stdout_fp), flushed per event;
- *   dir:PATH           CloudTrail-Insight log files under PATH, in the S3
- *                      layout of docs/DESIGN.md (gzip of {"Records":[...]});
+ *   dir:PATH[?context=1]
+ *                      CloudTrail-Insight log files under PATH, in the S3
+ *                      layout of docs/DESIGN.md (gzip of {"Records":[...]}),
+ *                      records with AWS's keys only unless context=1 keeps
+ *                      insightDetails.trailsightContext;
  *   redis-stream:redis://[user:pass@]host:port[/db]#KEY
  *                      XADD KEY MAXLEN ~ N * event JSON;
  *   webhook:URL        HTTP POST of each event (application/json), with

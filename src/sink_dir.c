@@ -8,9 +8,13 @@
  * (the oldest goes), and at close. It is written as gzip to
  *   PATH/AWSLogs/<acct>/CloudTrail-Insight/<region>/YYYY/MM/DD/
  *     <acct>_CloudTrail-Insight_<region>_YYYYMMDDTHHMMZ_<16 hex>.json.gz
- * where the time is the earliest eventTime minute in the batch and the 16
- * hex digits begin the SHA-1 of the uncompressed text (a re-run writing the
- * same events writes the same name). The file is written as .<name>.tmp in
+ * where the time is the newest eventTime minute in the batch (AWS names a
+ * file by its delivery time, after every record in it; the newest record
+ * is the earliest such time the events themselves give) and the 16 hex
+ * digits begin the SHA-1 of the uncompressed text (a re-run writing the
+ * same events writes the same name). The records are AWS's keys only:
+ * insightDetails.trailsightContext is cut out of each event unless the spec
+ * asks for it, dir:PATH?context=1. The file is written as .<name>.tmp in
  * the same folder, fsynced and renamed, so readers see whole files only.
  *
  * A failed write (a full disk, a folder that cannot be made) keeps the
@@ -41,7 +45,7 @@ typedef struct batch {
 	char account[SEG_MAX + 1];
 	char region[SEG_MAX + 1];
 	int64_t day;          /* UTC day of the events (epoch days) */
-	int64_t first_minute; /* earliest eventTime minute */
+	int64_t last_minute;  /* newest eventTime minute: the file's name */
 	int64_t opened;       /* clock ms of the first event */
 	unsigned n;           /* events in text */
 	ts_buf text;          /* {"Records":[ ... (without the closing ]}) */
@@ -50,6 +54,7 @@ typedef struct batch {
 typedef struct dir_sink {
 	ts_sink base;
 	char *root;
+	int context; /* keep insightDetails.trailsightContext */
 	batch *b;
 	size_t nb, ab;
 	ts_backoff bo;
@@ -154,7 +159,7 @@ static int write_batch(dir_sink *ds, size_t i, int64_t now)
 	int64_t y;
 	unsigned mo, d;
 	ts_civil_from_days(b->day, &y, &mo, &d);
-	int64_t mod = b->first_minute - b->day * TS_MIN_PER_DAY;
+	int64_t mod = b->last_minute - b->day * TS_MIN_PER_DAY;
 	int hh = (int)(mod / 60), mm = (int)(mod % 60);
 	rc = ts_buf_printf(&dir, "%s/AWSLogs/%s/CloudTrail-Insight/%s/%04lld/%02u/%02u", ds->root,
 			   b->account, b->region, (long long)y, mo, d);
@@ -267,7 +272,7 @@ static int dir_emit(ts_sink *s, const char *json, size_t len, int64_t now)
 		memcpy(b->account, k.account.p, k.account.n);
 		memcpy(b->region, k.region.p, k.region.n);
 		b->day = day;
-		b->first_minute = minute;
+		b->last_minute = minute;
 		b->opened = now;
 		if (ts_buf_puts(&b->text, "{\"Records\":[")) {
 			ts_buf_free(&b->text);
@@ -289,8 +294,13 @@ static int dir_emit(ts_sink *s, const char *json, size_t len, int64_t now)
 			return TS_ENOMEM;
 		}
 	}
-	size_t keep = b->text.len;
-	if ((b->n && ts_buf_add(&b->text, ",", 1)) || ts_buf_add(&b->text, json, len)) {
+	size_t keep = b->text.len, cut = len, cut_to = len;
+	if (!ds->context && k.ctx_to) {
+		cut = k.ctx_from;
+		cut_to = k.ctx_to;
+	}
+	if ((b->n && ts_buf_add(&b->text, ",", 1)) || ts_buf_add(&b->text, json, cut) ||
+	    ts_buf_add(&b->text, json + cut_to, len - cut_to)) {
 		b->text.len = keep;
 		b->text.p[keep] = '\0';
 		ts_sink_drop(s, 1, "out of memory");
@@ -298,8 +308,8 @@ static int dir_emit(ts_sink *s, const char *json, size_t len, int64_t now)
 	}
 	b->n++;
 	s->st.pending++;
-	if (minute < b->first_minute)
-		b->first_minute = minute;
+	if (minute > b->last_minute)
+		b->last_minute = minute;
 	if (full(ds, b) && ts_backoff_ready(&ds->bo, now)) {
 		int rc = write_batch(ds, i, now);
 		if (rc == TS_ENOMEM)
@@ -355,8 +365,52 @@ static void dir_close(ts_sink *s, int64_t now)
 
 static const ts_sink_ops dir_ops = {"dir", dir_emit, dir_tick, dir_finish, dir_close};
 
-int ts_sink_dir_new(const char *path, const ts_sink_opts *o, ts_sink **out, char *errbuf,
+static int dir_open(const char *path, int context, const ts_sink_opts *o, ts_sink **out,
+		    char *errbuf, size_t errlen);
+
+/* The options after the last '?' of a dir: spec, '&'-separated: only
+ * context=0|1 so far. 0, or TS_EINVAL with the message in errbuf. */
+static int dir_options(const char *spec, const char *q, int *context, char *errbuf,
+		       size_t errlen)
+{
+	while (*q) {
+		size_t n = strcspn(q, "&");
+		if (n == 9 && (memcmp(q, "context=0", 9) == 0 || memcmp(q, "context=1", 9) == 0)) {
+			*context = q[8] == '1';
+		} else {
+			snprintf(errbuf, errlen, "sink 'dir:%s': unknown option '%.*s' (expected "
+				 "context=0 or context=1)", spec, (int)(n < 64 ? n : 64), q);
+			return TS_EINVAL;
+		}
+		q += n;
+		q += *q == '&';
+	}
+	return 0;
+}
+
+int ts_sink_dir_new(const char *spec, const ts_sink_opts *o, ts_sink **out, char *errbuf,
 		    size_t errlen)
+{
+	int context = 0;
+	const char *q = strrchr(spec, '?');
+	size_t n = q ? (size_t)(q - spec) : strlen(spec);
+	if (q && dir_options(spec, q + 1, &context, errbuf, errlen))
+		return TS_EINVAL;
+	char *path = malloc(n + 1);
+	if (!path) {
+		snprintf(errbuf, errlen, "sink 'dir:%s': out of memory", spec);
+		return TS_ENOMEM;
+	}
+	memcpy(path, spec, n);
+	path[n] = '\0';
+	int rc = dir_open(path, context, o, out, errbuf, errlen);
+	free(path);
+	return rc;
+}
+
+/* dir_new for the folder path alone. */
+static int dir_open(const char *path, int context, const ts_sink_opts *o, ts_sink **out,
+		    char *errbuf, size_t errlen)
 {
 	if (!*path) {
 		snprintf(errbuf, errlen, "sink 'dir:': no folder given (dir:PATH)");
@@ -382,11 +436,12 @@ int ts_sink_dir_new(const char *path, const ts_sink_opts *o, ts_sink **out, char
 		return TS_ENOMEM;
 	}
 	memcpy(ds->root, path, n + 1);
+	ds->context = context;
 	while (n > 1 && ds->root[n - 1] == '/')
 		ds->root[--n] = '\0';
 	ds->base.ops = &dir_ops;
 	ds->base.o = *o;
-	snprintf(ds->base.name, sizeof ds->base.name, "dir:%s", path);
+	snprintf(ds->base.name, sizeof ds->base.name, "dir:%s%s", path, context ? "?context=1" : "");
 	ts_sink_backoff_init(&ds->bo, o);
 	*out = &ds->base;
 	return 0;

@@ -231,6 +231,52 @@ static int skip_value(const char *s, size_t n, size_t *i)
 	return *i > start ? 0 : -1;
 }
 
+/* s[*i] is the '{' of insightDetails: move *i past its '}' and set the
+ * span of its trailsightContext member in k. -1 when it is not an object
+ * of "key": value members. */
+static int scan_details(const char *s, size_t n, size_t *i, ts_event_keys *k)
+{
+	size_t j = skip_ws(s, *i + 1, n);
+	size_t comma = 0; /* the comma before this member; 0 for the first */
+	if (j < n && s[j] == '}') {
+		*i = j + 1;
+		return 0;
+	}
+	for (;;) {
+		ts_str key;
+		int esc;
+		size_t member = j;
+		if (j >= n || s[j] != '"' || scan_string(s, n, &j, &key, &esc))
+			return -1;
+		j = skip_ws(s, j, n);
+		if (j >= n || s[j] != ':')
+			return -1;
+		j = skip_ws(s, j + 1, n);
+		if (skip_value(s, n, &j))
+			return -1;
+		size_t end = j;
+		j = skip_ws(s, j, n);
+		int ctx = !esc && ts_str_eqc(key, "trailsightContext");
+		if (ctx && comma) {
+			k->ctx_from = comma;
+			k->ctx_to = end;
+		} else if (ctx) { /* the first member: take the comma after it */
+			k->ctx_from = member;
+			k->ctx_to = j < n && s[j] == ',' ? skip_ws(s, j + 1, n) : end;
+		}
+		if (j < n && s[j] == ',') {
+			comma = j;
+			j = skip_ws(s, j + 1, n);
+			continue;
+		}
+		if (j < n && s[j] == '}') {
+			*i = j + 1;
+			return 0;
+		}
+		return -1;
+	}
+}
+
 int ts_sink_event_keys(const char *json, size_t len, ts_event_keys *k)
 {
 	memset(k, 0, sizeof *k);
@@ -264,6 +310,9 @@ int ts_sink_event_keys(const char *json, size_t len, ts_event_keys *k)
 			if (scan_string(json, len, &i, &val, &esc))
 				return TS_EJSON;
 			*slot = esc ? TS_STR_NULL : val;
+		} else if (!esc && ts_str_eqc(key, "insightDetails") && i < len && json[i] == '{') {
+			if (scan_details(json, len, &i, k))
+				return TS_EJSON;
 		} else if (skip_value(json, len, &i)) {
 			return TS_EJSON;
 		}

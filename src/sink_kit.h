@@ -69,7 +69,7 @@ int ts_sink_write_all(int fd, const void *p, size_t n);
  * allocates its sink zeroed and sets base.ops, base.o and base.name. Same
  * returns as ts_sink_open(). */
 int ts_sink_stdout_new(const ts_sink_opts *o, ts_sink **out, char *errbuf, size_t errlen);
-int ts_sink_dir_new(const char *path, const ts_sink_opts *o, ts_sink **out, char *errbuf,
+int ts_sink_dir_new(const char *spec, const ts_sink_opts *o, ts_sink **out, char *errbuf,
 		    size_t errlen);
 int ts_sink_redis_new(const char *spec, const ts_sink_opts *o, ts_sink **out, char *errbuf,
 		      size_t errlen);
@@ -112,10 +112,14 @@ typedef struct ts_event_keys {
 	ts_str region;     /* awsRegion */
 	ts_str event_time; /* eventTime */
 	ts_str event_id;   /* eventID */
+	/* json[ctx_from..ctx_to) is insightDetails.trailsightContext with one
+	 * comma next to it: cut out, the rest is the event without it.
+	 * ctx_to == 0 when the event has none. */
+	size_t ctx_from, ctx_to;
 } ts_event_keys;
 /* Scan json[0..len) for them. 0, or TS_EJSON when the text is not one
  * JSON object (nested values are skipped by bracket counting, not
- * validated). */
+ * validated; insightDetails, when an object, is walked member by member). */
 int ts_sink_event_keys(const char *json, size_t len, ts_event_keys *k);
 
 #endif

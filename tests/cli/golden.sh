@@ -3,8 +3,12 @@
 # corpus must give byte for byte the events in tests/golden/. When a change
 # to the model or the format is meant to change them, rewrite the files with
 #   TS_UPDATE_GOLDEN=1 TRAILSIGHT=... TRAILSIGHT_GEN=... TS_SOURCE_DIR=. bash tests/cli/golden.sh
-# and review the diff.
+# and review the diff. Every number must be in Java's spelling
+# (java_numbers.py spelling), and the numbers must equal in value those of
+# the golden files before the spelling changed (OLD_SPELLING, read with git
+# when the source tree is a git checkout).
 source "$(dirname "$0")/lib.sh"
+OLD_SPELLING=4e0034448cc5bc01e5a8342d5c8a1fefc68679a0
 : "${TRAILSIGHT_GEN:?set TRAILSIGHT_GEN to the generator binary}"
 golden=$TS_SOURCE_DIR/tests/golden
 
@@ -17,6 +21,16 @@ run_case() {
     cp "$tmp/$name.ndjson" "$golden/$name.ndjson"
   fi
   check "$name: output equals tests/golden/$name.ndjson" cmp "$tmp/$name.ndjson" "$golden/$name.ndjson"
+  check "$name: every number in Java's spelling" \
+    python3 "$TS_SOURCE_DIR/tests/cli/java_numbers.py" spelling "$tmp/$name.ndjson"
+  if git -C "$TS_SOURCE_DIR" rev-parse --git-dir >/dev/null 2>&1; then
+    check "$name: the golden file before the spelling change is in git" \
+      git -C "$TS_SOURCE_DIR" show "$OLD_SPELLING:tests/golden/$name.ndjson" > "$tmp/$name.old"
+    check "$name: the same values as before the spelling change" \
+      python3 "$TS_SOURCE_DIR/tests/cli/java_numbers.py" compare "$tmp/$name.old" "$tmp/$name.ndjson"
+  else
+    echo "note: not a git checkout, values not compared with $OLD_SPELLING" >&2
+  fi
   if ! cmp -s "$tmp/$name.ndjson" "$golden/$name.ndjson"; then
     diff <(jq -c . "$golden/$name.ndjson") <(jq -c . "$tmp/$name.ndjson") | head -20 >&2 || true
   fi

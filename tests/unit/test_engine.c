@@ -1,9 +1,11 @@
 /* test_engine.c - records in, insight events out, on the memory store,
  * with records made in memory (the CLI tests cover files). */
 #include <math.h>
+#include <stdlib.h>
 
 #include "../check.h"
 #include "engine.h"
+#include "insight.h"
 
 typedef struct out {
 	char lines[16][8192];
@@ -158,14 +160,12 @@ static void test_spike_insight(void)
 		count += steady(m);
 	CHECK_STR(field(start, "\"baselineDuration\":", b1, sizeof b1), "10680");
 	char want[64];
+	/* Java's spelling of the average rounded to 10 decimals */
 	snprintf(want, sizeof want, "%.10f", (double)count / 10680);
-	while (want[strlen(want) - 1] == '0')
-		want[strlen(want) - 1] = '\0';
-	if (want[strlen(want) - 1] == '.')
-		want[strlen(want) - 1] = '\0';
+	ts_java_double(strtod(want, NULL), want);
 	CHECK_STR(field(start, "\"baseline\":{\"average\":", b2, sizeof b2), want);
 	/* the Start's insight minute: steady + 100 */
-	snprintf(want, sizeof want, "%u", steady(SPIKE_MIN) + 100);
+	snprintf(want, sizeof want, "%u.0", steady(SPIKE_MIN) + 100);
 	CHECK_STR(field(start, "\"insight\":{\"average\":", b2, sizeof b2), want);
 	/* the new principal leads the insight attributions */
 	CHECK(strstr(start, "\"insight\":[{\"value\":\"arn:aws:iam::111122223333:user/x\",\"average\":") != NULL);
@@ -173,6 +173,57 @@ static void test_spike_insight(void)
 	CHECK_STR(field(start, "\"sharedEventID\":", b1, sizeof b1),
 		  field(end, "\"sharedEventID\":", b2, sizeof b2));
 	fixture_free(&f);
+}
+
+/* Data events (--include-data-events): the call rate counts reads too, as
+ * AWS's data-event Insights do, and the event says sourceEventCategory
+ * "Data"; the same reads as management events are not judged. */
+static void test_data_event_reads(void)
+{
+	for (int data = 0; data < 2; data++) {
+		fixture f;
+		memset(&f, 0, sizeof f);
+		ts_engine_opts o;
+		ts_engine_opts_defaults(&o);
+		o.include_data = 1;
+		f.reg = ts_registry_new(NULL);
+		CHECK_INT(ts_store_mem_new(f.reg, NULL, &f.store), 0);
+		f.e = ts_engine_new(&o, f.reg, f.store, collect, &f.out);
+		CHECK(f.e != NULL);
+		if (!f.e) {
+			fixture_free(&f);
+			return;
+		}
+		for (int64_t m = DAY0 * TS_MIN_PER_DAY; m < (DAY0 + 9) * TS_MIN_PER_DAY; m++) {
+			unsigned n = steady(m) + (m >= SPIKE_MIN && m < SPIKE_MIN + 15 ? 100 : 0);
+			for (unsigned i = 0; i < n; i++) {
+				ts_record r = rec(m, (int)(i % 60), "GetObject",
+						  "arn:aws:iam::111122223333:role/app", NULL);
+				r.event_source = ts_str_c("s3.amazonaws.com");
+				r.read_only = TS_TRUE;
+				if (data) {
+					r.event_category = ts_str_c("Data");
+					r.management = TS_FALSE;
+				}
+				CHECK_INT(ts_engine_add(f.e, &r), 0);
+			}
+		}
+		CHECK_INT(ts_engine_finish(f.e), 0);
+		if (!data) {
+			CHECK_INT(f.out.n, 0);
+		} else {
+			CHECK_INT(f.out.n, 2);
+			const char *start = f.out.lines[0];
+			CHECK(strstr(start, "\"eventSource\":\"s3.amazonaws.com\",\"eventName\":"
+					    "\"GetObject\",\"insightType\":\"ApiCallRateInsight\","
+					    "\"sourceEventCategory\":\"Data\"") != NULL);
+			char b[64], want[64];
+			snprintf(want, sizeof want, "%u.0", steady(SPIKE_MIN) + 100);
+			CHECK_STR(field(start, "\"insight\":{\"average\":", b, sizeof b), want);
+			CHECK(strstr(f.out.lines[1], "\"state\":\"End\"") != NULL);
+		}
+		fixture_free(&f);
+	}
 }
 
 static void test_error_insight(void)
@@ -297,5 +348,5 @@ out:
 	fixture_free(&one);
 }
 
-TS_TESTS(test_steady_no_insight, test_spike_insight, test_error_insight, test_ignored_and_skipped,
+TS_TESTS(test_data_event_reads, test_steady_no_insight, test_spike_insight, test_error_insight, test_ignored_and_skipped,
 	 test_checkpoint_resume)

@@ -112,29 +112,49 @@ static const char *num(double v, int *rc)
 
 static void test_number_format(void)
 {
+	/* Java's Double.toString of the value rounded to 10 decimals */
 	static const struct {
 		double v;
 		const char *want;
 	} t[] = {
-		{0, "0"},
-		{4, "4"},
+		{0, "0.0"},
+		{-0.0, "0.0"},
+		{-1e-12, "0.0"},
+		{1e-11, "0.0"},
+		{0.00000000004, "0.0"},
+		{0.00000000006, "1.0E-10"},
+		{4, "4.0"},
+		{5, "5.0"},
+		{12.5, "12.5"},
 		{50.1, "50.1"},
-		{0.0000882145, "0.0000882145"},
-		{1.0 / 3, "0.3333333333"},
-		{2.0 / 3, "0.6666666667"},
-		{2.99999999999, "3"},
-		{1e-11, "0"},
-		{0.00000000004, "0"},
-		{0.00000000006, "0.0000000001"},
-		{-0.0, "0"},
-		{-1e-12, "0"},
-		{-4.5, "-4.5"},
-		{1e15, "1000000000000000"},
-		{123456789.5, "123456789.5"},
-		{9007199254740993.0, "9007199254740992"},
-		{1e20, "100000000000000000000"},
 		{0.1, "0.1"},
 		{12.3400000000, "12.34"},
+		{-4.5, "-4.5"},
+		{0.0000882145, "8.82145E-5"},
+		{0.0000982222, "9.82222E-5"},
+		{0.000098222249, "9.82222E-5"}, /* rounded to 10 decimals first */
+		{1.0 / 3, "0.3333333333"},
+		{2.0 / 3, "0.6666666667"},
+		{2.99999999999, "3.0"},
+		/* the boundaries of the plain decimal form: 10^-3 <= |x| < 10^7 */
+		{0.001, "0.001"},
+		{-0.001, "-0.001"},
+		{0.0009999, "9.999E-4"},
+		{-0.0009999, "-9.999E-4"},
+		{0.0123456789, "0.0123456789"},
+		{9999999.0, "9999999.0"},
+		{9999999.5, "9999999.5"},
+		{1e7, "1.0E7"},
+		{-1e7, "-1.0E7"},
+		{10000000.5, "1.00000005E7"},
+		{123456789.5, "1.234567895E8"},
+		{1e15, "1.0E15"},
+		{9007199254740993.0, "9.007199254740992E15"},
+		{1e20, "1.0E20"},
+		{1.7976931348623157e308, "1.7976931348623157E308"},
+		{100, "100.0"},
+		{1234567, "1234567.0"},
+		{0.5, "0.5"},
 	};
 	for (size_t i = 0; i < TS_ARRAY_LEN(t); i++) {
 		int rc;
@@ -142,11 +162,45 @@ static void test_number_format(void)
 		CHECK_INT(rc, 0);
 		CHECK_STR(got, t[i].want);
 	}
-	/* the largest double: 309 digits, no exponent */
-	int rc;
-	const char *big = num(1.7976931348623157e308, &rc);
-	CHECK_INT(rc, 0);
-	CHECK(big && strlen(big) == 309 && strspn(big, "0123456789") == 309);
+}
+
+/* ts_java_double without the rounding: shortest digits that read back. */
+static void test_java_double(void)
+{
+	static const struct {
+		double v;
+		const char *want;
+	} t[] = {
+		{0.1 + 0.2, "0.30000000000000004"},
+		{1e-3, "0.001"},
+		{9.999e-4, "9.999E-4"},
+		{1e-4, "1.0E-4"},
+		{1e7, "1.0E7"},
+		{9999999.0, "9999999.0"},
+		{9999999.999999998, "9999999.999999998"},
+		{1.2e-40, "1.2E-40"},
+		{4.9e-324, "4.9E-324"},
+		{-2.5e-5, "-2.5E-5"},
+		{2.0 / 3, "0.6666666666666666"},
+		{123.456, "123.456"},
+		{1e22, "1.0E22"},
+		{-0.0, "0.0"},
+	};
+	char out[TS_JAVA_DOUBLE_MAX];
+	for (size_t i = 0; i < TS_ARRAY_LEN(t); i++) {
+		size_t n = ts_java_double(t[i].v, out);
+		CHECK_STR(out, t[i].want);
+		CHECK_INT((int)n, (int)strlen(t[i].want));
+	}
+	/* every spelling reads back as the value, over many magnitudes */
+	double x = 1.2345678901234567e-300;
+	for (int i = 0; i < 600; i++, x *= 3.1622776601683795) {
+		ts_java_double(x, out);
+		CHECK(strtod(out, NULL) == x);
+		CHECK(strchr(out, '.') != NULL && strchr(out, '+') == NULL);
+		ts_java_double(-x, out);
+		CHECK(out[0] == '-' && strtod(out, NULL) == -x);
+	}
 }
 
 static void test_number_invalid(void)
@@ -160,8 +214,11 @@ static void test_number_invalid(void)
 	b.cap = 3;
 	CHECK_INT(ts_json_number(&b, 0.25), TS_ECAP); /* "x0.25" > 3 */
 	CHECK_STR(b.p, "x");
+	CHECK_INT(ts_json_number(&b, 12), TS_ECAP); /* "x12.0" > 3 */
+	CHECK_STR(b.p, "x");
+	b.cap = 0;
 	CHECK_INT(ts_json_number(&b, 12), 0);
-	CHECK_STR(b.p, "x12");
+	CHECK_STR(b.p, "x12.0");
 	ts_buf_free(&b);
 }
 
@@ -303,14 +360,14 @@ static ts_insight call_rate_start(void)
 	"{\"value\":\"arn:aws:iam::123456789012:user/alice\",\"average\":48.2},"        \
 	"{\"value\":\"arn:aws:sts::123456789012:assumed-role/ci/run-7\",\"average\":1.9}]," \
 	"\"baseline\":[{\"value\":\"arn:aws:iam::123456789012:user/alice\","           \
-	"\"average\":0.0000882145}]},"                                                 \
+	"\"average\":8.82145E-5}]},"                                                 \
 	"{\"attribute\":\"userAgent\",\"insight\":["                                   \
 	"{\"value\":\"aws-cli/2.15.0 \\\"q\\\\\",\"average\":50.1}],\"baseline\":[]}," \
-	"{\"attribute\":\"errorCode\",\"insight\":[{\"value\":\"null\",\"average\":45}," \
+	"{\"attribute\":\"errorCode\",\"insight\":[{\"value\":\"null\",\"average\":45.0}," \
 	"{\"value\":\"Client.UnauthorizedOperation\",\"average\":5.1}],"               \
 	"\"baseline\":[{\"value\":\"null\",\"average\":0.0123456789}]}]}"
 #define GOLDEN_CTX \
-	",\"trailsightContext\":{\"model\":\"default\",\"expectedAverage\":0.0002,\"pValue\":1.2e-40}"
+	",\"trailsightContext\":{\"model\":\"default\",\"expectedAverage\":2.0E-4,\"pValue\":1.2E-40}"
 #define GOLDEN_TAIL "},\"eventCategory\":\"Insight\"}"
 
 static ts_insight error_rate_start(void)
@@ -473,12 +530,12 @@ static void test_error_rate(void)
 	CHECK(strstr(b.p, "\"sharedEventID\":\"ea901ead-0f47-53b8-96ea-5dc46ddee848\"") != NULL);
 	CHECK(strstr(b.p, "\"insightType\":\"ApiErrorRateInsight\",\"errorCode\":\"AccessDenied\","
 			  "\"sourceEventCategory\":\"Data\",") != NULL);
-	CHECK(strstr(b.p, "{\"baseline\":{\"average\":0},\"insight\":{\"average\":12},"
+	CHECK(strstr(b.p, "{\"baseline\":{\"average\":0.0},\"insight\":{\"average\":12.0},"
 			  "\"insightDuration\":1,\"baselineDuration\":10947}") != NULL);
 	CHECK(strstr(b.p, "\"attributions\":[{\"attribute\":\"userIdentityArn\",\"insight\":"
-			  "[{\"value\":\"arn:aws:iam::123456789012:user/mallory\",\"average\":12}],"
+			  "[{\"value\":\"arn:aws:iam::123456789012:user/mallory\",\"average\":12.0}],"
 			  "\"baseline\":[]},{\"attribute\":\"userAgent\",\"insight\":"
-			  "[{\"value\":\"curl/8.5.0\",\"average\":12}],\"baseline\":[]}]}},") != NULL);
+			  "[{\"value\":\"curl/8.5.0\",\"average\":12.0}],\"baseline\":[]}]}},") != NULL);
 	int n = 0;
 	for (const char *p = b.p; (p = strstr(p, "\"attribute\":")) != NULL; p++)
 		n++;
@@ -634,10 +691,11 @@ static void test_pvalue(void)
 		double p;
 		const char *want;
 	} t[] = {
-		{1.2e-40, "1.2e-40"}, {0.05, "0.05"},      {1, "1"},
-		{2, "1"},             {INFINITY, "1"},     {0, "0"},
-		{-0.0, "0"},          {-1, "0"},           {-INFINITY, "0"},
-		{0.123456789, "0.123457"}, {4.9e-324, "4.94066e-324"},
+		{1.2e-40, "1.2E-40"}, {0.05, "0.05"},      {1, "1.0"},
+		{2, "1.0"},           {INFINITY, "1.0"},   {0, "0.0"},
+		{-0.0, "0.0"},        {-1, "0.0"},         {-INFINITY, "0.0"},
+		{0.123456789, "0.123457"}, {4.9e-324, "4.9E-324"},
+		{6.307354e-11, "6.30735E-11"}, {0.0009999996, "0.001"},
 	};
 	for (size_t i = 0; i < TS_ARRAY_LEN(t); i++) {
 		ts_insight ins = call_rate_start();
@@ -694,7 +752,7 @@ static void test_invalid_input(void)
 	ts_buf_free(&b);
 }
 
-TS_TESTS(test_sha1_vectors, test_sha1_padding, test_uuid5, test_number_format,
+TS_TESTS(test_sha1_vectors, test_sha1_padding, test_uuid5, test_number_format, test_java_double,
 	 test_number_invalid, test_string_escape, test_string_invalid_utf8,
 	 test_call_rate_start_golden, test_no_model, test_end_event, test_error_rate,
 	 test_nasty_strings, test_field_split, test_determinism, test_buffer_cap,

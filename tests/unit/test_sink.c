@@ -184,6 +184,53 @@ static void test_event_keys(void)
 /* The memory queue the redis-stream and webhook sinks share: FIFO, copies
  * (NUL-terminated, empty events too), a count that follows pushes and
  * pops, and a clear that leaves it empty and usable. */
+/* The event without json[ctx_from..ctx_to), or the event itself. */
+static void cut_context(const char *ev, char *out, size_t n)
+{
+	ts_event_keys k;
+	CHECK_INT(ts_sink_event_keys(ev, strlen(ev), &k), 0);
+	if (!k.ctx_to) {
+		snprintf(out, n, "%s", ev);
+		return;
+	}
+	snprintf(out, n, "%.*s%s", (int)k.ctx_from, ev, ev + k.ctx_to);
+}
+
+static void test_context_span(void)
+{
+	static const struct {
+		const char *in, *want;
+	} t[] = {
+		/* last member, as trailsight writes it; braces and quotes in strings */
+		{"{\"insightDetails\":{\"state\":\"Start\",\"trailsightContext\":{\"model\":"
+		 "\"a } \\\" ,\",\"pValue\":1.0E-5}},\"eventCategory\":\"Insight\"}",
+		 "{\"insightDetails\":{\"state\":\"Start\"},\"eventCategory\":\"Insight\"}"},
+		/* in the middle */
+		{"{\"insightDetails\":{\"a\":1, \"trailsightContext\" : {\"x\":[1,{}]} ,\"b\":2}}",
+		 "{\"insightDetails\":{\"a\":1 ,\"b\":2}}"},
+		/* first, and the only member */
+		{"{\"insightDetails\":{\"trailsightContext\":{}, \"b\":2}}",
+		 "{\"insightDetails\":{\"b\":2}}"},
+		{"{\"insightDetails\":{\"trailsightContext\":{}}}", "{\"insightDetails\":{}}"},
+		/* not inside insightDetails, or only named in a string: left alone */
+		{"{\"trailsightContext\":{},\"insightDetails\":{\"s\":\"trailsightContext\"}}",
+		 "{\"trailsightContext\":{},\"insightDetails\":{\"s\":\"trailsightContext\"}}"},
+		{"{\"insightDetails\":{\"insightContext\":{\"trailsightContext\":1}}}",
+		 "{\"insightDetails\":{\"insightContext\":{\"trailsightContext\":1}}}"},
+	};
+	char out[512];
+	for (size_t i = 0; i < TS_ARRAY_LEN(t); i++) {
+		cut_context(t[i].in, out, sizeof out);
+		CHECK_STR(out, t[i].want);
+	}
+	/* a broken insightDetails is not an object */
+	ts_event_keys k;
+	const char *bad = "{\"insightDetails\":{\"a\" 1}}";
+	CHECK_INT(ts_sink_event_keys(bad, strlen(bad), &k), TS_EJSON);
+	bad = "{\"insightDetails\":{\"a\":1,}}";
+	CHECK_INT(ts_sink_event_keys(bad, strlen(bad), &k), TS_EJSON);
+}
+
 static void test_queue(void)
 {
 	ts_sink_queue q = {0};
@@ -355,8 +402,8 @@ static void test_dir(void)
 	const char *r12[] = {e1, e2};
 	char want[1024], content[8192];
 	snprintf(content, sizeof content, "{\"Records\":[%s,%s]}", e1, e2);
-	/* named after the earliest minute in it, 10:05 */
-	expected_path(want, sizeof want, sub, ACCT, "us-east-1", "20260113", "1005", content);
+	/* named after the newest minute in it, 10:07: at or after every record */
+	expected_path(want, sizeof want, sub, ACCT, "us-east-1", "20260113", "1007", content);
 	struct stat st;
 	CHECK_INT(stat(want, &st), 0);
 	if (stat(want, &st))
@@ -409,6 +456,44 @@ static void test_dir(void)
 	CHECK_INT(count_files(sub, ".", "", NULL, 0), 0);
 	CHECK_INT(count_files(sub, "", "", NULL, 0), 5);
 	CHECK_INT(count_files(sub, "", ".json.gz", NULL, 0), 5);
+	tr_rm_tree(root);
+}
+
+/* dir: writes AWS's keys only; ?context=1 keeps trailsightContext. */
+static void test_dir_context(void)
+{
+	char root[64];
+	if (!make_tmpdir(root, sizeof root)) {
+		CHECK(!"mkdtemp");
+		return;
+	}
+	const char *ev = "{\"eventVersion\":\"1.09\",\"eventTime\":\"2026-01-13T10:07:00Z\","
+			 "\"awsRegion\":\"us-east-1\",\"recipientAccountId\":\"" ACCT "\","
+			 "\"insightDetails\":{\"state\":\"Start\",\"insightContext\":{},"
+			 "\"trailsightContext\":{\"model\":\"default\",\"pValue\":1.0E-5}},"
+			 "\"eventCategory\":\"Insight\"}";
+	const char *aws = "{\"eventVersion\":\"1.09\",\"eventTime\":\"2026-01-13T10:07:00Z\","
+			  "\"awsRegion\":\"us-east-1\",\"recipientAccountId\":\"" ACCT "\","
+			  "\"insightDetails\":{\"state\":\"Start\",\"insightContext\":{}},"
+			  "\"eventCategory\":\"Insight\"}";
+	for (int keep = 0; keep < 2; keep++) {
+		char spec[160], err[256], sub[128], want[1024], content[2048];
+		snprintf(sub, sizeof sub, "%s/out%d", root, keep);
+		snprintf(spec, sizeof spec, "dir:%s%s", sub, keep ? "?context=1" : "");
+		ts_sink_opts o = test_opts();
+		ts_sink *s = NULL;
+		CHECK_INT(ts_sink_open(spec, &o, &s, err, sizeof err), 0);
+		if (!s)
+			continue;
+		CHECK_STR(ts_sink_name(s), spec);
+		CHECK_INT(emit_str(s, ev), 0);
+		ts_sink_close(s);
+		const char *rec[] = {keep ? ev : aws};
+		snprintf(content, sizeof content, "{\"Records\":[%s]}", rec[0]);
+		expected_path(want, sizeof want, sub, ACCT, "us-east-1", "20260113", "1007",
+			      content);
+		check_insight_file(want, rec, 1);
+	}
 	tr_rm_tree(root);
 }
 
@@ -862,6 +947,9 @@ static void test_bad_specs(void)
 		{"", TS_EINVAL, "empty"},
 		{"bogus:secret", TS_EINVAL, "bogus"},
 		{"dir:", TS_EINVAL, "dir"},
+		{"dir:?context=1", TS_EINVAL, "no folder"},
+		{"dir:/tmp/x?context=2", TS_EINVAL, "unknown option 'context=2'"},
+		{"dir:/tmp/x?context=1&gzip=0", TS_EINVAL, "unknown option 'gzip=0'"},
 		{"dir:/dev/null/x", TS_EIO, "/dev/null/x"},
 		{"redis-stream:redis://127.0.0.1:6379", TS_EINVAL, "stream key"},
 		{"redis-stream:redis://:hunter2@127.0.0.1:99999#k", TS_EINVAL, "port"},
@@ -888,6 +976,7 @@ static void test_bad_specs(void)
 	}
 }
 
-TS_TESTS(test_event_keys, test_queue, test_stdout, test_dir, test_dir_unwritable, test_redis_stream,
+TS_TESTS(test_event_keys, test_context_span, test_queue, test_stdout, test_dir, test_dir_context,
+	 test_dir_unwritable, test_redis_stream,
 	 test_webhook_outage, test_webhook_500_then_200, test_webhook_rejected,
 	 test_webhook_restart, test_set, test_bad_specs)
