@@ -447,7 +447,7 @@ int ts_rcluster_run(ts_rcluster *c, size_t n, const ts_rcluster_cmd *cmds, redis
 	int noscript = 0, quick = 0, fatal = 0;
 	ts_backoff_ok(&c->bo); /* each batch has the whole budget */
 	while (left && !fatal) {
-		int refresh = 0, wait = 0;
+		int refresh = 0, wait = 0, reload = 0;
 		if (!c->have_map) {
 			int mr = read_map(c);
 			if (mr < 0) {
@@ -565,7 +565,7 @@ int ts_rcluster_run(ts_rcluster *c, size_t n, const ts_rcluster_cmd *cmds, redis
 					}
 				} else if (first_word(m, "NOSCRIPT") && noscript < 3) {
 					/* connecting again loads the scripts (on_connect) */
-					noscript++;
+					reload = 1;
 					ts_redis_drop(nd->r);
 				} else if (ts_redis_transient(m)) {
 					set_err(c, "%s: %s: %s", ts_redis_name(nd->r), cmds[i].argv[0], m);
@@ -580,6 +580,7 @@ int ts_rcluster_run(ts_rcluster *c, size_t n, const ts_rcluster_cmd *cmds, redis
 		}
 		if (fatal || !left)
 			break;
+		noscript += reload;
 		if (refresh) {
 			if (read_map(c) < 0 && !c->have_map)
 				fatal = 1;
