@@ -412,7 +412,8 @@ static int run_state_init(run_state *st, size_t n)
 	st->bc = malloc(2 * n * sizeof *st->bc);
 	st->bi = malloc(2 * n * sizeof *st->bi);
 	st->br = malloc(2 * n * sizeof *st->br);
-	if (!st->ask || !st->sends || !st->slot || !st->where || !st->done || !st->bc || !st->bi || !st->br) {
+	if (!st->ask || !st->sends || !st->slot || !st->where || !st->done || !st->bc || !st->bi ||
+	    !st->br) {
 		run_state_free(st);
 		return TS_ENOMEM;
 	}

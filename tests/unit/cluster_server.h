@@ -88,7 +88,8 @@ static inline int tc_says(const test_cluster *tc, int i, const char *want, const
 	redisReply *r = redisvCommand(c, fmt, ap);
 	va_end(ap);
 	redisFree(c);
-	int ok = r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS) && strstr(r->str, want) != NULL;
+	int ok = r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS) &&
+		 strstr(r->str, want) != NULL;
 	if (r)
 		freeReplyObject(r);
 	return ok;
@@ -113,7 +114,7 @@ static inline int tc_spawn(test_redis *r)
 		execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1",
 		       "--save", "", "--appendonly", "no", "--dir", r->dir, "--daemonize", "no",
 		       "--logfile", log, "--cluster-enabled", "yes", "--cluster-config-file", conf,
-		       "--cluster-node-timeout", "1000", "--cluster-replica-validity-factor", "0",
+		       "--cluster-node-timeout", "2000", "--cluster-replica-validity-factor", "0",
 		       (char *)NULL);
 		_exit(127);
 	}
