@@ -37,7 +37,8 @@ static int first_word(const char *reply, const char *w)
 int ts_redis_transient(const char *msg)
 {
 	return msg && (first_word(msg, "LOADING") || first_word(msg, "BUSY") ||
-		       first_word(msg, "TRYAGAIN") || first_word(msg, "MASTERDOWN"));
+		       first_word(msg, "TRYAGAIN") || first_word(msg, "MASTERDOWN") ||
+		       first_word(msg, "CLUSTERDOWN"));
 }
 
 const char *ts_redis_hint(const char *reply)
@@ -56,6 +57,9 @@ const char *ts_redis_hint(const char *reply)
 		       "with the ACL SETUSER line in README.md]";
 	if (strncmp(reply, "WRONGPASS", 9) == 0 || strncmp(reply, "NOAUTH", 6) == 0)
 		return " [check the user and password in the URL]";
+	if (first_word(reply, "MOVED") || first_word(reply, "ASK") ||
+	    first_word(reply, "CROSSSLOT"))
+		return " [this server is a Redis Cluster node: use a redis-cluster:// URL]";
 	if (strncmp(reply, "MISCONF", 7) == 0)
 		return " [Redis cannot save to disk (MISCONF) and refuses writes: fix its disk or "
 		       "save settings]";
@@ -202,7 +206,15 @@ int ts_redis_connect(ts_redis *r)
 	return 0;
 }
 
-int ts_redis_send(ts_redis *r, size_t n, const ts_redis_cmd *cmds, redisReply **replies, int *sent)
+/* After an I/O error: the reason, the connection dropped. TS_ESTORE. */
+static int io_failed(ts_redis *r)
+{
+	set_err(r, "%s: %s", r->where, r->c->errstr[0] ? r->c->errstr : "I/O error");
+	ts_redis_drop(r);
+	return TS_ESTORE;
+}
+
+int ts_redis_post(ts_redis *r, size_t n, const ts_redis_cmd *cmds, int *sent)
 {
 	int dummy;
 	if (!sent)
@@ -210,31 +222,41 @@ int ts_redis_send(ts_redis *r, size_t n, const ts_redis_cmd *cmds, redisReply **
 	*sent = 0;
 	if (ts_redis_connect(r))
 		return TS_ESTORE;
-	size_t i, got = 0;
-	for (i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		if (redisAppendCommandArgv(r->c, cmds[i].argc, (const char **)cmds[i].argv,
 					   cmds[i].lens) != REDIS_OK)
-			break;
-	int io = i < n;
-	if (!io) {
-		*sent = 1;
-		r->trips++;
+			return io_failed(r);
+	*sent = 1;
+	r->trips++;
+	int done = 0;
+	while (!done)
+		if (redisBufferWrite(r->c, &done) != REDIS_OK)
+			return io_failed(r);
+	return 0;
+}
+
+int ts_redis_collect(ts_redis *r, size_t n, redisReply **replies)
+{
+	if (!r->c) {
+		set_err(r, "%s: not connected", r->where);
+		return TS_ESTORE;
 	}
-	for (; !io && got < n; got++) {
+	for (size_t got = 0; got < n; got++) {
 		void *v;
 		if (redisGetReply(r->c, &v) != REDIS_OK) {
-			io = 1;
-			break;
+			for (size_t k = 0; k < got; k++)
+				freeReplyObject(replies[k]);
+			return io_failed(r);
 		}
 		replies[got] = v;
 	}
-	if (!io)
-		return 0;
-	set_err(r, "%s: %s", r->where, r->c->errstr[0] ? r->c->errstr : "I/O error");
-	for (size_t k = 0; k < got; k++)
-		freeReplyObject(replies[k]);
-	ts_redis_drop(r);
-	return TS_ESTORE;
+	return 0;
+}
+
+int ts_redis_send(ts_redis *r, size_t n, const ts_redis_cmd *cmds, redisReply **replies, int *sent)
+{
+	int rc = ts_redis_post(r, n, cmds, sent);
+	return rc ? rc : ts_redis_collect(r, n, replies);
 }
 
 /* ts_backoff_sleep with the reason appended to the error when the budget

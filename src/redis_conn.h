@@ -42,11 +42,11 @@ int ts_redis_parse(const char *url, ts_redis_spec *out, const char **why);
 void ts_redis_where(const ts_redis_spec *sp, char *buf, size_t n);
 
 /* 1 if an error reply is worth a retry: its first word is LOADING, BUSY,
- * TRYAGAIN or MASTERDOWN (not BUSYGROUP, BUSYKEY: those are answers).
- * Else 0. */
+ * TRYAGAIN, MASTERDOWN or CLUSTERDOWN (not BUSYGROUP, BUSYKEY: those are
+ * answers). Else 0. */
 int ts_redis_transient(const char *reply);
 /* A hint for an error reply Redis gave (OOM, READONLY, NOPERM, WRONGPASS,
- * MISCONF): what it means and what to do, as " [...]" to append to a
+ * MISCONF, and MOVED, ASK, CROSSSLOT from a cluster node): what it means and what to do, as " [...]" to append to a
  * message; "" for other replies and NULL. Static storage. */
 const char *ts_redis_hint(const char *reply);
 
@@ -105,6 +105,14 @@ void ts_redis_drop(ts_redis *r);
  * NULL) is 1 once the batch was written out: it may have run. */
 int ts_redis_send(ts_redis *r, size_t n, const ts_redis_cmd *cmds, struct redisReply **replies,
 		  int *sent);
+/* ts_redis_send in two halves, so that batches to several servers are on
+ * the wire at once: ts_redis_post connects if needed, writes cmds[n] out
+ * and returns 0 (*sent, if not NULL, is 1 once writing began: the batch
+ * may have run), or TS_ESTORE (dropped; ts_redis_error() says why);
+ * ts_redis_collect then reads its n replies into replies[n] (the caller
+ * frees each): 0, or TS_ESTORE (dropped, no replies kept). */
+int ts_redis_post(ts_redis *r, size_t n, const ts_redis_cmd *cmds, int *sent);
+int ts_redis_collect(ts_redis *r, size_t n, struct redisReply **replies);
 /* The reconnect policy: ts_redis_send until no reply is an error, waiting
  * by the backoff after a connection failure, an I/O error or a transient
  * reply, and giving up when its budget is spent. A NOSCRIPT reply

@@ -4,13 +4,14 @@
  * at its first NUL as a command-line argument would be. On success the
  * host, user and password must be NUL-terminated within their fields, the
  * host non-empty and free of separators, the port 1..65535 and the db
- * 0..1000000; on failure the reason must be a non-empty string and the
- * parsed spec cleared. Any breach aborts. */
+ * 0..1000000 (a cluster: 1 to 16 such hosts); on failure the reason must
+ * be a non-empty string and the parsed spec cleared. Any breach aborts. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
+#include "redis_cluster.h"
 #include "redis_conn.h"
 #include "series.h"
 #include "store.h"
@@ -28,6 +29,28 @@ static void check_ok(const ts_redis_spec *sp)
 		abort();
 }
 
+static void check_cluster(const char *spec)
+{
+	static ts_rcluster_spec cs, czero;
+	const char *why = NULL;
+	int rc = ts_rcluster_parse(spec, &cs, &why);
+	if (rc == TS_EINVAL) {
+		if (!why || !why[0] || memcmp(&cs, &czero, sizeof cs) != 0)
+			abort();
+		return;
+	}
+	if (rc != 0 || cs.nseeds < 1 || cs.nseeds > TS_RCLUSTER_MAX_SEEDS)
+		abort();
+	if (!memchr(cs.user, '\0', sizeof cs.user) || !memchr(cs.pass, '\0', sizeof cs.pass) ||
+	    (cs.user[0] && !cs.pass[0]))
+		abort();
+	for (int i = 0; i < cs.nseeds; i++)
+		if (!memchr(cs.seed[i].host, '\0', sizeof cs.seed[i].host) || !cs.seed[i].host[0] ||
+		    strpbrk(cs.seed[i].host, "@/, \t\r\n") || cs.seed[i].port < 1 ||
+		    cs.seed[i].port > 65535)
+			abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -42,6 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(err, 'x', sizeof err);
 	const char *why = NULL;
 	int rc = ts_redis_parse(spec, &sp, &why);
+	check_cluster(spec);
 	if (rc == 0) {
 		check_ok(&sp);
 	} else if (rc == TS_EINVAL) {

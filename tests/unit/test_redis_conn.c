@@ -98,6 +98,8 @@ static void test_classify(void)
 		"SHUTDOWN NOSAVE.",
 		"TRYAGAIN Multiple keys request during rehashing of slot",
 		"MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+		"CLUSTERDOWN The cluster is down",
+		"CLUSTERDOWN Hash slot not served",
 		"LOADING",
 	};
 	static const char *const answers[] = {
@@ -108,6 +110,9 @@ static void test_classify(void)
 		"OOM command not allowed when used memory > 'maxmemory'.",
 		"READONLY You can't write against a read only replica.",
 		"LOADINGX",
+		"MOVED 3999 127.0.0.1:6381",
+		"ASK 3999 127.0.0.1:6381",
+		"CROSSSLOT Keys in request don't hash to the same slot",
 		"",
 	};
 	for (size_t i = 0; i < TS_ARRAY_LEN(transient); i++)
@@ -120,6 +125,9 @@ static void test_classify(void)
 	CHECK(strstr(ts_redis_hint("NOPERM this user has no permissions"), "ACL SETUSER") != NULL);
 	CHECK(strstr(ts_redis_hint("WRONGPASS invalid username-password pair"), "password") != NULL);
 	CHECK(strstr(ts_redis_hint("MISCONF Redis is configured to save"), "disk") != NULL);
+	CHECK(strstr(ts_redis_hint("MOVED 3999 127.0.0.1:6381"), "redis-cluster://") != NULL);
+	CHECK(strstr(ts_redis_hint("ASK 3999 127.0.0.1:6381"), "redis-cluster://") != NULL);
+	CHECK_STR(ts_redis_hint("ASKING"), "");
 	CHECK_STR(ts_redis_hint("ERR unknown command"), "");
 	CHECK_STR(ts_redis_hint(NULL), "");
 }
