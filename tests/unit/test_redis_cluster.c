@@ -179,7 +179,7 @@ static int get_all(ts_rcluster *c, char (*keys)[32], int n, int *rc)
 	}
 	for (int i = 0; i < n; i++) {
 		char want[40];
-		snprintf(want, sizeof want, "v:%s", keys[i]);
+		snprintf(want, sizeof want, "v:%.31s", keys[i]);
 		good += rep[i]->type == REDIS_REPLY_STRING && strcmp(rep[i]->str, want) == 0;
 		freeReplyObject(rep[i]);
 	}
@@ -201,7 +201,7 @@ static int set_all(ts_rcluster *c, char (*keys)[32], int n)
 	if (!cmds || !av || !vals || !rep)
 		goto out;
 	for (int i = 0; i < n; i++) {
-		snprintf(vals[i], sizeof vals[i], "v:%s", keys[i]);
+		snprintf(vals[i], sizeof vals[i], "v:%.31s", keys[i]);
 		av[3 * i] = "SET";
 		av[3 * i + 1] = keys[i];
 		av[3 * i + 2] = vals[i];
