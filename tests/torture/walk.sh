@@ -180,23 +180,7 @@ judge() {
   rm -f "$out" "$out.counts" "$err"
 }
 
-# judge_forked CASE N RC: the verdict of the child that failed call N
-# (fork mode), its output the clean run's up to the fork and its own
-judge_forked() {
-  local c=$1 n=$2 rc=$3 d=$tmp/$1.fork off
-  off=$(cat "$d/$n.off" 2>/dev/null || echo -1)
-  if [ "$rc" = 142 ]; then
-    rc=124 # SIGALRM: the child's timeout
-  fi
-  if [ "$off" -lt 0 ]; then
-    echo "FAIL $c N=$n: the child did not record its output offset (status $rc)"
-  else
-    { head -c "$off" "$tmp/$c.ref"; cat "$d/$n.out"; } > "$d/$n.all"
-    verdict "$c" "$n" "$rc" "$d/$n.all" "$d/$n.err"
-  fi
-  rm -f "$d/$n".*
-}
-export -f one_run verdict judge judge_forked case_cmd
+export -f one_run verdict judge case_cmd
 export tmp jobs timeout
 
 # the Ns of a walk over COUNT allocations, one per line
@@ -284,7 +268,9 @@ for c in "${sel[@]}"; do
     : > "$tmp/$c.res0"
     [ "$total" = "$count" ] ||
       echo "FAIL $c: $count allocations but $total children reaped" > "$tmp/$c.res0"
-    sed "s/^/$c /" "$tmp/$c.fork/status" | xargs -P "$jobs" -n 3 bash -c 'judge_forked "$0" "$1" "$2"' \
+    # the same rules as verdict(), in one process for the tens of thousands
+    # of children (tests/torture/judge_forked.py)
+    python3 "$TS_SOURCE_DIR/tests/torture/judge_forked.py" "$c" "$tmp/$c.fork" "$tmp/$c.ref" "$timeout" \
       | cat "$tmp/$c.res0" - > "$tmp/$c.res"
   else
     pick "$count" > "$tmp/$c.ns"
