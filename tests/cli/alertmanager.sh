@@ -96,7 +96,10 @@ mkdir -p "$tmp/w"
 "$TRAILSIGHT" stream -q --watch "$tmp/w" --idle-timeout 1 --spool-dir "$tmp/spool" \
   --out - --out "alertmanager:$am_url" --alert-repost 1 > "$tmp/s.ndjson" 2> "$tmp/s.err" &
 pid=$!
-cp -r "$tmp/part/AWSLogs" "$tmp/w/"
+# in delivery order, each file renamed into place, as a sync tool does: a
+# whole tree copied at once reaches the watcher in any order, and records of
+# files read late would be late
+$deliver "$tmp/part" "$tmp/w" > /dev/null
 check "the Start is a firing alert" wait_alerts "$am_url" 1
 alerts "$am_url" > "$tmp/a1.json"
 check "the stream wrote one Start" test "$(jq -r .insightDetails.state "$tmp/s.ndjson")" = Start
