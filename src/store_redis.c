@@ -306,7 +306,7 @@ static int index_lookup(redis_store *rs, const ts_file_id *f, size_t n, uint8_t 
 		rs_args_begin(&b, &off);
 		if (!b.err)
 			b.err = rs_mark_key(rs, UINT32_MAX, f[ord[i]].mtime, &b.arena);
-		rs_args_end(&b, off, 0);
+		rs_args_end(&b, off);
 		for (; i < n && ts_floordiv(f[ord[i]].mtime, 86400) == d; i++)
 			rs_args_str(&b, f[ord[i]].name);
 	}
@@ -420,6 +420,7 @@ static void rs_free(ts_store *st)
 	for (size_t i = rs->pend_first; i < rs->npend; i++)
 		rs_chunk_free(&rs->pend[i]);
 	free(rs->pend);
+	rs_spec_free(&rs->spec);
 	rs_live_clear(rs);
 	rs_caches_free(rs);
 	for (uint32_t i = 0; i < rs->nparts; i++) {

@@ -90,17 +90,33 @@ static void *bg_main(void *arg)
 			b->rc = TS_ENOMEM;
 			break;
 		}
+		int rc = 0;
 		if (k > 1)
 			cmds[c++] = (ts_redis_cmd){1, multi, NULL};
-		for (size_t x = i; x < j; x++)
-			cmds[c++] = (ts_redis_cmd){rs->pend[x].argc, rs->pend[x].argv,
-						   rs->pend[x].argvlen};
+		/* EVAL for all: this connection has not loaded the script */
+		for (size_t x = i; x < j && !rc; x++) {
+			chunk *h = &rs->pend[x];
+			rc = rs_chunk_expand(h, "EVAL", rs_script(), rs_script_len());
+			cmds[c++] = (ts_redis_cmd){h->argc, h->argv, h->argvlen};
+		}
 		if (k > 1)
 			cmds[c++] = (ts_redis_cmd){1, exec, NULL};
+		if (rc) {
+			for (size_t x = i; x < j; x++)
+				rs_chunk_shrink(&rs->pend[x]);
+			free(cmds);
+			free(r);
+			snprintf(b->err, sizeof b->err, "%s: background flush: %s", rs->where,
+				 ts_strerror(rc));
+			b->rc = rc;
+			break;
+		}
 		for (size_t x = i; x < j; x++)
 			rs->pend[x].sent = 1; /* may reach Redis from here on */
-		int rc = ts_redis_send(b->r, n, cmds, r, NULL);
+		rc = ts_redis_send(b->r, n, cmds, r, NULL);
 		free(cmds);
+		for (size_t x = i; x < j; x++)
+			rs_chunk_shrink(&rs->pend[x]);
 		if (rc) {
 			snprintf(b->err, sizeof b->err, "background flush: %s", ts_redis_error(b->r));
 			b->rc = TS_ESTORE;
@@ -119,10 +135,6 @@ static void *bg_main(void *arg)
 			/* applied: its text goes now, the rest at the join */
 			chunk *h = &rs->pend[x];
 			rs_chunk_free(h);
-			h->argv = NULL;
-			h->argvlen = NULL;
-			h->arena = h->seqbuf = h->blob = NULL;
-			h->owns_blob = 0;
 			h->acked = 1;
 		}
 		i = j;
@@ -146,15 +158,6 @@ int rs_bg_start(redis_store *rs)
 	b->first = rs->pend_first;
 	b->end = rs->npend;
 	b->index_n = rs->index.n;
-	/* groups of several chunks use EVAL (see rs_send_pending); the thread
-	 * uses EVAL for all, as its connection has not loaded the script */
-	for (size_t i = b->first; i < b->end; i++) {
-		chunk *h = &rs->pend[i];
-		h->argv[0] = "EVAL";
-		h->argvlen[0] = 4;
-		h->argv[1] = rs_script();
-		h->argvlen[1] = rs_script_len();
-	}
 	if (pthread_create(&b->th, NULL, bg_main, b) != 0)
 		return rs_send_pending(rs); /* no thread: do it here */
 	b->running = 1;

@@ -26,7 +26,7 @@ static size_t cell_hash(uint32_t key, uint64_t field)
 	return (size_t)(h ^ (h >> 29));
 }
 
-static int ctab_add(ctab *t, uint32_t key, uint64_t field, uint64_t inc)
+static int ctab_add(ctab *t, uint32_t key, uint64_t field, uint32_t inc)
 {
 	if ((t->n + 1) * 2 > t->slots) {
 		size_t ns = t->slots ? t->slots * 2 : 1024;
@@ -34,10 +34,10 @@ static int ctab_add(ctab *t, uint32_t key, uint64_t field, uint64_t inc)
 		if (!nc)
 			return TS_ENOMEM;
 		for (size_t i = 0; i < t->slots; i++) {
-			if (!t->c[i].used)
+			if (!t->c[i].key1)
 				continue;
-			size_t j = cell_hash(t->c[i].key, t->c[i].field) & (ns - 1);
-			while (nc[j].used)
+			size_t j = cell_hash(t->c[i].key1 - 1, t->c[i].field) & (ns - 1);
+			while (nc[j].key1)
 				j = (j + 1) & (ns - 1);
 			nc[j] = t->c[i];
 		}
@@ -46,10 +46,12 @@ static int ctab_add(ctab *t, uint32_t key, uint64_t field, uint64_t inc)
 		t->slots = ns;
 	}
 	size_t j = cell_hash(key, field) & (t->slots - 1);
-	while (t->c[j].used && (t->c[j].key != key || t->c[j].field != field))
+	while (t->c[j].key1 && (t->c[j].key1 != key + 1 || t->c[j].field != field))
 		j = (j + 1) & (t->slots - 1);
-	if (!t->c[j].used) {
-		t->c[j] = (cell){.field = field, .key = key, .used = 1};
+	if (t->c[j].key1 && t->c[j].sum > UINT32_MAX - inc)
+		return TS_ECAP; /* over 4 billion calls of one API in one minute */
+	if (!t->c[j].key1) {
+		t->c[j] = (cell){.field = field, .key1 = key + 1};
 		t->n++;
 	}
 	t->c[j].sum += inc;

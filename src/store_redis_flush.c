@@ -15,8 +15,7 @@
  * from losing counts). The index keys and ts:partitions are written after
  * the partitions' batches.
  *
- * Chunks own their argv arrays, arena and sequence text (rs_chunk_free);
- * the pending list rs->pend[pend_first, npend) owns its chunks.
+ * Chunks are compact until sent (store_redis_chunk.c); the pending list rs->pend[pend_first, npend) owns its chunks.
  */
 #include <stdlib.h>
 
@@ -81,7 +80,7 @@ size_t rs_script_len(void) { return sizeof flush_script - 1; }
 
 /* --- the argument builder ------------------------------------------------ */
 
-static int push_arg(rs_args *b, size_t off, size_t len, int key)
+static int push_arg(rs_args *b, size_t off, size_t len)
 {
 	if (b->n == b->alloc) {
 		size_t na = b->alloc ? b->alloc * 2 : 64;
@@ -91,8 +90,7 @@ static int push_arg(rs_args *b, size_t off, size_t len, int key)
 		b->a = nv;
 		b->alloc = na;
 	}
-	b->a[b->n++] = (rs_arg){off, len, b->ncmds ? b->ncmds - 1 : 0, (uint8_t)key};
-	b->nkeys += key != 0;
+	b->a[b->n++] = (rs_arg){off, len, b->ncmds ? b->ncmds - 1 : 0};
 	return 0;
 }
 
@@ -102,23 +100,23 @@ void rs_args_cmd(rs_args *b)
 		b->ncmds++;
 }
 
-int rs_args_end(rs_args *b, size_t off, int key)
+int rs_args_end(rs_args *b, size_t off)
 {
 	/* the NUL ts_buf keeps after len separates arguments */
 	if (!b->err)
-		b->err = push_arg(b, off, b->arena.len - off, key);
+		b->err = push_arg(b, off, b->arena.len - off);
 	if (!b->err)
 		b->err = ts_buf_add(&b->arena, "", 1);
 	return b->err;
 }
 
-int rs_args_add(rs_args *b, const char *p, size_t n, int key)
+int rs_args_add(rs_args *b, const char *p, size_t n)
 {
 	size_t off;
 	rs_args_begin(b, &off);
 	if (!b->err)
 		b->err = ts_buf_add(&b->arena, p, n);
-	return rs_args_end(b, off, key);
+	return rs_args_end(b, off);
 }
 
 /* Run the commands; 0 and b->r[0..ncmds) set, or the build or run error. */
@@ -165,145 +163,70 @@ void rs_args_free(rs_args *b)
 
 /* --- chunks ---------------------------------------------------------------- */
 
-void rs_chunk_free(chunk *ch)
-{
-	free(ch->argv);
-	free(ch->argvlen);
-	free(ch->arena);
-	free(ch->seqbuf);
-	if (ch->owns_blob)
-		free(ch->blob);
-}
-
-/* Turn the arguments into a chunk: EVALSHA sha numkeys KEYS... ARGV...
- * (the arena moves into the chunk; b is left empty). The sequence number
- * is the first ARGV. */
-static int chunk_make(redis_store *rs, rs_args *b, uint32_t pid, uint64_t seq, size_t ncells,
-		      chunk *ch)
-{
-	memset(ch, 0, sizeof *ch);
-	size_t argc = 3 + b->n;
-	ch->argv = malloc(argc * sizeof *ch->argv);
-	ch->argvlen = malloc(argc * sizeof *ch->argvlen);
-	ch->seqbuf = malloc(24);
-	char nkeys[24];
-	if (!ch->argv || !ch->argvlen || !ch->seqbuf) {
-		rs_chunk_free(ch);
-		return TS_ENOMEM;
-	}
-	/* numkeys and the sha live in the arena too: append them now */
-	snprintf(nkeys, sizeof nkeys, "%zu", b->nkeys);
-	size_t noff = b->arena.len;
-	int rc = ts_buf_add(&b->arena, nkeys, strlen(nkeys) + 1);
-	size_t shaoff = b->arena.len;
-	if (!rc)
-		rc = ts_buf_add(&b->arena, rs->sha, 41);
-	if (rc) {
-		rs_chunk_free(ch);
-		return rc;
-	}
-	/* the arena is final: give back what it grew past its length */
-	char *fit = realloc(b->arena.p, b->arena.len + 1);
-	if (fit) {
-		b->arena.p = fit;
-		b->arena.alloc = b->arena.len + 1;
-	}
-	ch->arena = b->arena.p;
-	ch->argv[0] = "EVALSHA";
-	ch->argvlen[0] = 7;
-	ch->sha_off = shaoff;
-	ch->argv[1] = ch->arena + shaoff;
-	ch->argvlen[1] = 40;
-	ch->argv[2] = ch->arena + noff;
-	ch->argvlen[2] = strlen(ch->argv[2]);
-	size_t k = 3, a = 3 + b->nkeys;
-	for (size_t j = 0; j < b->n; j++) {
-		size_t i = b->a[j].key ? k++ : a++;
-		ch->argv[i] = ch->arena + b->a[j].off;
-		ch->argvlen[i] = b->a[j].len;
-		if (b->blob && j == b->blob_at) {
-			ch->argv[i] = b->blob;
-			ch->argvlen[i] = b->blob_len;
-			ch->blob = b->blob;
-		}
-	}
-	ch->argc = (int)argc;
-	ch->partition = pid;
-	ch->seq = seq;
-	/* the sequence number is the first ARGV; keep it rewritable */
-	ch->seq_arg = (int)(3 + b->nkeys);
-	snprintf(ch->seqbuf, 24, "%llu", (unsigned long long)seq);
-	ch->argv[ch->seq_arg] = ch->seqbuf;
-	ch->argvlen[ch->seq_arg] = strlen(ch->seqbuf);
-	ch->ncells = ncells;
-	ch->bytes = b->arena.alloc + argc * (sizeof *ch->argv + sizeof *ch->argvlen) +
-		    (b->blob ? b->blob_len : 0);
-	b->arena.p = NULL;
-	b->arena.len = b->arena.alloc = 0;
-	rs_args_free(b);
-	return 0;
-}
-
 /* Start a chunk: KEYS flushseq, state, one mark key per file of st; ARGV
  * seq, ttl, the state blob (or ''), the mark count and each mark. */
-static int chunk_start(redis_store *rs, rs_args *b, uint32_t pid, uint64_t seq, const pstate *st)
+static int chunk_start(redis_store *rs, rs_spec *s, uint32_t pid, const pstate *st)
 {
 	size_t off;
-	int rc;
-	rs_args_begin(b, &off);
-	if ((rc = rs_part_prefix(rs, pid, &b->arena)) || (rc = ts_buf_puts(&b->arena, "flushseq")) ||
-	    (rc = rs_args_end(b, off, 1)))
-		return rc;
-	rs_args_begin(b, &off);
-	if ((rc = rs_part_prefix(rs, pid, &b->arena)) || (rc = ts_buf_puts(&b->arena, "state")) ||
-	    (rc = rs_args_end(b, off, 1)))
-		return rc;
-	rs_args_begin(b, &off);
-	if ((rc = ts_buf_printf(&b->arena, "%llu", (unsigned long long)seq)) ||
-	    (rc = rs_args_end(b, off, 0)))
-		return rc;
-	rs_args_begin(b, &off);
-	if ((rc = ts_buf_printf(&b->arena, "%lld", (long long)rs->base.retention_days * 86400)) ||
-	    (rc = rs_args_end(b, off, 0)))
-		return rc;
-	rs_args_begin(b, &off);
-	if (st && st->has && st->blob.len) { /* referred to, not copied */
-		b->blob = st->blob.p;
-		b->blob_len = st->blob.len;
-		b->blob_at = b->n;
-	}
-	if ((rc = rs_args_end(b, off, 0)))
-		return rc;
+	if (!rs_spec_str_begin(s, 1, &off) && !(s->err = rs_part_prefix(rs, pid, &s->b)))
+		s->err = ts_buf_puts(&s->b, "flushseq");
+	rs_spec_str_end(s, off);
+	if (!rs_spec_str_begin(s, 1, &off) && !(s->err = rs_part_prefix(rs, pid, &s->b)))
+		s->err = ts_buf_puts(&s->b, "state");
+	rs_spec_str_end(s, off);
+	rs_spec_seq(s);
+	rs_spec_num(s, (uint64_t)rs->base.retention_days * 86400);
+	if (st && st->has && st->blob.len) /* referred to, not copied */
+		rs_spec_blob(s, st->blob.p, st->blob.len);
+	else
+		rs_spec_str(s, 0, "", 0);
 	/* marks grouped by their key (the mtime day), sorted by it */
 	size_t n = st ? st->marks.n : 0, nkeys = 0;
 	if (n)
 		qsort(st->marks.m, n, sizeof *st->marks.m, rs_fmark_cmp);
 	for (size_t i = 0; i < n; i++)
 		nkeys += i == 0 || rs_mark_day(&st->marks.m[i]) != rs_mark_day(&st->marks.m[i - 1]);
-	rs_args_begin(b, &off);
-	if ((rc = ts_buf_printf(&b->arena, "%zu", nkeys)) || (rc = rs_args_end(b, off, 0)))
-		return rc;
-	for (size_t i = 0; i < n;) {
+	rs_spec_num(s, nkeys);
+	for (size_t i = 0; i < n && !s->err;) {
 		size_t j = i;
 		while (j < n && rs_mark_day(&st->marks.m[j]) == rs_mark_day(&st->marks.m[i]))
 			j++;
-		rs_args_begin(b, &off);
-		if ((rc = rs_mark_key(rs, pid, st->marks.m[i].mtime, &b->arena)) ||
-		    (rc = rs_args_end(b, off, 1)))
-			return rc;
-		rs_args_begin(b, &off);
-		if ((rc = ts_buf_printf(&b->arena, "%zu", j - i)) || (rc = rs_args_end(b, off, 0)))
-			return rc;
+		if (!rs_spec_str_begin(s, 1, &off))
+			s->err = rs_mark_key(rs, pid, st->marks.m[i].mtime, &s->b);
+		rs_spec_str_end(s, off);
+		rs_spec_num(s, j - i);
 		for (; i < j; i++) {
 			const fmark *m = &st->marks.m[i];
-			if ((rc = rs_args_add(b, m->name, strlen(m->name), 0)))
-				return rc;
-			rs_args_begin(b, &off);
-			if ((rc = rs_mark_value(m, &b->arena)) || (rc = rs_args_end(b, off, 0)))
-				return rc;
+			rs_spec_str(s, 0, m->name, strlen(m->name));
+			if (!rs_spec_str_begin(s, 0, &off))
+				s->err = rs_mark_value(m, &s->b);
+			rs_spec_str_end(s, off);
 		}
 	}
-	return 0;
+	return s->err;
+}
+
+/* One buffered key and its cells: the key name, the field count, then
+ * field and sum per cell (attribution fields by their value's id). */
+static int chunk_key(redis_store *rs, rs_spec *s, const rkey *k, const cell *const *c, size_t nf)
+{
+	size_t off;
+	if (!rs_spec_str_begin(s, 1, &off))
+		s->err = rs_key_name(rs, k, &s->b);
+	rs_spec_str_end(s, off);
+	rs_spec_num(s, nf);
+	for (size_t q = 0; q < nf && !s->err; q++) {
+		if (!k->attr) {
+			rs_spec_num(s, (uint32_t)c[q]->field);
+		} else {
+			uint64_t f = c[q]->field;
+			uint32_t vid = (uint32_t)f;
+			ts_str v = ts_registry_value_str(rs->base.reg, vid);
+			rs_spec_attr(s, (unsigned)(f >> 40), (unsigned)(f >> 32) & 0xff, vid, v.p, v.n);
+		}
+		rs_spec_num(s, c[q]->sum);
+	}
+	return s->err;
 }
 
 /* A buffered key and its index, sorted by partition to cut chunks. */
@@ -405,24 +328,24 @@ int rs_freeze(redis_store *rs)
 		return rc == TS_ENOMEM ? rc : TS_ESTORE;
 	uint32_t nk = rs->nkeys;
 	size_t *start = calloc((size_t)nk + 1, sizeof *start);
-	size_t *pos = malloc((rs->live.n ? rs->live.n : 1) * sizeof *pos);
+	const cell **pos = malloc((rs->live.n ? rs->live.n : 1) * sizeof *pos);
 	key_ord *ko = malloc((nk ? nk : 1) * sizeof *ko);
 	chunk *made = NULL;
 	size_t nmade = 0, made_alloc = 0, nfields = 0;
-	rs_args b = {0};
+	rs_spec *s = &rs->spec;
 	uint64_t gen = rs->gen + 1;
 	rc = TS_ENOMEM;
 	if (!start || !pos || !ko)
 		goto out_free;
-	/* group cell indices by key (counting sort) */
+	/* group cells by key (counting sort) */
 	for (size_t i = 0; i < rs->live.slots; i++)
-		if (rs->live.c[i].used)
-			start[rs->live.c[i].key + 1]++;
+		if (rs->live.c[i].key1)
+			start[rs->live.c[i].key1]++;
 	for (uint32_t k = 0; k < nk; k++)
 		start[k + 1] += start[k];
 	for (size_t i = 0; i < rs->live.slots; i++)
-		if (rs->live.c[i].used)
-			pos[start[rs->live.c[i].key]++] = i;
+		if (rs->live.c[i].key1)
+			pos[start[rs->live.c[i].key1 - 1]++] = &rs->live.c[i];
 	for (uint32_t k = nk; k > 0; k--)
 		start[k] = start[k - 1];
 	start[0] = 0;
@@ -436,44 +359,30 @@ int rs_freeze(redis_store *rs)
 		int has_keys = oi < nk && ko[oi].k.partition == pid;
 		if (!has_keys && !p->ps.has && !p->ps.marks.n)
 			continue;
-		if ((rc = chunk_start(rs, &b, pid, p->next_seq, &p->ps)))
+		if ((rc = chunk_start(rs, s, pid, &p->ps)))
 			goto out_free;
 		nfields = 0;
+		uint32_t nkeys = 0;
 		for (; oi < nk && ko[oi].k.partition == pid; oi++) {
 			uint32_t ki = ko[oi].idx;
-			const rkey *k = &rs->keys[ki];
 			size_t nf = start[ki + 1] - start[ki];
-			if (b.nkeys - 2 >= RS_MAX_CHUNK_KEYS ||
-			    (nfields && nfields + nf > RS_MAX_CHUNK_FIELDS)) {
+			if (nkeys >= RS_MAX_CHUNK_KEYS || (nfields && nfields + nf > RS_MAX_CHUNK_FIELDS)) {
 				if ((rc = chunk_push(&made, &nmade, &made_alloc)) ||
-				    (rc = chunk_make(rs, &b, pid, p->next_seq++, nfields, &made[nmade])))
+				    (rc = rs_spec_take(s, pid, p->next_seq++, nfields, &made[nmade])))
 					goto out_free;
 				made[nmade++].gen = gen;
-				if ((rc = chunk_start(rs, &b, pid, p->next_seq, NULL)))
+				if ((rc = chunk_start(rs, s, pid, NULL)))
 					goto out_free;
 				nfields = 0;
+				nkeys = 0;
 			}
-			size_t off;
-			rs_args_begin(&b, &off);
-			if ((rc = rs_key_name(rs, k, &b.arena)) || (rc = rs_args_end(&b, off, 1)))
+			if ((rc = chunk_key(rs, s, &rs->keys[ki], pos + start[ki], nf)))
 				goto out_free;
-			rs_args_begin(&b, &off);
-			if ((rc = ts_buf_printf(&b.arena, "%zu", nf)) || (rc = rs_args_end(&b, off, 0)))
-				goto out_free;
-			for (size_t q = start[ki]; q < start[ki + 1]; q++) {
-				const cell *c = &rs->live.c[pos[q]];
-				rs_args_begin(&b, &off);
-				if ((rc = rs_field_name(rs, k, c->field, &b.arena)) ||
-				    (rc = rs_args_end(&b, off, 0)))
-					goto out_free;
-				rs_args_begin(&b, &off);
-				if ((rc = rs_add_u64(&b.arena, c->sum)) || (rc = rs_args_end(&b, off, 0)))
-					goto out_free;
-			}
 			nfields += nf;
+			nkeys++;
 		}
 		if ((rc = chunk_push(&made, &nmade, &made_alloc)) ||
-		    (rc = chunk_make(rs, &b, pid, p->next_seq++, nfields, &made[nmade])))
+		    (rc = rs_spec_take(s, pid, p->next_seq++, nfields, &made[nmade])))
 			goto out_free;
 		made[nmade++].gen = gen;
 	}
@@ -514,9 +423,16 @@ out_free:
 		rs_part *p = &rs->part[made[i].partition];
 		if (made[i].seq < p->next_seq)
 			p->next_seq = made[i].seq;
+		made[i].blob = NULL; /* still the partition's */
 		rs_chunk_free(&made[i]);
 	}
-	rs_args_free(&b);
+	if (rc) { /* what was being built goes too */
+		chunk tmp;
+		s->err = 0;
+		rs_spec_take(s, 0, 0, 0, &tmp);
+		tmp.blob = NULL;
+		rs_chunk_free(&tmp);
+	}
 	free(made);
 	free(start);
 	free(pos);
@@ -550,29 +466,25 @@ int rs_send_pending(redis_store *rs)
 			return TS_ENOMEM;
 		}
 		size_t c = 0;
+		int rc = 0;
 		if (k > 1)
 			cmds[c++] = (ts_redis_cmd){1, multi, multi_len};
-		for (size_t x = i; x < j; x++) {
+		for (size_t x = i; x < j && !rc; x++) {
 			chunk *h = &rs->pend[x];
-			if (k == 1) {
-				h->argv[0] = "EVALSHA";
-				h->argvlen[0] = 7;
-				h->argv[1] = h->arena + h->sha_off;
-				h->argvlen[1] = 40;
-				/* the sha may differ if the server's script cache was replaced */
-				memcpy(h->arena + h->sha_off, rs->sha, 40);
-			} else {
-				h->argv[0] = "EVAL";
-				h->argvlen[0] = 4;
-				h->argv[1] = rs_script();
-				h->argvlen[1] = rs_script_len();
-			}
+			/* EVALSHA alone (the sha may have changed if the server's
+			 * script cache was replaced); EVAL inside a group */
+			rc = k == 1 ? rs_chunk_expand(h, "EVALSHA", rs->sha, 40)
+				    : rs_chunk_expand(h, "EVAL", rs_script(), rs_script_len());
 			cmds[c++] = (ts_redis_cmd){h->argc, h->argv, h->argvlen};
 		}
 		if (k > 1)
 			cmds[c++] = (ts_redis_cmd){1, exec, exec_len};
-		int sends, rc = rs_run(rs, n, cmds, r, &sends);
+		int sends = 0;
+		if (!rc)
+			rc = rs_run(rs, n, cmds, r, &sends);
 		free(cmds);
+		for (size_t x = i; x < j; x++)
+			rs_chunk_shrink(&rs->pend[x]);
 		unsigned char *was_sent = malloc(k);
 		for (size_t x = i; x < j; x++) {
 			if (was_sent)
@@ -621,8 +533,6 @@ int rs_send_pending(redis_store *rs)
 					rs->where, h->partition, (unsigned long long)h->seq,
 					(unsigned long long)cur);
 				h->seq = cur + 1;
-				snprintf(h->seqbuf, 24, "%llu", (unsigned long long)h->seq);
-				h->argvlen[h->seq_arg] = strlen(h->seqbuf);
 				h->sent = 0;
 				h->gen = ++rs->gen; /* goes again on its own */
 				if (rs->part[h->partition].next_seq <= h->seq)
@@ -648,12 +558,11 @@ int rs_send_pending(redis_store *rs)
 			rs->pend_cells -= h->ncells;
 			rs->pend_bytes -= h->bytes;
 			rs_chunk_free(h);
-			h->argv = NULL;
 		}
 		/* compact [i, j): renumbered chunks stay, in order, at the front */
 		size_t keep = i;
 		for (size_t x = i; x < j; x++)
-			if (rs->pend[x].argv)
+			if (rs->pend[x].spec)
 				rs->pend[keep++] = rs->pend[x];
 		if (keep == i) {
 			rs->pend_first = j;
@@ -689,14 +598,14 @@ int rs_write_index_n(redis_store *rs, size_t n)
 		rs_args_begin(&b, &key_off);
 		if (!b.err)
 			b.err = rs_mark_key(rs, UINT32_MAX, rs->index.m[i].mtime, &b.arena);
-		rs_args_end(&b, key_off, 0);
+		rs_args_end(&b, key_off);
 		size_t key_len = b.err ? 0 : b.a[b.n - 1].len;
 		for (; i < j && !b.err; i++) {
 			rs_args_str(&b, rs->index.m[i].name);
 			rs_args_begin(&b, &off);
 			if (!b.err)
 				b.err = rs_mark_value(&rs->index.m[i], &b.arena);
-			rs_args_end(&b, off, 0);
+			rs_args_end(&b, off);
 		}
 		rs_args_cmd(&b);
 		rs_args_str(&b, "EXPIRE");
@@ -705,7 +614,7 @@ int rs_write_index_n(redis_store *rs, size_t n)
 		rs_args_begin(&b, &off);
 		if (!b.err)
 			b.err = ts_buf_add(&b.arena, b.arena.p + key_off, key_len);
-		rs_args_end(&b, off, 0);
+		rs_args_end(&b, off);
 		rs_args_str(&b, ttl);
 	}
 	int rc = rs_args_run(rs, &b);
@@ -740,7 +649,7 @@ int rs_list_partitions(redis_store *rs)
 		if (!b.err)
 			b.err = ts_buf_printf(&b.arena, "%.*s:%.*s", (int)p->account.n, p->account.p,
 					      (int)p->region.n, p->region.p);
-		rs_args_end(&b, off, 0);
+		rs_args_end(&b, off);
 	}
 	int rc = rs_args_run(rs, &b);
 	rs_args_free(&b);

@@ -1,19 +1,20 @@
 /* store_redis_int.h - the private header of the Redis store, shared by its
- * four files and nothing else:
+ * files and nothing else:
  *   store_redis.c        open (preflight, schema), the connection hook,
  *                        checkpoints (states, file marks), free;
  *   store_redis_keys.c   key and field names, the read caches, reads;
  *   store_redis_buf.c    the write buffer (cells by key), adds;
  *   store_redis_flush.c  the flush: script, arguments, chunks, MULTI/EXEC,
  *                        the index and partition list;
+ *   store_redis_chunk.c  a frozen chunk's compact form and its expansion;
  *   store_redis_bg.c     the background flush thread.
  * The key scheme and the flush protocol are described in docs/DESIGN.md
  * ("The Redis key scheme") and at the top of each file.
  *
  * One redis_store owns everything below; rs_free (store_redis.c) frees it
  * all. Only one thread touches a redis_store, except the background flush,
- * which reads pend[first, end), writes their sent/acked flags and frees
- * the text (argv, arena, state blob) of those it saw applied, until
+ * which reads pend[first, end), expands each chunk for its send, writes
+ * their sent/acked flags and frees those it saw applied, until
  * rs_bg_join returns (store_redis_bg.c says how).
  */
 #ifndef TS_STORE_REDIS_INT_H
@@ -40,16 +41,15 @@ typedef struct rkey {
 } rkey;
 
 /* --- the one argument builder -------------------------------------------
- * Arguments built into one arena (each followed by the NUL ts_buf keeps):
- * text appended between rs_args_begin and rs_args_end is one argument.
- * Used two ways: command batches (rs_args_cmd opens a command, rs_args_run
- * runs them all, pipelined) and flush-script chunks (arguments flagged as
- * KEYS or ARGV, turned into one EVALSHA by rs_chunk_make). Errors are
- * sticky: after the first, building does nothing and run returns it. */
+ * Commands built into one arena (each argument followed by the NUL ts_buf
+ * keeps): rs_args_cmd opens a command, text appended between
+ * rs_args_begin and rs_args_end is one argument, rs_args_run runs them
+ * all, pipelined. Errors are sticky: after the first, building does
+ * nothing and run returns it. (Checkpoint chunks have their own compact
+ * form: store_redis_chunk.c.) */
 typedef struct rs_arg {
 	size_t off, len;
-	uint32_t cmd;  /* the command it belongs to (batches) */
-	uint8_t key;   /* a KEYS argument (chunks) */
+	uint32_t cmd;  /* the command it belongs to */
 } rs_arg;
 
 typedef struct rs_args {
@@ -57,38 +57,52 @@ typedef struct rs_args {
 	rs_arg *a;
 	size_t n, alloc;
 	uint32_t ncmds;
-	size_t nkeys;
 	redisReply **r; /* after rs_args_run: one reply per command */
 	int err;        /* sticky: the first failure while building */
-	char *blob;     /* chunks: a partition's state, an argument by
-			   reference (a[blob_at], empty in arena), not owned */
-	size_t blob_len, blob_at;
 } rs_args;
 
-/* One frozen flush-script call (EVALSHA, or EVAL inside MULTI/EXEC).
- * argv/argvlen are the parallel arrays hiredis takes; they point into
- * arena (owned), but for argv[0..1] (static strings or the sha in arena),
- * argv[seq_arg] (seqbuf, owned, rewritten when renumbered) and the state
- * argument (blob: the partition's pstate blob, owned once the freeze
- * succeeded, so the state is never copied). */
+/* One frozen flush-script call, compact (store_redis_chunk.c says how):
+ * spec holds its arguments as items; argv/argvlen/text are the call made
+ * from them by rs_chunk_expand for one send and dropped by
+ * rs_chunk_shrink. The state argument is blob: the partition's pstate
+ * blob, owned once the freeze succeeded, so the state is never copied. */
 typedef struct chunk {
 	uint32_t partition;
-	uint64_t seq;
-	int argc;
-	const char **argv;
-	size_t *argvlen;
-	char *arena;
+	uint64_t seq;          /* written into the call at each expand */
+	unsigned char *spec;   /* owned; NULL once freed */
+	size_t spec_len;
+	uint32_t nkeys, nargs; /* KEYS and ARGV of the script */
 	size_t ncells, bytes;
-	int seq_arg;    /* index in argv of the sequence number */
 	int sent;       /* it may have reached Redis: a 0 reply means applied */
-	char *seqbuf;   /* owned text of the sequence number */
-	size_t sha_off; /* where the script's sha is in arena */
 	int acked;      /* applied, as the background flush saw */
 	uint64_t gen;   /* the freeze that made it: one partition's chunks of one
 			   freeze are sent in one MULTI/EXEC */
 	char *blob;     /* the state argument, taken from the partition's pstate */
+	size_t blob_len;
 	int owns_blob;  /* set once the freeze succeeded */
+	int argc;       /* the expanded call, or 0 and NULLs */
+	const char **argv;
+	size_t *argvlen;
+	char *text;
 } chunk;
+
+/* A chunk's spec being built: the items, the KEYS and ARGV counted, the
+ * state blob referred to, and the chunk's value table (registry value id
+ * -> offset of its VAL item; entries of older chunks have older stamps). */
+typedef struct rs_vslot {
+	uint32_t vid, off, stamp;
+} rs_vslot;
+
+typedef struct rs_spec {
+	ts_buf b;
+	uint32_t nkeys, nargs;
+	int err; /* sticky */
+	char *blob;
+	size_t blob_len;
+	rs_vslot *vtab;
+	size_t vslots, nvals;
+	uint32_t stamp; /* the chunk's; never 0 once used (0: an empty slot) */
+} rs_spec;
 
 /* A file mark: a checkpoint's file id with its own copy of the name. */
 typedef struct fmark {
@@ -127,9 +141,8 @@ typedef struct rs_metric {
 /* The write buffer's cells: (key index, field) -> sum, open addressing. */
 typedef struct cell {
 	uint64_t field;
-	uint64_t sum;
-	uint32_t key;
-	uint32_t used;
+	uint32_t key1; /* key index + 1; 0: an empty slot */
+	uint32_t sum;  /* a minute's count is 32 bits wide everywhere */
 } cell;
 
 typedef struct ctab {
@@ -159,6 +172,7 @@ typedef struct redis_store {
 	chunk *pend;
 	size_t npend, pend_alloc, pend_first, pend_cells, pend_bytes;
 	uint64_t gen;       /* freezes so far */
+	rs_spec spec;       /* the chunk being frozen (its table kept between) */
 	fmarks index;       /* files for the index, written after a flush */
 
 	rs_part *part;      /* per partition id */
@@ -190,7 +204,6 @@ size_t rs_script_len(void);
 /* --- store_redis_keys.c: names, the read caches, reads --- */
 int rs_part_prefix(redis_store *rs, uint32_t pid, ts_buf *b);
 int rs_key_name(redis_store *rs, const rkey *k, ts_buf *b);
-int rs_field_name(redis_store *rs, const rkey *k, uint64_t field, ts_buf *b);
 int rs_add_u64(ts_buf *b, uint64_t v);
 /* "ts:files:YYYYMMDD" (pid UINT32_MAX) or "ts:{ACCT:REGION}:files:..." */
 int rs_mark_key(redis_store *rs, uint32_t pid, int64_t mtime, ts_buf *b);
@@ -224,15 +237,39 @@ int rs_add_attrs(ts_store *st, uint32_t partition, int64_t hour_minute, const ts
 		 size_t n);
 int rs_flush_due(const ts_store *st);
 
+/* --- store_redis_chunk.c: a chunk's compact spec, expanded for a send --- */
+const char *rs_attr_kind_name(unsigned kind);
+/* Append an argument (KEYS if key): a string written between begin and
+ * end into s->b, a string, a number, the state blob (referred to, not
+ * copied), the sequence number, an attribution field "HH:kind:VALUE"
+ * (VALUE, registry value vid, stored once per chunk). Errors are sticky. */
+int rs_spec_str_begin(rs_spec *s, int key, size_t *off);
+int rs_spec_str_end(rs_spec *s, size_t off);
+int rs_spec_str(rs_spec *s, int key, const char *p, size_t n);
+int rs_spec_num(rs_spec *s, uint64_t v);
+int rs_spec_blob(rs_spec *s, char *blob, size_t len);
+int rs_spec_seq(rs_spec *s);
+int rs_spec_attr(rs_spec *s, unsigned hh, unsigned kind, uint32_t vid, const char *val,
+		 size_t n);
+/* Move what was built into *ch, the spec left empty for the next chunk. */
+int rs_spec_take(rs_spec *s, uint32_t pid, uint64_t seq, size_t ncells, chunk *ch);
+void rs_spec_free(rs_spec *s);
+/* Make h's call: argv[0] cmd, argv[1] a1 (the script or its sha, not
+ * copied: it must outlive the send), then numkeys, KEYS and ARGV. 0,
+ * TS_ENOMEM or TS_EINVAL (a spec this build did not write). */
+int rs_chunk_expand(chunk *h, const char *cmd, const char *a1, size_t a1len);
+void rs_chunk_shrink(chunk *h);
+/* Free what h owns: spec, the expanded call, the blob if owned. */
+void rs_chunk_free(chunk *h);
+
 /* --- store_redis_flush.c: arguments, chunks, the flush --- */
 void rs_args_cmd(rs_args *b);
 static inline void rs_args_begin(rs_args *b, size_t *off) { *off = b->arena.len; }
-int rs_args_end(rs_args *b, size_t off, int key);
-int rs_args_add(rs_args *b, const char *p, size_t n, int key);
-static inline int rs_args_str(rs_args *b, const char *s) { return rs_args_add(b, s, strlen(s), 0); }
+int rs_args_end(rs_args *b, size_t off);
+int rs_args_add(rs_args *b, const char *p, size_t n);
+static inline int rs_args_str(rs_args *b, const char *s) { return rs_args_add(b, s, strlen(s)); }
 int rs_args_run(redis_store *rs, rs_args *b);
 void rs_args_free(rs_args *b);
-void rs_chunk_free(chunk *ch);
 /* GET ts:{ACCT:REGION}:<what>: 0 and *r (caller frees), or an error. */
 int rs_get_part_key(redis_store *rs, uint32_t pid, const char *what, redisReply **r);
 int rs_freeze(redis_store *rs);

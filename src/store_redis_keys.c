@@ -74,8 +74,6 @@ int rs_key_name(redis_store *rs, const rkey *k, ts_buf *b)
 	return add_str(b, ts_registry_value_str(rs->base.reg, m->code));
 }
 
-static const char *const kind_names[TS_A_KINDS] = {"arn", "agent", "code"};
-
 /* Append v in decimal (a flush formats millions of these). */
 int rs_add_u64(ts_buf *b, uint64_t v)
 {
@@ -86,19 +84,6 @@ int rs_add_u64(ts_buf *b, uint64_t v)
 		v /= 10;
 	} while (v);
 	return ts_buf_add(b, tmp + sizeof tmp - n, (size_t)n);
-}
-
-/* A cell's field: the minute of day, or for attributions
- * hour of day << 40 | kind << 32 | value id, as "HH:K:VALUE". */
-int rs_field_name(redis_store *rs, const rkey *k, uint64_t field, ts_buf *b)
-{
-	if (!k->attr)
-		return rs_add_u64(b, (uint32_t)field);
-	unsigned hh = (unsigned)(field >> 40), kind = (unsigned)(field >> 32) & 0xff;
-	int rc = ts_buf_printf(b, "%02u:%s:", hh, kind < TS_A_KINDS ? kind_names[kind] : "?");
-	if (rc)
-		return rc;
-	return add_str(b, ts_registry_value_str(rs->base.reg, (uint32_t)field));
 }
 
 int rs_mark_key(redis_store *rs, uint32_t pid, int64_t mtime, ts_buf *b)
@@ -138,9 +123,12 @@ int rs_ensure_metric(redis_store *rs, uint32_t id)
 {
 	if (id < rs->nmetrics)
 		return 0;
-	uint32_t n = rs->nmetrics ? rs->nmetrics : 64;
-	while (n <= id)
-		n *= 2;
+	/* a quarter more, not double: every entry is written (not zero), so
+	 * the whole array is resident */
+	uint64_t want = (uint64_t)rs->nmetrics + rs->nmetrics / 4 + 64;
+	if (want <= id)
+		want = (uint64_t)id + id / 4 + 64;
+	uint32_t n = want > UINT32_MAX ? UINT32_MAX : (uint32_t)want;
 	rs_metric *m = realloc(rs->met, n * sizeof *m);
 	if (!m)
 		return TS_ENOMEM;
@@ -246,7 +234,7 @@ static int fetch_keys(redis_store *rs, const rkey *keys, size_t n, redisReply **
 		rs_args_begin(&b, &off);
 		if (!b.err)
 			b.err = rs_key_name(rs, &keys[i], &b.arena);
-		rs_args_end(&b, off, 0);
+		rs_args_end(&b, off);
 	}
 	int rc = rs_args_run(rs, &b);
 	if (!rc) {
@@ -313,8 +301,8 @@ static int parse_attr_day(redis_store *rs, const redisReply *r, ts_tally *t)
 			continue;
 		int kind = -1;
 		for (int j = 0; j < TS_A_KINDS; j++)
-			if ((size_t)(colon - k) == strlen(kind_names[j]) &&
-			    memcmp(k, kind_names[j], (size_t)(colon - k)) == 0)
+			if ((size_t)(colon - k) == strlen(rs_attr_kind_name((unsigned)j)) &&
+			    memcmp(k, rs_attr_kind_name((unsigned)j), (size_t)(colon - k)) == 0)
 				kind = j;
 		if (kind < 0)
 			continue;
@@ -472,9 +460,9 @@ static int sum_live_attrs(const redis_store *rs, uint32_t metric, int64_t h0, in
 {
 	for (size_t i = 0; i < rs->live.slots; i++) {
 		const cell *c = &rs->live.c[i];
-		if (!c->used)
+		if (!c->key1)
 			continue;
-		const rkey *k = &rs->keys[c->key];
+		const rkey *k = &rs->keys[c->key1 - 1];
 		int64_t h = k->day * 24 + (int64_t)(c->field >> 40);
 		if (!k->attr || k->metric != metric || h < h0 || h >= h1 || !c->sum)
 			continue;
