@@ -448,24 +448,36 @@ static int opt_bool(ts_parser *p, const char *s, int v, const char *field, int *
 	return fail(p, TS_EFIELD, "%s: not a boolean: %s", field, v_);
 }
 
-static int arn_match(const char *name, size_t n) { return n == 3 && !memcmp(name, "arn", 3) ? 0 : -1; }
+/* The members of userIdentity the parser uses, by slot. */
+enum { I_ARN, I_TYPE, I_INVOKED, I_COUNT };
+static const char *const identity_names[I_COUNT] = {"arn", "type", "invokedBy"};
+
+static int identity_match(const char *name, size_t n)
+{
+	for (int i = 0; i < I_COUNT; i++)
+		if (n == strlen(identity_names[i]) && !memcmp(name, identity_names[i], n))
+			return i;
+	return -1;
+}
 
 /* The fast path: when ts_jscan() vouches for the text, put the values of
  * the fields we use into the token array as the exact path would (slot[f]
  * is the index of field f's value, 0 when absent) and return the number
- * of tokens, with *arn the index of userIdentity.arn's value (0: none).
- * 0 when it does not vouch (then the exact path runs). */
-static int fast_tokens(ts_parser *p, const char *text, size_t len, int *slot, int *arn)
+ * of tokens, with id[i] the index of userIdentity's member i (I_ARN,
+ * I_TYPE, I_INVOKED; 0: none). 0 when it does not vouch (then the exact
+ * path runs). */
+static int fast_tokens(ts_parser *p, const char *text, size_t len, int *slot, int *id)
 {
 	static const jsmntype_t types[] = {
 		[TS_JT_OBJECT] = JSMN_OBJECT, [TS_JT_ARRAY] = JSMN_ARRAY,
 		[TS_JT_STRING] = JSMN_STRING, [TS_JT_PRIMITIVE] = JSMN_PRIMITIVE,
 	};
-	ts_jtok root[F_COUNT], sub[1];
-	ts_jscan_want w = {field_match, F_COUNT, F_IDENTITY, arn_match, 1, p->max_tokens,
-			   p->max_depth};
+	ts_jtok root[F_COUNT], sub[I_COUNT];
+	ts_jscan_want w = {field_match, F_COUNT, F_IDENTITY, identity_match, I_COUNT,
+			   p->max_tokens, p->max_depth};
 	int high;
-	if (p->exact_only || p->ntok < F_COUNT + 2 || !ts_jscan(text, len, &w, root, sub, &high))
+	if (p->exact_only || p->ntok < F_COUNT + I_COUNT + 1 ||
+	    !ts_jscan(text, len, &w, root, sub, &high))
 		return 0;
 	if (high && !ts_utf8_valid(text, len))
 		return 0;
@@ -480,11 +492,13 @@ static int fast_tokens(ts_parser *p, const char *text, size_t len, int *slot, in
 		t[n++] = (jsmntok_t){.type = types[root[f].type], .start = root[f].start,
 				     .end = root[f].end, .parent = 0};
 	}
-	*arn = 0;
-	if (sub[0].type != TS_JT_NONE) {
-		*arn = n;
-		t[n++] = (jsmntok_t){.type = types[sub[0].type], .start = sub[0].start,
-				     .end = sub[0].end, .parent = slot[F_IDENTITY]};
+	for (int i = 0; i < I_COUNT; i++) {
+		id[i] = 0;
+		if (sub[i].type == TS_JT_NONE)
+			continue;
+		id[i] = n;
+		t[n++] = (jsmntok_t){.type = types[sub[i].type], .start = sub[i].start,
+				     .end = sub[i].end, .parent = slot[F_IDENTITY]};
 	}
 	return n;
 }
@@ -500,8 +514,9 @@ int ts_parse_record(ts_parser *p, const char *text, size_t len, ts_record *rec)
 	memset(rec, 0, sizeof *rec);
 	if (len > INT_MAX / 2)
 		return fail(p, TS_EINVAL, "record of %zu bytes is too long to parse", len);
-	int fast_arn = 0;
-	int n = fast_tokens(p, text, len, slot, &fast_arn);
+	int id[I_COUNT] = {0};
+	int n = fast_tokens(p, text, len, slot, id);
+	int fast = n > 0;
 	if (!n) {
 		int high;
 		size_t openers = scan_text(text, len, &high);
@@ -588,25 +603,29 @@ int ts_parse_record(ts_parser *p, const char *text, size_t len, ts_record *rec)
 	if (v && !tok_is(text, &t[v], "null")) {
 		if (t[v].type != JSMN_OBJECT)
 			return fail(p, TS_EFIELD, "userIdentity: not an object");
-		int arn = fast_arn;
-		for (int i = v + 1; !fast_arn && i < n && t[i].start < t[v].end; i++) {
+		for (int i = v + 1; !fast && i < n && t[i].start < t[v].end; i++) {
 			if (t[i].parent != v)
 				continue;
 			size_t kn = (size_t)(t[i].end - t[i].start);
-			int is_arn = kn == 3 && !memcmp(text + t[i].start, "arn", 3);
-			if (!is_arn && memchr(text + t[i].start, '\\', kn)) {
+			int which = identity_match(text + t[i].start, kn);
+			if (which < 0 && memchr(text + t[i].start, '\\', kn)) {
 				char kb[32];
 				long m = kn <= sizeof kb ? ts_json_unescape(text + t[i].start, kn, kb) : -1;
-				is_arn = m == 3 && !memcmp(kb, "arn", 3);
+				which = m >= 0 ? identity_match(kb, (size_t)m) : -1;
 			}
-			if (is_arn) {
-				if (arn)
-					return fail(p, TS_EFIELD, "userIdentity.arn: duplicate key");
-				arn = i + 1;
+			if (which >= 0) {
+				if (id[which])
+					return fail(p, TS_EFIELD, "userIdentity.%s: duplicate key",
+						    identity_names[which]);
+				id[which] = i + 1;
 			}
 		}
-		if ((rc = opt_str(p, text, arn, "userIdentity.arn", &rec->arn)))
-			return rc;
+		static const char *const full[I_COUNT] = {
+			"userIdentity.arn", "userIdentity.type", "userIdentity.invokedBy"};
+		ts_str *out[I_COUNT] = {&rec->arn, &rec->identity_type, &rec->invoked_by};
+		for (int i = 0; i < I_COUNT; i++)
+			if ((rc = opt_str(p, text, id[i], full[i], out[i])))
+				return rc;
 	}
 	return 0;
 }

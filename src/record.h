@@ -34,6 +34,8 @@ typedef struct ts_record {
 	ts_str event_category; /* eventCategory ("Management", "Data", ...) */
 	ts_str event_type;     /* eventType ("AwsApiCall", ...) */
 	ts_str arn;            /* userIdentity.arn */
+	ts_str identity_type;  /* userIdentity.type ("IAMUser", "AWSService", ...) */
+	ts_str invoked_by;     /* userIdentity.invokedBy (a service calling for a user) */
 	ts_str user_agent;     /* userAgent */
 	int read_only;         /* readOnly: boolean or "true"/"false" string;
 				  null or absent: TS_ABSENT */

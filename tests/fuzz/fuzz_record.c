@@ -32,7 +32,7 @@ static void check_rec(const ts_record *r, const uint8_t *d, size_t n)
 	int bs = memchr(d, '\\', n) != NULL;
 	const ts_str *f[] = {&r->event_time, &r->event_source, &r->event_name, &r->aws_region,
 			     &r->account, &r->error_code, &r->event_category, &r->event_type,
-			     &r->arn, &r->user_agent};
+			     &r->arn, &r->identity_type, &r->invoked_by, &r->user_agent};
 	for (size_t i = 0; i < TS_ARRAY_LEN(f); i++)
 		check_str(*f[i], d, n, bs);
 	int64_t t;
@@ -55,7 +55,8 @@ static int same_rec(const ts_record *a, const ts_record *b)
 	       same_str(a->error_code, b->error_code) &&
 	       same_str(a->event_category, b->event_category) &&
 	       same_str(a->event_type, b->event_type) && same_str(a->arn, b->arn) &&
-	       same_str(a->user_agent, b->user_agent) && a->read_only == b->read_only &&
+	       same_str(a->identity_type, b->identity_type) &&
+	       same_str(a->invoked_by, b->invoked_by) && same_str(a->user_agent, b->user_agent) && a->read_only == b->read_only &&
 	       a->management == b->management;
 }
 

@@ -27,7 +27,8 @@ static int same_rec(const ts_record *a, const ts_record *b)
 	       same_str(a->error_code, b->error_code) &&
 	       same_str(a->event_category, b->event_category) &&
 	       same_str(a->event_type, b->event_type) && same_str(a->arn, b->arn) &&
-	       same_str(a->user_agent, b->user_agent) && a->read_only == b->read_only &&
+	       same_str(a->identity_type, b->identity_type) &&
+	       same_str(a->invoked_by, b->invoked_by) && same_str(a->user_agent, b->user_agent) && a->read_only == b->read_only &&
 	       a->management == b->management;
 }
 
@@ -76,6 +77,8 @@ static void test_all_fields(void)
 	CHECK_MEM(R.event_category.p, R.event_category.n, "Management");
 	CHECK_MEM(R.event_type.p, R.event_type.n, "AwsApiCall");
 	CHECK_MEM(R.arn.p, R.arn.n, "arn:aws:iam::123456789012:user/alice");
+	CHECK_MEM(R.identity_type.p, R.identity_type.n, "IAMUser");
+	CHECK(R.invoked_by.p == NULL);
 	CHECK_MEM(R.user_agent.p, R.user_agent.n, "aws-cli/2.0");
 	CHECK_INT(R.read_only, TS_FALSE);
 	CHECK_INT(R.management, TS_TRUE);
@@ -102,6 +105,16 @@ static void test_all_fields(void)
 	/* userIdentity without arn, with arn null */
 	CHECK_INT(parse("{" MIN ",\"userIdentity\":{\"type\":\"AWSService\"}}"), 0);
 	CHECK(R.arn.p == NULL);
+	CHECK_MEM(R.identity_type.p, R.identity_type.n, "AWSService");
+	/* invokedBy, also under an escaped key; only userIdentity's own members */
+	CHECK_INT(parse("{" MIN ",\"userIdentity\":{\"type\":\"AWSService\",\"invokedBy\":"
+			"\"ec2.amazonaws.com\",\"sessionContext\":{\"type\":\"no\"}}}"),
+		  0);
+	CHECK_MEM(R.invoked_by.p, R.invoked_by.n, "ec2.amazonaws.com");
+	CHECK_MEM(R.identity_type.p, R.identity_type.n, "AWSService");
+	CHECK_INT(parse("{" MIN ",\"userIdentity\":{\"\\u0074ype\":\"Root\",\"invokedBy\":null}}"), 0);
+	CHECK_MEM(R.identity_type.p, R.identity_type.n, "Root");
+	CHECK(R.invoked_by.p == NULL);
 	CHECK_INT(parse("{" MIN ",\"userIdentity\":{\"arn\":null}}"), 0);
 	CHECK(R.arn.p == NULL);
 	/* blanks around the object and inside it */
@@ -285,6 +298,10 @@ static void test_field_types(void)
 		{"{" MIN ",\"userIdentity\":{\"arn\":5}}", "userIdentity.arn: not a string"},
 		{"{" MIN ",\"userIdentity\":{\"arn\":\"a\",\"arn\":\"b\"}}",
 		 "userIdentity.arn: duplicate key"},
+		{"{" MIN ",\"userIdentity\":{\"type\":1}}", "userIdentity.type: not a string"},
+		{"{" MIN ",\"userIdentity\":{\"invokedBy\":{}}}", "userIdentity.invokedBy: not a string"},
+		{"{" MIN ",\"userIdentity\":{\"type\":\"a\",\"type\":\"b\"}}",
+		 "userIdentity.type: duplicate key"},
 		{"{" MIN ",\"eventName\":\"Other\"}", "eventName: duplicate key"},
 	};
 	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
