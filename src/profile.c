@@ -1,9 +1,11 @@
-/* profile.c - defaults and the "key = value" reader for sensitivity
- * profiles. Unknown keys are errors, so a typo never silently keeps a
- * default. '#' starts a comment. */
-#include <errno.h>
+/* profile.c - defaults, keys and override blocks of sensitivity profiles,
+ * read with kvfile.h. Unknown keys are errors, so a typo never silently
+ * keeps a default. A file is read twice: the base keys (those before the
+ * first "override" line), then each override block on top of the whole
+ * base. ts_overrides owns its array and each override's scope patterns. */
 #include <stdlib.h>
 
+#include "kvfile.h"
 #include "profile.h"
 #include "util.h"
 
@@ -57,6 +59,7 @@ static int set_key(ts_profile *p, const char *k, const char *v)
 		{"history_days", NULL, &p->history_days, 1, 28},
 		{"insight_minutes", NULL, &p->insight_minutes, 1, 5},
 		{"shrink", &p->shrink, NULL, 0, 100000},
+		{"max_open", NULL, &p->max_open, 0, 1000000},
 	};
 	if (strcmp(k, "windows") == 0) {
 		int n = 0;
@@ -96,18 +99,150 @@ static int set_key(ts_profile *p, const char *k, const char *v)
 	return -2;
 }
 
-static char *trim(char *s)
+/* Reading state: pass 0 reads the base keys, pass 1 the override blocks. */
+typedef struct load_ctx {
+	int pass;
+	ts_profile *p;       /* the base */
+	ts_overrides *ov;
+	ts_override *cur;    /* pass 1: the block being read */
+	int in_blocks;       /* an "override" line has been seen */
+	int cur_line;
+} load_ctx;
+
+static int name_ok(const char *v)
 {
-	while (*s == ' ' || *s == '\t')
-		s++;
-	char *e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
-		*--e = '\0';
-	return s;
+	size_t n = strlen(v);
+	if (!n || n > TS_OVERRIDE_NAME)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = v[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+/* The block just read is complete: it has a scope and consistent days. */
+static int block_done(const load_ctx *c, char *why, size_t whylen)
+{
+	const ts_override *o = c->cur;
+	if (!o)
+		return 0;
+	if (!ts_scope_fields(&o->scope)) {
+		snprintf(why, whylen, "override '%s' (line %d) has no scope key (account, region, "
+			 "eventSource, eventName or errorCode)", o->name, c->cur_line);
+		return -1;
+	}
+	if (o->p.warmup_days > o->p.history_days) {
+		snprintf(why, whylen, "override '%s' (line %d): warmup_days exceeds history_days",
+			 o->name, c->cur_line);
+		return -1;
+	}
+	return 0;
+}
+
+static int on_kv(void *ctx, const char *k, const char *v, int line, char *why, size_t whylen)
+{
+	load_ctx *c = ctx;
+	if (strcmp(k, "override") == 0) {
+		c->in_blocks = 1;
+		if (c->pass == 0)
+			return TS_KV_OK;
+		if (block_done(c, why, whylen))
+			return TS_KV_WHY;
+		if (!name_ok(v)) {
+			snprintf(why, whylen, "override name '%s': expected 1 to %d letters, digits, "
+				 "'-', '_' or '.'", v, TS_OVERRIDE_NAME);
+			return TS_KV_WHY;
+		}
+		for (size_t i = 0; i < c->ov->n; i++)
+			if (!strcmp(c->ov->v[i].name, v)) {
+				snprintf(why, whylen, "override '%s' given twice", v);
+				return TS_KV_WHY;
+			}
+		if (c->ov->n == TS_MAX_OVERRIDES) {
+			snprintf(why, whylen, "more than %d overrides", TS_MAX_OVERRIDES);
+			return TS_KV_WHY;
+		}
+		ts_override *n = realloc(c->ov->v, (c->ov->n + 1) * sizeof *n);
+		if (!n)
+			return TS_KV_NOMEM;
+		c->ov->v = n;
+		ts_override *o = &n[c->ov->n++];
+		memset(o, 0, sizeof *o);
+		memcpy(o->name, v, strlen(v) + 1);
+		o->p = *c->p;
+		/* "BASE/NAME", the base name cut to fit */
+		size_t bl = strlen(c->p->name), nl = strlen(v);
+		if (bl + 1 + nl > sizeof o->p.name - 1)
+			bl = sizeof o->p.name - 2 - nl;
+		memcpy(o->p.name, c->p->name, bl);
+		o->p.name[bl] = '/';
+		memcpy(o->p.name + bl + 1, v, nl + 1);
+		c->cur = o;
+		c->cur_line = line;
+		return TS_KV_OK;
+	}
+	if (c->pass == 0) {
+		if (c->in_blocks)
+			return TS_KV_OK;
+		return set_key(c->p, k, v);
+	}
+	if (!c->cur)
+		return TS_KV_OK; /* a base key, read in pass 0 */
+	int f = ts_scope_key(k);
+	if (f >= 0) {
+		if (c->cur->scope.f[f].text) {
+			snprintf(why, whylen, "override '%s': %s given twice", c->cur->name, k);
+			return TS_KV_WHY;
+		}
+		int rc = ts_pattern_set(&c->cur->scope.f[f], v);
+		return rc == TS_ENOMEM ? TS_KV_NOMEM : rc ? TS_KV_BAD_VALUE : TS_KV_OK;
+	}
+	if (strcmp(k, "name") == 0) {
+		snprintf(why, whylen, "'name' is not allowed in an override (it is named by its "
+			 "override line)");
+		return TS_KV_WHY;
+	}
+	return set_key(&c->cur->p, k, v);
+}
+
+void ts_overrides_free(ts_overrides *ov)
+{
+	if (!ov)
+		return;
+	for (size_t i = 0; i < ov->n; i++)
+		ts_scope_clear(&ov->v[i].scope);
+	free(ov->v);
+	ov->v = NULL;
+	ov->n = 0;
+}
+
+int ts_overrides_resolve(const ts_overrides *ov, const ts_str v[TS_SC_N])
+{
+	int best = -1, best_fields = -1;
+	for (size_t i = 0; ov && i < ov->n; i++) {
+		int nf = ts_scope_fields(&ov->v[i].scope);
+		if (nf >= best_fields && ts_scope_match(&ov->v[i].scope, v, 0)) {
+			best = (int)i;
+			best_fields = nf;
+		}
+	}
+	return best;
 }
 
 int ts_profile_load(const char *spec, const char *models_dir, ts_profile *p, char *err,
 		    size_t errlen)
+{
+	ts_overrides ov = {0};
+	int rc = ts_profile_load_scoped(spec, models_dir, p, &ov, err, errlen);
+	ts_overrides_free(&ov);
+	return rc;
+}
+
+int ts_profile_load_scoped(const char *spec, const char *models_dir, ts_profile *p,
+			   ts_overrides *ov, char *err, size_t errlen)
 {
 	char path[4096];
 	size_t sl = strlen(spec);
@@ -116,6 +251,7 @@ int ts_profile_load(const char *spec, const char *models_dir, ts_profile *p, cha
 		snprintf(path, sizeof path, "%s", spec);
 	else
 		snprintf(path, sizeof path, "%s/%s.profile", models_dir ? models_dir : "models", spec);
+	ts_overrides_free(ov);
 	ts_profile_defaults(p);
 	/* the name defaults to the file's base name */
 	const char *base = strrchr(path, '/');
@@ -125,40 +261,20 @@ int ts_profile_load(const char *spec, const char *models_dir, ts_profile *p, cha
 		bl -= 8;
 	snprintf(p->name, sizeof p->name, "%.*s", (int)(bl < 63 ? bl : 63), base);
 
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errlen, "cannot read profile '%s': %s", path, strerror(errno));
-		return TS_EIO;
-	}
-	char line[1024];
-	int lineno = 0, rc = 0;
-	while (fgets(line, sizeof line, f)) {
-		lineno++;
-		char *hash = strchr(line, '#');
-		if (hash)
-			*hash = '\0';
-		char *s = trim(line);
-		if (!*s)
-			continue;
-		char *eq = strchr(s, '=');
-		if (!eq) {
-			snprintf(err, errlen, "%s:%d: expected 'key = value'", path, lineno);
-			rc = TS_EINVAL;
-			break;
-		}
-		*eq = '\0';
-		char *k = trim(s), *v = trim(eq + 1);
-		int r = set_key(p, k, v);
-		if (r) {
-			snprintf(err, errlen, "%s:%d: %s '%s'", path, lineno,
-				 r == -2 ? "unknown key" : "bad value for", k);
-			rc = TS_EINVAL;
-			break;
-		}
-	}
-	fclose(f);
+	load_ctx c = {.p = p, .ov = ov};
+	int rc = ts_kv_read(path, "profile", on_kv, &c, err, errlen);
 	if (!rc && p->warmup_days > p->history_days) {
 		snprintf(err, errlen, "%s: warmup_days exceeds history_days", path);
+		rc = TS_EINVAL;
+	}
+	if (rc || !c.in_blocks)
+		return rc;
+	c.pass = 1;
+	c.in_blocks = 0;
+	rc = ts_kv_read(path, "profile", on_kv, &c, err, errlen);
+	char why[256];
+	if (!rc && block_done(&c, why, sizeof why)) {
+		snprintf(err, errlen, "%s: %s", path, why);
 		rc = TS_EINVAL;
 	}
 	return rc;
