@@ -15,6 +15,8 @@
 #include <stdio.h>
 
 #include "engine.h"
+#include "profile.h"
+#include "rules.h"
 #include "fileid.h"
 #include "folders.h"
 #include "reader.h"
@@ -46,6 +48,9 @@ typedef struct ts_stream_cfg {
 
 typedef struct ts_cli_opts {
 	const char *store_spec, *model, *models_dir, *stats_path, *report_dir, *spool_dir;
+	const char *rules_path, *marked_out; /* --rules, --marked-out */
+	ts_overrides overrides; /* the profile's override blocks (owned) */
+	ts_rules *rules;        /* --rules (owned) */
 	const char *outs[TS_CLI_MAX_OUTS];
 	size_t nouts;
 	size_t sink_queue, flush_cells;
@@ -61,10 +66,12 @@ typedef struct ts_cli_opts {
 } ts_cli_opts;
 
 /* Parse `backfill` (stream 0) or `stream` (stream 1) options, argv[0]
- * being the command. Loads the profile. Returns -1 to go on and run, or
- * an exit status: TS_EXIT_OK after --help or --version (printed to
- * stdout), TS_EXIT_USAGE after a message on stderr. */
+ * being the command. Loads the profile and the rules file. Returns -1 to
+ * go on and run, or an exit status: TS_EXIT_OK after --help or --version
+ * (printed to stdout), TS_EXIT_USAGE after a message on stderr. What it
+ * loaded is released by ts_cli_opts_free, whatever it returned. */
 int ts_cli_parse(int argc, char **argv, int stream, ts_cli_opts *o);
+void ts_cli_opts_free(ts_cli_opts *o);
 /* Where profiles named by NAME are: opt, $TRAILSIGHT_MODELS, models/ next
  * to the executable, or "models". Static storage. */
 const char *ts_cli_models_dir(const char *opt);
@@ -93,6 +100,8 @@ typedef struct ts_run {
 	ts_report *report;       /* --report: every event, for the report */
 	uint64_t passed_shown;   /* files passed over that were named */
 	ts_watch *watch;         /* --watch: the watcher, for its memory */
+	FILE *marked;            /* --marked-out: events of marked series */
+	int marked_failed;       /* writing them failed (reported once) */
 } ts_run;
 
 /* Run what o says (stream or backfill) to the end. The exit status. */

@@ -50,6 +50,9 @@ const char ts_cli_usage[] =
 	"  --store SPEC            mem (default) or redis://[user:pass@]host:port[/db]\n"
 	"  --model NAME|PATH       sensitivity profile (default: default), see models/\n"
 	"  --models-dir DIR        where profiles by NAME are found\n"
+	"  --rules PATH            suppression rules (see models/README.md): records\n"
+	"                          counted apart, series not judged, insights marked\n"
+	"  --marked-out PATH       append the events of series a mark rule holds (NDJSON)\n"
 	"  --out SINK              where insights go (repeatable; default -):\n"
 	"                            -                      NDJSON on stdout\n"
 	"                            dir:PATH               CloudTrail-Insight files (S3 layout),\n"
@@ -125,6 +128,14 @@ static int parse_long(const char *s, long lo, long hi, long *out)
 	return 0;
 }
 
+void ts_cli_opts_free(ts_cli_opts *o)
+{
+	ts_overrides_free(&o->overrides);
+	ts_rules_free(o->rules);
+	o->rules = NULL;
+	o->eo.rules = NULL;
+}
+
 const char *ts_cli_models_dir(const char *opt)
 {
 	static char buf[PATH_MAX];
@@ -157,12 +168,14 @@ int ts_cli_parse(int argc, char **argv, int stream, ts_cli_opts *o)
 		O_MAXREC, O_THREADS, O_STRICT, O_NOCTX, O_REPOST, O_VERSION, O_FORCE, O_FLUSH, O_SPOOL,
 		O_WATCH, O_STDIN, O_IDLE, O_METRICS, O_METRICS_INT, O_RSTREAM, O_GROUP, O_CONSUMER,
 		O_INFLATE, O_REPORT, O_SINKQ, O_MAX_SERIES, O_MAX_PART, O_MAX_CODES, O_MAX_ATTRS,
-		O_ORDER, O_FUTURE, O_FORMAT
+		O_ORDER, O_FUTURE, O_FORMAT, O_RULES, O_MARKED
 	};
 	static const struct option longopts[] = {
 		{"store", required_argument, 0, O_STORE},
 		{"model", required_argument, 0, O_MODEL},
 		{"models-dir", required_argument, 0, O_MODELS_DIR},
+		{"rules", required_argument, 0, O_RULES},
+		{"marked-out", required_argument, 0, O_MARKED},
 		{"out", required_argument, 0, O_OUT},
 		{"spool-dir", required_argument, 0, O_SPOOL},
 		{"sink-queue", required_argument, 0, O_SINKQ},
@@ -217,6 +230,8 @@ int ts_cli_parse(int argc, char **argv, int stream, ts_cli_opts *o)
 		case O_STORE: o->store_spec = optarg; break;
 		case O_MODEL: o->model = optarg; break;
 		case O_MODELS_DIR: o->models_dir = optarg; break;
+		case O_RULES: o->rules_path = optarg; break;
+		case O_MARKED: o->marked_out = optarg; break;
 		case O_OUT:
 			if (o->nouts == TS_ARRAY_LEN(o->outs)) {
 				ts_error("--out: at most %zu sinks", TS_ARRAY_LEN(o->outs));
@@ -379,12 +394,21 @@ int ts_cli_parse(int argc, char **argv, int stream, ts_cli_opts *o)
 
 	char err[512];
 	const char *mdir = ts_cli_models_dir(o->models_dir);
-	int rc = ts_profile_load(o->model, mdir, &o->eo.profile, err, sizeof err);
+	int rc = ts_profile_load_scoped(o->model, mdir, &o->eo.profile, &o->overrides, err,
+					sizeof err);
 	if (rc == TS_EIO && strcmp(o->model, "default") == 0 && !o->models_dir) {
 		ts_profile_defaults(&o->eo.profile); /* built-in default */
 	} else if (rc) {
 		ts_error("%s", err);
 		return TS_EXIT_USAGE;
+	}
+	o->eo.overrides = &o->overrides;
+	if (o->rules_path) {
+		if ((rc = ts_rules_load(o->rules_path, &o->rules, err, sizeof err))) {
+			ts_error("%s", rc == TS_ENOMEM ? "out of memory" : err);
+			return TS_EXIT_USAGE;
+		}
+		o->eo.rules = o->rules;
 	}
 	if (!stream && !order_set)
 		o->eo.order = TS_ORDER_AUTO;

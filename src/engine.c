@@ -17,6 +17,7 @@
 #include "classify.h"
 #include "engine_int.h"
 #include "model.h"
+#include "profile.h"
 #include "tally.h"
 
 #define LAT_MAX 100000
@@ -53,13 +54,19 @@ ts_engine *ts_engine_new(const ts_engine_opts *o, ts_registry *reg, ts_store *st
 	e->agg = ts_agg_new(reg, o->lateness, &cb);
 	/* a gap: after the baseline's history has seen only empty minutes,
 	 * every detector is quiet; the last minutes before the next count
-	 * rebuild the detector windows and the attribution ring */
-	int hd = o->profile.history_days > TS_BASELINE_DAYS ? o->profile.history_days
-							    : TS_BASELINE_DAYS;
+	 * rebuild the detector windows and the attribution ring. The longest
+	 * of the base profile and its overrides. */
+	int hist_days = o->profile.history_days;
+	int64_t tail = (int64_t)o->profile.cooldown + o->profile.end_after + o->profile.insight_minutes;
+	for (size_t i = 0; o->overrides && i < o->overrides->n; i++) {
+		const ts_profile *q = &o->overrides->v[i].p;
+		hist_days = q->history_days > hist_days ? q->history_days : hist_days;
+		int64_t t = (int64_t)q->cooldown + q->end_after + q->insight_minutes;
+		tail = t > tail ? t : tail;
+	}
+	int hd = hist_days > TS_BASELINE_DAYS ? hist_days : TS_BASELINE_DAYS;
 	if (e->agg)
-		ts_agg_set_skip(e->agg,
-				(int64_t)(hd + 2) * TS_MIN_PER_DAY + o->profile.cooldown +
-					o->profile.end_after + o->profile.insight_minutes,
+		ts_agg_set_skip(e->agg, (int64_t)(hd + 2) * TS_MIN_PER_DAY + tail,
 				TS_ATTRWIN_RING + 120 + TS_WINDOW_MAX);
 	ts_order_opts oo = {
 		.mode = o->order,
@@ -70,8 +77,7 @@ ts_engine *ts_engine_new(const ts_engine_opts *o, ts_registry *reg, ts_store *st
 	};
 	ts_order_cb ocb = {order_feed, order_future, o->wall ? order_wall : NULL, e};
 	e->order = ts_order_new(&oo, &ocb);
-	int days = o->profile.history_days > TS_BASELINE_DAYS + 2 ? o->profile.history_days
-								  : TS_BASELINE_DAYS + 2;
+	int days = hist_days > TS_BASELINE_DAYS + 2 ? hist_days : TS_BASELINE_DAYS + 2;
 	e->hist_len = (size_t)days * TS_MIN_PER_DAY;
 	e->hist = malloc(e->hist_len * sizeof *e->hist);
 	e->hist2 = malloc(e->hist_len * sizeof *e->hist2);
@@ -80,7 +86,7 @@ ts_engine *ts_engine_new(const ts_engine_opts *o, ts_registry *reg, ts_store *st
 		e->o.max_attr_values = 1000;
 	e->overflow = ts_overflow_new(0);
 	if (!e->agg || !e->order || !e->hist || !e->hist2 || !e->hist3 || !e->overflow ||
-	    ts_registry_value(reg, ts_str_c("null"), &e->null_vid)) {
+	    ts_engine_rules_init_(e) || ts_registry_value(reg, ts_str_c("null"), &e->null_vid)) {
 		ts_engine_free(e);
 		return NULL;
 	}
@@ -94,6 +100,7 @@ void ts_engine_free(ts_engine *e)
 	ts_agg_free(e->agg);
 	ts_order_free(e->order);
 	ts_overflow_free(e->overflow);
+	ts_engine_rules_free_(e);
 	for (size_t i = 0; i < e->nparts; i++) {
 		if (!e->parts[i])
 			continue;
@@ -136,6 +143,7 @@ emetric *ts_engine_metric_(ts_engine *e, uint32_t mid)
 		if (!em)
 			return NULL;
 		ts_mdet_init(&em->md);
+		ts_engine_series_scope_(e, mid, em);
 		e->m[mid] = em;
 	}
 	return e->m[mid];
@@ -257,9 +265,6 @@ static int count_record(ts_engine *e, const ts_record *r, const ts_record_kind *
 		e->st.overflow_series++;
 		return TS_ADD_IGNORED;
 	}
-	int64_t minute = ts_floordiv(r->time, 60);
-	ts_registry_api_seen(e->reg, aid, minute);
-
 	uint32_t vals[TS_A_KINDS] = {TS_NO_VALUE, TS_NO_VALUE, TS_NO_VALUE};
 	if (r->arn.p && (rc = ts_registry_value(e->reg, r->arn, &vals[TS_A_ARN])))
 		goto fail;
@@ -269,6 +274,14 @@ static int count_record(ts_engine *e, const ts_record *r, const ts_record_kind *
 	if (r->error_code.p && (rc = ts_registry_value(e->reg, r->error_code, &code)))
 		goto fail;
 	vals[TS_A_ERRCODE] = code;
+	/* a drop rule's record is counted under the rule, in no series */
+	int dropped;
+	if ((rc = ts_engine_drop_(e, r, aid, vals, &dropped)))
+		goto fatal;
+	if (dropped)
+		return TS_ADD_IGNORED;
+	int64_t minute = ts_floordiv(r->time, 60);
+	ts_registry_api_seen(e->reg, aid, minute);
 	uint32_t emid = 0;
 	int count_error = r->error_code.p != NULL;
 	if (count_error && (rc = ts_registry_error_metric(e->reg, aid, code, &emid))) {
@@ -388,27 +401,39 @@ int ts_engine_hold_(ts_engine *e, int64_t minute, ts_str json, uint32_t pid, dou
 static int emit_insight(ts_engine *e, uint32_t mid, int64_t end_duration)
 {
 	const ts_metric *m = ts_registry_get_metric(e->reg, mid);
-	ts_episode *ep = e->m[mid]->open;
+	const emetric *em = e->m[mid];
+	const ts_profile *prof = ts_engine_profile_(e, em);
+	const char *mark = ts_engine_mark_(e, em);
+	ts_episode *ep = em->open;
 	ts_episode_env env = {
 		.reg = e->reg,
 		.store = e->store,
 		.win = e->parts[m->partition]->win,
 		.scratch = e->hist2,
 		.scratch_len = e->hist_len,
-		.insight_minutes = e->o.profile.insight_minutes,
+		.insight_minutes = prof->insight_minutes,
 	};
 	ts_insight ins;
 	int rc = ts_episode_event(ep, &env, mid, end_duration, &ins);
 	if (rc)
 		return rc;
-	if (e->o.trailsight_context) {
-		ins.model = e->o.profile.name;
+	if (e->o.trailsight_context || mark) {
+		ins.model = prof->name;
 		ins.expected = ep->expected;
 		ins.p_value = ep->p_value;
+		ins.suppressed_by = mark;
 	}
 	ts_buf_reset(&e->line);
 	if ((rc = ts_insight_write(&ins, &e->line)))
 		return rc;
+	if (mark) {
+		/* a mark rule's series: counted under the rule, to no sink */
+		e->st.marked++;
+		if (ins.state == TS_STATE_START)
+			ts_engine_rule_insight_(e, em);
+		return e->o.emit_marked ? e->o.emit_marked(e->o.marked_ctx, e->line.p, e->line.len)
+					: 0;
+	}
 	if (ins.state == TS_STATE_START)
 		e->st.starts++;
 	else
@@ -427,7 +452,7 @@ static int fit(ts_engine *e, uint32_t mid, emetric *em, int64_t day)
 {
 	const ts_metric *m = ts_registry_get_metric(e->reg, mid);
 	const ts_api *api = ts_registry_get_api(e->reg, m->api);
-	const ts_profile *p = &e->o.profile;
+	const ts_profile *p = ts_engine_profile_(e, em);
 	int is_error = m->kind == TS_M_ERRORS;
 	/* warm-up: warmup_days UTC days of history before this one (the
 	 * first may be partial: a series seen at 00:03 has that day) */
@@ -469,7 +494,6 @@ static int fit(ts_engine *e, uint32_t mid, emetric *em, int64_t day)
 static int detect_minute(ts_engine *e, const ts_minute_batch *b)
 {
 	ts_partition *part = ts_registry_get_partition(e->reg, b->partition);
-	const ts_profile *prof = &e->o.profile;
 	int64_t day = ts_day_of(b->minute);
 	for (uint32_t i = 0; i < b->ndense; i++) {
 		uint32_t mid = part->metrics[i];
@@ -479,6 +503,9 @@ static int detect_minute(ts_engine *e, const ts_minute_batch *b)
 		emetric *em = ts_engine_metric_(e, mid);
 		if (!em)
 			return TS_ENOMEM;
+		if (ts_engine_unjudged_(e, em))
+			continue;
+		const ts_profile *prof = ts_engine_profile_(e, em);
 		int rc;
 		if (em->md.fit_day != day && (rc = fit(e, mid, em, day)))
 			return rc;
@@ -494,6 +521,13 @@ static int detect_minute(ts_engine *e, const ts_minute_batch *b)
 		int k = ts_mdet_step(&em->md, prof, is_error, b->minute, b->dense[i], n, &ev);
 		if (k < 0)
 			return k;
+		/* past the partition's cap of open insights the episode runs in
+		 * the detector unwritten, Start and End */
+		if (k == TS_DET_START && prof->max_open > 0 && !ts_engine_mark_(e, em) &&
+		    ts_engine_part_open_(e, b->partition) >= (uint64_t)prof->max_open) {
+			e->st.capped++;
+			k = TS_DET_NONE;
+		}
 		if (k == TS_DET_START) {
 			if (!em->open && !(em->open = calloc(1, sizeof *em->open)))
 				return TS_ENOMEM;

@@ -53,6 +53,17 @@ typedef struct ts_engine_opts {
 	 * came from (path valid during the call) and its time; may be NULL */
 	void (*on_future)(void *ctx, const char *path, uint64_t off, int64_t t);
 	void *future_ctx;
+	/* optional, borrowed (they must outlive the engine): the profile's
+	 * override blocks (a series judged by the most specific one in whose
+	 * scope it is, resolved once per series) and the suppression rules
+	 * (rules.h) */
+	const struct ts_overrides *overrides;
+	const struct ts_rules *rules;
+	/* optional: receives each event of a series a mark rule holds, as
+	 * made (never sorted, never held for a checkpoint); without it they
+	 * are only counted */
+	int (*emit_marked)(void *ctx, const char *json, size_t len);
+	void *marked_ctx;
 } ts_engine_opts;
 
 /* Defaults: the default profile, lateness 20, management writes only,
@@ -76,6 +87,10 @@ typedef struct ts_engine_stats {
 				      (the call itself is counted) */
 	uint64_t attr_dropped;     /* attribution counts past max_attr_values */
 	uint64_t starts, ends;     /* insight events written */
+	uint64_t suppressed;       /* records a drop rule took (not counted) */
+	uint64_t marked;           /* events of marked series (not written) */
+	uint64_t capped;           /* Starts past the profile's max_open in their
+				      partition: not written, nor their Ends */
 	uint64_t open_at_end;      /* episodes still open at finish */
 	uint64_t minutes_closed;
 	uint64_t cells;            /* non-zero (metric, minute) counts written */
@@ -188,5 +203,18 @@ typedef struct ts_engine_mem {
 	size_t scratch;    /* history read buffers */
 } ts_engine_mem;
 void ts_engine_memory_parts(const ts_engine *e, ts_engine_mem *out);
+
+/* What suppression rule i took: records (drop), series (drop: APIs it
+ * took records of; unjudged and mark: series in its scope), insights
+ * (mark: Starts of its series). 0, or TS_EINVAL when there is no rule i. */
+typedef struct ts_engine_rule_tally {
+	const char *name; /* owned by the rules */
+	int action;       /* enum ts_rule_action */
+	uint64_t records, series, insights;
+} ts_engine_rule_tally;
+int ts_engine_rule_stats(const ts_engine *e, size_t i, ts_engine_rule_tally *out);
+/* What matching the drop rules cost (zeros without drop rules). */
+struct ts_rulematch_stats;
+void ts_engine_rule_costs(const ts_engine *e, struct ts_rulematch_stats *out);
 
 #endif

@@ -19,6 +19,7 @@
 #include "mdet.h"
 #include "order.h"
 #include "overflow.h"
+#include "rulematch.h"
 
 typedef struct epart {
 	ts_attrwin *win;       /* the partition's attribution windows */
@@ -45,6 +46,8 @@ typedef struct cur_part {
 typedef struct emetric {
 	ts_mdet md;        /* the detector and its baselines */
 	ts_episode *open;  /* the open episode, or NULL */
+	uint8_t prof;      /* the profile in force: 0 the base, i + 1 override i */
+	uint8_t rule;      /* 0, or i + 1: rule i (unjudged or mark) holds it */
 } emetric;
 
 typedef struct held_event {
@@ -92,6 +95,8 @@ struct ts_engine {
 	ts_order *order;   /* holds records to put them in time order; the guard */
 	const char *origin; /* where the record being added comes from */
 	uint64_t origin_off;
+	ts_rulematch *rm;  /* with drop rules: their per-API masks and cache */
+	uint64_t *rule_tally; /* per rule: records, series, insights */
 	double *lat;       /* Start latencies (opts.clock), at most LAT_MAX */
 	size_t nlat;
 	int err; /* sticky fatal error */
@@ -119,5 +124,26 @@ int ts_engine_store_err_(int rc);
 int ts_engine_restore_(ts_engine *e, uint32_t pid);
 int ts_engine_restore_all_(ts_engine *e);
 int ts_engine_save_(ts_engine *e, uint32_t pid, const ts_file_id *ids, size_t nids);
+
+/* engine_rules.c: overrides and suppression rules.
+ * Set up and release the engine's rule state (0 or TS_ENOMEM). */
+int ts_engine_rules_init_(ts_engine *e);
+void ts_engine_rules_free_(ts_engine *e);
+/* Resolve a new metric's profile and series rule (once, at creation). */
+void ts_engine_series_scope_(ts_engine *e, uint32_t mid, emetric *em);
+/* The profile in force for em. */
+const ts_profile *ts_engine_profile_(const ts_engine *e, const emetric *em);
+/* Whether a drop rule takes record r of API aid (arn and agent ids in
+ * vals, TS_NO_VALUE when absent): *dropped, tallied. 0 or TS_ENOMEM. */
+int ts_engine_drop_(ts_engine *e, const ts_record *r, uint32_t aid,
+		    const uint32_t vals[TS_A_KINDS], int *dropped);
+/* Episodes open in partition pid whose events go to the sinks. */
+uint64_t ts_engine_part_open_(const ts_engine *e, uint32_t pid);
+/* Count a Start of a marked series for its rule. */
+void ts_engine_rule_insight_(ts_engine *e, const emetric *em);
+/* The name of em's mark rule, or NULL. */
+const char *ts_engine_mark_(const ts_engine *e, const emetric *em);
+/* 1 when em's series is not judged (an unjudged rule). */
+int ts_engine_unjudged_(const ts_engine *e, const emetric *em);
 
 #endif

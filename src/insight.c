@@ -470,6 +470,10 @@ int ts_insight_write(const ts_insight *ins, ts_buf *out)
 		jw_raw(&w, ",\"pValue\":");
 		if (!w.rc)
 			w.rc = json_pvalue(out, ins->p_value);
+		if (ins->suppressed_by) {
+			jw_raw(&w, ",\"suppressedBy\":");
+			jw_str(&w, ts_str_c(ins->suppressed_by));
+		}
 		jw_raw(&w, "}");
 	}
 	jw_raw(&w, "},\"eventCategory\":\"Insight\"}");

@@ -53,6 +53,7 @@ typedef struct ts_insight {
 	const char *model;     /* profile name */
 	double expected;       /* expected events per minute at the start */
 	double p_value;        /* tail probability of the first unusual minute */
+	const char *suppressed_by; /* the mark rule holding the series, or NULL */
 } ts_insight;
 
 /* Append the event as one line of JSON (no trailing newline) to out.

@@ -27,7 +27,10 @@ int main(int argc, char **argv)
 	if (stream || strcmp(argv[1], "backfill") == 0) {
 		ts_cli_opts o;
 		int rc = ts_cli_parse(argc - 1, argv + 1, stream, &o);
-		return rc >= 0 ? rc : ts_cli_run(&o, stream);
+		if (rc < 0)
+			rc = ts_cli_run(&o, stream);
+		ts_cli_opts_free(&o);
+		return rc;
 	}
 	if (strcmp(argv[1], "report") == 0)
 		return ts_report_cli(argc - 1, argv + 1, ts_cli_models_dir(NULL));

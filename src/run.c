@@ -31,6 +31,21 @@ static int tee_emit(void *ctx, const char *json, size_t len)
 	return rc ? rc : ts_report_emit(r->report, json, len);
 }
 
+/* --marked-out: each event of a marked series, one line. A write error
+ * is reported once; the events still count under their rule. */
+static int marked_emit(void *ctx, const char *json, size_t len)
+{
+	ts_run *r = ctx;
+	if (!r->marked || r->marked_failed)
+		return 0;
+	if (fwrite(json, 1, len, r->marked) != len || fputc('\n', r->marked) == EOF ||
+	    fflush(r->marked) != 0) {
+		ts_error("--marked-out: cannot write: %s", strerror(errno));
+		r->marked_failed = 1;
+	}
+	return 0;
+}
+
 /* stream: once, when most records come later than the lateness */
 static void warn_if_late(ts_run *r)
 {
@@ -250,7 +265,10 @@ int ts_cli_run(ts_cli_opts *o, int stream)
 	}
 	/* a report draws an insight with the history before it: keep twice
 	 * the history, so the last history_days days' insights are whole */
-	int keep = o->eo.profile.history_days + 2 + (o->report_dir ? o->eo.profile.history_days : 0);
+	int hd = o->eo.profile.history_days;
+	for (size_t i = 0; i < o->overrides.n; i++)
+		hd = o->overrides.v[i].p.history_days > hd ? o->overrides.v[i].p.history_days : hd;
+	int keep = hd + 2 + (o->report_dir ? hd : 0);
 	ts_store_opts so = {.retention_days = keep, .flush_cells = o->flush_cells};
 	rc = ts_store_open(o->store_spec, reg, &so, &store, err, sizeof err);
 	if (rc) {
@@ -294,6 +312,15 @@ int ts_cli_run(ts_cli_opts *o, int stream)
 	}
 	eo.on_future = on_future;
 	eo.future_ctx = &r;
+	if (o->marked_out) {
+		if (!(r.marked = fopen(o->marked_out, "a"))) {
+			ts_error("--marked-out: cannot open '%s': %s", o->marked_out, strerror(errno));
+			exit_code = TS_EXIT_USAGE;
+			goto out_sinks;
+		}
+		eo.emit_marked = marked_emit;
+		eo.marked_ctx = &r;
+	}
 	r.engine = ts_engine_new(&eo, reg, store, o->report_dir ? tee_emit : ts_sinks_emit_fn,
 				 o->report_dir ? (void *)&r : (void *)r.sinks);
 	if (!r.engine) {
@@ -390,12 +417,16 @@ int ts_cli_run(ts_cli_opts *o, int stream)
 			 (unsigned long long)dropped);
 		exit_code = TS_EXIT_STORE;
 	}
+	if (!exit_code && r.marked_failed)
+		exit_code = TS_EXIT_STORE;
 	if (!exit_code && o->strict && (cn.skipped || cn.files_failed))
 		exit_code = TS_EXIT_SKIPPED;
 out_engine:
 	ts_pathlist_free(&paths);
 	ts_engine_free(r.engine);
 out_sinks:
+	if (r.marked && fclose(r.marked) != 0 && !r.marked_failed)
+		ts_error("--marked-out: cannot write: %s", strerror(errno));
 	ts_report_free(r.report);
 	ts_sinks_free(r.sinks);
 out_store:

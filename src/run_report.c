@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "insight.h"
 #include "overflow.h"
+#include "rulematch.h"
 #include "util.h"
 
 void ts_run_counters_get(const ts_run *r, double secs, ts_run_counters *c)
@@ -107,6 +108,25 @@ static void print_overflow(const ts_run *r, const ts_engine_stats *es)
 	free(rows);
 }
 
+/* What each suppression rule took, and what matching cost, as JSON. */
+static void write_rules_json(FILE *f, const ts_run *r)
+{
+	ts_engine_rule_tally t;
+	ts_rulematch_stats ms;
+	ts_engine_rule_costs(r->engine, &ms);
+	fprintf(f, "\"rules\":{\"records_looked_at\":%llu,\"scope_evaluations\":%llu,"
+		   "\"caller_evaluations\":%llu,\"cached\":%llu,\"by_rule\":[",
+		(unsigned long long)ms.records, (unsigned long long)ms.scope_evals,
+		(unsigned long long)ms.evals, (unsigned long long)ms.cached);
+	for (size_t i = 0; ts_engine_rule_stats(r->engine, i, &t) == 0; i++)
+		fprintf(f, "%s{\"name\":\"%s\",\"action\":\"%s\",\"records\":%llu,\"series\":%llu,"
+			   "\"insights\":%llu}",
+			i ? "," : "", t.name, ts_rules_action_name(t.action),
+			(unsigned long long)t.records, (unsigned long long)t.series,
+			(unsigned long long)t.insights);
+	fprintf(f, "]},");
+}
+
 void ts_run_write_stats(FILE *f, const ts_run *r, const ts_run_counters *c, const ts_store *store)
 {
 	const ts_engine_stats *es = &c->es;
@@ -116,9 +136,11 @@ void ts_run_write_stats(FILE *f, const ts_run *r, const ts_run_counters *c, cons
 		(unsigned long long)c->files_ignored);
 	fprintf(f, "\"bytes_read\":%llu,\"bytes_inflated\":%llu,", (unsigned long long)c->bytes_in,
 		(unsigned long long)c->bytes_out);
-	fprintf(f, "\"records_read\":%llu,\"records_counted\":%llu,\"records_late\":%llu,",
+	fprintf(f, "\"records_read\":%llu,\"records_counted\":%llu,\"records_late\":%llu,"
+		   "\"records_suppressed\":%llu,",
 		(unsigned long long)c->records_read,
-		(unsigned long long)es->counted, (unsigned long long)es->late);
+		(unsigned long long)es->counted, (unsigned long long)es->late,
+		(unsigned long long)es->suppressed);
 	fprintf(f, "\"records_ignored\":{\"data_events\":%llu,\"insight_events\":%llu,\"other_category\":%llu,\"digests\":%llu,\"control_messages\":%llu},",
 		(unsigned long long)es->ignored_data, (unsigned long long)es->ignored_insight,
 		(unsigned long long)es->ignored_category, (unsigned long long)c->ignored_digests,
@@ -143,6 +165,7 @@ void ts_run_write_stats(FILE *f, const ts_run *r, const ts_run_counters *c, cons
 		(unsigned long long)es->held_peak, (unsigned long long)es->held_bytes,
 		es->reordered ? "true" : "false", es->hold_capped ? "true" : "false");
 	write_overflow_json(f, r);
+	write_rules_json(f, r);
 	fprintf(f, "\"sinks\":[");
 	for (size_t i = 0; i < ts_sinks_count(r->sinks); i++) {
 		ts_sink *sk = ts_sinks_get(r->sinks, i);
@@ -158,9 +181,11 @@ void ts_run_write_stats(FILE *f, const ts_run *r, const ts_run_counters *c, cons
 	fprintf(f, "\"store\":{\"backend\":\"%s\",\"round_trips\":%llu,\"reconnects\":%llu},",
 		store->ops->name, (unsigned long long)store->round_trips,
 		(unsigned long long)store->reconnects);
-	fprintf(f, "\"insights\":{\"start\":%llu,\"end\":%llu,\"open_at_end\":%llu},",
+	fprintf(f, "\"insights\":{\"start\":%llu,\"end\":%llu,\"open_at_end\":%llu,"
+		   "\"marked\":%llu,\"capped\":%llu},",
 		(unsigned long long)es->starts, (unsigned long long)es->ends,
-		(unsigned long long)es->open_at_end);
+		(unsigned long long)es->open_at_end, (unsigned long long)es->marked,
+		(unsigned long long)es->capped);
 	if (es->latency_n)
 		fprintf(f, "\"start_latency_seconds\":{\"n\":%llu,\"median\":%.3f,\"p90\":%.3f,"
 			   "\"p99\":%.3f,\"max\":%.3f},",
@@ -226,6 +251,14 @@ void ts_run_print_summary(const ts_run *r, const ts_run_counters *c, const ts_st
 			"in time order\n",
 			(unsigned long long)es->late, r->lateness);
 	print_overflow(r, es);
+	ts_engine_rule_tally t;
+	for (size_t i = 0; ts_engine_rule_stats(r->engine, i, &t) == 0; i++)
+		fprintf(stderr, "trailsight: rule %s (%s): %llu records, %llu series, %llu insights\n",
+			t.name, ts_rules_action_name(t.action), (unsigned long long)t.records,
+			(unsigned long long)t.series, (unsigned long long)t.insights);
+	if (es->capped)
+		fprintf(stderr, "trailsight: %llu Starts not written: their partition had max_open "
+				"insights open\n", (unsigned long long)es->capped);
 	if (es->restored)
 		fprintf(stderr, "trailsight: %llu partitions resumed from their saved state\n",
 			(unsigned long long)es->restored);
@@ -317,6 +350,32 @@ static void write_memory_metrics(FILE *f, const ts_run *r)
 }
 
 /* Prometheus text format, written to a temporary name and renamed. */
+/* Per suppression rule: records, series, insights; the Starts capped. */
+static void write_rules_metrics(FILE *f, const ts_run *r, const ts_engine_stats *e)
+{
+	fprintf(f, "# HELP trailsight_insights_capped_total Starts not written: their partition "
+		   "had max_open insights open.\n"
+		   "# TYPE trailsight_insights_capped_total counter\n"
+		   "trailsight_insights_capped_total %llu\n",
+		(unsigned long long)e->capped);
+	ts_engine_rule_tally t;
+	if (ts_engine_rule_stats(r->engine, 0, &t))
+		return;
+	static const char *const what[] = {"records", "series", "insights"};
+	static const char *const help[] = {"Records a drop rule counted apart.",
+					   "Series a rule took records of or holds.",
+					   "Insights of series a mark rule holds (not sent)."};
+	for (int k = 0; k < 3; k++) {
+		fprintf(f, "# HELP trailsight_rule_%s_total %s\n# TYPE trailsight_rule_%s_total counter\n",
+			what[k], help[k], what[k]);
+		for (size_t i = 0; ts_engine_rule_stats(r->engine, i, &t) == 0; i++) {
+			uint64_t v[] = {t.records, t.series, t.insights};
+			fprintf(f, "trailsight_rule_%s_total{rule=\"%s\",action=\"%s\"} %llu\n", what[k],
+				t.name, ts_rules_action_name(t.action), (unsigned long long)v[k]);
+		}
+	}
+}
+
 void ts_run_write_metrics(const char *path, const ts_run *r, const ts_store *store)
 {
 	ts_run_counters c;
@@ -358,6 +417,7 @@ void ts_run_write_metrics(const char *path, const ts_run *r, const ts_store *sto
 		(unsigned long long)e->overflow_series, (unsigned long long)e->overflow_codes,
 		(unsigned long long)e->attr_dropped);
 	write_overflow_metrics(f, r);
+	write_rules_metrics(f, r, e);
 	fprintf(f, "# HELP trailsight_files_total Input files read.\n"
 		   "# TYPE trailsight_files_total counter\n"
 		   "trailsight_files_total %llu\n",
