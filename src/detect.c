@@ -198,12 +198,18 @@ int ts_detector_step(ts_detector *d, const ts_profile *p, int is_error, int64_t 
 			ev->expected = 0;
 			d->open = 0;
 			d->floor = minute;
-			d->quiet_until = minute + p->cooldown;
+			d->quiet_until = minute + (p->min_quiet > p->cooldown ? p->min_quiet : p->cooldown);
 			return TS_DET_END;
 		}
 		return TS_DET_NONE;
 	}
 
+	/* the quiet time: its minutes never count toward the next Start */
+	if (p->min_quiet > 0 && minute < d->quiet_until) {
+		d->floor = minute;
+		d->held = 0;
+		return TS_DET_NONE;
+	}
 	win_result best = {1, 0, 0, 0};
 	for (int i = 0; i < p->n_windows; i++) {
 		int w = p->windows[i];

@@ -37,7 +37,8 @@ typedef struct ts_detector {
 	ts_det_obs ring[TS_WINDOW_MAX]; /* the last minutes, ring[minute % max] */
 	int64_t last;     /* newest minute seen; INT64_MIN before the first */
 	int64_t floor;    /* windows only use minutes after this one */
-	int64_t quiet_until; /* no Start before this minute (cool-down) */
+	int64_t quiet_until; /* no Start before this minute (cool-down); with
+				profile min_quiet, windows start after it */
 	int open;         /* an episode is open */
 	int dir;          /* +1 spike, -1 drop */
 	int64_t start;    /* first unusual minute of the open episode */

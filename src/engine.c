@@ -56,12 +56,13 @@ ts_engine *ts_engine_new(const ts_engine_opts *o, ts_registry *reg, ts_store *st
 	 * every detector is quiet; the last minutes before the next count
 	 * rebuild the detector windows and the attribution ring. The longest
 	 * of the base profile and its overrides. */
-	int hist_days = o->profile.history_days;
-	int64_t tail = (int64_t)o->profile.cooldown + o->profile.end_after + o->profile.insight_minutes;
-	for (size_t i = 0; o->overrides && i < o->overrides->n; i++) {
-		const ts_profile *q = &o->overrides->v[i].p;
+	int hist_days = 0;
+	int64_t tail = 0;
+	for (size_t i = 0; i <= (o->overrides ? o->overrides->n : 0); i++) {
+		const ts_profile *q = i ? &o->overrides->v[i - 1].p : &o->profile;
 		hist_days = q->history_days > hist_days ? q->history_days : hist_days;
-		int64_t t = (int64_t)q->cooldown + q->end_after + q->insight_minutes;
+		int64_t t = (int64_t)(q->min_quiet > q->cooldown ? q->min_quiet : q->cooldown) +
+			    q->end_after + q->insight_minutes;
 		tail = t > tail ? t : tail;
 	}
 	int hd = hist_days > TS_BASELINE_DAYS ? hist_days : TS_BASELINE_DAYS;

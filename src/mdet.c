@@ -186,6 +186,9 @@ static int idle_step(ts_mdet *m, const ts_profile *p, int is_error, int64_t minu
 		m->nnz = 0;
 		return 1;
 	}
+	/* the quiet time moves the floor each minute: the plain step's */
+	if (p->min_quiet > 0 && minute < m->quiet_until)
+		return 0;
 	if (!is_error && (!(m->safe & SAFE_CUR) ||
 			  (minute - m->fit_day * TS_MIN_PER_DAY < TS_WINDOW_MAX && !(m->safe & SAFE_PREV))))
 		return 0;

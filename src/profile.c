@@ -59,6 +59,7 @@ static int set_key(ts_profile *p, const char *k, const char *v)
 		{"history_days", NULL, &p->history_days, 1, 28},
 		{"insight_minutes", NULL, &p->insight_minutes, 1, 5},
 		{"shrink", &p->shrink, NULL, 0, 100000},
+		{"min_quiet", NULL, &p->min_quiet, 0, 10080},
 		{"max_open", NULL, &p->max_open, 0, 1000000},
 	};
 	if (strcmp(k, "windows") == 0) {

@@ -34,6 +34,10 @@ typedef struct ts_profile {
 	int insight_minutes;   /* minutes in a Start's insight window (1 or 5) */
 	double shrink;         /* pull of hour-of-day rates toward the day's level:
 				  a prior worth this many minutes */
+	int min_quiet;         /* quiet time after an End, minutes: no Start is
+				  judged before max(cooldown, min_quiet), and
+				  with it set no window reaches back into that
+				  time; 0: off (the cooldown alone) */
 	int max_open;          /* open insights per partition at most (a Start
 				  past it is not written); 0: no cap */
 } ts_profile;

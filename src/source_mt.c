@@ -56,7 +56,7 @@ static ts_str *rec_field(ts_record *r, int i)
 {
 	ts_str *f[] = {&r->event_time, &r->event_source, &r->event_name, &r->aws_region,
 		       &r->account, &r->error_code, &r->event_category, &r->event_type,
-		       &r->arn, &r->user_agent};
+		       &r->arn, &r->identity_type, &r->invoked_by, &r->user_agent};
 	return i < (int)TS_ARRAY_LEN(f) ? f[i] : NULL;
 }
 
