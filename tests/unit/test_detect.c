@@ -192,6 +192,50 @@ static void test_cooldown_and_repeat(void)
 	CHECK_INT(s[2].ev.start, 1300);
 }
 
+/* Flapping: a burst of 10 minutes, normal minutes, a second burst g
+ * minutes after the first End is decided. The cooldown only holds the
+ * judging back (the second burst is found once it is over, reaching back);
+ * min_quiet also keeps its minutes out of every later window. */
+static int flaps(int cooldown, int min_quiet, int gap, seen *s)
+{
+	ts_profile p;
+	ts_profile_defaults(&p);
+	p.cooldown = cooldown;
+	p.min_quiet = min_quiet;
+	ts_detector d;
+	ts_detector_init(&d);
+	uint32_t x[400];
+	/* the first End is decided at 1100 + 10 - 1 + end_after */
+	int second = 110 - 1 + p.end_after + gap;
+	for (int i = 0; i < 400; i++)
+		x[i] = ((i >= 100 && i < 110) || (i >= second && i < second + 5)) ? 200 : 10;
+	return feed(&d, &p, x, NULL, 400, s, 8);
+}
+
+static void test_min_quiet(void)
+{
+	seen s[8];
+	/* a second burst 8 minutes after the End: two episodes without a
+	 * quiet time, the second Start decided in its first minute */
+	CHECK_INT(flaps(0, 0, 8, s), 4);
+	CHECK_INT(s[2].ev.start, 1114 + 8);
+	CHECK_INT(s[2].minute, 1114 + 8);
+	/* cooldown 20: judged only at 1134, when the 30-minute window still
+	 * holds the burst; the Start names the window's first unusual minute */
+	CHECK_INT(flaps(20, 0, 8, s), 4);
+	CHECK_INT(s[2].kind, TS_DET_START);
+	CHECK_INT(s[2].minute, 1114 + 20);
+	CHECK(s[2].ev.start < 1114 + 20);
+	/* min_quiet 20: the burst inside the quiet time never counts */
+	CHECK_INT(flaps(0, 20, 8, s), 2);
+	CHECK_INT(flaps(10, 20, 8, s), 2);
+	/* a burst after the quiet time starts at once, as usual */
+	CHECK_INT(flaps(0, 20, 25, s), 4);
+	CHECK_INT(s[2].ev.start, 1114 + 25);
+	CHECK_INT(s[2].minute, 1114 + 25);
+}
+
 TS_TESTS(test_steady_is_quiet, test_spike_start_end, test_drop_to_zero,
 	 test_low_rate_drop_not_judged, test_warmup_minutes_not_judged, test_error_burst,
-	 test_chronic_errors_quiet, test_missed_cron_is_not_a_drop, test_cooldown_and_repeat)
+	 test_chronic_errors_quiet, test_missed_cron_is_not_a_drop, test_cooldown_and_repeat,
+	 test_min_quiet)

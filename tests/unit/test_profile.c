@@ -117,11 +117,90 @@ static void test_refused(void)
 	refused("windows = 1, x\n", 1, "bad value for 'windows'");
 	refused("just words\n", 1, "expected 'key = value'");
 	refused("history_days = 7\nwarmup_days = 8\n", 0, "warmup_days exceeds history_days");
+	refused("max_open = -1\n", 1, "bad value for 'max_open'");
+	refused("min_quiet = 1.5\n", 1, "bad value for 'min_quiet'");
+	/* override blocks, named by line */
+	refused("override = a\np_start = 1e-5\n", 0, "override 'a' (line 1) has no scope key");
+	refused("override = a\nmin_count = 1\noverride = b\neventName = X\n", 3,
+		"override 'a' (line 1) has no scope key");
+	refused("override = a\neventName = X\noverride = b\nmin_count = 1\n", 0,
+		"override 'b' (line 3) has no scope key");
+	refused("override = a\neventName = X\nname = n\n", 3, "'name' is not allowed");
+	refused("override = a\neventName = X\nnot_a_key = 1\n", 3, "unknown key 'not_a_key'");
+	refused("override = a\neventName = X\neventName = Y\n", 3, "eventName given twice");
+	refused("override = a b\n", 1, "override name 'a b'");
+	refused("override = a\neventName = X\noverride = a\n", 3, "override 'a' given twice");
+	refused("override = a\neventName = X\nhistory_days = 5\nwarmup_days = 6\n", 0,
+		"override 'a' (line 1): warmup_days exceeds history_days");
 	/* a missing file is TS_EIO, named */
 	char err[512] = "";
 	ts_profile p;
 	CHECK_INT(ts_profile_load("nosuch", dir, &p, err, sizeof err), TS_EIO);
 	CHECK(strstr(err, "nosuch.profile") != NULL);
+}
+
+/* Override blocks: each on top of the whole base, the most specific
+ * matching one in force, the later one among as specific. */
+static void test_overrides(void)
+{
+	char path[256], err[512] = "";
+	ts_profile p;
+	ts_overrides ov = {0};
+	put("scoped.profile",
+	    "name = base\n"
+	    "min_count = 30\n"
+	    "max_open = 3\n"
+	    "override = iam\n"
+	    "  eventSource = iam.amazonaws.com\n"
+	    "  p_start = 1e-5\n"
+	    "override = iam-users\n"
+	    "  eventSource = iam.*\n"
+	    "  eventName = *User*\n"
+	    "  min_quiet = 60\n"
+	    "override = iam-again\n"
+	    "  eventSource = iam.*\n"
+	    "  min_count = 7\n"
+	    "override = denied\n"
+	    "  errorCode = AccessDenied*\n"
+	    "  min_errors = 2\n"
+	    "override = one-account\n"
+	    "  account = 111111111111\n"
+	    "  region = eu-west-?\n"
+	    "  history_days = 14\n"
+	    "  warmup_days = 3\n",
+	    path, sizeof path);
+	CHECK_INT(ts_profile_load_scoped(path, NULL, &p, &ov, err, sizeof err), 0);
+	CHECK_INT(ov.n, 5);
+	CHECK_STR(p.name, "base");
+	CHECK(p.min_count == 30);
+	CHECK_INT(p.max_open, 3);
+	CHECK_INT(p.min_quiet, 0);
+	CHECK_STR(ov.v[0].p.name, "base/iam");
+	CHECK(ov.v[0].p.p_start == 1e-5);
+	CHECK(ov.v[0].p.min_count == 30); /* the base's keys under it */
+	CHECK_INT(ov.v[0].p.max_open, 3);
+	CHECK_INT(ov.v[1].p.min_quiet, 60);
+	CHECK(ov.v[1].p.p_start == p.p_start);
+	CHECK_INT(ov.v[4].p.history_days, 14);
+	ts_str iam_user[TS_SC_N] = {ts_str_c("222222222222"), ts_str_c("us-east-1"),
+				    ts_str_c("iam.amazonaws.com"), ts_str_c("CreateUser"), TS_STR_NULL};
+	CHECK_INT(ts_overrides_resolve(&ov, iam_user), 1); /* two fields beat one */
+	iam_user[TS_SC_NAME] = ts_str_c("AttachRolePolicy");
+	CHECK_INT(ts_overrides_resolve(&ov, iam_user), 2); /* the later of two with one */
+	iam_user[TS_SC_SOURCE] = ts_str_c("ec2.amazonaws.com");
+	CHECK_INT(ts_overrides_resolve(&ov, iam_user), -1); /* the base */
+	iam_user[TS_SC_CODE] = ts_str_c("AccessDeniedException");
+	CHECK_INT(ts_overrides_resolve(&ov, iam_user), 3); /* only error-rate series */
+	ts_str acct[TS_SC_N] = {ts_str_c("111111111111"), ts_str_c("eu-west-2"),
+				ts_str_c("ec2.amazonaws.com"), ts_str_c("RunInstances"), TS_STR_NULL};
+	CHECK_INT(ts_overrides_resolve(&ov, acct), 4);
+	acct[TS_SC_REGION] = ts_str_c("eu-west-10");
+	CHECK_INT(ts_overrides_resolve(&ov, acct), -1);
+	/* ts_profile_load reads the base only */
+	CHECK_INT(ts_profile_load(path, NULL, &p, err, sizeof err), 0);
+	CHECK(p.min_count == 30);
+	ts_overrides_free(&ov);
+	CHECK_INT(ov.n, 0);
 }
 
 static void test_setup(void)
@@ -132,7 +211,8 @@ static void test_setup(void)
 
 static void test_cleanup(void)
 {
-	static const char *names[] = {"mine.profile", "named.profile", "bad.profile"};
+	static const char *names[] = {"mine.profile", "named.profile", "bad.profile",
+				      "scoped.profile"};
 	char path[256];
 	for (size_t i = 0; i < TS_ARRAY_LEN(names); i++) {
 		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
@@ -141,4 +221,4 @@ static void test_cleanup(void)
 	CHECK_INT(rmdir(dir), 0);
 }
 
-TS_TESTS(test_setup, test_shipped, test_keys, test_refused, test_cleanup)
+TS_TESTS(test_setup, test_shipped, test_keys, test_refused, test_overrides, test_cleanup)
