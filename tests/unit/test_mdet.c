@@ -46,6 +46,8 @@ static int same_state(const ts_detector *a, const ts_detector *b)
 	return 1;
 }
 
+static int min_quiet; /* the profile's, for every run */
+
 typedef struct run_result {
 	int events, mismatches, idle_minutes, minutes;
 } run_result;
@@ -57,6 +59,7 @@ static run_result run(int kind, uint64_t seed, int days, int restore_at)
 	rng_state = seed;
 	ts_profile p;
 	ts_profile_defaults(&p);
+	p.min_quiet = min_quiet;
 	int is_error = kind == 2;
 	ts_detector plain;
 	ts_detector_init(&plain);
@@ -212,4 +215,17 @@ static void test_idle_is_small(void)
 	ts_mdet_free(&md);
 }
 
-TS_TESTS(test_sparse_calls_idle, test_busy_calls, test_errors, test_restored, test_idle_is_small)
+/* With a quiet time after each End, compact and plain still agree. */
+static void test_min_quiet(void)
+{
+	min_quiet = 90;
+	for (int kind = 0; kind < 3; kind++)
+		for (uint64_t seed = 1; seed <= 2; seed++) {
+			run_result r = run(kind, seed, 6, kind == 1 ? 4 * TS_MIN_PER_DAY + 970 : -1);
+			CHECK_INT(r.mismatches, 0);
+			CHECK(r.events >= 2);
+		}
+	min_quiet = 0;
+}
+
+TS_TESTS(test_min_quiet, test_sparse_calls_idle, test_busy_calls, test_errors, test_restored, test_idle_is_small)
