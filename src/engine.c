@@ -746,7 +746,7 @@ void ts_engine_memory_parts(const ts_engine *e, ts_engine_mem *out)
 	if (e->store->ops->history_memory)
 		out->history = e->store->ops->history_memory(e->store, &out->history_attrs);
 	out->order = os.held_bytes;
-	out->registry = ts_registry_memory(e->reg);
+	out->registry = ts_registry_memory(e->reg) + (e->rm ? ts_rulematch_memory(e->rm) : 0);
 	out->scratch = 3 * e->hist_len * sizeof *e->hist;
 	out->detectors = e->nm * sizeof *e->m;
 	for (size_t i = 0; i < e->nm; i++)

@@ -197,7 +197,8 @@ typedef struct ts_engine_mem {
 	size_t history;    /* of store: history held (ops->history_memory) */
 	size_t history_attrs; /* of history: attribution counts */
 	size_t order;      /* records held to sort them */
-	size_t registry;   /* series names and attribution values */
+	size_t registry;   /* series names and attribution values (and the
+			      drop rules' per-API masks and case table) */
 	size_t detectors;  /* per metric: detector, baselines, open episode */
 	size_t partitions; /* per partition: detail ring, hour tallies */
 	size_t scratch;    /* history read buffers */

@@ -1,5 +1,6 @@
-/* fuzz_profile.c - the sensitivity profile reader on any file content
- * (--model PATH takes a user's file). The input is written to an
+/* fuzz_profile.c - the sensitivity profile reader, with its override
+ * blocks, and the rules file reader on any file content (--model PATH and
+ * --rules PATH take a user's file). The input is written to an
  * in-memory file and loaded by its path, as --model does. On success every
  * setting must be in the range the detector and model rely on and the name
  * a NUL-terminated string; on failure the message must name the file.
@@ -14,6 +15,7 @@
 
 #include "err.h"
 #include "profile.h"
+#include "rules.h"
 
 static int memfd = -1;
 static char path[64];
@@ -67,5 +69,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc2 = ts_profile_load(path, NULL, &q, err2, sizeof err2);
 	if (rc2 != rc || (rc == 0 && memcmp(&p, &q, sizeof p) != 0) || strcmp(err, err2) != 0)
 		abort();
+	/* the overrides: each a whole profile, with a scope */
+	ts_overrides ov = {0};
+	rc2 = ts_profile_load_scoped(path, NULL, &q, &ov, err2, sizeof err2);
+	if (rc2 != rc || (rc == 0 && memcmp(&p, &q, sizeof p) != 0) ||
+	    (rc == TS_EINVAL && ov.n && !strstr(err2, path)) || ov.n > TS_MAX_OVERRIDES)
+		abort();
+	for (size_t i = 0; i < ov.n; i++) {
+		check(&ov.v[i].p);
+		if (!ts_scope_fields(&ov.v[i].scope))
+			abort();
+	}
+	ts_overrides_free(&ov);
+	/* the same bytes as a rules file */
+	ts_rules *rs = NULL;
+	rc = ts_rules_load(path, &rs, err, sizeof err);
+	if (rc == 0) {
+		if (!rs || !ts_rules_count(rs) || ts_rules_count(rs) > TS_MAX_RULES)
+			abort();
+		for (size_t i = 0; i < ts_rules_count(rs); i++)
+			if (ts_rules_action(rs, i) < TS_RULE_DROP || ts_rules_action(rs, i) > TS_RULE_MARK)
+				abort();
+	} else if (rc != TS_EINVAL || rs || !strstr(err, path)) {
+		abort();
+	}
+	ts_rules_free(rs);
 	return 0;
 }

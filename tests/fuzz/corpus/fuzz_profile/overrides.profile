@@ -1,0 +1,11 @@
+name = x
+min_count = 3
+max_open = 2
+min_quiet = 30
+override = iam
+eventSource = iam.*
+p_start = 1e-5
+override = deny
+errorCode = Access*
+eventName = Get?ser
+min_errors = 2
