@@ -56,15 +56,9 @@ ts_engine *ts_engine_new(const ts_engine_opts *o, ts_registry *reg, ts_store *st
 	 * every detector is quiet; the last minutes before the next count
 	 * rebuild the detector windows and the attribution ring. The longest
 	 * of the base profile and its overrides. */
-	int hist_days = 0;
-	int64_t tail = 0;
-	for (size_t i = 0; i <= (o->overrides ? o->overrides->n : 0); i++) {
-		const ts_profile *q = i ? &o->overrides->v[i - 1].p : &o->profile;
-		hist_days = q->history_days > hist_days ? q->history_days : hist_days;
-		int64_t t = (int64_t)(q->min_quiet > q->cooldown ? q->min_quiet : q->cooldown) +
-			    q->end_after + q->insight_minutes;
-		tail = t > tail ? t : tail;
-	}
+	int hist_days;
+	int64_t tail;
+	ts_engine_profile_spans_(o, &hist_days, &tail);
 	int hd = hist_days > TS_BASELINE_DAYS ? hist_days : TS_BASELINE_DAYS;
 	if (e->agg)
 		ts_agg_set_skip(e->agg, (int64_t)(hd + 2) * TS_MIN_PER_DAY + tail,
@@ -524,11 +518,8 @@ static int detect_minute(ts_engine *e, const ts_minute_batch *b)
 			return k;
 		/* past the partition's cap of open insights the episode runs in
 		 * the detector unwritten, Start and End */
-		if (k == TS_DET_START && prof->max_open > 0 && !ts_engine_mark_(e, em) &&
-		    ts_engine_part_open_(e, b->partition) >= (uint64_t)prof->max_open) {
-			e->st.capped++;
+		if (k == TS_DET_START && ts_engine_start_capped_(e, em, b->partition))
 			k = TS_DET_NONE;
-		}
 		if (k == TS_DET_START) {
 			if (!em->open && !(em->open = calloc(1, sizeof *em->open)))
 				return TS_ENOMEM;

@@ -137,8 +137,12 @@ const ts_profile *ts_engine_profile_(const ts_engine *e, const emetric *em);
  * vals, TS_NO_VALUE when absent): *dropped, tallied. 0 or TS_ENOMEM. */
 int ts_engine_drop_(ts_engine *e, const ts_record *r, uint32_t aid,
 		    const uint32_t vals[TS_A_KINDS], int *dropped);
-/* Episodes open in partition pid whose events go to the sinks. */
-uint64_t ts_engine_part_open_(const ts_engine *e, uint32_t pid);
+/* 1 (counted in st.capped) when a Start of em, not marked, would pass its
+ * profile's max_open in partition pid, else 0. */
+int ts_engine_start_capped_(ts_engine *e, const emetric *em, uint32_t pid);
+/* The longest history_days, and of cooldown or min_quiet plus end_after
+ * and insight_minutes, over the base profile and its overrides. */
+void ts_engine_profile_spans_(const ts_engine_opts *o, int *hist_days, int64_t *tail);
 /* Count a Start of a marked series for its rule. */
 void ts_engine_rule_insight_(ts_engine *e, const emetric *em);
 /* The name of em's mark rule, or NULL. */

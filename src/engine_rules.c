@@ -87,15 +87,35 @@ int ts_engine_drop_(ts_engine *e, const ts_record *r, uint32_t aid,
 	return 0;
 }
 
-uint64_t ts_engine_part_open_(const ts_engine *e, uint32_t pid)
+int ts_engine_start_capped_(ts_engine *e, const emetric *em, uint32_t pid)
 {
+	const ts_profile *prof = ts_engine_profile_(e, em);
+	if (prof->max_open <= 0 || ts_engine_mark_(e, em))
+		return 0;
+	/* Starts are rare: count the partition's open episodes when one comes */
 	ts_partition *p = ts_registry_get_partition(e->reg, pid);
 	uint64_t n = 0;
 	for (uint32_t i = 0; i < p->nmetrics; i++) {
-		const emetric *em = ts_engine_peek_metric_(e, p->metrics[i]);
-		n += em && em->open && !ts_engine_mark_(e, em);
+		const emetric *o = ts_engine_peek_metric_(e, p->metrics[i]);
+		n += o && o->open && !ts_engine_mark_(e, o);
 	}
-	return n;
+	if (n < (uint64_t)prof->max_open)
+		return 0;
+	e->st.capped++;
+	return 1;
+}
+
+void ts_engine_profile_spans_(const ts_engine_opts *o, int *hist_days, int64_t *tail)
+{
+	*hist_days = 0;
+	*tail = 0;
+	for (size_t i = 0; i <= (o->overrides ? o->overrides->n : 0); i++) {
+		const ts_profile *q = i ? &o->overrides->v[i - 1].p : &o->profile;
+		*hist_days = q->history_days > *hist_days ? q->history_days : *hist_days;
+		int64_t t = (int64_t)(q->min_quiet > q->cooldown ? q->min_quiet : q->cooldown) +
+			    q->end_after + q->insight_minutes;
+		*tail = t > *tail ? t : *tail;
+	}
 }
 
 void ts_engine_rule_insight_(ts_engine *e, const emetric *em)
