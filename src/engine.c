@@ -635,7 +635,7 @@ int ts_engine_finish(ts_engine *e)
 		    (rc = ts_attrwin_flush(e->parts[pid]->win, e->store, pid, &e->attr)))
 			return e->err = rc;
 	for (size_t i = 0; i < e->nm; i++)
-		e->st.open_at_end += e->m[i] && e->m[i]->open != NULL;
+		e->st.open_at_end += e->m[i] && e->m[i]->open && !ts_engine_mark_(e, e->m[i]);
 	/* save the closed state with its events first, so a stop while they
 	 * are written loses none (the next run writes them again) */
 	if ((rc = ts_engine_checkpoint(e)))
@@ -713,7 +713,7 @@ uint64_t ts_engine_open_insights(const ts_engine *e)
 {
 	uint64_t n = 0;
 	for (size_t i = 0; i < e->nm; i++)
-		n += e->m[i] && e->m[i]->open != NULL;
+		n += e->m[i] && e->m[i]->open && !ts_engine_mark_(e, e->m[i]);
 	return n;
 }
 

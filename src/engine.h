@@ -91,7 +91,7 @@ typedef struct ts_engine_stats {
 	uint64_t marked;           /* events of marked series (not written) */
 	uint64_t capped;           /* Starts past the profile's max_open in their
 				      partition: not written, nor their Ends */
-	uint64_t open_at_end;      /* episodes still open at finish */
+	uint64_t open_at_end;      /* episodes still open at finish (not marked) */
 	uint64_t minutes_closed;
 	uint64_t cells;            /* non-zero (metric, minute) counts written */
 	uint64_t attr_cells;       /* (metric, hour, kind, value) counts written */
@@ -177,7 +177,7 @@ void ts_engine_set_position(ts_engine *e, uint64_t ms, uint64_t seq);
 /* Events made and not yet written (they go out at the next checkpoint,
  * or at finish when sorted). */
 size_t ts_engine_pending_events(const ts_engine *e);
-/* Episodes open now. */
+/* Episodes open now (of series whose events go to the sinks). */
 uint64_t ts_engine_open_insights(const ts_engine *e);
 /* Newest eventTime minute seen over all partitions (INT64_MIN: none). */
 int64_t ts_engine_newest(const ts_engine *e);
