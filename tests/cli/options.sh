@@ -12,8 +12,10 @@
 #    late (records_late), or on time with a larger lateness;
 #  - --max-record: a record of exactly N bytes is accepted, N+1 skipped;
 #  - TRAILSIGHT_STORE names the store when --store is not given;
-#  - --strict exits 3 on a skip.
+#  - --strict exits 3 on a skip; --no-trailsight-context leaves that key
+#    out of a small generated corpus's insights and changes nothing else.
 source "$(dirname "$0")/lib.sh"
+: "${TRAILSIGHT_GEN:?set TRAILSIGHT_GEN to the generator binary}"
 
 # minute 0 of 2024-10-01 onwards; every record of account 111122223333 in
 # us-east-1 unless said
@@ -153,4 +155,16 @@ check "--strict: exit 3 on a skipped record (got $rc)" test "$rc" = 3
 rc=0
 "$TRAILSIGHT" backfill -q --max-record 1999 "$tmp/big.ndjson" || rc=$?
 check "without --strict: exit 0 (got $rc)" test "$rc" = 0
+# 8. --no-trailsight-context: the key left out, nothing else changed
+"$TRAILSIGHT_GEN" --out "$tmp/c" --seed 5 --days 8 --apis 3 --rate 10 --regions 1 \
+  --anomalies 1 --kinds spike --anomaly-after 7 --quiet
+"$TRAILSIGHT" backfill -q "$tmp/c/AWSLogs" > "$tmp/ctx.ndjson"
+"$TRAILSIGHT" backfill -q --no-trailsight-context "$tmp/c/AWSLogs" > "$tmp/noctx.ndjson"
+check "context: insights made" test -s "$tmp/ctx.ndjson"
+check "context: every event has trailsightContext by default" \
+  test "$(jq -c 'select(.insightDetails.trailsightContext == null)' "$tmp/ctx.ndjson" | wc -l)" = 0
+check "--no-trailsight-context: the same events without it" \
+  cmp <(jq -c 'del(.insightDetails.trailsightContext)' "$tmp/ctx.ndjson") <(jq -c . "$tmp/noctx.ndjson")
+check "--no-trailsight-context: no event has it" \
+  test "$(grep -c trailsightContext "$tmp/noctx.ndjson")" = 0
 finish
