@@ -4,8 +4,8 @@
 # tests against it, and reports which mutants the tests killed.
 #
 #   bench/mutate.sh                   every mutant, the fast test selection
-#                                     (unit tests, a few CLI tests, and the
-#                                     CLI tests of the mutated file's part)
+#                                     (the unit and CLI tests that reach the
+#                                     mutated file, see tests_for)
 #   bench/mutate.sh --full            every mutant, the whole suite
 #   bench/mutate.sh --only M03,M17    those mutants only
 #   bench/mutate.sh --sanitize        ASan+UBSan build (default: -O2, asserts on)
@@ -38,20 +38,33 @@ list=$root/bench/mutants.txt
 report=$root/bench/results/mutation.md
 work=${TS_MUTATE_DIR:-/tmp/ts-mutate-$(id -u)}
 full=0 sanitize=0 only="" tests="" resume=0
-# The fast selection: every unit test but the slow Redis Cluster one and
-# the disk-fault one (it remounts), the CLI tests on small or hand-made
-# corpora, and the CLI tests for the mutated file's part of the program
-# (cli_for). It stops at the first failure.
-fast_cli='golden|shapes|bad_input|options'
-cli_for() {
+# The fast selection: for each mutated file, the unit tests of its module
+# and of what calls it, and the CLI tests that reach it (tests_for), built
+# alone (their targets only) and stopping at the first failure. --full runs
+# the whole suite after building everything.
+tests_for() {
   case $1 in
-    src/engine*.c|src/episode.c|src/codec.c|src/detect.c|src/store_mem.c|src/markcache.c|src/fileid.c)
-      echo resume_episode ;;
-    src/agg.c|src/order.c|src/hold.c) echo order ;;
-    src/overflow.c|src/series.c|src/attrwin.c|src/intern.c) echo overflow ;;
-    src/sink*.c|src/run.c|src/backoff.c) echo 'sink_exit|exec_sink' ;;
-    src/store_redis*.c|src/redis_conn.c) echo 'redis_store|checkpoints' ;;
-    src/watch.c|src/run_stream.c) echo stream ;;
+    src/classify.c) echo 'unit/test_classify|unit/test_engine|cli/options' ;;
+    src/engine*.c) echo 'unit/test_engine|unit/test_engine_state|cli/options' ;;
+    src/cli_opts.c) echo 'cli/options' ;;
+    src/run.c) echo 'cli/options|cli/sink_exit' ;;
+    src/agg.c|src/order.c|src/hold.c)
+      echo 'unit/test_agg|unit/test_order|unit/test_engine|cli/options' ;;
+    src/detect.c) echo 'unit/test_detect|unit/test_engine' ;;
+    src/episode.c) echo 'unit/test_engine|unit/test_engine_state' ;;
+    src/insight.c) echo 'unit/test_insight|unit/test_engine' ;;
+    src/store_mem.c) echo 'unit/test_store|unit/test_engine' ;;
+    src/tally.c) echo 'unit/test_tally|unit/test_engine' ;;
+    src/mincounts.c|src/daywin.c) echo 'unit/test_mincounts|unit/test_daywin|unit/test_engine' ;;
+    src/codec.c) echo 'unit/test_codec|unit/test_engine_state' ;;
+    src/attrwin.c) echo 'unit/test_engine|unit/test_engine_state|cli/overflow' ;;
+    src/overflow.c|src/series.c) echo 'unit/test_overflow|unit/test_series|cli/overflow' ;;
+    src/util.c) echo 'unit/test_util' ;;
+    src/folders.c|src/source*.c) echo 'unit/test_folders|unit/test_walk|cli/shapes' ;;
+    src/reader.c|src/gunzip.c) echo 'unit/test_reader|unit/test_gunzip|cli/options' ;;
+    src/markcache.c|src/fileid.c) echo 'unit/test_markcache|unit/test_engine' ;;
+    src/sink*.c|src/backoff.c) echo 'unit/test_sink|unit/test_sink_disk|cli/sink_exit' ;;
+    *) echo 'unit/.*|cli/(golden|shapes|options)' ;;
   esac
 }
 while [ $# -gt 0 ]; do
@@ -93,44 +106,6 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 jobs=$(nproc); [ "$jobs" -gt 2 ] && jobs=2
 
-# selection FILE: the ctest arguments of the selection for a mutant of FILE
-selection() {
-  if [ -n "$tests" ]; then
-    echo "-R"; echo "$tests"
-  elif [ "$full" = 0 ]; then
-    local units extra
-    units=$(cd "$build" && ctest -N | awk '$3 ~ /^unit\// {print $3}' |
-      grep -vE '^unit/(test_redis_cluster|test_sink_disk)$' | paste -sd'|')
-    if [ "${1:-}" = all ]; then
-      extra=$(for f in src/engine.c src/agg.c src/overflow.c src/sink.c src/store_redis.c src/watch.c; do
-        cli_for "$f"; done | paste -sd'|')
-    else
-      extra=$(cli_for "${1:-}")
-    fi
-    echo "-R"; echo "^($units)\$|^cli/($fast_cli${extra:+|$extra})\$"
-    echo "--stop-on-failure"
-  fi
-}
-# run_tests LOG [FILE]: build, then the selection; 0 pass, 1 fail, 2 no build
-run_tests() {
-  cmake --build "$build" -j"$jobs" > "$1" 2>&1 || return 2
-  local args=()
-  mapfile -t args < <(selection "${2:-}")
-  (cd "$build" && ctest -j"$jobs" --timeout 300 --output-on-failure "${args[@]}") >> "$1" 2>&1
-}
-
-echo "mutate.sh: baseline (the unmutated copy)" >&2
-rc=0
-# (a resumed run checks the unit tests and the common CLI tests only)
-if [ "$resume" = 1 ]; then base_sel=""; else base_sel=all; fi
-run_tests "$work/logs/baseline.log" "$base_sel" || rc=$?
-if [ "$rc" != 0 ]; then
-  echo "mutate.sh: the unmutated copy does not pass (see $work/logs/baseline.log)" >&2
-  tail -20 "$work/logs/baseline.log" >&2
-  exit 1
-fi
-ntests=$(grep -cE '^ *[0-9]+/[0-9]+ Test' "$work/logs/baseline.log" || true)
-
 # mutant LIST N SRC: prints "FILE<TAB>DESCRIPTION" of mutant N of LIST
 # ("count": how many) and, given SRC, applies it to SRC/FILE, exit 3 when
 # its snippet is not there exactly once
@@ -159,6 +134,51 @@ PY
 }
 
 total=$(mutant "$list" count)
+
+# regex FILE: the ctest regex of the selection for a mutant of FILE ("all":
+# the union over the list); empty: the whole suite
+regex() {
+  if [ -n "$tests" ]; then
+    echo "$tests"
+  elif [ "$full" = 0 ]; then
+    if [ "$1" = all ]; then
+      local i
+      echo "^($(for i in $(seq 1 "$total"); do tests_for "$(mutant "$list" "$i" | cut -f1)"; done |
+        tr '|' '\n' | sort -u | paste -sd'|'))\$"
+    else
+      echo "^($(tests_for "$1"))\$"
+    fi
+  fi
+}
+# run_tests LOG FILE: build, then the selection; 0 pass, 1 fail, 2 no build
+run_tests() {
+  local re targets=()
+  re=$(regex "$2")
+  if [ -n "$re" ]; then
+    # only the programs the selected tests run
+    mapfile -t targets < <(cd "$build" && ctest -N -R "$re" | awk '$1 == "Test" {print $3}' |
+      sed -n 's|^unit/\(test_.*\)|\1|p; s|^unit/reader_samples$|test_reader|p; s|^cli/.*|trailsight\ntrailsight-gen|p' |
+      sort -u)
+  fi
+  if [ ${#targets[@]} -gt 0 ]; then
+    cmake --build "$build" -j"$jobs" --target "${targets[@]}" > "$1" 2>&1 || return 2
+    (cd "$build" && ctest -j"$jobs" --timeout 300 --output-on-failure --stop-on-failure -R "$re") >> "$1" 2>&1
+  else
+    cmake --build "$build" -j"$jobs" > "$1" 2>&1 || return 2
+    (cd "$build" && ctest -j"$jobs" --timeout 900 --output-on-failure ${re:+-R "$re"}) >> "$1" 2>&1
+  fi
+}
+
+echo "mutate.sh: baseline (the unmutated copy)" >&2
+rc=0
+run_tests "$work/logs/baseline.log" all || rc=$?
+if [ "$rc" != 0 ]; then
+  echo "mutate.sh: the unmutated copy does not pass (see $work/logs/baseline.log)" >&2
+  tail -20 "$work/logs/baseline.log" >&2
+  exit 1
+fi
+ntests=$(grep -cE '^ *[0-9]+/[0-9]+ Test' "$work/logs/baseline.log" || true)
+
 for id in $(seq 1 "$total"); do
   name=$(printf 'M%02d' "$id")
   if [ -n "$only" ] && ! [[ ",$only," == *",$name,"* ]]; then continue; fi
@@ -218,7 +238,7 @@ mkdir -p "$(dirname "$report")"
   if [ "$sanitize" = 1 ]; then echo "ASan+UBSan build,"; else echo "-O2 build (asserts on),"; fi
   if [ -n "$tests" ]; then echo "tests matching \`$tests\`,"
   elif [ "$full" = 1 ]; then echo "the whole suite ($ntests tests),"
-  else echo "the fast selection (the unit tests, cli/($fast_cli) and the CLI tests mutate.sh maps to the mutated file, stopping at the first failure),"; fi
+  else echo "the fast selection (per mutated file, the tests tests_for in mutate.sh maps it to, stopping at the first failure),"; fi
   echo "$secs_all s of builds and tests for the mutants."
   echo
   echo "**$n mutants: $killed killed, $survived survived, $invalid invalid; score $score % (killed / (killed + survived)).**"
