@@ -63,7 +63,8 @@ tests_for() {
     src/folders.c|src/source*.c) echo 'unit/test_folders|unit/test_walk|cli/shapes' ;;
     src/reader.c|src/gunzip.c) echo 'unit/test_reader|unit/test_gunzip|cli/options' ;;
     src/markcache.c|src/fileid.c) echo 'unit/test_markcache|unit/test_engine' ;;
-    src/sink*.c|src/backoff.c) echo 'unit/test_sink|unit/test_sink_disk|cli/sink_exit' ;;
+    src/sink*.c) echo 'unit/test_sink|unit/test_sink_disk|cli/sink_exit' ;;
+    src/backoff.c) echo 'unit/test_backoff|unit/test_sink|cli/sink_exit' ;;
     *) echo 'unit/.*|cli/(golden|shapes|options)' ;;
   esac
 }
