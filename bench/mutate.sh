@@ -29,12 +29,15 @@
 # Lines starting with # and blank lines are passed over. Mutants are named
 # M01, M02, ... in file order.
 #
+# bench/mutants.notes: "MNN<TAB>why it survives" for a survivor that is
+# equivalent or out of reach of the tests; shown under the table.
 # Writes the table to bench/results/mutation.md (or --report FILE) and the
 # test output of each mutant to $TS_MUTATE_DIR/logs/.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 args_given="$*"
 list=$root/bench/mutants.txt
+notes=$root/bench/mutants.notes
 report=$root/bench/results/mutation.md
 work=${TS_MUTATE_DIR:-/tmp/ts-mutate-$(id -u)}
 full=0 sanitize=0 only="" tests="" resume=0
@@ -217,7 +220,7 @@ done
 run_tests "$work/logs/final.log" > /dev/null 2>&1 || true
 
 # the table: every mutant of the list with a result
-rows=()
+rows=() survivors=()
 killed=0 survived=0 invalid=0 n=0 secs_all=0
 for id in $(seq 1 "$total"); do
   name=$(printf 'M%02d' "$id")
@@ -227,6 +230,10 @@ for id in $(seq 1 "$total"); do
   secs_all=$((secs_all + secs))
   case $status in killed) killed=$((killed + 1)) ;; survived) survived=$((survived + 1)) ;; *) invalid=$((invalid + 1)) ;; esac
   rows+=("| $name | \`$file\` | $desc | $status | ${failing:-} |")
+  if [ "$status" = survived ]; then
+    why=$(awk -F'\t' -v m="$name" '$1 == m {print $2}' "$notes" 2>/dev/null)
+    survivors+=("- $name (\`$file\`, $desc): ${why:-no reason written yet}")
+  fi
 done
 valid=$((killed + survived))
 score=0
@@ -247,5 +254,13 @@ mkdir -p "$(dirname "$report")"
   echo "| mutant | file | mutation | result | tests that failed |"
   echo "| --- | --- | --- | --- | --- |"
   printf '%s\n' "${rows[@]}"
+  if [ ${#survivors[@]} -gt 0 ]; then
+    echo
+    echo "## Survivors"
+    echo
+    echo "Why each survivor is not caught (from \`bench/mutants.notes\`):"
+    echo
+    printf '%s\n' "${survivors[@]}"
+  fi
 } > "$report"
 echo "mutate.sh: $n mutants: $killed killed, $survived survived, $invalid invalid ($score %); $report" >&2
