@@ -8,8 +8,9 @@
 #    without eventCategory is a data event; eventCategory Data is ignored
 #    unless --include-data-events, which counts its reads in the call rate;
 #    errors count per errorCode; --include-read-only moves reads into calls;
-#  - --order time with --lateness: a record behind newer ones is stored as
-#    late (records_late), or on time with a larger lateness;
+#  - --order time with --lateness: records behind newer ones (one of the
+#    last minute closed) are stored as late (records_late), or on time
+#    with a larger lateness;
 #  - --max-record: a record of exactly N bytes is accepted, N+1 skipped;
 #  - TRAILSIGHT_STORE names the store when --store is not given;
 #  - --strict exits 3 on a skip; --no-trailsight-context leaves that key
@@ -56,9 +57,11 @@ rules = [
     rec(3, "DescribeInstances", ro=True, err="Throttling"),
 ]
 open(tmp + "/rules.ndjson", "w").write("\n".join(rules) + "\n")
-# in time order but for one record 25 minutes behind the newest
+# in time order but for two records behind the newest: 25 minutes, and 21
+# (the last minute a lateness of 20 has closed)
 late = [rec(0, "RunInstances", ro=False), rec(30, "RunInstances", ro=False),
-        rec(5, "RunInstances", ro=False), rec(31, "RunInstances", ro=False)]
+        rec(5, "RunInstances", ro=False), rec(9, "RunInstances", ro=False),
+        rec(31, "RunInstances", ro=False)]
 open(tmp + "/late.ndjson", "w").write("\n".join(late) + "\n")
 big = rec(0, "RunInstances", ro=False, pad=2000)
 assert len(big) == 2000
@@ -129,11 +132,12 @@ for lat in 20 30; do
   expect "--lateness $lat" "$db" \
     "$k:m:ec2.amazonaws.com:RunInstances:calls 0 1" \
     "$k:m:ec2.amazonaws.com:RunInstances:calls 5 1" \
+    "$k:m:ec2.amazonaws.com:RunInstances:calls 9 1" \
     "$k:m:ec2.amazonaws.com:RunInstances:calls 30 1" \
     "$k:m:ec2.amazonaws.com:RunInstances:calls 31 1"
 done
-check "--lateness 20: the record 25 minutes behind is late" test "$(st l20 .records_late)" = 1
-check "--lateness 30: it is on time" test "$(st l30 .records_late)" = 0
+check "--lateness 20: the records 25 and 21 minutes behind are late" test "$(st l20 .records_late)" = 2
+check "--lateness 30: they are on time" test "$(st l30 .records_late)" = 0
 
 # 5. --max-record: 2000 bytes pass at 2000, not at 1999
 for m in 1999 2000; do
@@ -146,7 +150,7 @@ check "--max-record 1999: skipped as too big" test "$(st m1999 .skipped_by_reaso
 TRAILSIGHT_STORE="$url/6" "$TRAILSIGHT" backfill -q --stats "$tmp/e6.json" "$tmp/late.ndjson"
 check "TRAILSIGHT_STORE: the redis backend" test "$(st e6 .store.backend)" = redis
 check "TRAILSIGHT_STORE: the counts went there" \
-  test "$(counts 6 | wc -l)" = 4
+  test "$(counts 6 | wc -l)" = 5
 
 # 7. --strict: the too-big record makes exit 3; without it, exit 0
 rc=0
