@@ -60,7 +60,7 @@ tests_for() {
     src/tally.c) echo 'unit/test_tally|unit/test_engine' ;;
     src/mincounts.c|src/daywin.c) echo 'unit/test_mincounts|unit/test_daywin|unit/test_engine' ;;
     src/codec.c) echo 'unit/test_codec|unit/test_engine_state' ;;
-    src/attrwin.c) echo 'unit/test_engine|unit/test_engine_state|cli/overflow' ;;
+    src/attrwin.c) echo 'unit/test_engine|unit/test_engine_state|cli/overflow|cli/options' ;;
     src/overflow.c|src/series.c) echo 'unit/test_overflow|unit/test_series|cli/overflow' ;;
     src/util.c) echo 'unit/test_util' ;;
     src/folders.c|src/source*.c) echo 'unit/test_folders|unit/test_walk|cli/shapes' ;;

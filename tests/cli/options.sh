@@ -13,6 +13,7 @@
 #    with a larger lateness;
 #  - --max-record: a record of exactly N bytes is accepted, N+1 skipped;
 #  - TRAILSIGHT_STORE names the store when --store is not given;
+#  - --max-attr-values N: the values past N of a kind in one hour dropped;
 #  - --strict exits 3 on a skip; --no-trailsight-context leaves that key
 #    out of a small generated corpus's insights and changes nothing else.
 source "$(dirname "$0")/lib.sh"
@@ -63,6 +64,13 @@ late = [rec(0, "RunInstances", ro=False), rec(30, "RunInstances", ro=False),
         rec(5, "RunInstances", ro=False), rec(9, "RunInstances", ro=False),
         rec(31, "RunInstances", ro=False)]
 open(tmp + "/late.ndjson", "w").write("\n".join(late) + "\n")
+# three callers of one API in one hour
+arns = []
+for i, who in enumerate(["a", "b", "c", "a"]):
+    r = json.loads(rec(i, "RunInstances", ro=False))
+    r["userIdentity"]["arn"] = "arn:aws:iam::111122223333:user/" + who
+    arns.append(json.dumps(r, separators=(",", ":")))
+open(tmp + "/arns.ndjson", "w").write("\n".join(arns) + "\n")
 big = rec(0, "RunInstances", ro=False, pad=2000)
 assert len(big) == 2000
 open(tmp + "/big.ndjson", "w").write(big + "\n")
@@ -159,7 +167,15 @@ check "--strict: exit 3 on a skipped record (got $rc)" test "$rc" = 3
 rc=0
 "$TRAILSIGHT" backfill -q --max-record 1999 "$tmp/big.ndjson" || rc=$?
 check "without --strict: exit 0 (got $rc)" test "$rc" = 0
-# 8. --no-trailsight-context: the key left out, nothing else changed
+# 8. --max-attr-values: past N values of a kind in an hour, the others dropped
+for m in 2 3; do
+  "$TRAILSIGHT" backfill -q --max-attr-values "$m" --stats "$tmp/a$m.json" "$tmp/arns.ndjson"
+done
+check "--max-attr-values 2: the third caller's one record dropped" \
+  test "$(st a2 .attribution_values_dropped)" = 1
+check "--max-attr-values 3: nothing dropped" test "$(st a3 .attribution_values_dropped)" = 0
+
+# 9. --no-trailsight-context: the key left out, nothing else changed
 "$TRAILSIGHT_GEN" --out "$tmp/c" --seed 5 --days 8 --apis 3 --rate 10 --regions 1 \
   --anomalies 1 --kinds spike --anomaly-after 7 --quiet
 "$TRAILSIGHT" backfill -q "$tmp/c/AWSLogs" > "$tmp/ctx.ndjson"
