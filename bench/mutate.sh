@@ -140,14 +140,14 @@ PY
 total=$(mutant "$list" count)
 
 # regex FILE: the ctest regex of the selection for a mutant of FILE ("all":
-# the union over the list); empty: the whole suite
+# the union over the mutants to run); empty: the whole suite
 regex() {
   if [ -n "$tests" ]; then
     echo "$tests"
   elif [ "$full" = 0 ]; then
     if [ "$1" = all ]; then
       local i
-      echo "^($(for i in $(seq 1 "$total"); do tests_for "$(mutant "$list" "$i" | cut -f1)"; done |
+      echo "^($(for i in "${todo[@]}"; do tests_for "$(mutant "$list" "$i" | cut -f1)"; done |
         tr '|' '\n' | sort -u | paste -sd'|'))\$"
     else
       echo "^($(tests_for "$1"))\$"
@@ -173,9 +173,16 @@ run_tests() {
   fi
 }
 
-echo "mutate.sh: baseline (the unmutated copy)" >&2
+# the mutants to run: those selected (--only) without a result yet
+todo=()
+for id in $(seq 1 "$total"); do
+  name=$(printf 'M%02d' "$id")
+  if [ -n "$only" ] && ! [[ ",$only," == *",$name,"* ]]; then continue; fi
+  [ -s "$work/results/$name" ] || todo+=("$id")
+done
+echo "mutate.sh: baseline (the unmutated copy, the tests of ${#todo[@]} mutants)" >&2
 rc=0
-run_tests "$work/logs/baseline.log" all || rc=$?
+[ ${#todo[@]} -eq 0 ] || run_tests "$work/logs/baseline.log" all || rc=$?
 if [ "$rc" != 0 ]; then
   echo "mutate.sh: the unmutated copy does not pass (see $work/logs/baseline.log)" >&2
   tail -20 "$work/logs/baseline.log" >&2
@@ -183,10 +190,8 @@ if [ "$rc" != 0 ]; then
 fi
 ntests=$(grep -cE '^ *[0-9]+/[0-9]+ Test' "$work/logs/baseline.log" || true)
 
-for id in $(seq 1 "$total"); do
+for id in "${todo[@]}"; do
   name=$(printf 'M%02d' "$id")
-  if [ -n "$only" ] && ! [[ ",$only," == *",$name,"* ]]; then continue; fi
-  [ -s "$work/results/$name" ] && continue
   IFS=$'\t' read -r file desc < <(mutant "$list" "$id")
   log=$work/logs/$name.log
   f=$src/$file
@@ -217,7 +222,7 @@ for id in $(seq 1 "$total"); do
 done
 
 # leave the copy unmutated and built
-run_tests "$work/logs/final.log" > /dev/null 2>&1 || true
+cmake --build "$build" -j"$jobs" > "$work/logs/final.log" 2>&1 || true
 
 # the table: every mutant of the list with a result
 rows=() survivors=()
