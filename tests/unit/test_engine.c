@@ -175,6 +175,37 @@ static void test_spike_insight(void)
 	fixture_free(&f);
 }
 
+/* Six new callers in the spike: the insight window's attributions list
+ * the top five, no more, no fewer. */
+static void test_top_five(void)
+{
+	fixture f;
+	fixture_init(&f);
+	for (int64_t m = DAY0 * TS_MIN_PER_DAY; m < (DAY0 + 9) * TS_MIN_PER_DAY; m++) {
+		for (unsigned i = 0; i < steady(m); i++) {
+			ts_record r = rec(m, (int)(i * 5 % 60), "RunInstances",
+					  "arn:aws:iam::111122223333:role/app", NULL);
+			CHECK_INT(ts_engine_add(f.e, &r), 0);
+		}
+		if (m >= SPIKE_MIN && m < SPIKE_MIN + 15)
+			for (int i = 0; i < 120; i++) {
+				char arn[64];
+				snprintf(arn, sizeof arn, "arn:aws:iam::111122223333:user/x%d", i % 6);
+				ts_record r = rec(m, i % 60, "RunInstances", arn, NULL);
+				CHECK_INT(ts_engine_add(f.e, &r), 0);
+			}
+	}
+	CHECK_INT(ts_engine_finish(f.e), 0);
+	CHECK_INT(f.out.n, 2);
+	for (int k = 0; k < f.out.n && k < 2; k++) {
+		int n = 0;
+		for (const char *p = f.out.lines[k]; (p = strstr(p, ":user/x")) != NULL; p++)
+			n++;
+		CHECK_INT(n, 5);
+	}
+	fixture_free(&f);
+}
+
 /* Data events (--include-data-events): the call rate counts reads too, as
  * AWS's data-event Insights do, and the event says sourceEventCategory
  * "Data"; the same reads as management events are not judged. */
@@ -444,5 +475,5 @@ out:
 	fixture_free(&one);
 }
 
-TS_TESTS(test_data_event_reads, test_steady_no_insight, test_spike_insight, test_error_insight, test_ignored_and_skipped,
+TS_TESTS(test_top_five, test_data_event_reads, test_steady_no_insight, test_spike_insight, test_error_insight, test_ignored_and_skipped,
 	 test_checkpoint_resume, test_resume_mid_episode)
