@@ -54,7 +54,7 @@ tests_for() {
     src/agg.c|src/order.c|src/hold.c)
       echo 'unit/test_agg|unit/test_order|unit/test_engine|cli/options' ;;
     src/detect.c) echo 'unit/test_detect|unit/test_engine|cli/golden' ;;
-    src/episode.c) echo 'unit/test_engine|unit/test_engine_state|cli/golden' ;;
+    src/episode.c) echo 'unit/test_engine|unit/test_engine_state' ;;
     src/insight.c) echo 'unit/test_insight|unit/test_engine' ;;
     src/store_mem.c) echo 'unit/test_store|unit/test_engine' ;;
     src/tally.c) echo 'unit/test_tally|unit/test_engine' ;;
