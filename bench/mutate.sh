@@ -253,6 +253,10 @@ mkdir -p "$(dirname "$report")"
   elif [ "$full" = 1 ]; then echo "the whole suite ($ntests tests),"
   else echo "the fast selection (per mutated file, the tests tests_for in mutate.sh maps it to, stopping at the first failure),"; fi
   echo "$secs_all s of builds and tests for the mutants."
+  if [ "$resume" = 1 ]; then
+    echo "With --resume: each mutant's result is from the last run that ran it (earlier"
+    echo "runs of the same list, on the tests of their day, are kept for the others)."
+  fi
   echo
   echo "**$n mutants: $killed killed, $survived survived, $invalid invalid; score $score % (killed / (killed + survived)).**"
   echo
