@@ -11,6 +11,7 @@ file exists) for how to answer:
   ok            200 (also when the file is missing or empty)
   slow SECONDS  wait, then 200
   error         503, body not kept
+  reject        400, body not kept
 Each accepted body is appended to --log as one line
 "<unix time> <eventID> <body>", flushed before the answer is sent, so a
 line in the log is an event the sender was told it delivered (or was about
@@ -58,6 +59,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         mode, delay = self.control()
         if mode == "error":
             self.answer(503)
+            return
+        if mode == "reject":
+            self.answer(400)
             return
         if delay > 0:
             time.sleep(delay)

@@ -3,8 +3,10 @@
  * A test file defines functions `static void test_x(void)` and a
  * `TS_TESTS(test_a, test_b, ...)` line, which expands to main(). A failed
  * CHECK prints file:line and the expression and marks the test failed; the
- * test goes on. main() prints "N passed, M failed" and exits non-zero if
- * any test failed.
+ * test goes on. main() prints "N passed, M failed, K skipped" and exits 1
+ * if any test failed, else 77 (ctest's SKIP_RETURN_CODE) if a test called
+ * TS_SKIP, else 0. Arguments select tests by name: `test_x a b` runs a and
+ * b only, `test_x --except a` all but a.
  */
 #ifndef TS_CHECK_H
 #define TS_CHECK_H
@@ -59,9 +61,35 @@ static int ts_check_failed_;
 
 typedef void (*ts_test_fn)(void);
 
-static inline int ts_run_tests_(const char *names, ts_test_fn *fns, size_t n)
+static int ts_check_skipped_;
+
+/* A test that cannot run (a missing sample folder, a missing tool) says
+ * why and is counted as skipped: the binary then exits 77, which ctest
+ * reports as skipped (SKIP_RETURN_CODE) instead of passed. */
+#define TS_SKIP(...)                                   \
+	do {                                           \
+		fprintf(stderr, "SKIP: " __VA_ARGS__); \
+		fputc('\n', stderr);                   \
+		ts_check_skipped_ = 1;                 \
+	} while (0)
+
+/* Whether the test named (name, len) is selected by the arguments: none
+ * selects all; `NAME...` selects those; `--except NAME...` all but those. */
+static inline int ts_test_selected_(const char *name, size_t len, int argc, char **argv)
 {
-	int passed = 0, failed = 0;
+	if (argc < 2)
+		return 1;
+	int except = strcmp(argv[1], "--except") == 0;
+	for (int i = except ? 2 : 1; i < argc; i++)
+		if (strlen(argv[i]) == len && memcmp(argv[i], name, len) == 0)
+			return !except;
+	return except;
+}
+
+static inline int ts_run_tests_(const char *names, ts_test_fn *fns, size_t n, int argc,
+				char **argv)
+{
+	int passed = 0, failed = 0, skipped = 0;
 	const char *p = names;
 	for (size_t i = 0; i < n; i++) {
 		while (*p == ' ' || *p == ',')
@@ -69,25 +97,33 @@ static inline int ts_run_tests_(const char *names, ts_test_fn *fns, size_t n)
 		const char *e = p;
 		while (*e && *e != ',')
 			e++;
+		if (!ts_test_selected_(p, (size_t)(e - p), argc, argv)) {
+			p = e;
+			continue;
+		}
 		ts_check_failed_ = 0;
+		ts_check_skipped_ = 0;
 		fns[i]();
-		fprintf(stderr, "%s %.*s\n", ts_check_failed_ ? "FAIL" : "ok  ", (int)(e - p), p);
+		const char *how = ts_check_failed_ ? "FAIL" : ts_check_skipped_ ? "SKIP" : "ok  ";
+		fprintf(stderr, "%s %.*s\n", how, (int)(e - p), p);
 		if (ts_check_failed_)
 			failed++;
+		else if (ts_check_skipped_)
+			skipped++;
 		else
 			passed++;
 		p = e;
 	}
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+	return failed ? 1 : skipped ? 77 : 0;
 }
 
-#define TS_TESTS(...)                                               \
-	int main(void)                                              \
-	{                                                           \
-		ts_test_fn fns_[] = {__VA_ARGS__};                  \
-		return ts_run_tests_(#__VA_ARGS__, fns_,            \
-				     sizeof fns_ / sizeof fns_[0]); \
+#define TS_TESTS(...)                                                     \
+	int main(int argc, char **argv)                                   \
+	{                                                                 \
+		ts_test_fn fns_[] = {__VA_ARGS__};                        \
+		return ts_run_tests_(#__VA_ARGS__, fns_,                  \
+				     sizeof fns_ / sizeof fns_[0], argc, argv); \
 	}
 
 #endif

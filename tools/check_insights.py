@@ -8,8 +8,10 @@ PATH: log files or folders (walked like trailsight does). For every event it
 checks the field list and key order of the CloudTrail Insights format, and
 for every Start/End pair (by sharedEventID): End.eventTime - Start.eventTime
 = End insightDuration, baselineDuration = 10080 + minutes since midnight of
-the Start, and baseline.average and insight.average equal to the counts
-recomputed from the records. With --labels (the generator's labels.json) it
+the Start, baseline.average and insight.average equal to the counts
+recomputed from the records, and each attribution's top 5 (values and
+averages, ranked by count then by value) recomputed from the records over
+the insight window and the baseline window of the Start and of the End. With --labels (the generator's labels.json) it
 also reports which injected anomalies were found. Exit 0 when every check
 holds; prints "N passed, M failed".
 """
@@ -143,6 +145,58 @@ def count_records(paths):
     return counts
 
 
+def count_attributions(paths, keys):
+    """attrs[key][minute][(attribute, value)] = n, for the series in keys:
+    the values trailsight attributes (userIdentity.arn, userAgent, and on
+    the call rate errorCode, "null" for none) of the records it counts in
+    that series."""
+    attrs = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    for path in log_files(paths):
+        for r in records(path):
+            c = classify(r)
+            if c is None:
+                continue
+            acct, region, src, name, m, ro, code = c
+            ui = r.get("userIdentity")
+            arn = ui.get("arn") if isinstance(ui, dict) else None
+            agent = r.get("userAgent")
+            vals = []
+            if isinstance(arn, str):
+                vals.append(("userIdentityArn", arn))
+            if isinstance(agent, str):
+                vals.append(("userAgent", agent))
+            k = (acct, region, src, name, "ApiCallRateInsight", None)
+            if not ro and k in keys:
+                cell = attrs[k][m]
+                for v in vals + [("errorCode", code if code is not None else "null")]:
+                    cell[v] += 1
+            k = (acct, region, src, name, "ApiErrorRateInsight", code)
+            if code is not None and k in keys:
+                cell = attrs[k][m]
+                for v in vals:
+                    cell[v] += 1
+    return attrs
+
+
+def top5(series_attrs, attribute, m0, m1):
+    """The top 5 (value, average) of attribute over minutes [m0, m1): by
+    count, then by the value's bytes, as trailsight ranks them."""
+    n = defaultdict(int)
+    for m, cell in series_attrs.items():
+        if m0 <= m < m1:
+            for (a, v), c in cell.items():
+                if a == attribute:
+                    n[v] += c
+    ranked = sorted(n.items(), key=lambda kv: (-kv[1], kv[0].encode()))[:5]
+    return [(v, avg(c, m1 - m0)) for v, c in ranked]
+
+
+def same_top(got, want):
+    return (len(got) == len(want) and
+            all(g.get("value") == v and isinstance(g.get("average"), (int, float))
+                and abs(g["average"] - a) < 1e-9 for g, (v, a) in zip(got, want)))
+
+
 def avg(count, minutes):
     return round(count / minutes, 10)
 
@@ -200,6 +254,30 @@ def main():
         check(d["state"] not in pairs[e["sharedEventID"]], "one %s per sharedEventID" % d["state"])
         pairs[e["sharedEventID"]][d["state"]] = e
 
+    def series_key(e):
+        d = e["insightDetails"]
+        return (e["recipientAccountId"], e["awsRegion"], d["eventSource"], d["eventName"],
+                d["insightType"], d.get("errorCode"))
+    attrs = count_attributions(a.paths, {series_key(e) for e in events})
+
+    def check_attributions(sid, e, t0, dur, base0):
+        """e's attributions: the top 5 of each kind recomputed over the
+        insight window [t0, t0 + dur) and the baseline window [base0, t0)."""
+        d = e["insightDetails"]
+        sa = attrs.get(series_key(e), {})
+        kinds = ["userIdentityArn", "userAgent"]
+        if d["insightType"] == "ApiCallRateInsight":
+            kinds.append("errorCode")
+        ats = d["insightContext"]["attributions"]
+        check([at["attribute"] for at in ats] == kinds,
+              "%s %s attributions %s" % (sid, d["state"], [at["attribute"] for at in ats]))
+        for at in ats:
+            for side, m0, m1 in (("insight", t0, t0 + dur), ("baseline", base0, t0)):
+                want = top5(sa, at["attribute"], m0, m1)
+                check(same_top(at[side], want),
+                      "%s %s %s %s top 5 %s != recomputed %s" % (sid, d["state"], at["attribute"], side,
+                                                                [(g.get("value"), g.get("average")) for g in at[side]], want))
+
     for sid, p in pairs.items():
         s, en = p.get("Start"), p.get("End")
         check(s is not None, "End without Start %s" % sid)
@@ -224,6 +302,7 @@ def main():
         ins = sum(n for m, n in series.items() if t0 <= m < t0 + dur)
         check(abs(st["insight"]["average"] - avg(ins, dur)) < 1e-9,
               "%s Start insight.average %s != recomputed %s" % (sid, st["insight"]["average"], avg(ins, dur)))
+        check_attributions(sid, s, t0, dur, b0)
         if en is None:
             continue
         est = en["insightDetails"]["insightContext"]["statistics"]
@@ -236,6 +315,7 @@ def main():
         eins = sum(n for m, n in series.items() if t0 <= m < t0 + edur)
         check(abs(est["insight"]["average"] - avg(eins, edur)) < 1e-9,
               "%s End insight.average %s != recomputed %s" % (sid, est["insight"]["average"], avg(eins, edur)))
+        check_attributions(sid, en, t0, edur, b0)
 
     if a.labels:
         with open(a.labels) as f:

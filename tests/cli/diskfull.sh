@@ -6,7 +6,7 @@
 #    on it, a redis-stream: sink with no server: every event still reaches
 #    stdout; exit 2; each failure logged once with the path and the reason;
 #    each sink's events given up on counted in one message; no temporary
-#    file left;
+#    file left; dir: alone on the full disk: exit 2 too;
 #  - backfill with --sink-queue 2: the webhook's memory queue cap has its
 #    own error, logged once, then a count; stdout on /dev/full: exit 2;
 #  - stream with dir: and the webhook spool on the full disk and the
@@ -101,6 +101,16 @@ check "webhook: the events left in memory are given up on at the end" \
 check "redis-stream: the events are given up on" \
   grep -q "sink redis-stream:redis://127.0.0.1:$port/0#ins: $nref of $nref events given up on" "$tmp/b1.err"
 check "exit 2 is explained" grep -q "$((3 * nref)) insight events could not be delivered: exit status 2" "$tmp/b1.err"
+
+# 1b. dir: alone on the full disk (no other sink failing to stand in for
+# it): exit 2, every event counted as given up on
+mkdir -p "$fs/out1b"
+rc=0
+"$TRAILSIGHT" backfill -q --out "dir:$fs/out1b" "$tmp/c/AWSLogs" 2> "$tmp/b1b.err" || rc=$?
+check "backfill, dir: alone on a full disk: exit 2 (got $rc)" test "$rc" = 2
+check "dir: alone: every event given up on" \
+  grep -q "$nref insight events could not be delivered: exit status 2" "$tmp/b1b.err"
+check "dir: alone: no file left" test -z "$(find "$fs/out1b" -type f)"
 
 # 2. backfill, the webhook's memory queue over --sink-queue 2; stdout on a full device
 rc=0

@@ -1,5 +1,6 @@
 # lib.sh - helpers for the CLI tests (sourced, not run).
-# Each test script: source lib.sh, call ok/fail through check, end with finish.
+# Each test script: source lib.sh, call ok/fail through check, end with finish;
+# what cannot run is reported with skip, never passed over in silence.
 set -euo pipefail
 : "${TRAILSIGHT:?set TRAILSIGHT to the trailsight binary}"
 : "${TS_SOURCE_DIR:?set TS_SOURCE_DIR to the source tree}"
@@ -22,9 +23,22 @@ check() {
   fi
 }
 
+# skip "why": a part of the test cannot run (a missing tool or sample);
+# the other checks still run, and finish reports the test as skipped
+# (exit 77, ctest's SKIP_RETURN_CODE) unless one of them failed
+skipped=()
+skip() {
+  skipped+=("$1")
+  echo "SKIP: $1" >&2
+}
+
 finish() {
-  echo "$passed passed, $failed failed"
-  [ "$failed" -eq 0 ]
+  echo "$passed passed, $failed failed, ${#skipped[@]} skipped"
+  [ "$failed" -eq 0 ] || exit 1
+  if [ ${#skipped[@]} -gt 0 ]; then
+    printf 'SKIP: %s\n' "${skipped[@]}"
+    exit 77
+  fi
 }
 
 # Private redis-server instances: redis_start DIR [redis-server args...]

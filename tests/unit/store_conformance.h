@@ -88,6 +88,11 @@ static void store_conformance(ts_store *s)
 	CHECK_INT(s->ops->read_attrs(s, 0, h + 60, h + 120, conf_cb, &cs), 0);
 	CHECK_INT(cs.arn_a, 4);
 	CHECK_INT(cs.arn_b, 0);
+	/* adding to an hour and value again accumulates (late records do) */
+	CHECK_INT(s->ops->add_attrs(s, 0, h + 60, a, 1), 0);
+	memset(&cs, 0, sizeof cs);
+	CHECK_INT(s->ops->read_attrs(s, 0, h + 60, h + 120, conf_cb, &cs), 0);
+	CHECK_INT(cs.arn_a, 8);
 	memset(&cs, 0, sizeof cs);
 	CHECK_INT(s->ops->read_attrs(s, 0, h - 600, h, conf_cb, &cs), 0);
 	CHECK_INT(cs.calls, 0);

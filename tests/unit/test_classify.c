@@ -116,6 +116,10 @@ static void test_read_only(void)
 		CHECK_INT(ts_classify(&r, 0, &k), TS_CLASS_COUNT);
 		CHECK_INT(k.read_only, 0);
 	}
+	/* a name is its slice only: the bytes after it (here "Object", as in
+	 * a buffer the name is cut from) do not make "Get" a read */
+	CHECK_INT(ts_name_is_read((ts_str){"GetObject", 3}), 0);
+	CHECK_INT(ts_name_is_read((ts_str){"ListTags", 4}), 0);
 	/* readOnly, when present, decides */
 	r.event_name = ts_str_c("GetObject");
 	r.read_only = TS_FALSE;

@@ -157,6 +157,28 @@ static void test_chronic_errors_quiet(void)
 	CHECK_INT(events, 0);
 }
 
+/* An error rate that doubles from a high usual rate (20 % to 40 % of a
+ * thousand calls a minute) is far beyond chance, but not error_min_ratio
+ * (3) times the usual rate: no insight. Four times it is one. */
+static void test_error_ratio_floor(void)
+{
+	ts_profile p;
+	ts_profile_defaults(&p);
+	for (int k = 2; k <= 4; k += 2) {
+		ts_detector d;
+		ts_detector_init(&d);
+		int starts = 0;
+		for (int i = 0; i < 300; i++) {
+			int burst = i >= 100 && i < 130;
+			ts_det_obs o = {.x = burst ? 200u * (unsigned)k : 200, .n = 1000, .lam = -1,
+					.q = 0.2f};
+			ts_det_event ev;
+			starts += ts_detector_step(&d, &p, 1, i, &o, &ev) == TS_DET_START;
+		}
+		CHECK_INT(starts, k == 4);
+	}
+}
+
 static void test_missed_cron_is_not_a_drop(void)
 {
 	ts_profile p;
@@ -235,7 +257,7 @@ static void test_min_quiet(void)
 	CHECK_INT(s[2].minute, 1114 + 25);
 }
 
-TS_TESTS(test_steady_is_quiet, test_spike_start_end, test_drop_to_zero,
+TS_TESTS(test_error_ratio_floor, test_steady_is_quiet, test_spike_start_end, test_drop_to_zero,
 	 test_low_rate_drop_not_judged, test_warmup_minutes_not_judged, test_error_burst,
 	 test_chronic_errors_quiet, test_missed_cron_is_not_a_drop, test_cooldown_and_repeat,
 	 test_min_quiet)

@@ -175,6 +175,37 @@ static void test_spike_insight(void)
 	fixture_free(&f);
 }
 
+/* Six new callers in the spike: the insight window's attributions list
+ * the top five, no more, no fewer. */
+static void test_top_five(void)
+{
+	fixture f;
+	fixture_init(&f);
+	for (int64_t m = DAY0 * TS_MIN_PER_DAY; m < (DAY0 + 9) * TS_MIN_PER_DAY; m++) {
+		for (unsigned i = 0; i < steady(m); i++) {
+			ts_record r = rec(m, (int)(i * 5 % 60), "RunInstances",
+					  "arn:aws:iam::111122223333:role/app", NULL);
+			CHECK_INT(ts_engine_add(f.e, &r), 0);
+		}
+		if (m >= SPIKE_MIN && m < SPIKE_MIN + 15)
+			for (int i = 0; i < 120; i++) {
+				char arn[64];
+				snprintf(arn, sizeof arn, "arn:aws:iam::111122223333:user/x%d", i % 6);
+				ts_record r = rec(m, i % 60, "RunInstances", arn, NULL);
+				CHECK_INT(ts_engine_add(f.e, &r), 0);
+			}
+	}
+	CHECK_INT(ts_engine_finish(f.e), 0);
+	CHECK_INT(f.out.n, 2);
+	for (int k = 0; k < f.out.n && k < 2; k++) {
+		int n = 0;
+		for (const char *p = f.out.lines[k]; (p = strstr(p, ":user/x")) != NULL; p++)
+			n++;
+		CHECK_INT(n, 5);
+	}
+	fixture_free(&f);
+}
+
 /* Data events (--include-data-events): the call rate counts reads too, as
  * AWS's data-event Insights do, and the event says sourceEventCategory
  * "Data"; the same reads as management events are not judged. */
@@ -348,5 +379,101 @@ out:
 	fixture_free(&one);
 }
 
-TS_TESTS(test_data_event_reads, test_steady_no_insight, test_spike_insight, test_error_insight, test_ignored_and_skipped,
-	 test_checkpoint_resume)
+/* The spike run in files of `step` minutes from minute m0 to m1 (the same
+ * names for the same files on every call). With stop_open, checkpoint and
+ * return the end of the first file after which an episode is open. */
+static int64_t run_steps(ts_engine *e, int64_t m0, int64_t m1, int step, int stop_open)
+{
+	for (int64_t f = m0; f < m1; f += step) {
+		char name[32];
+		snprintf(name, sizeof name, "m%lld", (long long)f);
+		ts_file_id id = {name, 100, 1700000000};
+		CHECK_INT(ts_engine_file_begin(e, &id), 0);
+		for (int64_t m = f; m < f + step && m < m1; m++) {
+			for (unsigned i = 0; i < steady(m); i++) {
+				ts_record r = rec(m, (int)(i * 5 % 60), "RunInstances",
+						  "arn:aws:iam::111122223333:role/app", NULL);
+				ts_engine_add(e, &r);
+			}
+			if (m >= SPIKE_MIN && m < SPIKE_MIN + 15)
+				for (int i = 0; i < 100; i++) {
+					ts_record r = rec(m, i % 60, "RunInstances",
+							  "arn:aws:iam::111122223333:user/x", NULL);
+					ts_engine_add(e, &r);
+				}
+		}
+		CHECK_INT(ts_engine_file_end(e), 0);
+		if (stop_open && ts_engine_open_insights(e) > 0) {
+			CHECK_INT(ts_engine_checkpoint(e), 0);
+			return f + step;
+		}
+	}
+	return m1;
+}
+
+/* Events written as they are made (not sorted): an engine stopped right
+ * after the checkpoint that wrote a Start, with its episode still open,
+ * and a new engine on the same store given every file again. The new one
+ * writes only the End, which carries the Start's sharedEventID and the
+ * statistics of one uninterrupted run: the Start minute, baseline and
+ * attributions restored from the saved episode. */
+static void test_resume_mid_episode(void)
+{
+	int64_t m0 = DAY0 * TS_MIN_PER_DAY, m1 = (DAY0 + 9) * TS_MIN_PER_DAY;
+	ts_engine_opts o;
+	ts_engine_opts_defaults(&o);
+	o.sorted = 0;
+	fixture one;
+	fixture_init(&one);
+	ts_engine_free(one.e);
+	one.e = ts_engine_new(&o, one.reg, one.store, collect, &one.out);
+	CHECK(one.e != NULL);
+	fixture f;
+	fixture_init(&f);
+	ts_engine_free(f.e);
+	f.e = ts_engine_new(&o, f.reg, f.store, collect, &f.out);
+	CHECK(f.e != NULL);
+	if (!one.e || !f.e)
+		goto out;
+	run_steps(one.e, m0, m1, 5, 0);
+	CHECK_INT(ts_engine_finish(one.e), 0);
+	CHECK_INT(one.out.n, 2);
+
+	int64_t cut = run_steps(f.e, m0, m1, 5, 1);
+	/* cut between the Start and its End: the Start written, one open */
+	CHECK(cut > SPIKE_MIN && cut < m1);
+	CHECK_INT(ts_engine_open_insights(f.e), 1);
+	CHECK_INT(f.out.n, 1);
+	CHECK(strstr(f.out.lines[0], "\"state\":\"Start\"") != NULL);
+	CHECK_STR(f.out.lines[0], one.out.lines[0]);
+	ts_engine_free(f.e); /* stopped: nothing more is saved */
+	f.e = ts_engine_new(&o, f.reg, f.store, collect, &f.out);
+	CHECK(f.e != NULL);
+	if (!f.e)
+		goto out;
+	run_steps(f.e, m0, m1, 5, 0);
+	CHECK_INT(ts_engine_finish(f.e), 0);
+	ts_engine_stats st;
+	ts_engine_get_stats(f.e, &st);
+	CHECK_INT(st.restored, 1);
+	CHECK_INT(st.starts, 0);
+	CHECK_INT(st.ends, 1);
+	CHECK_INT(f.out.n, 2);
+	if (f.out.n == 2 && one.out.n == 2) {
+		char b1[128], b2[128];
+		const char *end = f.out.lines[1];
+		CHECK(strstr(end, "\"state\":\"End\"") != NULL);
+		CHECK_STR(field(end, "\"sharedEventID\":", b1, sizeof b1),
+			  field(f.out.lines[0], "\"sharedEventID\":", b2, sizeof b2));
+		CHECK(strstr(end, "\"eventTime\":\"2024-10-09T10:15:00Z\"") != NULL);
+		CHECK_STR(field(end, "\"insightDuration\":", b1, sizeof b1), "15");
+		/* the whole End, statistics included, as one run writes it */
+		CHECK_STR(end, one.out.lines[1]);
+	}
+out:
+	fixture_free(&f);
+	fixture_free(&one);
+}
+
+TS_TESTS(test_top_five, test_data_event_reads, test_steady_no_insight, test_spike_insight, test_error_insight, test_ignored_and_skipped,
+	 test_checkpoint_resume, test_resume_mid_episode)

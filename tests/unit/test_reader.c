@@ -803,13 +803,13 @@ static void test_samples(void)
 	const char *dir = getenv("TS_SHARED_DIR");
 	char path[4096];
 	if (!dir) {
-		fprintf(stderr, "test_samples: TS_SHARED_DIR not set, skipped\n");
+		TS_SKIP("test_samples: TS_SHARED_DIR not set");
 		return;
 	}
 	snprintf(path, sizeof path, "%s/samples/aws-cpl/SerializerTestFile.json", dir);
 	FILE *probe = fopen(path, "rb");
 	if (!probe) {
-		fprintf(stderr, "test_samples: no samples under '%s', skipped\n", dir);
+		TS_SKIP("test_samples: no samples under '%s/samples'", dir);
 		return;
 	}
 	fclose(probe);

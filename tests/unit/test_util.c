@@ -25,6 +25,10 @@ static void test_parse_time(void)
 	CHECK_INT(ts_parse_time("2020-09-14T00:44:23.000Z", 24, &s), 0);
 	CHECK_INT(s, 1600044263);
 	CHECK_INT(ts_parse_time("2023-02-29T00:00:00Z", 20, &s), TS_EBADTIME);
+	/* century years are leap years only every 400 years */
+	CHECK_INT(ts_parse_time("2100-02-29T00:00:00Z", 20, &s), TS_EBADTIME);
+	CHECK_INT(ts_parse_time("2000-02-29T00:00:00Z", 20, &s), 0);
+	CHECK_INT(s, 951782400);
 	CHECK_INT(ts_parse_time("2023-13-01T00:00:00Z", 20, &s), TS_EBADTIME);
 	CHECK_INT(ts_parse_time("2023-01-01 00:00:00Z", 20, &s), TS_EBADTIME);
 	CHECK_INT(ts_parse_time("2023-01-01T00:00:00", 19, &s), TS_EBADTIME);
