@@ -383,9 +383,28 @@ int ts_engine_hold_(ts_engine *e, int64_t minute, ts_str json, uint32_t pid, dou
 	return 0;
 }
 
-/* Build and hold the Start (end_duration 0) or End of metric mid's
- * episode. */
-static int emit_insight(ts_engine *e, uint32_t mid, int64_t end_duration)
+/* When a Start made as minute `closing` closed (or, early, on the open
+ * minutes) was decided, as data time (unix seconds). A stream: the newest
+ * eventTime of the partition. A backfill, so that its output does not
+ * depend on how its records were read: the first minute whose records
+ * close `closing` under the lateness, or the end of the partition's
+ * newest minute when the end of the input closed it. */
+static int64_t decision_time(const ts_engine *e, uint32_t pid, int64_t closing)
+{
+	int64_t newest = ts_agg_newest(e->agg, pid);
+	if (e->o.sorted) {
+		int64_t m = closing + e->o.lateness + 1;
+		if (newest != INT64_MIN && newest + 1 < m)
+			m = newest + 1;
+		return m * 60;
+	}
+	int64_t t = ts_order_newest(e->order, pid);
+	if (t != INT64_MIN)
+		return t;
+	return newest == INT64_MIN ? 0 : newest * 60;
+}
+
+int ts_engine_emit_(ts_engine *e, uint32_t mid, int64_t end_duration, int64_t closing, int early)
 {
 	const ts_metric *m = ts_registry_get_metric(e->reg, mid);
 	ts_episode *ep = e->m[mid]->open;
@@ -405,6 +424,11 @@ static int emit_insight(ts_engine *e, uint32_t mid, int64_t end_duration)
 		ins.model = e->o.profile.name;
 		ins.expected = ep->expected;
 		ins.p_value = ep->p_value;
+		if (ins.state == TS_STATE_START) {
+			ins.decision_time = decision_time(e, m->partition, closing);
+			ins.decision_wall = !e->o.sorted && e->o.wall ? e->o.wall(e->o.future_ctx) : 0;
+			ins.early = early;
+		}
 	}
 	ts_buf_reset(&e->line);
 	if ((rc = ts_insight_write(&ins, &e->line)))
@@ -506,12 +530,12 @@ static int detect_minute(ts_engine *e, const ts_minute_batch *b)
 		if (em->open && !em->open->start_written &&
 		    (k == TS_DET_END ||
 		     b->minute >= em->open->start + prof->insight_minutes - 1)) {
-			if ((rc = emit_insight(e, mid, 0)))
+			if ((rc = ts_engine_emit_(e, mid, 0, b->minute, 0)))
 				return rc;
 			em->open->start_written = 1;
 		}
 		if (k == TS_DET_END && em->open) {
-			if ((rc = emit_insight(e, mid, ev.duration)))
+			if ((rc = ts_engine_emit_(e, mid, ev.duration, b->minute, 0)))
 				return rc;
 			free(em->open);
 			em->open = NULL;

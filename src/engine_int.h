@@ -106,6 +106,10 @@ const emetric *ts_engine_peek_metric_(const ts_engine *e, uint32_t mid);
 /* Append a copy of json to the held events. 0 or TS_ENOMEM. */
 int ts_engine_hold_(ts_engine *e, int64_t minute, ts_str json, uint32_t pid, double made,
 		    int start);
+/* Build and hold the Start (end_duration 0) or End of metric mid's
+ * episode, made as minute `closing` closed or, early, on the open minutes
+ * (early.c). 0, TS_ENOMEM, TS_ESTORE or TS_EINVAL (the writer's). */
+int ts_engine_emit_(ts_engine *e, uint32_t mid, int64_t end_duration, int64_t closing, int early);
 /* A store call's result as the engine returns it: 0, TS_ENOMEM (a store
  * out of memory says so), or TS_ESTORE (the store's errstr says why). */
 int ts_engine_store_err_(int rc);
