@@ -99,6 +99,7 @@ void ts_engine_free(ts_engine *e)
 			continue;
 		ts_attrwin_free(e->parts[i]->win);
 		free(e->parts[i]->files);
+		free(e->parts[i]->touched);
 		free(e->parts[i]);
 	}
 	free(e->parts);
@@ -296,8 +297,13 @@ static int count_record(ts_engine *e, const ts_record *r, const ts_record_kind *
 				  .vals = {vals[TS_A_ARN], vals[TS_A_AGENT], TS_NO_VALUE}};
 		nev = 2;
 	}
+	int64_t newest = ts_agg_newest(e->agg, pid);
+	/* early: a newer minute begins; judge what the open minutes hold */
+	if (e->o.early && !e->o.sorted && newest != INT64_MIN && minute > newest &&
+	    (rc = ts_early_judge_(e, pid)))
+		goto fatal;
 	rc = ts_order_add(e->order, pid, r->time, ev, nev, ro, count_error,
-			  e->origin ? e->origin : "-", e->origin_off, ts_agg_newest(e->agg, pid));
+			  e->origin ? e->origin : "-", e->origin_off, newest);
 	if (rc == TS_EFUTURE) {
 		e->st.future_time++;
 		return rc;
@@ -306,6 +312,10 @@ static int count_record(ts_engine *e, const ts_record *r, const ts_record_kind *
 		goto fatal;
 	if (e->err)
 		return e->err;
+	if (e->o.early && !e->o.sorted && rc == TS_COUNT_ON_TIME &&
+	    ((counted_in_rate && (rc = ts_early_touch_(e, pid, ev[0].metric))) ||
+	     (count_error && (rc = ts_early_touch_(e, pid, emid)))))
+		goto fatal;
 	e->st.counted++;
 	e->st.late += rc == TS_COUNT_LATE;
 	e->st.errors += count_error;
@@ -383,27 +393,6 @@ int ts_engine_hold_(ts_engine *e, int64_t minute, ts_str json, uint32_t pid, dou
 	return 0;
 }
 
-/* When a Start made as minute `closing` closed (or, early, on the open
- * minutes) was decided, as data time (unix seconds). A stream: the newest
- * eventTime of the partition. A backfill, so that its output does not
- * depend on how its records were read: the first minute whose records
- * close `closing` under the lateness, or the end of the partition's
- * newest minute when the end of the input closed it. */
-static int64_t decision_time(const ts_engine *e, uint32_t pid, int64_t closing)
-{
-	int64_t newest = ts_agg_newest(e->agg, pid);
-	if (e->o.sorted) {
-		int64_t m = closing + e->o.lateness + 1;
-		if (newest != INT64_MIN && newest + 1 < m)
-			m = newest + 1;
-		return m * 60;
-	}
-	int64_t t = ts_order_newest(e->order, pid);
-	if (t != INT64_MIN)
-		return t;
-	return newest == INT64_MIN ? 0 : newest * 60;
-}
-
 int ts_engine_emit_(ts_engine *e, uint32_t mid, int64_t end_duration, int64_t closing, int early)
 {
 	const ts_metric *m = ts_registry_get_metric(e->reg, mid);
@@ -415,6 +404,8 @@ int ts_engine_emit_(ts_engine *e, uint32_t mid, int64_t end_duration, int64_t cl
 		.scratch = e->hist2,
 		.scratch_len = e->hist_len,
 		.insight_minutes = e->o.profile.insight_minutes,
+		.open = early ? ts_early_open_counts_ : NULL,
+		.open_ctx = e,
 	};
 	ts_insight ins;
 	int rc = ts_episode_event(ep, &env, mid, end_duration, &ins);
@@ -425,7 +416,7 @@ int ts_engine_emit_(ts_engine *e, uint32_t mid, int64_t end_duration, int64_t cl
 		ins.expected = ep->expected;
 		ins.p_value = ep->p_value;
 		if (ins.state == TS_STATE_START) {
-			ins.decision_time = decision_time(e, m->partition, closing);
+			ins.decision_time = ts_engine_decision_time_(e, m->partition, closing);
 			ins.decision_wall = !e->o.sorted && e->o.wall ? e->o.wall(e->o.future_ctx) : 0;
 			ins.early = early;
 		}
@@ -516,6 +507,8 @@ static int detect_minute(ts_engine *e, const ts_minute_batch *b)
 		}
 		ts_det_event ev;
 		int k = ts_mdet_step(&em->md, prof, is_error, b->minute, b->dense[i], n, &ev);
+		if (k >= 0 && em->open && em->open->early)
+			k = ts_early_closed_(e, em, is_error, b->minute, k, &ev);
 		if (k < 0)
 			return k;
 		if (k == TS_DET_START) {
@@ -831,6 +824,8 @@ int ts_engine_file_end(ts_engine *e)
 	e->files[fi].ended = 1;
 	e->in_file = 0;
 	e->ncur = 0;
+	if (e->o.early && !e->o.sorted && (rc = ts_early_judge_all_(e)))
+		return e->err = rc;
 	if (e->store->ops->flush_due(e->store))
 		return ts_engine_checkpoint(e);
 	return 0;

@@ -53,6 +53,9 @@ typedef struct ts_engine_opts {
 	 * came from (path valid during the call) and its time; may be NULL */
 	void (*on_future)(void *ctx, const char *path, uint64_t off, int64_t t);
 	void *future_ctx;
+	/* a stream (not sorted): write a Start as soon as the counts of the
+	 * open minutes make an increase significant (src/early.c) */
+	int early;
 } ts_engine_opts;
 
 /* Defaults: the default profile, lateness 20, management writes only,
@@ -76,6 +79,7 @@ typedef struct ts_engine_stats {
 				      (the call itself is counted) */
 	uint64_t attr_dropped;     /* attribution counts past max_attr_values */
 	uint64_t starts, ends;     /* insight events written */
+	uint64_t early_starts;     /* of the starts, made on open minutes */
 	uint64_t open_at_end;      /* episodes still open at finish */
 	uint64_t minutes_closed;
 	uint64_t cells;            /* non-zero (metric, minute) counts written */

@@ -27,6 +27,9 @@ typedef struct epart {
 	size_t nfiles, files_alloc;
 	int has_pos;           /* an ordered source's position counted through */
 	uint64_t pos_ms, pos_seq;
+	uint32_t *touched;     /* early.c: metrics counted in open minutes since
+				  they were last judged, each once */
+	size_t ntouched, touched_alloc;
 } epart;
 
 /* A file read since the last checkpoint (name owned). */
@@ -45,6 +48,7 @@ typedef struct cur_part {
 typedef struct emetric {
 	ts_mdet md;        /* the detector and its baselines */
 	ts_episode *open;  /* the open episode, or NULL */
+	int touched;       /* listed in its partition's touched */
 } emetric;
 
 typedef struct held_event {
@@ -123,5 +127,26 @@ int ts_engine_store_err_(int rc);
 int ts_engine_restore_(ts_engine *e, uint32_t pid);
 int ts_engine_restore_all_(ts_engine *e);
 int ts_engine_save_(ts_engine *e, uint32_t pid, const ts_file_id *ids, size_t nids);
+
+/* early.c: when a Start of partition pid made as minute `closing` closed
+ * (or, early, on the open minutes) was decided, unix seconds of data time;
+ * 0 when nothing is known. */
+int64_t ts_engine_decision_time_(const ts_engine *e, uint32_t pid, int64_t closing);
+/* early.c (opts.early, a stream): mark metric mid of partition pid as
+ * counted in an open minute; judge partition pid's marked metrics (or
+ * every partition's) on the open minutes and write the early Starts they
+ * make. 0, or TS_ENOMEM or a fatal code of writing a Start. */
+int ts_early_touch_(ts_engine *e, uint32_t pid, uint32_t mid);
+int ts_early_judge_(ts_engine *e, uint32_t pid);
+int ts_early_judge_all_(ts_engine *e);
+/* A closed minute's detector step k (ev filled for a Start or End) for a
+ * metric whose open episode began early: what the engine acts on
+ * (TS_DET_NONE or TS_DET_END with ev's duration counted from the
+ * episode's start), or TS_ENOMEM. */
+int ts_early_closed_(ts_engine *e, emetric *em, int is_error, int64_t minute, int k,
+		     ts_det_event *ev);
+/* The episode's open callback (episode.h): a stream's open minutes. */
+int ts_early_open_counts_(void *ctx, uint32_t metric, int64_t from, int64_t to, uint64_t *sum,
+			  ts_tally *t);
 
 #endif

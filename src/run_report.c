@@ -158,9 +158,10 @@ void ts_run_write_stats(FILE *f, const ts_run *r, const ts_run_counters *c, cons
 	fprintf(f, "\"store\":{\"backend\":\"%s\",\"round_trips\":%llu,\"reconnects\":%llu},",
 		store->ops->name, (unsigned long long)store->round_trips,
 		(unsigned long long)store->reconnects);
-	fprintf(f, "\"insights\":{\"start\":%llu,\"end\":%llu,\"open_at_end\":%llu},",
-		(unsigned long long)es->starts, (unsigned long long)es->ends,
-		(unsigned long long)es->open_at_end);
+	fprintf(f, "\"insights\":{\"start\":%llu,\"early_starts\":%llu,\"end\":%llu,"
+		   "\"open_at_end\":%llu},",
+		(unsigned long long)es->starts, (unsigned long long)es->early_starts,
+		(unsigned long long)es->ends, (unsigned long long)es->open_at_end);
 	if (es->latency_n)
 		fprintf(f, "\"start_latency_seconds\":{\"n\":%llu,\"median\":%.3f,\"p90\":%.3f,"
 			   "\"p99\":%.3f,\"max\":%.3f},",
