@@ -406,3 +406,29 @@ int ts_agg_load(ts_agg *a, uint32_t pid, ts_dec *dec, const uint32_t *mids, uint
 	}
 	return ts_dec_ok(dec, 0) ? 0 : TS_EINVAL;
 }
+
+/* Is minute open in partition pid (ring slots valid: closed < minute <=
+ * newest)? */
+static int is_open(const ts_agg *a, uint32_t pid, int64_t minute)
+{
+	if (pid >= a->nparts)
+		return 0;
+	const apart *ap = &a->parts[pid];
+	return ap->newest != INT64_MIN && minute > ap->closed && minute <= ap->newest;
+}
+
+uint32_t ts_agg_open_count(const ts_agg *a, uint32_t pid, uint32_t metric, int64_t minute)
+{
+	if (!is_open(a, pid, minute))
+		return 0;
+	return open_get(a, metric, (unsigned)(((minute % TS_AGG_RING) + TS_AGG_RING) % TS_AGG_RING));
+}
+
+const ts_tally *ts_agg_open_attrs(const ts_agg *a, uint32_t pid, int64_t minute)
+{
+	if (!is_open(a, pid, minute) || !a->parts[pid].slots)
+		return NULL;
+	const ts_tally *t =
+		&a->parts[pid].slots[((minute % TS_AGG_RING) + TS_AGG_RING) % TS_AGG_RING];
+	return t->n ? t : NULL;
+}

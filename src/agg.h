@@ -93,6 +93,15 @@ void ts_agg_save(const ts_agg *a, uint32_t pid, struct ts_enc *enc);
  * 0, TS_EINVAL (malformed) or TS_ENOMEM. */
 int ts_agg_load(ts_agg *a, uint32_t pid, struct ts_dec *dec, const uint32_t *mids, uint32_t nm);
 int64_t ts_agg_closed(const ts_agg *a, uint32_t pid);
+/* The count of metric (of partition pid) in the partition's open minute,
+ * so far: 0 when the minute is not open (at or before the closed one,
+ * after the newest) or has none. */
+uint32_t ts_agg_open_count(const ts_agg *a, uint32_t pid, uint32_t metric, int64_t minute);
+/* The attribution counts of partition pid's open minute so far, keys
+ * ts_attr_key(metric, kind, value) (owned by the aggregator, valid until
+ * the next count or close), or NULL when it has none or is not open. */
+struct ts_tally;
+const struct ts_tally *ts_agg_open_attrs(const ts_agg *a, uint32_t pid, int64_t minute);
 size_t ts_agg_memory(const ts_agg *a);
 
 #endif

@@ -43,6 +43,10 @@ const char ts_cli_usage[] =
 	"  --idle-timeout SEC      with no record for SEC seconds, close the open\n"
 	"                          minutes, then advance one minute per minute of\n"
 	"                          silence (default 60)\n"
+	"  --early-starts          write a Start as soon as the records read make a rise\n"
+	"                          of the call or error rate significant, without\n"
+	"                          waiting for its minutes to close (drops and Ends\n"
+	"                          still wait)\n"
 	"  --metrics-file PATH     write Prometheus text metrics to PATH (atomically)\n"
 	"  --metrics-interval SEC  how often (default 5)\n"
 	"\n"
@@ -168,7 +172,7 @@ int ts_cli_parse(int argc, char **argv, int stream, ts_cli_opts *o)
 		O_MAXREC, O_THREADS, O_STRICT, O_NOCTX, O_REPOST, O_VERSION, O_FORCE, O_FLUSH, O_SPOOL,
 		O_WATCH, O_STDIN, O_IDLE, O_METRICS, O_METRICS_INT, O_RSTREAM, O_GROUP, O_CONSUMER,
 		O_INFLATE, O_REPORT, O_SINKQ, O_MAX_SERIES, O_MAX_PART, O_MAX_CODES, O_MAX_ATTRS,
-		O_ORDER, O_FUTURE, O_FORMAT, O_RULES, O_MARKED
+		O_ORDER, O_FUTURE, O_FORMAT, O_RULES, O_MARKED, O_EARLY
 	};
 	static const struct option longopts[] = {
 		{"store", required_argument, 0, O_STORE},
@@ -203,6 +207,7 @@ int ts_cli_parse(int argc, char **argv, int stream, ts_cli_opts *o)
 		{"group", required_argument, 0, O_GROUP},
 		{"consumer", required_argument, 0, O_CONSUMER},
 		{"idle-timeout", required_argument, 0, O_IDLE},
+		{"early-starts", no_argument, 0, O_EARLY},
 		{"metrics-file", required_argument, 0, O_METRICS},
 		{"metrics-interval", required_argument, 0, O_METRICS_INT},
 		{"no-trailsight-context", no_argument, 0, O_NOCTX},
@@ -358,6 +363,7 @@ int ts_cli_parse(int argc, char **argv, int stream, ts_cli_opts *o)
 			break;
 		}
 		case O_NOCTX: o->eo.trailsight_context = 0; break;
+		case O_EARLY: o->eo.early = 1; break;
 		case O_REPORT: o->report_dir = optarg; backfill_only = 1; break;
 		case 'q': o->quiet = 1; ts_log_level = 0; break;
 		case 'v': ts_log_level = 3; break;
@@ -366,7 +372,8 @@ int ts_cli_parse(int argc, char **argv, int stream, ts_cli_opts *o)
 		default: fputs(ts_cli_usage, stderr); return TS_EXIT_USAGE;
 		}
 	}
-	stream_only = o->sc.watch_dir || o->sc.use_stdin || o->sc.metrics_file || o->sc.redis_stream;
+	stream_only = o->sc.watch_dir || o->sc.use_stdin || o->sc.metrics_file || o->sc.redis_stream ||
+		      o->eo.early;
 	if (stream) {
 		if (backfill_only || optind < argc) {
 			ts_error("stream: %s", optind < argc ? "no PATH arguments: use --watch DIR or --stdin"
@@ -381,8 +388,8 @@ int ts_cli_parse(int argc, char **argv, int stream, ts_cli_opts *o)
 		o->eo.sorted = 0;
 	} else {
 		if (stream_only) {
-			ts_error("backfill: --watch, --stdin, --redis-stream and --metrics-file are for "
-				 "stream");
+			ts_error("backfill: --watch, --stdin, --redis-stream, --metrics-file and "
+				 "--early-starts are for stream");
 			return TS_EXIT_USAGE;
 		}
 		if (optind >= argc) {

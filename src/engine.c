@@ -101,6 +101,7 @@ void ts_engine_free(ts_engine *e)
 			continue;
 		ts_attrwin_free(e->parts[i]->win);
 		free(e->parts[i]->files);
+		free(e->parts[i]->touched);
 		free(e->parts[i]);
 	}
 	free(e->parts);
@@ -304,8 +305,13 @@ static int count_record(ts_engine *e, const ts_record *r, const ts_record_kind *
 				  .vals = {vals[TS_A_ARN], vals[TS_A_AGENT], TS_NO_VALUE}};
 		nev = 2;
 	}
+	int64_t newest = ts_agg_newest(e->agg, pid);
+	/* early: a newer minute begins; judge what the open minutes hold */
+	if (e->o.early && !e->o.sorted && newest != INT64_MIN && minute > newest &&
+	    (rc = ts_early_judge_(e, pid)))
+		goto fatal;
 	rc = ts_order_add(e->order, pid, r->time, ev, nev, ro, count_error,
-			  e->origin ? e->origin : "-", e->origin_off, ts_agg_newest(e->agg, pid));
+			  e->origin ? e->origin : "-", e->origin_off, newest);
 	if (rc == TS_EFUTURE) {
 		e->st.future_time++;
 		return rc;
@@ -314,6 +320,10 @@ static int count_record(ts_engine *e, const ts_record *r, const ts_record_kind *
 		goto fatal;
 	if (e->err)
 		return e->err;
+	if (e->o.early && !e->o.sorted && rc == TS_COUNT_ON_TIME &&
+	    ((counted_in_rate && (rc = ts_early_touch_(e, pid, ev[0].metric))) ||
+	     (count_error && (rc = ts_early_touch_(e, pid, emid)))))
+		goto fatal;
 	e->st.counted++;
 	e->st.late += rc == TS_COUNT_LATE;
 	e->st.errors += count_error;
@@ -391,9 +401,7 @@ int ts_engine_hold_(ts_engine *e, int64_t minute, ts_str json, uint32_t pid, dou
 	return 0;
 }
 
-/* Build and hold the Start (end_duration 0) or End of metric mid's
- * episode. */
-static int emit_insight(ts_engine *e, uint32_t mid, int64_t end_duration)
+int ts_engine_emit_(ts_engine *e, uint32_t mid, int64_t end_duration, int64_t closing, int early)
 {
 	const ts_metric *m = ts_registry_get_metric(e->reg, mid);
 	const emetric *em = e->m[mid];
@@ -407,6 +415,8 @@ static int emit_insight(ts_engine *e, uint32_t mid, int64_t end_duration)
 		.scratch = e->hist2,
 		.scratch_len = e->hist_len,
 		.insight_minutes = prof->insight_minutes,
+		.open = early ? ts_early_open_counts_ : NULL,
+		.open_ctx = e,
 	};
 	ts_insight ins;
 	int rc = ts_episode_event(ep, &env, mid, end_duration, &ins);
@@ -417,6 +427,11 @@ static int emit_insight(ts_engine *e, uint32_t mid, int64_t end_duration)
 		ins.expected = ep->expected;
 		ins.p_value = ep->p_value;
 		ins.suppressed_by = mark;
+		if (ins.state == TS_STATE_START) {
+			ins.decision_time = ts_engine_decision_time_(e, m->partition, closing);
+			ins.decision_wall = !e->o.sorted && e->o.wall ? e->o.wall(e->o.future_ctx) : 0;
+			ins.early = early;
+		}
 	}
 	ts_buf_reset(&e->line);
 	if ((rc = ts_insight_write(&ins, &e->line)))
@@ -514,11 +529,13 @@ static int detect_minute(ts_engine *e, const ts_minute_batch *b)
 		}
 		ts_det_event ev;
 		int k = ts_mdet_step(&em->md, prof, is_error, b->minute, b->dense[i], n, &ev);
+		if (k >= 0 && em->open && em->open->early)
+			k = ts_early_closed_(e, em, is_error, b->minute, k, &ev);
 		if (k < 0)
 			return k;
 		/* past the partition's cap of open insights the episode runs in
 		 * the detector unwritten, Start and End */
-		if (k == TS_DET_START && ts_engine_start_capped_(e, em, b->partition))
+		if (k == TS_DET_START && ts_engine_start_capped_(e, em, b->partition, 1))
 			k = TS_DET_NONE;
 		if (k == TS_DET_START) {
 			if (!em->open && !(em->open = calloc(1, sizeof *em->open)))
@@ -532,12 +549,12 @@ static int detect_minute(ts_engine *e, const ts_minute_batch *b)
 		if (em->open && !em->open->start_written &&
 		    (k == TS_DET_END ||
 		     b->minute >= em->open->start + prof->insight_minutes - 1)) {
-			if ((rc = emit_insight(e, mid, 0)))
+			if ((rc = ts_engine_emit_(e, mid, 0, b->minute, 0)))
 				return rc;
 			em->open->start_written = 1;
 		}
 		if (k == TS_DET_END && em->open) {
-			if ((rc = emit_insight(e, mid, ev.duration)))
+			if ((rc = ts_engine_emit_(e, mid, ev.duration, b->minute, 0)))
 				return rc;
 			free(em->open);
 			em->open = NULL;
@@ -833,6 +850,8 @@ int ts_engine_file_end(ts_engine *e)
 	e->files[fi].ended = 1;
 	e->in_file = 0;
 	e->ncur = 0;
+	if (e->o.early && !e->o.sorted && (rc = ts_early_judge_all_(e)))
+		return e->err = rc;
 	if (e->store->ops->flush_due(e->store))
 		return ts_engine_checkpoint(e);
 	return 0;

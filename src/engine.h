@@ -64,6 +64,9 @@ typedef struct ts_engine_opts {
 	 * are only counted */
 	int (*emit_marked)(void *ctx, const char *json, size_t len);
 	void *marked_ctx;
+	/* a stream (not sorted): write a Start as soon as the counts of the
+	 * open minutes make an increase significant (src/early.c) */
+	int early;
 } ts_engine_opts;
 
 /* Defaults: the default profile, lateness 20, management writes only,
@@ -91,6 +94,7 @@ typedef struct ts_engine_stats {
 	uint64_t marked;           /* events of marked series (not written) */
 	uint64_t capped;           /* Starts past the profile's max_open in their
 				      partition: not written, nor their Ends */
+	uint64_t early_starts;     /* of the starts, made on open minutes */
 	uint64_t open_at_end;      /* episodes still open at finish (not marked) */
 	uint64_t minutes_closed;
 	uint64_t cells;            /* non-zero (metric, minute) counts written */

@@ -28,6 +28,9 @@ typedef struct epart {
 	size_t nfiles, files_alloc;
 	int has_pos;           /* an ordered source's position counted through */
 	uint64_t pos_ms, pos_seq;
+	uint32_t *touched;     /* early.c: metrics counted in open minutes since
+				  they were last judged, each once */
+	size_t ntouched, touched_alloc;
 } epart;
 
 /* A file read since the last checkpoint (name owned). */
@@ -48,6 +51,7 @@ typedef struct emetric {
 	ts_episode *open;  /* the open episode, or NULL */
 	uint8_t prof;      /* the profile in force: 0 the base, i + 1 override i */
 	uint8_t rule;      /* 0, or i + 1: rule i (unjudged or mark) holds it */
+	int touched;       /* listed in its partition's touched */
 } emetric;
 
 typedef struct held_event {
@@ -111,6 +115,10 @@ const emetric *ts_engine_peek_metric_(const ts_engine *e, uint32_t mid);
 /* Append a copy of json to the held events. 0 or TS_ENOMEM. */
 int ts_engine_hold_(ts_engine *e, int64_t minute, ts_str json, uint32_t pid, double made,
 		    int start);
+/* Build and hold the Start (end_duration 0) or End of metric mid's
+ * episode, made as minute `closing` closed or, early, on the open minutes
+ * (early.c). 0, TS_ENOMEM, TS_ESTORE or TS_EINVAL (the writer's). */
+int ts_engine_emit_(ts_engine *e, uint32_t mid, int64_t end_duration, int64_t closing, int early);
 /* A store call's result as the engine returns it: 0, TS_ENOMEM (a store
  * out of memory says so), or TS_ESTORE (the store's errstr says why). */
 int ts_engine_store_err_(int rc);
@@ -137,9 +145,9 @@ const ts_profile *ts_engine_profile_(const ts_engine *e, const emetric *em);
  * vals, TS_NO_VALUE when absent): *dropped, tallied. 0 or TS_ENOMEM. */
 int ts_engine_drop_(ts_engine *e, const ts_record *r, uint32_t aid,
 		    const uint32_t vals[TS_A_KINDS], int *dropped);
-/* 1 (counted in st.capped) when a Start of em, not marked, would pass its
- * profile's max_open in partition pid, else 0. */
-int ts_engine_start_capped_(ts_engine *e, const emetric *em, uint32_t pid);
+/* 1 (counted in st.capped if count) when a Start of em, not marked, would
+ * pass its profile's max_open in partition pid, else 0. */
+int ts_engine_start_capped_(ts_engine *e, const emetric *em, uint32_t pid, int count);
 /* The longest history_days, and of cooldown or min_quiet plus end_after
  * and insight_minutes, over the base profile and its overrides. */
 void ts_engine_profile_spans_(const ts_engine_opts *o, int *hist_days, int64_t *tail);
@@ -149,5 +157,25 @@ void ts_engine_rule_insight_(ts_engine *e, const emetric *em);
 const char *ts_engine_mark_(const ts_engine *e, const emetric *em);
 /* 1 when em's series is not judged (an unjudged rule). */
 int ts_engine_unjudged_(const ts_engine *e, const emetric *em);
+/* early.c: when a Start of partition pid made as minute `closing` closed
+ * (or, early, on the open minutes) was decided, unix seconds of data time;
+ * 0 when nothing is known. */
+int64_t ts_engine_decision_time_(const ts_engine *e, uint32_t pid, int64_t closing);
+/* early.c (opts.early, a stream): mark metric mid of partition pid as
+ * counted in an open minute; judge partition pid's marked metrics (or
+ * every partition's) on the open minutes and write the early Starts they
+ * make. 0, or TS_ENOMEM or a fatal code of writing a Start. */
+int ts_early_touch_(ts_engine *e, uint32_t pid, uint32_t mid);
+int ts_early_judge_(ts_engine *e, uint32_t pid);
+int ts_early_judge_all_(ts_engine *e);
+/* A closed minute's detector step k (ev filled for a Start or End) for a
+ * metric whose open episode began early: what the engine acts on
+ * (TS_DET_NONE or TS_DET_END with ev's duration counted from the
+ * episode's start), or TS_ENOMEM. */
+int ts_early_closed_(ts_engine *e, emetric *em, int is_error, int64_t minute, int k,
+		     ts_det_event *ev);
+/* The episode's open callback (episode.h): a stream's open minutes. */
+int ts_early_open_counts_(void *ctx, uint32_t metric, int64_t from, int64_t to, uint64_t *sum,
+			  ts_tally *t);
 
 #endif

@@ -87,7 +87,7 @@ int ts_engine_drop_(ts_engine *e, const ts_record *r, uint32_t aid,
 	return 0;
 }
 
-int ts_engine_start_capped_(ts_engine *e, const emetric *em, uint32_t pid)
+int ts_engine_start_capped_(ts_engine *e, const emetric *em, uint32_t pid, int count)
 {
 	const ts_profile *prof = ts_engine_profile_(e, em);
 	if (prof->max_open <= 0 || ts_engine_mark_(e, em))
@@ -101,7 +101,8 @@ int ts_engine_start_capped_(ts_engine *e, const emetric *em, uint32_t pid)
 	}
 	if (n < (uint64_t)prof->max_open)
 		return 0;
-	e->st.capped++;
+	if (count)
+		e->st.capped++;
 	return 1;
 }
 

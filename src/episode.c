@@ -106,9 +106,11 @@ int ts_episode_event(ts_episode *ep, const ts_episode_env *env, uint32_t mid,
 		int64_t from = (ts_day_of(ep->start) - TS_BASELINE_DAYS) * TS_MIN_PER_DAY;
 		ep->baseline_duration = ep->start - from;
 		uint64_t bc = window_sum(env, mid, from, ep->start, &rc);
-		ep->baseline_average = (double)bc / (double)ep->baseline_duration;
 		if (!rc)
 			rc = ts_attrwin_window(env->win, env->store, mid, from, ep->start, &t);
+		if (!rc && env->open)
+			rc = env->open(env->open_ctx, mid, from, ep->start, &bc, &t);
+		ep->baseline_average = (double)bc / (double)ep->baseline_duration;
 		for (unsigned k = 0; k < nkinds && !rc; k++)
 			rc = top_values(env->reg, &t, (int)k, (double)ep->baseline_duration,
 					ep->base[k], &ep->nbase[k]);
@@ -118,6 +120,8 @@ int ts_episode_event(ts_episode *ep, const ts_episode_env *env, uint32_t mid,
 	uint64_t ic = rc ? 0 : window_sum(env, mid, ep->start, ep->start + dur, &rc);
 	if (!rc)
 		rc = ts_attrwin_window(env->win, env->store, mid, ep->start, ep->start + dur, &t);
+	if (!rc && env->open)
+		rc = env->open(env->open_ctx, mid, ep->start, ep->start + dur, &ic, &t);
 	ins->baseline_average = ep->baseline_average;
 	ins->baseline_duration = ep->baseline_duration;
 	ins->insight_average = (double)ic / (double)dur;
@@ -173,7 +177,8 @@ void ts_episode_save(const ts_episode *ep, ts_enc *enc)
 		enc_top(enc, ep->base[k], ep->nbase[k]);
 	ts_enc_f64(enc, ep->p_value);
 	ts_enc_f64(enc, ep->expected);
-	ts_enc_u64(enc, (uint64_t)ep->start_written);
+	/* bit 0: the Start was made; bit 1: early (older states: 0 or 1) */
+	ts_enc_u64(enc, (uint64_t)(ep->start_written | ep->early << 1));
 }
 
 int ts_episode_load(ts_episode *ep, ts_dec *d)
@@ -187,7 +192,9 @@ int ts_episode_load(ts_episode *ep, ts_dec *d)
 			return rc;
 	ep->p_value = ts_dec_f64(d);
 	ep->expected = ts_dec_f64(d);
-	ep->start_written = (int)ts_dec_count(d, 1);
+	uint64_t w = ts_dec_count(d, 3);
+	ep->start_written = (int)(w & 1);
+	ep->early = (int)(w >> 1);
 	if (!ts_dec_ok(d, 0) || ep->start < 0 || !isfinite(ep->baseline_average) ||
 	    !isfinite(ep->p_value) || !isfinite(ep->expected))
 		return TS_EINVAL;

@@ -35,6 +35,8 @@ typedef struct ts_episode {
 	ts_episode_attr base[TS_A_KINDS][TS_ATTR_TOP];
 	double p_value, expected;   /* from the detector's Start */
 	int start_written;          /* the Start event was made */
+	int early;                  /* the Start was made on open minutes
+				       (early.h); saved with start_written */
 } ts_episode;
 
 /* What building an event reads; all borrowed. */
@@ -45,6 +47,14 @@ typedef struct ts_episode_env {
 	uint32_t *scratch;     /* scratch_len counts, for reads from the store */
 	size_t scratch_len;
 	int64_t insight_minutes; /* the insight window of a Start */
+	/* optional (NULL: none): counts in neither the store nor the windows
+	 * yet (a stream's open minutes), added to each window: metric's
+	 * counts in minutes [from, to) to *sum and, when t is not NULL, its
+	 * attribution counts to t as ts_attr_key(0, kind, value). 0 or
+	 * TS_ENOMEM. */
+	int (*open)(void *ctx, uint32_t metric, int64_t from, int64_t to, uint64_t *sum,
+		    ts_tally *t);
+	void *open_ctx;
 } ts_episode_env;
 
 /* Fill ins with the Start (end_duration 0) or the End (end_duration: the

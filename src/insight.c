@@ -474,6 +474,21 @@ int ts_insight_write(const ts_insight *ins, ts_buf *out)
 			jw_raw(&w, ",\"suppressedBy\":");
 			jw_str(&w, ts_str_c(ins->suppressed_by));
 		}
+		if (ins->state == TS_STATE_START && ins->decision_time > 0) {
+			char t[21];
+			ts_format_time(ins->decision_time, t);
+			jw_raw(&w, ",\"decisionEventTime\":\"");
+			jw_raw(&w, t);
+			jw_raw(&w, "\"");
+			if (ins->decision_wall > 0) {
+				ts_format_time(ins->decision_wall, t);
+				jw_raw(&w, ",\"decisionWallTime\":\"");
+				jw_raw(&w, t);
+				jw_raw(&w, "\"");
+			}
+			if (ins->early)
+				jw_raw(&w, ",\"early\":true");
+		}
 		jw_raw(&w, "}");
 	}
 	jw_raw(&w, "},\"eventCategory\":\"Insight\"}");

@@ -54,6 +54,13 @@ typedef struct ts_insight {
 	double expected;       /* expected events per minute at the start */
 	double p_value;        /* tail probability of the first unusual minute */
 	const char *suppressed_by; /* the mark rule holding the series, or NULL */
+	/* when a Start was decided (written in its trailsightContext, with
+	 * model): decision_time, the newest eventTime seen then, unix
+	 * seconds (<= 0: not written); decision_wall, the wall clock then
+	 * (<= 0: not written); early: decided on minutes still open */
+	int64_t decision_time;
+	int64_t decision_wall;
+	int early;
 } ts_insight;
 
 /* Append the event as one line of JSON (no trailing newline) to out.

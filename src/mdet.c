@@ -260,6 +260,12 @@ int ts_mdet_set(ts_mdet *m, const ts_detector *d)
 	return 0;
 }
 
+ts_det_obs ts_mdet_obs(const ts_mdet *m, int is_error, int64_t minute, uint32_t x, uint32_t n)
+{
+	assert(ts_day_of(minute) == m->fit_day);
+	return obs_of(m, is_error, minute, x, is_error ? n : 0);
+}
+
 int64_t ts_mdet_last(const ts_mdet *m) { return m->full ? m->full->last : m->last; }
 
 size_t ts_mdet_memory(const ts_mdet *m)

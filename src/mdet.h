@@ -77,6 +77,9 @@ void ts_mdet_get(const ts_mdet *m, int is_error, ts_detector *out);
 /* Replace the detector by d (a restored one): it stays active until the
  * minutes of its ring have left it. 0 or TS_ENOMEM. */
 int ts_mdet_set(ts_mdet *m, const ts_detector *d);
+/* The observation ts_mdet_step would make of minute (of day fit_day)
+ * with x events and, for the error rate, n calls. */
+ts_det_obs ts_mdet_obs(const ts_mdet *m, int is_error, int64_t minute, uint32_t x, uint32_t n);
 /* Newest minute fed (INT64_MIN: none). */
 int64_t ts_mdet_last(const ts_mdet *m);
 /* Bytes held beyond the struct. */

@@ -321,3 +321,8 @@ int ts_order_mode_parse(const char *s)
 		return TS_ORDER_ANY;
 	return -1;
 }
+
+int64_t ts_order_newest(const ts_order *o, uint32_t pid)
+{
+	return pid < o->nparts ? o->parts[pid].newest : INT64_MIN;
+}

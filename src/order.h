@@ -92,6 +92,10 @@ int ts_order_file_end(ts_order *o);
 /* Everything so far is held (checkpoints must wait: the aggregator has
  * not seen it). */
 int ts_order_holding(const ts_order *o);
+/* Counting at once: the newest record time (unix seconds) counted for
+ * partition pid, a record kept aside by the guard not included;
+ * INT64_MIN when none was (or while holding). */
+int64_t ts_order_newest(const ts_order *o, uint32_t pid);
 /* Count what is held, in time order, and judge the records kept aside:
  * those still alone go to the future callback. 0 or a fatal code. */
 int ts_order_finish(ts_order *o);

@@ -181,11 +181,11 @@ void ts_run_write_stats(FILE *f, const ts_run *r, const ts_run_counters *c, cons
 	fprintf(f, "\"store\":{\"backend\":\"%s\",\"round_trips\":%llu,\"reconnects\":%llu},",
 		store->ops->name, (unsigned long long)store->round_trips,
 		(unsigned long long)store->reconnects);
-	fprintf(f, "\"insights\":{\"start\":%llu,\"end\":%llu,\"open_at_end\":%llu,"
-		   "\"marked\":%llu,\"capped\":%llu},",
-		(unsigned long long)es->starts, (unsigned long long)es->ends,
-		(unsigned long long)es->open_at_end, (unsigned long long)es->marked,
-		(unsigned long long)es->capped);
+	fprintf(f, "\"insights\":{\"start\":%llu,\"early_starts\":%llu,\"end\":%llu,"
+		   "\"open_at_end\":%llu,\"marked\":%llu,\"capped\":%llu},",
+		(unsigned long long)es->starts, (unsigned long long)es->early_starts,
+		(unsigned long long)es->ends, (unsigned long long)es->open_at_end,
+		(unsigned long long)es->marked, (unsigned long long)es->capped);
 	if (es->latency_n)
 		fprintf(f, "\"start_latency_seconds\":{\"n\":%llu,\"median\":%.3f,\"p90\":%.3f,"
 			   "\"p99\":%.3f,\"max\":%.3f},",

@@ -109,6 +109,15 @@ void ts_format_minute(int64_t minute, char out[21])
 		 (mod / 60) % 100u, mod % 60);
 }
 
+void ts_format_time(int64_t secs, char out[21])
+{
+	int64_t minute = ts_floordiv(secs, 60);
+	ts_format_minute(minute, out);
+	unsigned sec = (unsigned)(secs - minute * 60);
+	out[17] = (char)('0' + sec / 10);
+	out[18] = (char)('0' + sec % 10);
+}
+
 static int digits(const char *s, int n, unsigned *out)
 {
 	unsigned v = 0;

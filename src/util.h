@@ -85,6 +85,8 @@ static inline int64_t ts_floordiv(int64_t a, int64_t b)
 static inline int64_t ts_day_of(int64_t minute) { return ts_floordiv(minute, TS_MIN_PER_DAY); }
 /* Write "YYYY-MM-DDTHH:MM:00Z" (21 bytes with the NUL) into out. */
 void ts_format_minute(int64_t minute, char out[21]);
+/* Unix seconds secs as "YYYY-MM-DDTHH:MM:SSZ" (years clamped to 0..9999). */
+void ts_format_time(int64_t secs, char out[21]);
 /* Parse an RFC 3339 time "YYYY-MM-DDTHH:MM:SS[.fff](Z|+hh:mm|-hh:mm)"
  * into epoch seconds, UTC (fractions dropped, an offset applied; 'T' and
  * 'Z' may be lower case). 0 or TS_EBADTIME. Fields are range checked (no

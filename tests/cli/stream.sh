@@ -13,10 +13,12 @@
 source "$(dirname "$0")/lib.sh"
 : "${TRAILSIGHT_GEN:?set TRAILSIGHT_GEN to the generator binary}"
 deliver="python3 $TS_SOURCE_DIR/tests/cli/deliver.py"
+# canon: insights without the decision times (lib.sh no_decision), sorted
+canon() { no_decision "$@" | LC_ALL=C sort; }
 
 "$TRAILSIGHT_GEN" --out "$tmp/c" --seed 9 --days 8 --apis 12 --rate 30 --regions 2 \
   --anomalies 2 --kinds spike,error --anomaly-after 7 --quiet
-"$TRAILSIGHT" backfill -q "$tmp/c/AWSLogs" | LC_ALL=C sort > "$tmp/ref"
+"$TRAILSIGHT" backfill -q "$tmp/c/AWSLogs" | canon > "$tmp/ref"
 check "backfill made insights" test -s "$tmp/ref"
 total=$(jq .files "$tmp/c/labels.json")
 half=$((total / 2))
@@ -52,7 +54,7 @@ rc=0
 wait "$pid" || rc=$?
 check "SIGTERM: exit 0 (got $rc)" test "$rc" = 0
 check "watched folder: the same insights as backfill" \
-  cmp <(LC_ALL=C sort "$tmp/s1.ndjson") "$tmp/ref"
+  cmp <(canon "$tmp/s1.ndjson") "$tmp/ref"
 check "metrics: Prometheus text with the counters" \
   grep -q '^trailsight_records_counted_total [1-9]' "$tmp/m1.prom"
 check "metrics: every line a comment or 'name{labels} value'" \
@@ -91,7 +93,7 @@ kill -TERM "$pid"
 wait "$pid" || true
 check "the restart skipped the files counted before the kill" \
   test "$(jq .files_already_counted "$tmp/k2.json")" -gt 0
-cat "$tmp/k1.ndjson" "$tmp/k2.ndjson" | LC_ALL=C sort > "$tmp/k"
+cat "$tmp/k1.ndjson" "$tmp/k2.ndjson" | canon > "$tmp/k"
 check "kill -9 and restart: no event twice" test -z "$(uniq -d "$tmp/k")"
 check "kill -9 and restart: the same insights as backfill" cmp "$tmp/k" "$tmp/ref"
 
@@ -105,7 +107,7 @@ for rel in delivery_order(sys.argv[1]):
         for r in json.load(f)["Records"]:
             print(json.dumps(r, separators=(",", ":")))
 PY
-"$TRAILSIGHT" stream -q --stdin --store "$store/3" < "$tmp/records.ndjson" | LC_ALL=C sort > "$tmp/stdin"
+"$TRAILSIGHT" stream -q --stdin --store "$store/3" < "$tmp/records.ndjson" | canon > "$tmp/stdin"
 check "stdin: the same insights as backfill" cmp "$tmp/stdin" "$tmp/ref"
 
 # 4. a Redis Stream through a consumer group, killed -9 midway and restarted
@@ -152,7 +154,7 @@ sleep 4
 kill -TERM "$pid"
 wait "$pid" || true
 check "every entry acknowledged" test "$(redis-cli -p "$redis_port" -n 4 xpending cloudtrail trailsight | head -1)" = 0
-cat "$tmp/x1.ndjson" "$tmp/x2.ndjson" | LC_ALL=C sort > "$tmp/x"
+cat "$tmp/x1.ndjson" "$tmp/x2.ndjson" | canon > "$tmp/x"
 check "redis stream, killed and restarted: no event twice" test -z "$(uniq -d "$tmp/x")"
 check "redis stream, killed and restarted: the same insights as backfill" cmp "$tmp/x" "$tmp/ref"
 redis_dump_counts "$redis_port" 5 > "$tmp/xcounts"
@@ -192,6 +194,6 @@ echo "the restart read $read2 records ($(jq .records_already_counted "$tmp/t2.js
 check "SIGTERM and restart: every record read once" test "$((read1 + read2))" = "$nrec"
 redis_dump_counts "$redis_port" 7 > "$tmp/tcounts"
 check "SIGTERM and restart: counts equal the recount" cmp "$tmp/tcounts" "$tmp/expected"
-cat "$tmp/t1.ndjson" "$tmp/t2.ndjson" | LC_ALL=C sort > "$tmp/t"
+cat "$tmp/t1.ndjson" "$tmp/t2.ndjson" | canon > "$tmp/t"
 check "SIGTERM and restart: the same insights as backfill" cmp "$tmp/t" "$tmp/ref"
 finish

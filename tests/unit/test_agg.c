@@ -2,6 +2,7 @@
  * events go to the late callback. */
 #include "../check.h"
 #include "agg.h"
+#include "tally.h"
 
 typedef struct log {
 	int64_t closed[512];
@@ -149,4 +150,41 @@ static void test_skip_gap(void)
 	ts_registry_free(reg);
 }
 
-TS_TESTS(test_watermark, test_big_jump, test_skip_gap)
+/* The counts and attributions of open minutes so far; nothing for a
+ * closed minute or one after the newest. */
+static void test_open_counts(void)
+{
+	uint32_t pid, metric;
+	ts_registry *reg = one_api(&pid, &metric);
+	log_t l = {0};
+	ts_agg_cb cb = {on_close, on_late, &l};
+	ts_agg *a = ts_agg_new(reg, 20, &cb);
+	uint32_t vals[TS_A_KINDS] = {7, TS_NO_VALUE, TS_NO_VALUE};
+	int64_t base = 1000000;
+	CHECK_INT(ts_agg_count(a, pid, base, metric, vals), 0);
+	CHECK_INT(ts_agg_count(a, pid, base, metric, vals), 0);
+	CHECK_INT(ts_agg_count(a, pid, base + 3, metric, NULL), 0);
+	CHECK_INT(ts_agg_open_count(a, pid, metric, base), 2);
+	CHECK_INT(ts_agg_open_count(a, pid, metric, base + 3), 1);
+	CHECK_INT(ts_agg_open_count(a, pid, metric, base + 1), 0);
+	CHECK_INT(ts_agg_open_count(a, pid, metric, base + 4), 0);
+	CHECK_INT(ts_agg_open_count(a, pid + 1, metric, base), 0);
+	const ts_tally *t = ts_agg_open_attrs(a, pid, base);
+	CHECK(t != NULL);
+	uint64_t k, c;
+	uint32_t i = 0;
+	CHECK(t && ts_tally_next(t, &i, &k, &c));
+	CHECK_INT(ts_attr_key_metric(k), metric);
+	CHECK_INT(ts_attr_key_value(k), 7);
+	CHECK_INT(c, 2);
+	CHECK(ts_agg_open_attrs(a, pid, base + 3) == NULL);
+	/* closed: the counts went to the close callback, none are open */
+	CHECK_INT(ts_agg_count(a, pid, base + 30, metric, NULL), 0);
+	CHECK_INT(ts_agg_open_count(a, pid, metric, base), 0);
+	CHECK(ts_agg_open_attrs(a, pid, base) == NULL);
+	CHECK_INT(ts_agg_open_count(a, pid, metric, base + 30), 1);
+	ts_agg_free(a);
+	ts_registry_free(reg);
+}
+
+TS_TESTS(test_watermark, test_big_jump, test_skip_gap, test_open_counts)

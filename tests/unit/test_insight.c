@@ -436,6 +436,8 @@ static void check_structure(const char *s, const char *top_keys, const char *det
 				depth--;
 			if (depth == 0 && p[1])
 				ok = 0; /* something after the object */
+		} else if (!strncmp(p, "true", 4) || !strncmp(p, "null", 4)) {
+			p += 3;
 		} else if (!strchr(":,-+.0123456789eE", *p)) {
 			ok = 0;
 		}
@@ -482,6 +484,46 @@ static void test_no_model(void)
 	check_structure(b.p, TOP_KEYS,
 			"state,eventSource,eventName,insightType,sourceEventCategory,"
 			"insightContext");
+	ts_buf_free(&b);
+}
+
+/* A Start says when it was decided: data time, wall time, early; an End
+ * does not, and neither does an event without trailsightContext. */
+static void test_decision_time(void)
+{
+	ts_insight ins = call_rate_start();
+	ins.decision_time = 1709649021;  /* 2024-03-05T14:30:21Z */
+	ts_buf b = {0};
+	CHECK_INT(ts_insight_write(&ins, &b), 0);
+	CHECK(strstr(b.p, ",\"pValue\":1.2E-40,\"decisionEventTime\":\"2024-03-05T14:30:21Z\"}") !=
+	      NULL);
+	CHECK(strstr(b.p, "decisionWallTime") == NULL);
+	CHECK(strstr(b.p, "early") == NULL);
+	ts_buf_reset(&b);
+	ins.decision_wall = 1709652659; /* 2024-03-05T15:30:59Z */
+	ins.early = 1;
+	CHECK_INT(ts_insight_write(&ins, &b), 0);
+	CHECK(strstr(b.p, ",\"decisionEventTime\":\"2024-03-05T14:30:21Z\","
+			  "\"decisionWallTime\":\"2024-03-05T15:30:59Z\",\"early\":true}") != NULL);
+	check_structure(b.p, TOP_KEYS,
+			"state,eventSource,eventName,insightType,sourceEventCategory,"
+			"insightContext,trailsightContext");
+	ts_buf_reset(&b);
+	ins.state = TS_STATE_END;
+	ins.insight_duration = 5;
+	CHECK_INT(ts_insight_write(&ins, &b), 0);
+	CHECK(strstr(b.p, "decision") == NULL && strstr(b.p, "early") == NULL);
+	ts_buf_reset(&b);
+	ins.state = TS_STATE_START;
+	ins.model = NULL;
+	CHECK_INT(ts_insight_write(&ins, &b), 0);
+	CHECK(strstr(b.p, "decision") == NULL);
+	/* seconds of a negative time and of the last second of a day */
+	char t[21];
+	ts_format_time(-1, t);
+	CHECK_STR(t, "1969-12-31T23:59:59Z");
+	ts_format_time(86399, t);
+	CHECK_STR(t, "1970-01-01T23:59:59Z");
 	ts_buf_free(&b);
 }
 
@@ -754,6 +796,6 @@ static void test_invalid_input(void)
 
 TS_TESTS(test_sha1_vectors, test_sha1_padding, test_uuid5, test_number_format, test_java_double,
 	 test_number_invalid, test_string_escape, test_string_invalid_utf8,
-	 test_call_rate_start_golden, test_no_model, test_end_event, test_error_rate,
+	 test_call_rate_start_golden, test_no_model, test_decision_time, test_end_event, test_error_rate,
 	 test_nasty_strings, test_field_split, test_determinism, test_buffer_cap,
 	 test_pvalue, test_invalid_input)
