@@ -72,3 +72,17 @@ int ts_kv_read(const char *path, const char *what, ts_kv_fn fn, void *ctx, char 
 	fclose(f);
 	return rc;
 }
+
+int ts_kv_name_ok(const char *v, size_t max)
+{
+	size_t n = strlen(v);
+	if (!n || n > max)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = v[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == '.'))
+			return 0;
+	}
+	return 1;
+}

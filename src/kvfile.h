@@ -33,4 +33,8 @@ typedef int (*ts_kv_fn)(void *ctx, const char *key, const char *value, int line,
 int ts_kv_read(const char *path, const char *what, ts_kv_fn fn, void *ctx, char *err,
 	       size_t errlen);
 
+/* 1 if v is a name a block may take (a profile override, a rule): 1 to
+ * max bytes of letters, digits, '-', '_' and '.'; else 0. */
+int ts_kv_name_ok(const char *v, size_t max);
+
 #endif

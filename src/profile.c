@@ -110,20 +110,6 @@ typedef struct load_ctx {
 	int cur_line;
 } load_ctx;
 
-static int name_ok(const char *v)
-{
-	size_t n = strlen(v);
-	if (!n || n > TS_OVERRIDE_NAME)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = v[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_' || c == '.'))
-			return 0;
-	}
-	return 1;
-}
-
 /* The block just read is complete: it has a scope and consistent days. */
 static int block_done(const load_ctx *c, char *why, size_t whylen)
 {
@@ -152,7 +138,7 @@ static int on_kv(void *ctx, const char *k, const char *v, int line, char *why, s
 			return TS_KV_OK;
 		if (block_done(c, why, whylen))
 			return TS_KV_WHY;
-		if (!name_ok(v)) {
+		if (!ts_kv_name_ok(v, TS_OVERRIDE_NAME)) {
 			snprintf(why, whylen, "override name '%s': expected 1 to %d letters, digits, "
 				 "'-', '_' or '.'", v, TS_OVERRIDE_NAME);
 			return TS_KV_WHY;

@@ -80,27 +80,13 @@ static int block_done(const ts_rules *rs, char *why, size_t whylen)
 	return -1;
 }
 
-static int name_ok(const char *v)
-{
-	size_t n = strlen(v);
-	if (!n || n > TS_RULE_NAME)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = v[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_' || c == '.'))
-			return 0;
-	}
-	return 1;
-}
-
 static int on_kv(void *ctx, const char *k, const char *v, int line, char *why, size_t whylen)
 {
 	ts_rules *rs = ctx;
 	if (!strcmp(k, "rule")) {
 		if (block_done(rs, why, whylen))
 			return TS_KV_WHY;
-		if (!name_ok(v)) {
+		if (!ts_kv_name_ok(v, TS_RULE_NAME)) {
 			snprintf(why, whylen, "rule name '%s': expected 1 to %d letters, digits, '-', "
 				 "'_' or '.'", v, TS_RULE_NAME);
 			return TS_KV_WHY;

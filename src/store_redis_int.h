@@ -204,7 +204,6 @@ size_t rs_script_len(void);
 /* --- store_redis_keys.c: names, the read caches, reads --- */
 int rs_part_prefix(redis_store *rs, uint32_t pid, ts_buf *b);
 int rs_key_name(redis_store *rs, const rkey *k, ts_buf *b);
-int rs_add_u64(ts_buf *b, uint64_t v);
 /* "ts:files:YYYYMMDD" (pid UINT32_MAX) or "ts:{ACCT:REGION}:files:..." */
 int rs_mark_key(redis_store *rs, uint32_t pid, int64_t mtime, ts_buf *b);
 int rs_mark_value(const fmark *m, ts_buf *b);

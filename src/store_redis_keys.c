@@ -74,18 +74,6 @@ int rs_key_name(redis_store *rs, const rkey *k, ts_buf *b)
 	return add_str(b, ts_registry_value_str(rs->base.reg, m->code));
 }
 
-/* Append v in decimal (a flush formats millions of these). */
-int rs_add_u64(ts_buf *b, uint64_t v)
-{
-	char tmp[20];
-	int n = 0;
-	do {
-		tmp[sizeof tmp - 1 - n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	return ts_buf_add(b, tmp + sizeof tmp - n, (size_t)n);
-}
-
 int rs_mark_key(redis_store *rs, uint32_t pid, int64_t mtime, ts_buf *b)
 {
 	int64_t y;

@@ -171,7 +171,7 @@ static void test_open_counts(void)
 	CHECK_INT(ts_agg_open_count(a, pid + 1, metric, base), 0);
 	const ts_tally *t = ts_agg_open_attrs(a, pid, base);
 	CHECK(t != NULL);
-	uint64_t k, c;
+	uint64_t k = 0, c = 0;
 	uint32_t i = 0;
 	CHECK(t && ts_tally_next(t, &i, &k, &c));
 	CHECK_INT(ts_attr_key_metric(k), metric);
