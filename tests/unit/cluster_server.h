@@ -118,29 +118,7 @@ static inline int tc_spawn(test_redis *r)
 		       (char *)NULL);
 		_exit(127);
 	}
-	r->pid = pid;
-	for (int i = 0; i < 500; i++) {
-		int st;
-		if (waitpid(pid, &st, WNOHANG) == pid) {
-			r->pid = 0;
-			return -1;
-		}
-		redisContext *c = tr_connect(r);
-		if (c) {
-			redisReply *rep = redisCommand(c, "PING");
-			int ok = rep && rep->type == REDIS_REPLY_STATUS && strcmp(rep->str, "PONG") == 0;
-			if (rep)
-				freeReplyObject(rep);
-			redisFree(c);
-			if (ok)
-				return 0;
-		}
-		tr_sleep_ms(20);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	r->pid = 0;
-	return -1;
+	return tr_await(r, pid);
 }
 
 static inline void tc_stop(test_cluster *tc)

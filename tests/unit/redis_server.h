@@ -86,29 +86,11 @@ static inline redisContext *tr_connect(const test_redis *r)
 	return c;
 }
 
-static inline int tr_spawn(test_redis *r)
+/* The server child pid was forked for r: wait for its PING, up to 10 s,
+ * unless it exited. 0 (r->pid set), or -1 (killed if still running). */
+static inline int tr_await(test_redis *r, pid_t pid)
 {
-	char port[16], log[128];
-	snprintf(port, sizeof port, "%d", r->port);
-	snprintf(log, sizeof log, "%s/redis.log", r->dir);
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		int fd = open("/dev/null", O_RDWR);
-		if (fd >= 0) {
-			dup2(fd, 0);
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1", "--save",
-		       "", "--appendonly", "yes", "--appendfsync", "always", "--dir", r->dir,
-		       "--daemonize", "no", "--logfile", log, "--enable-debug-command", "local",
-		       (char *)NULL);
-		_exit(127);
-	}
 	r->pid = pid;
-	/* wait for PING, up to 10 s, unless the child exited */
 	for (int i = 0; i < 500; i++) {
 		int st;
 		if (waitpid(pid, &st, WNOHANG) == pid) {
@@ -131,6 +113,30 @@ static inline int tr_spawn(test_redis *r)
 	waitpid(pid, NULL, 0);
 	r->pid = 0;
 	return -1;
+}
+
+static inline int tr_spawn(test_redis *r)
+{
+	char port[16], log[128];
+	snprintf(port, sizeof port, "%d", r->port);
+	snprintf(log, sizeof log, "%s/redis.log", r->dir);
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int fd = open("/dev/null", O_RDWR);
+		if (fd >= 0) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1", "--save",
+		       "", "--appendonly", "yes", "--appendfsync", "always", "--dir", r->dir,
+		       "--daemonize", "no", "--logfile", log, "--enable-debug-command", "local",
+		       (char *)NULL);
+		_exit(127);
+	}
+	return tr_await(r, pid);
 }
 
 static inline int tr_start(test_redis *r)
