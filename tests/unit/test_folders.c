@@ -14,33 +14,7 @@
 #include "folders.h"
 #include "watch.h"
 
-static char root[64];
-
-static void path_of(char *buf, size_t n, const char *rel)
-{
-	int k = snprintf(buf, n, "%s/%s", root, rel);
-	if (k < 0 || (size_t)k >= n)
-		abort(); /* a test path longer than its buffer */
-}
-
-static void put(const char *rel, const char *text)
-{
-	char p[512];
-	path_of(p, sizeof p, rel);
-	FILE *f = fopen(p, "w");
-	CHECK(f != NULL);
-	if (f) {
-		fputs(text, f);
-		fclose(f);
-	}
-}
-
-static void mk(const char *rel)
-{
-	char p[512];
-	path_of(p, sizeof p, rel);
-	CHECK_INT(mkdir(p, 0755), 0);
-}
+#include "tmptree.h"
 
 static void mv(const char *from, const char *to)
 {

@@ -10,31 +10,7 @@
 #include "../check.h"
 #include "watch.h"
 
-static char root[64];
-
-static void path_of(char *buf, size_t n, const char *rel)
-{
-	snprintf(buf, n, "%s/%s", root, rel);
-}
-
-static void put(const char *rel, const char *text)
-{
-	char p[512];
-	path_of(p, sizeof p, rel);
-	FILE *f = fopen(p, "w");
-	CHECK(f != NULL);
-	if (f) {
-		fputs(text, f);
-		fclose(f);
-	}
-}
-
-static void mk(const char *rel)
-{
-	char p[512];
-	path_of(p, sizeof p, rel);
-	CHECK_INT(mkdir(p, 0755), 0);
-}
+#include "tmptree.h"
 
 /* Poll until want paths came (or 3 s passed), then once more briefly to
  * see nothing else comes; the paths reported into got. */
