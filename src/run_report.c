@@ -424,7 +424,7 @@ void ts_run_write_metrics(const char *path, const ts_run *r, const ts_store *sto
 		(unsigned long long)c.files);
 	int64_t newest = ts_engine_newest(r->engine);
 	if (newest != INT64_MIN) {
-		fprintf(f, "# HELP trailsight_watermark_lag_seconds Wall clock minus the newest eventTime seen.\n"
+		fprintf(f, "# HELP trailsight_watermark_lag_seconds Wall clock minus the start of the newest eventTime's minute.\n"
 			   "# TYPE trailsight_watermark_lag_seconds gauge\n"
 			   "trailsight_watermark_lag_seconds %lld\n",
 			(long long)time(NULL) - (long long)newest * 60);

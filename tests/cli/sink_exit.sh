@@ -5,6 +5,9 @@
 # redis-stream: with no server, webhook: and each alerting format answered
 # 400, exec: with a command that reads nothing; the same sinks delivering
 # exit 0. The message says how many events could not be delivered.
+# A webhook whose server is down is not giving up: its events wait in
+# --spool-dir (exit 0, the message names the spool) and the next start,
+# reading nothing, sends them once the server is up.
 source "$(dirname "$0")/lib.sh"
 : "${TRAILSIGHT_GEN:?set TRAILSIGHT_GEN to the generator binary}"
 receiver="python3 $TS_SOURCE_DIR/bench/receiver.py"
@@ -64,5 +67,29 @@ echo ok > "$tmp/rx.ctl"
 for kind in webhook slack eventbridge; do
   delivers "$kind:" "$kind:$url/x"
 done
+kill "$rx_pid"; wait "$rx_pid" 2>/dev/null || true
+
+# a webhook whose server is down: spooled, then sent by the next start
+rc=0
+"$TRAILSIGHT" backfill --spool-dir "$tmp/spoolw" --out "webhook:http://127.0.0.1:$port/w" "$logs" \
+  > /dev/null 2> "$tmp/ew" || rc=$?
+check "webhook down: exit 0, nothing given up (got $rc)" test "$rc" = 0
+check "webhook down: the message names the spool" \
+  grep -q "$nref events left in spool $tmp/spoolw/webhook-[0-9a-f]*, to be resent at the next start" "$tmp/ew"
+check "webhook down: one spool file per event" \
+  test "$(find "$tmp/spoolw" -name '[0-9]*.json' | wc -l)" = "$nref"
+: > "$tmp/rx2.log"
+rm -f "$tmp/rx.port"
+$receiver --port "$port" --port-file "$tmp/rx.port" --log "$tmp/rx2.log" &
+rx_pid=$!
+for i in $(seq 1 100); do [ -s "$tmp/rx.port" ] && break; sleep 0.1; done
+mkdir -p "$tmp/nothing"
+rc=0
+"$TRAILSIGHT" backfill -q --spool-dir "$tmp/spoolw" --out "webhook:http://127.0.0.1:$port/w" \
+  "$tmp/nothing" > /dev/null 2> "$tmp/ew2" || rc=$?
+check "the next start: exit 0 (got $rc)" test "$rc" = 0
+check "the next start sent the spooled events, in order" \
+  cmp <(cut -d" " -f3- "$tmp/rx2.log" | jq -c .) <(jq -c . "$tmp/ref")
+check "the next start emptied the spool" test -z "$(find "$tmp/spoolw" -name '[0-9]*.json')"
 kill "$rx_pid"; wait "$rx_pid" 2>/dev/null || true
 finish

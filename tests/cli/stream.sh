@@ -70,6 +70,26 @@ heap_ok() {
 }
 check "metrics: the C heap in use reported (or nothing, under a sanitizer)" heap_ok "$tmp/m1.live.prom"
 check "the Start latency is measured" test "$(jq '.start_latency_seconds.n' "$tmp/s1.json")" -ge 1
+# the final metrics file counts what the run wrote and read
+metric() { awk -v n="$2" '$1 == n {print $2}' "$1"; }
+starts=$(jq -s 'map(select(.insightDetails.state == "Start")) | length' "$tmp/s1.ndjson")
+ends=$(jq -s 'map(select(.insightDetails.state == "End")) | length' "$tmp/s1.ndjson")
+check "the stream made Starts ($starts)" test "$starts" -ge 1
+check "metrics: the Starts made" \
+  test "$(metric "$tmp/m1.prom" 'trailsight_insights_total{state="Start"}')" = "$starts"
+check "metrics: Ends made ($ends)" \
+  test "$(metric "$tmp/m1.prom" 'trailsight_insights_total{state="End"}')" = "$ends"
+check "metrics: open insights are the Starts not Ended" \
+  test "$(metric "$tmp/m1.prom" trailsight_open_insights)" = $((starts - ends))
+check "metrics: stdout delivered every event" \
+  test "$(metric "$tmp/m1.prom" 'trailsight_sink_events_total{sink="0",kind="stdout",result="delivered"}')" = \
+  "$(wc -l < "$tmp/s1.ndjson")"
+for k in records_read records_counted checkpoints; do
+  name=trailsight_${k}_total
+  check "metrics: $name is --stats' $k" \
+    test "$(metric "$tmp/m1.prom" "$name")" = "$(jq ".$k" "$tmp/s1.json")"
+done
+check "metrics: files read" test "$(metric "$tmp/m1.prom" trailsight_files_total)" = "$total"
 echo "Start latency: $(jq -c .start_latency_seconds "$tmp/s1.json")"
 
 # 2. killed with -9 halfway, then started again
