@@ -17,6 +17,7 @@ const char ts_cli_usage[] =
 	"usage: trailsight backfill [options] PATH...\n"
 	"       trailsight stream (--watch DIR | --stdin | --redis-stream URL#KEY) [options]\n"
 	"       trailsight report --store redis://... --events FILE [options] DIR\n"
+	"       trailsight noise --events FILE ID...\n"
 	"\n"
 	"Reads CloudTrail logs, counts API calls and errors per minute for every\n"
 	"eventSource/eventName, learns each API's normal rate, and writes\n"

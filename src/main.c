@@ -1,10 +1,12 @@
 /* main.c - the trailsight command line: picks the command and hands over
  * to its module (cli_opts.c parses, run.c runs, report_cli.c draws a
- * report). The only file that exits the process.
+ * report, noise.c a rule for a noisy insight). The only file that exits
+ * the process.
  */
 #include <gsl/gsl_errno.h>
 
 #include "cli.h"
+#include "noise.h"
 #include "report_cli.h"
 
 int main(int argc, char **argv)
@@ -34,6 +36,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "report") == 0)
 		return ts_report_cli(argc - 1, argv + 1, ts_cli_models_dir(NULL));
+	if (strcmp(argv[1], "noise") == 0)
+		return ts_noise_cli(argc - 1, argv + 1);
 	ts_error("unknown command '%s'", argv[1]);
 	fputs(ts_cli_usage, stderr);
 	return TS_EXIT_USAGE;
