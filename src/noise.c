@@ -85,23 +85,44 @@ static int top_caller(const ts_event *ev, unsigned *value)
 	return best;
 }
 
+/* s for a comment: at most max bytes, a control byte as '?'. */
+static int put_text(ts_buf *out, const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	for (size_t i = 0; i < n && i < max; i++) {
+		char c = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+		if (ts_buf_add(out, &c, 1))
+			return TS_ENOMEM;
+	}
+	return n > max ? ts_buf_puts(out, "...") : 0;
+}
+
 int ts_noise_rule(const ts_event *ev, ts_buf *out)
 {
 	int err = ev->type == TS_ERROR_RATE;
+	if (!ev->account[0] || !ev->region[0] || !ev->source[0] || !ev->name[0] ||
+	    (err && !ev->error_code[0]))
+		return TS_EFIELD;
 	char start[21];
 	ts_format_minute(ev->time, start);
-	char name[48];
-	snprintf(name, sizeof name, "noise-%.8s", ev->shared_id);
+	char name[16] = "noise-";
+	for (size_t i = 0; i < 8 && ev->shared_id[i]; i++) {
+		char c = ev->shared_id[i];
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			 c == '-' || c == '_' || c == '.';
+		name[6 + i] = ok ? c : '_';
+	}
 	int drop = ev->insight_average < ev->baseline_average;
-	if (ts_buf_printf(out,
-			  "# %s (%s), Start %s, sharedEventID %s\n"
-			  "# %s %s, account %s, %s%s%s: %.4g a minute against a baseline of %.4g.\n"
+	if (ts_buf_printf(out, "# %s (%s), Start %s, sharedEventID ",
+			  err ? "ApiErrorRateInsight" : "ApiCallRateInsight", drop ? "a fall" : "a rise",
+			  start) ||
+	    put_text(out, ev->shared_id, 64) ||
+	    ts_buf_printf(out,
+			  ":\n# %.4g a minute against a baseline of %.4g.\n"
 			  "# Holds this series alone: its insights would carry the rule and go to\n"
 			  "# no sink (--marked-out PATH keeps them)%s.\n",
-			  err ? "ApiErrorRateInsight" : "ApiCallRateInsight", drop ? "a fall" : "a rise",
-			  start, ev->shared_id, ev->source, ev->name, ev->account, ev->region,
-			  err ? ", errorCode " : "", err ? ev->error_code : "", ev->insight_average,
-			  ev->baseline_average, err ? "" : "; the API's error-rate insights too") ||
+			  ev->insight_average, ev->baseline_average,
+			  err ? "" : "; the API's error-rate insights too") ||
 	    ts_buf_printf(out, "rule = %s\naction = mark\n", name) || put_scope(out, 0, ev))
 		return TS_ENOMEM;
 	if (drop) /* no caller's calls made a fall */
@@ -116,14 +137,15 @@ int ts_noise_rule(const ts_event *ev, ts_buf *out)
 	int arn = strcmp(a->attribute, "userIdentityArn") == 0;
 	double b = share(baseline_of(ev, a, text), ev->baseline_average);
 	double rest = ev->insight_average - a->insight[vi].average;
-	if (ts_buf_printf(out,
-			  "# Narrower, if the noise is one caller's: %s\n#   %s\n"
-			  "# made %.0f %% of the insight window's events (%.0f %% of the baseline's);\n"
+	if (ts_buf_printf(out, "# Narrower, if the noise is one caller's: %s\n#   ",
+			  arn ? "userIdentity.arn" : "userAgent") ||
+	    put_text(out, text, 200) ||
+	    ts_buf_printf(out,
+			  "\n# made %.0f %% of the insight window's events (%.0f %% of the baseline's);\n"
 			  "# without them the window averages %.4g a minute. Whether that is still\n"
 			  "# unusual only a backfill with this rule can tell:\n"
 			  "# rule = %s-caller\n# action = drop\n",
-			  arn ? "userIdentity.arn" : "userAgent", text, 100 * s, 100 * b,
-			  rest > 0 ? rest : 0, name) ||
+			  100 * s, 100 * b, rest > 0 ? rest : 0, name) ||
 	    put_scope(out, 1, ev) ||
 	    put_key(out, 1, arn ? "userIdentity.arn" : "userAgent", text) || ts_buf_puts(out, "\n"))
 		return TS_ENOMEM;
@@ -266,8 +288,14 @@ int ts_noise_cli(int argc, char **argv)
 		int dup = 0; /* two IDs of one insight: one rule */
 		for (size_t j = 0; j < i && !dup; j++)
 			dup = f[j].have && strcmp(f[j].ev.shared_id, f[i].ev.shared_id) == 0;
-		if (!dup && ts_noise_rule(&f[i].ev, &out))
+		int rc = dup ? 0 : ts_noise_rule(&f[i].ev, &out);
+		if (rc == TS_EFIELD) {
+			ts_error("noise: insight '%s' has an empty account, Region, eventSource, "
+				 "eventName or errorCode: no rule can hold it alone", f[i].id);
+			code = 1;
+		} else if (rc) {
 			code = 2;
+		}
 	}
 	if (code == 2)
 		ts_error("out of memory");

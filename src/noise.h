@@ -26,7 +26,11 @@
 #define TS_NOISE_CALLER_SHARE 0.5
 
 /* Append to out the rule block for ev (comments saying what it holds, the
- * rule, and the narrower caller rule when one applies). 0 or TS_ENOMEM. */
+ * rule, and the narrower caller rule when one applies): every line under
+ * 1023 bytes, values in comments cut short and their control bytes shown
+ * as '?', so that the block loads as a rules file. 0; TS_EFIELD when a
+ * value of the scope is empty (no pattern matches it alone; nothing is
+ * appended); TS_ENOMEM. */
 int ts_noise_rule(const ts_event *ev, ts_buf *out);
 
 /* Append to out a pattern matching exactly v (or, if v is too long for a

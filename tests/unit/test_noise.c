@@ -59,24 +59,46 @@ static void test_patterns(void)
 	free(lng);
 }
 
-/* An event as insight.c writes it, read back. */
+/* An insight of eventName name in one series, without attributions. */
+static void base_insight(ts_insight *in, int type, int state, double ins, double base,
+			 const char *name)
+{
+	memset(in, 0, sizeof *in);
+	in->state = state;
+	in->type = type;
+	in->account = ts_str_c("111122223333");
+	in->region = ts_str_c("eu-west-1");
+	in->event_source = ts_str_c("ec2.amazonaws.com");
+	in->event_name = ts_str_c(name);
+	if (type == TS_ERROR_RATE)
+		in->error_code = ts_str_c("AccessDenied");
+	in->start_minute = 29470000;
+	in->baseline_average = base;
+	in->baseline_duration = 10000;
+	in->insight_average = ins;
+	in->insight_duration = 12;
+	in->model = "default";
+	in->expected = base;
+	in->p_value = 1e-12;
+}
+
+/* in as insight.c writes it, read back into ev. 0 or the parse error. */
+static int read_back(const ts_insight *in, ts_event *ev)
+{
+	ts_buf b = {0};
+	CHECK_INT(ts_insight_write(in, &b), 0);
+	char err[128] = "";
+	int rc = ts_event_parse(b.p, b.len, ev, err, sizeof err);
+	ts_buf_free(&b);
+	return rc;
+}
+
+/* An insight whose window's caller who made who_avg a minute, read back. */
 static void make_event(ts_event *ev, int type, int state, double ins, double base,
 		       const char *who, double who_avg)
 {
-	ts_insight in = {0};
-	in.state = state;
-	in.type = type;
-	in.account = ts_str_c("111122223333");
-	in.region = ts_str_c("eu-west-1");
-	in.event_source = ts_str_c("ec2.amazonaws.com");
-	in.event_name = ts_str_c("RunInstances");
-	if (type == TS_ERROR_RATE)
-		in.error_code = ts_str_c("AccessDenied");
-	in.start_minute = 29470000;
-	in.baseline_average = base;
-	in.baseline_duration = 10000;
-	in.insight_average = ins;
-	in.insight_duration = 12;
+	ts_insight in;
+	base_insight(&in, type, state, ins, base, "RunInstances");
 	in.n_attrs = 2;
 	in.attrs[0].attribute = "userIdentityArn";
 	in.attrs[0].n_insight = 2;
@@ -89,14 +111,7 @@ static void make_event(ts_event *ev, int type, int state, double ins, double bas
 	in.attrs[1].insight[0] = (ts_attr_value){ts_str_c("cli"), ins};
 	in.attrs[1].n_baseline = 1; /* everyone's agent: sets nothing apart */
 	in.attrs[1].baseline[0] = (ts_attr_value){ts_str_c("cli"), base};
-	in.model = "default";
-	in.expected = base;
-	in.p_value = 1e-12;
-	ts_buf b = {0};
-	CHECK_INT(ts_insight_write(&in, &b), 0);
-	char err[128] = "";
-	CHECK_INT(ts_event_parse(b.p, b.len, ev, err, sizeof err), 0);
-	ts_buf_free(&b);
+	CHECK_INT(read_back(&in, ev), 0);
 }
 
 /* Write the rule text of ev to a file, uncommenting the caller rule when
@@ -186,6 +201,64 @@ static void test_series_rule(void)
 	ts_buf_free(&text);
 }
 
+/* Values a rules file cannot hold as they are: the rule still loads and
+ * holds the series; an empty value gets no rule. */
+static void test_awkward_values(void)
+{
+	ts_insight in;
+	base_insight(&in, TS_CALL_RATE, TS_STATE_START, 30, 1, "Run\nrule = x # *");
+	in.n_attrs = 1;
+	in.attrs[0].attribute = "userAgent";
+	in.attrs[0].n_insight = 1;
+	char agent[3000];
+	memset(agent, 'z', sizeof agent - 1);
+	agent[0] = '\n';
+	agent[sizeof agent - 1] = '\0';
+	in.attrs[0].insight[0] = (ts_attr_value){ts_str_c(agent), 30};
+	ts_event ev;
+	CHECK_INT(read_back(&in, &ev), 0);
+	ts_buf text = {0};
+	for (int caller = 0; caller < 2; caller++) {
+		ts_rules *rs = load_rule(&ev, caller, &text);
+		if (rs) {
+			ts_str v[TS_SC_N];
+			series(v, "Run\nrule = x # *", NULL);
+			if (caller)
+				CHECK(ts_rules_candidates(rs, v) == 1);
+			else
+				CHECK_INT(ts_rules_series(rs, v), 0);
+			CHECK_INT(ts_rules_count(rs), 1);
+		}
+		ts_rules_free(rs);
+	}
+	ts_event_clear(&ev);
+	/* an empty eventName: no rule */
+	in.event_name = ts_str_c("");
+	if (read_back(&in, &ev) == 0) {
+		ts_buf_reset(&text);
+		CHECK_INT(ts_noise_rule(&ev, &text), TS_EFIELD);
+		CHECK_INT(text.len, 0);
+		ts_event_clear(&ev);
+	}
+	ts_buf_free(&text);
+}
+
+/* A call-rate insight (ins against base, the caller who at who_avg) gets
+ * no caller rule, and its text says what. */
+static void no_caller_rule(const char *who, double ins, double base, double who_avg,
+			   const char *what)
+{
+	ts_event ev;
+	ts_buf text = {0};
+	make_event(&ev, TS_CALL_RATE, TS_STATE_END, ins, base, who, who_avg);
+	CHECK_INT(ts_noise_rule(&ev, &text), 0);
+	CHECK_INT(ts_buf_add(&text, "", 1), 0);
+	CHECK(strstr(text.p, "-caller") == NULL);
+	CHECK(strstr(text.p, what) != NULL);
+	ts_event_clear(&ev);
+	ts_buf_free(&text);
+}
+
 static void test_caller_rule(void)
 {
 	ts_event ev;
@@ -212,22 +285,9 @@ static void test_caller_rule(void)
 	ts_rules_free(rs);
 	ts_event_clear(&ev);
 
-	/* a caller with under half of the window: no caller rule */
-	make_event(&ev, TS_CALL_RATE, TS_STATE_END, 40, 2, ci, 10);
-	ts_buf_reset(&text);
-	CHECK_INT(ts_noise_rule(&ev, &text), 0);
-	CHECK_INT(ts_buf_add(&text, "", 1), 0);
-	CHECK(strstr(text.p, "-caller") == NULL);
-	CHECK(strstr(text.p, "action = mark") != NULL);
-	ts_event_clear(&ev);
-	/* a fall: no caller made it */
-	make_event(&ev, TS_CALL_RATE, TS_STATE_END, 1, 20, ci, 1);
-	ts_buf_reset(&text);
-	CHECK_INT(ts_noise_rule(&ev, &text), 0);
-	CHECK_INT(ts_buf_add(&text, "", 1), 0);
-	CHECK(strstr(text.p, "-caller") == NULL);
-	CHECK(strstr(text.p, "(a fall)") != NULL);
-	ts_event_clear(&ev);
+	/* a caller with under half of the window, or a fall: no caller rule */
+	no_caller_rule(ci, 40, 2, 10, "action = mark");
+	no_caller_rule(ci, 1, 20, 1, "(a fall)");
 	ts_buf_free(&text);
 }
 
@@ -251,6 +311,7 @@ static void test_all(void)
 	test_patterns();
 	test_series_rule();
 	test_caller_rule();
+	test_awkward_values();
 	teardown();
 }
 
