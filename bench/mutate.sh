@@ -68,6 +68,9 @@ tests_for() {
     src/markcache.c|src/fileid.c) echo 'unit/test_markcache|unit/test_engine' ;;
     src/sink*.c) echo 'unit/test_sink|unit/test_sink_disk|cli/sink_exit' ;;
     src/backoff.c) echo 'unit/test_backoff|unit/test_sink|cli/sink_exit' ;;
+    src/run_stream.c) echo 'cli/idle|cli/stream' ;;
+    src/run_report.c) echo 'cli/idle|cli/stream' ;;
+    src/store_redis*.c) echo 'unit/test_store_redis|unit/test_redis_chunk|cli/idle|cli/redis_store' ;;
     *) echo 'unit/.*|cli/(golden|shapes|options)' ;;
   esac
 }
