@@ -61,22 +61,27 @@ cleanup() {
 trap cleanup EXIT
 
 redis_start() {
-  local dir=$1 p try i
+  local dir=$1 p try i pid
   shift
   command -v redis-server >/dev/null ||
     { echo "redis-server is not installed (tools/install-deps.sh)" >&2; return 1; }
   mkdir -p "$dir"
   for try in $(seq 1 20); do
     p=$((20000 + RANDOM % 20000))
-    rm -f "$dir/redis.pid"
+    rm -f "$dir/redis.pid" "$dir/redis.log"
     if redis-server --port "$p" --bind 127.0.0.1 --save "" --dir "$dir" --daemonize yes \
          --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" "$@" >/dev/null 2>&1; then
+      # the server on the port must be this one: a daemon that could not
+      # bind exits, and another test's server may answer the PING
       for i in $(seq 1 50); do
-        if redis-cli -p "$p" ping >/dev/null 2>&1; then
+        pid=$(cat "$dir/redis.pid" 2>/dev/null || true)
+        if [ -n "$pid" ] && [ "$(redis-cli -p "$p" info server 2>/dev/null |
+               awk -F: '$1 == "process_id" {print $2+0}')" = "$pid" ]; then
           redis_port=$p
-          redis_pids+=("$(cat "$dir/redis.pid")")
+          redis_pids+=("$pid")
           return 0
         fi
+        grep -q "Address already in use" "$dir/redis.log" 2>/dev/null && break
         sleep 0.1
       done
     fi

@@ -4,22 +4,8 @@
 # an unreachable Redis is exit 2 with the address named.
 source "$(dirname "$0")/lib.sh"
 : "${TRAILSIGHT_GEN:?set TRAILSIGHT_GEN to the generator binary}"
-command -v redis-server >/dev/null || { echo "redis-server is not installed (tools/install-deps.sh)" >&2; exit 1; }
-
-port=""
-for try in $(seq 1 20); do
-  p=$((20000 + RANDOM % 20000))
-  if redis-server --port "$p" --bind 127.0.0.1 --save "" --appendonly no --dir "$tmp" \
-       --daemonize yes --pidfile "$tmp/redis.pid" --logfile "$tmp/redis.log" >/dev/null 2>&1; then
-    for i in $(seq 1 50); do
-      redis-cli -p "$p" ping >/dev/null 2>&1 && { port=$p; break; }
-      sleep 0.1
-    done
-  fi
-  [ -n "$port" ] && break
-done
-[ -n "$port" ] || { echo "could not start redis-server" >&2; exit 1; }
-trap 'redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
+redis_start "$tmp/r"
+port=$redis_port
 
 "$TRAILSIGHT_GEN" --out "$tmp/c" --seed 5 --days 8 --apis 12 --rate 30 --regions 2 \
   --anomalies 2 --kinds spike,error --anomaly-after 7 --quiet
