@@ -114,7 +114,8 @@ build_quality() {
 }
 
 # labels_match LABELS OPTS...: whether a labels.json was made with these
-# trailsight-gen options (seed, days, apis, rate, accounts, regions)
+# trailsight-gen options (seed, days, apis, rate, accounts, regions, job
+# drift and size variation)
 labels_match() {
   local labels=$1
   shift
@@ -122,12 +123,16 @@ labels_match() {
 import json, sys
 doc = json.load(open(sys.argv[1]))
 opts = sys.argv[2:]
-want = {"seed": 1, "days": 9, "apis": 40, "rate": 60, "accounts": 1, "regions": 1}
+want = {"seed": 1, "days": 9, "apis": 40, "rate": 60, "accounts": 1, "regions": 1,
+        "jobDrift": 0, "jobSizeVar": 0}
+alias = {"job-drift": "jobDrift", "job-size-var": "jobSizeVar"}
 for i in range(0, len(opts) - 1):
-    k = opts[i][2:]
+    k = alias.get(opts[i][2:], opts[i][2:])
     if opts[i].startswith("--") and k in want:
         want[k] = float(opts[i + 1])
 have = dict(doc)
+have.setdefault("jobDrift", 0)
+have.setdefault("jobSizeVar", 0)
 have["accounts"] = len(doc.get("accounts", []))
 have["regions"] = len(doc.get("regions", []))
 bad = [k for k in want if float(have.get(k, -1)) != float(want[k])]

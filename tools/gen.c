@@ -52,7 +52,7 @@ enum { K_SPIKE, K_DROP, K_ERROR, K_RAMP, K_COUNT };
 static const char *const kind_names[K_COUNT] = {"spike", "drop", "error", "ramp"};
 
 enum { R_NORMAL, R_HOURLY, R_DAILY, R_CHRONIC };
-enum { PU_MODEL = 1, PU_ACCOUNT, PU_PART, PU_MINUTE, PU_SLOT, PU_DIGEST, PU_PLAN };
+enum { PU_MODEL = 1, PU_ACCOUNT, PU_PART, PU_MINUTE, PU_SLOT, PU_DIGEST, PU_PLAN, PU_JOB };
 enum { PT_USER, PT_ROLE, PT_SERVICE };
 enum { AG_CLI, AG_BOTO, AG_CONSOLE, AG_TF, AG_GO, AG_JAVA, AG_JS, AG_SVC, AG_ODD };
 enum { C_LIST, C_GET, C_CREATE, C_MODIFY, C_DELETE };
@@ -413,7 +413,9 @@ struct opts {
 	int file_min;   /* minutes of events per delivered file */
 	int no_digests; /* write no digest files */
 	int org;        /* organization mode: quiet partitions, fewer cron jobs */
+	int job_drift;  /* a job's run starts up to this many minutes early or late */
 	double rate;
+	double job_size_var; /* a job's run has its calls times 1 +- this */
 	unsigned kinds;
 };
 
@@ -1814,6 +1816,44 @@ static int emit(struct mctx *c, int a, uint32_t n, int prin, int err_force)
 	return 0;
 }
 
+/* Run k (an hour or a day since the epoch) of the job of API a in
+ * partition p: how many minutes it starts late (negative: early) and the
+ * factor on its calls, from a stream of its own so that the other draws
+ * are those of a corpus without --job-drift and --job-size-var. */
+static void job_run(const struct gen *g, int p, int a, int64_t k, int *shift, double *size)
+{
+	rng r;
+	rng_init(&r, g->o.seed, PU_JOB, (uint64_t)p * (uint64_t)g->napis + (uint64_t)a,
+		 (uint64_t)k);
+	int d = g->o.job_drift;
+	*shift = d ? (int)rng_below(&r, (uint32_t)(2 * d + 1)) - d : 0;
+	*size = 1 + g->o.job_size_var * (2 * rng_unif(&r) - 1);
+}
+
+/* The expected calls of the job of API a of partition p in minute m, with
+ * each run drifted and resized (job_run); 0 outside its runs. */
+static double job_calls(const struct gen *g, int p, int a, int64_t m)
+{
+	const struct papi *pa = &g->parts[p].api[a];
+	int per = pa->role == R_HOURLY ? 60 : 1440;
+	int64_t k0 = m / per;
+	double lam = 0;
+	for (int64_t k = k0 - 1; k <= k0 + 1; k++) {
+		int shift;
+		double size;
+		job_run(g, p, a, k, &shift, &size);
+		if (pa->role == R_HOURLY) {
+			if (k * 60 + pa->cron_min + shift == m)
+				lam += pa->cron_calls * size;
+		} else {
+			int64_t at = k * 1440 + pa->daily_min + shift;
+			if (m >= at && m < at + pa->daily_len)
+				lam += (double)pa->daily_calls / pa->daily_len * size;
+		}
+	}
+	return lam;
+}
+
 /* All events of partition p in minute m go to cur, late ones to next. */
 static int gen_minute(const struct gen *g, int p, int64_t m, struct evbuf *cur,
 		      struct evbuf *next, int allow_late)
@@ -1852,7 +1892,12 @@ static int gen_minute(const struct gen *g, int p, int64_t m, struct evbuf *cur,
 			if (rc)
 				return -1;
 		}
-		if (pa->role == R_HOURLY && m % 60 == pa->cron_min) {
+		if ((g->o.job_drift || g->o.job_size_var > 0) &&
+		    (pa->role == R_HOURLY || pa->role == R_DAILY)) {
+			double lam_job = job_calls(g, p, a, m);
+			if (lam_job > 0 && emit(&c, a, poisson(&c.r, lam_job), SPECIAL, -1))
+				return -1;
+		} else if (pa->role == R_HOURLY && m % 60 == pa->cron_min) {
 			if (emit(&c, a, poisson(&c.r, pa->cron_calls), SPECIAL, -1))
 				return -1;
 		} else if (pa->role == R_DAILY && mod >= pa->daily_min &&
@@ -2494,8 +2539,12 @@ static int write_labels(const struct gen *g, const char *path, const struct stat
 	ts_format_minute(g->start_sec / 60, t);
 	fprintf(f, "{\"generator\":\"trailsight-gen\",\"seed\":%llu,\"start\":\"%s\",\"days\":%d,",
 		(unsigned long long)g->o.seed, t, g->o.days);
-	fprintf(f, "\"apis\":%d,\"rate\":%.6g,\"anomalyAfter\":%d,\"accounts\":[", g->napis,
-		g->o.rate, g->o.after);
+	fprintf(f, "\"apis\":%d,\"rate\":%.6g,\"anomalyAfter\":%d,", g->napis, g->o.rate,
+		g->o.after);
+	if (g->o.job_drift || g->o.job_size_var > 0)
+		fprintf(f, "\"jobDrift\":%d,\"jobSizeVar\":%.3g,", g->o.job_drift,
+			g->o.job_size_var);
+	fputs("\"accounts\":[", f);
 	for (int i = 0; i < g->o.naccounts; i++)
 		fprintf(f, "%s\"%s\"", i ? "," : "", g->accts[i].id);
 	fputs("],\"regions\":[", f);
@@ -2555,6 +2604,10 @@ static int write_labels(const struct gen *g, const char *path, const struct stat
 			else
 				fprintf(f, ",\"errorCode\":\"%s\",\"errorFraction\":%.3g",
 					g->codes[pa->chronic_code], pa->chronic_frac);
+			if ((pa->role == R_HOURLY || pa->role == R_DAILY) && !g->apis[a].rare &&
+			    (g->o.job_drift || g->o.job_size_var > 0))
+				fprintf(f, ",\"drift\":%d,\"sizeVar\":%.3g", g->o.job_drift,
+					g->o.job_size_var);
 			fputc('}', f);
 		}
 	}
@@ -2604,6 +2657,10 @@ static void usage(FILE *f)
 		"  --file-minutes N     minutes of events per log file (default 5, as CloudTrail;\n"
 		"                       60 for large organization corpora: fewer files)\n"
 		"  --no-digests         write no CloudTrail-Digest files\n"
+		"  --job-drift MIN      each run of an hourly or daily job starts up to MIN\n"
+		"                       minutes early or late (0-10, default 0: on time)\n"
+		"  --job-size-var F     each run's calls are times 1-F to 1+F (0-0.9,\n"
+		"                       default 0)\n"
 		"  --org                an organization: cron jobs in one partition in five\n"
 		"                       and a tenth as busy, so hundreds of accounts x Regions\n"
 		"                       stay mostly sparse (use with --accounts, --regions)\n"
@@ -2621,6 +2678,7 @@ static void usage(FILE *f)
 		"daily cron bursts, chronic error rates (10-40%), rare APIs (a few calls a day).\n"
 		"\n"
 		"Labels: {\"generator\",\"seed\",\"start\",\"days\",\"apis\",\"rate\",\"anomalyAfter\",\n"
+		"(\"jobDrift\",\"jobSizeVar\" when set),\n"
 		"\"accounts\":[..],\"regions\":[..],\"records\",\"files\",\n"
 		"\"anomalies\":[{\"id\",\"kind\",\"insightType\",\"account\",\"region\",\"eventSource\",\n"
 		"  \"eventName\",\"errorCode\"(null for call rate),\"start\",\"end\"(exclusive, UTC\n"
@@ -2684,7 +2742,7 @@ static int parse_args(int argc, char **argv, struct opts *o, int *help)
 		static const char *const known[] = {
 			"--out", "--labels", "--seed", "--start", "--days", "--apis", "--rate",
 			"--accounts", "--regions", "--anomalies", "--kinds", "--anomaly-after",
-			"--gzip-level", "--jobs", "--file-minutes"};
+			"--gzip-level", "--jobs", "--file-minutes", "--job-drift", "--job-size-var"};
 		const char *eq = strchr(a, '=');
 		snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - a) : (int)strlen(a), a);
 		size_t kn = 0;
@@ -2768,6 +2826,14 @@ static int parse_args(int argc, char **argv, struct opts *o, int *help)
 			rc = parse_long(name, v, 1, 64, &o->jobs);
 		} else if (!strcmp(name, "--file-minutes")) {
 			rc = parse_long(name, v, 1, 1440, &o->file_min);
+		} else if (!strcmp(name, "--job-drift")) {
+			rc = parse_long(name, v, 0, 10, &o->job_drift);
+		} else if (!strcmp(name, "--job-size-var")) {
+			char *end;
+			errno = 0;
+			o->job_size_var = strtod(v, &end);
+			if (!*v || *end || errno || !(o->job_size_var >= 0) || o->job_size_var > 0.9)
+				rc = bad_value(name, v, "want a number from 0 to 0.9");
 		} else {
 			fprintf(stderr, "%s: unknown option '%s' (try --help)\n", PROG, name);
 			return -1;

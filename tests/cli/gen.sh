@@ -3,7 +3,8 @@
 # gives the same bytes whatever --jobs, another seed other bytes; the S3
 # layout and file names; every file is gzip and JSON of the right shape;
 # the labels agree with the files (record count, anomaly windows, what each
-# anomaly does to its series); lateness stays under 15 minutes; usage errors.
+# anomaly does to its series); lateness stays under 15 minutes; drifting and
+# resized jobs (--job-drift, --job-size-var); usage errors.
 # Needs TRAILSIGHT_GEN (set by CMake) and jq.
 set -euo pipefail
 
@@ -191,6 +192,48 @@ else
 	bad "a drop was placed with --kinds drop"
 fi
 
+# --- drifting and resized jobs: every run of an hourly job within the
+# drift of its minute, not always on it, and of varying size; the labels
+# say so; the same seed without the options is unchanged (checked above
+# through the same bytes for the same options)
+"$GEN" --out "$tmp/jd" --seed 3 --days 2 --apis 40 --rate 40 --anomalies 0 --gzip-level 1 \
+	--job-drift 2 --job-size-var 0.5 --quiet
+LJ=$tmp/jd/labels.json
+check "labels: jobDrift and jobSizeVar" jqe '.jobDrift == 2 and .jobSizeVar == 0.5' "$LJ"
+hourly=$(jq -c '[.regular[] | select(.kind == "hourly_cron")][0]' "$LJ")
+if [ "$hourly" != null ]; then
+	check "labels: the job's drift and size variation" \
+		jqe '[.regular[] | select(.kind == "hourly_cron" or .kind == "daily_cron")]
+		  | length > 0 and all(.drift == 2 and .sizeVar == 0.5)' "$LJ"
+	# the job principal's calls per minute of the hour, hour by hour
+	find "$tmp/jd/AWSLogs" -path '*/CloudTrail/*' -name '*.json.gz' -print0 |
+		xargs -0 zcat | jq -r --argjson h "$hourly" '.Records[]
+		  | select(.userIdentity.arn == $h.userIdentityArn and .eventName == $h.eventName
+			   and .recipientAccountId == $h.account and .awsRegion == $h.region)
+		  | .eventTime[0:16]' | sort | uniq -c >"$tmp/jobmin"
+	runs=$(python3 - "$tmp/jobmin" "$(jq .minute <<<"$hourly")" <<'PY'
+import sys
+minute = int(sys.argv[2])
+by_hour = {}
+for line in open(sys.argv[1]):
+    n, t = line.split()
+    h = t[:13]
+    m = int(t[14:16])
+    if n and (h not in by_hour or int(n) > by_hour[h][0]):
+        by_hour[h] = (int(n), m)
+offs = [((m - minute + 30) % 60) - 30 for n, m in by_hour.values()]
+sizes = [n for n, m in by_hour.values()]
+print(len(by_hour), max(abs(o) for o in offs), len(set(offs)), min(sizes), max(sizes))
+PY
+)
+	read -r nruns maxoff noffs smin smax <<<"$runs"
+	check "an hourly job ran about every hour ($nruns runs)" test "$nruns" -ge 40
+	check "its runs within 2 minutes of its minute (at most $maxoff off)" test "$maxoff" -le 2
+	check "its runs not all at one offset ($noffs offsets)" test "$noffs" -ge 3
+	check "its runs of varying size ($smin to $smax calls)" test "$smax" -ge $((smin * 3 / 2))
+else
+	bad "no hourly job in the drift corpus"
+fi
 # --- usage
 check "--help exits 0" bash -c '"$1" --help | grep -q -- "--anomaly-after"' _ "$GEN"
 usage_fails() { ! "$GEN" "$@" >/dev/null 2>&1; }
@@ -201,6 +244,8 @@ check "missing --out exits 1" bad_usage_rc --days 1
 check "--days 0 exits 1" bad_usage_rc --out "$tmp/u" --days 0
 check "--kinds bogus exits 1" bad_usage_rc --out "$tmp/u" --kinds spike,bogus
 check "--start not a date exits 1" bad_usage_rc --out "$tmp/u" --start 2026-02-30
+check "--job-drift 11 exits 1" bad_usage_rc --out "$tmp/u" --job-drift 11
+check "--job-size-var 1 exits 1" bad_usage_rc --out "$tmp/u" --job-size-var 1
 check "unwritable --out exits 1" bad_usage_rc --out /proc/trailsight-gen-test --days 1
 
 echo "$pass passed, $fail failed"
