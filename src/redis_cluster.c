@@ -609,6 +609,154 @@ int ts_rcluster_run(ts_rcluster *c, size_t n, const ts_rcluster_cmd *cmds, redis
 	return 0;
 }
 
+/* The replies of one transaction: the queueing replies (MULTI's and each
+ * command's) checked for redirects and refusals. 0 all queued; 1 retry
+ * (*ask, *refresh, *wait set); -1 fatal (c->err says why). */
+static int tx_queued(ts_rcluster *c, const node *nd, size_t n, const ts_rcluster_cmd *cmds,
+		     redisReply **q, int *ask, int *refresh, int *wait)
+{
+	for (size_t j = 0; j < n + 1; j++) {
+		const redisReply *rep = q[j];
+		if (rep->type != REDIS_REPLY_ERROR)
+			continue;
+		const char *m = rep->str, *what = j ? cmds[j - 1].argv[0] : "MULTI";
+		int slot;
+		if (first_word(m, "MOVED") || first_word(m, "ASK")) {
+			int t = redirect_target(c, nd, m, &slot);
+			if (t < 0)
+				return -1;
+			if (m[0] == 'M') {
+				c->moved++;
+				c->slot[slot] = (int16_t)t;
+				*ask = -1;
+				*refresh = 1;
+			} else {
+				c->ask++;
+				*ask = t;
+			}
+			return 1;
+		}
+		if (ts_redis_transient(m)) {
+			set_err(c, "%s: %s: %s", ts_redis_name(nd->r), what, m);
+			*wait = 1;
+			return 1;
+		}
+		set_err(c, "%s: %s: %s%s", ts_redis_name(nd->r), what, m, ts_redis_hint(m));
+		return -1;
+	}
+	return 0;
+}
+
+int ts_rcluster_run_tx(ts_rcluster *c, size_t n, const ts_rcluster_cmd *cmds,
+		       redisReply **replies, int *sendsp)
+{
+	static const char *const multi_argv[1] = {"MULTI"}, *const exec_argv[1] = {"EXEC"};
+	int dummy, slot = -1;
+	if (!sendsp)
+		sendsp = &dummy;
+	*sendsp = 0;
+	for (size_t i = 0; i < n; i++) {
+		const ts_rcluster_cmd *cm = &cmds[i];
+		assert(cm->key >= 1 && cm->key < cm->argc);
+		size_t kl = cm->lens ? cm->lens[cm->key] : strlen(cm->argv[cm->key]);
+		int s = ts_rcluster_keyslot(cm->argv[cm->key], kl);
+		if (slot >= 0 && s != slot) {
+			set_err(c, "redis-cluster: a transaction spans slots %d and %d", slot, s);
+			return TS_ESTORE;
+		}
+		slot = s;
+	}
+	if (!n)
+		return 0;
+	/* [ASKING] MULTI cmds... EXEC */
+	ts_redis_cmd *bc = malloc((n + 3) * sizeof *bc);
+	redisReply **br = calloc(n + 3, sizeof *br);
+	if (!bc || !br) {
+		free(bc);
+		free(br);
+		set_err(c, "redis-cluster: out of memory");
+		return TS_ESTORE;
+	}
+	int ask = -1, quick = 0, fatal = 0, done = 0;
+	ts_backoff_ok(&c->bo);
+	while (!done && !fatal) {
+		int refresh = 0, wait = 0;
+		if (!c->have_map) {
+			int mr = read_map(c);
+			if (mr < 0)
+				break;
+			if (mr > 0) {
+				fatal = wait_more(c) != 0;
+				continue;
+			}
+		}
+		int k = ask >= 0 ? ask : c->slot[slot];
+		if (k < 0) {
+			set_err(c, "redis-cluster: slot %d is served by no node the map knows", slot);
+			refresh = wait = 1;
+		} else {
+			size_t m = 0, a = ask >= 0;
+			if (a)
+				bc[m++] = (ts_redis_cmd){1, asking_argv, NULL};
+			bc[m++] = (ts_redis_cmd){1, multi_argv, NULL};
+			for (size_t i = 0; i < n; i++)
+				bc[m++] = (ts_redis_cmd){cmds[i].argc, cmds[i].argv, cmds[i].lens};
+			bc[m++] = (ts_redis_cmd){1, exec_argv, NULL};
+			node *nd = c->nodes[k];
+			int cr = ts_redis_connect(nd->r), sent = 0;
+			if (cr < 0) {
+				set_err(c, "%s", ts_redis_error(nd->r));
+				break;
+			}
+			if (cr > 0 || ts_redis_send(nd->r, m, bc, br, &sent)) {
+				set_err(c, "%s", ts_redis_error(nd->r));
+				*sendsp += sent;
+				refresh = wait = 1;
+			} else {
+				redisReply **q = br + a; /* MULTI's reply, then the queued */
+				int qr = tx_queued(c, nd, n, cmds, q, &ask, &refresh, &wait);
+				const redisReply *ex = q[n + 1];
+				if (qr == 0 && ex->type == REDIS_REPLY_ARRAY) {
+					*sendsp += 1;
+					done = 1;
+				} else if (qr == 0 && ex->type == REDIS_REPLY_ERROR &&
+					   ts_redis_transient(ex->str)) {
+					set_err(c, "%s: EXEC: %s", ts_redis_name(nd->r), ex->str);
+					wait = 1;
+				} else if (qr == 0) {
+					set_err(c, "%s: EXEC: %s%s", ts_redis_name(nd->r),
+						ex->type == REDIS_REPLY_ERROR ? ex->str : "unexpected reply",
+						ex->type == REDIS_REPLY_ERROR ? ts_redis_hint(ex->str) : "");
+					fatal = 1;
+				} else if (qr < 0) {
+					fatal = 1;
+				}
+				for (size_t j = 0; j < m; j++) {
+					if (done && j >= a)
+						replies[j - a] = br[j];
+					else
+						freeReplyObject(br[j]);
+					br[j] = NULL;
+				}
+			}
+		}
+		if (done || fatal)
+			break;
+		if (refresh) {
+			if (read_map(c) < 0 && !c->have_map)
+				fatal = 1;
+			ask = -1;
+		}
+		if (!wait && ++quick > QUICK_ROUNDS)
+			wait = 1;
+		if (wait && wait_more(c))
+			fatal = 1;
+	}
+	free(bc);
+	free(br);
+	return done ? 0 : TS_ESTORE;
+}
+
 const char *ts_rcluster_error(const ts_rcluster *c) { return c->err; }
 
 int ts_rcluster_owner(const ts_rcluster *c, int slot, char *buf, size_t n)

@@ -98,6 +98,17 @@ int ts_rcluster_refresh(ts_rcluster *c);
 int ts_rcluster_run(ts_rcluster *c, size_t n, const ts_rcluster_cmd *cmds,
 		    struct redisReply **replies, int *sends);
 
+/* Run cmds[n] as one transaction (MULTI, cmds..., EXEC) on the node that
+ * serves their slot (every key of every command in one slot, else
+ * TS_ESTORE at once), redirected and retried whole as ts_rcluster_run
+ * does (ASK: ASKING before MULTI, which keeps it for the transaction).
+ * 0 and replies[n + 2]: MULTI's, each command's QUEUED, EXEC's array
+ * (the caller frees each; EXEC's elements may be error replies of the
+ * commands that ran); TS_ESTORE as for ts_rcluster_run. *sends (if not
+ * NULL) counts the times EXEC was written out where it may have run. */
+int ts_rcluster_run_tx(ts_rcluster *c, size_t n, const ts_rcluster_cmd *cmds,
+		       struct redisReply **replies, int *sends);
+
 /* The last failure: "redis://host:port: what" (no credentials). */
 const char *ts_rcluster_error(const ts_rcluster *c);
 /* "host:port" of the master the map gives slot, into buf; 0, or -1 (and

@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 
+#include "redis_cluster.h"
 #include "redis_conn.h"
 #include "report.h"
 #include "report_cli.h"
@@ -96,8 +97,10 @@ int ts_report_cli(int argc, char **argv, const char *models_dir)
 		fputs(usage, stderr);
 		return 1;
 	}
-	if (!store_spec || strncmp(store_spec, "redis://", 8) != 0) {
-		ts_error("report: --store must name a Redis store (redis://host:port[/db]); the "
+	int cluster = store_spec && strncmp(store_spec, "redis-cluster://", 16) == 0;
+	if (!store_spec || (!cluster && strncmp(store_spec, "redis://", 8) != 0)) {
+		ts_error("report: --store must name a Redis store (redis://host:port[/db] or "
+			 "redis-cluster://host:port[,host:port...]); the "
 			 "memory store lives only within a run: use backfill --report DIR");
 		return 1;
 	}
@@ -111,13 +114,26 @@ int ts_report_cli(int argc, char **argv, const char *models_dir)
 	}
 	char source[300];
 	ts_redis_spec sp;
+	ts_rcluster_spec csp;
 	const char *why;
-	if (ts_redis_parse(store_spec, &sp, &why)) {
+	if (cluster) {
+		if (ts_rcluster_parse(store_spec, &csp, &why)) {
+			ts_error("store '%s': %s (expected "
+				 "redis-cluster://[user:pass@]host:port[,host:port...])",
+				 store_spec, why);
+			return 1;
+		}
+		snprintf(source, sizeof source, "the Redis Cluster store at %s:%d%s",
+			 csp.seed[0].host, csp.seed[0].port, csp.nseeds > 1 ? " (and others)" : "");
+		memset(&csp, 0, sizeof csp);
+	} else if (ts_redis_parse(store_spec, &sp, &why)) {
 		ts_error("store '%s': %s (expected redis://[user:pass@]host:port[/db])", store_spec,
 			 why);
 		return 1;
+	} else {
+		snprintf(source, sizeof source, "the Redis store at %s:%d db %d", sp.host, sp.port,
+			 sp.db);
 	}
-	snprintf(source, sizeof source, "the Redis store at %s:%d db %d", sp.host, sp.port, sp.db);
 	ro.source = source;
 
 	int code = 2;

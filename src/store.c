@@ -13,9 +13,12 @@ int ts_store_open(const char *spec, ts_registry *reg, const ts_store_opts *opts,
 			snprintf(errbuf, errlen, "store 'mem': %s", ts_strerror(rc));
 		return rc;
 	}
-	if (strncmp(spec, "redis://", 8) == 0)
+	if (strncmp(spec, "redis://", 8) == 0 || strncmp(spec, "redis-cluster://", 16) == 0)
 		return ts_store_redis_new(spec, reg, opts, out, errbuf, errlen);
-	snprintf(errbuf, errlen, "store '%s': expected 'mem' or 'redis://host:port[/db]'", spec);
+	snprintf(errbuf, errlen,
+		 "store '%s': expected 'mem', 'redis://host:port[/db]' or "
+		 "'redis-cluster://host:port[,host:port...]'",
+		 spec);
 	return TS_EINVAL;
 }
 

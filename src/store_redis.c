@@ -54,15 +54,34 @@ void rs_history_lost(redis_store *rs, const char *why, char *err, size_t errlen)
 
 void rs_sync_counts(redis_store *rs)
 {
-	rs->base.round_trips = ts_redis_round_trips(rs->r) + rs->bg_trips;
-	rs->base.reconnects = ts_redis_reconnects(rs->r) + rs->bg_reconnects;
+	uint64_t trips, reconn;
+	if (rs->rc) {
+		ts_rcluster_stats cs;
+		ts_rcluster_stats_get(rs->rc, &cs);
+		trips = cs.round_trips;
+		reconn = cs.reconnects;
+	} else {
+		trips = ts_redis_round_trips(rs->r);
+		reconn = ts_redis_reconnects(rs->r);
+	}
+	rs->base.round_trips = trips + rs->bg_trips;
+	rs->base.reconnects = reconn + rs->bg_reconnects;
 }
 
 int rs_run(redis_store *rs, size_t n, const ts_redis_cmd *cmds, redisReply **replies, int *sends)
 {
-	int rc = ts_redis_run(rs->r, n, cmds, replies, sends);
-	if (rc)
-		rs_set_err(rs, "%s", ts_redis_error(rs->r));
+	int rc;
+	if (rs->rc) {
+		rc = rs_cluster_send(rs->rc, n, cmds, replies, sends);
+		if (rc == TS_ESTORE)
+			rs_set_err(rs, "%s", ts_rcluster_error(rs->rc));
+		else if (rc)
+			rs_set_err(rs, "%s: %s", rs->where, ts_strerror(rc));
+	} else {
+		rc = ts_redis_run(rs->r, n, cmds, replies, sends);
+		if (rc)
+			rs_set_err(rs, "%s", ts_redis_error(rs->r));
+	}
 	rs_sync_counts(rs);
 	return rc;
 }
@@ -431,6 +450,8 @@ static void rs_free(ts_store *st)
 	rs_fmarks_free(&rs->index);
 	ts_mk_free(&rs->marks);
 	ts_redis_free(rs->r);
+	ts_rcluster_free(rs->rc);
+	memset(&rs->csp, 0, sizeof rs->csp);
 	free(rs);
 }
 
@@ -459,9 +480,10 @@ const char *ts_store_redis_script(void) { return rs_script(); }
 int ts_store_redis_new(const char *spec, ts_registry *reg, const ts_store_opts *opts,
 		       ts_store **out, char *errbuf, size_t errlen)
 {
+	int cluster = strncmp(spec, "redis-cluster://", 16) == 0;
 	ts_redis_spec sp;
 	const char *why;
-	if (ts_redis_parse(spec, &sp, &why)) {
+	if (!cluster && ts_redis_parse(spec, &sp, &why)) {
 		snprintf(errbuf, errlen,
 			 "store '%s': %s (expected redis://[user:pass@]host:port[/db])", spec, why);
 		return TS_EINVAL;
@@ -474,17 +496,29 @@ int ts_store_redis_new(const char *spec, ts_registry *reg, const ts_store_opts *
 	rs->base.ops = &redis_ops;
 	rs->base.reg = reg;
 	rs->base.retention_days = opts && opts->retention_days > 0 ? opts->retention_days : 28;
-	rs->sp = sp;
-	ts_redis_where(&sp, rs->where, sizeof rs->where);
 	rs->cmd_ms = opts && opts->command_timeout_ms > 0 ? opts->command_timeout_ms : 5000;
 	rs->flush_cells = opts && opts->flush_cells ? opts->flush_cells : 500000;
 	rs->max_cells = opts && opts->max_cells ? opts->max_cells : 5000000;
+	rs->ro_first_ms = opts ? opts->reconnect_first_ms : 0;
+	rs->ro_max_ms = opts ? opts->reconnect_max_ms : 0;
+	rs->ro_total_ms = opts ? opts->reconnect_total_ms : 0;
+	if (cluster) {
+		int rc = rs_cluster_open(rs, spec, errbuf, errlen);
+		if (rc) {
+			rs_free(&rs->base);
+			return rc;
+		}
+		*out = &rs->base;
+		return 0;
+	}
+	rs->sp = sp;
+	ts_redis_where(&sp, rs->where, sizeof rs->where);
 	ts_redis_opts ro = {
 		.connect_ms = 2000,
 		.cmd_ms = rs->cmd_ms,
-		.first_ms = opts ? opts->reconnect_first_ms : 0,
-		.max_ms = opts ? opts->reconnect_max_ms : 0,
-		.total_ms = opts ? opts->reconnect_total_ms : 0,
+		.first_ms = rs->ro_first_ms,
+		.max_ms = rs->ro_max_ms,
+		.total_ms = rs->ro_total_ms,
 		.label = "store",
 		.on_connect = on_connect,
 		.ctx = rs,

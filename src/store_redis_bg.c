@@ -12,6 +12,8 @@
  * next flush sends it again (its sequence numbers make that safe). The
  * thread makes one attempt per group and stops at the first failure: it
  * never waits, the next flush retries under the store's reconnect policy.
+ * On a cluster the thread has a ts_rcluster of its own (no wait: a budget
+ * of 1 ms), each group routed as rs_cluster_send does.
  * The rs_bg and its client belong to the store (rs_bg_free).
  */
 #include <pthread.h>
@@ -25,6 +27,7 @@ typedef struct rs_bg {
 	int running;
 	redis_store *rs;
 	ts_redis *r;       /* its own client, made at the first start */
+	ts_rcluster *c;    /* on a cluster: its own cluster client instead */
 	size_t first, end; /* pend[first, end) */
 	size_t index_n;    /* index marks to write once confirmed */
 	int rc;
@@ -70,7 +73,7 @@ static void *bg_main(void *arg)
 	redis_store *rs = b->rs;
 	static const char *const multi[1] = {"MULTI"}, *const exec[1] = {"EXEC"};
 	b->rc = 0;
-	if (ts_redis_connect(b->r)) {
+	if (b->r && ts_redis_connect(b->r)) {
 		snprintf(b->err, sizeof b->err, "background flush: %s", ts_redis_error(b->r));
 		b->rc = TS_ESTORE;
 		return NULL;
@@ -113,12 +116,14 @@ static void *bg_main(void *arg)
 		}
 		for (size_t x = i; x < j; x++)
 			rs->pend[x].sent = 1; /* may reach Redis from here on */
-		rc = ts_redis_send(b->r, n, cmds, r, NULL);
+		rc = b->c ? rs_cluster_send(b->c, n, cmds, r, NULL)
+			  : ts_redis_send(b->r, n, cmds, r, NULL);
 		free(cmds);
 		for (size_t x = i; x < j; x++)
 			rs_chunk_shrink(&rs->pend[x]);
 		if (rc) {
-			snprintf(b->err, sizeof b->err, "background flush: %s", ts_redis_error(b->r));
+			snprintf(b->err, sizeof b->err, "background flush: %s",
+				 b->c ? ts_rcluster_error(b->c) : ts_redis_error(b->r));
 			b->rc = TS_ESTORE;
 			free(r);
 			break;
@@ -147,7 +152,9 @@ int rs_bg_start(redis_store *rs)
 	if (!rs->bg) {
 		rs_bg *b = calloc(1, sizeof *b);
 		ts_redis_opts ro = {.cmd_ms = rs->cmd_ms};
-		if (!b || ts_redis_new(&rs->sp, &ro, &b->r)) {
+		ts_redis_opts co = {.cmd_ms = rs->cmd_ms, .first_ms = 1, .max_ms = 1, .total_ms = 1};
+		if (!b || (rs->rc ? ts_rcluster_new(&rs->csp, &co, &b->c)
+				  : ts_redis_new(&rs->sp, &ro, &b->r))) {
 			free(b);
 			return rs_send_pending(rs); /* no thread: do it here */
 		}
@@ -173,8 +180,15 @@ int rs_bg_join(redis_store *rs)
 		return 0;
 	pthread_join(b->th, NULL);
 	b->running = 0;
-	rs->bg_trips = ts_redis_round_trips(b->r);
-	rs->bg_reconnects = ts_redis_reconnects(b->r);
+	if (b->c) {
+		ts_rcluster_stats cs;
+		ts_rcluster_stats_get(b->c, &cs);
+		rs->bg_trips = cs.round_trips;
+		rs->bg_reconnects = cs.reconnects;
+	} else {
+		rs->bg_trips = ts_redis_round_trips(b->r);
+		rs->bg_reconnects = ts_redis_reconnects(b->r);
+	}
 	rs_sync_counts(rs);
 	size_t w = rs->pend_first;
 	for (size_t i = rs->pend_first; i < rs->npend; i++) {
@@ -203,6 +217,7 @@ void rs_bg_free(redis_store *rs)
 	rs_bg_join(rs);
 	if (rs->bg) {
 		ts_redis_free(rs->bg->r);
+		ts_rcluster_free(rs->bg->c);
 		free(rs->bg);
 		rs->bg = NULL;
 	}

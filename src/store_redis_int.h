@@ -7,7 +7,8 @@
  *   store_redis_flush.c  the flush: script, arguments, chunks, MULTI/EXEC,
  *                        the index and partition list;
  *   store_redis_chunk.c  a frozen chunk's compact form and its expansion;
- *   store_redis_bg.c     the background flush thread.
+ *   store_redis_bg.c     the background flush thread;
+ *   store_redis_cluster.c the store on a Redis Cluster: open, routing.
  * The key scheme and the flush protocol are described in docs/DESIGN.md
  * ("The Redis key scheme") and at the top of each file.
  *
@@ -24,6 +25,7 @@
 
 #include "daycache.h"
 #include "markcache.h"
+#include "redis_cluster.h"
 #include "redis_conn.h"
 #include "store.h"
 #include "tally.h"
@@ -156,7 +158,11 @@ typedef struct redis_store {
 	ts_store base;
 	ts_redis_spec sp;
 	char where[300]; /* "redis://host:port", for messages (no credentials) */
-	ts_redis *r;     /* the client (connects again as redis_conn.h says) */
+	ts_redis *r;     /* the client (connects again as redis_conn.h says);
+			    NULL on a cluster */
+	ts_rcluster *rc; /* on a cluster (redis-cluster://): its client; else NULL */
+	ts_rcluster_spec csp; /* on a cluster: its seeds, for the background flush */
+	int ro_first_ms, ro_max_ms, ro_total_ms; /* the reconnect options */
 	char sha[41];    /* of the flush script, as the last connection loaded it */
 	int cmd_ms;
 	size_t flush_cells, max_cells;
@@ -277,6 +283,17 @@ int rs_write_index_n(redis_store *rs, size_t n);
 int rs_list_partitions(redis_store *rs);
 int rs_flush(ts_store *st);
 int rs_flush_begin(ts_store *st);
+
+/* --- store_redis_cluster.c: the store on a Redis Cluster --- */
+/* Open rs (its options set, rs->r NULL) on the cluster of spec: 0, or an
+ * error with errbuf set (rs is freed by the caller). */
+int rs_cluster_open(redis_store *rs, const char *spec, char *errbuf, size_t errlen);
+/* Send a store batch through c: each command routed by its key, a batch
+ * MULTI ... EXEC as one transaction on its slot's node. As
+ * ts_rcluster_run: 0 and replies[n], or TS_ESTORE (TS_EINVAL, TS_ENOMEM
+ * for a batch it cannot route or no memory). */
+int rs_cluster_send(ts_rcluster *c, size_t n, const ts_redis_cmd *cmds, redisReply **replies,
+		    int *sends);
 
 /* --- store_redis_bg.c: the background flush --- */
 /* Send pend[pend_first, npend) from a thread; 0 once started, else the
