@@ -90,6 +90,62 @@ redis_start() {
   return 1
 }
 
+# A private Redis Cluster: redis_cluster_start DIR N starts N masters
+# (redis-server --cluster-enabled yes, no replicas) on free loopback ports
+# whose bus ports (+10000) are free too, joins them with redis-cli --cluster
+# create, waits for cluster_state:ok on every node, sets cluster_ports (an
+# array) and registers the nodes to be stopped at exit. Fails (never skips)
+# when redis-server lacks cluster support.
+cluster_ports=()
+redis_cluster_start() {
+  local dir=$1 n=$2 i p try ok addrs=()
+  for i in $(seq 0 $((n - 1))); do
+    mkdir -p "$dir/n$i"
+    ok=""
+    for try in $(seq 1 20); do
+      p=$((20000 + RANDOM % 20000))
+      # the bus port must be free too
+      (exec 3<>"/dev/tcp/127.0.0.1/$((p + 10000))") 2>/dev/null && continue
+      rm -f "$dir/n$i/redis.pid"
+      if redis-server --port "$p" --bind 127.0.0.1 --save "" --appendonly no \
+           --cluster-enabled yes --cluster-config-file nodes.conf --dir "$dir/n$i" \
+           --daemonize yes --pidfile "$dir/n$i/redis.pid" --logfile "$dir/n$i/redis.log" \
+           >/dev/null 2>&1; then
+        for try in $(seq 1 50); do
+          if redis-cli -p "$p" ping >/dev/null 2>&1; then ok=1; break; fi
+          sleep 0.1
+        done
+      fi
+      if [ -n "$ok" ]; then
+        redis_pids+=("$(cat "$dir/n$i/redis.pid")")
+        cluster_ports+=("$p")
+        addrs+=("127.0.0.1:$p")
+        break
+      fi
+    done
+    [ -n "$ok" ] || { echo "could not start a cluster node" >&2; return 1; }
+  done
+  redis-cli --cluster create "${addrs[@]}" --cluster-yes > "$dir/create.log" 2>&1 ||
+    { cat "$dir/create.log" >&2; return 1; }
+  for try in $(seq 1 100); do
+    ok=1
+    for p in "${cluster_ports[@]}"; do
+      redis-cli -p "$p" cluster info 2>/dev/null | grep -q '^cluster_state:ok' || ok=""
+    done
+    [ -n "$ok" ] && return 0
+    sleep 0.1
+  done
+  echo "the cluster did not reach cluster_state:ok" >&2
+  return 1
+}
+
+# redis_cluster_dump_counts PORT...: every count cell of the masters given,
+# as redis_dump_counts prints them (each node's own keys), merged, sorted.
+redis_cluster_dump_counts() {
+  local p
+  for p in "$@"; do redis_dump_counts "$p" 0; done | LC_ALL=C sort
+}
+
 # redis_dump_counts PORT DB: every count cell as "KEY FIELD COUNT", sorted.
 redis_dump_counts() {
   redis-cli -p "$1" -n "$2" --raw eval "
