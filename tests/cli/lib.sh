@@ -140,10 +140,11 @@ redis_cluster_start() {
 }
 
 # redis_cluster_dump_counts PORT...: every count cell of the masters given,
-# as redis_dump_counts prints them (each node's own keys), merged, sorted.
+# as redis_dump_counts prints them (each node's own keys), merged, sorted
+# (a master left with no count key prints an empty line: dropped).
 redis_cluster_dump_counts() {
   local p
-  for p in "$@"; do redis_dump_counts "$p" 0; done | LC_ALL=C sort
+  for p in "$@"; do redis_dump_counts "$p" 0; done | sed '/^$/d' | LC_ALL=C sort
 }
 
 # redis_dump_counts PORT DB: every count cell as "KEY FIELD COUNT", sorted.

@@ -595,6 +595,125 @@ out:
 	tc_stop(&tc);
 }
 
+/* ts_rcluster_run_tx of argv lists (each routed by argv[1]): 0 and
+ * rep[n + 2], or the error. */
+static int tx(ts_rcluster *c, int n, const char *const *const *argv, const int *argc,
+	      redisReply **rep, int *sends)
+{
+	ts_rcluster_cmd cmds[8];
+	for (int i = 0; i < n; i++)
+		cmds[i] = (ts_rcluster_cmd){argc[i], argv[i], NULL, 1};
+	return ts_rcluster_run_tx(c, (size_t)n, cmds, rep, sends);
+}
+
+static void free_n(redisReply **r, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (r[i])
+			freeReplyObject(r[i]);
+}
+
+static int is_str_reply(const redisReply *r, const char *want)
+{
+	return r && r->type == REDIS_REPLY_STRING && strcmp(r->str, want) == 0;
+}
+
+/* A transaction on the node of its slot: MULTI, QUEUED..., EXEC's array;
+ * refused whole across slots; after the slot moved (MOVED) and while it is
+ * migrating with every key on the target (ASK: ASKING before MULTI). */
+static void test_tx(void)
+{
+	test_cluster tc;
+	if (tc_start(&tc, 3, 0)) {
+		CHECK(!"the Redis Cluster did not start");
+		return;
+	}
+	ts_redis_opts o = {.first_ms = 50, .max_ms = 200, .total_ms = 10000};
+	ts_rcluster *c = client_at(tc.node[1].port, &o);
+	char buf[64];
+	redisReply *rep[8] = {0};
+	int sends = 0;
+	if (!c)
+		goto out;
+	const char *s1[3] = {"SET", "a{t}", "1"}, *i1[3] = {"INCRBY", "b{t}", "5"},
+		   *g1[2] = {"GET", "a{t}"}, *g2[2] = {"GET", "b{t}"};
+	const char *const *av[3] = {s1, i1, g1};
+	const int ac[3] = {3, 3, 2};
+	CHECK_INT(tx(c, 3, av, ac, rep, &sends), 0);
+	CHECK_INT(sends, 1);
+	CHECK(rep[0] && rep[0]->type == REDIS_REPLY_STATUS && strcmp(rep[0]->str, "OK") == 0);
+	for (int i = 1; i <= 3; i++)
+		CHECK(rep[i] && rep[i]->type == REDIS_REPLY_STATUS && strcmp(rep[i]->str, "QUEUED") == 0);
+	CHECK(rep[4] && rep[4]->type == REDIS_REPLY_ARRAY && rep[4]->elements == 3);
+	if (rep[4] && rep[4]->type == REDIS_REPLY_ARRAY && rep[4]->elements == 3) {
+		CHECK(rep[4]->element[1]->type == REDIS_REPLY_INTEGER &&
+		      rep[4]->element[1]->integer == 5);
+		CHECK(is_str_reply(rep[4]->element[2], "1"));
+	}
+	free_n(rep, 5);
+	/* two slots: refused before anything is sent */
+	const char *x1[3] = {"SET", "x{a}", "1"}, *x2[3] = {"SET", "x{b}", "1"};
+	const char *const *avc[2] = {x1, x2};
+	const int acx[2] = {3, 3};
+	memset(rep, 0, sizeof rep);
+	CHECK_INT(tx(c, 2, avc, acx, rep, &sends), TS_ESTORE);
+	CHECK(strstr(ts_rcluster_error(c), "spans slots") != NULL);
+	CHECK_INT(sends, 0);
+	CHECK_STR(cget(c, "x{a}", buf, sizeof buf), "(nil)");
+	/* the slot moves by hand: the transaction meets MOVED, the map is read
+	 * again, and it runs once on the new owner */
+	int s = slot_of("{t}");
+	int src = tc_owner(&tc, 0, s), dst = (src + 1) % 3, third = (src + 2) % 3;
+	CHECK(src >= 0);
+	if (src < 0)
+		goto out;
+	CHECK_INT(tc_migrate_begin(&tc, s, src, dst), 0);
+	CHECK_INT(tc_migrate_end(&tc, s, src, dst), 0);
+	ts_rcluster_stats st0, st;
+	ts_rcluster_stats_get(c, &st0);
+	const char *i2[3] = {"INCRBY", "b{t}", "1"};
+	const char *const *av2[2] = {i2, g1};
+	const int ac2[2] = {3, 2};
+	CHECK_INT(tx(c, 2, av2, ac2, rep, &sends), 0);
+	CHECK_INT(sends, 1);
+	CHECK(rep[3] && rep[3]->type == REDIS_REPLY_ARRAY && rep[3]->elements == 2);
+	if (rep[3] && rep[3]->type == REDIS_REPLY_ARRAY && rep[3]->elements == 2) {
+		CHECK(rep[3]->element[0]->type == REDIS_REPLY_INTEGER &&
+		      rep[3]->element[0]->integer == 6);
+		CHECK(is_str_reply(rep[3]->element[1], "1"));
+	}
+	free_n(rep, 4);
+	ts_rcluster_stats_get(c, &st);
+	CHECK(st.moved > st0.moved);
+	redisReply *r = tc_cmd(&tc, dst, "GET b{t}");
+	CHECK(is_str_reply(r, "6"));
+	if (r)
+		freeReplyObject(r);
+	/* migrating to a third master with both keys there already: ASK, then
+	 * ASKING, MULTI ... EXEC on the target */
+	CHECK_INT(tc_migrate_begin(&tc, s, dst, third), 0);
+	CHECK_INT(tc_migrate_key(&tc, dst, third, "a{t}"), 0);
+	CHECK_INT(tc_migrate_key(&tc, dst, third, "b{t}"), 0);
+	ts_rcluster_stats_get(c, &st0);
+	const char *const *av3[2] = {g1, g2};
+	const int ac3[2] = {2, 2};
+	CHECK_INT(tx(c, 2, av3, ac3, rep, &sends), 0);
+	CHECK(rep[3] && rep[3]->type == REDIS_REPLY_ARRAY && rep[3]->elements == 2);
+	if (rep[3] && rep[3]->type == REDIS_REPLY_ARRAY && rep[3]->elements == 2) {
+		CHECK(is_str_reply(rep[3]->element[0], "1"));
+		CHECK(is_str_reply(rep[3]->element[1], "6"));
+	}
+	free_n(rep, 4);
+	ts_rcluster_stats_get(c, &st);
+	CHECK(st.ask > st0.ask);
+	CHECK_INT(st.refreshes, st0.refreshes);
+	CHECK_INT(tc_migrate_end(&tc, s, dst, third), 0);
+	CHECK_STR(cget(c, "b{t}", buf, sizeof buf), "6");
+out:
+	ts_rcluster_free(c);
+	tc_stop(&tc);
+}
+
 /* Wait up to ms until replica i holds as many keys as its master m. */
 static int wait_synced(const test_cluster *tc, int i, int m, int ms)
 {
@@ -708,4 +827,4 @@ out:
 }
 
 TS_TESTS(test_crc16_and_tags, test_parse, test_keyslot_vs_server, test_batch, test_moved, test_ask,
-	 test_failover)
+	 test_tx, test_failover)
