@@ -124,6 +124,13 @@ void ts_store_free(ts_store *s);
  * unusable (a state that cannot be decoded). */
 void ts_store_errorf(ts_store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A store that does everything in counts except read_attrs, which it
+ * asks of attrs (store_view.c): re-detection counts into a memory store
+ * and reads attribution hours from the Redis store that kept them. Both
+ * are borrowed and must outlive the view; ts_store_free frees the view
+ * alone. 0 and *out, or TS_ENOMEM. */
+int ts_store_view_new(ts_store *counts, ts_store *attrs, ts_store **out);
+
 /* The memory backend, for tests that want it directly. */
 int ts_store_mem_new(ts_registry *reg, const ts_store_opts *opts, ts_store **out);
 
