@@ -115,6 +115,20 @@ int ts_cli_run(ts_cli_opts *o, int stream);
 /* run_detect.c: `detect`, re-detection over a Redis store's counts (o
  * parsed in TS_CLI_DETECT mode). The exit status. */
 int ts_cli_detect(ts_cli_opts *o);
+/* One re-detection (detect, and a backfill whose files are all counted
+ * already): a memory store, the view over it and redis, and an engine
+ * with options eo (sorted) over the view, replaying redis's counts before
+ * minute until and finished, its events to emit. d owns what it made
+ * (ts_cli_redetect_free, also after a failure). 0 or an error code
+ * (TS_ESTORE: d->view's errstr says why, when d->view was made). */
+typedef struct ts_redetect {
+	ts_store *mem, *view;
+	ts_engine *engine;
+	ts_engine_replay_stats rs;
+} ts_redetect;
+int ts_cli_redetect(ts_redetect *d, ts_store *redis, ts_registry *reg, const ts_engine_opts *eo,
+		    int64_t until, ts_emit_fn emit, void *ctx);
+void ts_cli_redetect_free(ts_redetect *d);
 
 /* run.c: seconds on a monotonic clock; the source callbacks of a run
  * (ctx: the ts_run); the files a store has done taken out of a list (0,

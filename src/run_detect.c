@@ -58,13 +58,43 @@ static void print_summary(const ts_engine_replay_stats *rs, const ts_engine_stat
 		(unsigned long long)es->fits);
 }
 
+int ts_cli_redetect(ts_redetect *d, ts_store *redis, ts_registry *reg, const ts_engine_opts *eo,
+		    int64_t until, ts_emit_fn emit, void *ctx)
+{
+	memset(d, 0, sizeof *d);
+	ts_store_opts so = {.retention_days = redis->retention_days};
+	int rc = ts_store_mem_new(reg, &so, &d->mem);
+	if (!rc)
+		rc = ts_store_view_new(d->mem, redis, &d->view);
+	if (rc)
+		return rc;
+	ts_engine_opts o = *eo;
+	o.sorted = 1;
+	if (!(d->engine = ts_engine_new(&o, reg, d->view, emit, ctx)))
+		return TS_ENOMEM;
+	rc = ts_engine_replay(d->engine, redis, until, &d->rs);
+	if (!rc)
+		rc = ts_engine_finish(d->engine);
+	if (rc == TS_ESTORE && !d->view->errstr[0])
+		memcpy(d->view->errstr, redis->errstr, sizeof d->view->errstr);
+	return rc;
+}
+
+void ts_cli_redetect_free(ts_redetect *d)
+{
+	ts_engine_free(d->engine);
+	ts_store_free(d->view);
+	ts_store_free(d->mem);
+	memset(d, 0, sizeof *d);
+}
+
 int ts_cli_detect(ts_cli_opts *o)
 {
 	detect_run d = {0};
 	char err[512];
 	int rc, exit_code = TS_EXIT_OK;
-	ts_store *redis = NULL, *mem = NULL, *view = NULL;
-	ts_engine *engine = NULL;
+	ts_store *redis = NULL;
+	ts_redetect rd = {0};
 	ts_registry *reg = ts_registry_new(&o->caps);
 	if (!reg) {
 		ts_error("out of memory");
@@ -74,15 +104,10 @@ int ts_cli_detect(ts_cli_opts *o)
 	for (size_t i = 0; i < o->overrides.n; i++)
 		hd = o->overrides.v[i].p.history_days > hd ? o->overrides.v[i].p.history_days : hd;
 	ts_store_opts so = {.retention_days = hd + 2};
-	signal(SIGPIPE, SIG_IGN);
+	(void)signal(SIGPIPE, SIG_IGN);
 	if ((rc = ts_store_open(o->store_spec, reg, &so, &redis, err, sizeof err))) {
 		ts_error("%s", err);
 		exit_code = rc == TS_EINVAL ? TS_EXIT_USAGE : TS_EXIT_STORE;
-		goto out;
-	}
-	if ((rc = ts_store_mem_new(reg, &so, &mem)) || (rc = ts_store_view_new(mem, redis, &view))) {
-		ts_error("out of memory");
-		exit_code = TS_EXIT_STORE;
 		goto out;
 	}
 	ts_sink_opts sko = {.spool_dir = o->spool_dir,
@@ -102,7 +127,6 @@ int ts_cli_detect(ts_cli_opts *o)
 			goto out;
 		}
 	ts_engine_opts eo = o->eo;
-	eo.sorted = 1;
 	if (o->marked_out) {
 		if (!(d.marked = fopen(o->marked_out, "a"))) {
 			ts_error("--marked-out: cannot open '%s': %s", o->marked_out, strerror(errno));
@@ -112,17 +136,9 @@ int ts_cli_detect(ts_cli_opts *o)
 		eo.emit_marked = marked_emit;
 		eo.marked_ctx = &d;
 	}
-	if (!(engine = ts_engine_new(&eo, reg, view, ts_sinks_emit_fn, d.sinks))) {
-		ts_error("out of memory");
-		exit_code = TS_EXIT_STORE;
-		goto out;
-	}
 
 	double t0 = ts_cli_now();
-	ts_engine_replay_stats rs;
-	rc = ts_engine_replay(engine, redis, o->until, &rs);
-	if (!rc)
-		rc = ts_engine_finish(engine);
+	rc = ts_cli_redetect(&rd, redis, reg, &eo, o->until, ts_sinks_emit_fn, d.sinks);
 	double secs = ts_cli_now() - t0;
 	ts_sinks_finish(d.sinks);
 	uint64_t dropped = 0;
@@ -138,24 +154,25 @@ int ts_cli_detect(ts_cli_opts *o)
 	}
 	if (rc) {
 		const char *why = ts_strerror(rc);
-		if (rc == TS_ESTORE)
-			why = view->errstr[0] ? view->errstr : redis->errstr[0] ? redis->errstr : why;
+		if (rc == TS_ESTORE && rd.view && rd.view->errstr[0])
+			why = rd.view->errstr;
+		else if (rc == TS_ESTORE && redis->errstr[0])
+			why = redis->errstr;
 		ts_error("detect stopped: %s", why);
 		exit_code = TS_EXIT_STORE;
 	}
-	ts_engine_stats es;
-	ts_engine_get_stats(engine, &es);
+	ts_engine_stats es = {0};
+	if (rd.engine)
+		ts_engine_get_stats(rd.engine, &es);
 	if (!o->quiet)
-		print_summary(&rs, &es, secs, redis);
+		print_summary(&rd.rs, &es, secs, redis);
 	if (!exit_code && (dropped || d.marked_failed))
 		exit_code = TS_EXIT_STORE;
 out:
-	ts_engine_free(engine);
+	ts_cli_redetect_free(&rd);
 	if (d.marked && fclose(d.marked) != 0 && !d.marked_failed)
 		ts_error("--marked-out: cannot write: %s", strerror(errno));
 	ts_sinks_free(d.sinks);
-	ts_store_free(view);
-	ts_store_free(mem);
 	ts_store_free(redis);
 	ts_registry_free(reg);
 	return exit_code;
