@@ -449,8 +449,9 @@ int ts_cli_parse(int argc, char **argv, int mode, ts_cli_opts *o)
 	if (detect) {
 		if (record_opt || optind < argc) {
 			if (record_opt)
-				ts_error("detect: --%s acts on records or their reading; detect reads "
-					 "the counts a store holds", record_opt);
+				ts_error("detect: --%s is for backfill or stream (it acts on records, "
+					 "their reading or the run's files); detect reads the counts a "
+					 "store holds", record_opt);
 			else
 				ts_error("detect: no PATH arguments: it reads the store given by --store");
 			return TS_EXIT_USAGE;

@@ -132,12 +132,6 @@ int ts_engine_store_err_(int rc);
 int ts_engine_restore_(ts_engine *e, uint32_t pid);
 int ts_engine_restore_all_(ts_engine *e);
 int ts_engine_save_(ts_engine *e, uint32_t pid, const ts_file_id *ids, size_t nids);
-/* The series a saved state of partition pid names (blob[len], as
- * get_state read it), made in reg with their first minutes, and the
- * newest minute the partition had seen (INT64_MIN: none). 0, TS_EINVAL
- * (not a state of that partition, or corrupt), TS_ECAP or TS_ENOMEM. */
-int ts_engine_state_series_(const void *blob, size_t len, ts_registry *reg, uint32_t pid,
-			    int64_t *newest);
 
 /* engine_rules.c: overrides and suppression rules.
  * Set up and release the engine's rule state (0 or TS_ENOMEM). */

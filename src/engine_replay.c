@@ -1,8 +1,10 @@
 /* engine_replay.c - re-detection: the engine fed from the counts a store
  * already holds, as the backfill of the records behind them fed it.
  *
- * For each partition the source store has a saved state for, the state's
- * table of series (names, kinds, first minutes) is made in the registry,
+ * For each partition the source store has a saved state for, the state is
+ * restored on a scratch engine over the source store (so it is checked
+ * whole, and its series, with their first minutes, are made in the
+ * registry the engines share),
  * then each UTC day of the partition's counts, from the first minute of
  * any of its series to the newest minute it had seen, is read metric by
  * metric (read_counts, and read_attr_minutes where the store keeps
@@ -166,13 +168,22 @@ static int replay_part(ts_engine *e, ts_store *src, uint32_t pid, int64_t from, 
 	return rc;
 }
 
+/* The emit of the engines that only restore a state (never finished). */
+static int no_emit(void *ctx, const char *json, size_t len)
+{
+	(void)ctx;
+	(void)json;
+	(void)len;
+	return 0;
+}
+
 int ts_engine_replay(ts_engine *e, ts_store *src, int64_t until, ts_engine_replay_stats *st)
 {
 	memset(st, 0, sizeof *st);
 	st->first = st->last = INT64_MIN;
 	if (e->err)
 		return e->err;
-	ts_buf list = {0}, blob = {0};
+	ts_buf list = {0};
 	int rc = ts_engine_store_err_(src->ops->partitions(src, &list));
 	for (size_t off = 0; off < list.len && !rc;) {
 		const char *m = list.p + off;
@@ -189,23 +200,23 @@ int ts_engine_replay(ts_engine *e, ts_store *src, int64_t until, ts_engine_repla
 		uint32_t pid;
 		if ((rc = ts_registry_partition(e->reg, acct, region, &pid)))
 			break;
-		if ((rc = ts_engine_store_err_(src->ops->get_state(src, pid, &blob))))
+		/* the partition's saved state, restored on an engine of its own
+		 * over src: checked whole (a state that does not decode stops
+		 * the run with the message a backfill gives), its series made in
+		 * the registry with their first minutes, and its newest minute */
+		ts_engine *chk = ts_engine_new(&e->o, e->reg, src, no_emit, NULL);
+		if (!chk) {
+			rc = TS_ENOMEM;
 			break;
-		if (!blob.len)
-			continue;
-		int64_t newest = INT64_MIN;
-		rc = ts_engine_state_series_(blob.p, blob.len, e->reg, pid, &newest);
-		if (rc == TS_EINVAL) {
-			ts_store_errorf(src,
-					"the saved state of partition %.*s/%.*s (key "
-					"ts:{%.*s:%.*s}:state) cannot be decoded: it is corrupt or from "
-					"another trailsight, and names the series to replay",
-					(int)acct.n, acct.p, (int)region.n, region.p, (int)acct.n,
-					acct.p, (int)region.n, region.p);
-			rc = TS_ESTORE;
 		}
+		rc = ts_engine_restore_(chk, pid);
+		int restored = chk->st.restored > 0;
+		int64_t newest = ts_agg_newest(chk->agg, pid);
+		ts_engine_free(chk);
 		if (rc)
 			break;
+		if (!restored)
+			continue;
 		ts_partition *part = ts_registry_get_partition(e->reg, pid);
 		st->partitions++;
 		st->series += part->napis;
@@ -228,7 +239,6 @@ int ts_engine_replay(ts_engine *e, ts_store *src, int64_t until, ts_engine_repla
 		rc = replay_part(e, src, pid, first, last, st);
 	}
 	ts_buf_free(&list);
-	ts_buf_free(&blob);
 	if (rc && !e->err)
 		e->err = rc;
 	return rc;

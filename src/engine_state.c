@@ -88,7 +88,7 @@ static int encode_state(ts_engine *e, uint32_t pid, ts_buf *out)
 
 /* The metrics a state names, made in the registry: mids[i] for local
  * index i. 0, TS_EINVAL, TS_ECAP or TS_ENOMEM. */
-static int decode_metrics(ts_registry *reg, uint32_t pid, ts_dec *d, uint32_t *mids, uint32_t nm)
+static int decode_metrics(ts_engine *e, uint32_t pid, ts_dec *d, uint32_t *mids, uint32_t nm)
 {
 	for (uint32_t i = 0; i < nm; i++) {
 		uint64_t kind = ts_dec_count(d, TS_M_ERRORS);
@@ -99,16 +99,16 @@ static int decode_metrics(ts_registry *reg, uint32_t pid, ts_dec *d, uint32_t *m
 		if (!ts_dec_ok(d, 0))
 			return TS_EINVAL;
 		uint32_t aid;
-		int rc = ts_registry_api(reg, pid, src, name, (int)data, &aid);
+		int rc = ts_registry_api(e->reg, pid, src, name, (int)data, &aid);
 		if (rc)
 			return rc;
-		ts_registry_api_seen(reg, aid, first);
-		const ts_api *api = ts_registry_get_api(reg, aid);
+		ts_registry_api_seen(e->reg, aid, first);
+		const ts_api *api = ts_registry_get_api(e->reg, aid);
 		if (kind == TS_M_CALLS)
 			mids[i] = api->calls;
 		else if (kind == TS_M_READS)
 			mids[i] = api->reads;
-		else if ((rc = ts_registry_error_metric(reg, aid, code, &mids[i])))
+		else if ((rc = ts_registry_error_metric(e->reg, aid, code, &mids[i])))
 			return rc;
 	}
 	return 0;
@@ -163,8 +163,7 @@ static int decode_state(ts_engine *e, uint32_t pid, const void *blob, size_t len
 	rc = TS_ENOMEM;
 	if (!(mids = malloc((nm ? nm : 1) * sizeof *mids)))
 		goto out;
-	if ((rc = decode_metrics(e->reg, pid, &d, mids, nm)) ||
-	    (rc = ts_agg_load(e->agg, pid, &d, mids, nm)))
+	if ((rc = decode_metrics(e, pid, &d, mids, nm)) || (rc = ts_agg_load(e->agg, pid, &d, mids, nm)))
 		goto out;
 	epart *p = e->parts[pid];
 	if ((rc = ts_attrwin_load(p->win, &d, mids, nm, len)) ||
@@ -216,38 +215,6 @@ int ts_engine_restore_(ts_engine *e, uint32_t pid)
 	}
 	if (!rc)
 		e->st.restored++;
-	return rc;
-}
-
-int ts_engine_state_series_(const void *blob, size_t len, ts_registry *reg, uint32_t pid,
-			    int64_t *newest)
-{
-	ts_dec d;
-	uint32_t *mids = NULL;
-	int rc = ts_dec_open(&d, blob, len, STATE_MAGIC, reg);
-	if (rc == TS_EINVAL && len >= 4 && !memcmp(blob, STATE_MAGIC_V1, 4)) {
-		ts_dec_free(&d);
-		rc = ts_dec_open(&d, blob, len, STATE_MAGIC_V1, reg);
-	}
-	if (rc)
-		goto out;
-	ts_partition *part = ts_registry_get_partition(reg, pid);
-	ts_str acct = ts_dec_str(&d), region = ts_dec_str(&d);
-	rc = TS_EINVAL;
-	if (!ts_dec_ok(&d, 0) || !ts_str_eq(acct, part->account) || !ts_str_eq(region, part->region))
-		goto out;
-	uint32_t nm = (uint32_t)ts_dec_count(&d, len);
-	rc = TS_ENOMEM;
-	if (!(mids = malloc((nm ? nm : 1) * sizeof *mids)))
-		goto out;
-	if ((rc = decode_metrics(reg, pid, &d, mids, nm)))
-		goto out;
-	/* the aggregator's part begins with the newest minute seen */
-	*newest = ts_dec_minute(&d);
-	rc = ts_dec_ok(&d, 0) ? 0 : TS_EINVAL;
-out:
-	ts_dec_free(&d);
-	free(mids);
 	return rc;
 }
 

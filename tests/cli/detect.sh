@@ -141,7 +141,7 @@ check "no store: says detect needs a Redis store" grep -q "detect: needs a Redis
 check "--store mem: exit 1 (got $rc2)" test "$rc2" = 1
 check "--store mem: says why" grep -q "memory store lives only within a run" "$tmp/mem.err"
 check "--order: exit 1 (got $rc3), it acts on records" test "$rc3" = 1
-check "--order: named" grep -q -- "--order acts on records" "$tmp/order.err"
+check "--order: named" grep -q -- "--order is for backfill or stream" "$tmp/order.err"
 check "a PATH: exit 1 (got $rc4)" test "$rc4" = 1
 check "empty store: exit 0 (got $rc5)" test "$rc5" = 0
 check "empty store: no output" test ! -s "$tmp/empty.ndjson"
