@@ -146,6 +146,10 @@ int ts_attrwin_minute(ts_attrwin *w, ts_store *s, uint32_t pid, int64_t minute,
 				 a[i].count))
 			return TS_ENOMEM;
 	}
+	/* a store that keeps minutes keeps what the ring holds */
+	if (sl->n && s->ops->add_attr_minute &&
+	    (rc = s->ops->add_attr_minute(s, pid, minute, sl->e, sl->n)))
+		return store_err(rc);
 	return 0;
 }
 

@@ -35,7 +35,11 @@
 
 enum { TS_EXIT_OK = 0, TS_EXIT_USAGE = 1, TS_EXIT_STORE = 2, TS_EXIT_SKIPPED = 3 };
 
+/* The commands ts_cli_parse reads the options of. */
+enum ts_cli_mode { TS_CLI_BACKFILL = 0, TS_CLI_STREAM = 1, TS_CLI_DETECT = 2 };
+
 extern const char ts_cli_usage[];
+extern const char ts_cli_detect_usage[];
 
 typedef struct ts_stream_cfg {
 	const char *watch_dir;
@@ -63,14 +67,15 @@ typedef struct ts_cli_opts {
 	ts_stream_cfg sc;
 	char **paths; /* backfill: the PATH arguments */
 	size_t npaths;
+	int64_t since, until; /* detect: minutes [since, until); INT64_MIN / INT64_MAX: all */
 } ts_cli_opts;
 
-/* Parse `backfill` (stream 0) or `stream` (stream 1) options, argv[0]
- * being the command. Loads the profile and the rules file. Returns -1 to
+/* Parse the options of `backfill`, `stream` or `detect` (mode, enum
+ * ts_cli_mode), argv[0] being the command. Loads the profile and the rules file. Returns -1 to
  * go on and run, or an exit status: TS_EXIT_OK after --help or --version
  * (printed to stdout), TS_EXIT_USAGE after a message on stderr. What it
  * loaded is released by ts_cli_opts_free, whatever it returned. */
-int ts_cli_parse(int argc, char **argv, int stream, ts_cli_opts *o);
+int ts_cli_parse(int argc, char **argv, int mode, ts_cli_opts *o);
 void ts_cli_opts_free(ts_cli_opts *o);
 /* Where profiles named by NAME are: opt, $TRAILSIGHT_MODELS, models/ next
  * to the executable, or "models". Static storage. */
@@ -106,6 +111,24 @@ typedef struct ts_run {
 
 /* Run what o says (stream or backfill) to the end. The exit status. */
 int ts_cli_run(ts_cli_opts *o, int stream);
+
+/* run_detect.c: `detect`, re-detection over a Redis store's counts (o
+ * parsed in TS_CLI_DETECT mode). The exit status. */
+int ts_cli_detect(ts_cli_opts *o);
+/* One re-detection (detect, and a backfill whose files are all counted
+ * already): a memory store, the view over it and redis, and an engine
+ * with options eo (sorted) over the view, replaying redis's counts before
+ * minute until and finished, its events to emit. d owns what it made
+ * (ts_cli_redetect_free, also after a failure). 0 or an error code
+ * (TS_ESTORE: d->view's errstr says why, when d->view was made). */
+typedef struct ts_redetect {
+	ts_store *mem, *view;
+	ts_engine *engine;
+	ts_engine_replay_stats rs;
+} ts_redetect;
+int ts_cli_redetect(ts_redetect *d, ts_store *redis, ts_registry *reg, const ts_engine_opts *eo,
+		    int64_t until, ts_emit_fn emit, void *ctx);
+void ts_cli_redetect_free(ts_redetect *d);
 
 /* run.c: seconds on a monotonic clock; the source callbacks of a run
  * (ctx: the ts_run); the files a store has done taken out of a list (0,

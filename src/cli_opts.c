@@ -16,6 +16,7 @@
 const char ts_cli_usage[] =
 	"usage: trailsight backfill [options] PATH...\n"
 	"       trailsight stream (--watch DIR | --stdin | --redis-stream URL#KEY) [options]\n"
+	"       trailsight detect --store redis://... [--since T] [--until T] [options]\n"
 	"       trailsight report --store redis://... --events FILE [options] DIR\n"
 	"       trailsight noise --events FILE ID...\n"
 	"\n"
@@ -31,6 +32,9 @@ const char ts_cli_usage[] =
 	"folder (walked recursively, e.g. an S3 sync of AWSLogs/<acct>/CloudTrail/...;\n"
 	"files are read by content, whatever their names), or - for standard input;\n"
 	"it writes its events sorted by time at the end.\n"
+	"\n"
+	"detect re-runs detection over the counts a Redis store already holds, with\n"
+	"any profile and rules, without reading a log (trailsight detect -h).\n"
 	"\n"
 	"stream runs until SIGTERM or SIGINT (it then checkpoints and exits 0),\n"
 	"writing each event as soon as the checkpoint that made it is stored:\n"
@@ -122,6 +126,43 @@ const char ts_cli_usage[] =
 	"stderr. Exit status: 0 done, 1 bad usage or configuration, 2 the store or\n"
 	"the run failed, 3 inputs were skipped under --strict.\n";
 
+const char ts_cli_detect_usage[] =
+	"usage: trailsight detect --store redis://[user:pass@]host:port[/db] [options]\n"
+	"\n"
+	"Re-runs detection over the counts already in a Redis store, as the backfill\n"
+	"or stream that filled it counted them, without reading a log: every series\n"
+	"of every partition the store has a saved state for is replayed minute by\n"
+	"minute from its first counted minute, with the profile and rules given\n"
+	"here, and the events of the episodes that start in [--since, --until) are\n"
+	"written, sorted by time, as a backfill writes them. For the backfill's own\n"
+	"profile, rules and lateness they are the backfill's events, byte for byte.\n"
+	"Nothing is written to the store.\n"
+	"\n"
+	"options:\n"
+	"  --store SPEC            the Redis store (also TRAILSIGHT_STORE); required\n"
+	"  --since TIME            write the episodes that start at or after TIME\n"
+	"                          (YYYY-MM-DD or YYYY-MM-DDTHH:MMZ, UTC)\n"
+	"  --until TIME            replay the minutes before TIME only\n"
+	"  --model NAME|PATH       sensitivity profile (default: default), see models/\n"
+	"  --models-dir DIR        where profiles by NAME are found\n"
+	"  --rules PATH            suppression rules: unjudged and mark rules act as in a\n"
+	"                          backfill; drop rules act on records, which detect\n"
+	"                          does not read (what they dropped is in no count)\n"
+	"  --marked-out PATH       append the events of series a mark rule holds (NDJSON)\n"
+	"  --lateness MIN          as the backfill's (0-112, default 20): it sets when a\n"
+	"                          Start was decided (trailsightContext)\n"
+	"  --out SINK              where insights go (repeatable; default -), as for\n"
+	"                          backfill (trailsight --help)\n"
+	"  --alert-repost SEC, --spool-dir DIR, --sink-queue N   as for backfill\n"
+	"  --no-trailsight-context leave out insightDetails.trailsightContext\n"
+	"  -q, --quiet             no summary\n"
+	"  -v, --verbose           more messages\n"
+	"  -h, --help              this text\n"
+	"\n"
+	"The summary on stderr says how many partitions, series and minutes were\n"
+	"replayed. Exit status: 0 done, 1 bad usage (no Redis store given), 2 the\n"
+	"store or the run failed.\n";
+
 /* 0 and *out when s is a whole decimal number in [lo, hi]; else -1. */
 static int parse_long(const char *s, long lo, long hi, long *out)
 {
@@ -167,14 +208,15 @@ const char *ts_cli_models_dir(const char *opt)
 	return "models";
 }
 
-int ts_cli_parse(int argc, char **argv, int stream, ts_cli_opts *o)
+int ts_cli_parse(int argc, char **argv, int mode, ts_cli_opts *o)
 {
+	int stream = mode == TS_CLI_STREAM, detect = mode == TS_CLI_DETECT;
 	enum {
 		O_STORE = 256, O_MODEL, O_MODELS_DIR, O_OUT, O_STATS, O_LATENESS, O_READ, O_DATA,
 		O_MAXREC, O_THREADS, O_STRICT, O_NOCTX, O_REPOST, O_VERSION, O_FORCE, O_FLUSH, O_SPOOL,
 		O_WATCH, O_STDIN, O_IDLE, O_METRICS, O_METRICS_INT, O_RSTREAM, O_GROUP, O_CONSUMER,
 		O_INFLATE, O_REPORT, O_SINKQ, O_MAX_SERIES, O_MAX_PART, O_MAX_CODES, O_MAX_ATTRS,
-		O_ORDER, O_FUTURE, O_FORMAT, O_RULES, O_MARKED, O_EARLY
+		O_ORDER, O_FUTURE, O_FORMAT, O_RULES, O_MARKED, O_EARLY, O_SINCE, O_UNTIL
 	};
 	static const struct option longopts[] = {
 		{"store", required_argument, 0, O_STORE},
@@ -214,6 +256,8 @@ int ts_cli_parse(int argc, char **argv, int stream, ts_cli_opts *o)
 		{"metrics-interval", required_argument, 0, O_METRICS_INT},
 		{"no-trailsight-context", no_argument, 0, O_NOCTX},
 		{"report", required_argument, 0, O_REPORT},
+		{"since", required_argument, 0, O_SINCE},
+		{"until", required_argument, 0, O_UNTIL},
 		{"quiet", no_argument, 0, 'q'},
 		{"verbose", no_argument, 0, 'v'},
 		{"help", no_argument, 0, 'h'},
@@ -224,7 +268,10 @@ int ts_cli_parse(int argc, char **argv, int stream, ts_cli_opts *o)
 	long v;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int order_set = 0, stream_only, backfill_only = 0;
+	const char *record_opt = NULL; /* an option that acts on records (not detect's) */
 	memset(o, 0, sizeof *o);
+	o->since = INT64_MIN;
+	o->until = INT64_MAX;
 	o->store_spec = getenv("TRAILSIGHT_STORE");
 	o->model = "default";
 	o->threads = ncpu > 0 ? (int)(ncpu > 64 ? 64 : ncpu) : 1;
@@ -232,8 +279,30 @@ int ts_cli_parse(int argc, char **argv, int stream, ts_cli_opts *o)
 	o->sc = (ts_stream_cfg){.idle_timeout = 60, .metrics_interval = 5, .group = "trailsight"};
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "qvh", longopts, NULL)) != -1) {
+	int li = -1;
+	while ((c = getopt_long(argc, argv, "qvh", longopts, &li)) != -1) {
+		static const int on_records[] = {
+			O_STATS, O_ORDER, O_FUTURE, O_READ, O_DATA, O_MAXREC, O_FORMAT, O_INFLATE,
+			O_THREADS, O_STRICT, O_FORCE, O_FLUSH, O_MAX_SERIES, O_MAX_PART, O_MAX_CODES,
+			O_MAX_ATTRS, O_REPORT, O_WATCH, O_STDIN, O_RSTREAM, O_GROUP, O_CONSUMER,
+			O_IDLE, O_EARLY, O_METRICS, O_METRICS_INT};
+		for (size_t i = 0; i < TS_ARRAY_LEN(on_records) && li >= 0; i++)
+			if (c == on_records[i] && !record_opt)
+				record_opt = longopts[li].name;
+		li = -1;
 		switch (c) {
+		case O_SINCE:
+		case O_UNTIL:
+			if (!detect) {
+				ts_error("--%s is for detect (and report)", c == O_SINCE ? "since" : "until");
+				return TS_EXIT_USAGE;
+			}
+			if (ts_parse_minute_arg(optarg, c == O_SINCE ? &o->since : &o->until)) {
+				ts_error("--%s '%s': expected YYYY-MM-DD or YYYY-MM-DDTHH:MMZ",
+					 c == O_SINCE ? "since" : "until", optarg);
+				return TS_EXIT_USAGE;
+			}
+			break;
 		case O_STORE: o->store_spec = optarg; break;
 		case O_MODEL: o->model = optarg; break;
 		case O_MODELS_DIR: o->models_dir = optarg; break;
@@ -369,14 +438,36 @@ int ts_cli_parse(int argc, char **argv, int stream, ts_cli_opts *o)
 		case O_REPORT: o->report_dir = optarg; backfill_only = 1; break;
 		case 'q': o->quiet = 1; ts_log_level = 0; break;
 		case 'v': ts_log_level = 3; break;
-		case 'h': fputs(ts_cli_usage, stdout); return TS_EXIT_OK;
+		case 'h': fputs(detect ? ts_cli_detect_usage : ts_cli_usage, stdout); return TS_EXIT_OK;
 		case O_VERSION: printf("trailsight %s\n", TS_VERSION); return TS_EXIT_OK;
-		default: fputs(ts_cli_usage, stderr); return TS_EXIT_USAGE;
+		default:
+			fputs(detect ? ts_cli_detect_usage : ts_cli_usage, stderr);
+			return TS_EXIT_USAGE;
 		}
 	}
 	stream_only = o->sc.watch_dir || o->sc.use_stdin || o->sc.metrics_file || o->sc.redis_stream ||
 		      o->eo.early;
-	if (stream) {
+	if (detect) {
+		if (record_opt || optind < argc) {
+			if (record_opt)
+				ts_error("detect: --%s is for backfill or stream (it acts on records, "
+					 "their reading or the run's files); detect reads the counts a "
+					 "store holds", record_opt);
+			else
+				ts_error("detect: no PATH arguments: it reads the store given by --store");
+			return TS_EXIT_USAGE;
+		}
+		if (!o->store_spec || strncmp(o->store_spec, "redis://", 8) != 0) {
+			ts_error("detect: needs a Redis store: --store redis://host:port[/db] (or "
+				 "TRAILSIGHT_STORE), the one a backfill or stream counted into; the "
+				 "memory store lives only within a run");
+			return TS_EXIT_USAGE;
+		}
+		if (o->since != INT64_MIN && o->until != INT64_MAX && o->until <= o->since) {
+			ts_error("detect: --until must come after --since");
+			return TS_EXIT_USAGE;
+		}
+	} else if (stream) {
 		if (backfill_only || optind < argc) {
 			ts_error("stream: %s", optind < argc ? "no PATH arguments: use --watch DIR or --stdin"
 							     : "--threads and --report are for backfill");
@@ -419,8 +510,10 @@ int ts_cli_parse(int argc, char **argv, int stream, ts_cli_opts *o)
 		}
 		o->eo.rules = o->rules;
 	}
-	if (!stream && !order_set)
+	if (mode == TS_CLI_BACKFILL && !order_set)
 		o->eo.order = TS_ORDER_AUTO;
+	if (detect)
+		o->eo.since = o->since == INT64_MIN ? 0 : o->since;
 	o->paths = argv + optind;
 	o->npaths = (size_t)(argc - optind);
 	return -1;

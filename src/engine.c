@@ -422,6 +422,8 @@ int ts_engine_emit_(ts_engine *e, uint32_t mid, int64_t end_duration, int64_t cl
 	int rc = ts_episode_event(ep, &env, mid, end_duration, &ins);
 	if (rc)
 		return rc;
+	if (ins.start_minute < e->o.since)
+		return 0; /* re-detection: an episode before the range asked for */
 	if (e->o.trailsight_context || mark) {
 		ins.model = prof->name;
 		ins.expected = ep->expected;

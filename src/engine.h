@@ -67,6 +67,9 @@ typedef struct ts_engine_opts {
 	/* a stream (not sorted): write a Start as soon as the counts of the
 	 * open minutes make an increase significant (src/early.c) */
 	int early;
+	/* re-detection (ts_engine_replay): the events of episodes that start
+	 * before this minute are not written (0: every event) */
+	int64_t since;
 } ts_engine_opts;
 
 /* Defaults: the default profile, lateness 20, management writes only,
@@ -185,6 +188,29 @@ size_t ts_engine_pending_events(const ts_engine *e);
 uint64_t ts_engine_open_insights(const ts_engine *e);
 /* Newest eventTime minute seen over all partitions (INT64_MIN: none). */
 int64_t ts_engine_newest(const ts_engine *e);
+
+/* Re-detection (engine_replay.c): what a replay read. */
+typedef struct ts_engine_replay_stats {
+	uint64_t partitions;     /* partitions with a saved state in src */
+	uint64_t series;         /* their series (APIs) */
+	uint64_t metrics;        /* their metrics (calls, reads, error codes) */
+	uint64_t days;           /* (metric, day) count reads */
+	uint64_t counts;         /* counts fed (a call with an error is two) */
+	int64_t first, last;     /* minutes replayed (INT64_MIN: none) */
+} ts_engine_replay_stats;
+
+/* Feed the engine, as a backfill of the records behind them would, the
+ * counts that store src holds: for every partition src has a saved state
+ * for, the series that state names (with their first minutes), and their
+ * counts per minute from the first minute of any of them through the
+ * newest minute the partition had seen, stopping before minute until
+ * (INT64_MAX: no end), in time order. Attribution values are not fed:
+ * the engine's store must answer read_attrs with src's hours (see
+ * ts_store_view_new). The engine must be new (nothing counted), with a
+ * store other than src; call ts_engine_finish after. 0, TS_ESTORE (src's
+ * errstr says why; a state that does not decode is one), TS_ECAP,
+ * TS_ENOMEM, or a fatal code of the engine. */
+int ts_engine_replay(ts_engine *e, ts_store *src, int64_t until, ts_engine_replay_stats *st);
 
 void ts_engine_get_stats(const ts_engine *e, ts_engine_stats *st);
 /* Records counted and, of those, late so far (cheap, unlike get_stats). */

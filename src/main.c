@@ -1,7 +1,7 @@
 /* main.c - the trailsight command line: picks the command and hands over
- * to its module (cli_opts.c parses, run.c runs, report_cli.c draws a
- * report, noise.c a rule for a noisy insight). The only file that exits
- * the process.
+ * to its module (cli_opts.c parses, run.c runs, run_detect.c re-detects,
+ * report_cli.c draws a report, noise.c a rule for a noisy insight). The
+ * only file that exits the process.
  */
 #include <gsl/gsl_errno.h>
 
@@ -31,6 +31,14 @@ int main(int argc, char **argv)
 		int rc = ts_cli_parse(argc - 1, argv + 1, stream, &o);
 		if (rc < 0)
 			rc = ts_cli_run(&o, stream);
+		ts_cli_opts_free(&o);
+		return rc;
+	}
+	if (strcmp(argv[1], "detect") == 0) {
+		ts_cli_opts o;
+		int rc = ts_cli_parse(argc - 1, argv + 1, TS_CLI_DETECT, &o);
+		if (rc < 0)
+			rc = ts_cli_detect(&o);
 		ts_cli_opts_free(&o);
 		return rc;
 	}

@@ -27,25 +27,6 @@ static const char usage[] =
 	"A backfill on the memory store writes the same report with --report DIR.\n";
 
 /* TIME as epoch minutes. 0 or -1. */
-static int parse_when(const char *s, int64_t *out)
-{
-	char buf[32];
-	size_t n = strlen(s);
-	if (n == 10)
-		snprintf(buf, sizeof buf, "%sT00:00:00Z", s);
-	else if (n == 17 && s[16] == 'Z')
-		snprintf(buf, sizeof buf, "%.16s:00Z", s);
-	else if (n < sizeof buf)
-		snprintf(buf, sizeof buf, "%s", s);
-	else
-		return -1;
-	int64_t sec;
-	if (ts_parse_time(buf, strlen(buf), &sec))
-		return -1;
-	*out = ts_floordiv(sec, 60);
-	return 0;
-}
-
 int ts_report_cli(int argc, char **argv, const char *models_dir)
 {
 	enum { O_STORE = 256, O_EVENTS, O_SINCE, O_UNTIL, O_MODEL, O_MODELS_DIR };
@@ -78,7 +59,7 @@ int ts_report_cli(int argc, char **argv, const char *models_dir)
 			break;
 		case O_SINCE:
 		case O_UNTIL:
-			if (parse_when(optarg, c == O_SINCE ? &ro.since : &ro.until)) {
+			if (ts_parse_minute_arg(optarg, c == O_SINCE ? &ro.since : &ro.until)) {
 				ts_error("report: --%s '%s': expected YYYY-MM-DD or YYYY-MM-DDTHH:MMZ",
 					 c == O_SINCE ? "since" : "until", optarg);
 				return 1;

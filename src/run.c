@@ -259,6 +259,7 @@ int ts_cli_run(ts_cli_opts *o, int stream)
 	ts_registry *reg = ts_registry_new(&o->caps);
 	ts_store *store = NULL;
 	ts_pathlist paths = {0};
+	ts_redetect rd = {0}; /* every file counted already: the events derived again */
 	if (!reg) {
 		ts_error("out of memory");
 		return TS_EXIT_STORE;
@@ -355,11 +356,27 @@ int ts_cli_run(ts_cli_opts *o, int stream)
 			goto out_engine;
 		}
 		r.files_total = paths.n;
-		rc = ts_source_read_all(&paths, o->threads, &o->ro, &o->po, &r.src, &cb);
-		if (rc < 0 && !r.fatal)
+		if (!paths.n && r.files_already && strcmp(store->ops->name, "redis") == 0) {
+			/* every file is counted already: nothing is counted again, and
+			 * the events are derived again from the store's counts */
+			rc = ts_cli_redetect(&rd, store, reg, &eo, INT64_MAX,
+					     o->report_dir ? tee_emit : ts_sinks_emit_fn,
+					     o->report_dir ? (void *)&r : (void *)r.sinks);
+			if (rc == TS_ESTORE && rd.view && rd.view->errstr[0])
+				memcpy(store->errstr, rd.view->errstr, sizeof store->errstr);
+			if (rd.engine) {
+				ts_engine_free(r.engine);
+				r.engine = rd.engine;
+				rd.engine = NULL;
+			}
 			r.fatal = rc;
-		if (!r.fatal)
-			r.fatal = ts_engine_finish(r.engine);
+		} else {
+			rc = ts_source_read_all(&paths, o->threads, &o->ro, &o->po, &r.src, &cb);
+			if (rc < 0 && !r.fatal)
+				r.fatal = rc;
+			if (!r.fatal)
+				r.fatal = ts_engine_finish(r.engine);
+		}
 	}
 	ts_cli_progress_clear(&r);
 	double secs = ts_cli_now() - r.t0;
@@ -424,6 +441,7 @@ int ts_cli_run(ts_cli_opts *o, int stream)
 out_engine:
 	ts_pathlist_free(&paths);
 	ts_engine_free(r.engine);
+	ts_cli_redetect_free(&rd);
 out_sinks:
 	if (r.marked && fclose(r.marked) != 0 && !r.marked_failed)
 		ts_error("--marked-out: cannot write: %s", strerror(errno));

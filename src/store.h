@@ -31,6 +31,9 @@ typedef struct ts_attr_count {
 
 /* Called once per (kind, value) by read_attrs with the summed count. */
 typedef int (*ts_attr_cb)(void *ctx, int kind, uint32_t value, uint64_t count);
+/* Called once per (minute, kind, value) by read_attr_minutes. */
+typedef int (*ts_attr_minute_cb)(void *ctx, int64_t minute, int kind, uint32_t value,
+				 uint64_t count);
 
 typedef struct ts_store ts_store;
 
@@ -88,6 +91,18 @@ typedef struct ts_store_ops {
 	/* 1 when enough is buffered that the caller should checkpoint and
 	 * flush soon (at its next safe point); 0 otherwise. */
 	int (*flush_due)(const ts_store *s);
+
+	/* Attributions by minute, for re-detection (ts_engine_replay): both
+	 * NULL in a store that keeps them only by hour (memory). add_attr_minute
+	 * adds the attribution counts of one closed minute of one partition,
+	 * as the windows admitted them (late counts are not in them);
+	 * read_attr_minutes calls cb once per (minute, kind, value) of metric
+	 * in minutes [from, to), minutes in increasing order. 0 or a negative
+	 * code. */
+	int (*add_attr_minute)(ts_store *s, uint32_t partition, int64_t minute,
+			       const ts_attr_count *a, size_t n);
+	int (*read_attr_minutes)(ts_store *s, uint32_t metric, int64_t from, int64_t to,
+				 ts_attr_minute_cb cb, void *ctx);
 } ts_store_ops;
 
 struct ts_store {
@@ -123,6 +138,13 @@ void ts_store_free(ts_store *s);
  * (cut to fit). For the store's users that find a store's content
  * unusable (a state that cannot be decoded). */
 void ts_store_errorf(ts_store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A store that does everything in counts except read_attrs, which it
+ * asks of attrs (store_view.c): re-detection counts into a memory store
+ * and reads attribution hours from the Redis store that kept them. Both
+ * are borrowed and must outlive the view; ts_store_free frees the view
+ * alone. 0 and *out, or TS_ENOMEM. */
+int ts_store_view_new(ts_store *counts, ts_store *attrs, ts_store **out);
 
 /* The memory backend, for tests that want it directly. */
 int ts_store_mem_new(ts_registry *reg, const ts_store_opts *opts, ts_store **out);

@@ -473,6 +473,8 @@ static const ts_store_ops redis_ops = {
 	.files_done = rs_files_done,
 	.flush_due = rs_flush_due,
 	.partitions = rs_partitions,
+	.add_attr_minute = rs_add_attr_minute,
+	.read_attr_minutes = rs_read_attr_minutes,
 };
 
 const char *ts_store_redis_script(void) { return rs_script(); }

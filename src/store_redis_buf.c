@@ -5,7 +5,7 @@
  * keys, (counts|attrs, metric, day) -> index into rs->keys (which keeps
  * the partition too), and cells, (key index, field) -> summed increment,
  * where the field is the minute of day (counts) or hour << 40 | kind << 32
- * | value id (attributions). Per partition (rs_part), the state and file
+ * | value id (attributions; minute of day << 40 | ... for those by minute). Per partition (rs_part), the state and file
  * marks put_state gave wait in the same buffer. Only a flush empties it
  * (rs_freeze moves it into chunks; rs_live_clear frees the tables); free
  * discards what was not flushed. Every add also goes to the read cache
@@ -294,4 +294,30 @@ int rs_add_attrs(ts_store *st, uint32_t partition, int64_t hour_minute, const ts
 out_free:
 	free(take);
 	return rc;
+}
+
+int rs_add_attr_minute(ts_store *st, uint32_t partition, int64_t minute, const ts_attr_count *a,
+		       size_t n)
+{
+	redis_store *rs = (redis_store *)st;
+	(void)partition;
+	int rc = check_cap(rs, n);
+	if (rc)
+		return rc;
+	int64_t day = ts_floordiv(minute, TS_MIN_PER_DAY);
+	uint64_t mod = (uint64_t)(minute - day * TS_MIN_PER_DAY);
+	for (size_t i = 0; i < n; i++) {
+		const ts_metric *m = ts_registry_get_metric(st->reg, a[i].metric);
+		if (!m || a[i].kind >= TS_A_KINDS)
+			return TS_EINVAL;
+		if (!a[i].count)
+			continue;
+		rkey key = {.day = day, .metric = m->id, .partition = m->partition,
+			    .attr = RS_MINUTES};
+		uint32_t k;
+		uint64_t field = mod << 40 | (uint64_t)a[i].kind << 32 | a[i].value;
+		if ((rc = rs_key_get(rs, &key, &k)) || (rc = ctab_add(&rs->live, k, field, a[i].count)))
+			return rc;
+	}
+	return 0;
 }

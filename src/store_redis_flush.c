@@ -218,6 +218,11 @@ static int chunk_key(redis_store *rs, rs_spec *s, const rkey *k, const cell *con
 	for (size_t q = 0; q < nf && !s->err; q++) {
 		if (!k->attr) {
 			rs_spec_num(s, (uint32_t)c[q]->field);
+		} else if (k->attr == RS_MINUTES) {
+			uint64_t f = c[q]->field;
+			uint32_t vid = (uint32_t)f;
+			ts_str v = ts_registry_value_str(rs->base.reg, vid);
+			rs_spec_mattr(s, (unsigned)(f >> 40), (unsigned)(f >> 32) & 0xff, vid, v.p, v.n);
 		} else {
 			uint64_t f = c[q]->field;
 			uint32_t vid = (uint32_t)f;

@@ -39,8 +39,9 @@ typedef struct rkey {
 	int64_t day;
 	uint32_t metric;
 	uint32_t partition;
-	uint8_t attr; /* 0 counts, 1 attributions */
+	uint8_t attr; /* 0 counts, 1 attributions by hour, 2 by minute (RS_MINUTES) */
 } rkey;
+#define RS_MINUTES 2
 
 /* --- the one argument builder -------------------------------------------
  * Commands built into one arena (each argument followed by the NUL ts_buf
@@ -227,6 +228,8 @@ void rs_caches_free(redis_store *rs);
 int rs_read_counts(ts_store *st, uint32_t metric, int64_t from, size_t n, uint32_t *out);
 int rs_read_attrs(ts_store *st, uint32_t metric, int64_t from, int64_t to, ts_attr_cb cb,
 		  void *ctx);
+int rs_read_attr_minutes(ts_store *st, uint32_t metric, int64_t from, int64_t to,
+			 ts_attr_minute_cb cb, void *ctx);
 
 /* --- store_redis_buf.c: the write buffer --- */
 int rs_ensure_partition(redis_store *rs, uint32_t id);
@@ -240,6 +243,8 @@ int rs_fmarks_add(fmarks *f, const ts_file_id *id);
 int rs_add_minute(ts_store *st, uint32_t partition, int64_t minute, const ts_count *c, size_t n);
 int rs_add_attrs(ts_store *st, uint32_t partition, int64_t hour_minute, const ts_attr_count *a,
 		 size_t n);
+int rs_add_attr_minute(ts_store *st, uint32_t partition, int64_t minute, const ts_attr_count *a,
+		       size_t n);
 int rs_flush_due(const ts_store *st);
 
 /* --- store_redis_chunk.c: a chunk's compact spec, expanded for a send --- */
@@ -256,6 +261,10 @@ int rs_spec_blob(rs_spec *s, char *blob, size_t len);
 int rs_spec_seq(rs_spec *s);
 int rs_spec_attr(rs_spec *s, unsigned hh, unsigned kind, uint32_t vid, const char *val,
 		 size_t n);
+/* The same for a minute's attribution field "MMMM:kind:VALUE" (minute of
+ * day, 0 to 1439, four digits). */
+int rs_spec_mattr(rs_spec *s, unsigned mod, unsigned kind, uint32_t vid, const char *val,
+		  size_t n);
 /* Move what was built into *ch, the spec left empty for the next chunk. */
 int rs_spec_take(rs_spec *s, uint32_t pid, uint64_t seq, size_t ncells, chunk *ch);
 void rs_spec_free(rs_spec *s);

@@ -60,7 +60,8 @@ int rs_key_name(redis_store *rs, const rkey *k, ts_buf *b)
 	ts_civil_from_days(k->day, &y, &mo, &d);
 	int rc;
 	if ((rc = rs_part_prefix(rs, m->partition, b)) ||
-	    (rc = ts_buf_printf(b, "%s:%04lld%02u%02u:%s:", k->attr ? "a" : "c", (long long)y, mo,
+	    (rc = ts_buf_printf(b, "%s:%04lld%02u%02u:%s:",
+				k->attr == RS_MINUTES ? "m" : k->attr ? "a" : "c", (long long)y, mo,
 				d, api->data ? "d" : "m")) ||
 	    (rc = add_str(b, api->source)) || (rc = ts_buf_puts(b, ":")) ||
 	    (rc = add_str(b, api->name)) || (rc = ts_buf_puts(b, ":")))
@@ -452,7 +453,7 @@ static int sum_live_attrs(const redis_store *rs, uint32_t metric, int64_t h0, in
 			continue;
 		const rkey *k = &rs->keys[c->key1 - 1];
 		int64_t h = k->day * 24 + (int64_t)(c->field >> 40);
-		if (!k->attr || k->metric != metric || h < h0 || h >= h1 || !c->sum)
+		if (k->attr != 1 || k->metric != metric || h < h0 || h >= h1 || !c->sum)
 			continue;
 		uint64_t key = ts_attr_key(0, (unsigned)(c->field >> 32) & 0xff, (uint32_t)c->field);
 		if (ts_tally_add(acc, key, c->sum))
@@ -507,6 +508,120 @@ int rs_read_attrs(ts_store *st, uint32_t metric, int64_t from, int64_t to, ts_at
 		rc = cb(ctx, (int)ts_attr_key_kind(key), ts_attr_key_value(key), cnt);
 out_free:
 	ts_tally_free(&acc);
+	free(keys);
+	return rc;
+}
+
+/* A minute-attribution day (day d) from an HGETALL reply: each field
+ * "MMMM:kind:VALUE" of a minute in [from, to) into out (minute, kind,
+ * value interned, count). 0, TS_ENOMEM or TS_ECAP. */
+typedef struct mattr {
+	int64_t minute;
+	uint32_t value;
+	int kind;
+	uint64_t count;
+} mattr;
+
+static int parse_mattr_day(redis_store *rs, const redisReply *r, int64_t d, int64_t from,
+			   int64_t to, mattr **out, size_t *n, size_t *alloc)
+{
+	for (size_t e = 0; r->type == REDIS_REPLY_ARRAY && e + 1 < r->elements; e += 2) {
+		redisReply *f = r->element[e], *v = r->element[e + 1];
+		uint64_t mod, cnt;
+		if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING || f->len < 6 ||
+		    f->str[4] != ':' || parse_u64(f->str, 4, &mod) || mod >= TS_MIN_PER_DAY ||
+		    parse_u64(v->str, v->len, &cnt))
+			continue;
+		int64_t t = d * TS_MIN_PER_DAY + (int64_t)mod;
+		if (t < from || t >= to || !cnt)
+			continue;
+		const char *k = f->str + 5, *colon = memchr(k, ':', f->len - 5);
+		if (!colon)
+			continue;
+		int kind = -1;
+		for (int j = 0; j < TS_A_KINDS; j++)
+			if ((size_t)(colon - k) == strlen(rs_attr_kind_name((unsigned)j)) &&
+			    memcmp(k, rs_attr_kind_name((unsigned)j), (size_t)(colon - k)) == 0)
+				kind = j;
+		if (kind < 0)
+			continue;
+		ts_str val = {colon + 1, f->len - (size_t)(colon + 1 - f->str)};
+		uint32_t vid;
+		int rc = ts_registry_value(rs->base.reg, val, &vid);
+		if (rc)
+			return rc;
+		if (ts_grow(out, alloc, *n + 1, sizeof **out, 64))
+			return TS_ENOMEM;
+		(*out)[(*n)++] = (mattr){t, vid, kind, cnt};
+	}
+	return 0;
+}
+
+static int mattr_cmp(const void *a, const void *b)
+{
+	const mattr *x = a, *y = b;
+	if (x->minute != y->minute)
+		return x->minute < y->minute ? -1 : 1;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	return (x->value > y->value) - (x->value < y->value);
+}
+
+/* Minutes are kept like hours (Redis holds every increment once the
+ * frozen chunks are applied; the live buffer's cells are added from
+ * memory); a (minute, kind, value) found in both is summed. */
+int rs_read_attr_minutes(ts_store *st, uint32_t metric, int64_t from, int64_t to,
+			 ts_attr_minute_cb cb, void *ctx)
+{
+	redis_store *rs = (redis_store *)st;
+	if (from >= to)
+		return 0;
+	int rc = rs_bg_join(rs);
+	if (!rc)
+		rc = rs_send_pending(rs);
+	if (rc)
+		return rc;
+	int64_t d0 = ts_floordiv(from, TS_MIN_PER_DAY), d1 = ts_floordiv(to - 1, TS_MIN_PER_DAY);
+	size_t nd = (size_t)(d1 - d0 + 1);
+	rkey *keys = calloc(nd, sizeof *keys);
+	mattr *v = NULL;
+	size_t n = 0, alloc = 0;
+	redisReply **r = NULL;
+	if (!keys)
+		return TS_ENOMEM;
+	for (size_t i = 0; i < nd; i++)
+		keys[i] = (rkey){.day = d0 + (int64_t)i, .metric = metric, .attr = RS_MINUTES};
+	if ((rc = fetch_keys(rs, keys, nd, &r)))
+		goto out_free;
+	for (size_t i = 0; i < nd && !rc; i++)
+		rc = parse_mattr_day(rs, r[i], keys[i].day, from, to, &v, &n, &alloc);
+	free_replies(r, nd);
+	for (size_t i = 0; i < rs->live.slots && !rc; i++) {
+		const cell *c = &rs->live.c[i];
+		if (!c->key1)
+			continue;
+		const rkey *k = &rs->keys[c->key1 - 1];
+		int64_t t = k->day * TS_MIN_PER_DAY + (int64_t)(c->field >> 40);
+		if (k->attr != RS_MINUTES || k->metric != metric || t < from || t >= to || !c->sum)
+			continue;
+		if (ts_grow(&v, &alloc, n + 1, sizeof *v, 64)) {
+			rc = TS_ENOMEM;
+			break;
+		}
+		v[n++] = (mattr){t, (uint32_t)c->field, (int)(c->field >> 32) & 0xff, c->sum};
+	}
+	if (!rc && n)
+		qsort(v, n, sizeof *v, mattr_cmp);
+	for (size_t i = 0; i < n && !rc;) {
+		size_t j = i + 1;
+		uint64_t sum = v[i].count;
+		for (; j < n && !mattr_cmp(&v[i], &v[j]); j++)
+			sum += v[j].count;
+		rc = cb(ctx, v[i].minute, v[i].kind, v[i].value, sum);
+		i = j;
+	}
+out_free:
+	free(v);
 	free(keys);
 	return rc;
 }

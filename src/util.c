@@ -171,6 +171,25 @@ int ts_parse_time(const char *s, size_t n, int64_t *sec)
 	return *sec < 0 ? TS_EBADTIME : 0;
 }
 
+int ts_parse_minute_arg(const char *s, int64_t *out)
+{
+	char buf[32];
+	size_t n = strlen(s);
+	if (n == 10)
+		snprintf(buf, sizeof buf, "%sT00:00:00Z", s);
+	else if (n == 17 && s[16] == 'Z')
+		snprintf(buf, sizeof buf, "%.16s:00Z", s);
+	else if (n < sizeof buf)
+		snprintf(buf, sizeof buf, "%s", s);
+	else
+		return -1;
+	int64_t sec;
+	if (ts_parse_time(buf, strlen(buf), &sec))
+		return -1;
+	*out = ts_floordiv(sec, 60);
+	return 0;
+}
+
 static int hex4(const char *s, unsigned *v)
 {
 	unsigned x = 0;

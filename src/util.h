@@ -92,6 +92,10 @@ void ts_format_time(int64_t secs, char out[21]);
  * 'Z' may be lower case). 0 or TS_EBADTIME. Fields are range checked (no
  * Feb 30). */
 int ts_parse_time(const char *s, size_t n, int64_t *sec);
+/* A time given on the command line (--since, --until): YYYY-MM-DD (its
+ * midnight), YYYY-MM-DDTHH:MMZ, or any eventTime form, as a minute since
+ * the epoch into *out. 0, or -1 when s is none of these. */
+int ts_parse_minute_arg(const char *s, int64_t *out);
 /* Decode the JSON string escapes of s[0..n) (the bytes between the
  * quotes) into out, which has room for n bytes (decoding never grows).
  * Returns the decoded length, or -1 on a bad escape or a lone surrogate

@@ -933,8 +933,84 @@ out:
 	teardown(&r, reg, s);
 }
 
+/* read_attr_minutes: each (minute, kind, value) once, minutes in order,
+ * with its count: the buffer's before a flush, Redis' after it, and a
+ * cell in both summed; the field names the minute of day. */
+typedef struct mseen {
+	int64_t minute[16];
+	int kind[16];
+	uint64_t count[16];
+	int n, ordered;
+} mseen;
+
+static int minute_cb(void *ctx, int64_t minute, int kind, uint32_t value, uint64_t count)
+{
+	(void)value;
+	mseen *m = ctx;
+	if (m->n && minute < m->minute[m->n - 1])
+		m->ordered = 0;
+	if (m->n < 16) {
+		m->minute[m->n] = minute;
+		m->kind[m->n] = kind;
+		m->count[m->n] = count;
+	}
+	m->n++;
+	return 0;
+}
+
+static void test_attr_minutes(void)
+{
+	test_redis r;
+	ts_registry *reg;
+	if (setup(&r, &reg))
+		return;
+	uint32_t calls = ts_registry_get_api(reg, 0)->calls, arn, agent;
+	CHECK_INT(ts_registry_value(reg, ts_str_c("arn:aws:iam::1:user/a"), &arn), 0);
+	CHECK_INT(ts_registry_value(reg, ts_str_c("aws-cli/2"), &agent), 0);
+	ts_store *s = open_store(&r, NULL, reg, NULL);
+	if (!s)
+		goto out;
+	CHECK(s->ops->add_attr_minute != NULL && s->ops->read_attr_minutes != NULL);
+	int64_t t = (int64_t)DAY * TS_MIN_PER_DAY + 1439; /* 23:59, then 00:00 of the next day */
+	ts_attr_count a[2] = {{calls, arn, 3, TS_A_ARN}, {calls, agent, 2, TS_A_AGENT}};
+	CHECK_INT(s->ops->add_attr_minute(s, 0, t + 1, a, 2), 0);
+	CHECK_INT(s->ops->add_attr_minute(s, 0, t, a, 1), 0);
+	mseen m = {.ordered = 1};
+	CHECK_INT(s->ops->read_attr_minutes(s, calls, t, t + 2, minute_cb, &m), 0);
+	CHECK_INT(m.n, 3);
+	CHECK(m.ordered);
+	CHECK(m.minute[0] == t && m.count[0] == 3 && m.kind[0] == TS_A_ARN);
+	CHECK_INT(s->ops->flush(s), 0);
+	redisContext *rc = tr_connect(&r);
+	CHECK(rc != NULL);
+	if (rc) {
+		char buf[64];
+		CHECK_STR(raw_str(rc, buf, sizeof buf, "HGET %s %s",
+				  PFX "m:20241004:m:ec2.amazonaws.com:RunInstances:calls",
+				  "1439:arn:arn:aws:iam::1:user/a"),
+			  "3");
+		CHECK_STR(raw_str(rc, buf, sizeof buf, "HGET %s %s",
+				  PFX "m:20241005:m:ec2.amazonaws.com:RunInstances:calls",
+				  "0000:agent:aws-cli/2"),
+			  "2");
+		redisFree(rc);
+	}
+	/* the same minute again, buffered: summed with what Redis has */
+	CHECK_INT(s->ops->add_attr_minute(s, 0, t, a, 1), 0);
+	m = (mseen){.ordered = 1};
+	CHECK_INT(s->ops->read_attr_minutes(s, calls, t, t + 1, minute_cb, &m), 0);
+	CHECK_INT(m.n, 1);
+	CHECK_INT(m.count[0], 6);
+	/* outside the range: nothing */
+	m = (mseen){.ordered = 1};
+	CHECK_INT(s->ops->read_attr_minutes(s, calls, t - 60, t, minute_cb, &m), 0);
+	CHECK_INT(m.n, 0);
+out:
+	teardown(&r, reg, s);
+}
+
 TS_TESTS(test_spec_parse, test_history_lost, test_unreachable, test_conformance, test_key_scheme, test_read_cache,
 	 test_idempotent_flush, test_two_writers, test_restart, test_lost_reply,
 	 test_cap_while_down, test_auth, test_select_db,
 	 test_commands_per_cell, test_chunking, test_marks_bounded,
-	 test_attr_days_from_redis)
+	 test_attr_days_from_redis, test_attr_minutes)
