@@ -128,6 +128,7 @@ const char ts_cli_usage[] =
 
 const char ts_cli_detect_usage[] =
 	"usage: trailsight detect --store redis://[user:pass@]host:port[/db] [options]\n"
+	"       trailsight detect --store redis-cluster://host:port[,host:port...] [options]\n"
 	"\n"
 	"Re-runs detection over the counts already in a Redis store, as the backfill\n"
 	"or stream that filled it counted them, without reading a log: every series\n"
@@ -457,10 +458,12 @@ int ts_cli_parse(int argc, char **argv, int mode, ts_cli_opts *o)
 				ts_error("detect: no PATH arguments: it reads the store given by --store");
 			return TS_EXIT_USAGE;
 		}
-		if (!o->store_spec || strncmp(o->store_spec, "redis://", 8) != 0) {
-			ts_error("detect: needs a Redis store: --store redis://host:port[/db] (or "
-				 "TRAILSIGHT_STORE), the one a backfill or stream counted into; the "
-				 "memory store lives only within a run");
+		if (!o->store_spec || (strncmp(o->store_spec, "redis://", 8) != 0 &&
+				       strncmp(o->store_spec, "redis-cluster://", 16) != 0)) {
+			ts_error("detect: needs a Redis store: --store redis://host:port[/db] or "
+				 "redis-cluster://host:port[,host:port...] (or TRAILSIGHT_STORE), the "
+				 "one a backfill or stream counted into; the memory store lives only "
+				 "within a run");
 			return TS_EXIT_USAGE;
 		}
 		if (o->since != INT64_MIN && o->until != INT64_MAX && o->until <= o->since) {
