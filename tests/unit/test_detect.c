@@ -84,6 +84,61 @@ static void test_drop_to_zero(void)
 	CHECK_INT(s[1].ev.duration, 60);
 }
 
+/* A rare API (0.02 calls a minute expected) with one stray call at 1085
+ * and a slow burst from 1100 (1, then 2 calls a minute). Only the 30-minute
+ * window, which holds the stray call, reaches min_count first (at 1109);
+ * the Start is dated at the burst's first minute all the same, not at the
+ * stray call the window happens to begin with. */
+static void test_onset_after_stray_call(void)
+{
+	ts_profile p;
+	ts_profile_defaults(&p);
+	ts_detector d;
+	ts_detector_init(&d);
+	uint32_t x[200] = {0};
+	float lam[200];
+	for (int i = 0; i < 200; i++)
+		lam[i] = 0.02f;
+	x[85] = 1;
+	x[100] = 1;
+	for (int i = 101; i < 130; i++)
+		x[i] = 2;
+	seen s[4];
+	int n = feed(&d, &p, x, lam, 200, s, 4);
+	CHECK(n >= 1);
+	CHECK_INT(s[0].kind, TS_DET_START);
+	CHECK_INT(s[0].minute, 1109);
+	CHECK_INT(s[0].ev.dir, 1);
+	CHECK_INT(s[0].ev.start, 1100);
+}
+
+/* A drop to silence at 1150 from 8 calls a minute, the minute before it a
+ * little low (7): the 5-minute window that first judges it (at 1153)
+ * begins with that minute, but the onset is the first silent one. */
+static void test_drop_onset(void)
+{
+	ts_profile p;
+	ts_profile_defaults(&p);
+	ts_detector d;
+	ts_detector_init(&d);
+	uint32_t x[300];
+	float lam[300];
+	for (int i = 0; i < 300; i++) {
+		x[i] = (i >= 150 && i < 210) ? 0 : (i % 2 ? 7 : 9);
+		lam[i] = 8;
+	}
+	seen s[4];
+	int n = feed(&d, &p, x, lam, 300, s, 4);
+	CHECK_INT(n, 2);
+	CHECK_INT(s[0].kind, TS_DET_START);
+	CHECK_INT(s[0].ev.dir, -1);
+	CHECK_INT(s[0].minute, 1153);
+	CHECK_INT(s[0].ev.start, 1150);
+	CHECK_INT(s[1].kind, TS_DET_END);
+	CHECK_INT(s[1].ev.start, 1150);
+	CHECK_INT(s[1].ev.duration, 60);
+}
+
 static void test_low_rate_drop_not_judged(void)
 {
 	ts_profile p;
@@ -260,4 +315,4 @@ static void test_min_quiet(void)
 TS_TESTS(test_error_ratio_floor, test_steady_is_quiet, test_spike_start_end, test_drop_to_zero,
 	 test_low_rate_drop_not_judged, test_warmup_minutes_not_judged, test_error_burst,
 	 test_chronic_errors_quiet, test_missed_cron_is_not_a_drop, test_cooldown_and_repeat,
-	 test_min_quiet)
+	 test_min_quiet, test_onset_after_stray_call, test_drop_onset)
