@@ -22,7 +22,9 @@ precision = matched Starts / Starts (duplicates count as matched unless
 --dups-are-fp), recall = found / labels, F1, and the detection delay of each
 found label (its first Start's eventTime minus the label's start; for a
 ramp the label's `start`, the first minute above x2) as median and p90
-(nearest rank), in minutes. False positives have no kind: error-rate ones
+(nearest rank), in minutes; the onset error is the same without its sign
+(median, p90, max; a separate table also pools spikes, drops and errors
+and counts the found labels dated within 1 and 3 minutes). False positives have no kind: error-rate ones
 count against `error`, call-rate ones below the expected rate against
 `drop`, above it against both `spike` and `ramp`.
 
@@ -261,11 +263,18 @@ def f1(p, r):
     return 2 * p * r / (p + r) if p + r > 0 else 0.0
 
 
+def onset_errors(labels):
+    """|first matching Start - label start| of each found label, minutes."""
+    return [abs(min(s["start"] for s in lab["starts"]) - lab["start"])
+            for lab in labels if lab["starts"]]
+
+
 def group_row(name, scope, labels, starts, extra_fp, dups_fp):
     """labels: the group's labels; starts: the group's matched Starts;
     extra_fp: false-positive Starts charged to the group."""
     found = [lab for lab in labels if lab["starts"]]
     delays = [min(s["start"] for s in lab["starts"]) - lab["start"] for lab in found]
+    onsets = onset_errors(labels)
     tp = len(starts)
     dup = sum(len(lab["starts"]) - 1 for lab in found)
     fp = len(extra_fp)
@@ -279,7 +288,9 @@ def group_row(name, scope, labels, starts, extra_fp, dups_fp):
             "missed": len(labels) - len(found), "starts": n_starts, "matched": tp,
             "dup": dup, "fp": fp, "precision": precision, "recall": recall,
             "f1": f1(precision, recall), "delay_median": median(delays),
-            "delay_p90": p90(delays), "delay_max": max(delays) if delays else None}
+            "delay_p90": p90(delays), "delay_max": max(delays) if delays else None,
+            "onset_median": median(onsets), "onset_p90": p90(onsets),
+            "onset_max": max(onsets) if onsets else None}
 
 
 def score(corpora, dups_fp):
@@ -376,6 +387,27 @@ def miss_note(lab, corpora_starts):
         show_minute(s["start"]), dist, s["end"] - s["start"], what)
 
 
+ONSET_POOL = ("spike", "drop", "error")
+
+
+def onset_rows(corpora):
+    """The onset-error lines: one per anomaly kind with labels, then the
+    spike, drop and error labels pooled (the ones the onset target is on)."""
+    labels = [lab for c in corpora for lab in c.labels]
+    out = []
+    groups = [(k, [x for x in labels if x["kind"] == k]) for k in KINDS]
+    groups.append(("+".join(ONSET_POOL), [x for x in labels if x["kind"] in ONSET_POOL]))
+    for name, labs in groups:
+        if not labs:
+            continue
+        errs = onset_errors(labs)
+        out.append({"group": name, "found": len(errs), "median": median(errs),
+                    "p90": p90(errs), "max": max(errs) if errs else None,
+                    "within1": sum(1 for e in errs if e <= 1),
+                    "within3": sum(1 for e in errs if e <= 3)})
+    return out
+
+
 def report(out, corpora, rows, regular, fp, args):
     labels = [lab for c in corpora for lab in c.labels]
     n_starts = sum(len(c.starts) for c in corpora)
@@ -399,6 +431,14 @@ def report(out, corpora, rows, regular, fp, args):
         if r["group"] == ERROR:
             w("per anomaly kind (false positives charged by direction: up -> spike and ramp,"
               " down -> drop, error-rate -> error):\n")
+    w("\nonset error, |first Start's eventTime - label start| in minutes (ramps: the"
+      " first minute above x2):\n")
+    w("%-20s %5s %6s %6s %6s %8s %8s\n" % ("group", "found", "median", "p90", "max", "<=1 min",
+                                            "<=3 min"))
+    for r in onset_rows(corpora):
+        w("%-20s %5d %6s %6s %6s %8d %8d\n"
+          % (r["group"], r["found"], fmt_delay(r["median"]), fmt_delay(r["p90"]),
+             fmt_delay(r["max"]), r["within1"], r["within3"]))
     w("\nfalse alarms on regular series (must be 0):\n")
     w("%-16s %7s %6s %15s\n" % ("regular kind", "series", "FP", "series with FP"))
     for r in regular:
@@ -489,6 +529,7 @@ def as_json(corpora, rows, regular, fp, args):
                         "seed": c.seed, "anomalies": len(c.labels), "starts": len(c.starts)}
                        for c in corpora],
            "groups": rows, "regular": regular,
+           "onset": onset_rows(corpora),
            "false_positives": [start_json(s) for s in fp],
            "labels": []}
     for lab in labels:
@@ -501,7 +542,8 @@ def as_json(corpora, rows, regular, fp, args):
 
 
 CSV_FIELDS = ["scope", "group", "labels", "found", "missed", "starts", "matched", "dup", "fp",
-              "precision", "recall", "f1", "delay_median", "delay_p90", "delay_max"]
+              "precision", "recall", "f1", "delay_median", "delay_p90", "delay_max",
+              "onset_median", "onset_p90", "onset_max"]
 
 
 def csv_value(v):
@@ -542,7 +584,8 @@ def wide_row(corpora, rows, regular):
     for k in KINDS:
         r = by[k]
         row += [(k + "_recall", r["recall"]), (k + "_delay_median", r["delay_median"]),
-                (k + "_delay_p90", r["delay_p90"])]
+                (k + "_delay_p90", r["delay_p90"]), (k + "_onset_median", r["onset_median"]),
+                (k + "_onset_p90", r["onset_p90"])]
     total = 0
     for r in regular:
         if r["kind"] != "other":

@@ -31,6 +31,9 @@ Corpus 2 uses the same account and series names: one label, L5 spike A
 Totals (overlap, slack 5): labels 5, found 3 (L1, L2, L4), Starts 11,
 matched 4 (S1, S5, S9, S7) with 1 duplicate, FP 7; precision 4/11,
 recall 3/5; delays [+2, -10, -4]: median -4, p90 (nearest rank) +2.
+Onset errors (the delays without sign) [2, 10, 4]: median 4, p90 10, max
+10; spikes 2, drops 10, ramps 4; spikes, drops and errors pooled [2, 10]:
+median 6, p90 10, none within 1 minute, one within 3.
 """
 import io
 import json
@@ -153,6 +156,7 @@ class ScoreTest(unittest.TestCase):
         self.assertAlmostEqual(a["recall"], 3 / 5)
         self.assertAlmostEqual(a["f1"], 2 * (4 / 11) * 0.6 / (4 / 11 + 0.6))
         self.assertEqual((a["delay_median"], a["delay_p90"]), (-4, 2))
+        self.assertEqual((a["onset_median"], a["onset_p90"], a["onset_max"]), (4, 10, 10))
         c = doc["by"]["ApiCallRateInsight"]
         self.assertEqual((c["labels"], c["found"], c["starts"], c["matched"], c["fp"]),
                          (4, 3, 9, 4, 5))
@@ -170,6 +174,18 @@ class ScoreTest(unittest.TestCase):
         self.assertEqual((dr["found"], dr["matched"], dr["fp"], dr["delay_median"]),
                          (1, 1, 1, -10))
         self.assertEqual(doc["by"]["error"]["fp"], 2)
+        # onset error: |delay| per kind, and spikes, drops and errors pooled
+        self.assertEqual((s["onset_median"], s["onset_p90"], s["onset_max"]), (2, 2, 2))
+        self.assertEqual((dr["onset_median"], dr["onset_max"]), (10, 10))
+        self.assertEqual((r["onset_median"], r["onset_max"]), (4, 4))
+        self.assertIsNone(doc["by"]["error"]["onset_median"])
+        onset = {o["group"]: o for o in doc["onset"]}
+        self.assertEqual(sorted(onset), ["drop", "error", "ramp", "spike", "spike+drop+error"])
+        pool = onset["spike+drop+error"]
+        self.assertEqual((pool["found"], pool["median"], pool["p90"], pool["max"],
+                          pool["within1"], pool["within3"]), (2, 6, 10, 10, 0, 1))
+        self.assertEqual(onset["error"]["found"], 0)
+        self.assertRegex(doc["text"], r"\nspike\+drop\+error +2 +6 +10 +10 +0 +1\n")
         self.assertEqual(doc["reg"]["hourly_cron"], {"kind": "hourly_cron", "series": 1,
                                                      "fp": 1, "series_with_fp": 1})
         self.assertEqual(doc["reg"]["chronic_errors"]["fp"], 1)
@@ -212,7 +228,13 @@ class ScoreTest(unittest.TestCase):
         self.assertIn("fp_regular", lines[0])
         self.assertEqual(lines[1].split(",")[-1], "2")
         with open(csvf) as f:
-            self.assertIn("1e-9,kind,spike,2,1,1,6,2,1,4,0.333333,0.5,", f.read())
+            text = f.read()
+        self.assertIn("1e-9,kind,spike,2,1,1,6,2,1,4,0.333333,0.5,", text)
+        # the onset columns close each group's row: spike median, p90, max 2
+        self.assertIn("1e-9,kind,spike,", text)
+        spike = [x for x in text.splitlines() if x.startswith("1e-9,kind,spike,")][0]
+        self.assertTrue(spike.endswith(",2,2,2"), spike)
+        self.assertIn("spike_onset_median", lines[0])
 
     def test_bad_input(self):
         bad = os.path.join(self.tmp.name, "bad.ndjson")

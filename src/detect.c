@@ -99,16 +99,76 @@ static void judge_window(const ts_detector *d, const ts_profile *p, int is_error
 	}
 }
 
-/* Newest (newest=1) or oldest minute of the w-window that deviates. */
-static int64_t deviating_minute(const ts_detector *d, int is_error, int dir, int w, int newest)
+/* Newest minute of the w-window that deviates (the newest minute when
+ * none does). */
+static int64_t newest_deviating(const ts_detector *d, int is_error, int dir, int w)
 {
-	int64_t found = d->last;
-	for (int i = 0; i < w; i++) {
-		int64_t t = newest ? d->last - i : d->last - w + 1 + i;
-		if (deviates(at(d, t), is_error, dir))
-			return t;
+	for (int i = 0; i < w; i++)
+		if (deviates(at(d, d->last - i), is_error, dir))
+			return d->last - i;
+	return d->last;
+}
+
+/* The profile's longest window, minutes. */
+static int longest_window(const ts_profile *p)
+{
+	int m = 1;
+	for (int i = 0; i < p->n_windows; i++)
+		if (p->windows[i] > m)
+			m = p->windows[i];
+	return m < TS_WINDOW_MAX ? m : TS_WINDOW_MAX;
+}
+
+/* x * log(x / y), 0 when x is 0 (y > 0). */
+static double xlog(double x, double y)
+{
+	return x > 0 ? x * log(x / y) : 0;
+}
+
+/* The change point of a Start in direction dir decided at d->last: of the
+ * minutes k in (floor, last], at most span of them, the one that makes
+ * "from minute k on, the series runs at a constant multiple of its
+ * expectation" most likely against "as expected throughout", by the log
+ * likelihood ratio of the minutes [k, last]. Call rates: Poisson against
+ * the expected rate (lam upwards, the steady rate downwards), the
+ * multiple S/L of the sums; error rates: binomial against each minute's
+ * baseline fraction, the common fraction errors/calls. Only a multiple in
+ * dir counts (above the expectation upwards, below it downwards); ties go
+ * to the later minute. So a stray event well before a burst is not its
+ * onset: the quiet minutes between them weigh against reaching back. The
+ * oldest minute of the triggering window (w) when nothing qualifies. */
+static int64_t change_point(const ts_detector *d, int is_error, int dir, int span, int w)
+{
+	const double tiny = 1e-9;
+	double s = 0, l = 0, n = 0, base = 0, best = -1;
+	int64_t k = d->last - w + 1;
+	for (int i = 0; i < span && d->last - i > d->floor; i++) {
+		const ts_det_obs *o = at(d, d->last - i);
+		double llr;
+		s += o->x;
+		if (is_error) {
+			double q = o->q < tiny ? tiny : o->q > 1 - tiny ? 1 - tiny : o->q;
+			double x = o->x < o->n ? o->x : o->n;
+			n += o->n;
+			l += q * o->n;
+			base += x * log(q) + (o->n - x) * log(1 - q);
+			if (!(s > l) || n <= 0)
+				continue;
+			double sx = s < n ? s : n;
+			llr = xlog(sx, n) + xlog(n - sx, n) - base;
+		} else {
+			l += dir > 0 ? o->lam : o->steady;
+			double ll = l > tiny ? l : tiny;
+			if (dir > 0 ? !(s > ll) : !(s < ll))
+				continue;
+			llr = xlog(s, ll) - s + ll;
+		}
+		if (llr > best) {
+			best = llr;
+			k = d->last - i;
+		}
 	}
-	return found;
+	return k;
 }
 
 /* Does the newest minute clearly lean the episode's way? (A window may
@@ -224,17 +284,13 @@ int ts_detector_step(ts_detector *d, const ts_profile *p, int is_error, int64_t 
 		d->held = 0;
 		return TS_DET_NONE;
 	}
-	int64_t t0 = deviating_minute(d, is_error, best.dir, best.w, 0);
-	if (d->held == 0 || best.dir != d->cand_dir || t0 < d->cand_start) {
-		if (d->held == 0 || best.dir != d->cand_dir) {
-			d->cand_start = t0;
-			d->cand_p = best.p;
-			d->cand_expected = best.expected;
-			d->cand_dir = best.dir;
-		} else {
-			d->cand_start = t0;
-		}
+	if (d->held == 0 || best.dir != d->cand_dir) {
+		d->cand_p = best.p;
+		d->cand_expected = best.expected;
+		d->cand_dir = best.dir;
 	}
+	/* the onset as the minutes so far date it */
+	d->cand_start = change_point(d, is_error, d->cand_dir, longest_window(p), best.w);
 	if (best.p < d->cand_p)
 		d->cand_p = best.p;
 	d->held++;
@@ -243,7 +299,9 @@ int ts_detector_step(ts_detector *d, const ts_profile *p, int is_error, int64_t 
 	d->open = 1;
 	d->dir = d->cand_dir;
 	d->start = d->cand_start;
-	d->last_elevated = deviating_minute(d, is_error, d->dir, best.w, 1);
+	d->last_elevated = newest_deviating(d, is_error, d->dir, best.w);
+	if (d->last_elevated < d->start)
+		d->last_elevated = d->start;
 	d->held = 0;
 	const ts_det_obs *s0 = at(d, d->start);
 	ev->kind = TS_DET_START;

@@ -5,9 +5,12 @@
  * default) against the baseline's expectation: call rates as negative
  * binomial counts (spikes, and drops where the expected rate is high enough
  * for silence to mean something), error rates as binomial against the
- * calls of the same minutes. A Start is reported at the first unusual
- * minute of the window that triggered it; an End once end_after minutes in
- * a row were no longer unusual, with the episode's length.
+ * calls of the same minutes. A Start is dated at its change point: the
+ * minute of the trailing minutes (the profile's longest window) from which
+ * a constant multiple of the expectation explains them best (the most
+ * likely split under the model, so a stray event long before a burst is
+ * not its onset); an End once end_after minutes in a row were no longer
+ * unusual, with the episode's length.
  * No I/O, no allocation: a ts_detector is plain data; it saves and loads
  * itself (ts_detector_save, ts_detector_load) into a checkpoint state.
  */
@@ -41,10 +44,10 @@ typedef struct ts_detector {
 				profile min_quiet, windows start after it */
 	int open;         /* an episode is open */
 	int dir;          /* +1 spike, -1 drop */
-	int64_t start;    /* first unusual minute of the open episode */
+	int64_t start;    /* onset (change point) of the open episode */
 	int64_t last_elevated; /* newest minute still unusual */
 	int held;         /* minutes in a row the start condition has held */
-	int64_t cand_start;
+	int64_t cand_start; /* onset of the Start being confirmed */
 	double cand_p, cand_expected;
 	int cand_dir;
 } ts_detector;
@@ -54,7 +57,7 @@ enum { TS_DET_NONE = 0, TS_DET_START = 1, TS_DET_END = 2 };
 typedef struct ts_det_event {
 	int kind;          /* TS_DET_START or TS_DET_END */
 	int dir;           /* +1 spike, -1 drop */
-	int64_t start;     /* first unusual minute */
+	int64_t start;     /* onset: the change point */
 	int64_t duration;  /* END: minutes from start to the last unusual one */
 	double p_value;    /* START: tail probability of the triggering window */
 	double expected;   /* START: expected events per minute at start */

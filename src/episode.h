@@ -28,7 +28,7 @@ typedef struct ts_episode_attr {
 } ts_episode_attr;
 
 typedef struct ts_episode {
-	int64_t start;              /* first unusual minute */
+	int64_t start;              /* onset: the detector's change point */
 	double baseline_average;    /* set when the Start is built */
 	int64_t baseline_duration;
 	unsigned nbase[TS_A_KINDS];

@@ -41,7 +41,7 @@ typedef struct ts_insight {
 	ts_str event_name;
 	ts_str error_code;    /* error-rate only; p == NULL for call rate */
 	int data_events;      /* 1: sourceEventCategory "Data", else "Management" */
-	int64_t start_minute; /* first unusual minute, epoch minutes */
+	int64_t start_minute; /* the onset (change point), epoch minutes */
 	double baseline_average;
 	int64_t baseline_duration; /* minutes */
 	double insight_average;
@@ -52,7 +52,7 @@ typedef struct ts_insight {
 	/* trailsightContext: written when model != NULL */
 	const char *model;     /* profile name */
 	double expected;       /* expected events per minute at the start */
-	double p_value;        /* tail probability of the first unusual minute */
+	double p_value;        /* tail probability of the window that Started it */
 	const char *suppressed_by; /* the mark rule holding the series, or NULL */
 	/* when a Start was decided (written in its trailsightContext, with
 	 * model): decision_time, the newest eventTime seen then, unix

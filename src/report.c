@@ -667,7 +667,7 @@ static int insight_page(ts_report *r, const ins *x, const ts_rdata *d, ts_buf *b
 		if (d->decided != INT64_MIN) {
 			ts_rh_time(d->decided, dt);
 			rc = ts_buf_printf(b, "<dt>decision time</dt><dd>%s UTC (event time), when that "
-					      "minute closed, %lld min after the first unusual minute; "
+					      "minute closed, %lld min after the onset; "
 					      "replayed tail probability %.3g</dd>\n",
 					   dt + 11, (long long)(d->decided - x->start), d->replay_p);
 		} else {

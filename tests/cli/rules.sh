@@ -164,9 +164,9 @@ check "min_quiet 30: every other event is that of the base profile" \
 cp "$tmp/base.profile" "$tmp/cool.profile"
 echo "cooldown = 30" >> "$tmp/cool.profile"
 "$TRAILSIGHT" backfill -q --model "$tmp/cool.profile" "$tmp/c.ndjson" > "$tmp/o5c.ndjson"
-check "cooldown 30: the flap's second Start is judged only after it (14:40), reaching back" \
+check "cooldown 30: the flap's second Start is judged only after it (14:40), dated at its onset (14:24)" \
   test "$(jq -r 'select(.insightDetails.eventName == "RunInstances") | .eventTime' "$tmp/o5c.ndjson" | tr '\n' ' ')" = \
-    "2026-01-08T13:34:00Z 2026-01-08T14:05:00Z 2026-01-08T14:10:00Z 2026-01-08T14:45:00Z "
+    "2026-01-08T14:00:00Z 2026-01-08T14:05:00Z 2026-01-08T14:24:00Z 2026-01-08T14:45:00Z "
 cp "$tmp/base.profile" "$tmp/cap.profile"
 echo "max_open = 1" >> "$tmp/cap.profile"
 "$TRAILSIGHT" backfill -q --model "$tmp/cap.profile" --stats "$tmp/s6.json" "$tmp/c.ndjson" > "$tmp/o6.ndjson"
