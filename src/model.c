@@ -58,6 +58,123 @@ static int regular_burst(double *v, size_t n, double seasonal, double *mean, dou
 	return 1;
 }
 
+/* 2b. bursts that recur every hour or every day but not at one exact
+ * minute (a job whose runs start a minute or two early or late): for each
+ * window of 2 * DRIFT + 1 minutes, the largest count of each run (hour or
+ * day) in it, minutes already taken as exact bursts left out; where those
+ * peaks are regular, every minute of the window may carry the run, so each
+ * one not yet a burst is raised to the peaks' mean and left out of the
+ * steady rate. An exact job leaves nothing regular outside its own minutes,
+ * so it keeps its single minute. Windows are taken where their sums (bursts
+ * left out) stand well above the seasonal rate, best first; a window looked
+ * at is not a candidate again. */
+#define DRIFT 3
+
+/* The largest count in the window around minute run_start + j of the
+ * history, burst minutes left out. */
+static double window_peak(const uint32_t *hist, int ndays, const unsigned char *burst,
+			  int64_t run_start, int j)
+{
+	double mx = 0;
+	for (int k = -DRIFT; k <= DRIFT; k++) {
+		int64_t m = run_start + j + k;
+		if (m < 0 || m >= (int64_t)ndays * TS_MIN_PER_DAY)
+			continue;
+		if (!burst[m % TS_MIN_PER_DAY])
+			mx = fmax(mx, hist[m]);
+	}
+	return mx;
+}
+
+/* Mark the window around minute j of each period (per minutes, reps per
+ * day) as bursts of mean mu and size sz where it is not one already. */
+static void mark_window(unsigned char *burst, float *bmean, float *bsize, int per, int reps, int j,
+			double mu, double sz)
+{
+	for (int r = 0; r < reps; r++) {
+		for (int k = -DRIFT; k <= DRIFT; k++) {
+			int m = r * per + ((j + k) % per + per) % per;
+			if (burst[m])
+				continue;
+			burst[m] = 2; /* taken by a window: not an exact burst */
+			bmean[m] = (float)mu;
+			bsize[m] = (float)sz;
+		}
+	}
+}
+
+static void drifting_bursts(const uint32_t *hist, int ndays, const double *rate_h, double peak,
+			    double total, double *buf, unsigned char *burst, float *bmean,
+			    float *bsize)
+{
+	const int64_t span = (int64_t)ndays * TS_MIN_PER_DAY;
+	double *sum = malloc(sizeof(double) * TS_MIN_PER_DAY);
+	if (!sum)
+		return; /* without the windows: exact bursts only */
+	/* hourly: minute-of-hour windows, over every hour of the history */
+	double moh[60] = {0};
+	for (int64_t m = 0; m < span; m++)
+		if (!burst[m % TS_MIN_PER_DAY])
+			moh[m % 60] += hist[m];
+	for (;;) {
+		int best = -1;
+		double best_sum = 2 * (2 * DRIFT + 1) * (total / 60.0) + 10 * ndays;
+		for (int j = 0; j < 60; j++) {
+			double w = 0;
+			for (int k = -DRIFT; k <= DRIFT; k++)
+				w += moh[(j + k + 60) % 60];
+			if (w > best_sum) {
+				best_sum = w;
+				best = j;
+			}
+		}
+		if (best < 0)
+			break;
+		size_t n = 0;
+		for (int64_t h = 0; h < (int64_t)ndays * 24; h++)
+			buf[n++] = window_peak(hist, ndays, burst, h * 60, best);
+		double mu, sz;
+		int regular = regular_burst(buf, n, peak, &mu, &sz);
+		for (int k = -DRIFT; k <= DRIFT; k++)
+			moh[(best + k + 60) % 60] = 0;
+		if (regular)
+			mark_window(burst, bmean, bsize, 60, 24, best, mu, sz);
+	}
+	/* daily: minute-of-day windows */
+	for (int m = 0; m < TS_MIN_PER_DAY; m++) {
+		sum[m] = 0;
+		for (int d = 0; !burst[m] && d < ndays; d++)
+			sum[m] += hist[(size_t)d * TS_MIN_PER_DAY + m];
+	}
+	for (;;) {
+		int best = -1;
+		double best_sum = 0;
+		for (int m = 0; ndays >= 3 && m < TS_MIN_PER_DAY; m++) {
+			double w = 0, expect = 0;
+			for (int k = -DRIFT; k <= DRIFT; k++) {
+				int mm = (m + k + TS_MIN_PER_DAY) % TS_MIN_PER_DAY;
+				w += sum[mm];
+				expect += rate_h[mm / 60];
+			}
+			if (w > 2 * expect * ndays + 3 * (2 * DRIFT + 1) * ndays && w > best_sum) {
+				best_sum = w;
+				best = m;
+			}
+		}
+		if (best < 0)
+			break;
+		for (int d = 0; d < ndays; d++)
+			buf[d] = window_peak(hist, ndays, burst, (int64_t)d * TS_MIN_PER_DAY, best);
+		double mu, sz;
+		int regular = regular_burst(buf, (size_t)ndays, rate_h[best / 60], &mu, &sz);
+		for (int k = -DRIFT; k <= DRIFT; k++)
+			sum[(best + k + TS_MIN_PER_DAY) % TS_MIN_PER_DAY] = 0;
+		if (regular)
+			mark_window(burst, bmean, bsize, TS_MIN_PER_DAY, 1, best, mu, sz);
+	}
+	free(sum);
+}
+
 int ts_model_fit_rate(const uint32_t *hist, int ndays, int64_t day, const ts_profile *p,
 		      ts_baseline *out)
 {
@@ -166,6 +283,7 @@ int ts_model_fit_rate(const uint32_t *hist, int ndays, int64_t day, const ts_pro
 		}
 		burst[m] = 1;
 	}
+	drifting_bursts(hist, ndays, rate_h, peak, total, buf, burst, bmean, bsize);
 	free(buf);
 
 	/* 3. the steady seasonal rate, from the minutes that are not bursts:

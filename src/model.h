@@ -5,7 +5,8 @@
  * Call rate: the expected count at minute m of day D is a seasonal rate
  * (hour of day, weekday or weekend, from robust trimmed means over the
  * history, shrunk toward the day's level), raised where the history shows a
- * regular burst at that minute of the hour or of the day (cron jobs); counts
+ * regular burst at that minute of the hour or of the day (cron jobs), or
+ * anywhere in a window of a few minutes for jobs whose runs drift; counts
  * are judged as negative binomial (Poisson when the history shows no
  * over-dispersion).
  * Error rate: errors of one code are judged against the API's calls in the

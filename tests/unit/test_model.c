@@ -108,6 +108,56 @@ static void test_daily_job_does_not_raise_its_hour(void)
 	CHECK(ts_model_p_low(0, b.steady[185] * 5, b.steady_size) > 1e-7);
 }
 
+/* An hourly job whose runs start up to 2 minutes early or late and vary in
+ * size: every minute a run may take expects it, the rest of the hour does
+ * not, a run at either end of its drift is not unusual, a ten-fold run is. */
+static void test_drifting_hourly_job(void)
+{
+	ts_profile p;
+	ts_profile_defaults(&p);
+	for (int i = 0; i < DAYS * TS_MIN_PER_DAY; i++)
+		hist[i] = poisson(2);
+	for (int h = 0; h < DAYS * 24; h++) {
+		int shift = (int)((h * 7919u) % 5) - 2; /* -2..2, every offset seen */
+		hist[h * 60 + 20 + shift] += 60 + (uint32_t)((h * 104729u) % 81);
+	}
+	ts_baseline b;
+	CHECK_INT(ts_model_fit_rate(hist, DAYS, 20000, &p, &b), 0);
+	for (int m = 18; m <= 22; m++) {
+		CHECK(b.lam[m] > 50);
+		CHECK(b.lam[15 * 60 + m] > 50);
+	}
+	CHECK(b.lam[10] < 6 && b.lam[30] < 6);
+	CHECK(b.steady[20] < 3 && b.steady[10] < 3);
+	CHECK(ts_model_p_high(140, b.lam[22], b.size[22]) > 1e-4);
+	CHECK(ts_model_p_high(140, b.lam[18], b.size[18]) > 1e-4);
+	CHECK(ts_model_p_high(1000, b.lam[20], b.size[20]) < 1e-7);
+}
+
+/* A daily job of two minutes, starting up to 2 minutes early or late: the
+ * minutes it may take expect it, its hour's steady rate stays low. */
+static void test_drifting_daily_job(void)
+{
+	ts_profile p;
+	ts_profile_defaults(&p);
+	for (int i = 0; i < DAYS * TS_MIN_PER_DAY; i++)
+		hist[i] = poisson(2);
+	static const int shift[DAYS] = {0, 2, -2, 1, -1, 2, 0, -2};
+	for (int d = 0; d < DAYS; d++) {
+		int at = d * TS_MIN_PER_DAY + 300 + shift[d];
+		hist[at] += 150 + (uint32_t)(d * 13);
+		hist[at + 1] += 140 + (uint32_t)(d * 11);
+	}
+	ts_baseline b;
+	CHECK_INT(ts_model_fit_rate(hist, DAYS, 20000, &p, &b), 0);
+	for (int m = 298; m <= 303; m++)
+		CHECK(b.lam[m] > 100);
+	CHECK(b.lam[290] < 6 && b.lam[310] < 6);
+	CHECK(b.steady[305] < 3); /* the job does not raise its hour */
+	CHECK(ts_model_p_high(190, b.lam[303], b.size[303]) > 1e-4);
+	CHECK(ts_model_p_high(2000, b.lam[300], b.size[300]) < 1e-7);
+}
+
 static void test_diurnal_and_past_anomaly(void)
 {
 	ts_profile p;
@@ -169,5 +219,5 @@ static void test_fit_rejects_bad_days(void)
 	CHECK_INT(ts_model_fit_rate(hist, 29, 20000, &p, &b), TS_EINVAL);
 }
 
-TS_TESTS(test_constant_rate, test_hourly_cron_learned, test_compact_baseline, test_daily_job_does_not_raise_its_hour, test_diurnal_and_past_anomaly,
+TS_TESTS(test_constant_rate, test_hourly_cron_learned, test_drifting_hourly_job, test_drifting_daily_job, test_compact_baseline, test_daily_job_does_not_raise_its_hour, test_diurnal_and_past_anomaly,
 	 test_error_fraction, test_tails, test_fit_rejects_bad_days)
