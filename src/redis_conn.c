@@ -199,8 +199,10 @@ int ts_redis_connect(ts_redis *r)
 	r->c = c;
 	if (r->connected) {
 		r->reconnects++;
-		if (r->o.label)
+		if (r->o.label && r->err[0])
 			ts_warn("%s %s: connected again (after: %s)", r->o.label, r->where, r->err);
+		else if (r->o.label) /* dropped on purpose (a node's scripts to load again) */
+			ts_warn("%s %s: connected again", r->o.label, r->where);
 	}
 	r->connected = 1;
 	return 0;
