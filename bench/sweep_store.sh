@@ -18,13 +18,15 @@
 #   OUT/sweep_store.png  insights a day against the value (gnuplot)
 #   OUT/runs/<KEY>-<V>/  the profile and the insights of each setting
 #
-#   --store URL  a Redis store a backfill or stream filled (redis://...);
-#                needs --days, the days of history it holds. Without it a
-#                private redis-server on a loopback port is started and
-#                filled by a backfill of the throughput corpus (10 days,
-#                200 APIs, bench/data/10d-200apis-r350, generated if
-#                missing); its days are the corpus's
-#   --days N     days to divide the Starts by
+#   --store URL  a Redis store a backfill or stream filled (redis://... or
+#                redis-cluster://...); needs --days. Without it a private
+#                redis-server on a loopback port is started and filled by a
+#                backfill of the throughput corpus (10 days, 200 APIs,
+#                bench/data/10d-200apis-r350, generated if missing); its
+#                judged days are the corpus's days less the base profile's
+#                warmup_days
+#   --days N     days judged (the history less the warm-up): the Starts
+#                are divided by it
 #   --base P     the profile the settings start from (default: default)
 #   --vary K=V,. the key and values (default p_start=1e-3,...,1e-12)
 #   --budget N   suggest the least strict setting (the one with the most
@@ -48,7 +50,7 @@ while [ $# -gt 0 ]; do
     --top) top=$2; shift ;;
     --out) out=$2; shift ;;
     --no-plot) plot=0 ;;
-    -h|--help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "sweep_store.sh: unknown option $1" >&2; exit 1 ;;
   esac
   shift
@@ -90,7 +92,8 @@ if [ -z "$store" ]; then
     echo "sweep_store.sh: generating $corpus" >&2
     "$build/trailsight-gen" --out "$corpus" --seed 42 --days 10 --apis 200 --rate 350 --quiet
   fi
-  days=$(jq .days "$corpus/labels.json")
+  warmup=$(sed -n 's/^[[:space:]]*warmup_days[[:space:]]*=[[:space:]]*\([0-9]*\).*/\1/p' "$base_file" | head -1)
+  days=$(( $(jq .days "$corpus/labels.json") - ${warmup:-7} ))
   port=$((20000 + RANDOM % 20000))
   redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$tmp" \
     --daemonize yes --pidfile "$tmp/r.pid" --logfile "$tmp/r.log" > /dev/null
@@ -131,7 +134,7 @@ done
 
 # the table, and the suggestion under a budget
 {
-  echo "# Insights a day by $key ($(basename "$base_file" .profile) profile, $days days, \`trailsight detect\`)"
+  echo "# Insights a day by $key ($(basename "$base_file" .profile) profile, $days days judged, \`trailsight detect\`)"
   echo
   echo "| $key | Starts | a day | call rate | error rate | seconds | series with the most |"
   echo "| ---: | ---: | ---: | ---: | ---: | ---: | --- |"
@@ -164,7 +167,7 @@ if [ "$plot" = 1 ] && command -v gnuplot > /dev/null; then
   case $key in p_start|p_continue) logx="set logscale x; set format x '10^{%L}'" ;; esac
   gnuplot -e "
     set datafile separator ',';
-    set terminal pngcairo size 900,520 font 'sans,11';
+    set terminal pngcairo size 900,520 font 'sans,11' noenhanced;
     set output '$out/sweep_store.png';
     set title 'Insights a day by $key (trailsight detect, no labels)';
     set xlabel '$key'; set ylabel 'Starts a day'; set grid; $logx;
