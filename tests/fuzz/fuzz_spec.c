@@ -1,6 +1,6 @@
 /* fuzz_spec.c - the Redis URL parser behind --store, --redis-stream and
  * redis-stream: sinks (ts_redis_parse), and ts_store_open for specs that
- * are not redis:// (those would connect). The input is the spec, cut
+ * are neither redis:// nor redis-cluster:// (those would connect). The input is the spec, cut
  * at its first NUL as a command-line argument would be. On success the
  * host, user and password must be NUL-terminated within their fields, the
  * host non-empty and free of separators, the port 1..65535 and the db
@@ -74,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		abort();
 	}
-	if (strncmp(spec, "redis://", 8) != 0) {
+	if (strncmp(spec, "redis://", 8) != 0 && strncmp(spec, "redis-cluster://", 16) != 0) {
 		ts_registry *reg = ts_registry_new(NULL);
 		ts_store *st = NULL;
 		if (!reg)
