@@ -81,6 +81,21 @@ void ts_cli_opts_free(ts_cli_opts *o);
  * to the executable, or "models". Static storage. */
 const char *ts_cli_models_dir(const char *opt);
 
+/* --marked-out: the events of marked series, one line each, appended to a
+ * file. A write error is reported once; the events still count under
+ * their rule. Shared by backfill, stream and detect (run.c). */
+typedef struct ts_marked_out {
+	FILE *f;
+	int failed; /* writing failed (reported once) */
+} ts_marked_out;
+
+/* Open path for appending into m. 0, or -1 with the error reported. */
+int ts_marked_open(ts_marked_out *m, const char *path);
+/* An engine emit_marked callback; ctx is the ts_marked_out. Returns 0. */
+int ts_marked_emit(void *ctx, const char *json, size_t len);
+/* Close m (nothing open: a no-op). 1 if any write failed, else 0. */
+int ts_marked_close(ts_marked_out *m);
+
 typedef struct ts_run {
 	ts_engine *engine;
 	ts_registry *reg;
@@ -105,8 +120,7 @@ typedef struct ts_run {
 	ts_report *report;       /* --report: every event, for the report */
 	uint64_t passed_shown;   /* files passed over that were named */
 	ts_watch *watch;         /* --watch: the watcher, for its memory */
-	FILE *marked;            /* --marked-out: events of marked series */
-	int marked_failed;       /* writing them failed (reported once) */
+	ts_marked_out marked;    /* --marked-out: events of marked series */
 } ts_run;
 
 /* Run what o says (stream or backfill) to the end. The exit status. */

@@ -31,19 +31,35 @@ static int tee_emit(void *ctx, const char *json, size_t len)
 	return rc ? rc : ts_report_emit(r->report, json, len);
 }
 
-/* --marked-out: each event of a marked series, one line. A write error
- * is reported once; the events still count under their rule. */
-static int marked_emit(void *ctx, const char *json, size_t len)
+int ts_marked_open(ts_marked_out *m, const char *path)
 {
-	ts_run *r = ctx;
-	if (!r->marked || r->marked_failed)
+	m->failed = 0;
+	if ((m->f = fopen(path, "a")))
 		return 0;
-	if (fwrite(json, 1, len, r->marked) != len || fputc('\n', r->marked) == EOF ||
-	    fflush(r->marked) != 0) {
+	ts_error("--marked-out: cannot open '%s': %s", path, strerror(errno));
+	return -1;
+}
+
+int ts_marked_emit(void *ctx, const char *json, size_t len)
+{
+	ts_marked_out *m = ctx;
+	if (!m->f || m->failed)
+		return 0;
+	if (fwrite(json, 1, len, m->f) != len || fputc('\n', m->f) == EOF || fflush(m->f) != 0) {
 		ts_error("--marked-out: cannot write: %s", strerror(errno));
-		r->marked_failed = 1;
+		m->failed = 1;
 	}
 	return 0;
+}
+
+int ts_marked_close(ts_marked_out *m)
+{
+	if (m->f && fclose(m->f) != 0 && !m->failed) {
+		ts_error("--marked-out: cannot write: %s", strerror(errno));
+		m->failed = 1;
+	}
+	m->f = NULL;
+	return m->failed;
 }
 
 /* stream: once, when most records come later than the lateness */
@@ -314,13 +330,12 @@ int ts_cli_run(ts_cli_opts *o, int stream)
 	eo.on_future = on_future;
 	eo.future_ctx = &r;
 	if (o->marked_out) {
-		if (!(r.marked = fopen(o->marked_out, "a"))) {
-			ts_error("--marked-out: cannot open '%s': %s", o->marked_out, strerror(errno));
+		if (ts_marked_open(&r.marked, o->marked_out)) {
 			exit_code = TS_EXIT_USAGE;
 			goto out_sinks;
 		}
-		eo.emit_marked = marked_emit;
-		eo.marked_ctx = &r;
+		eo.emit_marked = ts_marked_emit;
+		eo.marked_ctx = &r.marked;
 	}
 	r.engine = ts_engine_new(&eo, reg, store, o->report_dir ? tee_emit : ts_sinks_emit_fn,
 				 o->report_dir ? (void *)&r : (void *)r.sinks);
@@ -434,7 +449,7 @@ int ts_cli_run(ts_cli_opts *o, int stream)
 			 (unsigned long long)dropped);
 		exit_code = TS_EXIT_STORE;
 	}
-	if (!exit_code && r.marked_failed)
+	if (!exit_code && r.marked.failed)
 		exit_code = TS_EXIT_STORE;
 	if (!exit_code && o->strict && (cn.skipped || cn.files_failed))
 		exit_code = TS_EXIT_SKIPPED;
@@ -443,8 +458,7 @@ out_engine:
 	ts_engine_free(r.engine);
 	ts_cli_redetect_free(&rd);
 out_sinks:
-	if (r.marked && fclose(r.marked) != 0 && !r.marked_failed)
-		ts_error("--marked-out: cannot write: %s", strerror(errno));
+	ts_marked_close(&r.marked);
 	ts_report_free(r.report);
 	ts_sinks_free(r.sinks);
 out_store:

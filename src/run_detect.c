@@ -17,22 +17,8 @@
 
 typedef struct detect_run {
 	ts_sinks *sinks;
-	FILE *marked;      /* --marked-out */
-	int marked_failed; /* reported once */
+	ts_marked_out marked; /* --marked-out */
 } detect_run;
-
-static int marked_emit(void *ctx, const char *json, size_t len)
-{
-	detect_run *d = ctx;
-	if (!d->marked || d->marked_failed)
-		return 0;
-	if (fwrite(json, 1, len, d->marked) != len || fputc('\n', d->marked) == EOF ||
-	    fflush(d->marked) != 0) {
-		ts_error("--marked-out: cannot write: %s", strerror(errno));
-		d->marked_failed = 1;
-	}
-	return 0;
-}
 
 static void print_summary(const ts_engine_replay_stats *rs, const ts_engine_stats *es,
 			  double secs, const ts_store *redis)
@@ -128,13 +114,12 @@ int ts_cli_detect(ts_cli_opts *o)
 		}
 	ts_engine_opts eo = o->eo;
 	if (o->marked_out) {
-		if (!(d.marked = fopen(o->marked_out, "a"))) {
-			ts_error("--marked-out: cannot open '%s': %s", o->marked_out, strerror(errno));
+		if (ts_marked_open(&d.marked, o->marked_out)) {
 			exit_code = TS_EXIT_USAGE;
 			goto out;
 		}
-		eo.emit_marked = marked_emit;
-		eo.marked_ctx = &d;
+		eo.emit_marked = ts_marked_emit;
+		eo.marked_ctx = &d.marked;
 	}
 
 	double t0 = ts_cli_now();
@@ -166,12 +151,11 @@ int ts_cli_detect(ts_cli_opts *o)
 		ts_engine_get_stats(rd.engine, &es);
 	if (!o->quiet)
 		print_summary(&rd.rs, &es, secs, redis);
-	if (!exit_code && (dropped || d.marked_failed))
+	if (!exit_code && (dropped || d.marked.failed))
 		exit_code = TS_EXIT_STORE;
 out:
 	ts_cli_redetect_free(&rd);
-	if (d.marked && fclose(d.marked) != 0 && !d.marked_failed)
-		ts_error("--marked-out: cannot write: %s", strerror(errno));
+	ts_marked_close(&d.marked);
 	ts_sinks_free(d.sinks);
 	ts_store_free(redis);
 	ts_registry_free(reg);
