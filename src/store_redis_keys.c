@@ -274,6 +274,28 @@ static uint32_t *parse_count_day(const redisReply *r)
 	return day;
 }
 
+/* An attribution field "SLOT:kind:VALUE" (SLOT: digits digits below lim,
+ * the hour or the minute of the day) and its count value. 0 and the
+ * parts (val borrowed from f), or -1 for a field that is not ours. */
+static int parse_attr_field(const redisReply *f, const redisReply *v, size_t digits,
+			    uint64_t lim, uint64_t *slot, int *kind, ts_str *val, uint64_t *cnt)
+{
+	if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING ||
+	    f->len < digits + 2 || f->str[digits] != ':' || parse_u64(f->str, digits, slot) ||
+	    *slot >= lim || parse_u64(v->str, v->len, cnt))
+		return -1;
+	const char *k = f->str + digits + 1, *colon = memchr(k, ':', f->len - digits - 1);
+	if (!colon)
+		return -1;
+	*kind = -1;
+	for (int j = 0; j < TS_A_KINDS; j++)
+		if ((size_t)(colon - k) == strlen(rs_attr_kind_name((unsigned)j)) &&
+		    memcmp(k, rs_attr_kind_name((unsigned)j), (size_t)(colon - k)) == 0)
+			*kind = j;
+	*val = (ts_str){colon + 1, f->len - (size_t)(colon + 1 - f->str)};
+	return *kind < 0 ? -1 : 0;
+}
+
 /* An attribution day from an HGETALL reply into t (keys
  * ts_attr_key(hour of day, kind, value)). 0, TS_ENOMEM or TS_ECAP. */
 static int parse_attr_day(redis_store *rs, const redisReply *r, ts_tally *t)
@@ -281,21 +303,10 @@ static int parse_attr_day(redis_store *rs, const redisReply *r, ts_tally *t)
 	for (size_t e = 0; r->type == REDIS_REPLY_ARRAY && e + 1 < r->elements; e += 2) {
 		redisReply *f = r->element[e], *v = r->element[e + 1];
 		uint64_t hh, cnt;
-		if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING || f->len < 4 ||
-		    f->str[2] != ':' || parse_u64(f->str, 2, &hh) || hh >= 24 ||
-		    parse_u64(v->str, v->len, &cnt))
+		int kind;
+		ts_str val;
+		if (parse_attr_field(f, v, 2, 24, &hh, &kind, &val, &cnt))
 			continue;
-		const char *k = f->str + 3, *colon = memchr(k, ':', f->len - 3);
-		if (!colon)
-			continue;
-		int kind = -1;
-		for (int j = 0; j < TS_A_KINDS; j++)
-			if ((size_t)(colon - k) == strlen(rs_attr_kind_name((unsigned)j)) &&
-			    memcmp(k, rs_attr_kind_name((unsigned)j), (size_t)(colon - k)) == 0)
-				kind = j;
-		if (kind < 0)
-			continue;
-		ts_str val = {colon + 1, f->len - (size_t)(colon + 1 - f->str)};
 		uint32_t vid;
 		int rc = ts_registry_value(rs->base.reg, val, &vid);
 		if (!rc)
@@ -528,24 +539,13 @@ static int parse_mattr_day(redis_store *rs, const redisReply *r, int64_t d, int6
 	for (size_t e = 0; r->type == REDIS_REPLY_ARRAY && e + 1 < r->elements; e += 2) {
 		redisReply *f = r->element[e], *v = r->element[e + 1];
 		uint64_t mod, cnt;
-		if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING || f->len < 6 ||
-		    f->str[4] != ':' || parse_u64(f->str, 4, &mod) || mod >= TS_MIN_PER_DAY ||
-		    parse_u64(v->str, v->len, &cnt))
+		int kind;
+		ts_str val;
+		if (parse_attr_field(f, v, 4, TS_MIN_PER_DAY, &mod, &kind, &val, &cnt))
 			continue;
 		int64_t t = d * TS_MIN_PER_DAY + (int64_t)mod;
 		if (t < from || t >= to || !cnt)
 			continue;
-		const char *k = f->str + 5, *colon = memchr(k, ':', f->len - 5);
-		if (!colon)
-			continue;
-		int kind = -1;
-		for (int j = 0; j < TS_A_KINDS; j++)
-			if ((size_t)(colon - k) == strlen(rs_attr_kind_name((unsigned)j)) &&
-			    memcmp(k, rs_attr_kind_name((unsigned)j), (size_t)(colon - k)) == 0)
-				kind = j;
-		if (kind < 0)
-			continue;
-		ts_str val = {colon + 1, f->len - (size_t)(colon + 1 - f->str)};
 		uint32_t vid;
 		int rc = ts_registry_value(rs->base.reg, val, &vid);
 		if (rc)
