@@ -190,6 +190,21 @@ out_fail:
 /* Load the script (its sha in rs->sha); then check_schema on the first
  * connection, or that ts:schema is still there on a later one. 0, 1
  * transient, -1 permanent (the message in err). */
+ts_redis_opts rs_conn_opts(redis_store *rs,
+			   int (*on_connect)(void *, redisContext *, int, char *, size_t))
+{
+	return (ts_redis_opts){
+		.connect_ms = 2000,
+		.cmd_ms = rs->cmd_ms,
+		.first_ms = rs->ro_first_ms,
+		.max_ms = rs->ro_max_ms,
+		.total_ms = rs->ro_total_ms,
+		.label = "store",
+		.on_connect = on_connect,
+		.ctx = rs,
+	};
+}
+
 static int on_connect(void *ctx, redisContext *c, int again, char *err, size_t errlen)
 {
 	redis_store *rs = ctx;
@@ -515,16 +530,7 @@ int ts_store_redis_new(const char *spec, ts_registry *reg, const ts_store_opts *
 	}
 	rs->sp = sp;
 	ts_redis_where(&sp, rs->where, sizeof rs->where);
-	ts_redis_opts ro = {
-		.connect_ms = 2000,
-		.cmd_ms = rs->cmd_ms,
-		.first_ms = rs->ro_first_ms,
-		.max_ms = rs->ro_max_ms,
-		.total_ms = rs->ro_total_ms,
-		.label = "store",
-		.on_connect = on_connect,
-		.ctx = rs,
-	};
+	ts_redis_opts ro = rs_conn_opts(rs, on_connect);
 	if (ts_redis_new(&sp, &ro, &rs->r)) {
 		free(rs);
 		snprintf(errbuf, errlen, "redis store: %s", ts_strerror(TS_ENOMEM));

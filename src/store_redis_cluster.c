@@ -184,16 +184,7 @@ int rs_cluster_open(redis_store *rs, const char *spec, char *errbuf, size_t errl
 	ts_sha1(rs_script(), rs_script_len(), d);
 	for (int i = 0; i < 20; i++)
 		snprintf(rs->sha + 2 * i, 3, "%02x", d[i]);
-	ts_redis_opts ro = {
-		.connect_ms = 2000,
-		.cmd_ms = rs->cmd_ms,
-		.first_ms = rs->ro_first_ms,
-		.max_ms = rs->ro_max_ms,
-		.total_ms = rs->ro_total_ms,
-		.label = "store",
-		.on_connect = on_node_connect,
-		.ctx = rs,
-	};
+	ts_redis_opts ro = rs_conn_opts(rs, on_node_connect);
 	rs->csp = sp;
 	int rc = ts_rcluster_new(&sp, &ro, &rs->rc);
 	memset(&sp, 0, sizeof sp);

@@ -207,6 +207,10 @@ int rs_run1(redis_store *rs, int argc, const char **argv, const size_t *lens, re
 void rs_sync_counts(redis_store *rs);
 const char *rs_script(void);
 size_t rs_script_len(void);
+/* The connection options of the store's clients (one server or each
+ * cluster node): its timeouts and backoff, on_connect run on each. */
+ts_redis_opts rs_conn_opts(redis_store *rs,
+			   int (*on_connect)(void *, redisContext *, int, char *, size_t));
 
 /* --- store_redis_keys.c: names, the read caches, reads --- */
 int rs_part_prefix(redis_store *rs, uint32_t pid, ts_buf *b);
