@@ -100,9 +100,10 @@ int rs_run1(redis_store *rs, int argc, const char **argv, const size_t *lens, re
  * anything is written. 0 or -1 (the reason in err). */
 static int preflight(redis_store *rs, redisContext *c, char *err, size_t errlen)
 {
-	static const char *const probe_keys[] = {"ts:probe:seq", "ts:probe:state", "ts:probe:h"};
-	const char *script_args[] = {"1", "60", "", "0", "1", "f", "0"};
-	enum { MAXARGS = 16, NCMD = 13 };
+	static const char *const probe_keys[] = {"ts:probe:seq", "ts:probe:state", "ts:probe:h",
+						 "ts:probe:a"};
+	const char *script_args[] = {"1", "60", "", "0", "1", "f", "0", "+", "x"};
+	enum { MAXARGS = 18, NCMD = 15 };
 	const char *cmds[NCMD][MAXARGS] = {
 		{"SET", "ts:probe:s", "1", "EX", "60"},
 		{"GET", "ts:probe:s"},
@@ -113,10 +114,12 @@ static int preflight(redis_store *rs, redisContext *c, char *err, size_t errlen)
 		{"SADD", "ts:probe:p", "x"},
 		{"SMEMBERS", "ts:probe:p"},
 		{"EXPIRE", "ts:probe:p", "60"},
+		{"APPEND", "ts:probe:a", "x"},
+		{"EXPIRE", "ts:probe:a", "60"},
 		{"MULTI"},
 		{"EXEC"},
-		{"EVALSHA", rs->sha, "3"},
-		{"EVAL", rs_script(), "3"},
+		{"EVALSHA", rs->sha, "4"},
+		{"EVAL", rs_script(), "4"},
 	};
 	int argc[NCMD];
 	for (int i = 0; i < NCMD; i++) {
@@ -125,7 +128,7 @@ static int preflight(redis_store *rs, redisContext *c, char *err, size_t errlen)
 			n++;
 		if (n == 3 && strncmp(cmds[i][0], "EVAL", 4) == 0) {
 			/* the flush script on probe keys: KEYS, then ARGV */
-			for (int k = 0; k < 3; k++)
+			for (size_t k = 0; k < TS_ARRAY_LEN(probe_keys); k++)
 				cmds[i][n++] = probe_keys[k];
 			for (size_t k = 0; k < TS_ARRAY_LEN(script_args); k++)
 				cmds[i][n++] = script_args[k];

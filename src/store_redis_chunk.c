@@ -17,7 +17,6 @@
  *   STR  u32 length, bytes        an argument
  *   NUM  varint                   a decimal argument
  *   ATTR u8 hour, u8 kind, u32    "HH:kind:VALUE", VALUE at that offset
- *   MATTR u16 minute, u8 kind, u32 "MMMM:kind:VALUE" (minute of day), the same
  *   VAL  u32 length, bytes        a value ATTR items refer to (no argument)
  *   BLOB                          the chunk's state blob
  *   SEQ                           the chunk's sequence number (renumbering
@@ -29,7 +28,7 @@
 #include "util.h"
 
 enum {
-	RS_IT_STR = 1, RS_IT_NUM, RS_IT_ATTR, RS_IT_VAL, RS_IT_BLOB, RS_IT_SEQ, RS_IT_MATTR,
+	RS_IT_STR = 1, RS_IT_NUM, RS_IT_ATTR, RS_IT_VAL, RS_IT_BLOB, RS_IT_SEQ,
 	RS_IT_KEY = 0x80
 };
 
@@ -180,22 +179,6 @@ int rs_spec_attr(rs_spec *s, unsigned hh, unsigned kind, uint32_t vid, const cha
 	return s->err;
 }
 
-int rs_spec_mattr(rs_spec *s, unsigned mod, unsigned kind, uint32_t vid, const char *val,
-		  size_t n)
-{
-	if (s->err)
-		return s->err;
-	uint32_t off;
-	if (val_off(s, vid, val, n, &off))
-		return s->err;
-	unsigned char it[7] = {(unsigned char)(mod & 0xff), (unsigned char)(mod >> 8),
-			       (unsigned char)kind};
-	put_u32(it + 3, off);
-	if (!tag(s, RS_IT_MATTR, 0))
-		s->err = ts_buf_add(&s->b, it, 7);
-	return s->err;
-}
-
 void rs_spec_free(rs_spec *s)
 {
 	ts_buf_free(&s->b);
@@ -312,23 +295,6 @@ static size_t walk(chunk *h, char *o)
 				arg = w;
 			}
 			need += o ? len + 1 : 4 + strlen(kn) + 1 + vl + 1;
-			break;
-		}
-		case RS_IT_MATTR: {
-			unsigned mod = (unsigned)p[0] | (unsigned)p[1] << 8, kind = p[2];
-			const unsigned char *v = h->spec + get_u32(p + 3);
-			size_t vl = get_u32(v);
-			const char *kn = rs_attr_kind_name(kind);
-			p += 7;
-			if (o) {
-				char *w = o + need;
-				len = (size_t)snprintf(w, 16, "%04u:%s:", mod % 10000, kn);
-				memcpy(w + len, v + 4, vl);
-				len += vl;
-				w[len] = '\0';
-				arg = w;
-			}
-			need += o ? len + 1 : 6 + strlen(kn) + 1 + vl + 1;
 			break;
 		}
 		case RS_IT_BLOB:

@@ -100,7 +100,7 @@ static int on_node_connect(void *ctx, redisContext *c, int again, char *err, siz
 static int cluster_preflight(redis_store *rs)
 {
 #define PK "ts:probe:{probe}:"
-	enum { MAXARGS = 16, NCMD = 11 };
+	enum { MAXARGS = 20, NCMD = 13 };
 	const char *cmds[NCMD][MAXARGS] = {
 		{"SET", PK "s", "1", "EX", "60"},
 		{"GET", PK "s"},
@@ -111,10 +111,12 @@ static int cluster_preflight(redis_store *rs)
 		{"SADD", PK "p", "x"},
 		{"SMEMBERS", PK "p"},
 		{"EXPIRE", PK "p", "60"},
-		{"EVALSHA", rs->sha, "3", PK "seq", PK "state", PK "h", "1", "60", "", "0", "1", "f",
-		 "0"},
-		{"EVAL", rs_script(), "3", PK "seq", PK "state", PK "h", "1", "60", "", "0", "1", "f",
-		 "0"},
+		{"APPEND", PK "a", "x"},
+		{"EXPIRE", PK "a", "60"},
+		{"EVALSHA", rs->sha, "4", PK "seq", PK "state", PK "h", PK "a", "1", "60", "", "0", "1",
+		 "f", "0", "+", "x"},
+		{"EVAL", rs_script(), "4", PK "seq", PK "state", PK "h", PK "a", "1", "60", "", "0", "1",
+		 "f", "0", "+", "x"},
 	};
 	ts_redis_cmd rc[NCMD + 3];
 	redisReply *rep[NCMD + 3];

@@ -19,13 +19,15 @@
  */
 #include <stdlib.h>
 
+#include "minattr.h"
 #include "store_redis_int.h"
 #include "util.h"
 
 /* The flush script. KEYS[1] is the partition's flushseq key, KEYS[2] its
  * state key, then nmark file-mark keys, then data keys. ARGV: seq, ttl,
  * state blob ('' for none), nmark, then per mark key: nfields, field,
- * value, ..., then per data key: nfields, field, incr, ... Mark fields are
+ * value, ..., then per data key: nfields, field, incr, ... or, for a
+ * minute-attribution key, "+" and a segment to APPEND. Mark fields are
  * set; data fields are added to. Fields go to HMGET/HSET in slices of 3000
  * (Lua's unpack limit). If flushseq >= seq it returns 0 (already applied).
  * A sequence number above 1 with no flushseq key means the partition's
@@ -47,29 +49,34 @@ static const char flush_script[] =
 	"local a = 5\n"
 	"for k = 3, #KEYS do\n"
 	"  local key = KEYS[k]\n"
-	"  local n = tonumber(ARGV[a])\n"
-	"  a = a + 1\n"
-	"  local i = 0\n"
-	"  while i < n do\n"
-	"    local m = math.min(n - i, 3000)\n"
-	"    local kv = {}\n"
-	"    if k < 3 + nmark then\n"
-	"      for j = 1, 2 * m do kv[j] = ARGV[a + 2 * i + j - 1] end\n"
-	"    else\n"
-	"      local f = {}\n"
-	"      for j = 1, m do f[j] = ARGV[a + 2 * (i + j - 1)] end\n"
-	"      local old = redis.call('HMGET', key, unpack(f))\n"
-	"      for j = 1, m do\n"
-	"        kv[2 * j - 1] = f[j]\n"
-	"        kv[2 * j] = tostring((tonumber(old[j]) or 0) +\n"
-	"                             tonumber(ARGV[a + 2 * (i + j - 1) + 1]))\n"
+	"  if ARGV[a] == '+' then\n"
+	"    redis.call('APPEND', key, ARGV[a + 1])\n"
+	"    a = a + 2\n"
+	"  else\n"
+	"    local n = tonumber(ARGV[a])\n"
+	"    a = a + 1\n"
+	"    local i = 0\n"
+	"    while i < n do\n"
+	"      local m = math.min(n - i, 3000)\n"
+	"      local kv = {}\n"
+	"      if k < 3 + nmark then\n"
+	"        for j = 1, 2 * m do kv[j] = ARGV[a + 2 * i + j - 1] end\n"
+	"      else\n"
+	"        local f = {}\n"
+	"        for j = 1, m do f[j] = ARGV[a + 2 * (i + j - 1)] end\n"
+	"        local old = redis.call('HMGET', key, unpack(f))\n"
+	"        for j = 1, m do\n"
+	"          kv[2 * j - 1] = f[j]\n"
+	"          kv[2 * j] = tostring((tonumber(old[j]) or 0) +\n"
+	"                               tonumber(ARGV[a + 2 * (i + j - 1) + 1]))\n"
+	"        end\n"
 	"      end\n"
+	"      redis.call('HSET', key, unpack(kv))\n"
+	"      i = i + m\n"
 	"    end\n"
-	"    redis.call('HSET', key, unpack(kv))\n"
-	"    i = i + m\n"
+	"    a = a + 2 * n\n"
 	"  end\n"
 	"  redis.call('EXPIRE', key, ttl)\n"
-	"  a = a + 2 * n\n"
 	"end\n"
 	"if ARGV[3] ~= '' then redis.call('SET', KEYS[2], ARGV[3], 'EX', ttl) end\n"
 	"redis.call('SET', KEYS[1], ARGV[1], 'EX', ttl)\n"
@@ -206,23 +213,44 @@ static int chunk_start(redis_store *rs, rs_spec *s, uint32_t pid, const pstate *
 	return s->err;
 }
 
+/* A minute-attribution key's cells as one segment to append (minattr.h):
+ * the marker "+" and the segment. */
+static int chunk_minutes(redis_store *rs, rs_spec *s, const cell *const *c, size_t nf)
+{
+	if (s->err)
+		return s->err;
+	ts_minattr *v = malloc((nf ? nf : 1) * sizeof *v);
+	ts_buf seg = {0};
+	if (!v)
+		return s->err = TS_ENOMEM;
+	for (size_t q = 0; q < nf; q++) {
+		uint64_t f = c[q]->field;
+		v[q] = (ts_minattr){(uint32_t)(f >> 40), (uint32_t)(f >> 32) & 0xff, (uint32_t)f,
+				    c[q]->sum};
+	}
+	s->err = ts_minattr_pack(v, nf, rs->base.reg, &seg);
+	rs_spec_str(s, 0, "+", 1);
+	rs_spec_str(s, 0, seg.p, seg.len);
+	ts_buf_free(&seg);
+	free(v);
+	return s->err;
+}
+
 /* One buffered key and its cells: the key name, the field count, then
- * field and sum per cell (attribution fields by their value's id). */
+ * field and sum per cell (attribution fields by their value's id); a
+ * minute-attribution key: the name, "+" and its segment. */
 static int chunk_key(redis_store *rs, rs_spec *s, const rkey *k, const cell *const *c, size_t nf)
 {
 	size_t off;
 	if (!rs_spec_str_begin(s, 1, &off))
 		s->err = rs_key_name(rs, k, &s->b);
 	rs_spec_str_end(s, off);
+	if (k->attr == RS_MINUTES)
+		return chunk_minutes(rs, s, c, nf);
 	rs_spec_num(s, nf);
 	for (size_t q = 0; q < nf && !s->err; q++) {
 		if (!k->attr) {
 			rs_spec_num(s, (uint32_t)c[q]->field);
-		} else if (k->attr == RS_MINUTES) {
-			uint64_t f = c[q]->field;
-			uint32_t vid = (uint32_t)f;
-			ts_str v = ts_registry_value_str(rs->base.reg, vid);
-			rs_spec_mattr(s, (unsigned)(f >> 40), (unsigned)(f >> 32) & 0xff, vid, v.p, v.n);
 		} else {
 			uint64_t f = c[q]->field;
 			uint32_t vid = (uint32_t)f;

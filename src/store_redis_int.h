@@ -265,10 +265,6 @@ int rs_spec_blob(rs_spec *s, char *blob, size_t len);
 int rs_spec_seq(rs_spec *s);
 int rs_spec_attr(rs_spec *s, unsigned hh, unsigned kind, uint32_t vid, const char *val,
 		 size_t n);
-/* The same for a minute's attribution field "MMMM:kind:VALUE" (minute of
- * day, 0 to 1439, four digits). */
-int rs_spec_mattr(rs_spec *s, unsigned mod, unsigned kind, uint32_t vid, const char *val,
-		  size_t n);
 /* Move what was built into *ch, the spec left empty for the next chunk. */
 int rs_spec_take(rs_spec *s, uint32_t pid, uint64_t seq, size_t ncells, chunk *ch);
 void rs_spec_free(rs_spec *s);

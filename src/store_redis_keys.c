@@ -27,6 +27,7 @@
  */
 #include <stdlib.h>
 
+#include "minattr.h"
 #include "store_redis_int.h"
 #include "util.h"
 
@@ -61,7 +62,7 @@ int rs_key_name(redis_store *rs, const rkey *k, ts_buf *b)
 	int rc;
 	if ((rc = rs_part_prefix(rs, m->partition, b)) ||
 	    (rc = ts_buf_printf(b, "%s:%04lld%02u%02u:%s:",
-				k->attr == RS_MINUTES ? "m" : k->attr ? "a" : "c", (long long)y, mo,
+				k->attr == RS_MINUTES ? "am" : k->attr ? "a" : "c", (long long)y, mo,
 				d, api->data ? "d" : "m")) ||
 	    (rc = add_str(b, api->source)) || (rc = ts_buf_puts(b, ":")) ||
 	    (rc = add_str(b, api->name)) || (rc = ts_buf_puts(b, ":")))
@@ -219,7 +220,7 @@ static int fetch_keys(redis_store *rs, const rkey *keys, size_t n, redisReply **
 	for (size_t i = 0; i < n && !b.err; i++) {
 		size_t off;
 		rs_args_cmd(&b);
-		rs_args_str(&b, "HGETALL");
+		rs_args_str(&b, keys[i].attr == RS_MINUTES ? "GET" : "HGETALL");
 		rs_args_begin(&b, &off);
 		if (!b.err)
 			b.err = rs_key_name(rs, &keys[i], &b.arena);
@@ -523,9 +524,10 @@ out_free:
 	return rc;
 }
 
-/* A minute-attribution day (day d) from an HGETALL reply: each field
- * "MMMM:kind:VALUE" of a minute in [from, to) into out (minute, kind,
- * value interned, count). 0, TS_ENOMEM or TS_ECAP. */
+/* A minute-attribution day (day d) from a GET reply (minattr.h): each
+ * entry of a minute in [from, to) into out (minute, kind, value, count). A
+ * damaged segment is skipped with a warning naming the key; the entries
+ * before it count. 0, TS_ENOMEM or TS_ECAP. */
 typedef struct mattr {
 	int64_t minute;
 	uint32_t value;
@@ -533,28 +535,42 @@ typedef struct mattr {
 	uint64_t count;
 } mattr;
 
-static int parse_mattr_day(redis_store *rs, const redisReply *r, int64_t d, int64_t from,
+typedef struct mattr_acc {
+	int64_t day, from, to;
+	mattr **out;
+	size_t *n, *alloc;
+} mattr_acc;
+
+static int on_mattr(void *ctx, const ts_minattr *a)
+{
+	mattr_acc *acc = ctx;
+	int64_t t = acc->day * TS_MIN_PER_DAY + (int64_t)a->mod;
+	if (t < acc->from || t >= acc->to || !a->count)
+		return 0;
+	if (ts_grow(acc->out, acc->alloc, *acc->n + 1, sizeof **acc->out, 64))
+		return TS_ENOMEM;
+	(*acc->out)[(*acc->n)++] = (mattr){t, a->value, (int)a->kind, a->count};
+	return 0;
+}
+
+static int parse_mattr_day(redis_store *rs, const redisReply *r, const rkey *k, int64_t from,
 			   int64_t to, mattr **out, size_t *n, size_t *alloc)
 {
-	for (size_t e = 0; r->type == REDIS_REPLY_ARRAY && e + 1 < r->elements; e += 2) {
-		redisReply *f = r->element[e], *v = r->element[e + 1];
-		uint64_t mod, cnt;
-		int kind;
-		ts_str val;
-		if (parse_attr_field(f, v, 4, TS_MIN_PER_DAY, &mod, &kind, &val, &cnt))
-			continue;
-		int64_t t = d * TS_MIN_PER_DAY + (int64_t)mod;
-		if (t < from || t >= to || !cnt)
-			continue;
-		uint32_t vid;
-		int rc = ts_registry_value(rs->base.reg, val, &vid);
-		if (rc)
-			return rc;
-		if (ts_grow(out, alloc, *n + 1, sizeof **out, 64))
-			return TS_ENOMEM;
-		(*out)[(*n)++] = (mattr){t, vid, kind, cnt};
+	if (r->type != REDIS_REPLY_STRING)
+		return 0; /* none (or not ours) */
+	mattr_acc acc = {k->day, from, to, out, n, alloc};
+	size_t bad = 0;
+	int rc = ts_minattr_parse(r->str, r->len, rs->base.reg, on_mattr, &acc, &bad);
+	if (rc == TS_EINVAL) {
+		ts_buf kb = {0};
+		if (!rs_key_name(rs, k, &kb))
+			ts_warn("redis: %s: damaged minute attributions at byte %zu of %zu, "
+				"the rest of the key skipped",
+				kb.p, bad, r->len);
+		ts_buf_free(&kb);
+		rc = 0;
 	}
-	return 0;
+	return rc;
 }
 
 static int mattr_cmp(const void *a, const void *b)
@@ -594,7 +610,7 @@ int rs_read_attr_minutes(ts_store *st, uint32_t metric, int64_t from, int64_t to
 	if ((rc = fetch_keys(rs, keys, nd, &r)))
 		goto out_free;
 	for (size_t i = 0; i < nd && !rc; i++)
-		rc = parse_mattr_day(rs, r[i], keys[i].day, from, to, &v, &n, &alloc);
+		rc = parse_mattr_day(rs, r[i], &keys[i], from, to, &v, &n, &alloc);
 	free_replies(r, nd);
 	for (size_t i = 0; i < rs->live.slots && !rc; i++) {
 		const cell *c = &rs->live.c[i];

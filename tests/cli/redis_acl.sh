@@ -111,6 +111,7 @@ lacking() { # lacking CMD ARGS...: run trailsight ARGS as a user without CMD
 nobase() { echo "redis://no-$1:pw@127.0.0.1:$port"; }
 lacking hset backfill --store "$(nobase hset)/3" "$logs"
 lacking evalsha backfill --store "$(nobase evalsha)/3" "$logs"
+lacking append backfill --store "$(nobase append)/3" "$logs"
 lacking xreadgroup stream --redis-stream "$(nobase xreadgroup)/2#cloudtrail" \
   --store "$(nobase xreadgroup)/2" --idle-timeout 2
 finish

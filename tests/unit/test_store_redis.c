@@ -1,6 +1,7 @@
 /* test_store_redis.c - the Redis backend against a private redis-server:
  * the shared conformance suite, the key scheme, exactly-once flushes across
  * restarts, AUTH/SELECT, a bad spec and commands per cell. */
+#include "minattr.h"
 #include "redis_server.h"
 #include "store_conformance.h"
 
@@ -958,6 +959,23 @@ static int minute_cb(void *ctx, int64_t minute, int kind, uint32_t value, uint64
 	return 0;
 }
 
+static int on_raw_minattr(void *ctx, const ts_minattr *a)
+{
+	return minute_cb(ctx, a->mod, (int)a->kind, a->value, a->count);
+}
+
+/* A minute-attribution key read straight from Redis with minattr.h. */
+static int raw_minattr(redisContext *c, ts_registry *reg, const char *key, mseen *m)
+{
+	redisReply *r = redisCommand(c, "GET %s", key);
+	int rc = -1;
+	if (r && r->type == REDIS_REPLY_STRING)
+		rc = ts_minattr_parse(r->str, r->len, reg, on_raw_minattr, m, NULL);
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}
+
 static void test_attr_minutes(void)
 {
 	test_redis r;
@@ -984,17 +1002,35 @@ static void test_attr_minutes(void)
 	redisContext *rc = tr_connect(&r);
 	CHECK(rc != NULL);
 	if (rc) {
-		char buf[64];
-		CHECK_STR(raw_str(rc, buf, sizeof buf, "HGET %s %s",
-				  PFX "m:20241004:m:ec2.amazonaws.com:RunInstances:calls",
-				  "1439:arn:arn:aws:iam::1:user/a"),
-			  "3");
-		CHECK_STR(raw_str(rc, buf, sizeof buf, "HGET %s %s",
-				  PFX "m:20241005:m:ec2.amazonaws.com:RunInstances:calls",
-				  "0000:agent:aws-cli/2"),
-			  "2");
+		/* one string per day, one segment each: what minattr.h reads */
+		mseen d1 = {.ordered = 1}, d2 = {.ordered = 1};
+		CHECK_INT(raw_minattr(rc, reg, PFX "am:20241004:m:ec2.amazonaws.com:RunInstances:calls",
+				      &d1),
+			  0);
+		CHECK_INT(d1.n, 1);
+		CHECK(d1.minute[0] == 1439 && d1.count[0] == 3 && d1.kind[0] == TS_A_ARN);
+		CHECK_INT(raw_minattr(rc, reg, PFX "am:20241005:m:ec2.amazonaws.com:RunInstances:calls",
+				      &d2),
+			  0);
+		CHECK_INT(d2.n, 2);
+		CHECK(d2.minute[1] == 0 && d2.count[1] == 2 && d2.kind[1] == TS_A_AGENT);
+		CHECK_INT(raw_int(rc, "EXISTS %s",
+				  PFX "m:20241004:m:ec2.amazonaws.com:RunInstances:calls"),
+			  0);
+		long long ttl = raw_int(rc, "TTL %s",
+					PFX "am:20241004:m:ec2.amazonaws.com:RunInstances:calls");
+		CHECK(ttl > 0);
+		/* a damaged tail is skipped; the segment before it still counts */
+		char buf[32];
+		CHECK(atoi(raw_str(rc, buf, sizeof buf, "APPEND %s %s",
+				   PFX "am:20241004:m:ec2.amazonaws.com:RunInstances:calls", "xyz")) > 3);
 		redisFree(rc);
 	}
+	/* after the damage: the first segment still read */
+	m = (mseen){.ordered = 1};
+	CHECK_INT(s->ops->read_attr_minutes(s, calls, t, t + 1, minute_cb, &m), 0);
+	CHECK_INT(m.n, 1);
+	CHECK_INT(m.count[0], 3);
 	/* the same minute again, buffered: summed with what Redis has */
 	CHECK_INT(s->ops->add_attr_minute(s, 0, t, a, 1), 0);
 	m = (mseen){.ordered = 1};
