@@ -108,7 +108,7 @@ const char ts_cli_usage[] =
 	"  --max-attr-values N     attribution values per series, kind and hour\n"
 	"                          (default 1000)\n"
 	"  --checkpoint-cells N    Redis store: checkpoint (write counts, state and files\n"
-	"                          done) once N counts are buffered (default 500000;\n"
+	"                          done) once N counts are buffered (default 250000;\n"
 	"                          stream also checkpoints each second it has news)\n"
 	"  --threads N             backfill: files read and parsed in parallel (default:\n"
 	"                          the number of cores); results do not depend on it\n"

@@ -120,7 +120,7 @@ typedef struct ts_store_opts {
 	int reconnect_first_ms; /* first backoff delay; 0: 100 */
 	int reconnect_max_ms;   /* backoff delay cap; 0: 5000 */
 	int reconnect_total_ms; /* give up after this much backoff; 0: 30000 */
-	size_t flush_cells;     /* flush_due() past this many cells; 0: 500000 */
+	size_t flush_cells;     /* flush_due() past this many cells; 0: 250000 */
 	size_t max_cells;       /* past this, adds fail with TS_ECAP; 0: 5000000 */
 	int command_timeout_ms; /* per command; 0: 5000 */
 } ts_store_opts;

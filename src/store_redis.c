@@ -517,7 +517,7 @@ int ts_store_redis_new(const char *spec, ts_registry *reg, const ts_store_opts *
 	rs->base.reg = reg;
 	rs->base.retention_days = opts && opts->retention_days > 0 ? opts->retention_days : 28;
 	rs->cmd_ms = opts && opts->command_timeout_ms > 0 ? opts->command_timeout_ms : 5000;
-	rs->flush_cells = opts && opts->flush_cells ? opts->flush_cells : 500000;
+	rs->flush_cells = opts && opts->flush_cells ? opts->flush_cells : 250000;
 	rs->max_cells = opts && opts->max_cells ? opts->max_cells : 5000000;
 	rs->ro_first_ms = opts ? opts->reconnect_first_ms : 0;
 	rs->ro_max_ms = opts ? opts->reconnect_max_ms : 0;
