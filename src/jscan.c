@@ -18,19 +18,20 @@
 #include "util.h"
 
 #define MAX_STACK 256 /* containers open at once that are tracked */
-#define HOT_STACK 4   /* the root, userIdentity-like sub, one cold subtree */
+#define HOT_DEPTH 3   /* the deepest container whose keys or span are asked for */
 
 /* What a container expects next. The first five are an object's, the
- * last three an array's, so the state also says which one it is. */
-enum { X_KEY1, X_KEY, X_COLON, X_VALUE, X_OCOMMA, X_ELEM1, X_ELEM, X_ACOMMA, X_BAD = 0xff };
-enum { CTX_NONE, CTX_ROOT, CTX_SUB }; /* whose names its keys are */
+ * next three an array's (so the state also says which it is); X_TOP is
+ * before the root object, X_END after it. */
+enum { X_KEY1, X_KEY, X_COLON, X_VALUE, X_OCOMMA, X_ELEM1, X_ELEM, X_ACOMMA, X_TOP, X_END,
+       X_COUNT, X_BAD = 0xff };
+enum { CTX_NONE, CTX_ROOT, CTX_SUB }; /* whose names a container's keys are */
 
 /* The class of an event's byte: a literal's first byte, a quote (a key or
- * a string value), ':' ',' and the four brackets. */
+ * a string value), the two opening brackets, ':' ',' and the closers. */
 enum { C_LIT, C_QUOTE, C_OOPEN, C_AOPEN, C_COLON, C_COMMA, C_OCLOSE, C_ACLOSE, C_COUNT };
 #define C_TOKEN(c) ((c) < C_COLON) /* the classes that begin a jsmn token */
 
-/* ev_class[b]: the class of byte b at an event. */
 static const unsigned char ev_class[256] = {
 	['"'] = C_QUOTE, [':'] = C_COLON, [','] = C_COMMA, ['{'] = C_OOPEN,
 	['['] = C_AOPEN, ['}'] = C_OCLOSE, [']'] = C_ACLOSE,
@@ -39,10 +40,11 @@ static const unsigned char ev_class[256] = {
 /* next_x[x][c]: what a container in state x expects after an event of
  * class c, X_BAD when c may not come there. For an opening bracket, the
  * state the container takes once the value it opens is done; for a
- * closing one, any state but X_BAD says the container may close here. */
+ * closer, any state but X_BAD says the container may close there. */
 #define V_OBJ X_OCOMMA /* after a value: an object's ... */
 #define V_ARR X_ACOMMA /* ... and an array's */
-static const unsigned char next_x[8][C_COUNT] = {
+#define BAD8 {X_BAD, X_BAD, X_BAD, X_BAD, X_BAD, X_BAD, X_BAD, X_BAD}
+static const unsigned char next_x[X_COUNT][C_COUNT] = {
 	/*           LIT    QUOTE    OOPEN  AOPEN  COLON    COMMA  OCLOSE  ACLOSE */
 	[X_KEY1] = {X_BAD, X_COLON, X_BAD, X_BAD, X_BAD, X_BAD, X_KEY1, X_BAD},
 	[X_KEY] = {X_BAD, X_COLON, X_BAD, X_BAD, X_BAD, X_BAD, X_BAD, X_BAD},
@@ -52,41 +54,27 @@ static const unsigned char next_x[8][C_COUNT] = {
 	[X_ELEM1] = {V_ARR, V_ARR, V_ARR, V_ARR, X_BAD, X_BAD, X_BAD, X_ELEM1},
 	[X_ELEM] = {V_ARR, V_ARR, V_ARR, V_ARR, X_BAD, X_BAD, X_BAD, X_BAD},
 	[X_ACOMMA] = {X_BAD, X_BAD, X_BAD, X_BAD, X_BAD, X_ELEM, X_BAD, X_ELEM1},
+	[X_TOP] = {X_BAD, X_BAD, X_END, X_BAD, X_BAD, X_BAD, X_BAD, X_BAD},
+	[X_END] = BAD8,
 };
 #undef V_OBJ
 #undef V_ARR
+#undef BAD8
 
-/* A container whose keys or span someone asked for (a hot one). */
-typedef struct frame {
-	unsigned char expect, ctx;
-	int key_slot;   /* slot of the key just read (objects), or -1 */
-	ts_jtok *rec;   /* where this container's span goes, or NULL */
-} frame;
+/* A container at depth 1..HOT_DEPTH: whose names its keys are, and where
+ * its span goes (NULL: nowhere). Deeper ones are CTX_NONE, NULL. */
+typedef struct level {
+	unsigned char ctx;
+	ts_jtok *rec;
+} level;
 
-/* The walk. Hot containers - the root, the sub object, and the value of
- * a slot - are frames, walked by hot_event() with names looked up; a
- * container nobody looks into (ctx CTX_NONE) is cold: once it opens,
- * cold_event() checks the grammar of everything up to its closer with a
- * table (next_x) and a stack of bytes, looking at no name. */
-typedef struct walk {
+/* The block being walked: its offset, its unescaped quotes, backslashes
+ * and the bytes that end a literal. */
+typedef struct blockv {
 	const char *s;
-	size_t n;
-	const ts_jscan_want *w;
-	ts_jtok *root, *sub;
-	unsigned lim;    /* containers open at once, at most */
-	frame st[HOT_STACK];
-	unsigned sp;     /* open hot containers (a cold subtree's outermost included) */
-	unsigned done;   /* the root object has closed */
-	/* the cold subtree, when cold: its state and those of the open
-	 * containers inside it, outermost first */
-	unsigned cold, cd;
-	unsigned char x;
-	unsigned char cs[MAX_STACK];
-	/* the block being walked: its offset, unescaped quotes, backslashes
-	 * and the bytes that end a literal */
-	size_t p;
+	size_t n, p;
 	uint64_t quotes, bslash, stop;
-} walk;
+} blockv;
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -162,228 +150,58 @@ static size_t string_end(const char *s, size_t n, size_t q)
 	}
 }
 
-/* The closing quote of the string whose opening quote is at i, from the
- * block's masks when it is in the same block, else string_end(). */
-static size_t close_quote(const walk *k, size_t i)
-{
-	unsigned j = (unsigned)(i - k->p);
-	uint64_t after = j < 63 ? k->quotes >> (j + 1) : 0;
-	if (after)
-		return i + 1 + (size_t)__builtin_ctzll(after);
-	return string_end(k->s, k->n, i);
-}
-
 static int is_literal_byte(unsigned char c)
 {
 	return c != '"' && c != '{' && c != '}' && c != '[' && c != ']' && c != ':' && c != ',' &&
 	       c != ' ' && c != '\t' && c != '\n' && c != '\r';
 }
 
+/* The closing quote of the string whose opening quote is at i, from the
+ * block's masks when it is in the same block, else string_end(). */
+static inline size_t close_quote(const blockv *v, size_t i)
+{
+	unsigned j = (unsigned)(i - v->p);
+	uint64_t after = j < 63 ? v->quotes >> (j + 1) : 0;
+	if (after)
+		return i + 1 + (size_t)__builtin_ctzll(after);
+	return string_end(v->s, v->n, i);
+}
+
+/* Whether s[from..to) holds a backslash (from the block's mask when the
+ * span ends in the block). */
+static inline int has_bslash(const blockv *v, size_t from, size_t to)
+{
+	if (to - v->p < 64) {
+		uint64_t span = ((uint64_t)1 << (to - v->p)) - ((uint64_t)1 << (from - v->p));
+		return (v->bslash & span) != 0;
+	}
+	return memchr(v->s + from, '\\', to - from) != NULL;
+}
+
 /* The end of the literal that starts at i, from the block's masks when
  * it ends in the same block. */
-static size_t literal_end(const walk *k, size_t i)
+static inline size_t literal_end(const blockv *v, size_t i)
 {
-	uint64_t rest = k->stop >> (i - k->p);
+	uint64_t rest = v->stop >> (i - v->p);
 	if (rest)
 		return i + (size_t)__builtin_ctzll(rest);
-	size_t e = k->p + 64;
-	while (e < k->n && is_literal_byte((unsigned char)k->s[e]))
+	size_t e = v->p + 64;
+	while (e < v->n && is_literal_byte((unsigned char)v->s[e]))
 		e++;
 	return e;
 }
 
-/* Whether s[from..to) holds a backslash (from the block's mask when the
- * span lies in the block). */
-static int has_bslash(const walk *k, size_t from, size_t to)
+/* jsmn's tokens that begin in a block: opening quotes, literals and
+ * opening brackets (starts: the first two; outside: structural bytes
+ * outside strings). */
+static unsigned block_tokens(const unsigned char *blk, uint64_t starts, uint64_t outside)
 {
-	if (to - k->p < 64) {
-		uint64_t span = ((uint64_t)1 << (to - k->p)) - ((uint64_t)1 << (from - k->p));
-		return (k->bslash & span) != 0;
+	unsigned t = (unsigned)__builtin_popcountll(starts);
+	for (; outside; outside &= outside - 1) {
+		unsigned char c = blk[__builtin_ctzll(outside)];
+		t += c == '{' || c == '[';
 	}
-	return memchr(k->s + from, '\\', to - from) != NULL;
-}
-
-static int literal_ok(const walk *k, size_t i)
-{
-	size_t e = literal_end(k, i);
-	return ts_json_literal_ok(k->s + i, e - i);
-}
-
-/* A value of class c begins at i in the innermost hot container: is one
- * allowed there? Moves the container to what follows a value and returns
- * where the value's span goes, via *rec (NULL when nobody asked). */
-static int take_value(walk *k, unsigned c, ts_jtok **rec)
-{
-	*rec = NULL;
-	if (k->sp == 0)
-		return 0; /* only the root's '{' may stand outside: see on_open */
-	frame *f = &k->st[k->sp - 1];
-	unsigned char nx = next_x[f->expect][c];
-	if (nx == X_BAD)
-		return 0;
-	f->expect = nx;
-	if (nx == X_OCOMMA && f->key_slot >= 0) {
-		ts_jtok *t = f->ctx == CTX_ROOT ? &k->root[f->key_slot] : &k->sub[f->key_slot];
-		if (t->type != TS_JT_NONE)
-			return 0; /* the same name twice */
-		*rec = t;
-	}
-	return 1;
-}
-
-static int on_open(walk *k, size_t i, unsigned c)
-{
-	int is_obj = c == C_OOPEN;
-	ts_jtok *rec = NULL;
-	unsigned char ctx = CTX_NONE;
-	if (k->sp == 0) {
-		if (k->done || !is_obj)
-			return 0;
-		ctx = CTX_ROOT;
-	} else {
-		frame *parent = &k->st[k->sp - 1];
-		int slot = parent->key_slot;
-		unsigned char pctx = parent->ctx;
-		if (!take_value(k, c, &rec))
-			return 0;
-		if (k->sp >= k->lim || k->sp >= HOT_STACK)
-			return 0;
-		if (is_obj && pctx == CTX_ROOT && slot >= 0 && slot == k->w->sub_of)
-			ctx = CTX_SUB;
-	}
-	if (rec) {
-		rec->type = is_obj ? TS_JT_OBJECT : TS_JT_ARRAY;
-		rec->start = (int)i;
-		rec->end = -1;
-	}
-	frame *f = &k->st[k->sp++];
-	f->expect = is_obj ? X_KEY1 : X_ELEM1;
-	f->ctx = ctx;
-	f->key_slot = -1;
-	f->rec = rec;
-	if (ctx == CTX_NONE) {
-		/* nobody looks into it: walk it cold */
-		k->cold = 1;
-		k->cd = 0;
-		k->x = f->expect;
-	}
-	return 1;
-}
-
-/* The innermost hot container, in state x, closes at i with class c. */
-static int on_close(walk *k, size_t i, unsigned c, unsigned char x)
-{
-	if (k->sp == 0 || next_x[x][c] == X_BAD)
-		return 0;
-	frame *f = &k->st[k->sp - 1];
-	if (f->rec)
-		f->rec->end = (int)i + 1;
-	if (--k->sp == 0)
-		k->done = 1;
-	return 1;
-}
-
-static int on_quote(walk *k, size_t i)
-{
-	if (k->sp == 0)
-		return 0;
-	frame *f = &k->st[k->sp - 1];
-	if (f->expect == X_KEY1 || f->expect == X_KEY) {
-		f->expect = X_COLON;
-		f->key_slot = -1;
-		if (f->ctx == CTX_NONE)
-			return 1; /* nobody asked: the masks skip the name */
-		size_t e = close_quote(k, i);
-		if (e >= k->n)
-			return 0;
-		size_t len = e - i - 1;
-		if (has_bslash(k, i + 1, e))
-			return 0; /* escaped names are the exact path's */
-		f->key_slot = f->ctx == CTX_ROOT ? k->w->root(k->s + i + 1, len)
-						 : k->w->sub(k->s + i + 1, len);
-		return 1;
-	}
-	ts_jtok *rec;
-	if (!take_value(k, C_QUOTE, &rec))
-		return 0;
-	if (rec) {
-		size_t e = close_quote(k, i);
-		if (e >= k->n)
-			return 0;
-		rec->type = TS_JT_STRING;
-		rec->start = (int)i + 1;
-		rec->end = (int)e;
-	}
-	return 1;
-}
-
-static int on_literal(walk *k, size_t i)
-{
-	ts_jtok *rec;
-	if (!take_value(k, C_LIT, &rec))
-		return 0;
-	size_t e = literal_end(k, i);
-	if (!ts_json_literal_ok(k->s + i, e - i))
-		return 0;
-	if (rec) {
-		rec->type = TS_JT_PRIMITIVE;
-		rec->start = (int)i;
-		rec->end = (int)e;
-	}
-	return 1;
-}
-
-/* An event of class c at i in a hot container (or outside the root). */
-static int hot_event(walk *k, size_t i, unsigned c)
-{
-	frame *f = k->sp ? &k->st[k->sp - 1] : NULL;
-	switch (c) {
-	case C_OOPEN:
-	case C_AOPEN:
-		return on_open(k, i, c);
-	case C_OCLOSE:
-	case C_ACLOSE:
-		return f && on_close(k, i, c, f->expect);
-	case C_QUOTE:
-		return on_quote(k, i);
-	case C_COLON:
-	case C_COMMA:
-		if (!f || next_x[f->expect][c] == X_BAD)
-			return 0;
-		f->expect = next_x[f->expect][c];
-		return 1;
-	}
-	return on_literal(k, i);
-}
-
-/* An event of class c at i inside the cold subtree: the grammar only. */
-static inline int cold_event(walk *k, size_t i, unsigned c)
-{
-	unsigned char nx = next_x[k->x][c];
-	if (nx == X_BAD)
-		return 0;
-	switch (c) {
-	case C_OOPEN:
-	case C_AOPEN:
-		if (k->sp + k->cd >= k->lim)
-			return 0;
-		k->cs[k->cd++] = nx;
-		k->x = c == C_OOPEN ? X_KEY1 : X_ELEM1;
-		return 1;
-	case C_OCLOSE:
-	case C_ACLOSE:
-		if (k->cd == 0) {
-			k->cold = 0; /* its outermost container closes */
-			return on_close(k, i, c, k->x);
-		}
-		k->x = k->cs[--k->cd];
-		return 1;
-	case C_LIT:
-		k->x = nx;
-		return literal_ok(k, i);
-	}
-	k->x = nx;
-	return 1;
+	return t;
 }
 
 int ts_jscan(const char *s, size_t n, const ts_jscan_want *w, ts_jtok *root, ts_jtok *sub,
@@ -394,19 +212,25 @@ int ts_jscan(const char *s, size_t n, const ts_jscan_want *w, ts_jtok *root, ts_
 		memset(sub, 0, (size_t)w->nsub * sizeof *sub);
 	if (!s || n == 0 || n > (size_t)INT32_MAX / 2 || w->max_depth < 1)
 		return 0;
-	/* the cold stack is written as containers open: not zeroed per record */
-	walk k;
-	k.s = s;
-	k.n = n;
-	k.w = w;
-	k.root = root;
-	k.sub = sub;
-	k.lim = w->max_depth < MAX_STACK ? w->max_depth : MAX_STACK;
-	k.sp = k.done = k.cold = k.cd = 0;
-	k.x = X_BAD;
+	unsigned lim = w->max_depth < MAX_STACK ? w->max_depth : MAX_STACK;
+	/* every token begins at a byte of its own: only a text longer than
+	 * the cap can have more */
+	int count = n > w->max_tokens;
+	/* The walk: x is what the innermost of the d open containers
+	 * expects; xs[k] what the one at depth k will expect once the value
+	 * it holds at depth k + 1 closes (written as containers open, not
+	 * zeroed per record); ctx is the innermost's, slot the slot of the
+	 * key just read in a hot container (-1: none, or not hot). */
+	unsigned char xs[MAX_STACK];
+	level lv[HOT_DEPTH + 1];
+	unsigned x = X_TOP, d = 0, ctx = CTX_NONE;
+	int slot = -1;
+	lv[0] = (level){CTX_NONE, NULL};
+	blockv v = {s, n, 0, 0, 0, 0};
 	const unsigned char *b = (const unsigned char *)s;
 	unsigned char pad[64];
-	uint64_t in_carry = 0, lit_carry = 0, any_high = 0, tokens = 0;
+	uint64_t in_carry = 0, lit_carry = 0, tokens = 0;
+	unsigned any_high = 0;
 	int esc_carry = 0;
 	*high = 0;
 	for (size_t p = 0; p < n; p += 64) {
@@ -417,10 +241,8 @@ int ts_jscan(const char *s, size_t n, const ts_jscan_want *w, ts_jtok *root, ts_
 			memcpy(pad, blk, len);
 			blk = pad;
 		}
-		ts_jblock m;
-		ts_jblock_full(blk, &m);
-		if (m.nul)
-			return 0;
+		ts_jblock_lean m;
+		ts_jblock_lean_of(blk, &m);
 		any_high |= m.high;
 		uint64_t esc = ts_jblock_escaped(m.bslash, esc_carry, &esc_carry);
 		uint64_t quotes = m.quote & ~esc;
@@ -435,26 +257,120 @@ int ts_jscan(const char *s, size_t n, const ts_jscan_want *w, ts_jtok *root, ts_
 		}
 		if (esc & quotes & in)
 			return 0; /* cannot happen; kept as a guard */
-		uint64_t lit = ~(m.quote | m.structural | m.blank | in);
+		/* Bytes <= 0x20: no NUL in strings (jsmn would stop there;
+		 * strings have no control bytes at all, as a rule), and only
+		 * blanks outside them (compact JSON has none; the padding is
+		 * blanks) */
+		for (uint64_t o = m.low & in; o; o &= o - 1)
+			if (blk[__builtin_ctzll(o)] == 0)
+				return 0;
+		uint64_t real = len < 64 ? ((uint64_t)1 << len) - 1 : ~(uint64_t)0;
+		for (uint64_t o = m.low & ~in & real; o; o &= o - 1) {
+			unsigned char c = blk[__builtin_ctzll(o)];
+			if (c != ' ' && c != '\n' && c != '\r' && c != '\t')
+				return 0;
+		}
+		uint64_t lit = ~(m.quote | m.structural | m.low | in);
 		uint64_t lit_start = lit & ~(lit << 1 | lit_carry);
 		lit_carry = lit >> 63;
 		uint64_t ev = (m.structural & ~in) | (quotes & in) | lit_start;
-		k.p = p;
-		k.quotes = quotes;
-		k.bslash = m.bslash;
-		k.stop = m.quote | m.structural | m.blank;
+		if (count && (tokens += block_tokens(blk, (quotes & in) | lit_start,
+						     m.structural & ~in)) > w->max_tokens)
+			return 0;
+		v.p = p;
+		v.quotes = quotes;
+		v.bslash = m.bslash;
+		v.stop = m.quote | m.structural | m.low;
 		while (ev) {
 			unsigned j = (unsigned)__builtin_ctzll(ev);
 			ev &= ev - 1;
 			unsigned c = ev_class[blk[j]];
-			tokens += C_TOKEN(c);
-			if (!(k.cold ? cold_event(&k, p + j, c) : hot_event(&k, p + j, c)))
+			unsigned nx = next_x[x][c];
+			if (nx == X_BAD)
 				return 0;
+			/* ':' and ',' anywhere, strings in cold containers: the
+			 * table says it all */
+			if (c >= C_COLON && c <= C_COMMA) {
+				x = nx;
+				continue;
+			}
+			if (c == C_QUOTE && ctx == CTX_NONE) {
+				x = nx;
+				continue;
+			}
+			size_t i = p + j;
+			switch (c) {
+			case C_QUOTE:
+				if (x <= X_KEY) {
+					/* a name of a hot container */
+					size_t e = close_quote(&v, i);
+					if (e >= n || has_bslash(&v, i + 1, e))
+						return 0; /* escaped names are the exact path's */
+					slot = ctx == CTX_ROOT ? w->root(s + i + 1, e - i - 1)
+							       : w->sub(s + i + 1, e - i - 1);
+					/* its ':' right after it in the block: taken here */
+					if (e + 1 - p < 64 && (ev >> (e + 1 - p) & 1) && s[e + 1] == ':') {
+						ev &= ~((uint64_t)1 << (e + 1 - p));
+						nx = X_VALUE;
+					}
+				} else if (slot >= 0) {
+					ts_jtok *t = ctx == CTX_ROOT ? &root[slot] : &sub[slot];
+					size_t e = close_quote(&v, i);
+					if (t->type != TS_JT_NONE || e >= n)
+						return 0; /* the same name twice, or no end */
+					*t = (ts_jtok){TS_JT_STRING, (int)i + 1, (int)e};
+					slot = -1;
+				}
+				x = nx;
+				continue;
+			case C_LIT: {
+				size_t e = literal_end(&v, i);
+				if (!ts_json_literal_ok(s + i, e - i))
+					return 0;
+				if (slot >= 0 && x == X_VALUE) {
+					ts_jtok *t = ctx == CTX_ROOT ? &root[slot] : &sub[slot];
+					if (t->type != TS_JT_NONE)
+						return 0;
+					*t = (ts_jtok){TS_JT_PRIMITIVE, (int)i, (int)e};
+				}
+				slot = -1;
+				x = nx;
+				continue;
+			}
+			case C_OOPEN:
+			case C_AOPEN: {
+				if (d >= lim)
+					return 0;
+				ts_jtok *t = NULL;
+				unsigned nctx = CTX_NONE;
+				if (d == 0) {
+					nctx = CTX_ROOT;
+				} else if (slot >= 0 && x == X_VALUE) {
+					t = ctx == CTX_ROOT ? &root[slot] : &sub[slot];
+					if (t->type != TS_JT_NONE)
+						return 0;
+					*t = (ts_jtok){c == C_OOPEN ? TS_JT_OBJECT : TS_JT_ARRAY, (int)i, -1};
+					if (c == C_OOPEN && ctx == CTX_ROOT && slot == w->sub_of)
+						nctx = CTX_SUB;
+				}
+				xs[d++] = (unsigned char)nx;
+				if (d <= HOT_DEPTH)
+					lv[d] = (level){(unsigned char)nctx, t};
+				ctx = nctx;
+				slot = -1;
+				x = c == C_OOPEN ? X_KEY1 : X_ELEM1;
+				continue;
+			}
+			default: /* a closer */
+				if (d <= HOT_DEPTH && lv[d].rec)
+					lv[d].rec->end = (int)i + 1;
+				x = xs[--d];
+				ctx = d <= HOT_DEPTH ? lv[d].ctx : CTX_NONE;
+				continue;
+			}
 		}
-		if (tokens > w->max_tokens)
-			return 0;
 	}
 	*high = any_high != 0;
 	/* an open string, a dangling escape, an open container */
-	return !in_carry && !esc_carry && k.done && k.sp == 0;
+	return !in_carry && !esc_carry && x == X_END;
 }
