@@ -24,7 +24,7 @@
  * next three an array's (so the state also says which it is); X_TOP is
  * before the root object, X_END after it. */
 enum { X_KEY1, X_KEY, X_COLON, X_VALUE, X_OCOMMA, X_ELEM1, X_ELEM, X_ACOMMA, X_TOP, X_END,
-       X_COUNT, X_BAD = 0xff };
+       X_COUNT, X_BAD = 0x7f };
 enum { CTX_NONE, CTX_ROOT, CTX_SUB }; /* whose names a container's keys are */
 
 /* The class of an event's byte: a literal's first byte, a quote (a key or
@@ -37,29 +37,39 @@ static const unsigned char ev_class[256] = {
 	['['] = C_AOPEN, ['}'] = C_OCLOSE, [']'] = C_ACLOSE,
 };
 
-/* next_x[x][c]: what a container in state x expects after an event of
- * class c, X_BAD when c may not come there. For an opening bracket, the
- * state the container takes once the value it opens is done; for a
- * closer, any state but X_BAD says the container may close there. */
-#define V_OBJ X_OCOMMA /* after a value: an object's ... */
-#define V_ARR X_ACOMMA /* ... and an array's */
-#define BAD8 {X_BAD, X_BAD, X_BAD, X_BAD, X_BAD, X_BAD, X_BAD, X_BAD}
-static const unsigned char next_x[X_COUNT][C_COUNT] = {
-	/*           LIT    QUOTE    OOPEN  AOPEN  COLON    COMMA  OCLOSE  ACLOSE */
-	[X_KEY1] = {X_BAD, X_COLON, X_BAD, X_BAD, X_BAD, X_BAD, X_KEY1, X_BAD},
-	[X_KEY] = {X_BAD, X_COLON, X_BAD, X_BAD, X_BAD, X_BAD, X_BAD, X_BAD},
-	[X_COLON] = {X_BAD, X_BAD, X_BAD, X_BAD, X_VALUE, X_BAD, X_BAD, X_BAD},
-	[X_VALUE] = {V_OBJ, V_OBJ, V_OBJ, V_OBJ, X_BAD, X_BAD, X_BAD, X_BAD},
-	[X_OCOMMA] = {X_BAD, X_BAD, X_BAD, X_BAD, X_BAD, X_KEY, X_KEY1, X_BAD},
-	[X_ELEM1] = {V_ARR, V_ARR, V_ARR, V_ARR, X_BAD, X_BAD, X_BAD, X_ELEM1},
-	[X_ELEM] = {V_ARR, V_ARR, V_ARR, V_ARR, X_BAD, X_BAD, X_BAD, X_BAD},
-	[X_ACOMMA] = {X_BAD, X_BAD, X_BAD, X_BAD, X_BAD, X_ELEM, X_BAD, X_ELEM1},
-	[X_TOP] = {X_BAD, X_BAD, X_END, X_BAD, X_BAD, X_BAD, X_BAD, X_BAD},
-	[X_END] = BAD8,
-};
-#undef V_OBJ
-#undef V_ARR
-#undef BAD8
+/* step[hot][x][c]: what a container in state x expects after an event of
+ * class c, X_BAD when c may not come there; hot: 1 in a container whose
+ * names are looked up, 0 in one nobody looks into. For an opening
+ * bracket, the state the container takes once the value it opens is
+ * done; for a closer, any state but X_BAD says the container may close
+ * there. X_PLAIN marks the events that are nothing but this step: ':'
+ * and ',' anywhere, and strings in a container nobody looks into. */
+#define X_PLAIN 0x80
+#define PL(x, f) ((x) == X_BAD ? X_BAD : (x) | (f))
+/*                                  LIT  QUOTE         OOPEN AOPEN COLON              COMMA              OCLOSE ACLOSE */
+#define ROW(l, q, oo, ao, co, cm, oc, ac, qf) {l, PL(q, qf), oo, ao, PL(co, X_PLAIN), PL(cm, X_PLAIN), oc, ac}
+#define B X_BAD
+#define VO X_OCOMMA /* after a value: an object's ... */
+#define VA X_ACOMMA /* ... and an array's */
+#define TABLE(qf) {                                                            \
+	[X_KEY1] = ROW(B, X_COLON, B, B, B, B, X_KEY1, B, qf),                  \
+	[X_KEY] = ROW(B, X_COLON, B, B, B, B, B, B, qf),                        \
+	[X_COLON] = ROW(B, B, B, B, X_VALUE, B, B, B, qf),                      \
+	[X_VALUE] = ROW(VO, VO, VO, VO, B, B, B, B, qf),                        \
+	[X_OCOMMA] = ROW(B, B, B, B, B, X_KEY, X_KEY1, B, qf),                  \
+	[X_ELEM1] = ROW(VA, VA, VA, VA, B, B, B, X_ELEM1, qf),                  \
+	[X_ELEM] = ROW(VA, VA, VA, VA, B, B, B, B, qf),                         \
+	[X_ACOMMA] = ROW(B, B, B, B, B, X_ELEM, B, X_ELEM1, qf),                \
+	[X_TOP] = ROW(B, B, X_END, B, B, B, B, B, qf),                          \
+	[X_END] = ROW(B, B, B, B, B, B, B, B, qf),                              \
+}
+static const unsigned char step[2][X_COUNT][C_COUNT] = {TABLE(X_PLAIN), TABLE(0)};
+#undef TABLE
+#undef VA
+#undef VO
+#undef B
+#undef ROW
+#undef PL
 
 /* A container at depth 1..HOT_DEPTH: whose names its keys are, and where
  * its span goes (NULL: nowhere). Deeper ones are CTX_NONE, NULL. */
@@ -225,6 +235,7 @@ int ts_jscan(const char *s, size_t n, const ts_jscan_want *w, ts_jtok *root, ts_
 	level lv[HOT_DEPTH + 1];
 	unsigned x = X_TOP, d = 0, ctx = CTX_NONE;
 	int slot = -1;
+	const unsigned char(*tab)[C_COUNT] = step[0];
 	lv[0] = (level){CTX_NONE, NULL};
 	blockv v = {s, n, 0, 0, 0, 0};
 	const unsigned char *b = (const unsigned char *)s;
@@ -281,23 +292,23 @@ int ts_jscan(const char *s, size_t n, const ts_jscan_want *w, ts_jtok *root, ts_
 		v.quotes = quotes;
 		v.bslash = m.bslash;
 		v.stop = m.quote | m.structural | m.low;
-		while (ev) {
-			unsigned j = (unsigned)__builtin_ctzll(ev);
-			ev &= ev - 1;
-			unsigned c = ev_class[blk[j]];
-			unsigned nx = next_x[x][c];
+		for (;;) {
+			/* the plain events in a tight loop, the others below */
+			size_t j;
+			unsigned c, nx;
+			for (;;) {
+				if (!ev)
+					goto next_block;
+				j = (size_t)__builtin_ctzll(ev);
+				ev &= ev - 1;
+				c = ev_class[blk[j]];
+				nx = tab[x][c];
+				if (!(nx & X_PLAIN))
+					break;
+				x = nx ^ X_PLAIN;
+			}
 			if (nx == X_BAD)
 				return 0;
-			/* ':' and ',' anywhere, strings in cold containers: the
-			 * table says it all */
-			if (c >= C_COLON && c <= C_COMMA) {
-				x = nx;
-				continue;
-			}
-			if (c == C_QUOTE && ctx == CTX_NONE) {
-				x = nx;
-				continue;
-			}
 			size_t i = p + j;
 			switch (c) {
 			case C_QUOTE:
@@ -357,6 +368,7 @@ int ts_jscan(const char *s, size_t n, const ts_jscan_want *w, ts_jtok *root, ts_
 				if (d <= HOT_DEPTH)
 					lv[d] = (level){(unsigned char)nctx, t};
 				ctx = nctx;
+				tab = step[ctx != CTX_NONE];
 				slot = -1;
 				x = c == C_OOPEN ? X_KEY1 : X_ELEM1;
 				continue;
@@ -366,9 +378,11 @@ int ts_jscan(const char *s, size_t n, const ts_jscan_want *w, ts_jtok *root, ts_
 					lv[d].rec->end = (int)i + 1;
 				x = xs[--d];
 				ctx = d <= HOT_DEPTH ? lv[d].ctx : CTX_NONE;
+				tab = step[ctx != CTX_NONE];
 				continue;
 			}
 		}
+next_block:;
 	}
 	*high = any_high != 0;
 	/* an open string, a dangling escape, an open container */
