@@ -215,7 +215,7 @@ static unsigned block_tokens(const unsigned char *blk, uint64_t starts, uint64_t
 }
 
 int ts_jscan(const char *s, size_t n, const ts_jscan_want *w, ts_jtok *root, ts_jtok *sub,
-	     int *high)
+	     unsigned *flags)
 {
 	memset(root, 0, (size_t)w->nroot * sizeof *root);
 	if (w->nsub)
@@ -241,9 +241,10 @@ int ts_jscan(const char *s, size_t n, const ts_jscan_want *w, ts_jtok *root, ts_
 	const unsigned char *b = (const unsigned char *)s;
 	unsigned char pad[64];
 	uint64_t in_carry = 0, lit_carry = 0, tokens = 0;
-	unsigned any_high = 0;
+	uint64_t any_bslash = 0;
+	unsigned any_high = 0, ctl = 0;
 	int esc_carry = 0;
-	*high = 0;
+	*flags = 0;
 	for (size_t p = 0; p < n; p += 64) {
 		size_t len = n - p < 64 ? n - p : 64;
 		const unsigned char *blk = b + p;
@@ -255,6 +256,7 @@ int ts_jscan(const char *s, size_t n, const ts_jscan_want *w, ts_jtok *root, ts_
 		ts_jblock_lean m;
 		ts_jblock_lean_of(blk, &m);
 		any_high |= m.high;
+		any_bslash |= m.bslash;
 		uint64_t esc = ts_jblock_escaped(m.bslash, esc_carry, &esc_carry);
 		uint64_t quotes = m.quote & ~esc;
 		uint64_t in = ts_jblock_prefix_xor(quotes) ^ in_carry; /* opening quotes and string bytes */
@@ -272,9 +274,12 @@ int ts_jscan(const char *s, size_t n, const ts_jscan_want *w, ts_jtok *root, ts_
 		 * strings have no control bytes at all, as a rule), and only
 		 * blanks outside them (compact JSON has none; the padding is
 		 * blanks) */
-		for (uint64_t o = m.low & in; o; o &= o - 1)
-			if (blk[__builtin_ctzll(o)] == 0)
+		for (uint64_t o = m.low & in; o; o &= o - 1) {
+			unsigned char c = blk[__builtin_ctzll(o)];
+			if (c == 0)
 				return 0;
+			ctl |= c != ' ';
+		}
 		uint64_t real = len < 64 ? ((uint64_t)1 << len) - 1 : ~(uint64_t)0;
 		for (uint64_t o = m.low & ~in & real; o; o &= o - 1) {
 			unsigned char c = blk[__builtin_ctzll(o)];
@@ -384,7 +389,7 @@ int ts_jscan(const char *s, size_t n, const ts_jscan_want *w, ts_jtok *root, ts_
 		}
 next_block:;
 	}
-	*high = any_high != 0;
+	*flags = (any_high ? TS_JSCAN_HIGH : 0) | (!any_bslash && !ctl ? TS_JSCAN_PLAIN : 0);
 	/* an open string, a dangling escape, an open container */
 	return !in_carry && !esc_carry && x == X_END;
 }

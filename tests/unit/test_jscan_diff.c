@@ -2,9 +2,10 @@
  * which walked every event through one handler): on the records of
  * ../shared/samples, on every input of the fuzz corpus, on the golden
  * corpora and on many random mutations of each, both give the same
- * answer and, when they vouch, the same spans and the same *high - for
- * the record parser's wants, a root-only want (shape.c's kind) and caps
- * small enough to be hit. */
+ * answer and, when they vouch, the same spans and the same high-bytes
+ * flag (and TS_JSCAN_PLAIN as a byte walk finds it) - for the record
+ * parser's wants, a root-only want (shape.c's kind) and caps small
+ * enough to be hit. */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -57,19 +58,38 @@ static int same_toks(const ts_jtok *a, const ts_jtok *b, int n)
 	return 1;
 }
 
-/* Both scans on s[0..n) with every want: 1 when they agree. */
+/* What TS_JSCAN_PLAIN says of a well-formed text, byte by byte: no
+ * backslash, and no byte below 0x20 inside a string. */
+static int plain(const char *s, size_t n)
+{
+	int in = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '\\' || (in && c < 0x20))
+			return 0;
+		if (c == '"')
+			in = !in;
+	}
+	return 1;
+}
+
+/* Both scans on s[0..n) with every want: 1 when they agree (and the
+ * new one's TS_JSCAN_PLAIN is right). */
 static int agree(const char *s, size_t n)
 {
 	int ok = 1;
 	for (size_t wi = 0; wi < TS_ARRAY_LEN(WANTS); wi++) {
 		const ts_jscan_want *w = &WANTS[wi];
 		ts_jtok r1[NROOT], s1[NSUB], r2[NROOT], s2[NSUB];
-		int h1 = -1, h2 = -1;
-		int a = ts_jscan(s, n, w, r1, s1, &h1);
+		unsigned f1 = 0;
+		int h2 = -1;
+		int a = ts_jscan(s, n, w, r1, s1, &f1);
 		int b = ts_jscan_ref(s, n, w, r2, s2, &h2);
 		compared++;
+		int h1 = (f1 & TS_JSCAN_HIGH) != 0;
 		if (a != b || (a && (h1 != h2 || !same_toks(r1, r2, w->nroot) ||
-				     !same_toks(s1, s2, w->nsub)))) {
+				     !same_toks(s1, s2, w->nsub) ||
+				     !(f1 & TS_JSCAN_PLAIN) != !plain(s, n)))) {
 			fprintf(stderr, "  want %zu: new %d, old %d on: %.*s\n", wi, a, b,
 				(int)(n < 300 ? n : 300), s);
 			ok = 0;
@@ -78,7 +98,7 @@ static int agree(const char *s, size_t n)
 			vouched += a == 1;
 			refused += a == 0;
 			/* reached past depth 2: a cold subtree inside a cold one */
-			deep += a == 1 && b == 1 && ts_jscan(s, n, &WANTS[3], r1, s1, &h1) == 0;
+			deep += a == 1 && b == 1 && ts_jscan(s, n, &WANTS[3], r1, s1, &f1) == 0;
 		}
 	}
 	return ok;
@@ -201,6 +221,8 @@ static void test_hand_made(void)
 		"{\"x\":[}", "{\"x\":{]}", "{\"x\":[{\"a\":1,}]}", "{\"x\":[01]}", "{\"x\":{\"a\":tru}}",
 		"{\"x\":[\"a\":1]}", "{\"x\":{\"a\":1 \"b\":2}}", "{\"x\":[[]]]}", "{\"x\":{}}}",
 		"{\"x\":[1],\"eventTime\":\"a\",\"eventTime\":\"b\"}", "{\"readOnly\":true}x",
+		"{\"a\":1,,\"b\":2}", "{\"a\"::1}", "{\"a\":,1}", "{,\"a\":1}", "{\"a\":1:2}",
+		"{\"a\":\"x\ty\",\"eventName\":\"n\\u0041\"}", "{\"a\" : [ 1 , 2 ] ,\n\"b\" :{}}",
 	};
 	uint32_t x = 7;
 	for (size_t i = 0; i < TS_ARRAY_LEN(texts); i++) {
