@@ -1,14 +1,20 @@
 /* jscan.c - the fast validating walk of one JSON object (see jscan.h).
  *
- * Stage one, per 64-byte block (jblock.h): bit masks of quotes, backslashes,
- * structural bytes ({}[]:,), blanks and NUL bytes; from them the escaped
- * bytes, the bytes inside strings (a prefix XOR of the unescaped quotes,
- * carried from block to block) and the events: structural bytes outside
- * strings, opening quotes, and the first byte of each literal. Stage two
- * walks the events in order with a stack of open containers, each with
- * what it expects next. Only keys, the values asked for and literals are
- * looked at byte by byte; string contents are skipped by the masks.
- * Invariant: every path that cannot prove the text well-formed returns 0.
+ * Stage one, per 64-byte block (jblock.h's lean masks): quotes,
+ * backslashes, structural bytes ({}[]:,) and bytes <= 0x20; from them the
+ * escaped bytes, the bytes inside strings (a prefix XOR of the unescaped
+ * quotes, carried from block to block) and the events: structural bytes
+ * outside strings, opening quotes, and the first byte of each literal.
+ * Stage two walks the events in order. What each open container expects
+ * next is a state; a table (step) gives the state after each class of
+ * event, or X_BAD. Most events are nothing but that step - ':' and ','
+ * anywhere, and every string of a container nobody looks into (a cold
+ * one: below the root and the sub object, all of them) - and a tight
+ * loop takes those; literals are checked, brackets push and pop the
+ * state, and in the root and the sub object (hot) names are looked up
+ * and the values asked for noted. String contents are skipped by the
+ * masks. Invariant: every path that cannot prove the text well-formed
+ * returns 0.
  */
 #include <stdint.h>
 #include <string.h>

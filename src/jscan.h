@@ -19,7 +19,8 @@
  * \" \\ \/ \b \f \n \r \t or \u and four hex digits), no NUL byte, depth
  * and token count within the caps. Strings' other bytes are not checked
  * here, as jsmn does not check them: the record parser checks the strings
- * it uses, and the UTF-8 of the whole text, itself.
+ * it uses (unless TS_JSCAN_PLAIN says there is nothing in them to check),
+ * and the UTF-8 of the whole text, itself.
  */
 #ifndef TS_JSCAN_H
 #define TS_JSCAN_H
