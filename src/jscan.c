@@ -36,7 +36,6 @@ enum { CTX_NONE, CTX_ROOT, CTX_SUB }; /* whose names a container's keys are */
 /* The class of an event's byte: a literal's first byte, a quote (a key or
  * a string value), the two opening brackets, ':' ',' and the closers. */
 enum { C_LIT, C_QUOTE, C_OOPEN, C_AOPEN, C_COLON, C_COMMA, C_OCLOSE, C_ACLOSE, C_COUNT };
-#define C_TOKEN(c) ((c) < C_COLON) /* the classes that begin a jsmn token */
 
 static const unsigned char ev_class[256] = {
 	['"'] = C_QUOTE, [':'] = C_COLON, [','] = C_COMMA, ['{'] = C_OOPEN,
@@ -52,7 +51,7 @@ static const unsigned char ev_class[256] = {
  * and ',' anywhere, and strings in a container nobody looks into. */
 #define X_PLAIN 0x80
 #define PL(x, f) ((x) == X_BAD ? X_BAD : (x) | (f))
-/*                                  LIT  QUOTE         OOPEN AOPEN COLON              COMMA              OCLOSE ACLOSE */
+/* a row: the next state for LIT QUOTE OOPEN AOPEN COLON COMMA OCLOSE ACLOSE */
 #define ROW(l, q, oo, ao, co, cm, oc, ac, qf) {l, PL(q, qf), oo, ao, PL(co, X_PLAIN), PL(cm, X_PLAIN), oc, ac}
 #define B X_BAD
 #define VO X_OCOMMA /* after a value: an object's ... */
