@@ -9,7 +9,10 @@
  * at byte 63, being inside a string) itself.
  *   ts_jblock_split    quotes, backslashes, brackets (the reader's need)
  *   ts_jblock_full     those, and ':' ',' as structural bytes, blanks,
- *                      NUL bytes and bytes >= 0x80 (jscan's need)
+ *                      NUL bytes and bytes >= 0x80
+ *   ts_jblock_lean_of  quotes, backslashes, structural bytes, the bytes
+ *                      <= 0x20, whether any byte is >= 0x80 (the record
+ *                      scan's need, at the least cost)
  *   ts_jblock_escaped  the bytes escaped by a backslash
  *   ts_jblock_prefix_xor  bit i = XOR of bits 0..i (quotes -> in string)
  */
@@ -101,6 +104,44 @@ static inline void ts_jblock_full(const unsigned char *s, ts_jblock *k)
 		if (s[i] & 0x80)
 			k->high |= bit;
 	}
+#endif
+}
+
+/* What the record scan needs of a block. low: bytes <= 0x20 (the blanks,
+ * other control bytes and NUL); high: nonzero when some byte is >= 0x80. */
+typedef struct ts_jblock_lean {
+	uint64_t quote, bslash, structural, low;
+	unsigned high;
+} ts_jblock_lean;
+
+static inline void ts_jblock_lean_of(const unsigned char *s, ts_jblock_lean *k)
+{
+#ifdef TS_SSE2
+	__m128i high = _mm_setzero_si128();
+	const __m128i sp = _mm_set1_epi8(0x20);
+	k->quote = k->bslash = k->structural = k->low = 0;
+	for (unsigned i = 0; i < 4; i++) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + 16 * i));
+		__m128i st = ts_jb_or(ts_jb_bracket(v), ts_jb_or(ts_jb_eq(v, ':'), ts_jb_eq(v, ',')));
+		unsigned sh = 16 * i;
+		k->quote |= ts_jb_lanes(ts_jb_eq(v, '"')) << sh;
+		k->bslash |= ts_jb_lanes(ts_jb_eq(v, '\\')) << sh;
+		k->structural |= ts_jb_lanes(st) << sh;
+		k->low |= ts_jb_lanes(_mm_cmpeq_epi8(_mm_min_epu8(v, sp), v)) << sh;
+		high = ts_jb_or(high, v);
+	}
+	k->high = (unsigned)_mm_movemask_epi8(high);
+#else
+	ts_jblock f;
+	ts_jblock_full(s, &f);
+	k->quote = f.quote;
+	k->bslash = f.bslash;
+	k->structural = f.structural;
+	k->low = 0;
+	for (unsigned i = 0; i < 64; i++)
+		if (s[i] <= 0x20)
+			k->low |= (uint64_t)1 << i;
+	k->high = f.high != 0;
 #endif
 }
 

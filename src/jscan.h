@@ -19,7 +19,8 @@
  * \" \\ \/ \b \f \n \r \t or \u and four hex digits), no NUL byte, depth
  * and token count within the caps. Strings' other bytes are not checked
  * here, as jsmn does not check them: the record parser checks the strings
- * it uses, and the UTF-8 of the whole text, itself.
+ * it uses (unless TS_JSCAN_PLAIN says there is nothing in them to check),
+ * and the UTF-8 of the whole text, itself.
  */
 #ifndef TS_JSCAN_H
 #define TS_JSCAN_H
@@ -49,13 +50,19 @@ typedef struct ts_jscan_want {
 	unsigned max_depth;  /* containers open at once, the root included */
 } ts_jscan_want;
 
+/* What *flags says after a 1. */
+#define TS_JSCAN_HIGH 1u  /* some byte is 0x80 or above (the caller checks UTF-8) */
+#define TS_JSCAN_PLAIN 2u /* no backslash anywhere and no byte below 0x20 in a
+			   * string: every string is its bytes, nothing to
+			   * check or decode in it */
+
 /* Walk s[0..n). 1: the text is one well-formed JSON object within the
  * caps, and root[nroot] and sub[nsub] hold the values found (a name found
  * twice in one object is not sure, so each slot has at most one), and
- * *high says whether any byte is 0x80 or above (the caller checks UTF-8);
- * 0: not sure (see above). root and sub are written in either case. */
+ * *flags is TS_JSCAN_* or-ed; 0: not sure (see above). root and sub are
+ * written in either case. */
 int ts_jscan(const char *s, size_t n, const ts_jscan_want *w, ts_jtok *root, ts_jtok *sub,
-	     int *high);
+	     unsigned *flags);
 
 /* 1 if s[0..n) is true, false, null or a JSON number (RFC 8259), else 0.
  * The one check of literals for both record parsing paths. */

@@ -45,6 +45,7 @@ struct ts_parser {
 	char *scratch;
 	size_t scratch_len, scratch_alloc;
 	size_t text_len; /* length of the record being parsed */
+	int plain;       /* its strings hold no escape and no control byte */
 	char detail[160];
 };
 
@@ -380,6 +381,10 @@ static int get_str(ts_parser *p, const char *s, const jsmntok_t *k, const char *
 	const char *a = s + k->start;
 	size_t n = (size_t)(k->end - k->start), i = 0;
 	int esc = 0;
+	if (p->plain) {
+		*out = (ts_str){a, n};
+		return 0;
+	}
 	for (; i + 8 <= n; i += 8) {
 		uint64_t w;
 		memcpy(&w, a + i, 8);
@@ -475,12 +480,13 @@ static int fast_tokens(ts_parser *p, const char *text, size_t len, int *slot, in
 	ts_jtok root[F_COUNT], sub[I_COUNT];
 	ts_jscan_want w = {field_match, F_COUNT, F_IDENTITY, identity_match, I_COUNT,
 			   p->max_tokens, p->max_depth};
-	int high;
+	unsigned flags;
 	if (p->exact_only || p->ntok < F_COUNT + I_COUNT + 1 ||
-	    !ts_jscan(text, len, &w, root, sub, &high))
+	    !ts_jscan(text, len, &w, root, sub, &flags))
 		return 0;
-	if (high && !ts_utf8_valid(text, len))
+	if ((flags & TS_JSCAN_HIGH) && !ts_utf8_valid(text, len))
 		return 0;
+	p->plain = (flags & TS_JSCAN_PLAIN) != 0;
 	jsmntok_t *t = p->tok;
 	int n = 0;
 	t[n++] = (jsmntok_t){.type = JSMN_OBJECT, .start = 0, .end = (int)len, .parent = -1};
@@ -511,6 +517,7 @@ int ts_parse_record(ts_parser *p, const char *text, size_t len, ts_record *rec)
 	p->detail[0] = '\0';
 	p->scratch_len = 0;
 	p->text_len = len;
+	p->plain = 0;
 	memset(rec, 0, sizeof *rec);
 	if (len > INT_MAX / 2)
 		return fail(p, TS_EINVAL, "record of %zu bytes is too long to parse", len);

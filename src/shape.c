@@ -91,9 +91,9 @@ int ts_shape_unwrap(ts_shape *s, const char *text, size_t len, ts_shape_inner *i
 {
 	ts_jtok root[K_COUNT];
 	ts_jscan_want w = {key_slot, K_COUNT, -1, NULL, 0, s->max_tokens, s->max_depth};
-	int high;
+	unsigned flags;
 	memset(in, 0, sizeof *in);
-	if (!ts_jscan(text, len, &w, root, NULL, &high))
+	if (!ts_jscan(text, len, &w, root, NULL, &flags))
 		return TS_SHAPE_NONE;
 	int f = s->format, any = f == TS_FMT_AUTO;
 	if (root[K_DIGEST].type != TS_JT_NONE)

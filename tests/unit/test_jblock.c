@@ -1,8 +1,8 @@
 /* test_jblock.c - the block classifier against a byte-at-a-time oracle:
- * every mask of ts_jblock_split and ts_jblock_full, the escaped bytes and
- * the prefix XOR, on blocks made of JSON's special bytes (so that runs of
- * backslashes, quotes and brackets meet at every position) and on random
- * bytes of all 256 values. */
+ * every mask of ts_jblock_split, ts_jblock_full and ts_jblock_lean_of, the
+ * escaped bytes and the prefix XOR, on blocks made of JSON's special
+ * bytes (so that runs of backslashes, quotes and brackets meet at every
+ * position) and on random bytes of all 256 values. */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -66,6 +66,14 @@ static void check_block(const unsigned char *s)
 	CHECK(same(&got, &want, 0));
 	ts_jblock_full(s, &got);
 	CHECK(same(&got, &want, 1));
+	ts_jblock_lean lean;
+	ts_jblock_lean_of(s, &lean);
+	uint64_t low = 0;
+	for (int i = 0; i < 64; i++)
+		low |= (uint64_t)(s[i] <= 0x20) << i;
+	CHECK(lean.quote == want.quote && lean.bslash == want.bslash &&
+	      lean.structural == want.structural && lean.low == low);
+	CHECK_INT(lean.high != 0, want.high != 0);
 	for (int cin = 0; cin < 2; cin++) {
 		int c1, c2;
 		uint64_t e = ts_jblock_escaped(want.bslash, cin, &c1);

@@ -24,8 +24,8 @@ static ts_jtok ROOT[2], SUB[1];
 static int scan_caps(const char *s, unsigned tokens, unsigned depth)
 {
 	ts_jscan_want w = {root_slot, 2, 1, sub_slot, 1, tokens, depth};
-	int high;
-	return ts_jscan(s, strlen(s), &w, ROOT, SUB, &high);
+	unsigned flags;
+	return ts_jscan(s, strlen(s), &w, ROOT, SUB, &flags);
 }
 
 static int scan(const char *s) { return scan_caps(s, 1000, 64); }
@@ -67,8 +67,8 @@ static void test_blocks(void)
 		/* cut anywhere: never vouched for */
 		for (size_t cut = 1; cut < b.len; cut += 1 + cut / 3) {
 			ts_jscan_want w = {root_slot, 2, 1, sub_slot, 1, 1000, 64};
-			int high;
-			CHECK_INT(ts_jscan(b.p, cut, &w, ROOT, SUB, &high), 0);
+			unsigned flags;
+			CHECK_INT(ts_jscan(b.p, cut, &w, ROOT, SUB, &flags), 0);
 		}
 		ts_buf_free(&b);
 	}
@@ -93,14 +93,21 @@ static void test_refused(void)
 	}
 	/* a NUL byte anywhere */
 	ts_jscan_want w = {root_slot, 2, 1, sub_slot, 1, 1000, 64};
-	int high;
-	CHECK_INT(ts_jscan("{\"a\":\"x\0\"}", 9, &w, ROOT, SUB, &high), 0);
-	CHECK_INT(ts_jscan("{\"a\":1}\0", 8, &w, ROOT, SUB, &high), 0);
+	unsigned flags;
+	CHECK_INT(ts_jscan("{\"a\":\"x\0\"}", 9, &w, ROOT, SUB, &flags), 0);
+	CHECK_INT(ts_jscan("{\"a\":1}\0", 8, &w, ROOT, SUB, &flags), 0);
 	/* escapes that are fine, and bytes jsmn does not check inside strings */
 	CHECK_INT(scan("{\"a\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00E9\\uDBFF\"}"), 1);
 	CHECK_INT(scan("{\"a\":\"tab\there\"}"), 1);
-	CHECK_INT(ts_jscan("{\"a\":\"\xc3\xa9\"}", 10, &w, ROOT, SUB, &high), 1);
-	CHECK_INT(high, 1);
+	CHECK_INT(ts_jscan("{\"a\":\"\xc3\xa9\"}", 10, &w, ROOT, SUB, &flags), 1);
+	CHECK_INT(flags, TS_JSCAN_HIGH | TS_JSCAN_PLAIN);
+	/* plain: no backslash anywhere, no control byte in a string */
+	CHECK_INT(ts_jscan("{\"a\":\"x y\"}\n", 12, &w, ROOT, SUB, &flags), 1);
+	CHECK_INT(flags, TS_JSCAN_PLAIN);
+	CHECK_INT(ts_jscan("{\"b\":\"\\n\",\"a\":1}", 16, &w, ROOT, SUB, &flags), 1);
+	CHECK_INT(flags, 0);
+	CHECK_INT(ts_jscan("{\"b\":\"\t\",\"a\":1}", 15, &w, ROOT, SUB, &flags), 1);
+	CHECK_INT(flags, 0);
 	CHECK_INT(scan("{\"a\":\"plain\"}"), 1);
 }
 
