@@ -34,7 +34,8 @@ struct ts_leases {
 	ts_lease_stats st;
 	uint32_t *scratch; /* pids of one call */
 	uint64_t *tok;
-	size_t scratch_alloc, tok_alloc;
+	uint8_t *fin;
+	size_t scratch_alloc, tok_alloc, fin_alloc;
 };
 
 int ts_lease_group_check(const char *group, char *err, size_t errlen)
@@ -94,6 +95,7 @@ void ts_leases_free(ts_leases *l)
 	free(l->e);
 	free(l->scratch);
 	free(l->tok);
+	free(l->fin);
 	free(l);
 }
 
@@ -111,15 +113,19 @@ static int ensure(ts_leases *l, uint32_t pid)
 static int scratch(ts_leases *l, size_t n)
 {
 	if (ts_grow(&l->scratch, &l->scratch_alloc, n ? n : 1, sizeof *l->scratch, 64) ||
-	    ts_grow(&l->tok, &l->tok_alloc, n ? n : 1, sizeof *l->tok, 64))
+	    ts_grow(&l->tok, &l->tok_alloc, n ? n : 1, sizeof *l->tok, 64) ||
+	    ts_grow(&l->fin, &l->fin_alloc, n ? n : 1, sizeof *l->fin, 64))
 		return TS_ENOMEM;
 	return 0;
 }
 
-int ts_leases_claim(ts_leases *l, size_t n, const uint32_t *pids, double now, uint8_t *got)
+int ts_leases_claim(ts_leases *l, size_t n, const uint32_t *pids, double now, uint8_t *got,
+		    uint8_t *finished)
 {
 	if (got)
 		memset(got, 0, n);
+	if (finished)
+		memset(finished, 0, n);
 	int rc = scratch(l, n);
 	size_t k = 0;
 	for (size_t i = 0; i < n && !rc; i++) {
@@ -133,7 +139,7 @@ int ts_leases_claim(ts_leases *l, size_t n, const uint32_t *pids, double now, ui
 	if (rc || !k)
 		return rc;
 	rc = l->store->ops->lease(l->store, TS_LEASE_CLAIM, l->holder, l->ms, k, l->scratch,
-				  l->tok);
+				  l->tok, l->fin);
 	l->st.commands += k;
 	if (rc)
 		return rc;
@@ -154,6 +160,9 @@ int ts_leases_claim(ts_leases *l, size_t n, const uint32_t *pids, double now, ui
 	}
 	for (size_t i = 0; got && i < n; i++)
 		got[i] = l->e[pids[i]].state == L_OWNED;
+	for (size_t i = 0, j = 0; finished && i < n && j < k; i++)
+		if (pids[i] == l->scratch[j])
+			finished[i] = l->tok[j] && l->fin[j++];
 	return 0;
 }
 
@@ -194,7 +203,7 @@ int ts_leases_tick(ts_leases *l, double now, size_t *lost)
 	if (rc)
 		return rc;
 	rc = l->store->ops->lease(l->store, TS_LEASE_RENEW, l->holder, l->ms, k, l->scratch,
-				  l->tok);
+				  l->tok, NULL);
 	l->st.commands += k;
 	l->st.renewals++;
 	if (rc)
@@ -225,7 +234,7 @@ int ts_leases_lost(const ts_leases *l, uint32_t pid)
 	       l->store->ops->fenced_out(l->store, pid);
 }
 
-int ts_leases_release(ts_leases *l, size_t n, const uint32_t *pids)
+int ts_leases_release(ts_leases *l, size_t n, const uint32_t *pids, int finished)
 {
 	sync_fenced(l);
 	int rc = scratch(l, n);
@@ -233,12 +242,13 @@ int ts_leases_release(ts_leases *l, size_t n, const uint32_t *pids)
 	for (size_t i = 0; i < n && !rc; i++)
 		if (pids[i] < l->ne && l->e[pids[i]].state == L_OWNED) {
 			l->scratch[k] = pids[i];
+			l->fin[k] = (uint8_t)!!finished;
 			l->tok[k++] = l->e[pids[i]].token;
 		}
 	if (rc || !k)
 		return rc;
 	rc = l->store->ops->lease(l->store, TS_LEASE_RELEASE, l->holder, l->ms, k, l->scratch,
-				  l->tok);
+				  l->tok, l->fin);
 	l->st.commands += k;
 	if (rc)
 		return rc;
@@ -266,7 +276,7 @@ int ts_leases_release_all(ts_leases *l)
 	if (!p)
 		return TS_ENOMEM;
 	memcpy(p, l->scratch, k * sizeof *p);
-	rc = ts_leases_release(l, k, p);
+	rc = ts_leases_release(l, k, p, 0);
 	free(p);
 	return rc;
 }

@@ -53,9 +53,12 @@ int ts_leases_new(ts_store *store, const char *group, const char *worker, int le
 void ts_leases_free(ts_leases *l); /* NULL is a no-op; releases nothing */
 
 /* Try to claim each of pids[n] neither owned nor lost nor done; got[i]
- * (may be NULL) 1 for each claimed now. The renewal clock starts at now
- * if nothing was owned. 0, TS_ESTORE (the store's errstr), TS_ENOMEM. */
-int ts_leases_claim(ts_leases *l, size_t n, const uint32_t *pids, double now, uint8_t *got);
+ * (may be NULL) 1 for each claimed now, finished[i] (may be NULL) 1 for
+ * each claimed now whose previous holder released it finished (no claim
+ * between). The renewal clock starts at now if nothing was owned. 0,
+ * TS_ESTORE (the store's errstr), TS_ENOMEM. */
+int ts_leases_claim(ts_leases *l, size_t n, const uint32_t *pids, double now, uint8_t *got,
+		    uint8_t *finished);
 /* Renew every owned lease if a third of the lease time passed since the
  * last renewal; a lease found no longer ours becomes lost. *lost (may be
  * NULL) gets the number lost now. 0, TS_ESTORE, TS_ENOMEM. */
@@ -68,9 +71,11 @@ int ts_leases_owns(const ts_leases *l, uint32_t pid);
 /* 1 once pid's lease was lost or its checkpoint refused. */
 int ts_leases_lost(const ts_leases *l, uint32_t pid);
 /* Give back the leases of pids[n] that are ours (they become done:
- * never claimed again by this worker). 0, TS_ESTORE, TS_ENOMEM. */
-int ts_leases_release(ts_leases *l, size_t n, const uint32_t *pids);
-/* Give back every lease held. */
+ * never claimed again by this worker); finished: mark them finished (all
+ * their files read and their insights written), for the next claimer.
+ * 0, TS_ESTORE, TS_ENOMEM. */
+int ts_leases_release(ts_leases *l, size_t n, const uint32_t *pids, int finished);
+/* Give back every lease held (not finished). */
 int ts_leases_release_all(ts_leases *l);
 void ts_leases_get_stats(const ts_leases *l, ts_lease_stats *st);
 

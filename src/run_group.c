@@ -14,8 +14,8 @@
  * owner died), the partition is claimed and resumed from its checkpoint
  * and saved detector state, as a restarted backfill resumes it, and the
  * insights its predecessor left open are Ended with the same IDs. A
- * partition whose files are all done for it when claimed (another worker
- * finished it) is released at once. Leases are renewed between files and
+ * partition released finished (insights written) by the worker before
+ * whose files are all done for it is released again at once, finished. Leases are renewed between files and
  * every 1024 records (ts_cli_lease_tick) and while waiting.
  *
  * The per-batch engines are made and freed here; the ts_run keeps the last
@@ -101,7 +101,7 @@ void ts_cli_stats_add(ts_engine_stats *acc, const ts_engine_stats *s)
 	acc->held_bytes = s->held_bytes > acc->held_bytes ? s->held_bytes : acc->held_bytes;
 }
 
-/* 1 when every file of g is done for its partition in the store. */
+/* *done = 1 when every file of g is done for its partition in the store. */
 static int part_done(ts_store *store, const gpart *g, const ts_pathlist *paths, int *done)
 {
 	*done = 1;
@@ -193,23 +193,24 @@ static int claim_batch(ts_run *r, ts_store *store, gpart *g, size_t n, size_t st
 		}
 		if (!k)
 			continue;
-		uint8_t got[64];
-		int rc = ts_leases_claim(r->leases, k, pids, ts_cli_now(), got);
+		uint8_t got[64], fin[64];
+		int rc = ts_leases_claim(r->leases, k, pids, ts_cli_now(), got, fin);
 		if (rc)
 			return rc;
 		for (size_t x = 0; x < k; x++) {
 			if (!got[x])
 				continue;
-			int done;
-			if ((rc = part_done(store, &g[idx[x]], paths, &done)))
+			int done = 0;
+			if (fin[x] && (rc = part_done(store, &g[idx[x]], paths, &done)))
 				return rc;
 			if (!done) {
 				mine[(*nmine)++] = idx[x];
 				continue;
 			}
-			/* finished by another worker: give it back */
+			/* finished by another worker, no file new: give it back,
+			 * finished still */
 			g[idx[x]].state = P_ELSEWHERE;
-			if ((rc = ts_leases_release(r->leases, 1, &pids[x])))
+			if ((rc = ts_leases_release(r->leases, 1, &pids[x], 1)))
 				return rc;
 		}
 	}
@@ -267,7 +268,7 @@ static int run_batch(ts_run *r, const ts_cli_opts *o, ts_store *store, ts_engine
 	for (size_t i = 0; i < n; i++)
 		g[mine[i]].state = ts_leases_owns(r->leases, pids[i]) ? P_MINE : P_LOST;
 	/* the insights are written: the partitions go back */
-	if (!rc && (rc = ts_leases_release(r->leases, n, pids)))
+	if (!rc && (rc = ts_leases_release(r->leases, n, pids, 1)))
 		r->fatal = rc;
 out:
 	ts_pathlist_free(&batch);

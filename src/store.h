@@ -109,12 +109,14 @@ typedef struct ts_store_ops {
 	 * pids[n], pipelined; a lease's value is "TOKEN/holder", kept ms
 	 * milliseconds. TS_LEASE_CLAIM takes each free lease with a new
 	 * fencing token (INCR of the partition's counter) into tokens[i], 0
-	 * when another holds it; TS_LEASE_RENEW extends each lease still
-	 * holder's with token tokens[i] (else tokens[i] becomes 0);
-	 * TS_LEASE_RELEASE deletes each such lease. 0, TS_ESTORE (errstr)
-	 * or TS_ENOMEM. */
+	 * when another holds it, and sets finished[i] (may be NULL) to 1 when
+	 * the last release before was marked finished; TS_LEASE_RENEW extends
+	 * each lease still holder's with token tokens[i] (else tokens[i]
+	 * becomes 0); TS_LEASE_RELEASE deletes each such lease, marked
+	 * finished where finished[i] (may be NULL). 0, TS_ESTORE (errstr) or
+	 * TS_ENOMEM. */
 	int (*lease)(ts_store *s, int op, const char *holder, int ms, size_t n,
-		     const uint32_t *pids, uint64_t *tokens);
+		     const uint32_t *pids, uint64_t *tokens, uint8_t *finished);
 	/* From now on each checkpoint of partition checks, in the script
 	 * call that writes it, that the lease is still token/holder's (the
 	 * holder of the last lease call); a refused one writes nothing and

@@ -311,7 +311,7 @@ int rs_cluster_send(ts_rcluster *c, size_t n, const ts_redis_cmd *cmds, redisRep
 
 /* --- store_redis_lease.c: partition leases and fencing --- */
 int rs_lease(ts_store *st, int op, const char *holder, int ms, size_t n, const uint32_t *pids,
-	     uint64_t *tokens);
+	     uint64_t *tokens, uint8_t *finished);
 int rs_fence(ts_store *st, uint32_t partition, uint64_t token);
 int rs_fenced_out(const ts_store *st, uint32_t partition);
 /* A chunk of a fenced partition: its last KEYS the lease key, its last

@@ -7,6 +7,9 @@
  * every claim (never expires, so tokens only grow). Claim, renew and
  * release are one small script each (one slot: on a cluster they go to
  * the partition's node), sent pipelined for many partitions at once.
+ * A release may leave ts:{ACCT:REGION}:finished = TOKEN (expiring with the
+ * counts): the partition was finished (its insights written) under that
+ * token; a claim reports it when no claim came between (token - 1).
  *
  * A fenced partition (rs_part.fence != 0) has its lease key and
  * "fence=TOKEN/holder" appended to every flush-script call made for it;
@@ -22,22 +25,28 @@
 #include "store_redis_int.h"
 #include "util.h"
 
-/* KEYS lease, fence; ARGV holder, ms. The new token, or 0 if held. */
+/* KEYS lease, fence, finished; ARGV holder, ms. {token, finished}: the
+ * new token (0 if held) and 1 when the partition was finished under the
+ * token just before it (no claim since). */
 static const char claim_script[] =
-	"if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
+	"if redis.call('EXISTS', KEYS[1]) == 1 then return {0, 0} end\n"
 	"local t = redis.call('INCR', KEYS[2])\n"
 	"if not redis.call('SET', KEYS[1], t .. '/' .. ARGV[1], 'NX', 'PX', ARGV[2]) then\n"
-	"  return 0\n"
+	"  return {0, 0}\n"
 	"end\n"
-	"return t\n";
+	"local f = tonumber(redis.call('GET', KEYS[3]) or '0') or 0\n"
+	"if f == t - 1 and f > 0 then return {t, 1} end\n"
+	"return {t, 0}\n";
 /* KEYS lease; ARGV value, ms. 1 if still ours (extended), else 0. */
 static const char renew_script[] =
 	"if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end\n"
 	"redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
 	"return 1\n";
-/* KEYS lease; ARGV value. 1 if it was ours (deleted), else 0. */
+/* KEYS lease, finished; ARGV value, token or '' (finished under it), ttl.
+ * 1 if it was ours (deleted), else 0. */
 static const char release_script[] =
 	"if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end\n"
+	"if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) end\n"
 	"redis.call('DEL', KEYS[1])\n"
 	"return 1\n";
 
@@ -51,7 +60,7 @@ static int add_key(redis_store *rs, rs_args *b, uint32_t pid, const char *what)
 }
 
 int rs_lease(ts_store *st, int op, const char *holder, int ms, size_t n, const uint32_t *pids,
-	     uint64_t *tokens)
+	     uint64_t *tokens, uint8_t *finished)
 {
 	redis_store *rs = (redis_store *)st;
 	if (strlen(holder) >= sizeof rs->holder || strchr(holder, '/') == NULL) {
@@ -61,8 +70,9 @@ int rs_lease(ts_store *st, int op, const char *holder, int ms, size_t n, const u
 	}
 	snprintf(rs->holder, sizeof rs->holder, "%s", holder);
 	rs_args b = {0};
-	char num[24];
+	char num[24], ttl[24];
 	snprintf(num, sizeof num, "%d", ms);
+	snprintf(ttl, sizeof ttl, "%lld", (long long)rs->base.retention_days * 86400);
 	size_t sent = 0;
 	for (size_t i = 0; i < n && !b.err; i++) {
 		if (op != TS_LEASE_CLAIM && !tokens[i])
@@ -72,20 +82,32 @@ int rs_lease(ts_store *st, int op, const char *holder, int ms, size_t n, const u
 		rs_args_str(&b, op == TS_LEASE_CLAIM   ? claim_script
 				: op == TS_LEASE_RENEW ? renew_script
 						       : release_script);
-		rs_args_str(&b, op == TS_LEASE_CLAIM ? "2" : "1");
+		rs_args_str(&b, op == TS_LEASE_CLAIM ? "3" : op == TS_LEASE_RENEW ? "1" : "2");
 		add_key(rs, &b, pids[i], "lease");
 		if (op == TS_LEASE_CLAIM) {
 			add_key(rs, &b, pids[i], "fence");
+			add_key(rs, &b, pids[i], "finished");
 			rs_args_str(&b, holder);
-		} else {
-			size_t off;
-			rs_args_begin(&b, &off);
-			if (!b.err)
-				b.err = ts_buf_printf(&b.arena, "%" PRIu64 "/%s", tokens[i], holder);
-			rs_args_end(&b, off);
-		}
-		if (op != TS_LEASE_RELEASE)
 			rs_args_str(&b, num);
+			sent++;
+			continue;
+		}
+		if (op == TS_LEASE_RELEASE)
+			add_key(rs, &b, pids[i], "finished");
+		size_t off;
+		rs_args_begin(&b, &off);
+		if (!b.err)
+			b.err = ts_buf_printf(&b.arena, "%" PRIu64 "/%s", tokens[i], holder);
+		rs_args_end(&b, off);
+		if (op == TS_LEASE_RENEW) {
+			rs_args_str(&b, num);
+		} else {
+			rs_args_begin(&b, &off);
+			if (!b.err && finished && finished[i])
+				b.err = ts_buf_printf(&b.arena, "%" PRIu64, tokens[i]);
+			rs_args_end(&b, off);
+			rs_args_str(&b, ttl);
+		}
 		sent++;
 	}
 	int rc = sent || b.err ? rs_args_run(rs, &b) : 0;
@@ -93,16 +115,25 @@ int rs_lease(ts_store *st, int op, const char *holder, int ms, size_t n, const u
 		if (op != TS_LEASE_CLAIM && !tokens[i])
 			continue;
 		redisReply *r = b.r[c++];
-		if (r->type != REDIS_REPLY_INTEGER || r->integer < 0) {
+		int ok = op == TS_LEASE_CLAIM
+				 ? r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+					   r->element[0]->type == REDIS_REPLY_INTEGER &&
+					   r->element[0]->integer >= 0 &&
+					   r->element[1]->type == REDIS_REPLY_INTEGER
+				 : r->type == REDIS_REPLY_INTEGER && r->integer >= 0;
+		if (!ok) {
 			rs_set_err(rs, "%s: lease script: %s", rs->where,
 				   r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
 			rc = TS_ESTORE;
 			break;
 		}
-		if (op == TS_LEASE_CLAIM)
-			tokens[i] = (uint64_t)r->integer;
-		else if (op == TS_LEASE_RENEW && r->integer != 1)
+		if (op == TS_LEASE_CLAIM) {
+			tokens[i] = (uint64_t)r->element[0]->integer;
+			if (finished)
+				finished[i] = r->element[1]->integer == 1;
+		} else if (op == TS_LEASE_RENEW && r->integer != 1) {
 			tokens[i] = 0;
+		}
 	}
 	rs_args_free(&b);
 	return rc;
