@@ -125,6 +125,7 @@ typedef struct ts_run {
 	ts_marked_out marked;    /* --marked-out: events of marked series */
 	struct ts_leases *leases; /* --group: this worker's leases (owned) */
 	uint64_t lease_check;    /* records since the start, for renewals */
+	struct ts_group_defer *defer; /* stream --watch --group: files waiting */
 	ts_engine_stats prior;   /* --group backfill: the finished batch engines' sum */
 	size_t group_parts, group_mine; /* partitions seen, of those finished here */
 } ts_run;
@@ -172,9 +173,23 @@ int ts_cli_backfill_group(ts_run *r, const ts_cli_opts *o, ts_store *store,
 /* Renew r's leases when due (no-op without leases); a failure is fatal
  * (r->fatal, returned). */
 int ts_cli_lease_tick(ts_run *r);
-/* The partition a path names: AWSLogs/[ORG/]ACCT/CloudTrail/REGION/...
- * 0 and the two (pointing into path), or -1. */
+/* The partition a path names: .../ACCT/CloudTrail/REGION/... (ACCT twelve
+ * digits; the last such part). 0 and the two (pointing into path), or -1. */
 int ts_cli_path_partition(const char *path, ts_str *acct, ts_str *region);
+/* stream --watch --group: the files waiting for partitions other workers
+ * hold (run_group.c; owned by the ts_run, freed with
+ * ts_cli_group_defer_free). ts_cli_group_file decides for one file of
+ * the watched tree: *read_now 1 when this worker owns (or claims now)
+ * its partition, else it waits (or is left to the partition's owner).
+ * ts_cli_group_poll, every third of the lease time, claims partitions
+ * whose lease lapsed and appends their waiting files not done for them
+ * to ready. 0 or an error (TS_ESTORE, TS_ENOMEM). ts_cli_owns is the
+ * engine's owns callback (ctx: the ts_leases). */
+typedef struct ts_group_defer ts_group_defer;
+int ts_cli_group_file(ts_run *r, const char *path, int *read_now);
+int ts_cli_group_poll(ts_run *r, ts_store *store, ts_pathlist *ready);
+void ts_cli_group_defer_free(ts_group_defer *g);
+int ts_cli_owns(void *ctx, uint32_t pid);
 /* acc += s, counter by counter (peaks: the larger). */
 void ts_cli_stats_add(ts_engine_stats *acc, const ts_engine_stats *s);
 

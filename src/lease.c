@@ -166,6 +166,8 @@ int ts_leases_claim(ts_leases *l, size_t n, const uint32_t *pids, double now, ui
 	return 0;
 }
 
+double ts_leases_period(const ts_leases *l) { return l->ms / 3000.0; }
+
 double ts_leases_due_in(const ts_leases *l, double now)
 {
 	if (!l->st.owned || l->last_renew < 0)

@@ -63,6 +63,8 @@ int ts_leases_claim(ts_leases *l, size_t n, const uint32_t *pids, double now, ui
  * last renewal; a lease found no longer ours becomes lost. *lost (may be
  * NULL) gets the number lost now. 0, TS_ESTORE, TS_ENOMEM. */
 int ts_leases_tick(ts_leases *l, double now, size_t *lost);
+/* Seconds between renewals: a third of the lease time. */
+double ts_leases_period(const ts_leases *l);
 /* Seconds until the next renewal is due (0: now). */
 double ts_leases_due_in(const ts_leases *l, double now);
 /* 1 while pid's lease is ours and the store has not refused its

@@ -357,6 +357,10 @@ int ts_cli_run(ts_cli_opts *o, int stream)
 		eo.emit_marked = ts_marked_emit;
 		eo.marked_ctx = &r.marked;
 	}
+	if (r.leases) { /* --group: only the partitions this worker owns */
+		eo.owns = ts_cli_owns;
+		eo.owns_ctx = r.leases;
+	}
 	r.engine = ts_engine_new(&eo, reg, store, o->report_dir ? tee_emit : ts_sinks_emit_fn,
 				 o->report_dir ? (void *)&r : (void *)r.sinks);
 	if (!r.engine) {

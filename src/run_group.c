@@ -2,8 +2,9 @@
  * workers share a Redis store and divide the partitions of the tree
  * between them with leases (lease.h).
  *
- * Each file's partition is read from its path (AWSLogs/[ORG/]ACCT/
- * CloudTrail/REGION/...). The worker claims partitions a few at a time
+ * Each file's partition is read from its path (.../ACCT/CloudTrail/
+ * REGION/..., ACCT twelve digits, as in AWSLogs/[ORG/]ACCT/CloudTrail/
+ * REGION/). The worker claims partitions a few at a time
  * (an eighth of them at most, starting at an offset of its own, so that
  * workers started together share the tree), reads only the files of the
  * partitions it owns with an engine of their own (records of other
@@ -40,25 +41,25 @@ typedef struct gpart {
 
 int ts_cli_path_partition(const char *path, ts_str *acct, ts_str *region)
 {
-	const char *a = strstr(path, "AWSLogs/");
 	const char *ct = NULL;
-	for (const char *p = a; p && (p = strstr(p, "/CloudTrail/")); p++)
+	for (const char *p = path; (p = strstr(p, "/CloudTrail/")); p++)
 		ct = p;
-	if (!a || !ct)
+	if (!ct)
 		return -1;
 	const char *acct_start = ct;
-	while (acct_start > a && acct_start[-1] != '/')
+	while (acct_start > path && acct_start[-1] != '/')
 		acct_start--;
 	const char *reg = ct + strlen("/CloudTrail/");
 	const char *reg_end = strchr(reg, '/');
-	if (acct_start == ct || !reg_end || reg_end == reg)
+	if (ct - acct_start != 12 || !reg_end || reg_end == reg)
 		return -1;
-	*acct = (ts_str){acct_start, (size_t)(ct - acct_start)};
+	for (const char *c = acct_start; c < ct; c++)
+		if (*c < '0' || *c > '9')
+			return -1;
+	*acct = (ts_str){acct_start, 12};
 	*region = (ts_str){reg, (size_t)(reg_end - reg)};
 	return 0;
 }
-
-static int owns_cb(void *ctx, uint32_t pid) { return ts_leases_owns(ctx, pid); }
 
 static void sleep_s(double s)
 {
@@ -134,8 +135,8 @@ static int group_paths(ts_run *r, const ts_pathlist *paths, gpart **out, size_t 
 		if (ts_cli_path_partition(paths->paths[i], &acct, &region)) {
 			r->src.files_ignored++;
 			ts_cli_on_passed(r, paths->paths[i],
-					 "--group: not under AWSLogs/<acct>/CloudTrail/<region>/, "
-					 "no partition to own");
+					 "--group: not under <acct>/CloudTrail/<region>/ "
+					 "(AWSLogs' layout), no partition to own");
 			continue;
 		}
 		if ((rc = ts_registry_partition(r->reg, acct, region, &pid))) {
@@ -282,7 +283,7 @@ int ts_cli_backfill_group(ts_run *r, const ts_cli_opts *o, ts_store *store,
 			  const ts_engine_opts *eo_in, ts_emit_fn emit, void *ectx)
 {
 	ts_engine_opts eo = *eo_in;
-	eo.owns = owns_cb;
+	eo.owns = ts_cli_owns;
 	eo.owns_ctx = r->leases;
 	gpart *g = NULL;
 	size_t n = 0;
@@ -341,4 +342,153 @@ out:
 	free(mine);
 	free_parts(g, n);
 	return r->fatal;
+}
+
+/* --- stream --watch --group --------------------------------------------
+ * Each file goes to the worker owning its partition: read at once when
+ * this worker owns it or claims it now; kept in the deferred list while
+ * another worker holds the lease (that worker reads it); read when the
+ * lease lapses and this worker claims the partition (files already done
+ * for it passed over). Files of a partition this worker lost are left to
+ * its new owner. The deferred list is capped (TS_GROUP_MAX_DEFERRED);
+ * files the owner finished leave it at each poll. */
+
+#define TS_GROUP_MAX_DEFERRED 200000
+
+typedef struct deferred {
+	char *path;
+	uint32_t pid;
+} deferred;
+
+struct ts_group_defer {
+	deferred *d;
+	size_t n, alloc;
+	uint64_t dropped; /* past the cap */
+	double last_poll;
+	uint8_t *busy;    /* by partition id: held by another at the last try
+			     (not tried again before the next poll) */
+	size_t nbusy;
+};
+
+void ts_cli_group_defer_free(ts_group_defer *g)
+{
+	if (!g)
+		return;
+	for (size_t i = 0; i < g->n; i++)
+		free(g->d[i].path);
+	free(g->d);
+	free(g->busy);
+	free(g);
+}
+
+int ts_cli_owns(void *ctx, uint32_t pid) { return ts_leases_owns(ctx, pid); }
+
+/* *done = 1 when path is done for partition pid in the store. */
+static int file_done(ts_store *store, uint32_t pid, const char *path, int *done)
+{
+	char name[4096];
+	ts_file_id id;
+	*done = 0;
+	if (ts_file_id_of(path, name, sizeof name, &id))
+		return 0;
+	return store->ops->file_done_in(store, pid, &id, done);
+}
+
+int ts_cli_group_file(ts_run *r, const char *path, int *read_now)
+{
+	*read_now = 0;
+	ts_str acct, region;
+	uint32_t pid;
+	if (ts_cli_path_partition(path, &acct, &region)) {
+		r->src.files_ignored++;
+		ts_cli_on_passed(r, path, "--group: not under <acct>/CloudTrail/<region>/ "
+					  "(AWSLogs' layout), no partition to own");
+		return 0;
+	}
+	int rc = ts_registry_partition(r->reg, acct, region, &pid);
+	if (rc == TS_ECAP) {
+		r->src.files_ignored++;
+		ts_cli_on_passed(r, path, "--group: partition cap reached");
+		return 0;
+	}
+	if (rc)
+		return rc;
+	if (ts_leases_owns(r->leases, pid)) {
+		*read_now = 1;
+		return 0;
+	}
+	if (ts_leases_lost(r->leases, pid))
+		return 0; /* its new owner reads it */
+	ts_group_defer *g = r->defer;
+	if (!g && !(g = r->defer = calloc(1, sizeof *g)))
+		return TS_ENOMEM;
+	if (pid >= g->nbusy) {
+		size_t old = g->nbusy;
+		if (ts_grow(&g->busy, &g->nbusy, (size_t)pid + 1, 1, 64))
+			return TS_ENOMEM;
+		memset(g->busy + old, 0, g->nbusy - old);
+	}
+	uint8_t got = 0;
+	if (!g->busy[pid] && (rc = ts_leases_claim(r->leases, 1, &pid, ts_cli_now(), &got, NULL)))
+		return rc;
+	if (got) {
+		*read_now = 1;
+		return 0;
+	}
+	g->busy[pid] = 1;
+	if (g->n >= TS_GROUP_MAX_DEFERRED) {
+		if (!g->dropped++ && !r->quiet)
+			ts_warn("--group: more than %d files wait for partitions other workers hold; "
+				"further ones are left to those workers",
+				TS_GROUP_MAX_DEFERRED);
+		return 0;
+	}
+	if (ts_grow(&g->d, &g->alloc, g->n + 1, sizeof *g->d, 64))
+		return TS_ENOMEM;
+	if (!(g->d[g->n].path = strdup(path)))
+		return TS_ENOMEM;
+	g->d[g->n++].pid = pid;
+	return 0;
+}
+
+int ts_cli_group_poll(ts_run *r, ts_store *store, ts_pathlist *ready)
+{
+	ts_group_defer *g = r->defer;
+	double now = ts_cli_now();
+	if (!g || !g->n || now - g->last_poll < ts_leases_period(r->leases))
+		return 0;
+	g->last_poll = now;
+	/* claim what lapsed: one try per partition */
+	uint32_t *pids = malloc(g->n * sizeof *pids);
+	size_t np = 0;
+	int rc = pids ? 0 : TS_ENOMEM;
+	for (size_t i = 0; i < g->n && !rc; i++) {
+		size_t j = 0;
+		while (j < np && pids[j] != g->d[i].pid)
+			j++;
+		if (j == np)
+			pids[np++] = g->d[i].pid;
+	}
+	if (!rc && np)
+		rc = ts_leases_claim(r->leases, np, pids, now, NULL, NULL);
+	free(pids);
+	if (g->busy) /* tried just now: new files of these may try again */
+		memset(g->busy, 0, g->nbusy);
+	size_t w = 0;
+	for (size_t i = 0; i < g->n; i++) {
+		deferred *d = &g->d[i];
+		int keep = 0, done = 0;
+		if (!rc && !ts_leases_lost(r->leases, d->pid))
+			rc = file_done(store, d->pid, d->path, &done);
+		if (!rc && !done && ts_leases_owns(r->leases, d->pid))
+			rc = ts_pathlist_push(ready, d->path);
+		else if (!rc && !done && !ts_leases_lost(r->leases, d->pid))
+			keep = 1;
+		if (keep || rc)
+			g->d[w++] = *d;
+		else
+			free(d->path);
+	}
+	g->n = w;
+	return rc;
 }
