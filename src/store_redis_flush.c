@@ -37,13 +37,14 @@
  * returns 1. The "#!lua" line (Redis 7) makes Redis check maxmemory before
  * the script starts, and before EXEC runs any of a group: under OOM a
  * batch is refused whole, never half applied. A fenced call has one more
- * KEYS, the lease key, and one more ARGV, "fence=VALUE", both last: when
- * the lease's value is not VALUE it returns -2 (RS_FENCED) and writes
- * nothing. */
+ * KEYS, the partition's lease key (ts:{P}:lease, a name no data key has),
+ * and one more ARGV, "fence=VALUE", both last: when the lease's value is
+ * not VALUE it returns -2 (RS_FENCED) and writes nothing. */
 static const char flush_script[] =
 	"#!lua\n"
 	/* a fenced call (store_redis_lease.c): the lease must still be ours */
-	"if string.sub(ARGV[#ARGV], 1, 6) == 'fence=' then\n"
+	"if KEYS[#KEYS] == string.sub(KEYS[1], 1, -9) .. 'lease' and\n"
+	"   string.sub(ARGV[#ARGV], 1, 6) == 'fence=' then\n"
 	"  local lease = table.remove(KEYS)\n"
 	"  if redis.call('GET', lease) ~= string.sub(table.remove(ARGV), 7) then return -2 end\n"
 	"end\n"
