@@ -68,6 +68,8 @@ typedef struct ts_cli_opts {
 	char **paths; /* backfill: the PATH arguments */
 	size_t npaths;
 	int64_t since, until; /* detect: minutes [since, until); INT64_MIN / INT64_MAX: all */
+	const char *lease_group; /* --group of backfill or stream --watch: leases */
+	int lease_ms;            /* --lease-ms */
 } ts_cli_opts;
 
 /* Parse the options of `backfill`, `stream` or `detect` (mode, enum
@@ -121,6 +123,11 @@ typedef struct ts_run {
 	uint64_t passed_shown;   /* files passed over that were named */
 	ts_watch *watch;         /* --watch: the watcher, for its memory */
 	ts_marked_out marked;    /* --marked-out: events of marked series */
+	struct ts_leases *leases; /* --group: this worker's leases (owned) */
+	uint64_t lease_check;    /* records since the start, for renewals */
+	struct ts_group_defer *defer; /* stream --watch --group: files waiting */
+	ts_engine_stats prior;   /* --group backfill: the finished batch engines' sum */
+	size_t group_parts, group_mine; /* partitions seen, of those finished here */
 } ts_run;
 
 /* Run what o says (stream or backfill) to the end. The exit status. */
@@ -155,6 +162,36 @@ void ts_cli_on_passed(void *ctx, const char *path, const char *why);
 void ts_cli_on_file_begin(void *ctx, const char *path);
 void ts_cli_on_file_done(void *ctx, const char *path, const ts_source_stats *st);
 int ts_cli_drop_done_files(ts_store *store, ts_pathlist *l, uint64_t *dropped);
+
+/* run_group.c: a backfill by one worker of a group (--group; r->leases
+ * made): the partitions of paths it can claim, read, finished and
+ * released batch by batch, engines made with eo (its owns set here),
+ * their events to emit. 0 or a fatal code (also in r->fatal). */
+int ts_cli_backfill_group(ts_run *r, const ts_cli_opts *o, ts_store *store,
+			  const ts_pathlist *paths, const ts_source_cb *cb,
+			  const ts_engine_opts *eo, ts_emit_fn emit, void *ectx);
+/* Renew r's leases when due (no-op without leases); a failure is fatal
+ * (r->fatal, returned). */
+int ts_cli_lease_tick(ts_run *r);
+/* The partition a path names: .../ACCT/CloudTrail/REGION/... (ACCT twelve
+ * digits; the last such part). 0 and the two (pointing into path), or -1. */
+int ts_cli_path_partition(const char *path, ts_str *acct, ts_str *region);
+/* stream --watch --group: the files waiting for partitions other workers
+ * hold (run_group.c; owned by the ts_run, freed with
+ * ts_cli_group_defer_free). ts_cli_group_file decides for one file of
+ * the watched tree: *read_now 1 when this worker owns (or claims now)
+ * its partition, else it waits (or is left to the partition's owner).
+ * ts_cli_group_poll, every third of the lease time, claims partitions
+ * whose lease lapsed and appends their waiting files not done for them
+ * to ready. 0 or an error (TS_ESTORE, TS_ENOMEM). ts_cli_owns is the
+ * engine's owns callback (ctx: the ts_leases). */
+typedef struct ts_group_defer ts_group_defer;
+int ts_cli_group_file(ts_run *r, const char *path, int *read_now);
+int ts_cli_group_poll(ts_run *r, ts_store *store, ts_pathlist *ready);
+void ts_cli_group_defer_free(ts_group_defer *g);
+int ts_cli_owns(void *ctx, uint32_t pid);
+/* acc += s, counter by counter (peaks: the larger). */
+void ts_cli_stats_add(ts_engine_stats *acc, const ts_engine_stats *s);
 
 /* run_stream.c: run a stream until a signal, the end of stdin or a fatal
  * error; 0 or an exit status. A checkpoint that also acknowledges what a

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "lease.h"
 #include "order.h"
 #include "util.h"
 
@@ -107,6 +108,14 @@ const char ts_cli_usage[] =
 	"  --max-error-codes N     errorCodes per series (default 50)\n"
 	"  --max-attr-values N     attribution values per series, kind and hour\n"
 	"                          (default 1000)\n"
+	"  --group NAME            backfill, stream --watch: work as one worker of the\n"
+	"                          group NAME over a Redis store: partitions (account,\n"
+	"                          Region) are claimed with leases and each is read,\n"
+	"                          counted and judged by the worker holding its lease;\n"
+	"                          a lapsed lease is taken over (with --redis-stream,\n"
+	"                          --group names the consumer group instead)\n"
+	"  --lease-ms MS           --group: lease time, renewed every third of it\n"
+	"                          (default 30000)\n"
 	"  --checkpoint-cells N    Redis store: checkpoint (write counts, state and files\n"
 	"                          done) once N counts are buffered (default 250000;\n"
 	"                          stream also checkpoints each second it has news)\n"
@@ -217,7 +226,7 @@ int ts_cli_parse(int argc, char **argv, int mode, ts_cli_opts *o)
 		O_MAXREC, O_THREADS, O_STRICT, O_NOCTX, O_REPOST, O_VERSION, O_FORCE, O_FLUSH, O_SPOOL,
 		O_WATCH, O_STDIN, O_IDLE, O_METRICS, O_METRICS_INT, O_RSTREAM, O_GROUP, O_CONSUMER,
 		O_INFLATE, O_REPORT, O_SINKQ, O_MAX_SERIES, O_MAX_PART, O_MAX_CODES, O_MAX_ATTRS,
-		O_ORDER, O_FUTURE, O_FORMAT, O_RULES, O_MARKED, O_EARLY, O_SINCE, O_UNTIL
+		O_ORDER, O_FUTURE, O_FORMAT, O_RULES, O_MARKED, O_EARLY, O_SINCE, O_UNTIL, O_LEASE_MS
 	};
 	static const struct option longopts[] = {
 		{"store", required_argument, 0, O_STORE},
@@ -250,6 +259,7 @@ int ts_cli_parse(int argc, char **argv, int mode, ts_cli_opts *o)
 		{"stdin", no_argument, 0, O_STDIN},
 		{"redis-stream", required_argument, 0, O_RSTREAM},
 		{"group", required_argument, 0, O_GROUP},
+		{"lease-ms", required_argument, 0, O_LEASE_MS},
 		{"consumer", required_argument, 0, O_CONSUMER},
 		{"idle-timeout", required_argument, 0, O_IDLE},
 		{"early-starts", no_argument, 0, O_EARLY},
@@ -268,7 +278,7 @@ int ts_cli_parse(int argc, char **argv, int mode, ts_cli_opts *o)
 	int c;
 	long v;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int order_set = 0, stream_only, backfill_only = 0;
+	int order_set = 0, stream_only, backfill_only = 0, group_given = 0;
 	const char *record_opt = NULL; /* an option that acts on records (not detect's) */
 	memset(o, 0, sizeof *o);
 	o->since = INT64_MIN;
@@ -286,7 +296,7 @@ int ts_cli_parse(int argc, char **argv, int mode, ts_cli_opts *o)
 			O_STATS, O_ORDER, O_FUTURE, O_READ, O_DATA, O_MAXREC, O_FORMAT, O_INFLATE,
 			O_THREADS, O_STRICT, O_FORCE, O_FLUSH, O_MAX_SERIES, O_MAX_PART, O_MAX_CODES,
 			O_MAX_ATTRS, O_REPORT, O_WATCH, O_STDIN, O_RSTREAM, O_GROUP, O_CONSUMER,
-			O_IDLE, O_EARLY, O_METRICS, O_METRICS_INT};
+			O_IDLE, O_EARLY, O_METRICS, O_METRICS_INT, O_LEASE_MS};
 		for (size_t i = 0; i < TS_ARRAY_LEN(on_records) && li >= 0; i++)
 			if (c == on_records[i] && !record_opt)
 				record_opt = longopts[li].name;
@@ -385,7 +395,15 @@ int ts_cli_parse(int argc, char **argv, int mode, ts_cli_opts *o)
 		case O_WATCH: o->sc.watch_dir = optarg; break;
 		case O_STDIN: o->sc.use_stdin = 1; break;
 		case O_RSTREAM: o->sc.redis_stream = optarg; break;
-		case O_GROUP: o->sc.group = optarg; break;
+		case O_GROUP: o->sc.group = optarg; group_given = 1; break;
+		case O_LEASE_MS:
+			if (parse_long(optarg, TS_LEASE_MS_MIN, TS_LEASE_MS_MAX, &v)) {
+				ts_error("--lease-ms '%s': expected %d to %d milliseconds", optarg,
+					 TS_LEASE_MS_MIN, TS_LEASE_MS_MAX);
+				return TS_EXIT_USAGE;
+			}
+			o->lease_ms = (int)v;
+			break;
 		case O_CONSUMER: o->sc.consumer = optarg; break;
 		case O_METRICS: o->sc.metrics_file = optarg; break;
 		case O_IDLE:
@@ -496,6 +514,29 @@ int ts_cli_parse(int argc, char **argv, int mode, ts_cli_opts *o)
 	}
 
 	char err[512];
+	if (!detect && group_given && !o->sc.redis_stream) { /* leases */
+		if (stream && o->sc.use_stdin) {
+			ts_error("stream --stdin: --group needs files under "
+				 "AWSLogs/<acct>/CloudTrail/<region>/ to divide (--watch DIR)");
+			return TS_EXIT_USAGE;
+		}
+		if (o->report_dir) {
+			ts_error("backfill: --report and --group: each worker sees only its own "
+				 "partitions; run trailsight report over the store afterwards");
+			return TS_EXIT_USAGE;
+		}
+		if (ts_lease_group_check(o->sc.group, err, sizeof err)) {
+			ts_error("%s", err);
+			return TS_EXIT_USAGE;
+		}
+		o->lease_group = o->sc.group;
+	}
+	if (o->lease_ms && !o->lease_group) {
+		ts_error("--lease-ms is for --group (backfill, stream --watch)");
+		return TS_EXIT_USAGE;
+	}
+	if (!o->lease_ms)
+		o->lease_ms = TS_LEASE_MS_DEFAULT;
 	const char *mdir = ts_cli_models_dir(o->models_dir);
 	int rc = ts_profile_load_scoped(o->model, mdir, &o->eo.profile, &o->overrides, err,
 					sizeof err);

@@ -227,6 +227,10 @@ static int count_record(ts_engine *e, const ts_record *r, const ts_record_kind *
 		e->last_pid = pid;
 		e->have_last = 1;
 	}
+	if (e->o.owns && !e->o.owns(e->o.owns_ctx, pid)) {
+		e->st.not_owned++;
+		return TS_ADD_IGNORED;
+	}
 	if ((pid >= e->nparts || !e->parts[pid]) && (rc = ts_engine_restore_(e, pid)))
 		goto fatal;
 	if (e->in_file) {
@@ -614,6 +618,11 @@ static int emit_held(ts_engine *e)
 		qsort(e->held, e->nheld, sizeof *e->held, by_minute);
 	size_t i = 0;
 	for (; i < e->nheld && !rc; i++) {
+		if (e->o.owns && !e->o.owns(e->o.owns_ctx, e->held[i].pid)) {
+			e->st.events_dropped++; /* its partition's new owner writes it */
+			free(e->held[i].json);
+			continue;
+		}
 		rc = e->emit(e->ctx, e->held[i].json, e->held[i].len);
 		if (!rc && e->o.clock && e->held[i].start && e->held[i].made > 0) {
 			if (!e->lat)
@@ -873,7 +882,7 @@ int ts_engine_checkpoint(ts_engine *e)
 	int rc = ids ? 0 : TS_ENOMEM;
 	for (uint32_t pid = 0; pid < e->nparts && !rc; pid++) {
 		epart *p = e->parts[pid];
-		if (!p || (!p->dirty && !p->nfiles))
+		if (!p || (!p->dirty && !p->nfiles) || (e->o.owns && !e->o.owns(e->o.owns_ctx, pid)))
 			continue;
 		for (size_t i = 0; i < p->nfiles; i++)
 			ids[i] = e->files[p->files[i]].id;

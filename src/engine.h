@@ -70,6 +70,14 @@ typedef struct ts_engine_opts {
 	/* re-detection (ts_engine_replay): the events of episodes that start
 	 * before this minute are not written (0: every event) */
 	int64_t since;
+	/* optional: for a worker of a group (lease.h), 1 when it owns
+	 * partition pid now. A record of a partition not owned is not counted
+	 * (stats.not_owned), finish restores only owned partitions, a
+	 * checkpoint saves only them, and the events of a partition not owned
+	 * when they would be written are dropped (stats.events_dropped).
+	 * NULL: every partition is owned. */
+	int (*owns)(void *ctx, uint32_t pid);
+	void *owns_ctx;
 } ts_engine_opts;
 
 /* Defaults: the default profile, lateness 20, management writes only,
@@ -113,6 +121,8 @@ typedef struct ts_engine_stats {
 				      in time order */
 	int hold_capped;           /* the hold cap was reached */
 	uint64_t restored;         /* partitions whose saved state was loaded */
+	uint64_t not_owned;        /* records of partitions another worker owns */
+	uint64_t events_dropped;   /* events of partitions no longer owned */
 	uint64_t checkpoints;      /* checkpoints written */
 	/* with opts.clock: seconds from the close of the minute that made a
 	 * Start to its writing; the median, 90th and 99th percentiles (nearest

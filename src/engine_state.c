@@ -239,7 +239,8 @@ int ts_engine_restore_all_(ts_engine *e)
 			continue;
 		rc = ts_registry_partition(e->reg, (ts_str){m, (size_t)(colon - m)},
 					   (ts_str){colon + 1, n - (size_t)(colon + 1 - m)}, &pid);
-		if (!rc && (pid >= e->nparts || !e->parts[pid]))
+		if (!rc && (pid >= e->nparts || !e->parts[pid]) &&
+		    (!e->o.owns || e->o.owns(e->o.owns_ctx, pid)))
 			rc = ts_engine_restore_(e, pid);
 	}
 	ts_buf_free(&list);

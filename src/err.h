@@ -29,7 +29,8 @@
 	X(TS_EDEPTH, -16, "depth", "JSON nested deeper than the cap")           \
 	X(TS_ETOKENS, -17, "tokens", "record has more JSON tokens than the cap")  \
 	X(TS_EFUTURE, -18, "future_time", "eventTime far ahead of the partition's other records") \
-	X(TS_EUTF16, -19, "utf16", "UTF-16 text, not UTF-8 (convert it first, e.g. iconv -f UTF-16 -t UTF-8)")
+	X(TS_EUTF16, -19, "utf16", "UTF-16 text, not UTF-8 (convert it first, e.g. iconv -f UTF-16 -t UTF-8)") \
+	X(TS_EFENCED, -20, "fenced", "checkpoint refused: the partition's lease belongs to another worker")
 
 enum ts_err {
 #define TS_ERR_ENUM(name, val, str, msg) name = (val),

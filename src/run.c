@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "lease.h"
 #include "order.h"
 #include "util.h"
 
@@ -97,6 +98,8 @@ int ts_cli_on_record(void *ctx, const ts_record *rec, const char *path, uint64_t
 		if (!rc && ts_cli_stopping())
 			return TS_SOURCE_STOP;
 	}
+	if (r->leases && taken && ++r->lease_check % 1024 == 0 && ts_cli_lease_tick(r))
+		return TS_SOURCE_STOP;
 	if (rc == TS_ADD_COUNTED || rc == TS_ADD_IGNORED)
 		return TS_SOURCE_GO_ON;
 	if (rc == TS_EFIELD || rc == TS_ECAP || rc == TS_EFUTURE)
@@ -192,6 +195,7 @@ void ts_cli_on_file_done(void *ctx, const char *path, const ts_source_stats *st)
 			r->fatal = rc;
 	}
 	r->files_done++;
+	ts_cli_lease_tick(r);
 	if (!r->progress)
 		return;
 	double t = ts_cli_now();
@@ -293,6 +297,22 @@ int ts_cli_run(ts_cli_opts *o, int stream)
 		exit_code = rc == TS_EINVAL ? TS_EXIT_USAGE : TS_EXIT_STORE;
 		goto out_reg;
 	}
+	if (o->lease_group) {
+		char host[128] = "host", worker[160];
+		if (gethostname(host, sizeof host) != 0)
+			snprintf(host, sizeof host, "host");
+		host[sizeof host - 1] = 0;
+		for (char *c = host; *c; c++)
+			*c = *c == '/' ? '_' : *c;
+		snprintf(worker, sizeof worker, "%s:%ld", host, (long)getpid());
+		rc = ts_leases_new(store, o->lease_group, worker, o->lease_ms, &r.leases, err,
+				   sizeof err);
+		if (rc) {
+			ts_error("%s", rc == TS_ENOMEM ? "out of memory" : err);
+			exit_code = rc == TS_EINVAL ? TS_EXIT_USAGE : TS_EXIT_STORE;
+			goto out_store;
+		}
+	}
 	ts_sink_opts sko = {.spool_dir = o->spool_dir,
 			    .queue_max_events = o->sink_queue,
 			    .alert_repost_ms = o->alert_repost_s * 1000};
@@ -337,6 +357,10 @@ int ts_cli_run(ts_cli_opts *o, int stream)
 		eo.emit_marked = ts_marked_emit;
 		eo.marked_ctx = &r.marked;
 	}
+	if (r.leases) { /* --group: only the partitions this worker owns */
+		eo.owns = ts_cli_owns;
+		eo.owns_ctx = r.leases;
+	}
 	r.engine = ts_engine_new(&eo, reg, store, o->report_dir ? tee_emit : ts_sinks_emit_fn,
 				 o->report_dir ? (void *)&r : (void *)r.sinks);
 	if (!r.engine) {
@@ -371,7 +395,12 @@ int ts_cli_run(ts_cli_opts *o, int stream)
 			goto out_engine;
 		}
 		r.files_total = paths.n;
-		if (!paths.n && r.files_already && strcmp(store->ops->name, "redis") == 0) {
+		if (r.leases) {
+			r.files_total = 0; /* counted per batch */
+			ts_cli_backfill_group(&r, o, store, &paths, &cb, &eo,
+					      o->report_dir ? tee_emit : ts_sinks_emit_fn,
+					      o->report_dir ? (void *)&r : (void *)r.sinks);
+		} else if (!paths.n && r.files_already && strcmp(store->ops->name, "redis") == 0) {
 			/* every file is counted already: nothing is counted again, and
 			 * the events are derived again from the store's counts */
 			rc = ts_cli_redetect(&rd, store, reg, &eo, INT64_MAX,
@@ -462,6 +491,9 @@ out_sinks:
 	ts_report_free(r.report);
 	ts_sinks_free(r.sinks);
 out_store:
+	if (r.leases && ts_leases_release_all(r.leases))
+		ts_error("releasing the leases: %s", store->errstr);
+	ts_leases_free(r.leases);
 	ts_store_free(store);
 out_reg:
 	ts_registry_free(reg);

@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "insight.h"
+#include "lease.h"
 #include "overflow.h"
 #include "rulematch.h"
 #include "util.h"
@@ -27,6 +28,7 @@ void ts_run_counters_get(const ts_run *r, double secs, ts_run_counters *c)
 	const ts_source_stats *s = &r->src;
 	memset(c, 0, sizeof *c);
 	ts_engine_get_stats(r->engine, &c->es);
+	ts_cli_stats_add(&c->es, &r->prior); /* --group: the earlier batches */
 	c->open_insights = ts_engine_open_insights(r->engine);
 	if (r->stream)
 		c->es.open_at_end = c->open_insights;
@@ -49,6 +51,24 @@ void ts_run_counters_get(const ts_run *r, double secs, ts_run_counters *c)
 	struct rusage ru;
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
 		c->rss_kb = ru.ru_maxrss;
+}
+
+/* --group: "group":{...}, the worker's leases and what it left to others */
+static void write_group_json(FILE *f, const ts_run *r, const ts_engine_stats *es)
+{
+	if (!r->leases)
+		return;
+	ts_lease_stats ls;
+	ts_leases_get_stats(r->leases, &ls);
+	fprintf(f, "\"group\":{\"partitions\":%zu,\"finished_here\":%zu,\"claimed\":%llu,"
+		   "\"busy\":%llu,\"renewals\":%llu,\"lost\":%llu,\"fenced\":%llu,"
+		   "\"released\":%llu,\"lease_commands\":%llu,\"records_not_owned\":%llu,"
+		   "\"events_dropped\":%llu},",
+		r->group_parts, r->group_mine, (unsigned long long)ls.claimed,
+		(unsigned long long)ls.busy, (unsigned long long)ls.renewals,
+		(unsigned long long)ls.lost, (unsigned long long)ls.fenced,
+		(unsigned long long)ls.released, (unsigned long long)ls.commands,
+		(unsigned long long)es->not_owned, (unsigned long long)es->events_dropped);
 }
 
 #define OVERFLOW_TOP 20
@@ -166,6 +186,7 @@ void ts_run_write_stats(FILE *f, const ts_run *r, const ts_run_counters *c, cons
 		es->reordered ? "true" : "false", es->hold_capped ? "true" : "false");
 	write_overflow_json(f, r);
 	write_rules_json(f, r);
+	write_group_json(f, r, es);
 	fprintf(f, "\"sinks\":[");
 	for (size_t i = 0; i < ts_sinks_count(r->sinks); i++) {
 		ts_sink *sk = ts_sinks_get(r->sinks, i);
@@ -262,6 +283,17 @@ void ts_run_print_summary(const ts_run *r, const ts_run_counters *c, const ts_st
 	if (es->restored)
 		fprintf(stderr, "trailsight: %llu partitions resumed from their saved state\n",
 			(unsigned long long)es->restored);
+	if (r->leases) {
+		ts_lease_stats ls;
+		ts_leases_get_stats(r->leases, &ls);
+		fprintf(stderr,
+			"trailsight: group: %llu leases taken, %llu lost, %llu checkpoints refused "
+			"(fenced); %llu records and %llu events of other workers' partitions left "
+			"to them\n",
+			(unsigned long long)ls.claimed, (unsigned long long)ls.lost,
+			(unsigned long long)ls.fenced, (unsigned long long)es->not_owned,
+			(unsigned long long)es->events_dropped);
+	}
 	if (store && store->reconnects)
 		fprintf(stderr, "trailsight: store connections made again after a failure: %llu\n",
 			(unsigned long long)store->reconnects);

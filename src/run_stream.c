@@ -101,6 +101,18 @@ static int stream_file(stream_ctx *x, const char *path, const ts_reader_opts *ro
 	return r->fatal;
 }
 
+/* A file of the watched folder: read now, or (--group) when its
+ * partition is another worker's, left waiting (run_group.c). */
+static int group_file(stream_ctx *x, const char *path, const ts_reader_opts *ro,
+		      const ts_parser_opts *po)
+{
+	ts_run *r = x->r;
+	int now = 1;
+	if (r->leases && !r->fatal && (r->fatal = ts_cli_group_file(r, path, &now)))
+		return r->fatal;
+	return now ? stream_file(x, path, ro, po) : r->fatal;
+}
+
 int ts_cli_stream(ts_run *r, const ts_stream_cfg *sc, ts_store *store, const ts_reader_opts *ro,
 		       const ts_parser_opts *po, int force)
 {
@@ -219,7 +231,7 @@ int ts_cli_stream(ts_run *r, const ts_stream_cfg *sc, ts_store *store, const ts_
 			ts_watch_count(w));
 		r->watch = w;
 		for (size_t i = 0; i < paths.n && !stop_flag && !r->fatal; i++) {
-			stream_file(&x, paths.paths[i], ro, po);
+			group_file(&x, paths.paths[i], ro, po);
 			housekeeping(&x);
 		}
 		ts_pathlist_free(&paths);
@@ -231,9 +243,17 @@ int ts_cli_stream(ts_run *r, const ts_stream_cfg *sc, ts_store *store, const ts_
 				r->fatal = n;
 			}
 			for (size_t i = 0; i < ready.n && !r->fatal; i++) {
-				stream_file(&x, ready.paths[i], ro, po);
+				group_file(&x, ready.paths[i], ro, po);
 				housekeeping(&x);
 			}
+			ts_pathlist_free(&ready);
+			/* --group: partitions whose lease lapsed, and their files */
+			if (r->leases && !r->fatal && !ts_cli_lease_tick(r) &&
+			    (r->fatal = ts_cli_group_poll(r, store, &ready)) == 0)
+				for (size_t i = 0; i < ready.n && !r->fatal; i++) {
+					stream_file(&x, ready.paths[i], ro, po);
+					housekeeping(&x);
+				}
 			ts_pathlist_free(&ready);
 			housekeeping(&x);
 		}
@@ -245,5 +265,7 @@ int ts_cli_stream(ts_run *r, const ts_stream_cfg *sc, ts_store *store, const ts_
 		r->fatal = ts_cli_stream_checkpoint(r);
 	ts_rstream_free(r->rstream);
 	r->rstream = NULL;
+	ts_cli_group_defer_free(r->defer);
+	r->defer = NULL;
 	return 0;
 }

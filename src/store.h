@@ -103,7 +103,31 @@ typedef struct ts_store_ops {
 			       const ts_attr_count *a, size_t n);
 	int (*read_attr_minutes)(ts_store *s, uint32_t metric, int64_t from, int64_t to,
 				 ts_attr_minute_cb cb, void *ctx);
+
+	/* Partition leases and fencing (lease.h): all three NULL in a store
+	 * without them (memory). lease runs op on the lease of each of
+	 * pids[n], pipelined; a lease's value is "TOKEN/holder", kept ms
+	 * milliseconds. TS_LEASE_CLAIM takes each free lease with a new
+	 * fencing token (INCR of the partition's counter) into tokens[i], 0
+	 * when another holds it, and sets finished[i] (may be NULL) to 1 when
+	 * the last release before was marked finished; TS_LEASE_RENEW extends
+	 * each lease still holder's with token tokens[i] (else tokens[i]
+	 * becomes 0); TS_LEASE_RELEASE deletes each such lease, marked
+	 * finished where finished[i] (may be NULL). 0, TS_ESTORE (errstr) or
+	 * TS_ENOMEM. */
+	int (*lease)(ts_store *s, int op, const char *holder, int ms, size_t n,
+		     const uint32_t *pids, uint64_t *tokens, uint8_t *finished);
+	/* From now on each checkpoint of partition checks, in the script
+	 * call that writes it, that the lease is still token/holder's (the
+	 * holder of the last lease call); a refused one writes nothing and
+	 * the store drops the partition for good: nothing of it is sent
+	 * again and fenced_out returns 1. Token 0: no check. 0 or
+	 * TS_ENOMEM. */
+	int (*fence)(ts_store *s, uint32_t partition, uint64_t token);
+	int (*fenced_out)(const ts_store *s, uint32_t partition);
 } ts_store_ops;
+
+enum ts_lease_op { TS_LEASE_CLAIM = 1, TS_LEASE_RENEW = 2, TS_LEASE_RELEASE = 3 };
 
 struct ts_store {
 	const ts_store_ops *ops;

@@ -412,6 +412,10 @@ static int rs_file_done_in(ts_store *st, uint32_t partition, const ts_file_id *f
 static int rs_mark_files(ts_store *st, const ts_file_id *f, size_t n)
 {
 	redis_store *rs = (redis_store *)st;
+	/* with leases, a file's marks per partition are the only record: a
+	 * file in the index could hide counts a fenced partition lost */
+	if (rs->fencing)
+		return 0;
 	for (size_t i = 0; i < n; i++)
 		if (rs_fmarks_add(&rs->index, &f[i]))
 			return TS_ENOMEM;
@@ -493,6 +497,9 @@ static const ts_store_ops redis_ops = {
 	.partitions = rs_partitions,
 	.add_attr_minute = rs_add_attr_minute,
 	.read_attr_minutes = rs_read_attr_minutes,
+	.lease = rs_lease,
+	.fence = rs_fence,
+	.fenced_out = rs_fenced_out,
 };
 
 const char *ts_store_redis_script(void) { return rs_script(); }

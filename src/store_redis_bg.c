@@ -31,6 +31,8 @@ typedef struct rs_bg {
 	size_t first, end; /* pend[first, end) */
 	size_t index_n;    /* index marks to write once confirmed */
 	int rc;
+	int fenced;        /* a group was refused for its lease (not an error:
+			      the next flush sends it, sees it and drops it) */
 	char err[1024];
 } rs_bg;
 
@@ -51,6 +53,12 @@ static int group_ok(rs_bg *b, size_t k, redisReply **r, size_t n)
 			for (size_t x = 0; ok && k > 1 && x < k; x++)
 				ok = r[i]->element[x]->type == REDIS_REPLY_INTEGER &&
 				     r[i]->element[x]->integer == 1;
+			for (size_t x = 0; !ok && k > 1 && r[i]->type == REDIS_REPLY_ARRAY &&
+					   x < r[i]->elements; x++)
+				b->fenced |= r[i]->element[x]->type == REDIS_REPLY_INTEGER &&
+					     r[i]->element[x]->integer == RS_FENCED;
+			b->fenced |= !ok && k == 1 && r[i]->type == REDIS_REPLY_INTEGER &&
+				     r[i]->integer == RS_FENCED;
 			if (!ok && r[i]->type == REDIS_REPLY_ERROR)
 				snprintf(b->err, sizeof b->err, "%s: background flush: %s%s", where,
 					 r[i]->str, ts_redis_hint(r[i]->str));
@@ -73,6 +81,7 @@ static void *bg_main(void *arg)
 	redis_store *rs = b->rs;
 	static const char *const multi[1] = {"MULTI"}, *const exec[1] = {"EXEC"};
 	b->rc = 0;
+	b->fenced = 0;
 	if (b->r && ts_redis_connect(b->r)) {
 		snprintf(b->err, sizeof b->err, "background flush: %s", ts_redis_error(b->r));
 		b->rc = TS_ESTORE;
@@ -205,7 +214,8 @@ int rs_bg_join(redis_store *rs)
 	if (rs->pend_first == rs->npend)
 		rs->npend = rs->pend_first = 0;
 	if (b->rc) {
-		ts_warn("%s; sending again", b->err);
+		if (!b->fenced)
+			ts_warn("%s; sending again", b->err);
 		return 0;
 	}
 	int rc = rs_write_index_n(rs, b->index_n);

@@ -36,9 +36,18 @@
  * everything (EXPIRE ttl on each key), sets the state and flushseq, and
  * returns 1. The "#!lua" line (Redis 7) makes Redis check maxmemory before
  * the script starts, and before EXEC runs any of a group: under OOM a
- * batch is refused whole, never half applied. */
+ * batch is refused whole, never half applied. A fenced call has one more
+ * KEYS, the partition's lease key (ts:{P}:lease, a name no data key has),
+ * and one more ARGV, "fence=VALUE", both last: when the lease's value is
+ * not VALUE it returns -2 (RS_FENCED) and writes nothing. */
 static const char flush_script[] =
 	"#!lua\n"
+	/* a fenced call (store_redis_lease.c): the lease must still be ours */
+	"if KEYS[#KEYS] == string.sub(KEYS[1], 1, -9) .. 'lease' and\n"
+	"   string.sub(ARGV[#ARGV], 1, 6) == 'fence=' then\n"
+	"  local lease = table.remove(KEYS)\n"
+	"  if redis.call('GET', lease) ~= string.sub(table.remove(ARGV), 7) then return -2 end\n"
+	"end\n"
 	"local seq = tonumber(ARGV[1])\n"
 	"local raw = redis.call('GET', KEYS[1])\n"
 	"if not raw and seq > 1 then return -1 end\n"
@@ -392,6 +401,11 @@ int rs_freeze(redis_store *rs)
 		int has_keys = oi < nk && ko[oi].k.partition == pid;
 		if (!has_keys && !p->ps.has && !p->ps.marks.n)
 			continue;
+		if (p->fenced_out) { /* dropped: nothing of it is sent again */
+			while (oi < nk && ko[oi].k.partition == pid)
+				oi++;
+			continue;
+		}
 		if ((rc = chunk_start(rs, s, pid, &p->ps)))
 			goto out_free;
 		nfields = 0;
@@ -401,6 +415,7 @@ int rs_freeze(redis_store *rs)
 			size_t nf = start[ki + 1] - start[ki];
 			if (nkeys >= RS_MAX_CHUNK_KEYS || (nfields && nfields + nf > RS_MAX_CHUNK_FIELDS)) {
 				if ((rc = chunk_push(&made, &nmade, &made_alloc)) ||
+				    (rc = rs_chunk_fence(rs, s, pid)) ||
 				    (rc = rs_spec_take(s, pid, p->next_seq++, nfields, &made[nmade])))
 					goto out_free;
 				made[nmade++].gen = gen;
@@ -414,7 +429,7 @@ int rs_freeze(redis_store *rs)
 			nfields += nf;
 			nkeys++;
 		}
-		if ((rc = chunk_push(&made, &nmade, &made_alloc)) ||
+		if ((rc = chunk_push(&made, &nmade, &made_alloc)) || (rc = rs_chunk_fence(rs, s, pid)) ||
 		    (rc = rs_spec_take(s, pid, p->next_seq++, nfields, &made[nmade])))
 			goto out_free;
 		made[nmade++].gen = gen;
@@ -488,6 +503,15 @@ int rs_send_pending(redis_store *rs)
 		while (j < rs->npend && rs->pend[j].gen == ch->gen &&
 		       rs->pend[j].partition == ch->partition)
 			j++;
+		if (rs->part[ch->partition].fenced_out) { /* refused before: dropped */
+			for (size_t x = i; x < j; x++) {
+				rs->pend_cells -= rs->pend[x].ncells;
+				rs->pend_bytes -= rs->pend[x].bytes;
+				rs_chunk_free(&rs->pend[x]);
+			}
+			rs->pend_first = j;
+			continue;
+		}
 		size_t k = j - i, n = k == 1 ? 1 : k + 2;
 		ts_redis_cmd *cmds = malloc(n * sizeof *cmds);
 		redisReply **r = calloc(n, sizeof *r);
@@ -542,6 +566,10 @@ int rs_send_pending(redis_store *rs)
 		for (size_t x = 0; ok && x < k; x++) {
 			chunk *h = &rs->pend[i + x];
 			long long applied = k == 1 ? r[0]->integer : res->element[x]->integer;
+			if (applied == RS_FENCED) { /* the group goes whole: dropped below */
+				rs_fenced(rs, h->partition);
+				continue;
+			}
 			if (applied < 0) {
 				ts_partition *p = ts_registry_get_partition(rs->base.reg, h->partition);
 				char why[300];
@@ -586,8 +614,8 @@ int rs_send_pending(redis_store *rs)
 		/* drop the applied chunks; renumbered ones (sent == 0) stay */
 		for (size_t x = i; x < j; x++) {
 			chunk *h = &rs->pend[x];
-			if (!h->sent) /* renumbered: move it to the front of what is left */
-				continue;
+			if (!h->sent && !rs->part[h->partition].fenced_out)
+				continue; /* renumbered: move it to the front of what is left */
 			rs->pend_cells -= h->ncells;
 			rs->pend_bytes -= h->bytes;
 			rs_chunk_free(h);

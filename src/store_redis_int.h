@@ -132,6 +132,8 @@ typedef struct rs_part {
 	uint8_t seq_known;
 	uint8_t listed;    /* in ts:partitions: 0 no, 2 once written, 1 yes */
 	pstate ps;         /* state to write at the next flush */
+	uint64_t fence;    /* lease token its chunks are checked against; 0 none */
+	uint8_t fenced_out; /* a chunk was refused for the lease: dropped for good */
 } rs_part;
 
 /* What the store keeps per metric id: retention and the read cache
@@ -191,6 +193,9 @@ typedef struct redis_store {
 	size_t nunknown, unknown_alloc;
 	struct rs_bg *bg;   /* the background flush, if one was started */
 	uint64_t bg_trips, bg_reconnects;
+	char holder[200];    /* leases: "GROUP/WORKER" of the last lease call */
+	uint64_t fence_refused; /* chunks refused for a lease held by another */
+	int fencing;         /* some partition is fenced: the index is not written */
 	ts_markcache marks;  /* by mtime day: rs_mark_hash() of each mark read or
 				written, partitions whose mark hash was read */
 } redis_store;
@@ -303,6 +308,20 @@ int rs_cluster_open(redis_store *rs, const char *spec, char *errbuf, size_t errl
  * for a batch it cannot route or no memory). */
 int rs_cluster_send(ts_rcluster *c, size_t n, const ts_redis_cmd *cmds, redisReply **replies,
 		    int *sends);
+
+/* --- store_redis_lease.c: partition leases and fencing --- */
+int rs_lease(ts_store *st, int op, const char *holder, int ms, size_t n, const uint32_t *pids,
+	     uint64_t *tokens, uint8_t *finished);
+int rs_fence(ts_store *st, uint32_t partition, uint64_t token);
+int rs_fenced_out(const ts_store *st, uint32_t partition);
+/* A chunk of a fenced partition: its last KEYS the lease key, its last
+ * ARGV "fence=TOKEN/holder" (the flush script checks and drops them). */
+int rs_chunk_fence(redis_store *rs, rs_spec *s, uint32_t pid);
+/* A flush script reply refusing a chunk for its lease. */
+#define RS_FENCED (-2)
+/* Drop partition pid after a refusal: its pending state, marks and
+ * future chunks (counted, warned once). */
+void rs_fenced(redis_store *rs, uint32_t pid);
 
 /* --- store_redis_bg.c: the background flush --- */
 /* Send pend[pend_first, npend) from a thread; 0 once started, else the

@@ -91,9 +91,10 @@ static void test_errors(void)
 	CHECK_STR(ts_errname(-999), "unknown");
 	/* every code from 0 down has a message and a name of its own, from the
 	 * one table; tables indexed by -code have room for the last one */
-	CHECK_INT(TS_ERR_COUNT, 20);
-	CHECK_INT(-TS_EUTF16, TS_ERR_COUNT - 1);
+	CHECK_INT(TS_ERR_COUNT, 21);
+	CHECK_INT(-TS_EFENCED, TS_ERR_COUNT - 1);
 	CHECK_STR(ts_errname(TS_EUTF16), "utf16");
+	CHECK_STR(ts_errname(TS_EFENCED), "fenced");
 	CHECK_STR(ts_errname(TS_ETRUNC), "truncated");
 	CHECK_STR(ts_errname(TS_OK), "ok");
 	for (int i = 0; i < TS_ERR_COUNT; i++) {
