@@ -440,17 +440,7 @@ int ts_cli_run(ts_cli_opts *o, int stream)
 	ts_sinks_finish(r.sinks);
 	if (stream && o->sc.metrics_file)
 		ts_run_write_metrics(o->sc.metrics_file, &r, store);
-	uint64_t dropped = 0;
-	for (size_t i = 0; i < ts_sinks_count(r.sinks); i++) {
-		ts_sink *sk = ts_sinks_get(r.sinks, i);
-		ts_sink_stats ss;
-		ts_sink_get_stats(sk, &ss);
-		if (ss.dropped)
-			ts_error("sink %s: %llu of %llu events given up on (see above)",
-				 ts_sink_name(sk), (unsigned long long)ss.dropped,
-				 (unsigned long long)ss.events);
-		dropped += ss.dropped;
-	}
+	uint64_t dropped = ts_sinks_given_up(r.sinks);
 
 	ts_run_counters cn;
 	ts_run_counters_get(&r, secs, &cn);

@@ -126,17 +126,7 @@ int ts_cli_detect(ts_cli_opts *o)
 	rc = ts_cli_redetect(&rd, redis, reg, &eo, o->until, ts_sinks_emit_fn, d.sinks);
 	double secs = ts_cli_now() - t0;
 	ts_sinks_finish(d.sinks);
-	uint64_t dropped = 0;
-	for (size_t i = 0; i < ts_sinks_count(d.sinks); i++) {
-		ts_sink *sk = ts_sinks_get(d.sinks, i);
-		ts_sink_stats ss;
-		ts_sink_get_stats(sk, &ss);
-		if (ss.dropped)
-			ts_error("sink %s: %llu of %llu events given up on (see above)",
-				 ts_sink_name(sk), (unsigned long long)ss.dropped,
-				 (unsigned long long)ss.events);
-		dropped += ss.dropped;
-	}
+	uint64_t dropped = ts_sinks_given_up(d.sinks);
 	if (rc) {
 		const char *why = ts_strerror(rc);
 		if (rc == TS_ESTORE && rd.view && rd.view->errstr[0])

@@ -273,6 +273,21 @@ void ts_sinks_finish(ts_sinks *set)
 		ts_sink_finish(set->s[i]);
 }
 
+uint64_t ts_sinks_given_up(const ts_sinks *set)
+{
+	uint64_t dropped = 0;
+	for (size_t i = 0; i < set->n; i++) {
+		ts_sink_stats ss;
+		ts_sink_get_stats(set->s[i], &ss);
+		if (ss.dropped)
+			ts_error("sink %s: %llu of %llu events given up on (see above)",
+				 ts_sink_name(set->s[i]), (unsigned long long)ss.dropped,
+				 (unsigned long long)ss.events);
+		dropped += ss.dropped;
+	}
+	return dropped;
+}
+
 void ts_sinks_free(ts_sinks *set)
 {
 	if (!set)

@@ -154,6 +154,9 @@ ts_sink *ts_sinks_get(const ts_sinks *set, size_t i);
 /* ts_sink_finish() on every sink: read the stats after it to know what a
  * run gave up on. */
 void ts_sinks_finish(ts_sinks *set);
+/* After ts_sinks_finish: each sink that gave up on events named on stderr
+ * with how many; returns their total. */
+uint64_t ts_sinks_given_up(const ts_sinks *set);
 /* ts_sink_close() on every sink, then free the set. NULL is a no-op. */
 void ts_sinks_free(ts_sinks *set);
 
