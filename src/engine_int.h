@@ -131,6 +131,10 @@ int ts_engine_store_err_(int rc);
  * which and what to do). */
 int ts_engine_restore_(ts_engine *e, uint32_t pid);
 int ts_engine_restore_all_(ts_engine *e);
+/* The next "ACCOUNT:REGION" of a store's partitions list (NUL-separated,
+ * as ops->partitions gives it) from *off, split at its last ':'; entries
+ * without one are passed over. 1 and *off moved past it, or 0 at the end. */
+int ts_engine_next_partition_(const ts_buf *list, size_t *off, ts_str *account, ts_str *region);
 int ts_engine_save_(ts_engine *e, uint32_t pid, const ts_file_id *ids, size_t nids);
 
 /* engine_rules.c: overrides and suppression rules.

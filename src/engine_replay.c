@@ -185,18 +185,9 @@ int ts_engine_replay(ts_engine *e, ts_store *src, int64_t until, ts_engine_repla
 		return e->err;
 	ts_buf list = {0};
 	int rc = ts_engine_store_err_(src->ops->partitions(src, &list));
-	for (size_t off = 0; off < list.len && !rc;) {
-		const char *m = list.p + off;
-		size_t n = strlen(m);
-		off += n + 1;
-		const char *colon = NULL;
-		for (size_t i = 0; i < n; i++)
-			if (m[i] == ':')
-				colon = m + i;
-		if (!colon)
-			continue;
-		ts_str acct = {m, (size_t)(colon - m)};
-		ts_str region = {colon + 1, n - (size_t)(colon + 1 - m)};
+	size_t off = 0;
+	ts_str acct, region;
+	while (!rc && ts_engine_next_partition_(&list, &off, &acct, &region)) {
 		uint32_t pid;
 		if ((rc = ts_registry_partition(e->reg, acct, region, &pid)))
 			break;

@@ -218,6 +218,25 @@ int ts_engine_restore_(ts_engine *e, uint32_t pid)
 	return rc;
 }
 
+int ts_engine_next_partition_(const ts_buf *list, size_t *off, ts_str *account, ts_str *region)
+{
+	while (*off < list->len) {
+		const char *m = list->p + *off;
+		size_t n = strlen(m);
+		*off += n + 1;
+		const char *colon = NULL;
+		for (size_t i = 0; i < n; i++)
+			if (m[i] == ':')
+				colon = m + i;
+		if (!colon)
+			continue;
+		*account = (ts_str){m, (size_t)(colon - m)};
+		*region = (ts_str){colon + 1, n - (size_t)(colon + 1 - m)};
+		return 1;
+	}
+	return 0;
+}
+
 int ts_engine_restore_all_(ts_engine *e)
 {
 	ts_buf list = {0};
@@ -226,19 +245,11 @@ int ts_engine_restore_all_(ts_engine *e)
 		ts_buf_free(&list);
 		return rc == TS_ENOMEM ? rc : TS_ESTORE;
 	}
-	for (size_t off = 0; off < list.len && !rc;) {
-		const char *m = list.p + off;
-		size_t n = strlen(m);
-		off += n + 1;
-		const char *colon = NULL;
-		for (size_t i = 0; i < n; i++)
-			if (m[i] == ':')
-				colon = m + i;
+	size_t off = 0;
+	ts_str acct, region;
+	while (!rc && ts_engine_next_partition_(&list, &off, &acct, &region)) {
 		uint32_t pid;
-		if (!colon)
-			continue;
-		rc = ts_registry_partition(e->reg, (ts_str){m, (size_t)(colon - m)},
-					   (ts_str){colon + 1, n - (size_t)(colon + 1 - m)}, &pid);
+		rc = ts_registry_partition(e->reg, acct, region, &pid);
 		if (!rc && (pid >= e->nparts || !e->parts[pid]) &&
 		    (!e->o.owns || e->o.owns(e->o.owns_ctx, pid)))
 			rc = ts_engine_restore_(e, pid);
