@@ -458,6 +458,7 @@ int rs_freeze(redis_store *rs)
 	nmade = 0;
 	rs->gen = gen;
 	rs_live_clear(rs);
+	rs->live_gen++;
 	for (uint32_t pid = 0; pid < rs->nparts; pid++) {
 		pstate *ps = &rs->part[pid].ps;
 		ps->has = 0;
@@ -735,7 +736,7 @@ static void mem_log(const redis_store *rs)
 {
 	size_t cnt = 0;
 	for (uint32_t i = 0; i < rs->nmetrics; i++)
-		cnt += ts_dc_memory(&rs->met[i].cache);
+		cnt += rs->met[i].cache ? ts_dc_memory(rs->met[i].cache) : 0;
 	ts_debug("store memory: count days %zu, per metric %zu, live cells %zu (%zu slots), "
 		 "keys %zu, pending %zu bytes (%zu cells), unknown %zu, marks %zu",
 		 cnt, (size_t)rs->nmetrics * sizeof(rs_metric), rs->live.n,
@@ -756,6 +757,9 @@ int rs_flush_begin(ts_store *st)
 		rc = rs_send_pending(rs); /* anything left from before, at once */
 	if (rc)
 		return rc;
+	/* every frozen chunk is applied: days not written since are whole in
+	 * Redis */
+	rs_cache_evict(rs, 0);
 	to_list(rs);
 	if (!rs->live.n && !rs_has_states(rs))
 		return rs_write_index_n(rs, rs->index.n);
@@ -783,6 +787,8 @@ int rs_flush(ts_store *st)
 	}
 	if ((rc = rs_write_index_n(rs, rs->index.n)) || (rc = rs_list_partitions(rs)))
 		return rc;
+	if (!rs->npend && !rs->live.n)
+		rs_cache_evict(rs, 1);
 	/* every mark is in Redis now: the mark cache lets go of its older
 	 * days (read again from Redis) */
 	if (!rs->npend && !rs->nunknown && !rs->live.n && !rs_has_states(rs))

@@ -136,11 +136,12 @@ typedef struct rs_part {
 	uint8_t fenced_out; /* a chunk was refused for the lease: dropped for good */
 } rs_part;
 
-/* What the store keeps per metric id: retention and the read cache
- * (attribution days are not cached: see rs_read_attrs). */
+/* What the store keeps per metric id: retention and the count days not
+ * yet all in Redis (attribution days are not cached: see rs_read_attrs). */
 typedef struct rs_metric {
 	int64_t newest_day, newest_hour; /* RS_NO_TIME unknown */
-	ts_daycache cache;               /* count days (store_redis_keys.c) */
+	ts_daycache *cache; /* count days (store_redis_keys.c); NULL: none */
+	uint32_t wgen;      /* live_gen of its last write into the cache */
 } rs_metric;
 
 /* The write buffer's cells: (key index, field) -> sum, open addressing. */
@@ -188,7 +189,8 @@ typedef struct redis_store {
 	uint32_t nparts;
 	rs_metric *met;     /* per metric id */
 	uint32_t nmetrics;
-	size_t cache_bytes;
+	size_t cache_bytes;  /* the count days' cells and structs */
+	uint32_t live_gen;  /* freezes of the live cells so far (wraps) */
 	rkey *unknown;      /* cached days whose Redis part is not added yet */
 	size_t nunknown, unknown_alloc;
 	struct rs_bg *bg;   /* the background flush, if one was started */
@@ -233,6 +235,10 @@ int rs_cache_add(redis_store *rs, uint32_t metric, int64_t minute, uint32_t coun
 #define RS_MARK_DAYS_KEPT 1
 int rs_fetch_first(redis_store *rs, int64_t day, const uint32_t *metric, size_t n);
 int rs_resolve_unknown(redis_store *rs);
+/* Let go of the cached count days of every metric with no write since the
+ * last freeze (all: of every metric); call only when every frozen chunk is
+ * applied, so Redis holds all of what is let go. */
+void rs_cache_evict(redis_store *rs, int all);
 void rs_caches_free(redis_store *rs);
 int rs_read_counts(ts_store *st, uint32_t metric, int64_t from, size_t n, uint32_t *out);
 int rs_read_attrs(ts_store *st, uint32_t metric, int64_t from, int64_t to, ts_attr_cb cb,

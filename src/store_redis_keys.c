@@ -8,17 +8,21 @@
  * CAT is "m" or "d", METRIC "calls", "reads" or "err:" + errorCode; the
  * {ACCT:REGION} hash tag keeps a partition in one Redis Cluster slot.
  *
- * The cache: every count day this process wrote (or read), per metric
- * (rs_metric), for retention_days + 1 days: what Redis
- * held when the day was first touched plus every increment this store made
- * since (one writer per partition). A day enters at its first write,
- * "unknown" (listed in rs->unknown) until Redis's part is added, which
- * happens before any increment of it is sent, so Redis's part has none of
- * ours. So a read never needs a flush (which would break a checkpoint's
- * atomicity) and never misses a buffered increment: days in the cache are
- * served from it (unknown ones resolved first), days not in it were never
- * written by this process and Redis has all of them. Count days are held
- * sparsely (ts_daycache). Attribution days are not cached: a read of them
+ * The cache: the count days this process wrote that Redis may not hold
+ * all of yet, per metric (rs_metric), for retention_days + 1 days: what
+ * Redis held when the day was first touched plus every increment this
+ * store made since (one writer per partition). A day enters at its first
+ * write, "unknown" (listed in rs->unknown) until Redis's part is added,
+ * which happens before any increment of it is sent, so Redis's part has
+ * none of ours. Once every chunk frozen before a metric's last write is
+ * applied, Redis holds the whole of its days and the cache lets them go
+ * (rs_cache_evict, at each checkpoint). So a read never needs a flush
+ * (which would break a checkpoint's atomicity) and never misses a
+ * buffered increment: days in the cache are served from it (unknown ones
+ * resolved first), days not in it are whole in Redis and read from there,
+ * not kept: the process holds about a checkpoint's counts, not the
+ * history. Count days are held sparsely (ts_daycache). Attribution days
+ * are not cached: a read of them
  * (an insight's windows) waits until the frozen chunks are applied, then
  * adds the live buffer to what Redis holds (rs_read_attrs). The caches are
  * the store's; rs_caches_free frees them. Retention: like the memory backend,
@@ -132,7 +136,8 @@ int rs_ensure_metric(redis_store *rs, uint32_t id)
 /* 1 if the day of a metric is cached. */
 int rs_cache_has(const redis_store *rs, uint32_t metric, int64_t day)
 {
-	return metric < rs->nmetrics && ts_dc_has(&rs->met[metric].cache, day);
+	return metric < rs->nmetrics && rs->met[metric].cache &&
+	       ts_dc_has(rs->met[metric].cache, day);
 }
 
 /* Cache the day of a metric, with no counts if it was not cached. 0
@@ -141,18 +146,33 @@ static int cache_hold(redis_store *rs, uint32_t metric, int64_t day)
 {
 	if (rs_ensure_metric(rs, metric))
 		return TS_ENOMEM;
+	rs_metric *m = &rs->met[metric];
+	if (!m->cache) {
+		if (!(m->cache = calloc(1, sizeof *m->cache)))
+			return TS_ENOMEM;
+		rs->cache_bytes += sizeof *m->cache;
+	}
+	m->wgen = rs->live_gen;
 	int64_t bytes = 0;
-	int rc = ts_dc_hold(&rs->met[metric].cache, (uint32_t)rs->base.retention_days + 1, day,
-			    &bytes);
+	int rc = ts_dc_hold(m->cache, (uint32_t)rs->base.retention_days + 1, day, &bytes);
 	rs->cache_bytes = (size_t)((int64_t)rs->cache_bytes + bytes);
 	return rc;
+}
+
+static void cache_drop(redis_store *rs, rs_metric *m)
+{
+	rs->cache_bytes -= ts_dc_memory(m->cache) + sizeof *m->cache;
+	ts_dc_free(m->cache);
+	free(m->cache);
+	m->cache = NULL;
 }
 
 /* Add count to minute of a cached day. 0 or TS_ENOMEM. */
 int rs_cache_add(redis_store *rs, uint32_t metric, int64_t minute, uint32_t count)
 {
+	rs->met[metric].wgen = rs->live_gen;
 	int64_t bytes = 0;
-	int rc = ts_dc_add(&rs->met[metric].cache, minute, count, &bytes);
+	int rc = ts_dc_add(rs->met[metric].cache, minute, count, &bytes);
 	rs->cache_bytes = (size_t)((int64_t)rs->cache_bytes + bytes);
 	return rc;
 }
@@ -169,15 +189,24 @@ static int cache_add_day(redis_store *rs, uint32_t metric, int64_t day, const ui
 
 void rs_caches_free(redis_store *rs)
 {
-	for (uint32_t i = 0; i < rs->nmetrics; i++) {
-		ts_dc_free(&rs->met[i].cache);
-	}
+	for (uint32_t i = 0; i < rs->nmetrics; i++)
+		if (rs->met[i].cache)
+			cache_drop(rs, &rs->met[i]);
 	free(rs->met);
 	rs->met = NULL;
 	rs->nmetrics = 0;
 	free(rs->unknown);
 	rs->unknown = NULL;
 	rs->nunknown = rs->unknown_alloc = 0;
+}
+
+void rs_cache_evict(redis_store *rs, int all)
+{
+	for (uint32_t i = 0; i < rs->nmetrics; i++) {
+		rs_metric *m = &rs->met[i];
+		if (m->cache && (all || m->wgen != rs->live_gen))
+			cache_drop(rs, m);
+	}
 }
 
 /* Before the first write of (metric, day) for the metrics listed (all of
@@ -399,8 +428,8 @@ int rs_read_counts(ts_store *st, uint32_t metric, int64_t from, size_t n, uint32
 	int rc = resolve_sel(rs, metric, d0, d1);
 	if (rc)
 		return rc;
-	/* cached days are copied now; the others (never written by this
-	 * process) are read from Redis in one pipeline, copied, then cached */
+	/* cached days are copied now; the others (whole in Redis) are read
+	 * from Redis in one pipeline and copied, not kept */
 	size_t nd = (size_t)(d1 - d0 + 1), k = 0;
 	rkey *keys = malloc(nd * sizeof *keys);
 	redisReply **r = NULL;
@@ -411,7 +440,7 @@ int rs_read_counts(ts_store *st, uint32_t metric, int64_t from, size_t n, uint32
 			int64_t a = d * TS_MIN_PER_DAY > from ? d * TS_MIN_PER_DAY : from;
 			int64_t b = (d + 1) * TS_MIN_PER_DAY < from + (int64_t)n ? (d + 1) * TS_MIN_PER_DAY
 										 : from + (int64_t)n;
-			ts_dc_read(&rs->met[metric].cache, a, (size_t)(b - a), out + (a - from));
+			ts_dc_read(rs->met[metric].cache, a, (size_t)(b - a), out + (a - from));
 		} else {
 			keys[k++] = (rkey){.day = d, .metric = metric, .attr = 0};
 		}
@@ -425,13 +454,7 @@ int rs_read_counts(ts_store *st, uint32_t metric, int64_t from, size_t n, uint32
 			break;
 		}
 		copy_day(day, keys[i].day, from, n, out);
-		/* cached from now on (a day older than the window is not) */
-		int held = cache_hold(rs, metric, keys[i].day);
-		if (held < 0 || (!held && cache_add_day(rs, metric, keys[i].day, day)))
-			rc = TS_ENOMEM;
 		free(day);
-		if (rc)
-			break;
 	}
 	free_replies(r, k);
 out_free:

@@ -753,6 +753,73 @@ out:
 	teardown(&r, reg, s);
 }
 
+/* The process holds only the count days Redis may not have all of yet:
+ * once the chunks with a metric's writes are applied, its days are let go
+ * (history memory 0) and read from Redis, whole; a metric written since
+ * the last freeze keeps its days; a later write to a day let go adds to
+ * what Redis holds. */
+static void test_cache_lets_go(void)
+{
+	test_redis r;
+	ts_registry *reg;
+	if (setup(&r, &reg))
+		return;
+	const ts_api *api = ts_registry_get_api(reg, 0);
+	uint32_t calls = api->calls, reads = api->reads;
+	ts_store_opts o = {.retention_days = 10};
+	ts_store *s = open_store(&r, NULL, reg, &o);
+	redisContext *rc = tr_connect(&r);
+	CHECK(s && rc);
+	if (!s || !rc)
+		goto out;
+	int64_t t = (int64_t)DAY * TS_MIN_PER_DAY + 60;
+	uint32_t out[3];
+	size_t attrs;
+	ts_count c[2] = {{calls, 4}, {reads, 2}};
+	CHECK_INT(s->ops->add_minute(s, 0, t, c, 2), 0);
+	CHECK_INT(s->ops->add_minute(s, 0, t + TS_MIN_PER_DAY, c, 2), 0);
+	CHECK(s->ops->history_memory(s, &attrs) > 0);
+	/* a checkpoint begun: the chunk is frozen, not yet known applied */
+	CHECK_INT(s->ops->flush_begin(s), 0);
+	CHECK(s->ops->history_memory(s, &attrs) > 0);
+	/* calls is written again after the freeze, reads is not */
+	c[0].count = 1;
+	CHECK_INT(s->ops->add_minute(s, 0, t + 1, c, 1), 0);
+	size_t both = s->ops->history_memory(s, &attrs);
+	CHECK_INT(s->ops->flush_begin(s), 0); /* the first chunk is applied now */
+	size_t one = s->ops->history_memory(s, &attrs);
+	CHECK(one > 0 && one < both);
+	/* reads' days come from Redis now, whole */
+	CHECK_INT(s->ops->read_counts(s, reads, t - 1, 3, out), 0);
+	CHECK_INT(out[0], 0);
+	CHECK_INT(out[1], 2);
+	CHECK_INT(out[2], 0);
+	CHECK_INT(s->ops->read_counts(s, calls, t, 2, out), 0);
+	CHECK_INT(out[0], 4);
+	CHECK_INT(out[1], 1);
+	CHECK_INT(s->ops->flush(s), 0);
+	CHECK_INT((long long)s->ops->history_memory(s, &attrs), 0);
+	CHECK_INT(s->ops->read_counts(s, calls, t, 2, out), 0);
+	CHECK_INT(out[0], 4);
+	CHECK_INT(out[1], 1);
+	CHECK_INT(s->ops->read_counts(s, reads, t + TS_MIN_PER_DAY, 1, out), 0);
+	CHECK_INT(out[0], 2);
+	/* a late write to a day let go: Redis's part plus it */
+	c[1].count = 5;
+	CHECK_INT(s->ops->add_minute(s, 0, t, &c[1], 1), 0);
+	CHECK_INT(s->ops->read_counts(s, reads, t, 1, out), 0);
+	CHECK_INT(out[0], 7);
+	CHECK_INT(s->ops->flush(s), 0);
+	char buf[64];
+	CHECK_STR(raw_str(rc, buf, sizeof buf, "HGET %s %s",
+			  PFX "c:20241004:m:ec2.amazonaws.com:RunInstances:reads", "60"),
+		  "7");
+out:
+	if (rc)
+		redisFree(rc);
+	teardown(&r, reg, s);
+}
+
 /* A partition with more keys than one script call takes is cut into
  * chunks, each its own sequence number, sent in one MULTI/EXEC. */
 static void test_chunking(void)
@@ -1045,7 +1112,7 @@ out:
 	teardown(&r, reg, s);
 }
 
-TS_TESTS(test_spec_parse, test_history_lost, test_unreachable, test_conformance, test_key_scheme, test_read_cache,
+TS_TESTS(test_spec_parse, test_history_lost, test_unreachable, test_conformance, test_key_scheme, test_read_cache, test_cache_lets_go,
 	 test_idempotent_flush, test_two_writers, test_restart, test_lost_reply,
 	 test_cap_while_down, test_auth, test_select_db,
 	 test_commands_per_cell, test_chunking, test_marks_bounded,
