@@ -3,8 +3,12 @@
  * The ring holds each closed minute's admitted attribution counts as an
  * array (a slot that held a burst gives its memory back when reused); the
  * hour tally counts (metric, kind, value) over the open hour and
- * hour_nvals the distinct values of each (metric, kind) in it. The window
- * owns all three; ts_attrwin_free releases them.
+ * hour_nvals the distinct values of each (metric, kind) in it. With a
+ * store that keeps minutes (add_attr_minute), the ring holds only which
+ * minute each slot has (smin): the counts are the store's, read back, so
+ * a window sums what the full ring would, and one scratch slot (one)
+ * holds the minute being admitted. The window owns
+ * all of it; ts_attrwin_free releases it.
  */
 #include <stdlib.h>
 
@@ -18,7 +22,10 @@ typedef struct detail_slot {
 } detail_slot;
 
 struct ts_attrwin {
-	detail_slot detail[TS_ATTRWIN_RING];
+	detail_slot *detail;   /* [TS_ATTRWIN_RING], or NULL: minutes in the store */
+	int64_t *smin;         /* minutes in the store: [TS_ATTRWIN_RING] slots'
+				  minutes (INT64_MIN: empty); else NULL */
+	detail_slot one;       /* minutes in the store: the minute admitted */
 	ts_tally hour;         /* (metric, kind, value) -> count of the open hour */
 	ts_tally hour_nvals;   /* (metric, kind, 0) -> distinct values in hour */
 	int64_t hour_start;    /* first minute of the open hour; INT64_MIN: none */
@@ -26,14 +33,21 @@ struct ts_attrwin {
 	uint32_t max_values;
 };
 
-static detail_slot *slot_of(ts_attrwin *w, int64_t minute)
+static int ring_index(int64_t minute)
 {
-	return &w->detail[((minute % TS_ATTRWIN_RING) + TS_ATTRWIN_RING) % TS_ATTRWIN_RING];
+	return (int)(((minute % TS_ATTRWIN_RING) + TS_ATTRWIN_RING) % TS_ATTRWIN_RING);
 }
 
-static const detail_slot *cslot_of(const ts_attrwin *w, int64_t minute)
+/* The minute ring slot i holds (INT64_MIN: none). */
+static int64_t slot_minute(const ts_attrwin *w, int i)
 {
-	return &w->detail[((minute % TS_ATTRWIN_RING) + TS_ATTRWIN_RING) % TS_ATTRWIN_RING];
+	return w->detail ? w->detail[i].minute : w->smin[i];
+}
+
+/* 1 if the ring holds minute m. */
+static int in_ring(const ts_attrwin *w, int64_t m)
+{
+	return slot_minute(w, ring_index(m)) == m;
 }
 
 /* A store call's result: 0, TS_ENOMEM, or TS_ESTORE for any other. */
@@ -42,13 +56,24 @@ static int store_err(int rc)
 	return rc == 0 || rc == TS_ENOMEM ? rc : TS_ESTORE;
 }
 
-ts_attrwin *ts_attrwin_new(uint32_t max_values)
+ts_attrwin *ts_attrwin_new(uint32_t max_values, int minutes_in_store)
 {
 	ts_attrwin *w = calloc(1, sizeof *w);
 	if (!w)
 		return NULL;
+	if (minutes_in_store)
+		w->smin = malloc(TS_ATTRWIN_RING * sizeof *w->smin);
+	else
+		w->detail = calloc(TS_ATTRWIN_RING, sizeof *w->detail);
+	if (!w->smin && !w->detail) {
+		free(w);
+		return NULL;
+	}
 	for (int s = 0; s < TS_ATTRWIN_RING; s++)
-		w->detail[s].minute = INT64_MIN;
+		if (w->smin)
+			w->smin[s] = INT64_MIN;
+		else
+			w->detail[s].minute = INT64_MIN;
 	w->hour_start = INT64_MIN;
 	w->attrs_flushed = INT64_MIN;
 	w->max_values = max_values;
@@ -59,8 +84,11 @@ void ts_attrwin_free(ts_attrwin *w)
 {
 	if (!w)
 		return;
-	for (int s = 0; s < TS_ATTRWIN_RING; s++)
+	for (int s = 0; w->detail && s < TS_ATTRWIN_RING; s++)
 		free(w->detail[s].e);
+	free(w->detail);
+	free(w->smin);
+	free(w->one.e);
 	ts_tally_free(&w->hour);
 	ts_tally_free(&w->hour_nvals);
 	free(w);
@@ -119,8 +147,11 @@ int ts_attrwin_minute(ts_attrwin *w, ts_store *s, uint32_t pid, int64_t minute,
 	if (w->hour_start != hour && (rc = ts_attrwin_flush(w, s, pid, c)))
 		return rc;
 	w->hour_start = hour;
-	detail_slot *sl = slot_of(w, minute);
+	int ri = ring_index(minute);
+	detail_slot *sl = w->detail ? &w->detail[ri] : &w->one;
 	sl->minute = minute;
+	if (w->smin)
+		w->smin[ri] = minute;
 	sl->n = 0;
 	/* a slot that held a burst gives its memory back */
 	if (sl->alloc > 64 && n * 8 < sl->alloc) {
@@ -187,6 +218,36 @@ static int add_to_tally(void *ctx, int kind, uint32_t value, uint64_t count)
 	return ts_tally_add(ctx, ts_attr_key(0, (unsigned)kind, value), count);
 }
 
+static int add_minute_to_tally(void *ctx, int64_t minute, int kind, uint32_t value,
+			       uint64_t count)
+{
+	(void)minute;
+	return add_to_tally(ctx, kind, value, count);
+}
+
+/* Add the ring's counts of metric in minutes [a, b) to t. A store that
+ * keeps minutes has the same counts for them: ts_attrwin_window reads the
+ * ring for a stored hour only when every minute asked is in the ring, and
+ * for the open hour, whose minutes are all in the ring once closed (it is
+ * shorter than the ring, and a load restores all of it). */
+static int ring_sum(const ts_attrwin *w, ts_store *s, uint32_t metric, int64_t a, int64_t b,
+		    ts_tally *t)
+{
+	int rc = 0;
+	if (!w->detail)
+		return s->ops->read_attr_minutes(s, metric, a, b, add_minute_to_tally, t);
+	for (int64_t m = a; m < b && !rc; m++) {
+		const detail_slot *sl = &w->detail[ring_index(m)];
+		if (sl->minute != m)
+			continue;
+		for (uint32_t i = 0; i < sl->n && !rc; i++)
+			if (sl->e[i].metric == metric)
+				rc = ts_tally_add(t, ts_attr_key(0, sl->e[i].kind, sl->e[i].value),
+						  sl->e[i].count);
+	}
+	return rc;
+}
+
 int ts_attrwin_window(const ts_attrwin *w, ts_store *s, uint32_t metric, int64_t from, int64_t to,
 		      ts_tally *t)
 {
@@ -197,10 +258,10 @@ int ts_attrwin_window(const ts_attrwin *w, ts_store *s, uint32_t metric, int64_t
 		int64_t a = from > h ? from : h, b = to < h + 60 ? to : h + 60;
 		int stored = h + 60 <= w->attrs_flushed;
 		int whole = a == h && b == h + 60;
-		int in_ring = 1;
-		for (int64_t m = a; m < b && in_ring; m++)
-			in_ring = cslot_of(w, m)->minute == m;
-		if (stored && (whole || !in_ring)) {
+		int ring = 1;
+		for (int64_t m = a; m < b && ring; m++)
+			ring = in_ring(w, m);
+		if (stored && (whole || !ring)) {
 			/* whole stored hours in a row are read in one call */
 			if (run_to != h) {
 				if (run_from != INT64_MIN)
@@ -211,15 +272,7 @@ int ts_attrwin_window(const ts_attrwin *w, ts_store *s, uint32_t metric, int64_t
 			run_to = h + 60;
 			continue;
 		}
-		for (int64_t m = a; m < b && !rc; m++) {
-			const detail_slot *sl = cslot_of(w, m);
-			if (sl->minute != m)
-				continue;
-			for (uint32_t i = 0; i < sl->n && !rc; i++)
-				if (sl->e[i].metric == metric)
-					rc = ts_tally_add(t, ts_attr_key(0, sl->e[i].kind, sl->e[i].value),
-							  sl->e[i].count);
-		}
+		rc = ring_sum(w, s, metric, a, b, t);
 	}
 	if (!rc && run_from != INT64_MIN)
 		rc = s->ops->read_attrs(s, metric, run_from, run_to, add_to_tally, t);
@@ -259,13 +312,18 @@ void ts_attrwin_save(const ts_attrwin *w, ts_enc *enc, const ts_registry *reg, i
 		enc_attr(enc, reg, ts_attr_key_metric(k), ts_attr_key_kind(k), ts_attr_key_value(k), c);
 	uint64_t nslots = 0;
 	for (int s = 0; s < TS_ATTRWIN_RING; s++)
-		nslots += w->detail[s].minute != INT64_MIN && w->detail[s].minute >= cut;
+		nslots += slot_minute(w, s) != INT64_MIN && slot_minute(w, s) >= cut;
 	ts_enc_u64(enc, nslots);
 	for (int s = 0; s < TS_ATTRWIN_RING; s++) {
-		const detail_slot *d = &w->detail[s];
-		if (d->minute == INT64_MIN || d->minute < cut)
+		int64_t minute = slot_minute(w, s);
+		if (minute == INT64_MIN || minute < cut)
 			continue;
-		ts_enc_i64(enc, d->minute);
+		ts_enc_i64(enc, minute);
+		if (!w->detail) { /* its counts are the store's */
+			ts_enc_u64(enc, 0);
+			continue;
+		}
+		const detail_slot *d = &w->detail[s];
 		ts_enc_u64(enc, d->n);
 		for (uint32_t j = 0; j < d->n; j++)
 			enc_attr(enc, reg, d->e[j].metric, d->e[j].kind, d->e[j].value, d->e[j].count);
@@ -291,7 +349,16 @@ int ts_attrwin_load(ts_attrwin *w, ts_dec *d, const uint32_t *mids, uint32_t nm,
 		uint64_t n = ts_dec_count(d, len);
 		if (!ts_dec_ok(d, 0) || minute == INT64_MIN)
 			return TS_EINVAL;
-		detail_slot *s = slot_of(w, minute);
+		if (!w->detail) { /* the counts are the store's: read past them */
+			w->smin[ring_index(minute)] = minute;
+			for (uint64_t j = 0; j < n; j++) {
+				ts_attr_count a;
+				if ((rc = dec_attr(d, mids, nm, &a)))
+					return rc;
+			}
+			continue;
+		}
+		detail_slot *s = &w->detail[ring_index(minute)];
 		ts_attr_count *x = realloc(s->e, (n ? n : 1) * sizeof *x);
 		if (!x)
 			return TS_ENOMEM;
@@ -308,7 +375,11 @@ int ts_attrwin_load(ts_attrwin *w, ts_dec *d, const uint32_t *mids, uint32_t nm,
 
 size_t ts_attrwin_memory(const ts_attrwin *w)
 {
-	size_t m = sizeof *w + ts_tally_memory(&w->hour) + ts_tally_memory(&w->hour_nvals);
+	size_t m = sizeof *w + ts_tally_memory(&w->hour) + ts_tally_memory(&w->hour_nvals) +
+		   w->one.alloc * sizeof(ts_attr_count);
+	if (w->smin)
+		return m + TS_ATTRWIN_RING * sizeof *w->smin;
+	m += TS_ATTRWIN_RING * sizeof *w->detail;
 	for (int s = 0; s < TS_ATTRWIN_RING; s++)
 		m += w->detail[s].alloc * sizeof(ts_attr_count);
 	return m;

@@ -4,7 +4,10 @@
  * A ts_attrwin owns a ring of the last TS_ATTRWIN_RING closed minutes'
  * attribution counts (for insight windows and the partial hour at the end
  * of a baseline window) and the tally of the open hour, which goes to the
- * store, whole, when the hour closes. Whole hours before attrs_flushed are
+ * store, whole, when the hour closes. With a store that keeps minutes
+ * (add_attr_minute and read_attr_minutes), the ring holds only which
+ * minute each slot has and the counts are read back from the store: the
+ * same sums in a fraction of the memory. Whole hours before attrs_flushed are
  * read back from the store. At most max_values distinct values of each
  * (metric, kind) are kept per hour; past it, new values of that hour are
  * dropped and counted. The store is borrowed at each call, never kept.
@@ -31,8 +34,10 @@ typedef struct ts_attrwin_counts {
 	uint64_t cells;   /* (metric, hour, kind, value) counts written */
 } ts_attrwin_counts;
 
-/* NULL on ENOMEM. max_values: distinct values per (metric, kind) and hour. */
-ts_attrwin *ts_attrwin_new(uint32_t max_values);
+/* NULL on ENOMEM. max_values: distinct values per (metric, kind) and hour;
+ * minutes_in_store: every call passes a store that keeps minutes (the
+ * ring's counts are read from it). */
+ts_attrwin *ts_attrwin_new(uint32_t max_values, int minutes_in_store);
 void ts_attrwin_free(ts_attrwin *w); /* NULL is a no-op */
 
 /* The attributions a of minute (closed now, the newest closed minute of

@@ -163,7 +163,9 @@ epart *ts_engine_part_(ts_engine *e, uint32_t pid)
 		epart *p = calloc(1, sizeof *p);
 		if (!p)
 			return NULL;
-		if (!(p->win = ts_attrwin_new(e->o.max_attr_values))) {
+		const ts_store_ops *so = e->store->ops;
+		int in_store = so->add_attr_minute && so->read_attr_minutes;
+		if (!(p->win = ts_attrwin_new(e->o.max_attr_values, in_store))) {
 			free(p);
 			return NULL;
 		}
