@@ -284,12 +284,17 @@ void ts_agg_set_skip(ts_agg *a, int64_t settle, int64_t tail)
 	a->tail = tail > 0 ? tail : 0;
 }
 
+int ts_agg_close_partition(ts_agg *a, uint32_t pid)
+{
+	if (pid >= a->nparts || a->parts[pid].newest == INT64_MIN)
+		return 0;
+	return close_through(a, pid, a->parts[pid].newest);
+}
+
 int ts_agg_close_all(ts_agg *a)
 {
 	for (uint32_t pid = 0; pid < a->nparts; pid++) {
-		if (a->parts[pid].newest == INT64_MIN)
-			continue;
-		int rc = close_through(a, pid, a->parts[pid].newest);
+		int rc = ts_agg_close_partition(a, pid);
 		if (rc)
 			return rc;
 	}

@@ -79,6 +79,8 @@ void ts_agg_set_skip(ts_agg *a, int64_t settle, int64_t tail);
 
 /* Close every open minute of every partition, through its newest minute. */
 int ts_agg_close_all(ts_agg *a);
+/* The same for partition pid alone (none: a no-op). */
+int ts_agg_close_partition(ts_agg *a, uint32_t pid);
 
 /* Newest minute seen and newest closed minute of a partition (INT64_MIN
  * when it has none). */

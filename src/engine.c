@@ -642,6 +642,8 @@ static int emit_held(ts_engine *e)
 	return rc;
 }
 
+#define FINISH_SLICE 64 /* partitions closed at finish per checkpoint */
+
 int ts_engine_finish(ts_engine *e)
 {
 	if (e->err)
@@ -657,13 +659,23 @@ int ts_engine_finish(ts_engine *e)
 	rc = ts_engine_restore_all_(e);
 	if (rc)
 		return e->err = rc;
-	rc = ts_agg_close_all(e->agg);
-	if (rc)
-		return e->err = rc;
-	for (uint32_t pid = 0; pid < e->nparts; pid++)
-		if (e->parts[pid] &&
-		    (rc = ts_attrwin_flush(e->parts[pid]->win, e->store, pid, &e->attr)))
+	/* the open minutes are closed partition by partition, with a
+	 * checkpoint first (so each one after it holds only partitions
+	 * closed since) and after every FINISH_SLICE partitions they changed:
+	 * the states of an organization's partitions are never all held at
+	 * once */
+	if ((rc = ts_engine_checkpoint(e)))
+		return rc;
+	uint32_t changed = 0;
+	for (uint32_t pid = 0; pid < e->nparts; pid++) {
+		if ((rc = ts_agg_close_partition(e->agg, pid)))
 			return e->err = rc;
+		epart *p = e->parts[pid];
+		if (p && (rc = ts_attrwin_flush(p->win, e->store, pid, &e->attr)))
+			return e->err = rc;
+		if (p && p->dirty && ++changed % FINISH_SLICE == 0 && (rc = ts_engine_checkpoint(e)))
+			return rc;
+	}
 	for (size_t i = 0; i < e->nm; i++)
 		e->st.open_at_end += e->m[i] && e->m[i]->open && !ts_engine_mark_(e, e->m[i]);
 	/* save the closed state with its events first, so a stop while they

@@ -276,11 +276,14 @@ static int rs_put_state(ts_store *st, uint32_t partition, const void *blob, size
 	if (rs_ensure_partition(rs, partition))
 		return TS_ENOMEM;
 	pstate *ps = &rs->part[partition].ps;
+	rs->state_bytes -= ps->has ? ps->blob.len : 0;
+	ps->has = 0;
 	ts_buf_reset(&ps->blob);
 	int rc = ts_buf_add(&ps->blob, blob, len);
 	if (rc)
 		return rc;
 	ps->has = 1;
+	rs->state_bytes += len;
 	for (size_t i = 0; i < nfiles && !rc; i++) {
 		char v[48];
 		int vl = snprintf(v, sizeof v, "%llu:%lld", (unsigned long long)files[i].size,
@@ -439,7 +442,7 @@ static size_t rs_memory(const ts_store *st)
 	return sizeof *rs + rs->keys_alloc * sizeof(rkey) + rs->kslots * sizeof(uint32_t) +
 	       rs->live.slots * sizeof(cell) + rs->pend_bytes + rs->pend_alloc * sizeof(chunk) +
 	       rs->nparts * sizeof(rs_part) + rs->nmetrics * sizeof(rs_metric) + rs->cache_bytes +
-	       ts_mk_memory(&rs->marks);
+	       rs->state_bytes + ts_mk_memory(&rs->marks);
 }
 
 static size_t rs_history_memory(const ts_store *st, size_t *attrs)

@@ -459,6 +459,7 @@ int rs_freeze(redis_store *rs)
 	rs->gen = gen;
 	rs_live_clear(rs);
 	rs->live_gen++;
+	rs->state_bytes = 0;
 	for (uint32_t pid = 0; pid < rs->nparts; pid++) {
 		pstate *ps = &rs->part[pid].ps;
 		ps->has = 0;
@@ -738,11 +739,12 @@ static void mem_log(const redis_store *rs)
 	for (uint32_t i = 0; i < rs->nmetrics; i++)
 		cnt += rs->met[i].cache ? ts_dc_memory(rs->met[i].cache) : 0;
 	ts_debug("store memory: count days %zu, per metric %zu, live cells %zu (%zu slots), "
-		 "keys %zu, pending %zu bytes (%zu cells), unknown %zu, marks %zu",
+		 "keys %zu, pending %zu bytes (%zu cells), unknown %zu, marks %zu, states %zu",
 		 cnt, (size_t)rs->nmetrics * sizeof(rs_metric), rs->live.n,
 		 rs->live.slots * sizeof(cell),
 		 rs->keys_alloc * sizeof(rkey) + rs->kslots * sizeof(uint32_t), rs->pend_bytes,
-		 rs->pend_cells, rs->unknown_alloc * sizeof(rkey), ts_mk_memory(&rs->marks));
+		 rs->pend_cells, rs->unknown_alloc * sizeof(rkey), ts_mk_memory(&rs->marks),
+		 rs->state_bytes);
 }
 
 int rs_flush_begin(ts_store *st)

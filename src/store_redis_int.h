@@ -190,6 +190,7 @@ typedef struct redis_store {
 	rs_metric *met;     /* per metric id */
 	uint32_t nmetrics;
 	size_t cache_bytes;  /* the count days' cells and structs */
+	size_t state_bytes;  /* the partitions' states waiting for a freeze */
 	uint32_t live_gen;  /* freezes of the live cells so far (wraps) */
 	rkey *unknown;      /* cached days whose Redis part is not added yet */
 	size_t nunknown, unknown_alloc;

@@ -475,5 +475,69 @@ out:
 	fixture_free(&one);
 }
 
+/* A memory store that counts the states put between two flushes. */
+static const ts_store_ops *mem_ops;
+static size_t states_pending, states_most, states_all, flushes;
+
+static int counting_put_state(ts_store *s, uint32_t partition, const void *blob, size_t len,
+			      const ts_file_id *files, size_t nfiles)
+{
+	states_pending++;
+	states_all++;
+	return mem_ops->put_state(s, partition, blob, len, files, nfiles);
+}
+
+static int counting_flush(ts_store *s)
+{
+	flushes++;
+	states_most = states_pending > states_most ? states_pending : states_most;
+	states_pending = 0;
+	return mem_ops->flush(s);
+}
+
+/* Finishing closes the open minutes of every partition; their states go
+ * to the store in slices of at most 64 partitions, each flushed before
+ * the next is made, not all at once. */
+static void test_finish_in_slices(void)
+{
+	fixture f;
+	fixture_init(&f);
+	static ts_store_ops ops;
+	mem_ops = f.store->ops;
+	ops = *mem_ops;
+	ops.put_state = counting_put_state;
+	ops.flush = counting_flush;
+	ops.flush_begin = NULL;
+	f.store->ops = &ops;
+	enum { NPARTS = 150 };
+	ts_file_id id = {"org.json", 100, 1700000000};
+	CHECK_INT(ts_engine_file_begin(f.e, &id), 0);
+	int64_t m0 = DAY0 * TS_MIN_PER_DAY;
+	for (int p = 0; p < NPARTS; p++)
+		for (int64_t m = m0; m < m0 + 5; m++) {
+			char acct[16];
+			snprintf(acct, sizeof acct, "%012d", 100000 + p);
+			ts_record r = rec(m, 1, "RunInstances", "arn:aws:iam::1:role/app", NULL);
+			r.account = ts_str_c(acct);
+			CHECK_INT(ts_engine_add(f.e, &r), 0);
+		}
+	CHECK_INT(ts_engine_file_end(f.e), 0);
+	CHECK_INT(ts_engine_checkpoint(f.e), 0); /* as a backfill's last one */
+	states_pending = states_most = states_all = flushes = 0;
+	CHECK_INT(ts_engine_finish(f.e), 0);
+	CHECK(states_all >= NPARTS);
+	CHECK(states_most > 0 && states_most <= 64);
+	CHECK(flushes >= NPARTS / 64 + 1);
+	/* every partition's minutes were closed and stored */
+	uint32_t pid, calls[3];
+	CHECK_INT(ts_registry_partition(f.reg, ts_str_c("000000100149"), ts_str_c("us-east-1"), &pid),
+		  0);
+	const ts_partition *part = ts_registry_get_partition(f.reg, pid);
+	CHECK_INT(f.store->ops->read_counts(f.store, part->metrics[0], m0 + 2, 3, calls), 0);
+	CHECK_INT(calls[0] + calls[1] + calls[2], 3);
+	f.store->ops = mem_ops;
+	fixture_free(&f);
+}
+
 TS_TESTS(test_top_five, test_data_event_reads, test_steady_no_insight, test_spike_insight, test_error_insight, test_ignored_and_skipped,
-	 test_checkpoint_resume, test_resume_mid_episode)
+	 test_checkpoint_resume, test_resume_mid_episode, test_finish_in_slices)
