@@ -86,7 +86,7 @@ if [ "$redis" = 1 ]; then
   used=$(redis-cli -p "$port" info memory | awk -F: '/^used_memory:/ {print $2+0}')
   # series-days: the c: keys (one per metric and day with counts)
   ckeys=$(redis-cli -p "$port" --scan --pattern 'ts:*:c:*' | wc -l)
-  sample=$(redis-cli -p "$port" --scan --pattern 'ts:*:c:*' | head -2000)
+  sample=$(redis-cli -p "$port" --scan --pattern 'ts:*:c:*' | awk 'NR <= 2000')
   cbytes=$(for k in $sample; do redis-cli -p "$port" memory usage "$k"; done | awk '{s += $1} END {print s / NR}')
   printf 'redis store: process peak RSS %.0f MB, %.0f bytes per series; Redis used_memory %.0f MB for %d metric-days: %.0f bytes per series-day (c: key mean MEMORY USAGE %.0f bytes)\n' \
     "$(echo "$rss / 1024" | bc -l)" "$(echo "$rss * 1024 / $napis" | bc -l)" \
