@@ -122,6 +122,8 @@ int ts_engine_emit_(ts_engine *e, uint32_t mid, int64_t end_duration, int64_t cl
 /* A store call's result as the engine returns it: 0, TS_ENOMEM (a store
  * out of memory says so), or TS_ESTORE (the store's errstr says why). */
 int ts_engine_store_err_(int rc);
+/* engine_stats.c: at -v, where the memory goes (bytes asked of malloc). */
+void ts_engine_memory_log_(const ts_engine *e);
 
 /* engine_state.c: restore partition pid (new to this engine) from the
  * state the store has for it, if any; restore every partition the store
