@@ -96,7 +96,7 @@ cc -O2 -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wvla -Wmissing-proto
 
 # --- detect ----------------------------------------------------------------
 echo "$me: scoring $data into $results/trailsight ..." >&2
-"$build/nab" --labels "$labels" "${sets[@]}" "$data" "$results" || die "the detector failed"
+"$build/nab" --profile "$root/bench/nab.profile" --labels "$labels" "${sets[@]}" "$data" "$results" || die "the detector failed"
 [ -n "$scorer" ] || exit 0
 
 # --- NAB's scorer ------------------------------------------------------------

@@ -1,0 +1,10 @@
+# nab - the trailsight profile bench/nab.sh runs NAB's series with (rows
+# instead of minutes; bench/nab.md). Only the detector's keys matter here;
+# the real-valued model's settings are bench/nab.c's (--set).
+name = nab
+p_start = 2.5e-4
+p_continue = 0.01
+windows = 1, 3, 10, 30
+min_duration = 1
+end_after = 5
+cooldown = 0
