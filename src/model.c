@@ -517,7 +517,7 @@ static const int64_t vperiod[3] = {0, 86400, 7 * 86400};
 
 void ts_vopts_defaults(ts_vopts *o)
 {
-	*o = (ts_vopts){.ref = 300, .lag = 150, .history = 4000, .tail_frac = 0.01, .tail_min = 25,
+	*o = (ts_vopts){.ref = 300, .lag = 150, .warm = 50, .history = 4000, .tail_frac = 0.01, .tail_min = 25,
 			.day_bins = 48, .week_bins = 168, .periods = 4, .shrink = 1,
 			.margin = 0.05, .seasons = 7};
 }
@@ -688,7 +688,7 @@ int ts_model_fit_value(const int64_t *t, const double *x, const float *dev, size
 	memset(out, 0, sizeof *out);
 	out->nbins = 1;
 	size_t ref = o->ref > 0 ? (size_t)o->ref : 1, lag = o->lag > 0 ? (size_t)o->lag : 0;
-	if (n < ref)
+	if (n < (size_t)o->warm || n < 2)
 		return 0;
 	size_t h = n < (size_t)o->history ? n : (size_t)o->history;
 	double *a = malloc(sizeof(double) * n), *b = malloc(sizeof(double) * (n + 1)),
@@ -721,6 +721,8 @@ int ts_model_fit_value(const int64_t *t, const double *x, const float *dev, size
 		for (size_t i = n - h; i < n; i++)
 			if (i >= ref)
 				a[c++] = y[i] - (pre[i] - pre[i - ref]) / (double)ref;
+			else if (i >= (size_t)o->warm)
+				a[c++] = y[i] - pre[i] / (double)i;
 		double med, sc = c >= 30 ? vscale(a, c, &med) : INFINITY;
 		if (k == 0)
 			sc *= 1 - o->margin;
@@ -729,8 +731,11 @@ int ts_model_fit_value(const int64_t *t, const double *x, const float *dev, size
 			out->season = k;
 			out->nbins = nb;
 			memcpy(out->prof, prof, sizeof(double) * (size_t)nb);
-			size_t end = n >= ref + lag ? n - lag : ref;
-			out->level = (pre[end] - pre[end - ref]) / (double)ref;
+			/* the level: the ref rows that end lag rows ago, fewer and
+			 * later while the series is young */
+			size_t end = n > lag && n - lag >= (size_t)o->warm ? n - lag : (size_t)o->warm,
+			       lo = end > ref ? end - ref : 0;
+			out->level = (pre[end] - pre[lo]) / (double)(end - lo);
 		}
 	}
 	out->ok = 1;

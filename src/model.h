@@ -95,6 +95,8 @@ int ts_model_weekend(int64_t day);
 typedef struct ts_vopts {
 	int ref;          /* rows the level is the mean of ... */
 	int lag;          /* ... ending this many rows before the newest */
+	int warm;         /* rows needed first (the level is then the mean of
+			     the first warm rows until lag + warm are known) */
 	int history;      /* past window deviations a null is fitted on */
 	double tail_frac; /* fraction of them in each Pareto tail ... */
 	int tail_min;     /* ... but at least this many */
@@ -130,7 +132,7 @@ typedef struct ts_vbase {
 /* Fit a real-valued baseline from the n past rows: times t[] (seconds),
  * values x[] and the deviations dev[] the detector was given for them
  * (NaN where not judged); p gives the windows. out->ok is 0 while fewer
- * than ref rows are known; each null's ok is 0 while it has too few
+ * than warm rows are known; each null's ok is 0 while it has too few
  * deviations. Returns 0, or TS_ENOMEM (out->ok 0). */
 int ts_model_fit_value(const int64_t *t, const double *x, const float *dev, size_t n,
 		       const ts_profile *p, const ts_vopts *o, ts_vbase *out);
