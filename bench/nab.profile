@@ -2,9 +2,9 @@
 # instead of minutes; bench/nab.md). Only the detector's keys matter here;
 # the real-valued model's settings are bench/nab.c's (--set).
 name = nab
-p_start = 2.5e-4
-p_continue = 0.01
+p_start = 5e-4
+p_continue = 0.05
 windows = 1, 3, 10, 30
 min_duration = 1
-end_after = 5
+end_after = 10
 cooldown = 0
