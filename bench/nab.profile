@@ -4,7 +4,7 @@
 name = nab
 p_start = 5e-4
 p_continue = 0.05
-windows = 1, 3, 10, 30
+windows = 1, 4, 16, 32
 min_duration = 1
 end_after = 10
 cooldown = 0
