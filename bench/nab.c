@@ -87,7 +87,6 @@ static int nab_set(nab_settings *s, const char *kv)
 		{"warmup", NULL, &s->warmup, 1, 100000},
 		{"sqrt_counts", NULL, &s->sqrt_counts, 0, 1},
 		{"ref", NULL, &s->v.ref, 1, 100000},
-		{"lag", NULL, &s->v.lag, 0, 100000},
 		{"warm", NULL, &s->v.warm, 2, 100000},
 		{"history", NULL, &s->v.history, 50, 1000000},
 		{"tail_frac", &s->v.tail_frac, NULL, 0, 0.3},

@@ -517,7 +517,7 @@ static const int64_t vperiod[3] = {0, 86400, 7 * 86400};
 
 void ts_vopts_defaults(ts_vopts *o)
 {
-	*o = (ts_vopts){.ref = 300, .lag = 150, .warm = 50, .history = 4000, .tail_frac = 0.01, .tail_min = 25,
+	*o = (ts_vopts){.ref = 300, .warm = 50, .history = 4000, .tail_frac = 0.01, .tail_min = 25,
 			.day_bins = 48, .week_bins = 168, .periods = 4, .shrink = 1,
 			.margin = 0.05, .seasons = 7};
 }
@@ -687,7 +687,7 @@ int ts_model_fit_value(const int64_t *t, const double *x, const float *dev, size
 {
 	memset(out, 0, sizeof *out);
 	out->nbins = 1;
-	size_t ref = o->ref > 0 ? (size_t)o->ref : 1, lag = o->lag > 0 ? (size_t)o->lag : 0;
+	size_t ref = o->ref > 0 ? (size_t)o->ref : 1;
 	if (n < (size_t)o->warm || n < 2)
 		return 0;
 	size_t h = n < (size_t)o->history ? n : (size_t)o->history;
@@ -731,11 +731,9 @@ int ts_model_fit_value(const int64_t *t, const double *x, const float *dev, size
 			out->season = k;
 			out->nbins = nb;
 			memcpy(out->prof, prof, sizeof(double) * (size_t)nb);
-			/* the level: the ref rows that end lag rows ago, fewer and
-			 * later while the series is young */
-			size_t end = n > lag && n - lag >= (size_t)o->warm ? n - lag : (size_t)o->warm,
-			       lo = end > ref ? end - ref : 0;
-			out->level = (pre[end] - pre[lo]) / (double)(end - lo);
+			/* the level: the last ref rows, fewer while the series is young */
+			size_t lo = n > ref ? n - ref : 0;
+			out->level = (pre[n] - pre[lo]) / (double)(n - lo);
 		}
 	}
 	out->ok = 1;

@@ -93,10 +93,8 @@ int ts_model_weekend(int64_t day);
 #define TS_VBINS_MAX 336
 
 typedef struct ts_vopts {
-	int ref;          /* rows the level is the mean of ... */
-	int lag;          /* ... ending this many rows before the newest */
-	int warm;         /* rows needed first (the level is then the mean of
-			     the first warm rows until lag + warm are known) */
+	int ref;          /* rows the level is the mean of (the last ones) */
+	int warm;         /* rows needed before the first fit */
 	int history;      /* past window deviations a null is fitted on */
 	double tail_frac; /* fraction of them in each Pareto tail ... */
 	int tail_min;     /* ... but at least this many */
