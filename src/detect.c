@@ -7,6 +7,9 @@
  * floor (set at warm-up gaps and at each End, so one episode's minutes
  * never trigger the next). It saves and loads itself (the end of this
  * file): the ring as runs of equal observations, then the scalars.
+ * Real-valued series (ts_detector_step_value) run the same machine with
+ * their own window test (judge_value_window) against the model's nulls;
+ * the count path never takes those branches.
  */
 #include <math.h>
 #include <string.h>

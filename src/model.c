@@ -6,6 +6,9 @@
  * days (the highest and lowest day dropped when there are five or more), so
  * one past anomaly does not poison the baseline; regular bursts must show
  * in most hours (minute of hour) or most days (minute of day) to count.
+ * The real-valued baseline (the end of this file, bench/nab.c's series)
+ * is fitted the same way, from its arguments only, every few rows; its
+ * scratch arrays are malloc'd and freed within the call.
  */
 #include <math.h>
 #include <stdlib.h>

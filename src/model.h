@@ -11,6 +11,7 @@
  * over-dispersion).
  * Error rate: errors of one code are judged against the API's calls in the
  * same minutes, as binomial with the baseline error fraction.
+ * Real values (rows at any interval, bench/nab.c): see the end of this file.
  */
 #ifndef TS_MODEL_H
 #define TS_MODEL_H
