@@ -602,11 +602,11 @@ static void usage(FILE *o)
 	      "(timestamp,value,anomaly_score,label). The label column comes from\n"
 	      "WINDOWS.json (NAB's labels/combined_windows.json); without it, 0.\n"
 	      "FILE is a trailsight profile (bench/nab.profile; without it, the built-in\n"
-	      "defaults). --set changes one setting for every file (see bench/nab.md):\n"
-	      "a profile key (p_start, p_continue, windows, end_after, cooldown,\n"
-	      "min_duration, ...) or one of refit=25 warmup=50 sqrt_counts=1 ref=50\n"
-	      "history=4000 tail_frac=0.01 tail_min=25 day_bins=48 week_bins=168\n"
-	      "periods=4 season_shrink=1 margin=0.05 seasons=7.\n",
+	      "defaults; give it before any --set). --set changes one setting for every\n"
+	      "file (see bench/nab.md): a profile key (p_start, p_continue, windows,\n"
+	      "end_after, cooldown, min_duration, ...) or one of refit=25 warmup=50\n"
+	      "sqrt_counts=1 ref=300 warm=50 history=4000 tail_frac=0.01 tail_min=25\n"
+	      "day_bins=48 week_bins=168 periods=4 season_shrink=1 margin=0.05 seasons=7.\n",
 	      o);
 }
 
@@ -622,6 +622,8 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		} else if (!strcmp(argv[a], "--profile") && a + 1 < argc) {
+			/* a profile starts from the defaults: it replaces earlier --set
+			 * of profile keys */
 			char perr[512];
 			if (ts_profile_load(argv[++a], NULL, &set.prof, perr, sizeof perr)) {
 				nab_err("%s", perr);
