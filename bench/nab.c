@@ -1,38 +1,27 @@
-/* nab.c - trailsight's detector core on the Numenta Anomaly Benchmark.
+/* nab.c - trailsight's detector on the Numenta Anomaly Benchmark.
  *
- *   nab [--labels WINDOWS.json] [--set KEY=VALUE]... DATA_DIR RESULTS_DIR
+ *   nab [--profile FILE] [--labels WINDOWS.json] [--set KEY=VALUE]... DATA_DIR RESULTS_DIR
  *
  * Reads every DATA_DIR/<category>/<name>.csv (timestamp,value), scores each
- * row with a streaming detector and writes NAB's results layout,
- * RESULTS_DIR/trailsight/<category>/trailsight_<name>.csv with the columns
- * timestamp,value,anomaly_score,label. The label column (1 inside a labelled
- * window) is NAB's format; it is filled from WINDOWS.json after detection and
- * never seen by the detector. bench/nab.sh builds and runs this, and NAB's
- * own scorer; bench/nab.md describes the whole procedure.
+ * row with the product's own model and detector and writes NAB's results
+ * layout, RESULTS_DIR/trailsight/<category>/trailsight_<name>.csv with the
+ * columns timestamp,value,anomaly_score,label. The label column (1 inside a
+ * labelled window) is NAB's format; it is filled from WINDOWS.json after
+ * detection and never seen by the detector. bench/nab.sh builds and runs
+ * this, and NAB's own scorer; bench/nab.md describes the whole procedure.
  *
- * The detector (struct nab_det) is trailsight's core adapted to real-valued
- * series: it sees one row at a time, in order, and the score of row i uses
- * rows 0..i only (no file length, no min/max, no labels).
- *   1. Baselines, as in model.c: a flat one and seasonal ones (time of day,
- *      time of week; robust medians over the last periods, shrunk toward
- *      flat), refitted every profile_refit rows. Count series (non-negative
- *      integers in the warm-up) are judged on sqrt(x), their stabilised scale.
- *   2. Trailing windows, as in detect.c: for each window of w rows, the
- *      mean deseasonalised value minus the mean of the reference rows just
- *      before it.
- *   3. Tail probabilities: each window's statistic is judged against the
- *      null learned from its own past values (median/MAD, then a generalised
- *      Pareto tail on each side, GSL's Pareto and exponential CDFs), so a
- *      series that is always spiky does not alarm on every spike. The
- *      smallest p over the windows (times their number) is the row's p.
- *   4. Start/End: an episode starts when p < p_start and ends after end_after
- *      rows no longer unusual at p_continue; only the Start row gets a
- *      score, L / (L + 10) with L = -log10 p, every other row scores 0.
- * Invariants: rows 0..n-1 are stored; once warm, every enabled baseline has
- * y, pre and stat for each stored row; a null is fitted only from statistics
- * of windows that end before the judged window begins.
- * Ownership: a nab_det owns its row arrays (capped at NAB_MAX_ROWS); main owns
- * the file texts and the windows table.
+ * This file is only the driver: each series' rows go, one at a time and in
+ * order, through src/model.c's real-valued baseline (ts_model_fit_value,
+ * refitted every `refit` rows from the rows before) and src/detect.c's
+ * Start/End state machine (ts_detector_step_value, with the windows,
+ * p_start, p_continue, end_after, cooldown and min_duration of a trailsight
+ * profile: --profile, bench/nab.profile). Row i is the detector's "minute"
+ * i. A Start scores its row L / (L + 10), L = -log10 of its p-value; every
+ * other row scores 0. The score of row i uses rows 0..i only (no file
+ * length, no min/max, no labels). Count series (non-negative integers in
+ * the first `warmup` rows) are judged on sqrt(x), their stabilised scale.
+ * Ownership: a series' arrays belong to run_file; main owns the windows
+ * table.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -41,85 +30,52 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
-#include <gsl/gsl_statistics_double.h>
 
 #define JSMN_STATIC
 #define JSMN_PARENT_LINKS
 #include <jsmn.h>
 
+#include "detect.h"
+#include "model.h"
+#include "profile.h"
 #include "util.h"
 
-#define NAB_MAX_WINDOWS 8
-#define NAB_MAX_ROWS 10000000u          /* rows in one series */
 #define NAB_MAX_FILE (1024u * 1024 * 1024) /* bytes in one input file */
-#define NAB_MAX_BINS 1024
 #define NAB_DETECTOR "trailsight"        /* NAB: no underscore in the name */
 
 /* ------------------------------------------------------------------ */
-/* Settings: one global setting for every file. */
-
-enum { M_FLAT, M_DAY, M_WEEK, N_MODELS };
+/* Settings: one for every file. The detector's are a trailsight profile;
+ * these are the driver's and the real-valued model's (ts_vopts). */
 
 typedef struct nab_settings {
-	int windows[NAB_MAX_WINDOWS]; /* trailing windows judged, rows */
-	int n_windows;
-	int ref_min;        /* reference rows before a window, at least */
-	double ref_mult;    /* ... and at least this many times the window */
-	int history;        /* past statistics a null is fitted on, rows */
-	int refit;          /* rows between refits of the nulls */
-	int profile_refit;  /* rows between refits of the seasonal profiles */
-	int profile_periods;/* days (weeks) a daily (weekly) profile learns from */
-	int day_bins;       /* bins of the daily profile */
-	int week_bins;      /* bins of the weekly profile */
-	double shrink;      /* periods of prior pulling a profile toward flat */
-	int models;         /* baselines allowed: bit 0 flat, 1 daily, 2 weekly */
-	double margin;      /* a seasonal baseline must cut the scale by this */
-	int warmup;         /* rows before the first judgement */
-	int sqrt_counts;    /* judge count series on the square-root scale */
-	double tail_frac;   /* fraction of a null's statistics in each GPD tail */
-	int tail_min;       /* ... but at least this many */
-	double p_start;     /* tail probability that starts an episode */
-	double p_continue;  /* looser probability that keeps it open */
-	int end_after;      /* rows no longer unusual that end an episode */
-	int cooldown;       /* rows after an End before the next Start */
+	ts_profile prof;
+	ts_vopts v;
+	int refit;       /* rows between fits of the baseline */
+	int warmup;      /* rows that decide the scale (counts or not) */
+	int sqrt_counts; /* judge count series on the square-root scale */
 } nab_settings;
 
 static void nab_defaults(nab_settings *s)
 {
-	static const int w[] = {1, 3, 10, 30, 100};
 	memset(s, 0, sizeof *s);
-	memcpy(s->windows, w, sizeof w);
-	s->n_windows = (int)TS_ARRAY_LEN(w);
-	s->ref_min = 50;
-	s->ref_mult = 3;
-	s->history = 4000;
+	ts_profile_defaults(&s->prof);
+	ts_vopts_defaults(&s->v);
 	s->refit = 25;
-	s->profile_refit = 50;
-	s->profile_periods = 4;
-	s->day_bins = 48;
-	s->week_bins = 168;
-	s->shrink = 1;
-	s->models = 7;
-	s->margin = 0.05;
 	s->warmup = 50;
 	s->sqrt_counts = 1;
-	s->tail_frac = 0.01;
-	s->tail_min = 25;
-	s->p_start = 1e-3;
-	s->p_continue = 1e-2;
-	s->end_after = 5;
-	s->cooldown = 0;
 }
 
-/* Apply "key=value". 0, or -1 for an unknown key or a bad value. */
+/* Apply "key=value": a driver or model key, else a profile key. 0, or -1
+ * for an unknown key or a bad value. */
 static int nab_set(nab_settings *s, const char *kv)
 {
 	const char *eq = strchr(kv, '=');
-	if (!eq)
+	if (!eq || eq == kv || (size_t)(eq - kv) >= 64)
 		return -1;
-	size_t kl = (size_t)(eq - kv);
+	char key[64];
+	memcpy(key, kv, (size_t)(eq - kv));
+	key[eq - kv] = '\0';
 	const char *v = eq + 1;
 	struct {
 		const char *key;
@@ -127,48 +83,23 @@ static int nab_set(nab_settings *s, const char *kv)
 		int *i;
 		double lo, hi;
 	} keys[] = {
-		{"ref_min", NULL, &s->ref_min, 1, 100000},
-		{"ref_mult", &s->ref_mult, NULL, 0, 1000},
-		{"history", NULL, &s->history, 50, 1000000},
 		{"refit", NULL, &s->refit, 1, 100000},
-		{"profile_refit", NULL, &s->profile_refit, 1, 100000},
-		{"profile_periods", NULL, &s->profile_periods, 2, 100},
-		{"day_bins", NULL, &s->day_bins, 1, NAB_MAX_BINS},
-		{"week_bins", NULL, &s->week_bins, 1, NAB_MAX_BINS},
-		{"shrink", &s->shrink, NULL, 0, 1e6},
-		{"models", NULL, &s->models, 1, 7},
-		{"margin", &s->margin, NULL, -1, 1},
 		{"warmup", NULL, &s->warmup, 1, 100000},
 		{"sqrt_counts", NULL, &s->sqrt_counts, 0, 1},
-		{"tail_frac", &s->tail_frac, NULL, 0, 0.3},
-		{"tail_min", NULL, &s->tail_min, 3, 100000},
-		{"p_start", &s->p_start, NULL, 1e-300, 0.5},
-		{"p_continue", &s->p_continue, NULL, 1e-300, 1},
-		{"end_after", NULL, &s->end_after, 1, 1000000},
-		{"cooldown", NULL, &s->cooldown, 0, 1000000},
+		{"ref", NULL, &s->v.ref, 1, 100000},
+		{"warm", NULL, &s->v.warm, 2, 100000},
+		{"history", NULL, &s->v.history, 50, 1000000},
+		{"tail_frac", &s->v.tail_frac, NULL, 0, 0.3},
+		{"tail_min", NULL, &s->v.tail_min, 3, 100000},
+		{"day_bins", NULL, &s->v.day_bins, 1, TS_VBINS_MAX},
+		{"week_bins", NULL, &s->v.week_bins, 1, TS_VBINS_MAX},
+		{"periods", NULL, &s->v.periods, 2, 100},
+		{"season_shrink", &s->v.shrink, NULL, 0, 1e6},
+		{"margin", &s->v.margin, NULL, -1, 1},
+		{"seasons", NULL, &s->v.seasons, 1, 7},
 	};
-	if (kl == 7 && strncmp(kv, "windows", 7) == 0) {
-		int n = 0;
-		while (*v) {
-			char *end;
-			errno = 0;
-			long w = strtol(v, &end, 10);
-			if (errno || end == v || w < 1 || w > 100000 || n == NAB_MAX_WINDOWS)
-				return -1;
-			s->windows[n++] = (int)w;
-			if (*end == ',')
-				end++;
-			else if (*end)
-				return -1;
-			v = end;
-		}
-		if (n == 0)
-			return -1;
-		s->n_windows = n;
-		return 0;
-	}
 	for (size_t k = 0; k < TS_ARRAY_LEN(keys); k++) {
-		if (strlen(keys[k].key) != kl || strncmp(kv, keys[k].key, kl) != 0)
+		if (strcmp(key, keys[k].key) != 0)
 			continue;
 		double d;
 		if (ts_parse_double(v, keys[k].lo, keys[k].hi, &d))
@@ -182,435 +113,70 @@ static int nab_set(nab_settings *s, const char *kv)
 		}
 		return 0;
 	}
-	return -1;
+	return ts_profile_set(&s->prof, key, v) ? -1 : 0;
 }
 
 /* ------------------------------------------------------------------ */
-/* Nulls: what a window statistic looks like when nothing is wrong. */
+/* One series through the model and the detector. */
 
-/* One side of a null: above u (in standardised units), a generalised
- * Pareto tail holding the fraction frac of the statistics. */
-typedef struct gpd_tail {
-	double u, frac, xi, sigma;
-} gpd_tail;
-
-typedef struct null_fit {
-	int ok;
-	size_t n;            /* statistics it was fitted on */
-	double loc, scale;   /* median and MAD scale (floored) */
-	gpd_tail hi, lo;     /* upper tail of z, and of -z */
-} null_fit;
-
-/* Fit the upper tail of z[n] (standardised statistics; tmp[n] scratch).
- * Parameters by the method of moments on the exceedances, xi clamped at 0
- * (an exponential tail at least: the tail is never bounded). 0 or -1. */
-static int fit_tail(const nab_settings *s, const double *z, size_t n, gpd_tail *t,
-		    double *tmp)
-{
-	size_t k = (size_t)fmax(s->tail_min, s->tail_frac * (double)n);
-	if (n < 3 * k)
-		return -1;
-	memcpy(tmp, z, n * sizeof *tmp);
-	t->u = gsl_stats_select(tmp, 1, n, n - k - 1);
-	double sum = 0, sum2 = 0;
-	size_t m = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (!(z[i] > t->u))
-			continue;
-		double e = z[i] - t->u;
-		sum += e;
-		sum2 += e * e;
-		m++;
-	}
-	if (m < 3)
-		return -1;
-	double mean = sum / (double)m, var = sum2 / (double)m - mean * mean;
-	if (!(mean > 1e-12))
-		mean = 1e-12; /* ties at the top: a near point mass */
-	if (!(var > 0))
-		var = mean * mean;
-	double r = mean * mean / var;
-	t->xi = 0.5 * (1 - r);
-	t->sigma = 0.5 * mean * (1 + r);
-	if (t->xi < 0) {
-		t->xi = 0;
-		t->sigma = mean;
-	}
-	t->frac = (double)m / (double)(n + 1);
-	return 0;
-}
-
-/* P(Z >= z) from one fitted tail. Below the threshold the tail says only
- * "at least frac", which is never unusual enough to matter. */
-static double tail_p(const gpd_tail *t, double z)
-{
-	if (z <= t->u)
-		return fmin(1, t->frac * (1 + (t->u - z)));
-	double e = z - t->u;
-	if (t->xi < 1e-9)
-		return t->frac * gsl_cdf_exponential_Q(e, t->sigma);
-	/* GPD(xi, sigma) is a Pareto shifted by sigma/xi */
-	double b = t->sigma / t->xi;
-	return t->frac * gsl_cdf_pareto_Q(e + b, 1 / t->xi, b);
-}
-
-/* Fit a null to v[n]; a and b are scratch of n doubles. */
-static void fit_null(const nab_settings *s, const double *v, size_t n, null_fit *f, double *a,
-		     double *b)
-{
-	f->ok = 0;
-	f->n = n;
-	if (n < 30)
-		return;
-	memcpy(a, v, n * sizeof *a);
-	double med = gsl_stats_median(a, 1, n);
-	double mean_ad = 0;
-	for (size_t i = 0; i < n; i++) {
-		a[i] = fabs(v[i] - med);
-		mean_ad += a[i];
-	}
-	mean_ad /= (double)n;
-	double sc = 1.4826 * gsl_stats_median(a, 1, n);
-	/* a series that is mostly constant has MAD 0: use its mean deviation */
-	if (sc < 0.5 * mean_ad)
-		sc = 0.5 * mean_ad;
-	if (!(sc > 1e-12 * fabs(med)) || !(sc > 1e-300))
-		sc = fmax(1e-12 * fabs(med), 1e-300);
-	f->loc = med;
-	f->scale = sc;
-	for (size_t i = 0; i < n; i++)
-		a[i] = (v[i] - med) / sc;
-	if (fit_tail(s, a, n, &f->hi, b))
-		return;
-	for (size_t i = 0; i < n; i++)
-		a[i] = -a[i];
-	if (fit_tail(s, a, n, &f->lo, b))
-		return;
-	f->ok = 1;
-}
-
-/* Two-sided tail probability of statistic v; *dir gets its sign. */
-static double null_p(const null_fit *f, double v, int *dir)
-{
-	double z = (v - f->loc) / f->scale;
-	*dir = z > 0 ? 1 : -1;
-	double p = z > 0 ? tail_p(&f->hi, z) : tail_p(&f->lo, -z);
-	return fmin(1, 2 * p);
-}
-
-/* ------------------------------------------------------------------ */
-/* Seasonal baselines. */
-
-static const int64_t model_period[N_MODELS] = {0, 86400, 7 * 86400};
-#define WEEK_ORIGIN (4 * 86400) /* 1970-01-05, a Monday */
-
-static int model_bins(const nab_settings *s, int k)
-{
-	return k == M_DAY ? s->day_bins : k == M_WEEK ? s->week_bins : 1;
-}
-
-static int model_bin(const nab_settings *s, int k, int64_t t)
-{
-	if (k == M_FLAT)
-		return 0;
-	int64_t per = model_period[k];
-	int64_t off = ((t - WEEK_ORIGIN) % per + per) % per;
-	return (int)(off * model_bins(s, k) / per);
-}
-
-/* Fit the profile of baseline k from rows [lo, hi): prof[b] is the median
- * over the rows in bin b of (value - the median of its period), shrunk
- * toward 0 by shrink periods of prior. Periods with fewer than 4 rows are
- * left out; with fewer than two periods the profile is flat. tmp and eff
- * are scratch of hi - lo doubles. */
-static void fit_profile(const nab_settings *s, int k, const int64_t *t, const double *x,
-			size_t lo, size_t hi, double *prof, double *tmp, double *eff)
-{
-	int nb = model_bins(s, k);
-	int64_t per = model_period[k];
-	for (int b = 0; b < nb; b++)
-		prof[b] = 0;
-	int nper = 0;
-	for (size_t j = lo; j < hi;) {
-		int64_t id = ts_floordiv(t[j] - WEEK_ORIGIN, per);
-		size_t q = j, c = 0;
-		while (q < hi && ts_floordiv(t[q] - WEEK_ORIGIN, per) == id)
-			tmp[c++] = x[q++];
-		double med = c >= 4 ? gsl_stats_median(tmp, 1, c) : NAN;
-		nper += c >= 4;
-		for (size_t r = j; r < q; r++)
-			eff[r - lo] = x[r] - med;
-		j = q;
-	}
-	if (nper < 2)
-		return;
-	/* bucket the deviations by bin (counting sort), then a median per bin */
-	size_t start[NAB_MAX_BINS + 1] = {0}, fill[NAB_MAX_BINS];
-	for (size_t r = lo; r < hi; r++)
-		if (!isnan(eff[r - lo]))
-			start[model_bin(s, k, t[r]) + 1]++;
-	for (int b = 0; b < nb; b++) {
-		start[b + 1] += start[b];
-		fill[b] = start[b];
-	}
-	for (size_t r = lo; r < hi; r++)
-		if (!isnan(eff[r - lo]))
-			tmp[fill[model_bin(s, k, t[r])]++] = eff[r - lo];
-	double w = nper / (nper + s->shrink);
-	for (int b = 0; b < nb; b++) {
-		size_t c = start[b + 1] - start[b];
-		if (c)
-			prof[b] = w * gsl_stats_median(tmp + start[b], 1, c);
-	}
-}
-
-/* ------------------------------------------------------------------ */
-/* The streaming detector. */
-
-typedef struct baseline {
-	double prof[NAB_MAX_BINS]; /* expected deviation per bin */
-	size_t from;               /* first row of the periods the profile learns from */
-	double *y;                 /* per row: value minus its bin's profile */
-	double *pre;               /* prefix sums of y, pre[i] = y[0] + .. + y[i-1] */
-	double *stat[NAB_MAX_WINDOWS]; /* per row: window mean minus reference mean */
-	null_fit null[NAB_MAX_WINDOWS];
-} baseline;
-
-typedef struct nab_det {
-	nab_settings set;
-	size_t n, cap;       /* rows seen; rows allocated */
-	int64_t *t;          /* timestamps, seconds */
-	double *x;           /* values, on the judged scale once warm */
-	int counts;          /* 1: count series, judged on sqrt */
-	baseline base[N_MODELS];
-	int chosen;          /* the baseline the windows are judged with */
-	double *buf, *work, *work2; /* scratch, cap doubles each */
-	/* the episode (detect.c's state, in rows) */
-	int open, dir;
-	size_t last_unusual, quiet_until;
-	/* what was found, for the summary */
+typedef struct nab_series {
+	const nab_settings *set;
+	size_t n;           /* rows seen */
+	int64_t *t;         /* their times (seconds) */
+	double *x;          /* their values, on the judged scale once warm */
+	float *dev;         /* the deviations the detector was given; NaN: none */
+	int counts;         /* 1: a count series, judged on sqrt */
+	ts_vbase base;      /* the baseline in force */
+	ts_detector det;
 	size_t starts;
-} nab_det;
+} nab_series;
 
-static size_t ref_len(const nab_settings *s, int w)
+/* Feed row i (= s->n; the arrays hold room for it) with time t and value
+ * x. *score gets its score. 0 or TS_ENOMEM. */
+static int nab_series_step(nab_series *s, int64_t t, double x, double *score)
 {
-	return (size_t)fmax(s->ref_min, s->ref_mult * s->windows[w]);
-}
-
-static void nab_det_free(nab_det *d);
-
-/* A detector with the given settings, or NULL (out of memory). Free with
- * nab_det_free; nab_det_free(NULL) is a no-op. */
-static nab_det *nab_det_new(const nab_settings *set)
-{
-	nab_det *d = calloc(1, sizeof *d);
-	if (!d)
-		return NULL;
-	d->set = *set;
-	return d;
-}
-
-static void nab_det_free(nab_det *d)
-{
-	if (!d)
-		return;
-	for (int k = 0; k < N_MODELS; k++) {
-		free(d->base[k].y);
-		free(d->base[k].pre);
-		for (int w = 0; w < NAB_MAX_WINDOWS; w++)
-			free(d->base[k].stat[w]);
-	}
-	free(d->t);
-	free(d->x);
-	free(d->buf);
-	free(d->work);
-	free(d->work2);
-	free(d);
-}
-
-static int grow(void *pp, size_t elem, size_t n)
-{
-	void *p = realloc(*(void **)pp, elem * n);
-	if (!p)
-		return TS_ENOMEM;
-	*(void **)pp = p;
-	return 0;
-}
-
-/* Room for one more row. 0, TS_ECAP or TS_ENOMEM. */
-static int reserve(nab_det *d)
-{
-	if (d->n < d->cap)
-		return 0;
-	if (d->cap >= NAB_MAX_ROWS)
-		return TS_ECAP;
-	size_t cap = d->cap ? d->cap * 2 : 4096;
-	if (cap > NAB_MAX_ROWS)
-		cap = NAB_MAX_ROWS;
-	if (grow(&d->t, sizeof *d->t, cap) || grow(&d->x, sizeof *d->x, cap) ||
-	    grow(&d->buf, sizeof(double), cap) || grow(&d->work, sizeof(double), cap) ||
-	    grow(&d->work2, sizeof(double), cap))
-		return TS_ENOMEM;
-	for (int k = 0; k < N_MODELS; k++) {
-		baseline *b = &d->base[k];
-		if (grow(&b->y, sizeof(double), cap) || grow(&b->pre, sizeof(double), cap + 1))
-			return TS_ENOMEM;
-		for (int w = 0; w < d->set.n_windows; w++)
-			if (grow(&b->stat[w], sizeof(double), cap))
-				return TS_ENOMEM;
-	}
-	d->cap = cap;
-	return 0;
-}
-
-/* Row j enters the baselines: profiles refitted from rows before it when
- * due, then its deseasonalised value and window statistics. */
-static void advance(nab_det *d, size_t j)
-{
-	const nab_settings *s = &d->set;
-	for (int k = 0; k < N_MODELS; k++) {
-		baseline *b = &d->base[k];
-		if (!(s->models >> k & 1))
-			continue;
-		if (k != M_FLAT && j > 0 && j % (size_t)s->profile_refit == 0) {
-			int64_t span = s->profile_periods * model_period[k];
-			while (d->t[b->from] < d->t[j] - span)
-				b->from++;
-			fit_profile(s, k, d->t, d->x, b->from, j, b->prof, d->buf, d->work);
-		}
-		b->y[j] = d->x[j] - b->prof[model_bin(s, k, d->t[j])];
-		if (j == 0)
-			b->pre[0] = 0;
-		b->pre[j + 1] = b->pre[j] + b->y[j];
-		for (int w = 0; w < s->n_windows; w++) {
-			size_t ww = (size_t)s->windows[w], L = ref_len(s, w);
-			if (j + 1 < ww + L) {
-				b->stat[w][j] = NAN;
-				continue;
-			}
-			double cur = (b->pre[j + 1] - b->pre[j + 1 - ww]) / (double)ww;
-			double ref = (b->pre[j + 1 - ww] - b->pre[j + 1 - ww - L]) / (double)L;
-			b->stat[w][j] = cur - ref;
-		}
-	}
-}
-
-/* Fit the null of window w of baseline b at row i, from the statistics of
- * the history rows that end before the current window begins. */
-static void fit_window(nab_det *d, baseline *b, int w, size_t i)
-{
-	size_t ww = (size_t)d->set.windows[w];
-	size_t hi = i + 1 >= ww ? i + 1 - ww : 0;
-	size_t lo = hi > (size_t)d->set.history ? hi - (size_t)d->set.history : 0;
-	size_t c = 0;
-	for (size_t j = lo; j < hi; j++)
-		if (!isnan(b->stat[w][j]))
-			d->buf[c++] = b->stat[w][j];
-	fit_null(&d->set, d->buf, c, &b->null[w], d->work, d->work2);
-}
-
-/* Refit: the 1-row window of every baseline, the baseline with the smallest
- * scale chosen (flat unless a seasonal one is better by the margin), then
- * the chosen baseline's other windows. */
-static void refit(nab_det *d, size_t i)
-{
-	const nab_settings *s = &d->set;
-	double best = INFINITY;
-	d->chosen = -1;
-	for (int k = 0; k < N_MODELS; k++) {
-		if (!(s->models >> k & 1))
-			continue;
-		baseline *b = &d->base[k];
-		fit_window(d, b, 0, i);
-		double sc = b->null[0].ok ? b->null[0].scale : INFINITY;
-		if (k == M_FLAT)
-			sc *= 1 - s->margin;
-		if (sc < best || d->chosen < 0) {
-			best = sc;
-			d->chosen = k;
-		}
-	}
-	for (int w = 1; w < s->n_windows; w++)
-		fit_window(d, &d->base[d->chosen], w, i);
-}
-
-/* Judge row i: its p over the windows, then the Start/End state machine.
- * Returns the row's score. */
-static double judge(nab_det *d, size_t i)
-{
-	const nab_settings *s = &d->set;
-	if ((i - (size_t)s->warmup) % (size_t)s->refit == 0)
-		refit(d, i);
-	const baseline *b = &d->base[d->chosen];
-	double p = 1;
-	int dir = 0, nw = 0;
-	for (int w = 0; w < s->n_windows; w++) {
-		if (!b->null[w].ok || isnan(b->stat[w][i]))
-			continue;
-		int dw;
-		double pw = null_p(&b->null[w], b->stat[w][i], &dw);
-		nw++;
-		if (pw < p) {
-			p = pw;
-			dir = dw;
-		}
-	}
-	p = fmin(1, p * (nw ? nw : 1)); /* Bonferroni over the windows judged */
-	if (d->open) {
-		if (p < s->p_continue && dir == d->dir)
-			d->last_unusual = i;
-		if (i - d->last_unusual >= (size_t)s->end_after) {
-			d->open = 0;
-			d->quiet_until = i + (size_t)s->cooldown;
-		}
-		return 0;
-	}
-	if (!(p < s->p_start) || i < d->quiet_until)
-		return 0;
-	d->open = 1;
-	d->dir = dir;
-	d->last_unusual = i;
-	d->starts++;
-	double l = -log10(fmax(p, 1e-300));
-	return l / (l + 10);
-}
-
-/* Feed one row, in file order (timestamp in seconds: NAB's files step back
- * in time a few times, which only puts a row in another profile bin).
- * *score gets the row's anomaly score in [0, 1), from this row and the
- * rows before it. 0, TS_ECAP (too many rows) or TS_ENOMEM. */
-static int nab_det_step(nab_det *d, int64_t t, double x, double *score)
-{
-	const nab_settings *s = &d->set;
+	const nab_settings *set = s->set;
+	size_t i = s->n++;
+	s->t[i] = t;
+	s->x[i] = x;
+	s->dev[i] = NAN;
 	*score = 0;
-	int rc = reserve(d);
-	if (rc)
-		return rc;
-	size_t i = d->n++;
-	d->t[i] = t;
-	d->x[i] = x;
-	if (d->n < (size_t)s->warmup)
+	if (s->n < (size_t)set->warmup)
 		return 0;
-	if (d->n == (size_t)s->warmup) {
-		/* warm: choose the scale from the rows seen, then catch up */
-		d->counts = s->sqrt_counts;
-		for (size_t j = 0; j < d->n; j++)
-			if (!(d->x[j] >= 0 && d->x[j] == floor(d->x[j])))
-				d->counts = 0;
-		for (size_t j = 0; j < i; j++) {
-			if (d->counts)
-				d->x[j] = sqrt(d->x[j]);
-			advance(d, j);
-		}
+	if (s->n == (size_t)set->warmup) {
+		/* the scale, from the warm-up rows */
+		s->counts = set->sqrt_counts;
+		for (size_t j = 0; j < s->n; j++)
+			if (!(s->x[j] >= 0 && s->x[j] == floor(s->x[j])))
+				s->counts = 0;
+		for (size_t j = 0; s->counts && j < i; j++)
+			s->x[j] = sqrt(s->x[j]);
 	}
-	if (d->counts)
-		d->x[i] = copysign(sqrt(fabs(x)), x);
-	advance(d, i);
-	if (i < (size_t)s->warmup)
-		return 0;
-	*score = judge(d, i);
+	if (s->counts)
+		s->x[i] = copysign(sqrt(fabs(x)), x);
+	if ((i - (size_t)set->warmup + 1) % (size_t)set->refit == 0 || !s->base.ok) {
+		int rc = ts_model_fit_value(s->t, s->x, s->dev, i, &set->prof, &set->v, &s->base);
+		if (rc)
+			return rc;
+	}
+	ts_det_obs o = {.q = -1};
+	if (s->base.ok) {
+		double e = ts_vbase_expect(&s->base, t);
+		s->dev[i] = (float)(s->x[i] - e);
+		o.lam = (float)e;
+		o.dev = s->dev[i];
+		o.q = 0;
+	}
+	ts_det_event ev;
+	if (ts_detector_step_value(&s->det, &set->prof, (int64_t)i, &o, s->base.null, &ev) ==
+	    TS_DET_START) {
+		double l = -log10(fmax(ev.p_value, 1e-300));
+		*score = l / (l + 10);
+		s->starts++;
+	}
 	return 0;
 }
+
 
 /* ------------------------------------------------------------------ */
 /* NAB files. */
@@ -951,8 +517,6 @@ typedef struct run_stats {
 	size_t files, rows, starts, labelled;
 } run_stats;
 
-/* Detect on one file and write its results file. 0 or an error code
- * (already reported). */
 static int run_file(const nab_settings *set, const nab_windows *wins, const char *data,
 		    const char *out, const char *cat, const char *name, run_stats *st)
 {
@@ -971,15 +535,22 @@ static int run_file(const nab_settings *set, const nab_windows *wins, const char
 		nab_file_free(&f);
 		return rc;
 	}
-	double *score = calloc(f.n ? f.n : 1, sizeof *score);
-	nab_det *d = nab_det_new(set);
-	if (!score || !d) {
+	size_t cap = f.n ? f.n : 1;
+	double *score = calloc(cap, sizeof *score);
+	nab_series s = {.set = set};
+	ts_detector_init(&s.det);
+	s.t = malloc(cap * sizeof *s.t);
+	s.x = malloc(cap * sizeof *s.x);
+	s.dev = malloc(cap * sizeof *s.dev);
+	if (!score || !s.t || !s.x || !s.dev) {
 		rc = TS_ENOMEM;
 		nab_err("'%s': %s", in, ts_strerror(rc));
 		goto done;
 	}
+	/* the arrays are the file's length so that no row is copied; the
+	 * model and the detector only ever see the rows before the current */
 	for (size_t i = 0; i < f.n && !rc; i++)
-		rc = nab_det_step(d, f.t[i], f.x[i], &score[i]);
+		rc = nab_series_step(&s, f.t[i], f.x[i], &score[i]);
 	if (rc) {
 		nab_err("'%s': %s", in, ts_strerror(rc));
 		goto done;
@@ -1010,9 +581,11 @@ static int run_file(const nab_settings *set, const nab_windows *wins, const char
 	}
 	st->files++;
 	st->rows += f.n;
-	st->starts += d->starts;
+	st->starts += s.starts;
 done:
-	nab_det_free(d);
+	free(s.t);
+	free(s.x);
+	free(s.dev);
 	free(score);
 	nab_file_free(&f);
 	return rc;
@@ -1020,18 +593,20 @@ done:
 
 static void usage(FILE *o)
 {
-	fputs("usage: nab [--labels WINDOWS.json] [--set KEY=VALUE]... DATA_DIR RESULTS_DIR\n"
+	fputs("usage: nab [--profile FILE] [--labels WINDOWS.json] [--set KEY=VALUE]...\n"
+	      "           DATA_DIR RESULTS_DIR\n"
 	      "\n"
 	      "Scores every DATA_DIR/<category>/<name>.csv of the Numenta Anomaly Benchmark\n"
-	      "with trailsight's detector core and writes NAB's results layout,\n"
+	      "with trailsight's model and detector and writes NAB's results layout,\n"
 	      "RESULTS_DIR/" NAB_DETECTOR "/<category>/" NAB_DETECTOR "_<name>.csv\n"
 	      "(timestamp,value,anomaly_score,label). The label column comes from\n"
 	      "WINDOWS.json (NAB's labels/combined_windows.json); without it, 0.\n"
-	      "--set changes one detector setting for every file (see bench/nab.md):\n"
-	      "  windows=1,3,10,30,100 ref_min=50 ref_mult=3 history=4000 refit=25\n"
-	      "  profile_refit=50 profile_periods=4 day_bins=48 week_bins=168 shrink=1\n"
-	      "  models=7 margin=0.05 warmup=50 sqrt_counts=1 tail_frac=0.01 tail_min=25\n"
-	      "  p_start=0.001 p_continue=0.01 end_after=5 cooldown=0\n",
+	      "FILE is a trailsight profile (bench/nab.profile; without it, the built-in\n"
+	      "defaults; give it before any --set). --set changes one setting for every\n"
+	      "file (see bench/nab.md): a profile key (p_start, p_continue, windows,\n"
+	      "end_after, cooldown, min_duration, ...) or one of refit=25 warmup=50\n"
+	      "sqrt_counts=1 ref=300 warm=50 history=4000 tail_frac=0.01 tail_min=25\n"
+	      "day_bins=48 week_bins=168 periods=4 season_shrink=1 margin=0.05 seasons=7.\n",
 	      o);
 }
 
@@ -1046,6 +621,14 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[a], "-h") || !strcmp(argv[a], "--help")) {
 			usage(stdout);
 			return 0;
+		} else if (!strcmp(argv[a], "--profile") && a + 1 < argc) {
+			/* a profile starts from the defaults: it replaces earlier --set
+			 * of profile keys */
+			char perr[512];
+			if (ts_profile_load(argv[++a], NULL, &set.prof, perr, sizeof perr)) {
+				nab_err("%s", perr);
+				return 1;
+			}
 		} else if (!strcmp(argv[a], "--labels") && a + 1 < argc) {
 			labels = argv[++a];
 		} else if (!strcmp(argv[a], "--set") && a + 1 < argc) {

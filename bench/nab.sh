@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# nab.sh - trailsight's detector core on the Numenta Anomaly Benchmark (NAB).
+# nab.sh - trailsight's model and detector on the Numenta Anomaly Benchmark (NAB).
 #
 #   bench/nab.sh [options] DATA_DIR RESULTS_DIR
 #
 # DATA_DIR is NAB's data and labels: a folder holding data/<category>/*.csv
 # and labels/combined_windows.json (e.g. ../shared/nab), or its data/ folder
 # itself (labels then in ../labels/). Builds libtscore (Release, build-nab/)
-# and bench/nab.c, then writes NAB's results layout,
+# and bench/nab.c (the driver: each row goes through src/model.c and
+# src/detect.c with the profile bench/nab.profile), then writes NAB's
+# results layout,
 #   RESULTS_DIR/trailsight/<category>/trailsight_<name>.csv
 #   (timestamp,value,anomaly_score,label: the rows of the data file, in order)
 # With --scorer, also runs NAB's own scorer from a NAB checkout outside this
@@ -18,10 +20,11 @@
 #                      --optimize --score --normalize (NAB's standard procedure:
 #                      one threshold per profile over the whole corpus)
 #   --fixed            with --scorer: no optimisation; score every profile at
-#                      the threshold of the detector's own p_start (written to
+#                      the threshold of the profile's own p_start (written to
 #                      NAB_DIR/config/thresholds.json), with --score --normalize
 #   --labels FILE      the windows file (default: from DATA_DIR)
-#   --set KEY=VALUE    change one detector setting (repeatable; bench/nab.md)
+#   --set KEY=VALUE    change one setting: a profile key or a model/driver key
+#                      (repeatable; bench/nab.md)
 #   --python PY        the Python with pandas for the scorer (default: the first
 #                      of $PYTHON, /usr/bin/python3, python3 that imports pandas)
 #   -h, --help         this text
@@ -96,7 +99,7 @@ cc -O2 -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wvla -Wmissing-proto
 
 # --- detect ----------------------------------------------------------------
 echo "$me: scoring $data into $results/trailsight ..." >&2
-"$build/nab" --labels "$labels" "${sets[@]}" "$data" "$results" || die "the detector failed"
+"$build/nab" --profile "$root/bench/nab.profile" --labels "$labels" "${sets[@]}" "$data" "$results" || die "the detector failed"
 [ -n "$scorer" ] || exit 0
 
 # --- NAB's scorer ------------------------------------------------------------
@@ -132,7 +135,7 @@ fi
 steps=(--optimize --score --normalize)
 if [ "$fixed" -eq 1 ]; then
   # the detector's own threshold: the score of a Start at p = p_start
-  p_start=0.001
+  p_start=$(sed -n 's/^p_start *= *//p' "$root/bench/nab.profile")
   for s in "${sets[@]}"; do case $s in p_start=*) p_start=${s#p_start=} ;; esac; done
   "$py" - "$scorer/config/thresholds.json" "$p_start" <<'PY' || die "cannot update thresholds.json"
 import json, math, sys

@@ -7,6 +7,9 @@
  * floor (set at warm-up gaps and at each End, so one episode's minutes
  * never trigger the next). It saves and loads itself (the end of this
  * file): the ring as runs of equal observations, then the scalars.
+ * Real-valued series (ts_detector_step_value) run the same machine with
+ * their own window test (judge_value_window) against the model's nulls;
+ * the count path never takes those branches.
  */
 #include <math.h>
 #include <string.h>
@@ -15,6 +18,10 @@
 #include "detect.h"
 #include "err.h"
 #include "model.h"
+
+/* The kind of series: is_error of ts_detector_step (0 call rate, 1 error
+ * rate), or a real-valued series (ts_detector_step_value). */
+#define K_VALUE 2
 
 void ts_detector_init(ts_detector *d)
 {
@@ -31,12 +38,14 @@ static const ts_det_obs *at(const ts_detector *d, int64_t minute)
 
 static int judged(const ts_det_obs *o, int is_error)
 {
-	return is_error ? o->q >= 0 : o->lam >= 0;
+	return is_error ? o->q >= 0 : o->lam >= 0; /* K_VALUE: q as for errors */
 }
 
 /* Does minute o deviate in direction dir, however slightly? */
 static int deviates(const ts_det_obs *o, int is_error, int dir)
 {
+	if (is_error == K_VALUE)
+		return dir > 0 ? o->dev > 0 : o->dev < 0;
 	if (is_error)
 		return o->x > 0 && o->x > o->q * o->n;
 	return dir > 0 ? o->x > o->lam : o->x < o->steady;
@@ -48,6 +57,23 @@ typedef struct win_result {
 	int w;
 	double expected;
 } win_result;
+
+/* Judge the window of w rows of a real-valued series ending at d->last
+ * against its null f: both sides, p twice the smaller tail. */
+static void judge_value_window(const ts_detector *d, const ts_vnull *f, int w, win_result *r)
+{
+	double s = 0, l = 0;
+	for (int i = 0; i < w; i++) {
+		const ts_det_obs *o = at(d, d->last - i);
+		s += o->dev;
+		l += o->lam;
+	}
+	double hi = ts_model_p_value(f, s, 1), lo = ts_model_p_value(f, s, -1);
+	r->w = w;
+	r->dir = hi < lo ? 1 : -1;
+	r->p = fmin(1, 2 * fmin(hi, lo));
+	r->expected = l / w;
+}
 
 /* Judge the window of w minutes ending at d->last. */
 static void judge_window(const ts_detector *d, const ts_profile *p, int is_error, int w,
@@ -146,7 +172,14 @@ static int64_t change_point(const ts_detector *d, int is_error, int dir, int spa
 		const ts_det_obs *o = at(d, d->last - i);
 		double llr;
 		s += o->x;
-		if (is_error) {
+		if (is_error == K_VALUE) {
+			/* a constant shift of the deviations from row k on: the
+			 * Gaussian log likelihood ratio, up to the scale */
+			l += o->dev;
+			if (dir > 0 ? !(l > 0) : !(l < 0))
+				continue;
+			llr = l * l / (i + 1);
+		} else if (is_error) {
 			double q = o->q < tiny ? tiny : o->q > 1 - tiny ? 1 - tiny : o->q;
 			double x = o->x < o->n ? o->x : o->n;
 			n += o->n;
@@ -188,9 +221,23 @@ static int leans(const ts_det_obs *o, const ts_profile *p, int is_error, int dir
 /* Is the newest minute still unusual in the episode's direction, at the
  * looser p_continue: on its own, or (for low rates) together with the
  * episode's last few minutes when it leans the same way itself? */
-static int still_unusual(const ts_detector *d, const ts_profile *p, int is_error)
+static int still_unusual(const ts_detector *d, const ts_profile *p, int is_error,
+			 const ts_vnull *nulls)
 {
 	const ts_det_obs *o = at(d, d->last);
+	if (is_error == K_VALUE) {
+		/* a real value: any window of the profile ending now */
+		for (int i = 0; i < p->n_windows; i++) {
+			int w = p->windows[i];
+			win_result r;
+			if (d->last - w < d->floor)
+				continue;
+			judge_value_window(d, &nulls[i], w, &r);
+			if (r.dir == d->dir && r.p < p->p_continue)
+				return 1;
+		}
+		return 0;
+	}
 	double pm = 1;
 	if (is_error) {
 		if (o->n > 0 && o->x > 0 && (double)o->x / o->n >= p->error_min_fraction)
@@ -232,8 +279,10 @@ static int still_unusual(const ts_detector *d, const ts_profile *p, int is_error
 	return pw < p->p_continue;
 }
 
-int ts_detector_step(ts_detector *d, const ts_profile *p, int is_error, int64_t minute,
-		     const ts_det_obs *o, ts_det_event *ev)
+/* ts_detector_step and ts_detector_step_value: is_error 0, 1 or K_VALUE;
+ * nulls only for K_VALUE. */
+static int step(ts_detector *d, const ts_profile *p, int is_error, int64_t minute,
+		const ts_det_obs *o, const ts_vnull *nulls, ts_det_event *ev)
 {
 	/* minutes skipped since the last call were not judged */
 	if (d->last != INT64_MIN && minute > d->last + 1 && d->floor < minute - 1 && !d->open)
@@ -247,7 +296,7 @@ int ts_detector_step(ts_detector *d, const ts_profile *p, int is_error, int64_t 
 	}
 
 	if (d->open) {
-		if (still_unusual(d, p, is_error))
+		if (still_unusual(d, p, is_error, nulls))
 			d->last_elevated = minute;
 		if (minute - d->last_elevated >= p->end_after) {
 			ev->kind = TS_DET_END;
@@ -276,7 +325,10 @@ int ts_detector_step(ts_detector *d, const ts_profile *p, int is_error, int64_t 
 		if (minute - w < d->floor)
 			continue;
 		win_result r;
-		judge_window(d, p, is_error, w, &r);
+		if (is_error == K_VALUE)
+			judge_value_window(d, &nulls[i], w, &r);
+		else
+			judge_window(d, p, is_error, w, &r);
 		if (r.dir && r.p < best.p)
 			best = r;
 	}
@@ -309,8 +361,23 @@ int ts_detector_step(ts_detector *d, const ts_profile *p, int is_error, int64_t 
 	ev->start = d->start;
 	ev->duration = 0;
 	ev->p_value = d->cand_p;
-	ev->expected = is_error ? (double)s0->q * s0->n : d->dir > 0 ? s0->lam : s0->steady;
+	if (is_error == K_VALUE)
+		ev->expected = s0->lam;
+	else
+		ev->expected = is_error ? (double)s0->q * s0->n : d->dir > 0 ? s0->lam : s0->steady;
 	return TS_DET_START;
+}
+
+int ts_detector_step(ts_detector *d, const ts_profile *p, int is_error, int64_t minute,
+		     const ts_det_obs *o, ts_det_event *ev)
+{
+	return step(d, p, is_error ? 1 : 0, minute, o, NULL, ev);
+}
+
+int ts_detector_step_value(ts_detector *d, const ts_profile *p, int64_t minute,
+			   const ts_det_obs *o, const ts_vnull *nulls, ts_det_event *ev)
+{
+	return step(d, p, K_VALUE, minute, o, nulls, ev);
 }
 
 /* ---- saved state ---- */

@@ -24,12 +24,19 @@
 struct ts_enc;
 struct ts_dec;
 
-/* One minute as the detector sees it. */
+struct ts_vnull;
+
+/* One minute as the detector sees it (or one row of a real-valued series,
+ * ts_detector_step_value: x and n 0, lam the row's expected value, dev
+ * its deviation from it, q >= 0 when judged, < 0 not). */
 typedef struct ts_det_obs {
 	uint32_t x;   /* events (call rate) or errors of the code (error rate) */
 	uint32_t n;   /* error rate: all calls of the API in the minute */
 	float lam;    /* call rate: expected events; < 0: not judged (warm-up) */
-	float size;   /* call rate: negative binomial size, 0 for Poisson */
+	union {
+		float size; /* call rate: negative binomial size, 0 for Poisson */
+		float dev;  /* real value: the value minus its expectation */
+	};
 	float q;      /* error rate: baseline error fraction; < 0: not judged */
 	float steady; /* call rate: expected events without regular bursts
 			 (cron minutes); drops are judged against this */
@@ -70,6 +77,19 @@ void ts_detector_init(ts_detector *d);
  * or TS_DET_START / TS_DET_END with *ev filled. */
 int ts_detector_step(ts_detector *d, const ts_profile *p, int is_error, int64_t minute,
 		     const ts_det_obs *o, ts_det_event *ev);
+
+/* The same state machine over the rows of a real-valued series (model.h,
+ * ts_model_fit_value): `minute` is the row's index; each window of the
+ * profile (that fits after floor) is judged on the sum of its rows' dev
+ * against nulls[i], the null of the profile's window i (both sides; p is
+ * twice the smaller tail), with no minimum size; an open episode stays
+ * open while a window ending at the row is unusual in its direction at
+ * p_continue. The Start is dated at the most likely onset of a constant
+ * shift of the deviations within the longest window. Returns as
+ * ts_detector_step; the event's expected is the expected value at the
+ * onset. */
+int ts_detector_step_value(ts_detector *d, const ts_profile *p, int64_t minute,
+			   const ts_det_obs *o, const struct ts_vnull *nulls, ts_det_event *ev);
 
 /* Append d to a state: its ring as runs of equal observations (length,
  * observation), then its scalars. Cannot fail (the encoder records

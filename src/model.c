@@ -6,6 +6,9 @@
  * days (the highest and lowest day dropped when there are five or more), so
  * one past anomaly does not poison the baseline; regular bursts must show
  * in most hours (minute of hour) or most days (minute of day) to count.
+ * The real-valued baseline (the end of this file, bench/nab.c's series)
+ * is fitted the same way, from its arguments only, every few rows; its
+ * scratch arrays are malloc'd and freed within the call.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -509,3 +512,258 @@ void ts_cbase_at(const ts_cbase *c, unsigned mod, float *lam, float *size, float
 }
 
 size_t ts_cbase_size(const ts_cbase *c) { return sizeof *c + c->nexc * sizeof c->exc[0]; }
+
+/* ---- real-valued series ---- */
+
+#define VWEEK_ORIGIN (4 * 86400) /* 1970-01-05, a Monday */
+static const int64_t vperiod[3] = {0, 86400, 7 * 86400};
+
+void ts_vopts_defaults(ts_vopts *o)
+{
+	*o = (ts_vopts){.ref = 300, .warm = 50, .history = 4000, .tail_frac = 0.01, .tail_min = 25,
+			.day_bins = 48, .week_bins = 168, .periods = 4, .shrink = 1,
+			.margin = 0.05, .seasons = 7};
+}
+
+static int vbins(const ts_vopts *o, int k)
+{
+	int b = k == 1 ? o->day_bins : k == 2 ? o->week_bins : 1;
+	return b < 1 ? 1 : b > TS_VBINS_MAX ? TS_VBINS_MAX : b;
+}
+
+static int vbin(int64_t per, int nbins, int64_t t)
+{
+	if (per == 0)
+		return 0;
+	int64_t off = ((t - VWEEK_ORIGIN) % per + per) % per;
+	return (int)(off * nbins / per);
+}
+
+double ts_vbase_expect(const ts_vbase *b, int64_t t)
+{
+	return b->level + b->prof[vbin(vperiod[b->season], b->nbins, t)];
+}
+
+/* The profile of season k from rows [lo, hi): per bin, the median of each
+ * row's deviation from the median of its own period, shrunk toward 0 by
+ * `shrink` periods of prior; periods with fewer than 4 rows are left out,
+ * and with fewer than two periods the profile stays flat. a and b are
+ * scratch of hi - lo doubles. */
+static void vprofile(const ts_vopts *o, int k, const int64_t *t, const double *x, size_t lo,
+		     size_t hi, double *prof, double *a, double *b)
+{
+	int nb = vbins(o, k);
+	int64_t per = vperiod[k];
+	for (int i = 0; i < nb; i++)
+		prof[i] = 0;
+	int nper = 0;
+	for (size_t j = lo; j < hi;) {
+		int64_t id = ts_floordiv(t[j] - VWEEK_ORIGIN, per);
+		size_t q = j, c = 0;
+		while (q < hi && ts_floordiv(t[q] - VWEEK_ORIGIN, per) == id)
+			a[c++] = x[q++];
+		double med = c >= 4 ? gsl_stats_median(a, 1, c) : NAN;
+		nper += c >= 4;
+		for (size_t r = j; r < q; r++)
+			b[r - lo] = x[r] - med;
+		j = q;
+	}
+	if (nper < 2)
+		return;
+	/* rows by bin (a counting sort into a), then a median per bin */
+	size_t start[TS_VBINS_MAX + 1] = {0}, fill[TS_VBINS_MAX];
+	for (size_t r = lo; r < hi; r++)
+		if (!isnan(b[r - lo]))
+			start[vbin(per, nb, t[r]) + 1]++;
+	for (int i = 0; i < nb; i++) {
+		start[i + 1] += start[i];
+		fill[i] = start[i];
+	}
+	for (size_t r = lo; r < hi; r++)
+		if (!isnan(b[r - lo]))
+			a[fill[vbin(per, nb, t[r])]++] = b[r - lo];
+	double w = nper / (nper + o->shrink);
+	for (int i = 0; i < nb; i++) {
+		size_t c = start[i + 1] - start[i];
+		if (c)
+			prof[i] = w * gsl_stats_median(a + start[i], 1, c);
+	}
+}
+
+/* MAD scale of v[n] around its median (v is reordered); *med gets the
+ * median. Floored by half the mean absolute deviation, so a series that is
+ * mostly constant still has a scale. */
+static double vscale(double *v, size_t n, double *med)
+{
+	*med = gsl_stats_median(v, 1, n);
+	double mad = 0;
+	for (size_t i = 0; i < n; i++) {
+		v[i] = fabs(v[i] - *med);
+		mad += v[i];
+	}
+	mad /= (double)n;
+	double sc = 1.4826 * gsl_stats_median(v, 1, n);
+	if (sc < 0.5 * mad)
+		sc = 0.5 * mad;
+	double fl = fmax(1e-12 * fabs(*med), 1e-300);
+	return sc > fl ? sc : fl;
+}
+
+/* The upper tail of z[n]: a generalised Pareto above the value that leaves
+ * max(tail_min, tail_frac n) above it, by the method of moments on the
+ * exceedances, the shape kept >= 0 (the tail is never bounded). tmp is
+ * scratch of n. 0, or -1 with too few values. */
+static int vtail(const ts_vopts *o, const double *z, size_t n, ts_vtail *t, double *tmp)
+{
+	size_t k = (size_t)fmax(o->tail_min, o->tail_frac * (double)n);
+	if (n < 3 * k)
+		return -1;
+	memcpy(tmp, z, n * sizeof *tmp);
+	t->u = gsl_stats_select(tmp, 1, n, n - k - 1);
+	double s1 = 0, s2 = 0;
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!(z[i] > t->u))
+			continue;
+		double e = z[i] - t->u;
+		s1 += e;
+		s2 += e * e;
+		m++;
+	}
+	if (m < 3)
+		return -1;
+	double mean = fmax(s1 / (double)m, 1e-12), var = s2 / (double)m - mean * mean;
+	if (!(var > 0))
+		var = mean * mean;
+	double r = mean * mean / var;
+	t->xi = 0.5 * (1 - r);
+	t->sigma = 0.5 * mean * (1 + r);
+	if (t->xi < 0) {
+		t->xi = 0;
+		t->sigma = mean;
+	}
+	t->frac = (double)m / (double)(n + 1);
+	return 0;
+}
+
+/* P(Z >= z) under one tail; below its threshold only "at least frac". */
+static double vtail_p(const ts_vtail *t, double z)
+{
+	if (z <= t->u)
+		return fmin(1, t->frac * (1 + (t->u - z)));
+	double e = z - t->u;
+	if (t->xi < 1e-9)
+		return t->frac * gsl_cdf_exponential_Q(e, t->sigma);
+	double b = t->sigma / t->xi; /* GPD(xi, sigma) is a Pareto shifted by b */
+	return t->frac * gsl_cdf_pareto_Q(e + b, 1 / t->xi, b);
+}
+
+double ts_model_p_value(const ts_vnull *f, double s, int dir)
+{
+	if (!f->ok)
+		return 1;
+	double z = (s - f->loc) / f->scale;
+	return dir > 0 ? vtail_p(&f->hi, z) : vtail_p(&f->lo, -z);
+}
+
+/* The null of v[n] (reordered); a is scratch of n. */
+static void vnull(const ts_vopts *o, double *v, size_t n, ts_vnull *f, double *a)
+{
+	f->ok = 0;
+	if (n < 30)
+		return;
+	memcpy(a, v, n * sizeof *a);
+	f->scale = vscale(a, n, &f->loc);
+	for (size_t i = 0; i < n; i++)
+		v[i] = (v[i] - f->loc) / f->scale;
+	if (vtail(o, v, n, &f->hi, a))
+		return;
+	for (size_t i = 0; i < n; i++)
+		v[i] = -v[i];
+	if (vtail(o, v, n, &f->lo, a))
+		return;
+	f->ok = 1;
+}
+
+int ts_model_fit_value(const int64_t *t, const double *x, const float *dev, size_t n,
+		       const ts_profile *p, const ts_vopts *o, ts_vbase *out)
+{
+	memset(out, 0, sizeof *out);
+	out->nbins = 1;
+	size_t ref = o->ref > 0 ? (size_t)o->ref : 1;
+	if (n < (size_t)o->warm || n < 2)
+		return 0;
+	size_t h = n < (size_t)o->history ? n : (size_t)o->history;
+	double *a = malloc(sizeof(double) * n), *b = malloc(sizeof(double) * (n + 1)),
+	       *y = malloc(sizeof(double) * n), *pre = malloc(sizeof(double) * (n + 1));
+	double prof[TS_VBINS_MAX];
+	if (!a || !b || !y || !pre)
+		goto nomem;
+	/* the profile whose rows deviate least from the level of the ref rows
+	 * before each (flat unless a seasonal one cuts that by the margin) */
+	double best = INFINITY;
+	for (int k = 0; k < 3; k++) {
+		if (!(o->seasons >> k & 1))
+			continue;
+		size_t from = 0;
+		if (k) {
+			int64_t span = (int64_t)o->periods * vperiod[k];
+			while (from < n && t[from] < t[n - 1] - span)
+				from++;
+			vprofile(o, k, t, x, from, n, prof, a, b);
+		} else {
+			prof[0] = 0;
+		}
+		int nb = vbins(o, k);
+		pre[0] = 0;
+		for (size_t i = 0; i < n; i++) {
+			y[i] = x[i] - prof[vbin(vperiod[k], nb, t[i])];
+			pre[i + 1] = pre[i] + y[i];
+		}
+		size_t c = 0;
+		for (size_t i = n - h; i < n; i++)
+			if (i >= ref)
+				a[c++] = y[i] - (pre[i] - pre[i - ref]) / (double)ref;
+			else if (i >= (size_t)o->warm)
+				a[c++] = y[i] - pre[i] / (double)i;
+		double med, sc = c >= 30 ? vscale(a, c, &med) : INFINITY;
+		if (k == 0)
+			sc *= 1 - o->margin;
+		if (sc < best || k == 0) {
+			best = sc;
+			out->season = k;
+			out->nbins = nb;
+			memcpy(out->prof, prof, sizeof(double) * (size_t)nb);
+			/* the level: the last ref rows, fewer while the series is young */
+			size_t lo = n > ref ? n - ref : 0;
+			out->level = (pre[n] - pre[lo]) / (double)(n - lo);
+		}
+	}
+	out->ok = 1;
+	/* the nulls: the past sums of deviations over each window; prefix
+	 * sums of the deviations in pre, of the rows not judged in b */
+	pre[0] = b[0] = 0;
+	for (size_t i = 0; i < n; i++) {
+		pre[i + 1] = pre[i] + (isnan(dev[i]) ? 0 : dev[i]);
+		b[i + 1] = b[i] + isnan(dev[i]);
+	}
+	for (int w = 0; w < p->n_windows; w++) {
+		size_t ww = (size_t)p->windows[w], c = 0;
+		for (size_t i = n - h; i < n; i++)
+			if (i + 1 >= ww && b[i + 1] == b[i + 1 - ww])
+				y[c++] = pre[i + 1] - pre[i + 1 - ww];
+		vnull(o, y, c, &out->null[w], a);
+	}
+	free(a);
+	free(b);
+	free(y);
+	free(pre);
+	return 0;
+nomem:
+	free(a);
+	free(b);
+	free(y);
+	free(pre);
+	out->ok = 0;
+	return TS_ENOMEM;
+}

@@ -11,6 +11,7 @@
  * over-dispersion).
  * Error rate: errors of one code are judged against the API's calls in the
  * same minutes, as binomial with the baseline error fraction.
+ * Real values (rows at any interval, bench/nab.c): see the end of this file.
  */
 #ifndef TS_MODEL_H
 #define TS_MODEL_H
@@ -76,5 +77,68 @@ double ts_model_p_binom_high(uint64_t k, uint64_t n, double q);
 
 /* 1 if day (days since epoch) is a Saturday or Sunday. */
 int ts_model_weekend(int64_t day);
+
+/* ---- Real-valued series ----
+ * Rows of real values at any interval (NAB's series; bench/nab.c), judged
+ * by the same detector (ts_detector_step_value). The expected value of a
+ * row is the series' level (the mean of its last rows, seasonal profile
+ * taken out) plus the profile of its time of day or week, chosen per fit
+ * (flat unless a profile cuts the spread of the rows' deviations by
+ * `margin`). A window's deviation (the sum of its rows' deviations from
+ * their expectations) is judged against the null learnt from the series'
+ * own past window deviations: median and MAD scale, then on each side a
+ * generalised Pareto tail fitted by moments to the top tail_frac of the
+ * standardised deviations. So a series that always has spikes of some
+ * size learns that they are normal. Refitted by the caller every few
+ * rows, from the past rows only. */
+#define TS_VBINS_MAX 336
+
+typedef struct ts_vopts {
+	int ref;          /* rows the level is the mean of (the last ones) */
+	int warm;         /* rows needed before the first fit */
+	int history;      /* past window deviations a null is fitted on */
+	double tail_frac; /* fraction of them in each Pareto tail ... */
+	int tail_min;     /* ... but at least this many */
+	int day_bins, week_bins; /* profile bins (<= TS_VBINS_MAX) */
+	int periods;      /* days (weeks) a daily (weekly) profile learns from */
+	double shrink;    /* periods of prior pulling a profile toward flat */
+	double margin;    /* spread cut a seasonal profile needs over flat */
+	int seasons;      /* profiles allowed: bit 0 flat, 1 daily, 2 weekly */
+} ts_vopts;
+
+/* Defaults of ts_vopts (bench/nab.md). */
+void ts_vopts_defaults(ts_vopts *o);
+
+typedef struct ts_vtail {
+	double u, frac, xi, sigma; /* threshold, mass above it, Pareto shape and scale */
+} ts_vtail;
+
+typedef struct ts_vnull {
+	int ok;            /* fitted (enough past deviations) */
+	double loc, scale; /* median and MAD scale of the window deviations */
+	ts_vtail hi, lo;   /* tails of the standardised deviations above and below */
+} ts_vnull;
+
+typedef struct ts_vbase {
+	int ok;            /* the level is known: rows can be judged */
+	double level;      /* mean deseasonalised value of the last ref rows */
+	int season;        /* 0 flat, 1 daily, 2 weekly */
+	int nbins;
+	double prof[TS_VBINS_MAX]; /* expected deviation from the level per bin */
+	ts_vnull null[TS_MAX_WINDOWS]; /* one per window of the profile */
+} ts_vbase;
+
+/* Fit a real-valued baseline from the n past rows: times t[] (seconds),
+ * values x[] and the deviations dev[] the detector was given for them
+ * (NaN where not judged); p gives the windows. out->ok is 0 while fewer
+ * than warm rows are known; each null's ok is 0 while it has too few
+ * deviations. Returns 0, or TS_ENOMEM (out->ok 0). */
+int ts_model_fit_value(const int64_t *t, const double *x, const float *dev, size_t n,
+		       const ts_profile *p, const ts_vopts *o, ts_vbase *out);
+/* The expected value of a row at time t (seconds). */
+double ts_vbase_expect(const ts_vbase *b, int64_t t);
+/* P(D >= s) (dir > 0) or P(D <= s) (dir < 0) for a window deviation s
+ * under null f; 1 when f is not fitted. */
+double ts_model_p_value(const ts_vnull *f, double s, int dir);
 
 #endif

@@ -100,6 +100,15 @@ static int set_key(ts_profile *p, const char *k, const char *v)
 	return -2;
 }
 
+int ts_profile_set(ts_profile *p, const char *key, const char *value)
+{
+	ts_profile c = *p;
+	if (set_key(&c, key, value))
+		return TS_EINVAL;
+	*p = c;
+	return 0;
+}
+
 /* Reading state: pass 0 reads the base keys, pass 1 the override blocks. */
 typedef struct load_ctx {
 	int pass;

@@ -63,6 +63,10 @@ typedef struct ts_overrides {
 /* The built-in defaults (the same as models/default). */
 void ts_profile_defaults(ts_profile *p);
 
+/* Set one key of p as a profile file would ("windows" = "1,2,5"). 0, or
+ * TS_EINVAL for an unknown key or a bad value (p unchanged). */
+int ts_profile_set(ts_profile *p, const char *key, const char *value);
+
 /* Load a profile: spec is a path (contains '/' or ends in ".profile"), or a
  * name looked up as <models_dir>/<name>.profile. Starts from the defaults;
  * keys in the file override them. Returns 0, TS_EIO (cannot read), or
