@@ -40,6 +40,14 @@ int ts_backoff_sleep(ts_backoff *b)
 	return 0;
 }
 
+void ts_backoff_cut(ts_backoff *b, int d_ms, int slept_ms)
+{
+	if (b->total_ms > 0 && slept_ms >= 0 && slept_ms < d_ms)
+		b->spent_ms -= d_ms - slept_ms;
+	if (b->spent_ms < 0)
+		b->spent_ms = 0;
+}
+
 void ts_backoff_fail(ts_backoff *b, int64_t now) { b->until = now + ts_backoff_next(b); }
 
 void ts_backoff_ok(ts_backoff *b)

@@ -32,6 +32,9 @@ int ts_backoff_sleep(ts_backoff *b);
 /* Non-blocking form: a failure at now (ms); no try before now + the wait. */
 void ts_backoff_fail(ts_backoff *b, int64_t now);
 static inline int ts_backoff_ready(const ts_backoff *b, int64_t now) { return now >= b->until; }
+/* A blocking wait of d_ms (from ts_backoff_next) cut short after
+ * slept_ms: the part not slept goes back to the budget. */
+void ts_backoff_cut(ts_backoff *b, int d_ms, int slept_ms);
 /* A success: the next failure waits first_ms again. */
 void ts_backoff_ok(ts_backoff *b);
 

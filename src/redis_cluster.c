@@ -9,11 +9,16 @@
  * caller. Invariants: every index in the slot map, and in the ASK targets
  * of a run, is below nnodes; nodes are pruned only by read_map, which
  * rebuilds the map, and a run clears its ASK targets after each read_map.
+ * Each node has an id no other node of the client ever had, so a map can
+ * be told from an earlier one whatever the indices (map_sig).
  */
 #include <hiredis/hiredis.h>
 #include <assert.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "backoff.h"
 #include "err.h"
@@ -23,12 +28,17 @@
 /* Rounds of redirects in one run before the backoff applies to them too
  * (nodes that disagree cannot make a run spin). */
 #define QUICK_ROUNDS 8
+/* A backoff wait is slept in slices of at most this many ms, the map read
+ * after each: a wait ends as soon as the map changes (a replica promoted,
+ * a slot moved), not when the schedule says. */
+#define WATCH_MS 200
 
 typedef struct node {
 	char host[256];
 	int port;
 	int seed; /* from the URL: kept when a map leaves it out */
 	int mark; /* named by the map being read */
+	uint64_t id; /* 1, 2, ...: never reused by the client */
 	ts_redis *r;
 } node;
 
@@ -39,6 +49,7 @@ struct ts_rcluster {
 	int nnodes;
 	int last_good; /* the node that gave the last map: asked first */
 	int have_map;
+	uint64_t next_id; /* ids given to nodes */
 	int16_t slot[TS_RCLUSTER_SLOTS];
 	ts_backoff bo;
 	uint64_t moved, ask, refreshes, waits;
@@ -111,6 +122,7 @@ static int node_get(ts_rcluster *c, const char *host, int port, int seed)
 	snprintf(nd->host, sizeof nd->host, "%s", host);
 	nd->port = port;
 	nd->seed = seed;
+	nd->id = ++c->next_id;
 	ts_redis_spec rs;
 	memset(&rs, 0, sizeof rs);
 	snprintf(rs.host, sizeof rs.host, "%s", host);
@@ -362,16 +374,56 @@ static int first_word(const char *s, const char *w)
 	return strncmp(s, w, n) == 0 && (s[n] == ' ' || s[n] == '\0');
 }
 
-/* The wait of the backoff, the reason appended when the budget is spent.
- * 0 or -1. */
-static int wait_more(ts_rcluster *c)
+/* The reason appended when the budget is spent; -1. */
+static int gave_up(ts_rcluster *c)
 {
-	c->waits++;
-	if (ts_backoff_sleep(&c->bo) == 0)
-		return 0;
 	size_t l = strlen(c->err);
 	snprintf(c->err + l, sizeof c->err - l, " (gave up after %d ms of retries)", c->bo.spent_ms);
 	return -1;
+}
+
+/* The wait of the backoff (no map to watch yet). 0 or -1 (gave_up). */
+static int wait_more(ts_rcluster *c)
+{
+	c->waits++;
+	return ts_backoff_sleep(&c->bo) == 0 ? 0 : gave_up(c);
+}
+
+/* Which node, by id, serves each slot: a fingerprint of the map (FNV-1a
+ * over the ids). */
+static uint64_t map_sig(const ts_rcluster *c)
+{
+	uint64_t h = 14695981039346656037ULL;
+	for (int s = 0; s < TS_RCLUSTER_SLOTS; s++) {
+		h ^= c->slot[s] >= 0 ? c->nodes[c->slot[s]]->id : 0;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/* The wait of the backoff before a round is tried again, watching the map:
+ * slept in WATCH_MS slices, each followed by a read of the map, until the
+ * map changes or the wait is over; the part not slept goes back to the
+ * budget. A node failing over is thus retried as soon as its replica is
+ * promoted. 0, or -1 when the budget is spent (gave_up). */
+static int wait_watch(ts_rcluster *c)
+{
+	uint64_t sig = map_sig(c);
+	c->waits++;
+	int d = ts_backoff_next(&c->bo), slept = 0;
+	if (d < 0)
+		return gave_up(c);
+	while (slept < d) {
+		int ms = d - slept < WATCH_MS ? d - slept : WATCH_MS;
+		struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+		slept += ms;
+		if (slept < d && read_map(c) == 0 && map_sig(c) != sig)
+			break;
+	}
+	ts_backoff_cut(&c->bo, d, slept);
+	return 0;
 }
 
 /* The scratch of one run: per command its state, per round the commands
@@ -461,6 +513,7 @@ int ts_rcluster_run(ts_rcluster *c, size_t n, const ts_rcluster_cmd *cmds, redis
 				continue;
 			}
 		}
+		uint64_t sig = map_sig(c); /* the map this round is sent by */
 		/* group the pending commands per node, in the caller's order */
 		int cnt[TS_RCLUSTER_MAX_NODES + 1], start[TS_RCLUSTER_MAX_NODES + 1];
 		int posted[TS_RCLUSTER_MAX_NODES];
@@ -588,9 +641,13 @@ int ts_rcluster_run(ts_rcluster *c, size_t n, const ts_rcluster_cmd *cmds, redis
 			for (size_t i = 0; i < n; i++)
 				st.ask[i] = -1; /* node indices may have changed */
 		}
-		if (!wait && ++quick > QUICK_ROUNDS)
+		if (wait && quick < QUICK_ROUNDS && map_sig(c) != sig) {
+			wait = 0; /* the map changed since the round was sent: at once */
+			quick++;
+		} else if (!wait && ++quick > QUICK_ROUNDS) {
 			wait = 1;
-		if (wait && wait_more(c))
+		}
+		if (wait && wait_watch(c))
 			fatal = 1;
 	}
 	if (fatal) {
@@ -690,6 +747,7 @@ int ts_rcluster_run_tx(ts_rcluster *c, size_t n, const ts_rcluster_cmd *cmds,
 				continue;
 			}
 		}
+		uint64_t sig = map_sig(c); /* the map this round is sent by */
 		int k = ask >= 0 ? ask : c->slot[slot];
 		if (k < 0) {
 			set_err(c, "redis-cluster: slot %d is served by no node the map knows", slot);
@@ -747,9 +805,13 @@ int ts_rcluster_run_tx(ts_rcluster *c, size_t n, const ts_rcluster_cmd *cmds,
 				fatal = 1;
 			ask = -1;
 		}
-		if (!wait && ++quick > QUICK_ROUNDS)
+		if (wait && quick < QUICK_ROUNDS && map_sig(c) != sig) {
+			wait = 0; /* the map changed since the round was sent: at once */
+			quick++;
+		} else if (!wait && ++quick > QUICK_ROUNDS) {
 			wait = 1;
-		if (wait && wait_more(c))
+		}
+		if (wait && wait_watch(c))
 			fatal = 1;
 	}
 	free(bc);
