@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "lease.h"
 #include "watch.h"
 
 static volatile sig_atomic_t stop_flag;
@@ -237,7 +238,13 @@ int ts_cli_stream(ts_run *r, const ts_stream_cfg *sc, ts_store *store, const ts_
 		ts_pathlist_free(&paths);
 		while (!stop_flag && !r->fatal) {
 			ts_pathlist ready = {0};
-			int n = ts_watch_poll(w, 1000, &ready);
+			/* --group: back before a lease renewal is due */
+			int ms = 1000;
+			if (r->leases) {
+				double due = ts_leases_due_in(r->leases, ts_cli_now());
+				ms = due * 1000 < ms ? (int)(due * 1000) + 1 : ms;
+			}
+			int n = ts_watch_poll(w, ms, &ready);
 			if (n < 0) {
 				ts_error("watch '%s': %s", sc->watch_dir, ts_strerror(n));
 				r->fatal = n;
