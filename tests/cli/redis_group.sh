@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# redis_group.sh - two workers of one group (--group) sharing a real
-# 3-master Redis Cluster, over an organization (20 accounts x 3 Regions,
-# 9 days, so every series is judged):
+# redis_group.sh - two workers of one group (--group) sharing a real Redis
+# Cluster of 3 masters with a replica each, over an organization (20
+# accounts x 3 Regions, 9 days, so every series is judged):
 #  - run together, each finishes some of the partitions (not all in one),
 #    the union of their insights equals a single-process memory-store
 #    backfill's, line for line after sorting, and is not empty; every
 #    count in the cluster equals tools/recount.py's recount;
 #  - one worker killed -9 midway: the partitions it held are claimed again
 #    (their fencing counter moves on) by the other once the lease (1 s)
-#    lapses, and resumed from the killed worker's checkpoints; the insights again equal the single-process run's, none
-#    twice, and the counts equal the recount;
+#    lapses, and resumed from the killed worker's checkpoints; the
+#    insights again equal the single-process run's, none twice, and the
+#    counts equal the recount;
+#  - while both workers write (each holding a checkpointed partition):
+#    redis-cli --cluster reshard moves 1,200 slots between masters;
+#    CLUSTER FAILOVER makes a replica the master; that master is killed
+#    -9 and its replica takes over (leases of 1 s, which lapse meanwhile):
+#    after each, the same insights, none twice, and counts equal to the
+#    recount;
 #  - --group with the memory store, or with --stdin, exits 1 with a reason.
 source "$(dirname "$0")/lib.sh"
 : "${TRAILSIGHT_GEN:?set TRAILSIGHT_GEN to the generator binary}"
