@@ -40,12 +40,23 @@ int ts_backoff_sleep(ts_backoff *b)
 	return 0;
 }
 
-void ts_backoff_cut(ts_backoff *b, int d_ms, int slept_ms)
+int ts_backoff_sleep_watch(ts_backoff *b, int slice_ms, int (*over)(void *), void *ctx)
 {
-	if (b->total_ms > 0 && slept_ms >= 0 && slept_ms < d_ms)
-		b->spent_ms -= d_ms - slept_ms;
-	if (b->spent_ms < 0)
-		b->spent_ms = 0;
+	int d = ts_backoff_next(b), slept = 0;
+	if (d < 0)
+		return -1;
+	while (slept < d) {
+		int ms = d - slept < slice_ms ? d - slept : slice_ms;
+		struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+		slept += ms;
+		if (slept < d && over(ctx))
+			break;
+	}
+	if (b->total_ms > 0)
+		b->spent_ms -= d - slept; /* given back: d was counted whole */
+	return 0;
 }
 
 void ts_backoff_fail(ts_backoff *b, int64_t now) { b->until = now + ts_backoff_next(b); }

@@ -14,11 +14,8 @@
  */
 #include <hiredis/hiredis.h>
 #include <assert.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
 #include "backoff.h"
 #include "err.h"
@@ -28,9 +25,8 @@
 /* Rounds of redirects in one run before the backoff applies to them too
  * (nodes that disagree cannot make a run spin). */
 #define QUICK_ROUNDS 8
-/* A backoff wait is slept in slices of at most this many ms, the map read
- * after each: a wait ends as soon as the map changes (a replica promoted,
- * a slot moved), not when the schedule says. */
+/* A wait is slept in slices this long, the map read after each: it ends
+ * when the map changes (a replica promoted), not when the schedule says. */
 #define WATCH_MS 200
 
 typedef struct node {
@@ -49,7 +45,8 @@ struct ts_rcluster {
 	int nnodes;
 	int last_good; /* the node that gave the last map: asked first */
 	int have_map;
-	uint64_t next_id; /* ids given to nodes */
+	uint64_t next_id;   /* ids given to nodes */
+	uint64_t watch_sig; /* map_sig when the wait began (wait_watch) */
 	int16_t slot[TS_RCLUSTER_SLOTS];
 	ts_backoff bo;
 	uint64_t moved, ask, refreshes, waits;
@@ -374,23 +371,21 @@ static int first_word(const char *s, const char *w)
 	return strncmp(s, w, n) == 0 && (s[n] == ' ' || s[n] == '\0');
 }
 
-/* The reason appended when the budget is spent; -1. */
-static int gave_up(ts_rcluster *c)
+/* The wait of the backoff (watch: ended early by watch(c)), the reason
+ * appended when the budget is spent. 0 or -1. */
+static int wait_more_(ts_rcluster *c, int (*watch)(void *))
 {
+	c->waits++;
+	if ((watch ? ts_backoff_sleep_watch(&c->bo, WATCH_MS, watch, c)
+		   : ts_backoff_sleep(&c->bo)) == 0)
+		return 0;
 	size_t l = strlen(c->err);
 	snprintf(c->err + l, sizeof c->err - l, " (gave up after %d ms of retries)", c->bo.spent_ms);
 	return -1;
 }
+static int wait_more(ts_rcluster *c) { return wait_more_(c, NULL); }
 
-/* The wait of the backoff (no map to watch yet). 0 or -1 (gave_up). */
-static int wait_more(ts_rcluster *c)
-{
-	c->waits++;
-	return ts_backoff_sleep(&c->bo) == 0 ? 0 : gave_up(c);
-}
-
-/* Which node, by id, serves each slot: a fingerprint of the map (FNV-1a
- * over the ids). */
+/* A fingerprint of the map: FNV-1a over the id of each slot's node. */
 static uint64_t map_sig(const ts_rcluster *c)
 {
 	uint64_t h = 14695981039346656037ULL;
@@ -401,29 +396,33 @@ static uint64_t map_sig(const ts_rcluster *c)
 	return h;
 }
 
-/* The wait of the backoff before a round is tried again, watching the map:
- * slept in WATCH_MS slices, each followed by a read of the map, until the
- * map changes or the wait is over; the part not slept goes back to the
- * budget. A node failing over is thus retried as soon as its replica is
- * promoted. 0, or -1 when the budget is spent (gave_up). */
+/* Between slices of a wait: the map read again; 1 if it changed. */
+static int map_moved(void *ctx)
+{
+	ts_rcluster *c = ctx;
+	return read_map(c) == 0 && map_sig(c) != c->watch_sig;
+}
+
+/* The wait before a round is tried again, ended as soon as the map changes
+ * (a node failing over is retried once its replica is promoted). 0 or -1. */
 static int wait_watch(ts_rcluster *c)
 {
-	uint64_t sig = map_sig(c);
-	c->waits++;
-	int d = ts_backoff_next(&c->bo), slept = 0;
-	if (d < 0)
-		return gave_up(c);
-	while (slept < d) {
-		int ms = d - slept < WATCH_MS ? d - slept : WATCH_MS;
-		struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-			;
-		slept += ms;
-		if (slept < d && read_map(c) == 0 && map_sig(c) != sig)
-			break;
+	c->watch_sig = map_sig(c);
+	return wait_more_(c, map_moved);
+}
+
+/* Before the next round: one that asked to wait goes at once if the map
+ * changed since it was sent (by the map of fingerprint sig), else waits;
+ * past QUICK_ROUNDS without a wait, it waits anyway. 0 or -1. */
+static int between_rounds(ts_rcluster *c, int wait, int *quick, uint64_t sig)
+{
+	if (wait && *quick < QUICK_ROUNDS && map_sig(c) != sig) {
+		++*quick;
+		return 0;
 	}
-	ts_backoff_cut(&c->bo, d, slept);
-	return 0;
+	if (!wait && ++*quick > QUICK_ROUNDS)
+		wait = 1;
+	return wait ? wait_watch(c) : 0;
 }
 
 /* The scratch of one run: per command its state, per round the commands
@@ -641,13 +640,7 @@ int ts_rcluster_run(ts_rcluster *c, size_t n, const ts_rcluster_cmd *cmds, redis
 			for (size_t i = 0; i < n; i++)
 				st.ask[i] = -1; /* node indices may have changed */
 		}
-		if (wait && quick < QUICK_ROUNDS && map_sig(c) != sig) {
-			wait = 0; /* the map changed since the round was sent: at once */
-			quick++;
-		} else if (!wait && ++quick > QUICK_ROUNDS) {
-			wait = 1;
-		}
-		if (wait && wait_watch(c))
+		if (between_rounds(c, wait, &quick, sig))
 			fatal = 1;
 	}
 	if (fatal) {
@@ -805,13 +798,7 @@ int ts_rcluster_run_tx(ts_rcluster *c, size_t n, const ts_rcluster_cmd *cmds,
 				fatal = 1;
 			ask = -1;
 		}
-		if (wait && quick < QUICK_ROUNDS && map_sig(c) != sig) {
-			wait = 0; /* the map changed since the round was sent: at once */
-			quick++;
-		} else if (!wait && ++quick > QUICK_ROUNDS) {
-			wait = 1;
-		}
-		if (wait && wait_watch(c))
+		if (between_rounds(c, wait, &quick, sig))
 			fatal = 1;
 	}
 	free(bc);
