@@ -84,11 +84,8 @@ leases_of() { # leases_of PID: the lease keys a process holds on partitions
       return out" 0 "$1" | sed '/^$/d'
   done
 }
-holder() { # holder KEY: the value of a lease key, from whichever master has it
-  local p
-  for p in $(redis_cluster_masters); do
-    redis-cli -p "$p" get "$1" 2>/dev/null | grep -v '^MOVED' || true
-  done
+holders() { # holders KEY...: the value of each lease key, one a line
+  printf 'GET %s\n' "$@" | redis-cli -c -p "${cluster_ports[0]}" 2>/dev/null | grep -v '^-> '
 }
 half=$((files / 2))
 mkdir -p "$tmp/w2"
@@ -109,13 +106,9 @@ check "the killed worker held checkpointed partitions ($(echo $held | wc -w))" t
 $deliver "$tmp/c" "$tmp/w2" "$half" > /dev/null
 # taken over: each lease it held now names the other worker
 taken=""
-for i in $(seq 1 200); do
-  taken=1
-  for k in $held; do
-    case "$(holder "$k")" in *:"$pk2") ;; *) taken=""; break ;; esac
-  done
-  [ -n "$taken" ] && break
-  sleep 0.05
+for i in $(seq 1 400); do
+  [ -z "$(holders $held | grep -v ":$pk2\$")" ] && { taken=1; break; }
+  sleep 0.02
 done
 took=$(echo "$(date +%s.%N) - $t0" | bc)
 echo "kill -9: its $(echo $held | wc -w) partitions taken over ${took} s after the kill"
