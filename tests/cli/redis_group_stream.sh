@@ -7,8 +7,10 @@
 #    backfill writes, each once;
 #  - over a tree delivered in two halves, one worker killed -9 after the
 #    first (holding checkpointed partitions), leases of 1 s: the other
-#    claims every partition it held within twice the lease time, reads
-#    what the killed one left, and the insights of the two together are
+#    claims every partition it held (the time printed; checked under
+#    twice the lease time, for a loaded machine), reads what the killed
+#    one left, each partition's files in order, and the insights of the
+#    two together are
 #    again the single-process run's, each once, and every count in the
 #    cluster equals tools/recount.py's recount.
 source "$(dirname "$0")/lib.sh"
