@@ -10,9 +10,8 @@
 #    claims every partition it held (the time printed; checked under
 #    twice the lease time, for a loaded machine), reads what the killed
 #    one left, each partition's files in order, and the insights of the
-#    two together are
-#    again the single-process run's, each once, and every count in the
-#    cluster equals tools/recount.py's recount.
+#    two together are again the single-process run's, each once, and
+#    every count in the cluster equals tools/recount.py's recount.
 source "$(dirname "$0")/lib.sh"
 : "${TRAILSIGHT_GEN:?set TRAILSIGHT_GEN to the generator binary}"
 command -v redis-server >/dev/null || { echo "redis-server is not installed (tools/install-deps.sh)" >&2; exit 1; }
