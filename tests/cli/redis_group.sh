@@ -194,7 +194,7 @@ check "reshard: the slots moved hold partitions' keys ($moved_keys on the new ma
 # 4. a master failed over to its replica (CLUSTER FAILOVER on the replica)
 # while both workers write
 flushall
-victim=$to # the master that took the slots (6,661 of them)
+victim=$to # the master that took the 1,200 slots
 vid=$(redis-cli -p "$victim" cluster myid)
 replica=$(redis-cli -p "$victim" cluster nodes | awk -v id="$vid" '$4 == id {
   sub(/@.*/, "", $2); sub(/.*:/, "", $2); print $2; exit }')
