@@ -40,6 +40,25 @@ int ts_backoff_sleep(ts_backoff *b)
 	return 0;
 }
 
+int ts_backoff_sleep_watch(ts_backoff *b, int slice_ms, int (*over)(void *), void *ctx)
+{
+	int d = ts_backoff_next(b), slept = 0;
+	if (d < 0)
+		return -1;
+	while (slept < d) {
+		int ms = d - slept < slice_ms ? d - slept : slice_ms;
+		struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+		slept += ms;
+		if (slept < d && over(ctx))
+			break;
+	}
+	if (b->total_ms > 0)
+		b->spent_ms -= d - slept; /* given back: d was counted whole */
+	return 0;
+}
+
 void ts_backoff_fail(ts_backoff *b, int64_t now) { b->until = now + ts_backoff_next(b); }
 
 void ts_backoff_ok(ts_backoff *b)

@@ -9,6 +9,8 @@
  * caller. Invariants: every index in the slot map, and in the ASK targets
  * of a run, is below nnodes; nodes are pruned only by read_map, which
  * rebuilds the map, and a run clears its ASK targets after each read_map.
+ * Each node has an id no other node of the client ever had, so a map can
+ * be told from an earlier one whatever the indices (map_sig).
  */
 #include <hiredis/hiredis.h>
 #include <assert.h>
@@ -23,12 +25,16 @@
 /* Rounds of redirects in one run before the backoff applies to them too
  * (nodes that disagree cannot make a run spin). */
 #define QUICK_ROUNDS 8
+/* A wait is slept in slices this long, the map read after each: it ends
+ * when the map changes (a replica promoted), not when the schedule says. */
+#define WATCH_MS 200
 
 typedef struct node {
 	char host[256];
 	int port;
 	int seed; /* from the URL: kept when a map leaves it out */
 	int mark; /* named by the map being read */
+	uint64_t id; /* 1, 2, ...: never reused by the client */
 	ts_redis *r;
 } node;
 
@@ -39,6 +45,8 @@ struct ts_rcluster {
 	int nnodes;
 	int last_good; /* the node that gave the last map: asked first */
 	int have_map;
+	uint64_t next_id;   /* ids given to nodes */
+	uint64_t watch_sig; /* map_sig when the wait began (wait_watch) */
 	int16_t slot[TS_RCLUSTER_SLOTS];
 	ts_backoff bo;
 	uint64_t moved, ask, refreshes, waits;
@@ -111,6 +119,7 @@ static int node_get(ts_rcluster *c, const char *host, int port, int seed)
 	snprintf(nd->host, sizeof nd->host, "%s", host);
 	nd->port = port;
 	nd->seed = seed;
+	nd->id = ++c->next_id;
 	ts_redis_spec rs;
 	memset(&rs, 0, sizeof rs);
 	snprintf(rs.host, sizeof rs.host, "%s", host);
@@ -362,16 +371,58 @@ static int first_word(const char *s, const char *w)
 	return strncmp(s, w, n) == 0 && (s[n] == ' ' || s[n] == '\0');
 }
 
-/* The wait of the backoff, the reason appended when the budget is spent.
- * 0 or -1. */
-static int wait_more(ts_rcluster *c)
+/* The wait of the backoff (watch: ended early by watch(c)), the reason
+ * appended when the budget is spent. 0 or -1. */
+static int wait_more_(ts_rcluster *c, int (*watch)(void *))
 {
 	c->waits++;
-	if (ts_backoff_sleep(&c->bo) == 0)
+	if ((watch ? ts_backoff_sleep_watch(&c->bo, WATCH_MS, watch, c)
+		   : ts_backoff_sleep(&c->bo)) == 0)
 		return 0;
 	size_t l = strlen(c->err);
 	snprintf(c->err + l, sizeof c->err - l, " (gave up after %d ms of retries)", c->bo.spent_ms);
 	return -1;
+}
+static int wait_more(ts_rcluster *c) { return wait_more_(c, NULL); }
+
+/* A fingerprint of the map: FNV-1a over the id of each slot's node. */
+static uint64_t map_sig(const ts_rcluster *c)
+{
+	uint64_t h = 14695981039346656037ULL;
+	for (int s = 0; s < TS_RCLUSTER_SLOTS; s++) {
+		h ^= c->slot[s] >= 0 ? c->nodes[c->slot[s]]->id : 0;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/* Between slices of a wait: the map read again; 1 if it changed. */
+static int map_moved(void *ctx)
+{
+	ts_rcluster *c = ctx;
+	return read_map(c) == 0 && map_sig(c) != c->watch_sig;
+}
+
+/* The wait before a round is tried again, ended as soon as the map changes
+ * (a node failing over is retried once its replica is promoted). 0 or -1. */
+static int wait_watch(ts_rcluster *c)
+{
+	c->watch_sig = map_sig(c);
+	return wait_more_(c, map_moved);
+}
+
+/* Before the next round: one that asked to wait goes at once if the map
+ * changed since it was sent (by the map of fingerprint sig), else waits;
+ * past QUICK_ROUNDS without a wait, it waits anyway. 0 or -1. */
+static int between_rounds(ts_rcluster *c, int wait, int *quick, uint64_t sig)
+{
+	if (wait && *quick < QUICK_ROUNDS && map_sig(c) != sig) {
+		++*quick;
+		return 0;
+	}
+	if (!wait && ++*quick > QUICK_ROUNDS)
+		wait = 1;
+	return wait ? wait_watch(c) : 0;
 }
 
 /* The scratch of one run: per command its state, per round the commands
@@ -461,6 +512,7 @@ int ts_rcluster_run(ts_rcluster *c, size_t n, const ts_rcluster_cmd *cmds, redis
 				continue;
 			}
 		}
+		uint64_t sig = map_sig(c); /* the map this round is sent by */
 		/* group the pending commands per node, in the caller's order */
 		int cnt[TS_RCLUSTER_MAX_NODES + 1], start[TS_RCLUSTER_MAX_NODES + 1];
 		int posted[TS_RCLUSTER_MAX_NODES];
@@ -588,9 +640,7 @@ int ts_rcluster_run(ts_rcluster *c, size_t n, const ts_rcluster_cmd *cmds, redis
 			for (size_t i = 0; i < n; i++)
 				st.ask[i] = -1; /* node indices may have changed */
 		}
-		if (!wait && ++quick > QUICK_ROUNDS)
-			wait = 1;
-		if (wait && wait_more(c))
+		if (between_rounds(c, wait, &quick, sig))
 			fatal = 1;
 	}
 	if (fatal) {
@@ -690,6 +740,7 @@ int ts_rcluster_run_tx(ts_rcluster *c, size_t n, const ts_rcluster_cmd *cmds,
 				continue;
 			}
 		}
+		uint64_t sig = map_sig(c); /* the map this round is sent by */
 		int k = ask >= 0 ? ask : c->slot[slot];
 		if (k < 0) {
 			set_err(c, "redis-cluster: slot %d is served by no node the map knows", slot);
@@ -747,9 +798,7 @@ int ts_rcluster_run_tx(ts_rcluster *c, size_t n, const ts_rcluster_cmd *cmds,
 				fatal = 1;
 			ask = -1;
 		}
-		if (!wait && ++quick > QUICK_ROUNDS)
-			wait = 1;
-		if (wait && wait_more(c))
+		if (between_rounds(c, wait, &quick, sig))
 			fatal = 1;
 	}
 	free(bc);

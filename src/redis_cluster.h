@@ -17,8 +17,11 @@
  *   a node that cannot be reached (a master dead, its replica taking over)
  *                the map is read again from any other known node (masters,
  *                replicas, the URL's seeds) and the command retried after
- *                the wait;
- * until the budget of the options (total_ms) is spent. Any other error
+ *                the wait, at once if the map changed;
+ * until the budget of the options (total_ms) is spent. A wait is slept in
+ * slices of 200 ms with the map read after each, and ends early when the
+ * map changes (a replica promoted), the part not slept given back to the
+ * budget. Any other error
  * reply fails the batch, as ts_redis_run does.
  *
  * Order: the replies come back in the caller's order. Commands on one node

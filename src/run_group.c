@@ -350,8 +350,10 @@ out:
  * another worker holds the lease (that worker reads it); read when the
  * lease lapses and this worker claims the partition (files already done
  * for it passed over). Files of a partition this worker lost are left to
- * its new owner. The deferred list is capped (TS_GROUP_MAX_DEFERRED);
- * files the owner finished leave it at each poll. */
+ * its new owner. A partition's files are read in the order they came: a
+ * new file of a partition some of whose files still wait joins them, and
+ * the list is gone through at once. The deferred list is capped
+ * (TS_GROUP_MAX_DEFERRED); files the owner finished leave it at each poll. */
 
 #define TS_GROUP_MAX_DEFERRED 200000
 
@@ -360,14 +362,20 @@ typedef struct deferred {
 	uint32_t pid;
 } deferred;
 
+typedef struct dpart {
+	uint32_t waiting; /* its files in the list */
+	uint8_t busy;     /* held by another at the last try (not tried
+			     again before the next poll) */
+} dpart;
+
 struct ts_group_defer {
 	deferred *d;
 	size_t n, alloc;
 	uint64_t dropped; /* past the cap */
 	double last_poll;
-	uint8_t *busy;    /* by partition id: held by another at the last try
-			     (not tried again before the next poll) */
-	size_t nbusy;
+	int due;          /* poll at once: files of an owned partition wait */
+	dpart *p;         /* by partition id */
+	size_t np;
 };
 
 void ts_cli_group_defer_free(ts_group_defer *g)
@@ -377,7 +385,7 @@ void ts_cli_group_defer_free(ts_group_defer *g)
 	for (size_t i = 0; i < g->n; i++)
 		free(g->d[i].path);
 	free(g->d);
-	free(g->busy);
+	free(g->p);
 	free(g);
 }
 
@@ -413,29 +421,29 @@ int ts_cli_group_file(ts_run *r, const char *path, int *read_now)
 	}
 	if (rc)
 		return rc;
-	if (ts_leases_owns(r->leases, pid)) {
-		*read_now = 1;
-		return 0;
-	}
-	if (ts_leases_lost(r->leases, pid))
-		return 0; /* its new owner reads it */
 	ts_group_defer *g = r->defer;
 	if (!g && !(g = r->defer = calloc(1, sizeof *g)))
 		return TS_ENOMEM;
-	if (pid >= g->nbusy) {
-		size_t old = g->nbusy;
-		if (ts_grow(&g->busy, &g->nbusy, (size_t)pid + 1, 1, 64))
+	if (pid >= g->np) {
+		size_t old = g->np;
+		if (ts_grow(&g->p, &g->np, (size_t)pid + 1, sizeof *g->p, 64))
 			return TS_ENOMEM;
-		memset(g->busy + old, 0, g->nbusy - old);
+		memset(g->p + old, 0, (g->np - old) * sizeof *g->p);
 	}
-	uint8_t got = 0;
-	if (!g->busy[pid] && (rc = ts_leases_claim(r->leases, 1, &pid, ts_cli_now(), &got, NULL)))
+	if (ts_leases_lost(r->leases, pid))
+		return 0; /* its new owner reads it */
+	uint8_t got = ts_leases_owns(r->leases, pid);
+	if (!got && !g->p[pid].busy &&
+	    (rc = ts_leases_claim(r->leases, 1, &pid, ts_cli_now(), &got, NULL)))
 		return rc;
-	if (got) {
-		*read_now = 1;
+	if (got && (!g->p[pid].waiting || g->n >= TS_GROUP_MAX_DEFERRED)) {
+		*read_now = 1; /* (a full list: now rather than never) */
 		return 0;
 	}
-	g->busy[pid] = 1;
+	if (got)
+		g->due = 1; /* after the files of it that wait */
+	else
+		g->p[pid].busy = 1;
 	if (g->n >= TS_GROUP_MAX_DEFERRED) {
 		if (!g->dropped++ && !r->quiet)
 			ts_warn("--group: more than %d files wait for partitions other workers hold; "
@@ -448,6 +456,7 @@ int ts_cli_group_file(ts_run *r, const char *path, int *read_now)
 	if (!(g->d[g->n].path = strdup(path)))
 		return TS_ENOMEM;
 	g->d[g->n++].pid = pid;
+	g->p[pid].waiting++;
 	return 0;
 }
 
@@ -455,9 +464,10 @@ int ts_cli_group_poll(ts_run *r, ts_store *store, ts_pathlist *ready)
 {
 	ts_group_defer *g = r->defer;
 	double now = ts_cli_now();
-	if (!g || !g->n || now - g->last_poll < ts_leases_period(r->leases))
+	if (!g || !g->n || (!g->due && now - g->last_poll < ts_leases_period(r->leases)))
 		return 0;
 	g->last_poll = now;
+	g->due = 0;
 	/* claim what lapsed: one try per partition */
 	uint32_t *pids = malloc(g->n * sizeof *pids);
 	size_t np = 0;
@@ -472,8 +482,8 @@ int ts_cli_group_poll(ts_run *r, ts_store *store, ts_pathlist *ready)
 	if (!rc && np)
 		rc = ts_leases_claim(r->leases, np, pids, now, NULL, NULL);
 	free(pids);
-	if (g->busy) /* tried just now: new files of these may try again */
-		memset(g->busy, 0, g->nbusy);
+	for (size_t i = 0; i < g->np; i++) /* tried just now: new files may try again */
+		g->p[i].busy = 0;
 	size_t w = 0;
 	for (size_t i = 0; i < g->n; i++) {
 		deferred *d = &g->d[i];
@@ -484,10 +494,12 @@ int ts_cli_group_poll(ts_run *r, ts_store *store, ts_pathlist *ready)
 			rc = ts_pathlist_push(ready, d->path);
 		else if (!rc && !done && !ts_leases_lost(r->leases, d->pid))
 			keep = 1;
-		if (keep || rc)
+		if (keep || rc) {
 			g->d[w++] = *d;
-		else
+		} else {
+			g->p[d->pid].waiting--;
 			free(d->path);
+		}
 	}
 	g->n = w;
 	return rc;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "lease.h"
 #include "watch.h"
 
 static volatile sig_atomic_t stop_flag;
@@ -101,8 +102,26 @@ static int stream_file(stream_ctx *x, const char *path, const ts_reader_opts *ro
 	return r->fatal;
 }
 
+/* --group: the leases renewed if due, and the waiting files of the
+ * partitions just claimed (their leases lapsed) or of those whose newer
+ * file just came, read now, in the order they came (run_group.c). */
+static int group_catch_up(stream_ctx *x, const ts_reader_opts *ro, const ts_parser_opts *po)
+{
+	ts_run *r = x->r;
+	ts_pathlist due = {0};
+	if (r->leases && !r->fatal && !ts_cli_lease_tick(r) &&
+	    (r->fatal = ts_cli_group_poll(r, x->store, &due)) == 0)
+		for (size_t i = 0; i < due.n && !r->fatal; i++) {
+			stream_file(x, due.paths[i], ro, po);
+			housekeeping(x);
+		}
+	ts_pathlist_free(&due);
+	return r->fatal;
+}
+
 /* A file of the watched folder: read now, or (--group) when its
- * partition is another worker's, left waiting (run_group.c). */
+ * partition is another worker's, left waiting; then what waits and is
+ * due. */
 static int group_file(stream_ctx *x, const char *path, const ts_reader_opts *ro,
 		      const ts_parser_opts *po)
 {
@@ -110,7 +129,9 @@ static int group_file(stream_ctx *x, const char *path, const ts_reader_opts *ro,
 	int now = 1;
 	if (r->leases && !r->fatal && (r->fatal = ts_cli_group_file(r, path, &now)))
 		return r->fatal;
-	return now ? stream_file(x, path, ro, po) : r->fatal;
+	if (now && stream_file(x, path, ro, po))
+		return r->fatal;
+	return group_catch_up(x, ro, po);
 }
 
 int ts_cli_stream(ts_run *r, const ts_stream_cfg *sc, ts_store *store, const ts_reader_opts *ro,
@@ -237,7 +258,13 @@ int ts_cli_stream(ts_run *r, const ts_stream_cfg *sc, ts_store *store, const ts_
 		ts_pathlist_free(&paths);
 		while (!stop_flag && !r->fatal) {
 			ts_pathlist ready = {0};
-			int n = ts_watch_poll(w, 1000, &ready);
+			/* --group: back before a lease renewal is due */
+			int ms = 1000;
+			if (r->leases) {
+				double due = ts_leases_due_in(r->leases, ts_cli_now());
+				ms = due * 1000 < ms ? (int)(due * 1000) + 1 : ms;
+			}
+			int n = ts_watch_poll(w, ms, &ready);
 			if (n < 0) {
 				ts_error("watch '%s': %s", sc->watch_dir, ts_strerror(n));
 				r->fatal = n;
@@ -247,14 +274,7 @@ int ts_cli_stream(ts_run *r, const ts_stream_cfg *sc, ts_store *store, const ts_
 				housekeeping(&x);
 			}
 			ts_pathlist_free(&ready);
-			/* --group: partitions whose lease lapsed, and their files */
-			if (r->leases && !r->fatal && !ts_cli_lease_tick(r) &&
-			    (r->fatal = ts_cli_group_poll(r, store, &ready)) == 0)
-				for (size_t i = 0; i < ready.n && !r->fatal; i++) {
-					stream_file(&x, ready.paths[i], ro, po);
-					housekeeping(&x);
-				}
-			ts_pathlist_free(&ready);
+			group_catch_up(&x, ro, po); /* --group: leases that lapsed */
 			housekeeping(&x);
 		}
 		r->watch = NULL;

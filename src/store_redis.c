@@ -374,12 +374,22 @@ static int index_lookup(redis_store *rs, const ts_file_id *f, size_t n, uint8_t 
 }
 
 /* Done for a partition: its mark hash for the file's mtime day is read
- * once (HGETALL) and remembered, with the marks this store writes. */
+ * once (HGETALL) and remembered, with the marks this store writes. With
+ * leases (rs->holder set), a partition this worker does not hold has its
+ * marks written by another: the marks found stay cached (marks only come)
+ * but the hash is read again on each question whose mark is not cached,
+ * never remembered as read, so a worker that claims the partition later
+ * sees every file its predecessor marked. */
 static int rs_file_done_in(ts_store *st, uint32_t partition, const ts_file_id *f, int *done)
 {
 	redis_store *rs = (redis_store *)st;
 	int64_t day = ts_floordiv(f->mtime, 86400);
-	if (!ts_mk_was_read(&rs->marks, day, partition)) {
+	char want[48];
+	int wl = snprintf(want, sizeof want, "%llu:%lld", (unsigned long long)f->size,
+			  (long long)f->mtime);
+	uint64_t h = rs_mark_hash(partition, f->name, strlen(f->name), want, (size_t)wl);
+	int others = rs->holder[0] && (partition >= rs->nparts || !rs->part[partition].fence);
+	if ((others && !ts_mk_has(&rs->marks, day, h)) || !ts_mk_was_read(&rs->marks, day, partition)) {
 		ts_buf key = {0};
 		int rc = rs_mark_key(rs, partition, f->mtime, &key);
 		if (rc) {
@@ -401,14 +411,10 @@ static int rs_file_done_in(ts_store *st, uint32_t partition, const ts_file_id *f
 							    r->element[e]->len, r->element[e + 1]->str,
 							    r->element[e + 1]->len));
 		freeReplyObject(r);
-		if (rc || (rc = ts_mk_set_read(&rs->marks, day, partition)))
+		if (rc || (!others && (rc = ts_mk_set_read(&rs->marks, day, partition))))
 			return rc;
 	}
-	char want[48];
-	int wl = snprintf(want, sizeof want, "%llu:%lld", (unsigned long long)f->size,
-			  (long long)f->mtime);
-	*done = ts_mk_has(&rs->marks, day,
-			  rs_mark_hash(partition, f->name, strlen(f->name), want, (size_t)wl));
+	*done = ts_mk_has(&rs->marks, day, h);
 	return 0;
 }
 

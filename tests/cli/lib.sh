@@ -90,16 +90,20 @@ redis_start() {
   return 1
 }
 
-# A private Redis Cluster: redis_cluster_start DIR N starts N masters
-# (redis-server --cluster-enabled yes, no replicas) on free loopback ports
-# whose bus ports (+10000) are free too, joins them with redis-cli --cluster
-# create, waits for cluster_state:ok on every node, sets cluster_ports (an
-# array) and registers the nodes to be stopped at exit. Fails (never skips)
-# when redis-server lacks cluster support.
+# A private Redis Cluster: redis_cluster_start DIR N [R] starts N masters
+# (redis-server --cluster-enabled yes) and R replicas of each (default 0;
+# with replicas a node is failed over after 2 s of silence) on free
+# loopback ports whose bus ports (+10000) are free too, joins them with
+# redis-cli --cluster create, waits for cluster_state:ok on every node and
+# every replica's link to its master, sets cluster_ports (an array, every
+# node; redis_cluster_masters says which are masters now) and registers the
+# nodes to be stopped at exit. Fails (never skips) when redis-server lacks
+# cluster support.
 cluster_ports=()
 redis_cluster_start() {
-  local dir=$1 n=$2 i p try ok addrs=()
-  for i in $(seq 0 $((n - 1))); do
+  local dir=$1 n=$2 r=${3:-0} i p try ok addrs=() extra=()
+  [ "$r" = 0 ] || extra=(--cluster-node-timeout 2000 --repl-diskless-sync-delay 0)
+  for i in $(seq 0 $((n * (r + 1) - 1))); do
     mkdir -p "$dir/n$i"
     ok=""
     for try in $(seq 1 20); do
@@ -110,7 +114,7 @@ redis_cluster_start() {
       if redis-server --port "$p" --bind 127.0.0.1 --save "" --appendonly no \
            --cluster-enabled yes --cluster-config-file nodes.conf --dir "$dir/n$i" \
            --daemonize yes --pidfile "$dir/n$i/redis.pid" --logfile "$dir/n$i/redis.log" \
-           >/dev/null 2>&1; then
+           "${extra[@]}" >/dev/null 2>&1; then
         for try in $(seq 1 50); do
           if redis-cli -p "$p" ping >/dev/null 2>&1; then ok=1; break; fi
           sleep 0.1
@@ -125,18 +129,30 @@ redis_cluster_start() {
     done
     [ -n "$ok" ] || { echo "could not start a cluster node" >&2; return 1; }
   done
-  redis-cli --cluster create "${addrs[@]}" --cluster-yes > "$dir/create.log" 2>&1 ||
-    { cat "$dir/create.log" >&2; return 1; }
-  for try in $(seq 1 100); do
+  redis-cli --cluster create "${addrs[@]}" --cluster-replicas "$r" --cluster-yes \
+    > "$dir/create.log" 2>&1 || { cat "$dir/create.log" >&2; return 1; }
+  for try in $(seq 1 300); do
     ok=1
     for p in "${cluster_ports[@]}"; do
       redis-cli -p "$p" cluster info 2>/dev/null | grep -q '^cluster_state:ok' || ok=""
+      redis-cli -p "$p" info replication 2>/dev/null |
+        grep -q -e '^role:master' -e '^master_link_status:up' || ok=""
     done
-    [ -n "$ok" ] && return 0
+    [ -n "$ok" ] && [ "$(redis_cluster_masters | wc -l)" = "$n" ] && return 0
     sleep 0.1
   done
   echo "the cluster did not reach cluster_state:ok" >&2
   return 1
+}
+
+# redis_cluster_masters: the ports of the nodes of cluster_ports that
+# answer and call themselves a master now, one a line
+redis_cluster_masters() {
+  local p
+  for p in "${cluster_ports[@]}"; do
+    redis-cli -p "$p" cluster nodes 2>/dev/null | grep -q 'myself,master' && echo "$p"
+  done
+  return 0
 }
 
 # redis_cluster_dump_counts PORT...: every count cell of the masters given,

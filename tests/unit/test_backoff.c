@@ -1,6 +1,7 @@
 /* test_backoff.c - the retry schedule: doubling up to the cap, the budget
  * of a blocking caller spent to the millisecond and then refused, a
- * success starting over, and the non-blocking form's next try. */
+ * success starting over, the non-blocking form's next try, and a watched
+ * wait ended early giving the rest back to the budget. */
 #include "../check.h"
 #include "backoff.h"
 
@@ -47,4 +48,32 @@ static void test_nonblocking(void)
 	CHECK(ts_backoff_ready(&b, 8000));
 }
 
-TS_TESTS(test_schedule, test_budget, test_nonblocking)
+static int calls;
+static int over_at_3(void *ctx)
+{
+	(void)ctx;
+	return ++calls >= 3;
+}
+static int never(void *ctx)
+{
+	(void)ctx;
+	++calls;
+	return 0;
+}
+
+static void test_watch(void)
+{
+	ts_backoff b;
+	ts_backoff_set(&b, 100, 400, 150);
+	calls = 0;
+	CHECK_INT(ts_backoff_sleep_watch(&b, 10, over_at_3, NULL), 0);
+	CHECK_INT(calls, 3);        /* over after the third 10 ms slice */
+	CHECK_INT(b.spent_ms, 30);  /* 70 of the 100 given back */
+	calls = 0;
+	CHECK_INT(ts_backoff_sleep_watch(&b, 50, never, NULL), 0);
+	CHECK_INT(calls, 2);        /* 120 ms left of 150: slices 50, 50, 20 */
+	CHECK_INT(b.spent_ms, 150); /* not asked after the last slice */
+	CHECK_INT(ts_backoff_sleep_watch(&b, 50, never, NULL), -1);
+}
+
+TS_TESTS(test_schedule, test_budget, test_nonblocking, test_watch)

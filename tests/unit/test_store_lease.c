@@ -2,7 +2,8 @@
  * store's lease and fence ops) against a private redis-server: claims,
  * renewals and releases, a finished release seen by the next claim, and
  * a checkpoint with a stale fencing token refused by the flush script,
- * writing nothing, the partition dropped for good. */
+ * writing nothing, the partition dropped for good; the marks a partition's
+ * holder writes are seen by a worker that looked before it claimed. */
 #include "../check.h"
 #include "err.h"
 #include "lease.h"
@@ -238,4 +239,64 @@ out:
 	tr_stop(&r);
 }
 
-TS_TESTS(test_memory_store_has_none, test_claim_renew_release, test_stale_token_refused)
+/* A worker that looked at a partition's marks while another held it (a
+ * stream keeping that partition's files waiting) sees, once it claims the
+ * partition, the files the other marked done after that first look. */
+static void test_marks_seen_after_takeover(void)
+{
+	test_redis r;
+	if (tr_start(&r)) {
+		CHECK(!"redis-server did not start");
+		return;
+	}
+	uint32_t metric, pid = 0;
+	ts_registry *reg = make_registry(&metric);
+	ts_store *s1 = open_store(&r, reg), *s2 = open_store(&r, reg);
+	ts_leases *a = NULL, *b = NULL;
+	char err[256];
+	if (!s1 || !s2)
+		goto out;
+	CHECK_INT(ts_leases_new(s1, "g", "a", 200, &a, err, sizeof err), 0);
+	CHECK_INT(ts_leases_new(s2, "g", "b", 30000, &b, err, sizeof err), 0);
+	const ts_file_id f1 = {"AWSLogs/" ACCT "/CloudTrail/" REGION "/a.json.gz", 10,
+			       (int64_t)20000 * 86400 + 60};
+	const ts_file_id f2 = {"AWSLogs/" ACCT "/CloudTrail/" REGION "/b.json.gz", 20,
+			       (int64_t)20000 * 86400 + 120};
+	uint8_t got;
+	CHECK_INT(ts_leases_claim(a, 1, &pid, 0.0, &got, NULL), 0);
+	CHECK_INT(got, 1);
+	CHECK_INT(ts_leases_claim(b, 1, &pid, 0.0, &got, NULL), 0);
+	CHECK_INT(got, 0); /* a holds it */
+	ts_count c = {metric, 1};
+	CHECK_INT(s1->ops->add_minute(s1, 0, T0, &c, 1), 0);
+	CHECK_INT(s1->ops->put_state(s1, 0, "S1", 2, &f1, 1), 0);
+	CHECK_INT(s1->ops->flush(s1), 0);
+	int done = -1;
+	CHECK_INT(s2->ops->file_done_in(s2, pid, &f1, &done), 0);
+	CHECK_INT(done, 1);
+	CHECK_INT(s2->ops->file_done_in(s2, pid, &f2, &done), 0);
+	CHECK_INT(done, 0);
+	/* a marks the second file, then dies; b claims the partition */
+	CHECK_INT(s1->ops->add_minute(s1, 0, T0 + 1, &c, 1), 0);
+	CHECK_INT(s1->ops->put_state(s1, 0, "S2", 2, &f2, 1), 0);
+	CHECK_INT(s1->ops->flush(s1), 0);
+	CHECK_INT(s2->ops->file_done_in(s2, pid, &f2, &done), 0);
+	CHECK_INT(done, 1); /* read again: not b's, not remembered as read */
+	tr_sleep_ms(300);
+	CHECK_INT(ts_leases_claim(b, 1, &pid, 0.0, &got, NULL), 0);
+	CHECK_INT(got, 1);
+	CHECK_INT(s2->ops->file_done_in(s2, pid, &f1, &done), 0);
+	CHECK_INT(done, 1);
+	CHECK_INT(s2->ops->file_done_in(s2, pid, &f2, &done), 0);
+	CHECK_INT(done, 1);
+out:
+	ts_leases_free(a);
+	ts_leases_free(b);
+	ts_store_free(s1);
+	ts_store_free(s2);
+	ts_registry_free(reg);
+	tr_stop(&r);
+}
+
+TS_TESTS(test_memory_store_has_none, test_claim_renew_release, test_stale_token_refused,
+	 test_marks_seen_after_takeover)
