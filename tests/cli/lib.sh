@@ -155,6 +155,26 @@ redis_cluster_masters() {
   return 0
 }
 
+# redis_leases_checkpointed HOLDER PORT...: "PORT KEY" of each lease key
+# (ts:{P}:lease) on the nodes given whose value ends in ":HOLDER" and whose
+# partition has a saved state (checkpointed), one a line
+redis_leases_checkpointed() {
+  local who=$1 p
+  shift
+  for p in "$@"; do
+    redis-cli -p "$p" --raw eval "
+      local out = {}
+      for _, k in ipairs(redis.call('KEYS', 'ts:{*}:lease')) do
+        local v = redis.call('GET', k)
+        local st = string.sub(k, 1, -6) .. 'state'
+        if v and string.sub(v, -#ARGV[1] - 1) == ':' .. ARGV[1] and
+           redis.call('EXISTS', st) == 1 then out[#out + 1] = k end
+      end
+      return out" 0 "$who" | sed "/^\$/d; s/^/$p /"
+  done
+  return 0
+}
+
 # redis_cluster_dump_counts PORT...: every count cell of the masters given,
 # as redis_dump_counts prints them (each node's own keys), merged, sorted
 # (a master left with no count key prints an empty line: dropped).

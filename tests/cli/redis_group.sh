@@ -88,18 +88,7 @@ check "two workers: counts equal the recount" cmp "$tmp/dump1" "$tmp/expected"
 flushall
 leases_of() { # leases_of PID: "PORT KEY" of each lease a process holds
   # on a partition it has checkpointed (a saved state)
-  local p
-  for p in "${ports[@]}"; do
-    redis-cli -p "$p" --raw eval "
-      local out = {}
-      for _, k in ipairs(redis.call('KEYS', 'ts:{*}:lease')) do
-        local v = redis.call('GET', k)
-        local st = string.sub(k, 1, -6) .. 'state'
-        if v and string.sub(v, -#ARGV[1] - 1) == ':' .. ARGV[1] and
-           redis.call('EXISTS', st) == 1 then out[#out + 1] = k end
-      end
-      return out" 0 "$1" | sed "/^\$/d; s/^/$p /"
-  done
+  redis_leases_checkpointed "$1" "${ports[@]}"
 }
 # checkpoints as it goes (--order time, small --checkpoint-cells), so the
 # partitions the killed worker held are resumed from its saved states

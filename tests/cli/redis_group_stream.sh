@@ -72,18 +72,7 @@ wait "$recount_pid"
 check "counts recomputed" test -s "$tmp/expected"
 leases_of() { # leases_of PID: the lease keys a process holds on partitions
   # with a saved state (checkpointed), one a line
-  local p
-  for p in $(redis_cluster_masters); do
-    redis-cli -p "$p" --raw eval "
-      local out = {}
-      for _, k in ipairs(redis.call('KEYS', 'ts:{*}:lease')) do
-        local v = redis.call('GET', k)
-        local st = string.sub(k, 1, -6) .. 'state'
-        if v and string.sub(v, -#ARGV[1] - 1) == ':' .. ARGV[1] and
-           redis.call('EXISTS', st) == 1 then out[#out + 1] = k end
-      end
-      return out" 0 "$1" | sed '/^$/d'
-  done
+  redis_leases_checkpointed "$1" $(redis_cluster_masters) | cut -d' ' -f2
 }
 holders() { # holders KEY...: the value of each lease key, one a line
   printf 'GET %s\n' "$@" | redis-cli -c -p "${cluster_ports[0]}" 2>/dev/null | grep -v '^-> '
