@@ -2,6 +2,7 @@
  * sleep of a blocking retry. No state beyond the struct its user owns.
  */
 #include <errno.h>
+#include <limits.h>
 #include <time.h>
 
 #include "backoff.h"
@@ -29,16 +30,7 @@ int ts_backoff_next(ts_backoff *b)
 	return d;
 }
 
-int ts_backoff_sleep(ts_backoff *b)
-{
-	int d = ts_backoff_next(b);
-	if (d < 0)
-		return -1;
-	struct timespec ts = {d / 1000, (long)(d % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-	return 0;
-}
+int ts_backoff_sleep(ts_backoff *b) { return ts_backoff_sleep_watch(b, INT_MAX, NULL, NULL); }
 
 int ts_backoff_sleep_watch(ts_backoff *b, int slice_ms, int (*over)(void *), void *ctx)
 {
@@ -51,7 +43,7 @@ int ts_backoff_sleep_watch(ts_backoff *b, int slice_ms, int (*over)(void *), voi
 		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 			;
 		slept += ms;
-		if (slept < d && over(ctx))
+		if (slept < d && over && over(ctx))
 			break;
 	}
 	if (b->total_ms > 0)

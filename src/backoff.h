@@ -33,9 +33,10 @@ int ts_backoff_sleep(ts_backoff *b);
 void ts_backoff_fail(ts_backoff *b, int64_t now);
 static inline int ts_backoff_ready(const ts_backoff *b, int64_t now) { return now >= b->until; }
 /* Blocking form, watched: sleep the next wait in slices of at most
- * slice_ms, calling over(ctx) between slices; a non-zero answer ends the
- * wait early, and the part not slept goes back to the budget. 0, or -1
- * when the budget is spent. */
+ * slice_ms, calling over(ctx) (if not NULL) between slices; a non-zero
+ * answer ends the wait early, and the part not slept goes back to the
+ * budget. 0, or -1 when the budget is spent. ts_backoff_sleep is it
+ * unwatched. */
 int ts_backoff_sleep_watch(ts_backoff *b, int slice_ms, int (*over)(void *), void *ctx);
 /* A success: the next failure waits first_ms again. */
 void ts_backoff_ok(ts_backoff *b);

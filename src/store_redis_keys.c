@@ -152,7 +152,6 @@ static int cache_hold(redis_store *rs, uint32_t metric, int64_t day)
 			return TS_ENOMEM;
 		rs->cache_bytes += sizeof *m->cache;
 	}
-	m->wgen = rs->live_gen;
 	int64_t bytes = 0;
 	int rc = ts_dc_hold(m->cache, (uint32_t)rs->base.retention_days + 1, day, &bytes);
 	rs->cache_bytes = (size_t)((int64_t)rs->cache_bytes + bytes);
