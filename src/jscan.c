@@ -219,18 +219,36 @@ static unsigned block_tokens(const unsigned char *blk, uint64_t starts, uint64_t
 	return t;
 }
 
-int ts_jscan(const char *s, size_t n, const ts_jscan_want *w, ts_jtok *root, ts_jtok *sub,
-	     unsigned *flags)
+/* The bytes >= 0x80 among s[0..n), n <= 64: whether there is one. */
+static unsigned any_high_in(const unsigned char *s, size_t n)
+{
+	unsigned h = 0;
+	for (size_t i = 0; i < n; i++)
+		h |= s[i] & 0x80u;
+	return h;
+}
+
+/* ts_jscan (span NULL) and ts_jscan_span (span the length found). */
+static int walk(const char *s, size_t n, const ts_jscan_want *w, ts_jtok *root, ts_jtok *sub,
+		unsigned *flags, size_t *span)
 {
 	memset(root, 0, (size_t)w->nroot * sizeof *root);
 	if (w->nsub)
 		memset(sub, 0, (size_t)w->nsub * sizeof *sub);
+	*flags = 0;
+	if (span) {
+		/* a text longer than the token cap may hold more tokens than
+		 * it: such a record is left to the caller's exact path */
+		*span = 0;
+		if (n > w->max_tokens)
+			n = w->max_tokens;
+	}
 	if (!s || n == 0 || n > (size_t)INT32_MAX / 2 || w->max_depth < 1)
 		return 0;
 	unsigned lim = w->max_depth < MAX_STACK ? w->max_depth : MAX_STACK;
 	/* every token begins at a byte of its own: only a text longer than
 	 * the cap can have more */
-	int count = n > w->max_tokens;
+	int count = !span && n > w->max_tokens;
 	/* The walk: x is what the innermost of the d open containers
 	 * expects; xs[k] what the one at depth k will expect once the value
 	 * it holds at depth k + 1 closes (written as containers open, not
@@ -249,7 +267,6 @@ int ts_jscan(const char *s, size_t n, const ts_jscan_want *w, ts_jtok *root, ts_
 	uint64_t any_bslash = 0;
 	unsigned any_high = 0, ctl = 0;
 	int esc_carry = 0;
-	*flags = 0;
 	for (size_t p = 0; p < n; p += 64) {
 		size_t len = n - p < 64 ? n - p : 64;
 		const unsigned char *blk = b + p;
@@ -260,8 +277,7 @@ int ts_jscan(const char *s, size_t n, const ts_jscan_want *w, ts_jtok *root, ts_
 		}
 		ts_jblock_lean m;
 		ts_jblock_lean_of(blk, &m);
-		any_high |= m.high;
-		any_bslash |= m.bslash;
+		unsigned ctl_blk = 0; /* a byte below 0x20 in a string of this block */
 		uint64_t esc = ts_jblock_escaped(m.bslash, esc_carry, &esc_carry);
 		uint64_t quotes = m.quote & ~esc;
 		uint64_t in = ts_jblock_prefix_xor(quotes) ^ in_carry; /* opening quotes and string bytes */
@@ -283,7 +299,7 @@ int ts_jscan(const char *s, size_t n, const ts_jscan_want *w, ts_jtok *root, ts_
 			unsigned char c = blk[__builtin_ctzll(o)];
 			if (c == 0)
 				return 0;
-			ctl |= c != ' ';
+			ctl_blk |= c != ' ';
 		}
 		uint64_t real = len < 64 ? ((uint64_t)1 << len) - 1 : ~(uint64_t)0;
 		for (uint64_t o = m.low & ~in & real; o; o &= o - 1) {
@@ -387,14 +403,45 @@ int ts_jscan(const char *s, size_t n, const ts_jscan_want *w, ts_jtok *root, ts_
 				if (d <= HOT_DEPTH && lv[d].rec)
 					lv[d].rec->end = (int)i + 1;
 				x = xs[--d];
+				if (span && d == 0) {
+					/* the root closed: the record ends here, and
+					 * what follows in the block is not its own */
+					uint64_t mine = j == 63 ? ~(uint64_t)0 : ((uint64_t)2 << j) - 1;
+					any_bslash |= m.bslash & mine;
+					if (m.high)
+						any_high |= any_high_in(blk, j + 1);
+					for (uint64_t o = m.low & in & mine; o; o &= o - 1)
+						ctl |= blk[__builtin_ctzll(o)] != ' ';
+					*flags = (any_high ? TS_JSCAN_HIGH : 0) |
+						 (!any_bslash && !ctl ? TS_JSCAN_PLAIN : 0);
+					*span = i + 1;
+					return 1;
+				}
 				ctx = d <= HOT_DEPTH ? lv[d].ctx : CTX_NONE;
 				tab = step[ctx != CTX_NONE];
 				continue;
 			}
 		}
-next_block:;
+next_block:
+		any_high |= m.high;
+		any_bslash |= m.bslash;
+		ctl |= ctl_blk;
 	}
+	if (span)
+		return 0; /* the text ended inside the object */
 	*flags = (any_high ? TS_JSCAN_HIGH : 0) | (!any_bslash && !ctl ? TS_JSCAN_PLAIN : 0);
 	/* an open string, a dangling escape, an open container */
 	return !in_carry && !esc_carry && x == X_END;
+}
+
+int ts_jscan(const char *s, size_t n, const ts_jscan_want *w, ts_jtok *root, ts_jtok *sub,
+	     unsigned *flags)
+{
+	return walk(s, n, w, root, sub, flags, NULL);
+}
+
+int ts_jscan_span(const char *s, size_t avail, const ts_jscan_want *w, ts_jtok *root,
+		  ts_jtok *sub, unsigned *flags, size_t *len)
+{
+	return walk(s, avail, w, root, sub, flags, len);
 }

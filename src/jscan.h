@@ -64,6 +64,16 @@ typedef struct ts_jscan_want {
 int ts_jscan(const char *s, size_t n, const ts_jscan_want *w, ts_jtok *root, ts_jtok *sub,
 	     unsigned *flags);
 
+/* ts_jscan for a text whose end is not known: s[0..avail) starts with
+ * the object (blanks may come before it) and goes on past it. 1: the
+ * object closes within avail bytes (and within max_tokens bytes), *len
+ * is its length from s (its closing brace included), and root, sub and
+ * *flags are what ts_jscan(s, *len, ...) gives; 0: not sure, *len = 0.
+ * Bytes after the object are not looked at, but a few beyond it (in the
+ * same 64-byte block) may make it answer not sure. */
+int ts_jscan_span(const char *s, size_t avail, const ts_jscan_want *w, ts_jtok *root,
+		  ts_jtok *sub, unsigned *flags, size_t *len);
+
 /* 1 if s[0..n) is true, false, null or a JSON number (RFC 8259), else 0.
  * The one check of literals for both record parsing paths. */
 int ts_json_literal_ok(const char *s, size_t n);

@@ -11,6 +11,8 @@
  * table and memchr do (the root's keys are checked for "Records"). A stack
  * of bracket kinds checks closers; a look-back at each opener checks the
  * byte before it, which finds a lost '}' at the next record's "},{".
+ * With a span callback, the caller's record parser finds the end of each
+ * element of a records array it vouches for, and the scan jumps there.
  * Invariants: pos <= len; a buffered item (item && !item_big) starts at
  * item_off >= base; a returned record stays valid until the next call.
  */
@@ -79,6 +81,11 @@ struct ts_reader {
 	int nkeys;
 	int arrays;              /* a top-level array holds records */
 	unsigned char key_first[256]; /* first bytes of keys[] */
+
+	ts_reader_span_fn span; /* the caller's parser finds records' ends */
+	void *span_ctx;
+	size_t jump;        /* where scanning goes on after a spanned record
+			       (0: after the bracket at hand) */
 
 	int item;           /* an item (record candidate) is open */
 	uint64_t item_off, item_level; /* its first byte, its bracket level */
@@ -183,30 +190,17 @@ static int text_room(ts_reader *r, size_t n)
 	return 0;
 }
 
-/* The last non-blank byte before buf[p], looking into dropped text too. */
-static unsigned char prev_sig(const ts_reader *r, size_t p)
+/* The last non-blank byte before buf[p], looking into dropped text too;
+ * with bom, byte order marks count as blanks (the slow path, for an
+ * opener whose byte before is 0xbf). */
+static unsigned char prev_sig(const ts_reader *r, size_t p, int bom)
 {
 	const unsigned char *b = (const unsigned char *)r->buf;
 	while (p > 0) {
 		unsigned char c = b[--p];
-		if (!is_blank(c))
-			return c;
-	}
-	return r->saved_sig;
-}
-
-/* prev_sig() where byte order marks count as blanks too (the slow path,
- * for an opener whose byte before is 0xbf). */
-static unsigned char prev_sig_bom(const ts_reader *r, size_t p)
-{
-	const unsigned char *b = (const unsigned char *)r->buf;
-	while (p > 0) {
-		unsigned char c = b[--p];
-		if (c == 0xbf && p >= 2 && b[p - 1] == 0xbb && b[p - 2] == 0xef) {
+		if (bom && c == 0xbf && p >= 2 && b[p - 1] == 0xbb && b[p - 2] == 0xef)
 			p -= 2;
-			continue;
-		}
-		if (!is_blank(c))
+		else if (!is_blank(c))
 			return c;
 	}
 	return r->saved_sig;
@@ -282,9 +276,9 @@ static int on_open(ts_reader *r, size_t p, unsigned char c, ts_reader_item *it)
 {
 	uint64_t d = r->depth;
 	unsigned char parent = d && d <= MAX_DEPTH ? r->stack[d - 1] : 0;
-	unsigned char prev = parent ? prev_sig(r, p) : 0;
+	unsigned char prev = parent ? prev_sig(r, p, 0) : 0;
 	if (prev == 0xbf)
-		prev = prev_sig_bom(r, p); /* a byte order mark between records */
+		prev = prev_sig(r, p, 1); /* a byte order mark between records */
 	int ok = !parent || (parent == '{' ? prev == ':' : prev == '[' || prev == ',');
 	int rc = 0;
 
@@ -302,6 +296,14 @@ static int on_open(ts_reader *r, size_t p, unsigned char c, ts_reader_item *it)
 	if (d == 2 && r->records && c == '{') {
 		int quiet = r->after_bad;
 		start_item(r, p, 3);
+		if (ok && r->span) {
+			size_t avail = r->len - p, cap = r->o.max_record;
+			size_t n = r->span(r->span_ctx, r->buf + p, avail < cap ? avail : cap);
+			if (n) {
+				r->jump = p + n;
+				return finish_item(r, p + n, it);
+			}
+		}
 		push(r, c, &rc);
 		return ok || quiet ? 0 : report(it, TS_EJSON, r->base + p, 0);
 	}
@@ -485,7 +487,8 @@ static int scan_deep(ts_reader *r, size_t *pp, ts_reader_item *it)
 			if (rc || r->depth < 2 || r->st != S_OBJ) {
 				r->in_str = 0;
 				r->esc = 0;
-				*pp = p + i + 1;
+				*pp = r->jump ? r->jump : p + i + 1;
+				r->jump = 0;
 				return rc;
 			}
 		}
@@ -876,6 +879,14 @@ int ts_reader_set_text(ts_reader *r, const char *text, size_t len, uint64_t in_b
 	r->stats.out_bytes = len;
 	r->finished = 1;
 	return 0;
+}
+
+void ts_reader_set_span(ts_reader *r, ts_reader_span_fn fn, void *ctx)
+{
+	if (r) {
+		r->span = fn;
+		r->span_ctx = ctx;
+	}
 }
 
 int ts_reader_finish(ts_reader *r)

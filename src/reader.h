@@ -81,6 +81,16 @@ typedef struct ts_reader_opts {
 	int format;          /* TS_FMT_*; 0: auto */
 } ts_reader_opts;
 
+/* A record's end found by the caller's record parser in the same pass as
+ * its fields, instead of by the reader's own scan. At each '{' that starts
+ * an element of a records array where one may start, the reader calls
+ * span(ctx, s, avail) with the text from that '{' (avail bytes of it,
+ * at most max_record). The answer is the length of the one well-formed
+ * JSON object that starts at s, or 0 when the parser cannot vouch for one
+ * there (the reader then finds the end as it always does). A reader
+ * without one (the default) does all the splitting itself. */
+typedef size_t (*ts_reader_span_fn)(void *ctx, const char *s, size_t avail);
+
 /* One record, or the item a negative ts_reader_next() reports.
  * For a record, text/len is the record's JSON object, exactly as in the
  * input (not NUL-terminated), owned by the reader and valid until the next
@@ -119,6 +129,9 @@ int ts_reader_feed(ts_reader *r, const void *buf, size_t len);
  * went over); TS_EINVAL when something was fed before. On error the
  * reader is unchanged. */
 int ts_reader_set_text(ts_reader *r, const char *text, size_t len, uint64_t in_bytes);
+
+/* Install (fn not NULL) or remove the span callback above. */
+void ts_reader_set_span(ts_reader *r, ts_reader_span_fn fn, void *ctx);
 
 /* Say that the input has ended. Afterwards ts_reader_next() drains what is
  * left and reports a truncated gzip member or an unfinished JSON value

@@ -471,7 +471,8 @@ static int identity_match(const char *name, size_t n)
  * of tokens, with id[i] the index of userIdentity's member i (I_ARN,
  * I_TYPE, I_INVOKED; 0: none). 0 when it does not vouch (then the exact
  * path runs). */
-static int fast_tokens(ts_parser *p, const char *text, size_t len, int *slot, int *id)
+static int fast_tokens(ts_parser *p, const char *text, size_t *lenp, int span, int *slot,
+		       int *id)
 {
 	static const jsmntype_t types[] = {
 		[TS_JT_OBJECT] = JSMN_OBJECT, [TS_JT_ARRAY] = JSMN_ARRAY,
@@ -481,9 +482,12 @@ static int fast_tokens(ts_parser *p, const char *text, size_t len, int *slot, in
 	ts_jscan_want w = {field_match, F_COUNT, F_IDENTITY, identity_match, I_COUNT,
 			   p->max_tokens, p->max_depth};
 	unsigned flags;
-	if (p->exact_only || p->ntok < F_COUNT + I_COUNT + 1 ||
-	    !ts_jscan(text, len, &w, root, sub, &flags))
-		return 0;
+	if (p->exact_only || p->ntok < F_COUNT + I_COUNT + 1)
+		return span ? (*lenp = 0, -1) : 0;
+	if (span ? !ts_jscan_span(text, *lenp, &w, root, sub, &flags, lenp)
+		 : !ts_jscan(text, *lenp, &w, root, sub, &flags))
+		return span ? -1 : 0;
+	size_t len = *lenp;
 	if ((flags & TS_JSCAN_HIGH) && !ts_utf8_valid(text, len))
 		return 0;
 	p->plain = (flags & TS_JSCAN_PLAIN) != 0;
@@ -509,20 +513,32 @@ static int fast_tokens(ts_parser *p, const char *text, size_t len, int *slot, in
 	return n;
 }
 
-int ts_parse_record(ts_parser *p, const char *text, size_t len, ts_record *rec)
+/* ts_parse_record, and with span set ts_parse_record_span: then *lenp is
+ * what is available on entry, and the length of the record on return (0,
+ * and the return 0, when the fast scan does not vouch for it). */
+static int parse(ts_parser *p, const char *text, size_t *lenp, int span, ts_record *rec)
 {
 	int slot[F_COUNT] = {0}, dup = -1, rc;
-	if (!p || !rec || (!text && len))
-		return TS_EINVAL;
+	if (!p || !rec || (!text && *lenp)) {
+		if (!span)
+			return TS_EINVAL;
+		*lenp = 0;
+		return 0;
+	}
 	p->detail[0] = '\0';
 	p->scratch_len = 0;
-	p->text_len = len;
 	p->plain = 0;
 	memset(rec, 0, sizeof *rec);
-	if (len > INT_MAX / 2)
-		return fail(p, TS_EINVAL, "record of %zu bytes is too long to parse", len);
+	if (span && *lenp > INT_MAX / 2)
+		*lenp = INT_MAX / 2;
+	if (*lenp > INT_MAX / 2)
+		return fail(p, TS_EINVAL, "record of %zu bytes is too long to parse", *lenp);
 	int id[I_COUNT] = {0};
-	int n = fast_tokens(p, text, len, slot, id);
+	int n = fast_tokens(p, text, lenp, span, slot, id);
+	if (n < 0)
+		return 0; /* span: not vouched for, *lenp is 0 */
+	size_t len = *lenp;
+	p->text_len = len;
 	int fast = n > 0;
 	if (!n) {
 		int high;
@@ -635,4 +651,16 @@ int ts_parse_record(ts_parser *p, const char *text, size_t len, ts_record *rec)
 				return rc;
 	}
 	return 0;
+}
+
+int ts_parse_record(ts_parser *p, const char *text, size_t len, ts_record *rec)
+{
+	return parse(p, text, &len, 0, rec);
+}
+
+int ts_parse_record_span(ts_parser *p, const char *text, size_t avail, size_t *len,
+			 ts_record *rec)
+{
+	*len = avail;
+	return parse(p, text, len, 1, rec);
 }

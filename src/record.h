@@ -83,6 +83,14 @@ void ts_parser_free(ts_parser *p);
  * or what went wrong, e.g. "eventTime: \"2023-02-30T...\"" (a short text
  * owned by the parser, valid until the next call). */
 int ts_parse_record(ts_parser *p, const char *text, size_t len, ts_record *rec);
+
+/* ts_parse_record for a record whose end is not known yet: text[0..avail)
+ * starts with it (its '{') and goes on past it. When the fast scan
+ * (jscan.h) vouches for one JSON object there, *len is its length and the
+ * return is what ts_parse_record(p, text, *len, rec) returns; else *len
+ * is 0 and it returns 0, and the caller finds the end another way. */
+int ts_parse_record_span(ts_parser *p, const char *text, size_t avail, size_t *len,
+			 ts_record *rec);
 const char *ts_parser_errdetail(const ts_parser *p);
 
 #endif

@@ -85,7 +85,14 @@ enum { ITEM_RECORD = 0, ITEM_IGNORED = 1 };
 static int parse_item(src_ctx *x, const ts_reader_item *it, ts_record *rec,
 		      ts_source_stats *st, char *detail, size_t cap)
 {
-	int pr = ts_parse_record(x->parser, it->text, it->len, rec);
+	int pr;
+	if (it->text == x->span_text && it->len == x->span_len) {
+		*rec = x->span_rec;
+		pr = x->span_rc;
+	} else {
+		pr = ts_parse_record(x->parser, it->text, it->len, rec);
+	}
+	x->span_text = NULL;
 	if (!pr || pr == TS_ENOMEM)
 		return pr;
 	if (pr == TS_ENOTIME || pr == TS_EFIELD) {
@@ -125,6 +132,19 @@ static int parse_item(src_ctx *x, const ts_reader_item *it, ts_record *rec,
 	else
 		snprintf(detail, cap, "%s", ts_parser_errdetail(x->parser));
 	return pr;
+}
+
+/* The reader's span callback: the record at s parsed in one pass with
+ * finding its end, kept for parse_item. */
+static size_t span_record(void *ctx, const char *s, size_t avail)
+{
+	src_ctx *x = ctx;
+	size_t len;
+	int rc = ts_parse_record_span(x->parser, s, avail, &len, &x->span_rec);
+	x->span_text = len ? s : NULL;
+	x->span_len = len;
+	x->span_rc = rc;
+	return len;
 }
 
 /* Pull every item the reader has and hand it on. 0, 1 (stop) or
@@ -261,6 +281,8 @@ int src_read_input(src_ctx *x, const char *path, const ts_reader_opts *ropts,
 		rc = TS_ENOMEM;
 		goto out;
 	}
+	ts_reader_set_span(r, span_record, x);
+	x->span_text = NULL;
 	struct stat sb;
 	if (fd > 0 && !cb->idle && !(ropts && ropts->stream_only) && fstat(fd, &sb) == 0 &&
 	    S_ISREG(sb.st_mode) && sb.st_size > 0 && (uint64_t)sb.st_size <= WHOLE_MAX_IN) {

@@ -22,6 +22,12 @@ typedef struct src_ctx {
 	ts_gunzip *gz;
 	unsigned char *raw;
 	size_t raw_alloc;
+	/* the record the parser read while the reader looked for its end
+	 * (ts_reader_set_span): the item at span_text, span_len is parsed */
+	const char *span_text;
+	size_t span_len;
+	int span_rc;
+	ts_record span_rec;
 } src_ctx;
 
 /* 0, or TS_ENOMEM with nothing held. ropts and popts may be NULL. */

@@ -73,8 +73,55 @@ static int plain(const char *s, size_t n)
 	return 1;
 }
 
+/* What may follow a record where its end is sought (ts_jscan_span):
+ * the next element, the end of the array, blanks, nothing, and bytes no
+ * JSON text may hold. */
+static const char *const AFTER[] = {
+	",{\"eventTime\":\"x\"}", "]}", "\n ,\n", "", "\\q\x01\x80\"{[", "}}}}",
+};
+
+static size_t spanned;
+
+/* ts_jscan_span on s[0..n) followed by each of AFTER: when it vouches,
+ * for the object it found what ts_jscan says of that object alone; and
+ * when ts_jscan vouches for s[0..n) as a whole and s ends with its '}',
+ * it finds that object whatever well-formed text follows. */
+static int span_agrees(const char *s, size_t n, const ts_jscan_want *w, int whole)
+{
+	int ok = 1;
+	ts_buf b = {0};
+	for (size_t k = 0; k < TS_ARRAY_LEN(AFTER); k++) {
+		ts_buf_reset(&b);
+		ts_buf_add(&b, s, n);
+		ts_buf_puts(&b, AFTER[k]);
+		ts_jtok r1[NROOT], s1[NSUB], r2[NROOT], s2[NSUB];
+		unsigned f1 = 0, f2 = 0;
+		size_t len = 99;
+		int a = ts_jscan_span(b.p, b.len, w, r1, s1, &f1, &len);
+		if (a) {
+			spanned++;
+			int c = len <= b.len ? ts_jscan(b.p, len, w, r2, s2, &f2) : 0;
+			if (!c || f1 != f2 || !same_toks(r1, r2, w->nroot) || !same_toks(s1, s2, w->nsub) ||
+			    b.p[len - 1] != '}')
+				ok = 0;
+		} else if (len != 0) {
+			ok = 0;
+		} else if (whole && n && s[n - 1] == '}' && k < 4 && n <= w->max_tokens) {
+			ok = 0; /* a well-formed record the span walk should have found */
+		}
+		if (!ok) {
+			fprintf(stderr, "  span %d (len %zu) after %zu bytes, suffix %zu: %.*s\n", a, len,
+				n, k, (int)(n < 300 ? n : 300), s);
+			break;
+		}
+	}
+	ts_buf_free(&b);
+	return ok;
+}
+
 /* Both scans on s[0..n) with every want: 1 when they agree (and the
- * new one's TS_JSCAN_PLAIN is right). */
+ * new one's TS_JSCAN_PLAIN is right), and the span walk agrees with
+ * them. */
 static int agree(const char *s, size_t n)
 {
 	int ok = 1;
@@ -94,6 +141,8 @@ static int agree(const char *s, size_t n)
 				(int)(n < 300 ? n : 300), s);
 			ok = 0;
 		}
+		if (wi != 1 && !span_agrees(s, n, w, a == 1))
+			ok = 0;
 		if (wi == 0) {
 			vouched += a == 1;
 			refused += a == 0;
@@ -295,13 +344,15 @@ static void test_corpora(void)
 	files += walk_dir(path, 40, &x, &recs, &bad);
 	CHECK_INT(bad, 0);
 	/* what it reached: both answers, and subtrees past a depth cap */
-	fprintf(stderr, "  %zu files, %zu records: %zu scans, %zu vouched, %zu refused, %zu deep\n",
-		files, recs, compared, vouched, refused, deep);
+	fprintf(stderr,
+		"  %zu files, %zu records: %zu scans, %zu vouched, %zu refused, %zu deep, %zu spans\n",
+		files, recs, compared, vouched, refused, deep, spanned);
 	CHECK(files > 1000);
 	CHECK(recs > 500);
 	CHECK(vouched > 2000);
 	CHECK(refused > 10000);
 	CHECK(deep > 100);
+	CHECK(spanned > 2000);
 }
 
 TS_TESTS(test_hand_made, test_samples, test_corpora)
