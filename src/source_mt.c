@@ -118,6 +118,22 @@ static void clear_file(parsed_file *pf)
 	memset(pf, 0, sizeof *pf);
 }
 
+/* Ready a replayed slot for its next file. Its arrays and arena are kept
+ * (up to SLOT_KEEP bytes of strings): freeing them after every file gave
+ * the pages back and cost a page fault for each again on the next. */
+#define SLOT_KEEP ((size_t)8 << 20)
+static void empty_file(parsed_file *pf)
+{
+	if (pf->arena.alloc > SLOT_KEEP || pf->alloc * sizeof *pf->recs > SLOT_KEEP) {
+		clear_file(pf);
+		return;
+	}
+	parsed_file keep = {.recs = pf->recs, .offs = pf->offs, .alloc = pf->alloc,
+			    .arena = pf->arena, .skips = pf->skips, .skips_alloc = pf->skips_alloc};
+	keep.arena.len = 0;
+	*pf = keep;
+}
+
 /* Turn the arena offsets copy_record left in the string fields into
  * pointers, once the arena has stopped growing. */
 static void fix_pointers(parsed_file *pf)
@@ -339,7 +355,7 @@ static int read_pipelined(const char *path, const ts_reader_opts *ropts,
 					cb->file_done(cb->ctx, path, st);
 			}
 		}
-		clear_file(pf);
+		empty_file(pf);
 		pthread_mutex_lock(&q->mu);
 		q->consumed++;
 		if (rc)
@@ -397,7 +413,7 @@ int ts_source_read_all(const ts_pathlist *l, int nthreads, const ts_reader_opts 
 			pthread_cond_wait(&p.cv, &p.mu);
 		pthread_mutex_unlock(&p.mu);
 		rc = replay(pf, l->paths[i], st, cb);
-		clear_file(pf);
+		empty_file(pf);
 		pthread_mutex_lock(&p.mu);
 		p.replayed = i + 1;
 		pthread_cond_broadcast(&p.cv);
