@@ -145,6 +145,29 @@ static inline void ts_jblock_lean_of(const unsigned char *s, ts_jblock_lean *k)
 #endif
 }
 
+/* ts_jblock_lean_of with AVX-512BW: one compare per class of the whole
+ * block, straight into a mask. Only for functions compiled for that
+ * target (TS_JB512_TARGET) and run where the CPU has it. */
+#if defined(TS_SSE2) && defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define TS_JB512 1
+#define TS_JB512_TARGET __attribute__((target("avx512f,avx512bw")))
+TS_JB512_TARGET static inline void ts_jblock_lean_of_512(const unsigned char *s,
+							 ts_jblock_lean *k)
+{
+	__m512i v = _mm512_loadu_si512((const void *)s);
+	__m512i l = _mm512_or_si512(v, _mm512_set1_epi8(0x20)); /* '[' ']' -> '{' '}' */
+	k->quote = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('"'));
+	k->bslash = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\\'));
+	k->structural = _mm512_cmpeq_epi8_mask(l, _mm512_set1_epi8('{')) |
+			_mm512_cmpeq_epi8_mask(l, _mm512_set1_epi8('}')) |
+			_mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(':')) |
+			_mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(','));
+	k->low = _mm512_cmple_epu8_mask(v, _mm512_set1_epi8(0x20));
+	k->high = _mm512_movepi8_mask(v) != 0;
+}
+#endif
+
 /* The bytes escaped by a backslash: each backslash not itself escaped
  * escapes the next byte. carry_in: byte 0 is escaped (the previous block
  * ended in an escaping backslash); *carry_out: this one does (byte 63 is

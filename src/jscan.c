@@ -228,10 +228,13 @@ static unsigned any_high_in(const unsigned char *s, size_t n)
 	return h;
 }
 
-/* ts_jscan (span NULL) and ts_jscan_span (span the length found). */
-static int walk(const char *s, size_t n, const ts_jscan_want *w, ts_jtok *root, ts_jtok *sub,
-		unsigned *flags, size_t *span)
+/* ts_jscan (span NULL) and ts_jscan_span (span the length found); with
+ * wide, the blocks are classified with AVX-512 (only in walk_wide, below). */
+static inline __attribute__((always_inline)) int
+walk(const char *s, size_t n, const ts_jscan_want *w, ts_jtok *root, ts_jtok *sub,
+     unsigned *flags, size_t *span, int wide)
 {
+	(void)wide;
 	memset(root, 0, (size_t)w->nroot * sizeof *root);
 	if (w->nsub)
 		memset(sub, 0, (size_t)w->nsub * sizeof *sub);
@@ -276,7 +279,12 @@ static int walk(const char *s, size_t n, const ts_jscan_want *w, ts_jtok *root, 
 			blk = pad;
 		}
 		ts_jblock_lean m;
-		ts_jblock_lean_of(blk, &m);
+#ifdef TS_JB512
+		if (wide)
+			ts_jblock_lean_of_512(blk, &m);
+		else
+#endif
+			ts_jblock_lean_of(blk, &m);
 		unsigned ctl_blk = 0; /* a byte below 0x20 in a string of this block */
 		uint64_t esc = ts_jblock_escaped(m.bslash, esc_carry, &esc_carry);
 		uint64_t quotes = m.quote & ~esc;
@@ -434,14 +442,54 @@ next_block:
 	return !in_carry && !esc_carry && x == X_END;
 }
 
+static int walk_base(const char *s, size_t n, const ts_jscan_want *w, ts_jtok *root,
+		     ts_jtok *sub, unsigned *flags, size_t *span)
+{
+	return walk(s, n, w, root, sub, flags, span, 0);
+}
+
+#ifdef TS_JB512
+TS_JB512_TARGET static int walk_wide(const char *s, size_t n, const ts_jscan_want *w,
+				     ts_jtok *root, ts_jtok *sub, unsigned *flags, size_t *span)
+{
+	return walk(s, n, w, root, sub, flags, span, 1);
+}
+
+static int wide_off; /* ts_jscan_wide(0) was called: tests only */
+
+static int use_wide(void) { return !wide_off && __builtin_cpu_supports("avx512bw"); }
+#endif
+
+int ts_jscan_wide(int want)
+{
+#ifdef TS_JB512
+	if (want >= 0)
+		wide_off = !want;
+	return use_wide();
+#else
+	(void)want;
+	return 0;
+#endif
+}
+
+static int dispatch(const char *s, size_t n, const ts_jscan_want *w, ts_jtok *root,
+		    ts_jtok *sub, unsigned *flags, size_t *span)
+{
+#ifdef TS_JB512
+	if (use_wide())
+		return walk_wide(s, n, w, root, sub, flags, span);
+#endif
+	return walk_base(s, n, w, root, sub, flags, span);
+}
+
 int ts_jscan(const char *s, size_t n, const ts_jscan_want *w, ts_jtok *root, ts_jtok *sub,
 	     unsigned *flags)
 {
-	return walk(s, n, w, root, sub, flags, NULL);
+	return dispatch(s, n, w, root, sub, flags, NULL);
 }
 
 int ts_jscan_span(const char *s, size_t avail, const ts_jscan_want *w, ts_jtok *root,
 		  ts_jtok *sub, unsigned *flags, size_t *len)
 {
-	return walk(s, avail, w, root, sub, flags, len);
+	return dispatch(s, avail, w, root, sub, flags, len);
 }

@@ -74,6 +74,12 @@ int ts_jscan(const char *s, size_t n, const ts_jscan_want *w, ts_jtok *root, ts_
 int ts_jscan_span(const char *s, size_t avail, const ts_jscan_want *w, ts_jtok *root,
 		  ts_jtok *sub, unsigned *flags, size_t *len);
 
+/* Whether the walk classifies blocks with AVX-512 (where the CPU has
+ * AVX-512BW and the build is for x86-64; the answers are the same
+ * either way). want 0 turns that off and 1 back on, for tests comparing
+ * the two; -1 only asks. Not for use while other threads scan. */
+int ts_jscan_wide(int want);
+
 /* 1 if s[0..n) is true, false, null or a JSON number (RFC 8259), else 0.
  * The one check of literals for both record parsing paths. */
 int ts_json_literal_ok(const char *s, size_t n);

@@ -80,7 +80,8 @@ static const char *const AFTER[] = {
 	",{\"eventTime\":\"x\"}", "]}", "\n ,\n", "", "\\q\x01\x80\"{[", "}}}}",
 };
 
-static size_t spanned;
+static size_t spanned, both;
+static int wide_too; /* the CPU has AVX-512: compare the two classifiers */
 
 /* ts_jscan_span on s[0..n) followed by each of AFTER: when it vouches,
  * for the object it found what ts_jscan says of that object alone; and
@@ -125,6 +126,9 @@ static int span_agrees(const char *s, size_t n, const ts_jscan_want *w, int whol
 static int agree(const char *s, size_t n)
 {
 	int ok = 1;
+	static int asked;
+	if (!asked++)
+		wide_too = ts_jscan_wide(-1);
 	for (size_t wi = 0; wi < TS_ARRAY_LEN(WANTS); wi++) {
 		const ts_jscan_want *w = &WANTS[wi];
 		ts_jtok r1[NROOT], s1[NSUB], r2[NROOT], s2[NSUB];
@@ -133,6 +137,20 @@ static int agree(const char *s, size_t n)
 		int a = ts_jscan(s, n, w, r1, s1, &f1);
 		int b = ts_jscan_ref(s, n, w, r2, s2, &h2);
 		compared++;
+		if (wide_too) {
+			/* the other block classifier gives the same answer */
+			ts_jtok r3[NROOT], s3[NSUB];
+			unsigned f3 = 0;
+			ts_jscan_wide(0);
+			int c = ts_jscan(s, n, w, r3, s3, &f3);
+			ts_jscan_wide(1);
+			both++;
+			if (c != a || (a && (f3 != f1 || !same_toks(r1, r3, w->nroot) ||
+					     !same_toks(s1, s3, w->nsub)))) {
+				fprintf(stderr, "  want %zu: wide %d, narrow %d\n", wi, a, c);
+				ok = 0;
+			}
+		}
 		int h1 = (f1 & TS_JSCAN_HIGH) != 0;
 		if (a != b || (a && (h1 != h2 || !same_toks(r1, r2, w->nroot) ||
 				     !same_toks(s1, s2, w->nsub) ||
@@ -325,7 +343,7 @@ static void test_corpora(void)
 		return;
 	uint32_t x = 4242;
 	size_t files = 0, recs = 0, bad = 0;
-	compared = vouched = refused = deep = 0;
+	compared = vouched = refused = deep = both = 0;
 	char path[4096];
 	snprintf(path, sizeof path, "%s/tests/fuzz/corpus", src);
 	DIR *d = opendir(path);
@@ -345,14 +363,19 @@ static void test_corpora(void)
 	CHECK_INT(bad, 0);
 	/* what it reached: both answers, and subtrees past a depth cap */
 	fprintf(stderr,
-		"  %zu files, %zu records: %zu scans, %zu vouched, %zu refused, %zu deep, %zu spans\n",
-		files, recs, compared, vouched, refused, deep, spanned);
+		"  %zu files, %zu records: %zu scans, %zu vouched, %zu refused, %zu deep, %zu spans, "
+		"%zu also narrow\n",
+		files, recs, compared, vouched, refused, deep, spanned, both);
 	CHECK(files > 1000);
 	CHECK(recs > 500);
 	CHECK(vouched > 2000);
 	CHECK(refused > 10000);
 	CHECK(deep > 100);
 	CHECK(spanned > 2000);
+	if (wide_too)
+		CHECK(both == compared);
+	else
+		fprintf(stderr, "  no AVX-512 here: the wide classifier is not compared\n");
 }
 
 TS_TESTS(test_hand_made, test_samples, test_corpora)
