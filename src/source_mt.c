@@ -78,13 +78,18 @@ static int copy_record(void *ctx, const ts_record *rec, const char *path, uint64
 	ts_record *r = &pf->recs[pf->n];
 	*r = *rec;
 	ts_str *f;
+	size_t need = 0;
+	for (int i = 0; (f = rec_field(r, i)); i++)
+		need += f->n;
+	if (ts_buf_grow(&pf->arena, need))
+		return pf->rc = TS_ENOMEM, TS_SOURCE_STOP;
 	for (int i = 0; (f = rec_field(r, i)); i++) {
 		if (!f->p)
 			continue;
 		/* remember the arena offset; pointers are fixed up at the end */
 		size_t at = pf->arena.len;
-		if (ts_buf_add(&pf->arena, f->p, f->n))
-			return pf->rc = TS_ENOMEM, TS_SOURCE_STOP;
+		memcpy(pf->arena.p + at, f->p, f->n);
+		pf->arena.len += f->n;
 		f->p = (const char *)(uintptr_t)(at + 1);
 	}
 	pf->offs[pf->n++] = off;
