@@ -2,7 +2,7 @@
  *
  * Workers take files in list order and read each, through a src_ctx of
  * their own, into a parsed_file: the records (strings copied into one
- * arena, pointers fixed up when the file is complete), the skips with their
+ * arena, each record kept as offsets into it, a kept_rec), the skips with their
  * offsets and details, and the file's stats. The calling thread replays
  * finished files strictly in list order through the caller's callbacks, so
  * the callbacks see what an inline read would show them. slots[i % nslots]
@@ -25,9 +25,21 @@ typedef struct skip_item {
 	char detail[240]; /* as source.c words it */
 } skip_item;
 
+/* A record as a slot keeps it: its strings in the slot's arena, by
+ * offset + 1 (0: absent) and length. About half a ts_record. */
+#define NSTR 12
+typedef struct kept_rec {
+	int64_t time;
+	uint64_t offset; /* the record's offset in its input */
+	uint32_t at[NSTR], len[NSTR];
+	signed char read_only, management;
+} kept_rec;
+/* a field added to ts_record must be added to kept_rec as well */
+_Static_assert(sizeof(ts_record) == sizeof(int64_t) + NSTR * sizeof(ts_str) + 2 * sizeof(int),
+	       "kept_rec holds every field of ts_record");
+
 typedef struct parsed_file {
-	ts_record *recs;
-	uint64_t *offs;
+	kept_rec *recs;
 	size_t n, alloc;
 	ts_buf arena;
 	skip_item *skips;
@@ -51,13 +63,14 @@ typedef struct pool {
 	pthread_cond_t cv;
 } pool;
 
-/* string fields of ts_record, for copying and fixing up */
-static ts_str *rec_field(ts_record *r, int i)
+/* string field i of ts_record, NULL past the last */
+static const ts_str *rec_field(const ts_record *r, int i)
 {
-	ts_str *f[] = {&r->event_time, &r->event_source, &r->event_name, &r->aws_region,
-		       &r->account, &r->error_code, &r->event_category, &r->event_type,
-		       &r->arn, &r->identity_type, &r->invoked_by, &r->user_agent};
-	return i < (int)TS_ARRAY_LEN(f) ? f[i] : NULL;
+	const ts_str *f[NSTR] = {&r->event_time, &r->event_source, &r->event_name,
+				 &r->aws_region, &r->account, &r->error_code,
+				 &r->event_category, &r->event_type, &r->arn,
+				 &r->identity_type, &r->invoked_by, &r->user_agent};
+	return i < NSTR ? f[i] : NULL;
 }
 
 static int copy_record(void *ctx, const ts_record *rec, const char *path, uint64_t off)
@@ -66,34 +79,53 @@ static int copy_record(void *ctx, const ts_record *rec, const char *path, uint64
 	(void)path;
 	if (pf->n == pf->alloc) {
 		size_t n = pf->alloc ? pf->alloc * 2 : 256;
-		ts_record *r = realloc(pf->recs, n * sizeof *r);
-		if (r)
-			pf->recs = r;
-		uint64_t *o = r ? realloc(pf->offs, n * sizeof *o) : NULL;
-		if (!o)
+		kept_rec *r = realloc(pf->recs, n * sizeof *r);
+		if (!r)
 			return pf->rc = TS_ENOMEM, TS_SOURCE_STOP;
-		pf->offs = o;
+		pf->recs = r;
 		pf->alloc = n;
 	}
-	ts_record *r = &pf->recs[pf->n];
-	*r = *rec;
-	ts_str *f;
+	kept_rec *k = &pf->recs[pf->n];
+	k->time = rec->time;
+	k->offset = off;
+	k->read_only = (signed char)rec->read_only;
+	k->management = (signed char)rec->management;
+	const ts_str *f;
 	size_t need = 0;
-	for (int i = 0; (f = rec_field(r, i)); i++)
+	for (int i = 0; (f = rec_field(rec, i)); i++)
 		need += f->n;
-	if (ts_buf_grow(&pf->arena, need))
+	if (pf->arena.len + need >= UINT32_MAX || ts_buf_grow(&pf->arena, need))
 		return pf->rc = TS_ENOMEM, TS_SOURCE_STOP;
-	for (int i = 0; (f = rec_field(r, i)); i++) {
-		if (!f->p)
-			continue;
-		/* remember the arena offset; pointers are fixed up at the end */
-		size_t at = pf->arena.len;
-		memcpy(pf->arena.p + at, f->p, f->n);
-		pf->arena.len += f->n;
-		f->p = (const char *)(uintptr_t)(at + 1);
+	/* most fields repeat the record before's (the account, Region,
+	 * service, agent ...): those share its copy */
+	const kept_rec *prev = pf->n ? k - 1 : NULL;
+	for (int i = 0; (f = rec_field(rec, i)); i++) {
+		k->len[i] = (uint32_t)f->n;
+		if (!f->p) {
+			k->at[i] = 0;
+		} else if (prev && prev->at[i] && prev->len[i] == f->n &&
+			   memcmp(pf->arena.p + prev->at[i] - 1, f->p, f->n) == 0) {
+			k->at[i] = prev->at[i];
+		} else {
+			k->at[i] = (uint32_t)pf->arena.len + 1;
+			if (f->n)
+				memcpy(pf->arena.p + pf->arena.len, f->p, f->n);
+			pf->arena.len += f->n;
+		}
 	}
-	pf->offs[pf->n++] = off;
+	pf->n++;
 	return 0;
+}
+
+/* The record a slot keeps at k, as the callbacks take it. */
+static void unpack(const parsed_file *pf, const kept_rec *k, ts_record *r)
+{
+	r->time = k->time;
+	r->read_only = k->read_only;
+	r->management = k->management;
+	for (int i = 0; i < NSTR; i++)
+		*(ts_str *)rec_field(r, i) =
+			k->at[i] ? (ts_str){pf->arena.p + k->at[i] - 1, k->len[i]} : (ts_str){NULL, 0};
 }
 
 static void mark_opened(void *ctx, const char *path)
@@ -117,7 +149,6 @@ static void keep_skip(void *ctx, int code, const char *path, uint64_t off, const
 static void clear_file(parsed_file *pf)
 {
 	free(pf->recs);
-	free(pf->offs);
 	free(pf->skips);
 	ts_buf_free(&pf->arena);
 	memset(pf, 0, sizeof *pf);
@@ -133,22 +164,10 @@ static void empty_file(parsed_file *pf)
 		clear_file(pf);
 		return;
 	}
-	parsed_file keep = {.recs = pf->recs, .offs = pf->offs, .alloc = pf->alloc,
+	parsed_file keep = {.recs = pf->recs, .alloc = pf->alloc,
 			    .arena = pf->arena, .skips = pf->skips, .skips_alloc = pf->skips_alloc};
 	keep.arena.len = 0;
 	*pf = keep;
-}
-
-/* Turn the arena offsets copy_record left in the string fields into
- * pointers, once the arena has stopped growing. */
-static void fix_pointers(parsed_file *pf)
-{
-	for (size_t k = 0; k < pf->n; k++) {
-		ts_str *f;
-		for (int j = 0; (f = rec_field(&pf->recs[k], j)); j++)
-			if (f->p)
-				f->p = pf->arena.p + ((uintptr_t)f->p - 1);
-	}
 }
 
 static void *worker(void *arg)
@@ -173,7 +192,6 @@ static void *worker(void *arg)
 		int rc = xrc ? xrc : src_read_input(&x, p->l->paths[i], p->ropts, &pf->st, &cb);
 		if (rc == TS_ENOMEM)
 			pf->rc = rc;
-		fix_pointers(pf);
 		pthread_mutex_lock(&p->mu);
 		pf->ready = 1;
 		pthread_cond_broadcast(&p->cv);
@@ -207,11 +225,13 @@ static int replay(parsed_file *pf, const char *path, ts_source_stats *st, const 
 		if (cb->skip)
 			cb->skip(cb->ctx, pf->skips[k].code, path, pf->skips[k].offset, pf->skips[k].detail);
 	for (size_t k = 0; k < pf->n; k++) {
-		int cr = cb->record(cb->ctx, &pf->recs[k], path, pf->offs[k]);
+		ts_record r;
+		unpack(pf, &pf->recs[k], &r);
+		int cr = cb->record(cb->ctx, &r, path, pf->recs[k].offset);
 		if (cr == TS_SOURCE_STOP)
 			return TS_SOURCE_STOP;
 		if (cr < 0) {
-			ts_source_count_skip(cb, st, cr, path, pf->offs[k], NULL);
+			ts_source_count_skip(cb, st, cr, path, pf->recs[k].offset, NULL);
 			continue;
 		}
 		st->records++;
@@ -248,7 +268,6 @@ typedef struct pipe1 {
  * 0, or 1 when the caller stopped. */
 static int pipe_publish(pipe1 *q)
 {
-	fix_pointers(&q->slots[q->produced % PIPE_SLOTS]);
 	pthread_mutex_lock(&q->mu);
 	q->slots[q->produced % PIPE_SLOTS].ready = 1;
 	q->produced++;
@@ -295,7 +314,6 @@ static void *pipe_reader(void *arg)
 	if (rc == TS_ENOMEM && !pf->rc)
 		pf->rc = rc;
 	pf->st = q->st;
-	fix_pointers(pf);
 	pthread_mutex_lock(&q->mu);
 	pf->ready = 2;
 	q->produced++;
@@ -346,11 +364,14 @@ static int read_pipelined(const char *path, const ts_reader_opts *ropts,
 					cb->skip(cb->ctx, pf->skips[k].code, path, pf->skips[k].offset,
 						 pf->skips[k].detail);
 			for (size_t k = 0; k < pf->n && !rc; k++) {
-				int cr = cb->record(cb->ctx, &pf->recs[k], path, pf->offs[k]);
+				ts_record r;
+				unpack(pf, &pf->recs[k], &r);
+				uint64_t off = pf->recs[k].offset;
+				int cr = cb->record(cb->ctx, &r, path, off);
 				if (cr == TS_SOURCE_STOP)
 					rc = TS_SOURCE_STOP;
 				else if (cr < 0)
-					ts_source_count_skip(cb, st, cr, path, pf->offs[k], NULL);
+					ts_source_count_skip(cb, st, cr, path, off, NULL);
 				else
 					st->records++;
 			}
