@@ -12,6 +12,7 @@
  * done). The records handed to the callback point into the reader's or
  * the parser's memory and are valid until the callback returns.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -321,5 +322,108 @@ int ts_source_read(const char *path, const ts_reader_opts *ropts, const ts_parse
 		return TS_ENOMEM;
 	int rc = src_read_input(&x, path, ropts, st, cb);
 	src_ctx_free(&x);
+	return rc;
+}
+
+/* --- inputs pushed in pieces --- */
+
+struct ts_source_push {
+	src_ctx x;
+	ts_reader_opts ro;
+	int has_ro;
+	ts_reader *r;      /* the input's reader; NULL between inputs */
+	char *name;
+	ts_source_stats *st;
+	const ts_source_cb *cb;
+	int stopped;
+};
+
+ts_source_push *ts_source_push_new(const ts_reader_opts *ropts, const ts_parser_opts *popts)
+{
+	ts_source_push *p = calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	if (src_ctx_init(&p->x, ropts, popts)) {
+		free(p);
+		return NULL;
+	}
+	if (ropts) {
+		p->ro = *ropts;
+		p->has_ro = 1;
+	}
+	return p;
+}
+
+void ts_source_push_free(ts_source_push *p)
+{
+	if (!p)
+		return;
+	ts_reader_free(p->r);
+	free(p->name);
+	src_ctx_free(&p->x);
+	free(p);
+}
+
+int ts_source_push_begin(ts_source_push *p, const char *name, ts_source_stats *st,
+			 const ts_source_cb *cb)
+{
+	ts_reader_free(p->r);
+	free(p->name);
+	p->r = ts_reader_new(p->has_ro ? &p->ro : NULL);
+	p->name = strdup(name);
+	p->st = st;
+	p->cb = cb;
+	p->stopped = 0;
+	if (!p->r || !p->name) {
+		ts_reader_free(p->r);
+		free(p->name);
+		p->r = NULL;
+		p->name = NULL;
+		return TS_ENOMEM;
+	}
+	if (cb->file_begin)
+		cb->file_begin(cb->ctx, p->name);
+	return 0;
+}
+
+int ts_source_push_bytes(ts_source_push *p, const void *buf, size_t n)
+{
+	assert(p->r);
+	if (p->stopped)
+		return TS_SOURCE_STOP;
+	int rc = ts_reader_feed(p->r, buf, n);
+	if (!rc)
+		rc = drain(p->r, &p->x, p->name, p->st, p->cb);
+	if (rc == TS_SOURCE_STOP)
+		p->stopped = 1;
+	return rc;
+}
+
+int ts_source_push_end(ts_source_push *p, const char *failed)
+{
+	assert(p->r);
+	ts_source_stats *st = p->st;
+	const ts_source_cb *cb = p->cb;
+	int rc = 0;
+	if (failed) {
+		st->files_failed++;
+		ts_source_count_skip(cb, st, TS_EIO, p->name, 0, failed);
+	}
+	if (!p->stopped) {
+		ts_reader_finish(p->r);
+		rc = drain(p->r, &p->x, p->name, st, cb);
+	} else {
+		rc = TS_SOURCE_STOP;
+	}
+	if (!rc || rc == TS_SOURCE_STOP)
+		st->files++;
+	ts_reader_stats rs;
+	ts_reader_get_stats(p->r, &rs);
+	st->bytes_in += rs.in_bytes;
+	st->bytes_out += rs.out_bytes;
+	if (cb->file_done)
+		cb->file_done(cb->ctx, p->name, st);
+	ts_reader_free(p->r);
+	p->r = NULL;
 	return rc;
 }

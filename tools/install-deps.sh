@@ -6,7 +6,7 @@
 set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config libjsmn-dev zlib1g-dev libdeflate-dev libgsl-dev
-      libhiredis-dev libcurl4-openssl-dev redis-server redis-tools jq gzip python3
+      libhiredis-dev libcurl4-openssl-dev libexpat1-dev redis-server redis-tools jq gzip python3
       clang libclang-rt-14-dev chromium python3-html5lib python3-jsonschema fonts-dejavu-core
       prometheus-alertmanager curl python3-yaml systemd util-linux)
 if [ "${1:-}" = "--bench" ]; then
