@@ -51,6 +51,8 @@ typedef struct walk {
  * prefixes (with a delimiter) into *prefixes when not NULL. */
 static int list_all(walk *w, const char *prefix, const char *delim, ts_pathlist *prefixes)
 {
+	/* with a day range, objects above the day folders cannot be dated */
+	int undated = delim && (w->o->since_day != INT64_MIN || w->o->until_day != INT64_MAX);
 	char token[1100] = "";
 	for (;;) {
 		ts_s3_page pg;
@@ -58,6 +60,10 @@ static int list_all(walk *w, const char *prefix, const char *delim, ts_pathlist 
 		for (size_t i = 0; !rc && i < pg.objs.n; i++) {
 			const char *why = NULL;
 			int v = ts_s3walk_pick(pg.objs.v[i].key, &why);
+			if (v != TS_S3WALK_SKIP && undated) {
+				v = TS_S3WALK_PASS;
+				why = "not in a YYYY/MM/DD folder, with --since or --until";
+			}
 			if (v == TS_S3WALK_PASS) {
 				++*w->passed;
 				if (w->o->passed)

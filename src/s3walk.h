@@ -8,7 +8,8 @@
  * CloudTrail/REGION/ folder every child folder is walked into (but
  * CloudTrail-Digest, CloudTrail-Insight and hidden ones); below it only
  * the years, months and days that meet the range, and a day folder is
- * listed whole. Objects are returned in the listing's order (UTF-8 binary
+ * listed whole; objects above the day folders are passed over (they
+ * cannot be dated). Objects are returned in the listing's order (UTF-8 binary
  * order of keys, as the folder walk's bytewise order).
  *
  * The listing is a callback, so tests walk a bucket held in memory.
