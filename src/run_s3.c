@@ -41,11 +41,10 @@ typedef struct s3run {
 	int fatal;          /* TS_ENOMEM or a stop */
 } s3run;
 
-static int list_cb(void *ctx, const char *prefix, const char *delim, const char *token,
-		   ts_s3_page *pg, char *err, size_t cap)
+static int list_cb(void *ctx, const ts_s3_listreq *q, ts_s3_page *pg, char *err, size_t cap)
 {
 	s3run *x = ctx;
-	return ts_s3_list_page(x->s3, x->bucket, prefix, delim, token, pg, err, cap);
+	return ts_s3_list_page(x->s3, x->bucket, q, pg, err, cap);
 }
 
 static void passed_cb(void *ctx, const char *key, const char *why)
@@ -272,6 +271,7 @@ int ts_cli_backfill_s3(ts_run *r, const ts_cli_opts *o, ts_store *store, const t
 		if (rc) {
 			ts_error("%s", rc == TS_ENOMEM ? "out of memory" : err);
 			exit_code = rc == TS_ENOMEM ? TS_EXIT_STORE : TS_EXIT_USAGE;
+			ts_s3_objs_free(&x.objs);
 			break;
 		}
 		if (!(x.names = calloc(x.objs.n ? x.objs.n : 1, sizeof *x.names))) {

@@ -190,6 +190,15 @@ static void grab_region(const char *line, size_t n, char *out, size_t cap)
 	snprintf(out, cap, "%.*s", (int)(e - v), v);
 }
 
+/* A server that cannot be reached at all (refused, no such host) is tried
+ * this many times; throttling and server errors for the whole budget. */
+#define UNREACHABLE_TRIES 3
+
+static int unreachable(CURLcode cc)
+{
+	return cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST;
+}
+
 static int retryable(long status, CURLcode cc)
 {
 	if (cc == CURLE_OK)
@@ -253,28 +262,39 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *ud)
 	return sz * nm;
 }
 
-int ts_s3_list_page(ts_s3 *s, const char *bucket, const char *prefix, const char *delim,
-		    const char *token, ts_s3_page *pg, char *err, size_t cap)
+/* Append "&name=value" (the first with '?') when value is set. */
+static int param(ts_buf *b, int *first, const char *name, const char *value)
+{
+	if (!value || !*value)
+		return 0;
+	int rc = ts_buf_printf(b, "%c%s=", *first ? '?' : '&', name);
+	*first = 0;
+	return rc ? rc : enc(b, value, 0);
+}
+
+int ts_s3_list_page(ts_s3 *s, const char *bucket, const ts_s3_listreq *q, ts_s3_page *pg,
+		    char *err, size_t cap)
 {
 	memset(pg, 0, sizeof *pg);
 	ts_buf url = {0};
 	answer a = {.body = {.cap = LIST_MAX}};
+	const char *prefix = q->prefix;
+	char mk[16] = "";
+	if (q->max_keys > 0)
+		snprintf(mk, sizeof mk, "%d", q->max_keys);
+	int first = 1;
 	int rc = url_buf(s, bucket, NULL, &url);
 	/* parameters in name order and encoded the canonical way, so the
 	 * URL is its own canonical query string */
-	if (!rc && token && *token) {
-		rc = ts_buf_puts(&url, "?continuation-token=");
-		rc = rc ? rc : enc(&url, token, 0);
+	rc = rc ? rc : param(&url, &first, "continuation-token", q->token);
+	rc = rc ? rc : param(&url, &first, "delimiter", q->delim);
+	rc = rc ? rc : param(&url, &first, "list-type", "2");
+	rc = rc ? rc : param(&url, &first, "max-keys", mk);
+	if (!rc) {
+		rc = ts_buf_puts(&url, "&prefix=");
+		rc = rc ? rc : enc(&url, prefix, 0);
 	}
-	if (!rc && delim) {
-		rc = ts_buf_puts(&url, token && *token ? "&delimiter=" : "?delimiter=");
-		rc = rc ? rc : enc(&url, delim, 0);
-	}
-	if (!rc)
-		rc = ts_buf_puts(&url, (token && *token) || delim ? "&list-type=2&prefix="
-								 : "?list-type=2&prefix=");
-	if (!rc)
-		rc = enc(&url, prefix, 0);
+	rc = rc ? rc : param(&url, &first, "start-after", q->start_after);
 	if (rc) {
 		snprintf(err, cap, "s3://%s/%s: %s", bucket, prefix, ts_strerror(rc));
 		goto out;
@@ -283,6 +303,7 @@ int ts_s3_list_page(ts_s3 *s, const char *bucket, const char *prefix, const char
 	snprintf(what, sizeof what, "s3://%s/%s", bucket, prefix);
 	ts_backoff bo;
 	ts_backoff_set(&bo, s->o.retry_first_ms, 5000, s->o.retry_budget_ms);
+	int tries = 0;
 	for (;;) {
 		CURL *h = s->list_h;
 		curl_easy_reset(h);
@@ -316,7 +337,9 @@ int ts_s3_list_page(ts_s3 *s, const char *bucket, const char *prefix, const char
 		}
 		if (cc == CURLE_OK && status == 503)
 			s->st.throttled++;
-		if (retryable(status, cc) && ts_backoff_sleep(&bo) == 0) {
+		tries++;
+		if (retryable(status, cc) && (!unreachable(cc) || tries < UNREACHABLE_TRIES) &&
+		    ts_backoff_sleep(&bo) == 0) {
 			s->st.retries++;
 			continue;
 		}
@@ -325,8 +348,7 @@ int ts_s3_list_page(ts_s3 *s, const char *bucket, const char *prefix, const char
 			       "s3:ListBucket", what, s->cfg.region);
 		if (retryable(status, cc)) {
 			size_t k = strlen(err);
-			snprintf(err + k, cap - k, " (gave up after %llu tries)",
-				 (unsigned long long)(bo.spent_ms ? 1 + s->st.retries : 1));
+			snprintf(err + k, cap - k, " (gave up after %d tries)", tries);
 		}
 		rc = TS_EIO;
 		break;
@@ -354,6 +376,7 @@ typedef struct slot {
 	char region[64];
 	char cerr[CURL_ERROR_SIZE];
 	double retry_at;
+	int tries;          /* requests made for the object */
 	ts_backoff bo;
 	struct pool *pool;
 } slot;
@@ -521,6 +544,7 @@ int ts_s3_fetch(ts_s3 *s, const char *bucket, const ts_s3_obj *objs, size_t n,
 			if (sl[i].idx != SIZE_MAX)
 				continue;
 			sl[i].idx = next++;
+			sl[i].tries = 0;
 			ts_backoff_set(&sl[i].bo, s->o.retry_first_ms, 5000, s->o.retry_budget_ms);
 			if ((rc = start(&p, &sl[i])))
 				goto out;
@@ -573,7 +597,9 @@ int ts_s3_fetch(ts_s3 *s, const char *bucket, const ts_s3_obj *objs, size_t n,
 			d->done = 1;
 			if (d->cc == CURLE_OK && d->status == 503)
 				s->st.throttled++;
-			if (!p.stop && !d->handed && !d->begun && retryable(d->status, d->cc)) {
+			d->tries++;
+			if (!p.stop && !d->handed && !d->begun && retryable(d->status, d->cc) &&
+			    (!unreachable(d->cc) || d->tries < UNREACHABLE_TRIES)) {
 				int w = ts_backoff_next(&d->bo);
 				if (w >= 0) {
 					d->waiting = 1;

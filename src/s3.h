@@ -50,14 +50,21 @@ const ts_s3_stats *ts_s3_get_stats(const ts_s3 *s);
  * 0 or TS_ECAP. */
 int ts_s3_url(const ts_s3 *s, const char *bucket, const char *key, char *out, size_t cap);
 
-/* One ListObjectsV2 page of bucket: keys under prefix (may be ""), with
- * delim (NULL: none) and the continuation token of the previous page
- * (NULL or "": the first). *pg is filled (free it with ts_s3_page_free,
- * also after a failure). 0; TS_EIO with err[cap] describing the failure
- * for a user (ts_s3_describe); TS_EINVAL or TS_ECAP for a page that does
- * not parse (err says why); TS_ENOMEM. */
-int ts_s3_list_page(ts_s3 *s, const char *bucket, const char *prefix, const char *delim,
-		    const char *token, ts_s3_page *pg, char *err, size_t cap);
+/* What one ListObjectsV2 request asks: keys under prefix (not NULL; may
+ * be ""), after start_after (NULL or "": from the first), rolled up at
+ * delim (NULL: not), at most max_keys (0: S3's default, 1000), from the
+ * continuation token of the previous page (NULL or "": the first page). */
+typedef struct ts_s3_listreq {
+	const char *prefix, *start_after, *delim, *token;
+	int max_keys;
+} ts_s3_listreq;
+
+/* One ListObjectsV2 page of bucket. *pg is filled (free it with
+ * ts_s3_page_free, also after a failure). 0; TS_EIO with err[cap]
+ * describing the failure for a user (ts_s3_describe); TS_EINVAL or
+ * TS_ECAP for a page that does not parse (err says why); TS_ENOMEM. */
+int ts_s3_list_page(ts_s3 *s, const char *bucket, const ts_s3_listreq *q, ts_s3_page *pg,
+		    char *err, size_t cap);
 
 /* What receives fetched objects. For each object i in order: begin(i)
  * before its first byte, data(i, ...) any number of times, then end(i)

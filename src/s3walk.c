@@ -8,11 +8,14 @@
 #include "folders.h"
 #include "s3walk.h"
 
-#define WALK_DEPTH_MAX 16
+#define DISCOVERY_MAX 100000
+#define DAYS_EACH 31 /* a closed range up to this long is listed day by day */
 
-int ts_s3walk_pick(const char *key, const char **why)
+int ts_s3walk_pick(const char *key, const char **why, size_t *folder_len)
 {
 	size_t n = strlen(key);
+	if (folder_len)
+		*folder_len = 0;
 	if (!n || key[n - 1] == '/')
 		return TS_S3WALK_SKIP;
 	const char *c = key;
@@ -20,15 +23,16 @@ int ts_s3walk_pick(const char *key, const char **why)
 		const char *e = strchr(c, '/');
 		size_t len = e ? (size_t)(e - c) : strlen(c);
 		char name[256];
-		if (len >= sizeof name)
-			len = sizeof name - 1;
-		memcpy(name, c, len);
-		name[len] = 0;
-		if (name[0] == '.')
-			return TS_S3WALK_SKIP;
+		memcpy(name, c, len < sizeof name ? len : sizeof name - 1);
+		name[len < sizeof name ? len : sizeof name - 1] = 0;
 		const char *w = NULL;
-		ts_folders_verdict v = ts_folders_pick(name, e ? S_IFDIR : S_IFREG, &w);
+		ts_folders_verdict v = name[0] == '.' ? TS_FOLDERS_PASS
+						      : ts_folders_pick(name, e ? S_IFDIR : S_IFREG, &w);
 		if (v == TS_FOLDERS_PASS) {
+			if (e && folder_len)
+				*folder_len = (size_t)(e + 1 - key);
+			if (name[0] == '.')
+				return TS_S3WALK_SKIP;
 			if (why)
 				*why = w;
 			return TS_S3WALK_PASS;
@@ -47,42 +51,26 @@ typedef struct walk {
 	size_t cap;
 } walk;
 
-/* Every page of one listing; objects through the rule into w->out;
- * prefixes (with a delimiter) into *prefixes when not NULL. */
-static int list_all(walk *w, const char *prefix, const char *delim, ts_pathlist *prefixes)
+static void pass(walk *w, const char *key, const char *why)
 {
-	/* with a day range, objects above the day folders cannot be dated */
-	int undated = delim && (w->o->since_day != INT64_MIN || w->o->until_day != INT64_MAX);
-	char token[1100] = "";
-	for (;;) {
-		ts_s3_page pg;
-		int rc = w->o->list(w->o->list_ctx, prefix, delim, token, &pg, w->err, w->cap);
-		for (size_t i = 0; !rc && i < pg.objs.n; i++) {
-			const char *why = NULL;
-			int v = ts_s3walk_pick(pg.objs.v[i].key, &why);
-			if (v != TS_S3WALK_SKIP && undated) {
-				v = TS_S3WALK_PASS;
-				why = "not in a YYYY/MM/DD folder, with --since or --until";
-			}
-			if (v == TS_S3WALK_PASS) {
-				++*w->passed;
-				if (w->o->passed)
-					w->o->passed(w->o->ctx, pg.objs.v[i].key, why);
-			} else if (v != TS_S3WALK_SKIP) {
-				rc = ts_s3_objs_push(w->out, &pg.objs.v[i]);
-			}
-		}
-		for (size_t i = 0; !rc && prefixes && i < pg.prefixes.n; i++)
-			rc = ts_pathlist_push(prefixes, pg.prefixes.paths[i]);
-		int more = pg.truncated && pg.next_token[0];
-		if (more)
-			snprintf(token, sizeof token, "%s", pg.next_token);
-		ts_s3_page_free(&pg);
-		if (rc == TS_ENOMEM)
-			snprintf(w->err, w->cap, "out of memory");
-		if (rc || !more)
-			return rc;
-	}
+	++*w->passed;
+	if (w->o->passed)
+		w->o->passed(w->o->ctx, key, why);
+}
+
+/* An object of a listing through the rule into w->out (its key taken). */
+static int take(walk *w, ts_s3_obj *o)
+{
+	const char *why = NULL;
+	int v = ts_s3walk_pick(o->key, &why, NULL);
+	if (v == TS_S3WALK_PASS)
+		pass(w, o->key, why);
+	if (v == TS_S3WALK_PASS || v == TS_S3WALK_SKIP)
+		return 0;
+	int rc = ts_s3_objs_push(w->out, o);
+	if (rc)
+		snprintf(w->err, w->cap, "out of memory");
+	return rc;
 }
 
 /* The length of "...CloudTrail/REGION/" at the start of p when p holds
@@ -112,72 +100,161 @@ static int num(const char *s, int n)
 	return s[n] == '/' ? v : -1;
 }
 
-/* Does the day range meet the folder below a region (rest: "YYYY/",
- * "YYYY/MM/" or "YYYY/MM/DD/")? 1 yes, 0 no, -1 not a date folder. */
-static int meets(const walk *w, const char *rest)
+/* The day of "YYYY/MM/DD/..." at rest, into *day; -1 when it is none. */
+static int day_of(const char *rest, int64_t *day)
 {
-	int y = num(rest, 4), m = -1, d = -1;
-	if (y < 0)
+	int y = num(rest, 4), m = y < 0 ? -1 : num(rest + 5, 2), d = m < 0 ? -1 : num(rest + 8, 2);
+	if (y < 0 || m < 1 || m > 12 || d < 1 || d > 31)
 		return -1;
-	if (rest[5]) {
-		if ((m = num(rest + 5, 2)) < 1 || m > 12)
-			return -1;
-		if (rest[8] && ((d = num(rest + 8, 2)) < 1 || d > 31))
-			return -1;
-	}
-	int64_t lo, hi; /* the folder's days [lo, hi) */
-	if (d > 0) {
-		lo = ts_days_from_civil(y, (unsigned)m, (unsigned)d);
-		hi = lo + 1;
-	} else if (m > 0) {
-		lo = ts_days_from_civil(y, (unsigned)m, 1);
-		hi = m == 12 ? ts_days_from_civil(y + 1, 1, 1) : ts_days_from_civil(y, (unsigned)m + 1, 1);
-	} else {
-		lo = ts_days_from_civil(y, 1, 1);
-		hi = ts_days_from_civil(y + 1, 1, 1);
-	}
-	return hi > w->o->since_day && lo < w->o->until_day;
+	*day = ts_days_from_civil(y, (unsigned)m, (unsigned)d);
+	return 0;
 }
 
-static int walk_in(walk *w, const char *prefix, int depth)
+/* Every page of one listing, the objects through the rule. */
+static int list_all(walk *w, const char *prefix)
 {
-	if (depth > WALK_DEPTH_MAX) {
-		snprintf(w->err, w->cap, "'%s': folders deeper than %d levels, not walked", prefix,
-			 WALK_DEPTH_MAX);
-		return TS_EDEPTH;
+	char token[1100] = "";
+	for (;;) {
+		ts_s3_page pg;
+		ts_s3_listreq q = {.prefix = prefix, .token = token};
+		int rc = w->o->list(w->o->list_ctx, &q, &pg, w->err, w->cap);
+		for (size_t i = 0; !rc && i < pg.objs.n; i++)
+			rc = take(w, &pg.objs.v[i]);
+		int more = pg.truncated && pg.next_token[0];
+		if (more)
+			snprintf(token, sizeof token, "%s", pg.next_token);
+		ts_s3_page_free(&pg);
+		if (rc || !more)
+			return rc;
 	}
-	size_t base = region_base(prefix);
-	const char *rest = prefix + base;
-	/* a day folder (or deeper): listed whole */
-	if (base && num(rest, 4) >= 0 && num(rest + 5, 2) >= 0 && num(rest + 8, 2) >= 0)
-		return meets(w, rest) == 0 ? 0 : list_all(w, prefix, NULL, NULL);
-	ts_pathlist kids = {0};
-	int rc = list_all(w, prefix, "/", &kids);
-	for (size_t i = 0; !rc && i < kids.n; i++) {
-		const char *k = kids.paths[i];
-		size_t kb = region_base(k);
-		if (kb && kb < strlen(k) && meets(w, k + kb) == 0)
-			continue; /* a year, month or day out of the range */
-		/* the folder's own name: the rule for folders */
-		size_t n = strlen(k);
-		const char *nm = k + n - 1;
-		while (nm > k && nm[-1] != '/')
-			nm--;
-		char name[256];
-		snprintf(name, sizeof name, "%.*s", (int)(k + n - 1 - nm), nm);
-		const char *why = NULL;
-		if (name[0] == '.')
-			continue;
-		if (ts_folders_pick(name, S_IFDIR, &why) == TS_FOLDERS_PASS) {
-			++*w->passed;
-			if (w->o->passed)
-				w->o->passed(w->o->ctx, k, why);
-			continue;
+}
+
+/* A closed range of up to DAYS_EACH days: each day's folder of the Region
+ * (base: the first blen bytes of prefix, which may go deeper) listed by
+ * its own prefix. */
+static int list_each_day(walk *w, const char *prefix, size_t blen)
+{
+	size_t pl = strlen(prefix);
+	for (int64_t d = w->o->since_day; d < w->o->until_day; d++) {
+		int64_t y;
+		unsigned m, dd;
+		char day[1200];
+		ts_civil_from_days(d, &y, &m, &dd);
+		snprintf(day, sizeof day, "%.*s%04lld/%02u/%02u/", (int)blen, prefix,
+			 (long long)(y < 0 ? 0 : y > 9999 ? 9999 : y), m, dd);
+		size_t dl = strlen(day);
+		int rc = 0;
+		if (strncmp(day, prefix, pl) == 0) /* the prefix holds the day */
+			rc = list_all(w, day);
+		else if (pl > dl && strncmp(prefix, day, dl) == 0) /* the day holds the prefix */
+			rc = list_all(w, prefix);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* A Region's folder (base: "...CloudTrail/REGION/", the first blen bytes
+ * of prefix, which may go deeper) for the range: a short closed range day
+ * by day, else from the range's first day on (start-after), until a key's
+ * day passes its end. */
+static int list_days(walk *w, const char *prefix, size_t blen)
+{
+	if (w->o->since_day != INT64_MIN && w->o->until_day != INT64_MAX &&
+	    w->o->until_day - w->o->since_day <= DAYS_EACH)
+		return list_each_day(w, prefix, blen);
+	char after[1200] = "", token[1100] = "";
+	const ts_s3walk_opts *o = w->o;
+	if (o->since_day != INT64_MIN) {
+		int64_t y;
+		unsigned m, d;
+		ts_civil_from_days(o->since_day, &y, &m, &d);
+		snprintf(after, sizeof after, "%.*s%04lld/%02u/%02u", (int)blen, prefix,
+			 (long long)(y < 0 ? 0 : y > 9999 ? 9999 : y), m, d);
+		if (strcmp(after, prefix) < 0)
+			after[0] = 0; /* the prefix starts later */
+	}
+	for (int done = 0; !done;) {
+		ts_s3_page pg;
+		ts_s3_listreq q = {.prefix = prefix, .start_after = token[0] ? NULL : after,
+				   .token = token};
+		int rc = o->list(o->list_ctx, &q, &pg, w->err, w->cap);
+		for (size_t i = 0; !rc && !done && i < pg.objs.n; i++) {
+			const char *k = pg.objs.v[i].key;
+			int64_t day;
+			if (strlen(k) < blen || day_of(k + blen, &day)) {
+				pass(w, k, "not in a YYYY/MM/DD folder, with --since or --until");
+				continue;
+			}
+			if (day >= o->until_day)
+				done = 1; /* keys are in order: the rest is later */
+			else if (day >= o->since_day)
+				rc = take(w, &pg.objs.v[i]);
 		}
-		rc = walk_in(w, k, depth + 1);
+		int more = pg.truncated && pg.next_token[0];
+		if (more)
+			snprintf(token, sizeof token, "%s", pg.next_token);
+		ts_s3_page_free(&pg);
+		if (rc)
+			return rc;
+		done = done || !more;
 	}
-	ts_pathlist_free(&kids);
-	return rc;
+	return 0;
+}
+
+/* The start-after that skips every key of folder f ("X/"): "X0", since
+ * '0' comes right after '/' (only a key that is exactly "X0" is skipped
+ * with them). A character above every other (U+FFFF) would do without
+ * that, but it is not allowed in XML, and S3 answers with the start-after
+ * in its XML. */
+static void past(char *out, size_t cap, const char *f)
+{
+	size_t n = strlen(f);
+	snprintf(out, cap, "%.*s0", (int)(n ? n - 1 : 0), f);
+}
+
+/* Discovery under prefix (holding no Region folder itself). */
+static int discover(walk *w, const char *prefix)
+{
+	char after[1200] = "";
+	for (int asked = 0;; asked++) {
+		if (asked >= DISCOVERY_MAX) {
+			snprintf(w->err, w->cap, "'%s': more than %d folders and undated objects to "
+				 "look at, with --since or --until", prefix, DISCOVERY_MAX);
+			return TS_ECAP;
+		}
+		ts_s3_page pg;
+		ts_s3_listreq q = {.prefix = prefix, .start_after = after, .max_keys = 1};
+		int rc = w->o->list(w->o->list_ctx, &q, &pg, w->err, w->cap);
+		if (rc || !pg.objs.n) {
+			ts_s3_page_free(&pg);
+			return rc;
+		}
+		const char *k = pg.objs.v[0].key;
+		size_t base = region_base(k), flen;
+		const char *why = NULL;
+		int v = ts_s3walk_pick(k, &why, &flen);
+		if (flen && (!base || flen <= base)) {
+			/* a passed-over (or hidden) folder above the Region: skipped whole */
+			char f[1100];
+			snprintf(f, sizeof f, "%.*s", (int)flen, k);
+			if (v == TS_S3WALK_PASS)
+				pass(w, f, why);
+			past(after, sizeof after, f);
+		} else if (base) {
+			char b[1100];
+			snprintf(b, sizeof b, "%.*s", (int)base, k);
+			rc = list_days(w, b, base);
+			past(after, sizeof after, b);
+		} else {
+			if (v != TS_S3WALK_SKIP)
+				pass(w, k, "not in a YYYY/MM/DD folder, with --since or --until");
+			snprintf(after, sizeof after, "%s", k);
+		}
+		ts_s3_page_free(&pg);
+		if (rc)
+			return rc;
+	}
 }
 
 int ts_s3walk(const char *prefix, const ts_s3walk_opts *o, ts_s3_objs *out, uint64_t *passed,
@@ -185,6 +262,7 @@ int ts_s3walk(const char *prefix, const ts_s3walk_opts *o, ts_s3_objs *out, uint
 {
 	walk w = {o, out, passed, err, cap};
 	if (o->since_day == INT64_MIN && o->until_day == INT64_MAX)
-		return list_all(&w, prefix, NULL, NULL);
-	return walk_in(&w, prefix, 0);
+		return list_all(&w, prefix);
+	size_t base = region_base(prefix);
+	return base ? list_days(&w, prefix, base) : discover(&w, prefix);
 }

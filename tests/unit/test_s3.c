@@ -101,12 +101,12 @@ static void test_list_pages(void)
 	ts_s3 *c = client(s.port, "SESSIONTOKEN", 2);
 	ts_s3_page pg;
 	char err[512];
-	CHECK_INT(ts_s3_list_page(c, "trail", "AWSLogs/", NULL, NULL, &pg, err, sizeof err), 0);
+	CHECK_INT(ts_s3_list_page(c, "trail", &(ts_s3_listreq){.prefix = "AWSLogs/"}, &pg, err, sizeof err), 0);
 	CHECK_INT(pg.objs.n, 1);
 	CHECK_STR(pg.next_token, "t/1+=");
 	CHECK_INT(pg.truncated, 1);
 	ts_s3_page next;
-	CHECK_INT(ts_s3_list_page(c, "trail", "AWSLogs/", NULL, pg.next_token, &next, err, sizeof err), 0);
+	CHECK_INT(ts_s3_list_page(c, "trail", &(ts_s3_listreq){.prefix = "AWSLogs/", .token = pg.next_token}, &next, err, sizeof err), 0);
 	CHECK_INT(next.objs.n, 1);
 	CHECK_STR(next.objs.v[0].key, "AWSLogs/b.json");
 	CHECK_INT(next.truncated, 0);
@@ -137,7 +137,7 @@ static void test_list_errors(void)
 		{"/moved/", 0, NULL,
 		 "HTTP/1.1 301 Moved Permanently\r\nx-amz-bucket-region: eu-west-1\r\nConnection: close"
 		 "\r\n\r\n<Error><Code>PermanentRedirect</Code><Message>use the endpoint</Message></Error>", 0},
-		{"/slow/", 2, "HTTP/1.1 503 Slow Down\r\nConnection: close\r\n\r\n<Error><Code>SlowDown</Code>"
+		{"/slow/?delimiter=%2F&list-type=2&max-keys=1&prefix=&start-after=a%20b", 2, "HTTP/1.1 503 Slow Down\r\nConnection: close\r\n\r\n<Error><Code>SlowDown</Code>"
 		 "<Message>Please reduce your request rate.</Message></Error>",
 		 XML_OK("<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>"), 0},
 		{"/busy/", 1000, "HTTP/1.1 503 Slow Down\r\nConnection: close\r\n\r\n<Error><Code>SlowDown"
@@ -149,26 +149,26 @@ static void test_list_errors(void)
 	ts_s3 *c = client(s.port, "", 1);
 	ts_s3_page pg;
 	char err[512];
-	CHECK_INT(ts_s3_list_page(c, "denied", "AWSLogs/", NULL, NULL, &pg, err, sizeof err), TS_EIO);
+	CHECK_INT(ts_s3_list_page(c, "denied", &(ts_s3_listreq){.prefix = "AWSLogs/"}, &pg, err, sizeof err), TS_EIO);
 	ts_s3_page_free(&pg);
 	CHECK(strstr(err, "s3://denied/AWSLogs/") != NULL);
 	CHECK(strstr(err, "access denied") != NULL);
 	CHECK(strstr(err, "s3:ListBucket") != NULL);
-	CHECK_INT(ts_s3_list_page(c, "moved", "", NULL, NULL, &pg, err, sizeof err), TS_EIO);
+	CHECK_INT(ts_s3_list_page(c, "moved", &(ts_s3_listreq){.prefix = ""}, &pg, err, sizeof err), TS_EIO);
 	ts_s3_page_free(&pg);
 	CHECK(strstr(err, "in Region eu-west-1, not us-east-1") != NULL);
 	CHECK(strstr(err, "AWS_REGION=eu-west-1") != NULL);
-	CHECK_INT(ts_s3_list_page(c, "slow", "", "/", NULL, &pg, err, sizeof err), 0);
+	CHECK_INT(ts_s3_list_page(c, "slow", &(ts_s3_listreq){.prefix = "", .delim = "/", .start_after = "a b", .max_keys = 1}, &pg, err, sizeof err), 0);
 	ts_s3_page_free(&pg);
 	CHECK_INT(rt[2].hits, 3);
 	CHECK_INT(ts_s3_get_stats(c)->throttled, 2);
 	CHECK_INT(ts_s3_get_stats(c)->retries, 2);
-	CHECK_INT(ts_s3_list_page(c, "busy", "", NULL, NULL, &pg, err, sizeof err), TS_EIO);
+	CHECK_INT(ts_s3_list_page(c, "busy", &(ts_s3_listreq){.prefix = ""}, &pg, err, sizeof err), TS_EIO);
 	ts_s3_page_free(&pg);
 	CHECK(strstr(err, "SlowDown") != NULL);
 	CHECK(strstr(err, "gave up") != NULL);
 	CHECK(rt[3].hits > 2);
-	CHECK_INT(ts_s3_list_page(c, "garbage", "", NULL, NULL, &pg, err, sizeof err), TS_EINVAL);
+	CHECK_INT(ts_s3_list_page(c, "garbage", &(ts_s3_listreq){.prefix = ""}, &pg, err, sizeof err), TS_EINVAL);
 	ts_s3_page_free(&pg);
 	CHECK(strstr(err, "s3://garbage/") != NULL);
 	ts_s3_free(c);
