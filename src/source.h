@@ -71,9 +71,12 @@ int ts_source_read(const char *path, const ts_reader_opts *ropts, const ts_parse
 
 /* An input pushed in pieces by its caller (an object fetched over the
  * network), read through the same reader, record parser and callbacks as
- * a file, without a file: begin, bytes any number of times, end. One push
- * serves one input at a time and is reused from input to input; _free(NULL)
- * is a no-op. */
+ * a file, without a file: begin, bytes any number of times, end. An input
+ * is held whole up to 64 MiB and then read as a regular file is (gzip
+ * decoded in one call), else streamed (and always with stream_only), so
+ * the records, skips and offsets are those of the same bytes in a file.
+ * One push serves one input at a time and is reused from input to input;
+ * _free(NULL) is a no-op. */
 typedef struct ts_source_push ts_source_push;
 
 /* NULL when out of memory. ropts and popts may be NULL; they are copied. */

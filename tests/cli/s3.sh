@@ -14,7 +14,7 @@ source "$(dirname "$0")/lib.sh"
 : "${TRAILSIGHT_GEN:?set TRAILSIGHT_GEN to the generator binary}"
 
 s3rver=${TS_S3RVER:-}
-[ -n "$s3rver" ] || for c in /opt/trailsight-node/node_modules/.bin/s3rver "$(command -v s3rver || true)"; do
+[ -n "$s3rver" ] || for c in "${TS_NODE_PREFIX:-/opt/trailsight-node}/node_modules/.bin/s3rver" "$(command -v s3rver || true)"; do
   [ -n "$c" ] && [ -x "$c" ] && { s3rver=$c; break; }
 done
 if [ -z "$s3rver" ] || ! command -v node >/dev/null || ! command -v curl >/dev/null; then
