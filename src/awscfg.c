@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "awscfg.h"
+#include "awsfetch.h"
 #include "util.h"
 
 #define LINE_MAX_LEN 8192
@@ -111,6 +112,66 @@ static int keys_from(ts_awscfg *c, const char *path, const char *section, char *
 	return 1;
 }
 
+/* The keys from the container endpoint or IMDS, as the environment says.
+ * 1 found, 0 none configured (why_not[cap] says why IMDS gave none),
+ * TS_EIO when the configured endpoint failed (err says why). */
+static int http_keys(ts_awscfg *c, char *err, size_t cap)
+{
+	const char *rel = env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+	const char *full = env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+	ts_awscfg k = *c;
+	int rc;
+	if (rel || full) {
+		char url[1100], auth[8192] = "";
+		const char *tok = env("AWS_CONTAINER_AUTHORIZATION_TOKEN");
+		const char *tokfile = env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+		if (rel)
+			snprintf(url, sizeof url, "http://169.254.170.2%s", rel);
+		else
+			snprintf(url, sizeof url, "%s", full);
+		if (tokfile) {
+			FILE *f = fopen(tokfile, "r");
+			size_t n = f ? fread(auth, 1, sizeof auth - 1, f) : 0;
+			if (f)
+				fclose(f);
+			auth[n] = 0;
+			auth[strcspn(auth, "\r\n")] = 0;
+		} else if (tok) {
+			snprintf(auth, sizeof auth, "%s", tok);
+		}
+		if ((rc = ts_awsfetch_container(&k, url, auth, err, cap)))
+			return rc;
+		k.fetched = 1;
+		k.cred_from = "the container credentials endpoint";
+	} else {
+		const char *off = env("AWS_EC2_METADATA_DISABLED");
+		if (off && strcasecmp(off, "true") == 0) {
+			snprintf(err, cap, "instance metadata: AWS_EC2_METADATA_DISABLED=true");
+			return 0;
+		}
+		const char *ep = env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+		char e[600];
+		snprintf(e, sizeof e, "%s", ep ? ep : "http://169.254.169.254");
+		size_t n = strlen(e);
+		while (n > 8 && e[n - 1] == '/')
+			e[--n] = 0;
+		if (ts_awsfetch_imds(&k, e, err, cap))
+			return 0; /* not on EC2, or no role: no keys from there */
+		k.fetched = 2;
+		k.cred_from = "instance metadata (IMDSv2)";
+	}
+	*c = k;
+	return 1;
+}
+
+int ts_awscfg_refresh(ts_awscfg *c, char *err, size_t cap)
+{
+	if (!c->fetched)
+		return 0;
+	int rc = http_keys(c, err, cap);
+	return rc == 1 ? 0 : TS_EIO;
+}
+
 static int endpoint_ok(const char *e)
 {
 	return strncasecmp(e, "http://", 7) == 0 || strncasecmp(e, "https://", 8) == 0;
@@ -150,11 +211,19 @@ int ts_awscfg_load(ts_awscfg *c, const char *endpoint_opt, char *err, size_t cap
 			return rc;
 		c->cred_from = "the config file";
 	} else {
-		snprintf(err, cap,
-			 "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
-			 "give profile '%s' aws_access_key_id and aws_secret_access_key in '%s' or '%s'",
-			 c->profile, cred_path, conf_path);
-		return TS_EINVAL;
+		char why[600] = "";
+		if ((rc = http_keys(c, why, sizeof why)) < 0) {
+			snprintf(err, cap, "AWS credentials: %s", why);
+			return TS_EINVAL;
+		}
+		if (!rc) {
+			snprintf(err, cap,
+				 "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+				 "or give profile '%s' aws_access_key_id and aws_secret_access_key in "
+				 "'%s' or '%s' (%s)",
+				 c->profile, cred_path, conf_path, why);
+			return TS_EINVAL;
+		}
 	}
 
 	const char *reg = env("AWS_REGION");

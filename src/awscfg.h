@@ -11,7 +11,12 @@
  *      aws_access_key_id, aws_secret_access_key, aws_session_token;
  *   3. the same keys in the profile's section of the config file
  *      (AWS_CONFIG_FILE, else ~/.aws/config; "[profile NAME]", or
- *      "[default]").
+ *      "[default]");
+ *   4. the container credentials endpoint, when
+ *      AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI is set;
+ *   5. else EC2 instance metadata (IMDSv2), unless
+ *      AWS_EC2_METADATA_DISABLED=true (awsfetch.h says how).
+ * The last two expire: ts_awscfg_refresh fetches them again.
  * Region: AWS_REGION, AWS_DEFAULT_REGION, the profile's `region` in the
  * config file, else us-east-1.
  * Endpoint: the --endpoint-url option, AWS_ENDPOINT_URL_S3,
@@ -22,6 +27,7 @@
 #define TS_AWSCFG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct ts_awscfg {
 	char key_id[128];
@@ -32,6 +38,8 @@ typedef struct ts_awscfg {
 				 "" for AWS's own endpoint */
 	char profile[128];    /* the profile the files were read for */
 	const char *cred_from; /* where the keys came from (static text) */
+	int64_t expires;      /* Unix seconds the keys expire at; 0: never */
+	int fetched;          /* 1: from the container endpoint, 2: from IMDS */
 	const char *region_from;
 } ts_awscfg;
 
@@ -40,6 +48,11 @@ typedef struct ts_awscfg {
  * http:// or https:// (err[cap] says which and where it looked); a file
  * that cannot be read is as if absent (the AWS CLI does the same). */
 int ts_awscfg_load(ts_awscfg *c, const char *endpoint_opt, char *err, size_t cap);
+
+/* Fetch c's keys again from where they came (the container endpoint or
+ * IMDS; keys from the environment or the files stay as they are). 0, or
+ * TS_EIO with err[cap] (c keeps its old keys). */
+int ts_awscfg_refresh(ts_awscfg *c, char *err, size_t cap);
 
 /* The value of key in section (exact name, e.g. "default", "profile dev")
  * of the INI-style file at path, into out[cap]. 1 found, 0 not found, -1

@@ -12,6 +12,7 @@
  * Everything here lives for one call of ts_cli_backfill_s3.
  */
 #include <stdlib.h>
+#include <time.h>
 
 #include "cli.h"
 #include "s3.h"
@@ -20,6 +21,12 @@
 #include "util.h"
 
 #define LOOK_BYTES 4096
+
+static int64_t wall_now(void *ctx)
+{
+	(void)ctx;
+	return (int64_t)time(NULL);
+}
 
 int ts_cli_is_s3(const char *path) { return strncmp(path, "s3://", 5) == 0; }
 
@@ -243,7 +250,7 @@ int ts_cli_backfill_s3(ts_run *r, const ts_cli_opts *o, ts_store *store, const t
 		ts_error("%s", err);
 		return TS_EXIT_USAGE;
 	}
-	ts_s3_opts so = {.connections = o->s3_connections};
+	ts_s3_opts so = {.connections = o->s3_connections, .now = wall_now};
 	s3run x = {.r = r, .store = store, .cb = cb};
 	x.s3 = ts_s3_new(&cfg, &so);
 	x.push = ts_source_push_new(&o->ro, &o->po);

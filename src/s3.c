@@ -29,6 +29,9 @@ struct ts_s3 {
 	ts_awscfg cfg;
 	char sigv4[96];
 	struct curl_slist *hdrs;
+	struct curl_slist *old_hdrs[16]; /* before refreshes: transfers may hold them */
+	int nold;
+	int64_t next_refresh;     /* after a failed refresh: not before */
 	CURL *list_h;
 	CURLM *multi;
 	ts_s3_opts o;
@@ -52,9 +55,47 @@ void ts_s3_free(ts_s3 *s)
 	if (s->multi)
 		curl_multi_cleanup(s->multi);
 	curl_slist_free_all(s->hdrs);
+	for (int i = 0; i < s->nold; i++)
+		curl_slist_free_all(s->old_hdrs[i]);
 	if (s->global)
 		curl_global_cleanup();
 	free(s);
+}
+
+/* The headers every request carries (NULL when out of memory). */
+static struct curl_slist *make_headers(const ts_awscfg *cfg)
+{
+	char tok[sizeof cfg->token + 32];
+	struct curl_slist *l = curl_slist_append(NULL, "x-amz-content-sha256: " EMPTY_SHA256), *m;
+	if (!l || !cfg->token[0])
+		return l;
+	snprintf(tok, sizeof tok, "x-amz-security-token: %s", cfg->token);
+	if (!(m = curl_slist_append(l, tok)))
+		curl_slist_free_all(l);
+	return m;
+}
+
+/* Keys that expire within 5 minutes fetched again (a failure is warned
+ * about and tried again 30 s later; the old keys go on until then). */
+static void fresh(ts_s3 *s)
+{
+	if (!s->cfg.fetched || !s->cfg.expires || !s->o.now || s->nold == 16)
+		return;
+	int64_t t = s->o.now(s->o.now_ctx);
+	if (t < s->cfg.expires - 300 || t < s->next_refresh)
+		return;
+	ts_awscfg k = s->cfg;
+	char err[700];
+	struct curl_slist *h;
+	if (ts_awscfg_refresh(&k, err, sizeof err) || !(h = make_headers(&k))) {
+		ts_warn("refreshing AWS credentials from %s: %s", s->cfg.cred_from, err);
+		s->next_refresh = t + 30;
+		return;
+	}
+	s->old_hdrs[s->nold++] = s->hdrs;
+	s->hdrs = h;
+	s->cfg = k;
+	s->st.refreshes++;
 }
 
 ts_s3 *ts_s3_new(const ts_awscfg *cfg, const ts_s3_opts *opts)
@@ -77,18 +118,7 @@ ts_s3 *ts_s3_new(const ts_awscfg *cfg, const ts_s3_opts *opts)
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		goto fail;
 	s->global = 1;
-	char tok[sizeof cfg->token + 32];
-	struct curl_slist *l = curl_slist_append(NULL, "x-amz-content-sha256: " EMPTY_SHA256);
-	if (!l)
-		goto fail;
-	s->hdrs = l;
-	if (cfg->token[0]) {
-		snprintf(tok, sizeof tok, "x-amz-security-token: %s", cfg->token);
-		if (!(l = curl_slist_append(s->hdrs, tok)))
-			goto fail;
-		s->hdrs = l;
-	}
-	if (!(s->list_h = curl_easy_init()) || !(s->multi = curl_multi_init()))
+	if (!(s->hdrs = make_headers(cfg)) || !(s->list_h = curl_easy_init()) || !(s->multi = curl_multi_init()))
 		goto fail;
 	curl_multi_setopt(s->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)s->o.connections);
 	return s;
@@ -306,6 +336,7 @@ int ts_s3_list_page(ts_s3 *s, const char *bucket, const ts_s3_listreq *q, ts_s3_
 	int tries = 0;
 	for (;;) {
 		CURL *h = s->list_h;
+		fresh(s);
 		curl_easy_reset(h);
 		setup(s, h);
 		ts_buf_reset(&a.body);
@@ -455,6 +486,7 @@ static int start(pool *p, slot *sl)
 	int rc = url_buf(s, p->bucket, p->objs[sl->idx].key, &url);
 	if (rc)
 		return rc == TS_ECAP ? TS_ENOMEM : rc;
+	fresh(s);
 	curl_easy_reset(sl->h);
 	setup(s, sl->h);
 	curl_easy_setopt(sl->h, CURLOPT_URL, url.p);

@@ -31,12 +31,17 @@ typedef struct ts_s3_stats {
 	uint64_t retries;        /* requests sent again after a failure */
 	uint64_t throttled;      /* 503 SlowDown answers */
 	uint64_t bytes;          /* object bytes handed on */
+	uint64_t refreshes;      /* keys fetched again before they expired */
 } ts_s3_stats;
 
 typedef struct ts_s3_opts {
 	int connections;   /* objects fetched at once (1..64; 0: 8) */
 	int retry_first_ms; /* first wait before a retry (0: 200) */
 	int retry_budget_ms; /* waiting budget per request (0: 60000) */
+	/* the wall clock, Unix seconds (NULL: keys never refreshed): keys
+	 * that expire (ts_awscfg.expires) are fetched again 5 minutes before */
+	int64_t (*now)(void *ctx);
+	void *now_ctx;
 } ts_s3_opts;
 
 /* A client for cfg (copied). NULL when out of memory or libcurl cannot be

@@ -155,7 +155,7 @@ rc1=$?
 AWS_ACCESS_KEY_ID=NOSUCHKEY "$TRAILSIGHT" backfill -q --endpoint-url "$ep" s3://trail/ > /dev/null 2> "$tmp/e2"
 rc2=$?
 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY HOME="$tmp" AWS_SHARED_CREDENTIALS_FILE="$tmp/none" \
-  AWS_CONFIG_FILE="$tmp/none" "$TRAILSIGHT" backfill -q --endpoint-url "$ep" s3://trail/ > /dev/null 2> "$tmp/e3"
+  AWS_CONFIG_FILE="$tmp/none" AWS_EC2_METADATA_DISABLED=true "$TRAILSIGHT" backfill -q --endpoint-url "$ep" s3://trail/ > /dev/null 2> "$tmp/e3"
 rc3=$?
 "$TRAILSIGHT" backfill -q --endpoint-url "$ep" --since 2026-01-07 "$logs" > /dev/null 2> "$tmp/e4"
 rc4=$?

@@ -29,7 +29,11 @@ static void reset(void)
 	static const char *vars[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
 				     "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
 				     "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL",
-				     "AWS_ENDPOINT_URL_S3"};
+				     "AWS_ENDPOINT_URL_S3", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+				     "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+				     "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+				     "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+				     "AWS_EC2_METADATA_SERVICE_ENDPOINT"};
 	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
 		unsetenv(vars[i]);
 	if (!dir[0]) {
@@ -43,6 +47,7 @@ static void reset(void)
 	setenv("AWS_SHARED_CREDENTIALS_FILE", cred_path, 1);
 	setenv("AWS_CONFIG_FILE", conf_path, 1);
 	setenv("HOME", dir, 1);
+	setenv("AWS_EC2_METADATA_DISABLED", "true", 1); /* test_awsfetch tries it */
 }
 
 static void test_env(void)
