@@ -414,10 +414,11 @@ int ts_cli_run(ts_cli_opts *o, int stream)
 			ts_cli_backfill_group(&r, o, store, &paths, &cb, &eo,
 					      o->report_dir ? tee_emit : ts_sinks_emit_fn,
 					      o->report_dir ? (void *)&r : (void *)r.sinks);
-		} else if (!r.fatal && !r.files_total && r.files_already &&
+		} else if (!r.fatal && (s3 ? !r.src.files : !r.files_total) && r.files_already &&
 			   strcmp(store->ops->name, "redis") == 0) {
-			/* every file is counted already: nothing is counted again, and
-			 * the events are derived again from the store's counts */
+			/* every file is counted already (s3://: fetched, and none read,
+			 * e.g. a note looked at and passed over): nothing is counted
+			 * again, and the events are derived again from the store's counts */
 			rc = ts_cli_redetect(&rd, store, reg, &eo, INT64_MAX,
 					     o->report_dir ? tee_emit : ts_sinks_emit_fn,
 					     o->report_dir ? (void *)&r : (void *)r.sinks);
