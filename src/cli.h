@@ -72,6 +72,7 @@ typedef struct ts_cli_opts {
 				 days they meet; INT64_MIN / INT64_MAX: all */
 	const char *endpoint_url; /* --endpoint-url (s3://) */
 	int s3_connections;       /* --s3-connections; 0: the client's default */
+	const char *s3_accounts, *s3_regions; /* --account, --region: comma lists (s3://) */
 	const char *lease_group; /* --group of backfill or stream --watch: leases */
 	int lease_ms;            /* --lease-ms */
 } ts_cli_opts;

@@ -39,6 +39,8 @@ const char ts_cli_usage[] =
 	"  --since TIME, --until TIME  list only the key days (.../CloudTrail/REGION/\n"
 	"                          YYYY/MM/DD/) that meet [since, until) (YYYY-MM-DD or\n"
 	"                          YYYY-MM-DDTHH:MMZ); every record of those objects counts\n"
+	"  --account IDS, --region NAMES  only these accounts and Regions (comma lists):\n"
+	"                          their ACCT/CloudTrail/REGION/ folders alone are listed\n"
 	"  --endpoint-url URL      an S3-compatible endpoint, addressed path-style (also\n"
 	"                          AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL)\n"
 	"  --s3-connections N      objects fetched at once (1-64, default 8)\n"
@@ -241,7 +243,7 @@ int ts_cli_parse(int argc, char **argv, int mode, ts_cli_opts *o)
 		O_WATCH, O_STDIN, O_IDLE, O_METRICS, O_METRICS_INT, O_RSTREAM, O_GROUP, O_CONSUMER,
 		O_INFLATE, O_REPORT, O_SINKQ, O_MAX_SERIES, O_MAX_PART, O_MAX_CODES, O_MAX_ATTRS,
 		O_ORDER, O_FUTURE, O_FORMAT, O_RULES, O_MARKED, O_EARLY, O_SINCE, O_UNTIL, O_LEASE_MS,
-		O_ENDPOINT, O_S3CONN
+		O_ENDPOINT, O_S3CONN, O_ACCOUNT, O_REGION
 	};
 	static const struct option longopts[] = {
 		{"store", required_argument, 0, O_STORE},
@@ -285,6 +287,8 @@ int ts_cli_parse(int argc, char **argv, int mode, ts_cli_opts *o)
 		{"since", required_argument, 0, O_SINCE},
 		{"endpoint-url", required_argument, 0, O_ENDPOINT},
 		{"s3-connections", required_argument, 0, O_S3CONN},
+		{"account", required_argument, 0, O_ACCOUNT},
+		{"region", required_argument, 0, O_REGION},
 		{"until", required_argument, 0, O_UNTIL},
 		{"quiet", no_argument, 0, 'q'},
 		{"verbose", no_argument, 0, 'v'},
@@ -313,7 +317,7 @@ int ts_cli_parse(int argc, char **argv, int mode, ts_cli_opts *o)
 			O_STATS, O_ORDER, O_FUTURE, O_READ, O_DATA, O_MAXREC, O_FORMAT, O_INFLATE,
 			O_THREADS, O_STRICT, O_FORCE, O_FLUSH, O_MAX_SERIES, O_MAX_PART, O_MAX_CODES,
 			O_MAX_ATTRS, O_REPORT, O_WATCH, O_STDIN, O_RSTREAM, O_GROUP, O_CONSUMER,
-			O_IDLE, O_EARLY, O_METRICS, O_METRICS_INT, O_LEASE_MS, O_ENDPOINT, O_S3CONN};
+			O_IDLE, O_EARLY, O_METRICS, O_METRICS_INT, O_LEASE_MS, O_ENDPOINT, O_S3CONN, O_ACCOUNT, O_REGION};
 		for (size_t i = 0; i < TS_ARRAY_LEN(on_records) && li >= 0; i++)
 			if (c == on_records[i] && !record_opt)
 				record_opt = longopts[li].name;
@@ -473,6 +477,23 @@ int ts_cli_parse(int argc, char **argv, int mode, ts_cli_opts *o)
 		case O_EARLY: o->eo.early = 1; break;
 		case O_REPORT: o->report_dir = optarg; backfill_only = 1; break;
 		case O_ENDPOINT: o->endpoint_url = optarg; backfill_only = 1; break;
+		case O_ACCOUNT:
+		case O_REGION: {
+			int acct = c == O_ACCOUNT;
+			for (const char *p = optarg; *p; p++) {
+				int ok = *p == ',' || (*p >= '0' && *p <= '9') ||
+					 (!acct && ((*p >= 'a' && *p <= 'z') || *p == '-'));
+				if (!ok) {
+					ts_error("--%s '%s': expected %s, separated by commas",
+						 acct ? "account" : "region", optarg,
+						 acct ? "account ids (12 digits)" : "Region names (us-east-1)");
+					return TS_EXIT_USAGE;
+				}
+			}
+			*(acct ? &o->s3_accounts : &o->s3_regions) = optarg;
+			backfill_only = 1;
+			break;
+		}
 		case O_S3CONN:
 			if (parse_long(optarg, 1, 64, &v)) {
 				ts_error("--s3-connections '%s': expected 1 to 64", optarg);
@@ -546,9 +567,9 @@ int ts_cli_parse(int argc, char **argv, int mode, ts_cli_opts *o)
 			return TS_EXIT_USAGE;
 		}
 		if (!s3 && (o->since != INT64_MIN || o->until != INT64_MAX || o->endpoint_url ||
-			    o->s3_connections)) {
-			ts_error("backfill: --since, --until, --endpoint-url and --s3-connections are "
-				 "for s3:// paths");
+			    o->s3_connections || o->s3_accounts || o->s3_regions)) {
+			ts_error("backfill: --since, --until, --account, --region, --endpoint-url and "
+				 "--s3-connections are for s3:// paths");
 			return TS_EXIT_USAGE;
 		}
 		if (s3 && group_given) {

@@ -241,6 +241,23 @@ static int parse_url(const char *arg, char *bucket, size_t cap, const char **pre
 	return 0;
 }
 
+/* "a,b,,c" into l (empty items left out). 0 or TS_ENOMEM. */
+static int split(const char *s, ts_pathlist *l)
+{
+	while (s && *s) {
+		size_t n = strcspn(s, ",");
+		char item[64];
+		if (n && n < sizeof item) {
+			memcpy(item, s, n);
+			item[n] = 0;
+			if (ts_pathlist_push(l, item))
+				return TS_ENOMEM;
+		}
+		s += n + (s[n] == ',');
+	}
+	return 0;
+}
+
 int ts_cli_backfill_s3(ts_run *r, const ts_cli_opts *o, ts_store *store, const ts_source_cb *cb)
 {
 	ts_awscfg cfg;
@@ -255,7 +272,8 @@ int ts_cli_backfill_s3(ts_run *r, const ts_cli_opts *o, ts_store *store, const t
 	x.s3 = ts_s3_new(&cfg, &so);
 	x.push = ts_source_push_new(&o->ro, &o->po);
 	int exit_code = 0;
-	if (!x.s3 || !x.push) {
+	ts_pathlist accounts = {0}, regions = {0};
+	if (!x.s3 || !x.push || split(o->s3_accounts, &accounts) || split(o->s3_regions, &regions)) {
 		ts_error("out of memory (or libcurl could not start)");
 		exit_code = TS_EXIT_STORE;
 		goto out;
@@ -273,6 +291,7 @@ int ts_cli_backfill_s3(ts_run *r, const ts_cli_opts *o, ts_store *store, const t
 			.since_day = o->since == INT64_MIN ? INT64_MIN : ts_day_of(o->since),
 			.until_day = o->until == INT64_MAX ? INT64_MAX
 							    : ts_day_of(o->until + TS_MIN_PER_DAY - 1),
+			.accounts = &accounts, .regions = &regions,
 			.passed = passed_cb, .ctx = &x, .list = list_cb, .list_ctx = &x};
 		rc = ts_s3walk(prefix, &wo, &x.objs, &r->src.files_ignored, err, sizeof err);
 		if (rc) {
@@ -313,6 +332,8 @@ int ts_cli_backfill_s3(ts_run *r, const ts_cli_opts *o, ts_store *store, const t
 	r->s3 = *ts_s3_get_stats(x.s3);
 	r->s3_used = 1;
 out:
+	ts_pathlist_free(&accounts);
+	ts_pathlist_free(&regions);
 	ts_s3_free(x.s3);
 	ts_source_push_free(x.push);
 	return exit_code;

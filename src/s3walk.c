@@ -110,6 +110,45 @@ static int day_of(const char *rest, int64_t *day)
 	return 0;
 }
 
+static int dated(const walk *w)
+{
+	return w->o->since_day != INT64_MIN || w->o->until_day != INT64_MAX;
+}
+
+static int in_list(const ts_pathlist *l, const char *s, size_t n)
+{
+	if (!l || !l->n)
+		return 1;
+	for (size_t i = 0; i < l->n; i++)
+		if (strlen(l->paths[i]) == n && memcmp(l->paths[i], s, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* Whether the Region's folder base ("...ACCT/CloudTrail/REGION/", blen
+ * bytes) is one of those asked for. */
+static int wanted(const walk *w, const char *base, size_t blen)
+{
+	const char *r = base + blen - 1, *a; /* r: the '/' after the Region */
+	const char *rs = r;
+	while (rs > base && rs[-1] != '/')
+		rs--;
+	/* rs - 11 is "CloudTrail/"; the account is the part before it */
+	const char *ct = rs - 11;
+	if (ct <= base || ct[-1] != '/') /* no account: "CloudTrail/" opens the key */
+		return !(w->o->accounts && w->o->accounts->n) &&
+		       in_list(w->o->regions, rs, (size_t)(r - rs));
+	const char *ae = ct - 1;
+	a = ae;
+	while (a > base && a[-1] != '/')
+		a--;
+	return in_list(w->o->accounts, a, (size_t)(ae - a)) &&
+	       in_list(w->o->regions, rs, (size_t)(r - rs));
+}
+
+#define UNDATED "not under ACCT/CloudTrail/REGION/YYYY/MM/DD/, which --since, --until, " \
+		"--account and --region select by"
+
 /* Every page of one listing, the objects through the rule. */
 static int list_all(walk *w, const char *prefix)
 {
@@ -160,6 +199,10 @@ static int list_each_day(walk *w, const char *prefix, size_t blen)
  * day passes its end. */
 static int list_days(walk *w, const char *prefix, size_t blen)
 {
+	if (!wanted(w, prefix, blen))
+		return 0;
+	if (!dated(w))
+		return list_all(w, prefix);
 	if (w->o->since_day != INT64_MIN && w->o->until_day != INT64_MAX &&
 	    w->o->until_day - w->o->since_day <= DAYS_EACH)
 		return list_each_day(w, prefix, blen);
@@ -183,7 +226,7 @@ static int list_days(walk *w, const char *prefix, size_t blen)
 			const char *k = pg.objs.v[i].key;
 			int64_t day;
 			if (strlen(k) < blen || day_of(k + blen, &day)) {
-				pass(w, k, "not in a YYYY/MM/DD folder, with --since or --until");
+				pass(w, k, UNDATED);
 				continue;
 			}
 			if (day >= o->until_day)
@@ -248,7 +291,7 @@ static int discover(walk *w, const char *prefix)
 			past(after, sizeof after, b);
 		} else {
 			if (v != TS_S3WALK_SKIP)
-				pass(w, k, "not in a YYYY/MM/DD folder, with --since or --until");
+				pass(w, k, UNDATED);
 			snprintf(after, sizeof after, "%s", k);
 		}
 		ts_s3_page_free(&pg);
@@ -261,7 +304,7 @@ int ts_s3walk(const char *prefix, const ts_s3walk_opts *o, ts_s3_objs *out, uint
 	      char *err, size_t cap)
 {
 	walk w = {o, out, passed, err, cap};
-	if (o->since_day == INT64_MIN && o->until_day == INT64_MAX)
+	if (!dated(&w) && !(o->accounts && o->accounts->n) && !(o->regions && o->regions->n))
 		return list_all(&w, prefix);
 	size_t base = region_base(prefix);
 	return base ? list_days(&w, prefix, base) : discover(&w, prefix);

@@ -2,9 +2,9 @@
  * them: the folder rule of folders.h applied to keys, and the CloudTrail
  * layout AWSLogs/[o-ORG/]ACCT/CloudTrail/REGION/YYYY/MM/DD/ pruned by day.
  *
- * Without a day range, everything under the prefix is listed in one
- * paginated listing (the fewest requests). With one, no delimiter is
- * needed (some S3-compatible servers roll up only one level):
+ * Without a day range or an account or Region filter, everything under the
+ * prefix is listed in one paginated listing (the fewest requests). With
+ * one, no delimiter is needed (some S3-compatible servers roll up only one level):
  *   - discovery: one key at a time (max-keys 1, start-after), each found
  *     key naming its ACCT/CloudTrail/REGION/ folder, which is then read
  *     and skipped over whole (start-after "FOLDER0", '0' being the
@@ -38,6 +38,10 @@ typedef struct ts_s3walk_opts {
 	/* days since 1970-01-01: key days in [since_day, until_day) are
 	 * listed; INT64_MIN / INT64_MAX: no bound (both: no pruning) */
 	int64_t since_day, until_day;
+	/* accounts and Regions to read (NULL or empty: all): a Region's
+	 * folder ACCT/CloudTrail/REGION/ of another is not listed; with
+	 * either, the walk is the discovery one even without a day range */
+	const ts_pathlist *accounts, *regions;
 	/* a key or folder passed over and why (may be NULL) */
 	void (*passed)(void *ctx, const char *key, const char *why);
 	void *ctx;

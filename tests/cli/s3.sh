@@ -158,6 +158,17 @@ check "the digest folder never listed" bash -c "! echo '$reqs' | grep -a -q 'Clo
 check "lists counted by trailsight = lists the server saw" \
   test "$(jq .s3.list_requests "$tmp/days.json")" = "$(lists_since "$m")"
 
+# --region: only that Region's folder listed and read
+m=$(mark)
+"$TRAILSIGHT" backfill -q --stats "$tmp/reg.json" --endpoint-url "$ep" --region eu-west-1 \
+  s3://trail/cloudtrail/ > /dev/null
+neu=$(cd "$tmp/c" && find AWSLogs -path '*/CloudTrail/eu-west-1/*' -type f ! -name notes.txt | wc -l)
+check "--region: only its objects read" test "$(jq .files "$tmp/reg.json")" = "$neu"
+check "--region: the other Region never listed" \
+  bash -c "! tail -n +$((m + 1)) '$tmp/s3.log' | grep -a 'list-type=2' | grep -a -E -q 'prefix=[^ &]*CloudTrail%2Fus-east-1%2F'"
+check "--region: its folder listed" \
+  bash -c "tail -n +$((m + 1)) '$tmp/s3.log' | grep -a 'list-type=2' | grep -a -E -q 'prefix=[^ &]*CloudTrail%2Feu-west-1%2F'"
+
 # 4. errors a user can act on
 set +e
 "$TRAILSIGHT" backfill -q --endpoint-url "$ep" s3://no-such-bucket/ > /dev/null 2> "$tmp/e1"

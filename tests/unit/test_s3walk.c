@@ -108,7 +108,8 @@ static void test_walk_all(void)
 		uint64_t passed = 0;
 		char err[200];
 		npassed = 0;
-		ts_s3walk_opts o = {INT64_MIN, INT64_MAX, on_passed, NULL, fake_list, &f};
+		ts_s3walk_opts o = {.since_day = INT64_MIN, .until_day = INT64_MAX,
+				     .passed = on_passed, .ctx = NULL, .list = fake_list, .list_ctx = &f};
 		CHECK_INT(ts_s3walk("AWSLogs/", &o, &out, &passed, err, sizeof err), 0);
 		/* 14 keys under AWSLogs/: a digest and an insight passed over, a
 		 * hidden one and a folder marker left out silently */
@@ -141,7 +142,8 @@ static void test_walk_days(void)
 	char err[200];
 	npassed = 0;
 	int64_t d2 = ts_days_from_civil(2026, 1, 2);
-	ts_s3walk_opts o = {d2, d2 + 1, on_passed, NULL, fake_list, &f};
+	ts_s3walk_opts o = {.since_day = d2, .until_day = d2 + 1,
+			     .passed = on_passed, .ctx = NULL, .list = fake_list, .list_ctx = &f};
 	CHECK_INT(ts_s3walk("", &o, &out, &passed, err, sizeof err), 0);
 	CHECK_INT(out.n, 3);
 	CHECK_STR(out.v[0].key, bucket[6]);
@@ -163,7 +165,8 @@ static void test_walk_days(void)
 
 	/* an open range: from 2026-01-03 on */
 	fake g = {.page_size = 100};
-	o = (ts_s3walk_opts){d2 + 1, INT64_MAX, NULL, NULL, fake_list, &g};
+	o = (ts_s3walk_opts){.since_day = d2 + 1, .until_day = INT64_MAX,
+			     .passed = NULL, .ctx = NULL, .list = fake_list, .list_ctx = &g};
 	CHECK_INT(ts_s3walk("AWSLogs/111122223333/CloudTrail/", &o, &out, &passed, err, sizeof err), 0);
 	CHECK_INT(out.n, 4); /* e1, e2, a4 and firehose-1 */
 	CHECK_STR(out.v[0].key, bucket[2]);
@@ -172,8 +175,9 @@ static void test_walk_days(void)
 
 	/* a long closed range: from its first day on, until a day past it */
 	fake l = {.page_size = 2};
-	o = (ts_s3walk_opts){ts_days_from_civil(2025, 12, 1), ts_days_from_civil(2026, 2, 1), NULL,
-			     NULL, fake_list, &l};
+	o = (ts_s3walk_opts){.since_day = ts_days_from_civil(2025, 12, 1),
+			     .until_day = ts_days_from_civil(2026, 2, 1),
+			     .passed = NULL, .ctx = NULL, .list = fake_list, .list_ctx = &l};
 	CHECK_INT(ts_s3walk("AWSLogs/", &o, &out, &passed, err, sizeof err), 0);
 	CHECK_INT(out.n, 9); /* all but e2 (February) */
 	CHECK(asked(&l, "AWSLogs/111122223333/CloudTrail/us-east-1/|"
@@ -183,7 +187,8 @@ static void test_walk_days(void)
 
 	/* a prefix inside a day folder */
 	fake h = {.page_size = 100};
-	o = (ts_s3walk_opts){d2, d2 + 1, NULL, NULL, fake_list, &h};
+	o = (ts_s3walk_opts){.since_day = d2, .until_day = d2 + 1,
+			     .passed = NULL, .ctx = NULL, .list = fake_list, .list_ctx = &h};
 	CHECK_INT(ts_s3walk("AWSLogs/111122223333/CloudTrail/us-east-1/2026/01/02/a3", &o, &out,
 			    &passed, err, sizeof err), 0);
 	CHECK_INT(out.n, 1);
@@ -200,7 +205,8 @@ static void test_walk_fail(void)
 		uint64_t passed = 0;
 		char err[200] = "";
 		int64_t d2 = ts_days_from_civil(2026, 1, 2);
-		ts_s3walk_opts o = {d2, d2 + 2, NULL, NULL, fake_list, &f};
+		ts_s3walk_opts o = {.since_day = d2, .until_day = d2 + 2,
+				     .passed = NULL, .ctx = NULL, .list = fake_list, .list_ctx = &f};
 		CHECK_INT(ts_s3walk("", &o, &out, &passed, err, sizeof err), TS_EIO);
 		CHECK(strstr(err, "access denied") != NULL);
 		ts_s3_objs_free(&out);
@@ -208,4 +214,45 @@ static void test_walk_fail(void)
 	}
 }
 
-TS_TESTS(test_pick, test_walk_all, test_walk_days, test_walk_fail)
+static void test_walk_filters(void)
+{
+	ts_pathlist acct = {0}, reg = {0};
+	ts_pathlist_push(&acct, "222233334444");
+	fake f = {.page_size = 100};
+	ts_s3_objs out = {0};
+	uint64_t passed = 0;
+	char err[200];
+	ts_s3walk_opts o = {.since_day = INT64_MIN, .until_day = INT64_MAX, .accounts = &acct,
+			    .list = fake_list, .list_ctx = &f};
+	CHECK_INT(ts_s3walk("AWSLogs/", &o, &out, &passed, err, sizeof err), 0);
+	CHECK_INT(out.n, 2); /* o1, o2: the other account's folders not listed */
+	CHECK_STR(out.v[0].key, bucket[12]);
+	for (size_t i = 0; i < f.asked.n; i++)
+		CHECK(strstr(f.asked.paths[i], "111122223333/CloudTrail/us-east-1/|") == NULL);
+	ts_s3_objs_free(&out);
+	ts_pathlist_free(&f.asked);
+	/* a Region, with a day range */
+	ts_pathlist_push(&reg, "eu-west-1");
+	fake g = {.page_size = 100};
+	o = (ts_s3walk_opts){.since_day = ts_days_from_civil(2026, 1, 1),
+			     .until_day = ts_days_from_civil(2026, 3, 1), .regions = &reg,
+			     .list = fake_list, .list_ctx = &g};
+	CHECK_INT(ts_s3walk("", &o, &out, &passed, err, sizeof err), 0);
+	CHECK_INT(out.n, 2); /* e1, e2 */
+	CHECK_STR(out.v[0].key, bucket[2]);
+	CHECK_STR(out.v[1].key, bucket[3]);
+	ts_s3_objs_free(&out);
+	ts_pathlist_free(&g.asked);
+	/* both: nothing is both */
+	fake h = {.page_size = 100};
+	o.accounts = &acct;
+	o.list_ctx = &h;
+	CHECK_INT(ts_s3walk("", &o, &out, &passed, err, sizeof err), 0);
+	CHECK_INT(out.n, 0);
+	ts_s3_objs_free(&out);
+	ts_pathlist_free(&h.asked);
+	ts_pathlist_free(&acct);
+	ts_pathlist_free(&reg);
+}
+
+TS_TESTS(test_pick, test_walk_all, test_walk_days, test_walk_fail, test_walk_filters)
