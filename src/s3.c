@@ -114,6 +114,8 @@ ts_s3 *ts_s3_new(const ts_awscfg *cfg, const ts_s3_opts *opts)
 		s->o.retry_first_ms = 200;
 	if (s->o.retry_budget_ms <= 0)
 		s->o.retry_budget_ms = 60000;
+	if (!s->o.hold_max)
+		s->o.hold_max = HOLD_MAX;
 	snprintf(s->sigv4, sizeof s->sigv4, "aws:amz:%s:s3", cfg->region);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		goto fail;
@@ -460,7 +462,7 @@ static size_t on_obj_body(char *b, size_t sz, size_t nm, void *ud)
 		}
 		return n;
 	}
-	if (sl->hold.len >= HOLD_MAX) {
+	if (n > p->s->o.hold_max - sl->hold.len) { /* held enough: wait to be the head */
 		sl->paused = 1;
 		return CURL_WRITEFUNC_PAUSE;
 	}
@@ -564,7 +566,7 @@ int ts_s3_fetch(ts_s3 *s, const char *bucket, const ts_s3_obj *objs, size_t n,
 	for (int i = 0; i < nslots; i++) {
 		sl[i].idx = SIZE_MAX;
 		sl[i].pool = &p;
-		sl[i].hold.cap = HOLD_MAX + CURL_MAX_WRITE_SIZE;
+		sl[i].hold.cap = s->o.hold_max;
 		if (!(sl[i].h = curl_easy_init())) {
 			rc = TS_ENOMEM;
 			goto out;

@@ -38,6 +38,8 @@ typedef struct ts_s3_opts {
 	int connections;   /* objects fetched at once (1..64; 0: 8) */
 	int retry_first_ms; /* first wait before a retry (0: 200) */
 	int retry_budget_ms; /* waiting budget per request (0: 60000) */
+	size_t hold_max;   /* bytes an object waiting for its turn gathers before
+			      its transfer pauses (0: 16 MiB) */
 	/* the wall clock, Unix seconds (NULL: keys never refreshed): keys
 	 * that expire (ts_awscfg.expires) are fetched again 5 minutes before */
 	int64_t (*now)(void *ctx);
@@ -86,8 +88,8 @@ typedef struct ts_s3_consumer {
 } ts_s3_consumer;
 
 /* Fetch objs[0..n) of bucket, up to the client's connections at once,
- * each object after the first waiting in memory (at most 16 MiB each,
- * then its transfer pauses) until the one before it is done. 0, a stop
+ * each object after the first waiting in memory (at most hold_max bytes
+ * each, then its transfer pauses) until the one before it is done. 0, a stop
  * code from the consumer, or TS_ENOMEM. A failed object is reported
  * through end and the rest go on. */
 int ts_s3_fetch(ts_s3 *s, const char *bucket, const ts_s3_obj *objs, size_t n,

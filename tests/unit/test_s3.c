@@ -59,6 +59,8 @@ static void test_sigv4_example(void)
 	stub_stop(&s);
 }
 
+static size_t hold_max; /* for the clients made next (0: the default) */
+
 static ts_s3 *client(int port, const char *token, int conns)
 {
 	ts_awscfg c;
@@ -68,7 +70,8 @@ static ts_s3 *client(int port, const char *token, int conns)
 	snprintf(c.token, sizeof c.token, "%s", token);
 	snprintf(c.region, sizeof c.region, "us-east-1");
 	snprintf(c.endpoint, sizeof c.endpoint, "http://127.0.0.1:%d", port);
-	ts_s3_opts o = {.connections = conns, .retry_first_ms = 5, .retry_budget_ms = 200};
+	ts_s3_opts o = {.connections = conns, .retry_first_ms = 5, .retry_budget_ms = 200,
+			.hold_max = hold_max};
 	return ts_s3_new(&c, &o);
 }
 
@@ -243,4 +246,51 @@ static void test_fetch(void)
 	stub_stop(&s);
 }
 
-TS_TESTS(test_sigv4_example, test_url, test_list_pages, test_list_errors, test_fetch)
+/* objects waiting for their turn pause past hold_max and go on in order */
+static void test_fetch_paused(void)
+{
+	char big[4][4200];
+	stub_route rt[4];
+	ts_s3_obj objs[4];
+	char keys[4][24], want[20000] = "";
+	for (int i = 0; i < 4; i++) {
+		char body[4001];
+		memset(body, 'a' + i, 4000);
+		body[4000] = 0;
+		snprintf(big[i], sizeof big[i], BODY(4000) "%s", body);
+		snprintf(keys[i], sizeof keys[i], "/trail/p%d", i);
+		rt[i] = (stub_route){keys[i], 0, NULL, big[i], 0};
+		objs[i] = (ts_s3_obj){.key = keys[i] + 7};
+	}
+	stub s;
+	CHECK_INT(stub_start(&s, rt, 4), 0);
+	hold_max = 100;
+	ts_s3 *c = client(s.port, "", 4);
+	hold_max = 0;
+	seen v = {.stop_at = -1};
+	ts_s3_consumer cs = {c_begin, c_data, c_end, &v};
+	CHECK_INT(ts_s3_fetch(c, "trail", objs, 4, &cs), 0);
+	/* what each object handed on, in order, whole */
+	ts_buf got = {0};
+	for (const char *p = v.log.p; p && *p;) {
+		if (*p == 'd') {
+			const char *colon = strchr(p, ':'), *sp = strchr(colon, ' ');
+			ts_buf_add(&got, colon + 1, (size_t)(sp - colon - 1));
+			p = sp + 1;
+		} else {
+			p = strchr(p, ' ') + 1;
+		}
+	}
+	for (int i = 0; i < 4; i++)
+		memset(want + i * 4000, 'a' + i, 4000);
+	CHECK_INT(got.len, 16000);
+	CHECK(got.p && memcmp(got.p, want, 16000) == 0);
+	CHECK(strstr(v.log.p, "e3:0 ") != NULL);
+	ts_buf_free(&got);
+	ts_buf_free(&v.log);
+	ts_s3_free(c);
+	stub_stop(&s);
+}
+
+TS_TESTS(test_sigv4_example, test_url, test_list_pages, test_list_errors, test_fetch,
+	 test_fetch_paused)
