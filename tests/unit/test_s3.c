@@ -85,6 +85,16 @@ static void test_url(void)
 	CHECK_STR(u, "http://127.0.0.1:9/trail/AWSLogs/1/a%20b%2Bc%3D%C3%A9.json");
 	CHECK_INT(ts_s3_url(s, "trail", "k", u, 10), TS_ECAP);
 	ts_s3_free(s);
+	/* AWS's own endpoint: virtual-hosted, path-style for a dotted name */
+	ts_awscfg c;
+	memset(&c, 0, sizeof c);
+	snprintf(c.region, sizeof c.region, "eu-west-1");
+	s = ts_s3_new(&c, NULL);
+	CHECK_INT(ts_s3_url(s, "trail-1", "AWSLogs/x y", u, sizeof u), 0);
+	CHECK_STR(u, "https://trail-1.s3.eu-west-1.amazonaws.com/AWSLogs/x%20y");
+	CHECK_INT(ts_s3_url(s, "logs.example.com", NULL, u, sizeof u), 0);
+	CHECK_STR(u, "https://s3.eu-west-1.amazonaws.com/logs.example.com/");
+	ts_s3_free(s);
 }
 
 static void test_list_pages(void)
