@@ -8,8 +8,9 @@
  * head) passes its bytes straight to the consumer, the others gather
  * theirs (and pause past 16 MiB) until they become the head. Invariants:
  * objects are handed on strictly in order; a slot with bytes handed on is
- * never retried (what was counted cannot be taken back); every object
- * gets exactly one end().
+ * never fetched again from its start (what was counted cannot be taken
+ * back): it resumes where it broke off (Range, If-Match its ETag, and a
+ * 206 required); every object gets exactly one end().
  */
 #include <curl/curl.h>
 #include <stdlib.h>
@@ -405,6 +406,9 @@ typedef struct slot {
 	CURLcode cc;
 	long status;
 	uint64_t handed;    /* bytes handed on */
+	uint64_t resumed_at; /* this request asked for the bytes from here (Range) */
+	int bad_resume;     /* a resumed request answered with the whole object */
+	struct curl_slist *hdrs; /* a resumed request's headers (Range, If-Match) */
 	ts_buf hold;        /* bytes gathered while not the head, or an error body */
 	char region[64];
 	char cerr[CURL_ERROR_SIZE];
@@ -449,6 +453,10 @@ static size_t on_obj_body(char *b, size_t sz, size_t nm, void *ud)
 	size_t n = sz * nm;
 	if (!sl->status)
 		curl_easy_getinfo(sl->h, CURLINFO_RESPONSE_CODE, &sl->status);
+	if (sl->resumed_at && sl->status == 200) { /* the Range not honoured */
+		sl->bad_resume = 1;
+		return 0;
+	}
 	if (!is_ok(sl)) { /* an error body: kept (capped) for the message */
 		if (sl->hold.len < ERR_BODY_MAX)
 			ts_buf_add(&sl->hold, b, n < ERR_BODY_MAX - sl->hold.len ? n : ERR_BODY_MAX - sl->hold.len);
@@ -491,6 +499,29 @@ static int start(pool *p, slot *sl)
 	fresh(s);
 	curl_easy_reset(sl->h);
 	setup(s, sl->h);
+	curl_slist_free_all(sl->hdrs);
+	sl->hdrs = NULL;
+	sl->resumed_at = sl->handed;
+	sl->bad_resume = 0;
+	if (sl->handed) { /* the rest of an object broken off */
+		char line[160];
+		struct curl_slist *l = NULL;
+		for (struct curl_slist *h = s->hdrs; h; h = h->next)
+			if (!(l = curl_slist_append(sl->hdrs = l, h->data)))
+				break;
+		snprintf(line, sizeof line, "Range: bytes=%llu-", (unsigned long long)sl->handed);
+		if (l)
+			l = curl_slist_append(sl->hdrs = l, line);
+		snprintf(line, sizeof line, "If-Match: \"%s\"", p->objs[sl->idx].etag);
+		if (l)
+			l = curl_slist_append(sl->hdrs = l, line);
+		if (!l) {
+			ts_buf_free(&url);
+			return TS_ENOMEM;
+		}
+		sl->hdrs = l;
+		curl_easy_setopt(sl->h, CURLOPT_HTTPHEADER, sl->hdrs);
+	}
 	curl_easy_setopt(sl->h, CURLOPT_URL, url.p);
 	ts_buf_free(&url); /* curl keeps its own copy */
 	curl_easy_setopt(sl->h, CURLOPT_WRITEFUNCTION, on_obj_body);
@@ -533,10 +564,14 @@ static void finish_head(pool *p, slot *sl)
 	} else {
 		char what[1400];
 		snprintf(what, sizeof what, "s3://%s/%s", p->bucket, p->objs[sl->idx].key);
-		ts_s3_describe(detail, sizeof detail, sl->cc == CURLE_OK ? sl->status : 0,
-			       *sl->cerr ? sl->cerr : curl_easy_strerror(sl->cc),
-			       is_ok(sl) ? NULL : sl->hold.p, is_ok(sl) ? 0 : sl->hold.len,
-			       sl->region, "s3:GetObject", what, p->s->cfg.region);
+		if (sl->bad_resume)
+			snprintf(detail, sizeof detail, "%s: s3:GetObject: the server sent the whole "
+				 "object again, not the rest asked for (Range)", what);
+		else
+			ts_s3_describe(detail, sizeof detail, sl->cc == CURLE_OK ? sl->status : 0,
+				       *sl->cerr ? sl->cerr : curl_easy_strerror(sl->cc),
+				       is_ok(sl) ? NULL : sl->hold.p, is_ok(sl) ? 0 : sl->hold.len,
+				       sl->region, "s3:GetObject", what, p->s->cfg.region);
 		if (sl->handed) {
 			size_t k = strlen(detail);
 			snprintf(detail + k, sizeof detail - k, " after %llu bytes",
@@ -550,6 +585,7 @@ static void finish_head(pool *p, slot *sl)
 	sl->idx = SIZE_MAX;
 	sl->begun = 0;
 	sl->handed = 0;
+	sl->resumed_at = 0;
 	p->head++;
 }
 
@@ -632,7 +668,10 @@ int ts_s3_fetch(ts_s3 *s, const char *bucket, const ts_s3_obj *objs, size_t n,
 			if (d->cc == CURLE_OK && d->status == 503)
 				s->st.throttled++;
 			d->tries++;
-			if (!p.stop && !d->handed && !d->begun && retryable(d->status, d->cc) &&
+			/* from the start while nothing was handed on, else the rest
+			 * (an object with an ETag) */
+			int again = !d->handed ? !d->begun : objs[d->idx].etag[0] && !d->bad_resume;
+			if (!p.stop && again && retryable(d->status, d->cc) &&
 			    (!unreachable(d->cc) || d->tries < UNREACHABLE_TRIES)) {
 				int w = ts_backoff_next(&d->bo);
 				if (w >= 0) {
@@ -652,6 +691,7 @@ out:
 			stop_slot(&p, &sl[i]);
 			curl_easy_cleanup(sl[i].h);
 		}
+		curl_slist_free_all(sl[i].hdrs);
 		ts_buf_free(&sl[i].hold);
 	}
 	free(sl);

@@ -302,5 +302,39 @@ static void test_fetch_paused(void)
 	stub_stop(&s);
 }
 
+/* a transfer broken off after bytes were handed on resumes with a Range
+ * from there (If-Match the ETag); a server that answers the whole object
+ * again is refused, never handed on twice */
+static void test_fetch_resume(void)
+{
+	stub_route rt[] = {
+		{"/trail/r0", 1, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nConnection: close\r\n\r\nabcde",
+		 "HTTP/1.1 206 Partial Content\r\nContent-Length: 5\r\nConnection: close\r\n\r\nfghij", 0},
+		{"/trail/r1", 1, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nConnection: close\r\n\r\nABCDE",
+		 BODY(10) "ABCDEFGHIJ", 0},
+		{"/trail/r2", 0, NULL, BODY(3) "end", 0},
+	};
+	stub s;
+	CHECK_INT(stub_start(&s, rt, 3), 0);
+	ts_s3_obj objs[3] = {{.key = "r0", .etag = "etag0"}, {.key = "r1", .etag = "etag1"},
+			     {.key = "r2", .etag = "etag2"}};
+	ts_s3 *c = client(s.port, "", 1);
+	seen v = {.stop_at = -1};
+	ts_s3_consumer cs = {c_begin, c_data, c_end, &v};
+	CHECK_INT(ts_s3_fetch(c, "trail", objs, 3, &cs), 0);
+	CHECK_STR(v.log.p, "b0 d0:abcde d0:fghij e0:0 b1 d1:ABCDE e1:-2 b2 d2:end e2:0 ");
+	CHECK_INT(s.nheads, 5);
+	if (s.nheads == 5) {
+		CHECK(strstr(s.heads[1], "Range: bytes=5-\r\n") != NULL);
+		CHECK(strstr(s.heads[1], "If-Match: \"etag0\"\r\n") != NULL);
+		CHECK(strstr(s.heads[1], "x-amz-content-sha256: ") != NULL);
+		CHECK(strstr(s.heads[1], "SignedHeaders=host;if-match;range;") != NULL);
+		CHECK(strstr(s.heads[0], "Range:") == NULL);
+	}
+	ts_buf_free(&v.log);
+	ts_s3_free(c);
+	stub_stop(&s);
+}
+
 TS_TESTS(test_sigv4_example, test_url, test_list_pages, test_list_errors, test_fetch,
-	 test_fetch_paused)
+	 test_fetch_paused, test_fetch_resume)
