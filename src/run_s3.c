@@ -300,16 +300,14 @@ int ts_cli_backfill_s3(ts_run *r, const ts_cli_opts *o, ts_store *store, const t
 			ts_s3_objs_free(&x.objs);
 			break;
 		}
-		if (!(x.names = calloc(x.objs.n ? x.objs.n : 1, sizeof *x.names))) {
+		x.names = calloc(x.objs.n ? x.objs.n : 1, sizeof *x.names);
+		for (size_t i = 0; x.names && i < x.objs.n; i++)
+			if (!(x.names[i] = name_of(&x.objs.v[i])))
+				break;
+		if (!x.names || (x.objs.n && !x.names[x.objs.n - 1])) {
 			ts_error("out of memory");
 			exit_code = TS_EXIT_STORE;
-			break;
 		}
-		for (size_t i = 0; i < x.objs.n; i++)
-			if (!(x.names[i] = name_of(&x.objs.v[i]))) {
-				ts_error("out of memory");
-				exit_code = TS_EXIT_STORE;
-			}
 		if (!exit_code && !o->eo.force && (rc = drop_done(&x))) {
 			ts_error("%s", rc == TS_ESTORE ? store->errstr : ts_strerror(rc));
 			exit_code = TS_EXIT_STORE;

@@ -280,12 +280,14 @@ void ts_s3_describe(char *out, size_t cap, long status, const char *curl_err, co
 typedef struct answer {
 	ts_buf body;
 	char region[64];
+	int rc;         /* why the body could not be taken (TS_ECAP, TS_ENOMEM) */
 } answer;
 
 static size_t on_list_body(char *p, size_t sz, size_t nm, void *ud)
 {
 	answer *a = ud;
-	return ts_buf_add(&a->body, p, sz * nm) ? 0 : sz * nm;
+	a->rc = ts_buf_add(&a->body, p, sz * nm);
+	return a->rc ? 0 : sz * nm;
 }
 
 static size_t on_header(char *p, size_t sz, size_t nm, void *ud)
@@ -344,6 +346,7 @@ int ts_s3_list_page(ts_s3 *s, const char *bucket, const ts_s3_listreq *q, ts_s3_
 		setup(s, h);
 		ts_buf_reset(&a.body);
 		a.region[0] = cerr[0] = 0;
+		a.rc = 0;
 		curl_easy_setopt(h, CURLOPT_URL, url.p);
 		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_list_body);
 		curl_easy_setopt(h, CURLOPT_WRITEDATA, &a);
@@ -355,9 +358,12 @@ int ts_s3_list_page(ts_s3 *s, const char *bucket, const ts_s3_listreq *q, ts_s3_
 		CURLcode cc = curl_easy_perform(h);
 		long status = 0;
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-		if (cc == CURLE_WRITE_ERROR && a.body.len >= LIST_MAX) {
-			snprintf(err, cap, "%s: a listing page over 32 MiB", what);
-			rc = TS_ECAP;
+		if (cc == CURLE_WRITE_ERROR && a.rc) {
+			if (a.rc == TS_ECAP)
+				snprintf(err, cap, "%s: a listing page over 32 MiB", what);
+			else
+				snprintf(err, cap, "out of memory");
+			rc = a.rc;
 			break;
 		}
 		if (cc == CURLE_OK && status == 200) {
@@ -494,8 +500,10 @@ static int start(pool *p, slot *sl)
 	ts_s3 *s = p->s;
 	ts_buf url = {0};
 	int rc = url_buf(s, p->bucket, p->objs[sl->idx].key, &url);
-	if (rc)
+	if (rc) {
+		ts_buf_free(&url);
 		return rc == TS_ECAP ? TS_ENOMEM : rc;
+	}
 	fresh(s);
 	curl_easy_reset(sl->h);
 	setup(s, sl->h);
