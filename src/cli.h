@@ -23,6 +23,7 @@
 #include "record.h"
 #include "report.h"
 #include "rstream.h"
+#include "s3.h"
 #include "sink.h"
 #include "source.h"
 #include "source_mt.h"
@@ -67,7 +68,11 @@ typedef struct ts_cli_opts {
 	ts_stream_cfg sc;
 	char **paths; /* backfill: the PATH arguments */
 	size_t npaths;
-	int64_t since, until; /* detect: minutes [since, until); INT64_MIN / INT64_MAX: all */
+	int64_t since, until; /* detect: minutes [since, until); backfill of s3://: the key
+				 days they meet; INT64_MIN / INT64_MAX: all */
+	const char *endpoint_url; /* --endpoint-url (s3://) */
+	int s3_connections;       /* --s3-connections; 0: the client's default */
+	const char *s3_accounts, *s3_regions; /* --account, --region: comma lists (s3://) */
 	const char *lease_group; /* --group of backfill or stream --watch: leases */
 	int lease_ms;            /* --lease-ms */
 } ts_cli_opts;
@@ -128,6 +133,9 @@ typedef struct ts_run {
 	struct ts_group_defer *defer; /* stream --watch --group: files waiting */
 	ts_engine_stats prior;   /* --group backfill: the finished batch engines' sum */
 	size_t group_parts, group_mine; /* partitions seen, of those finished here */
+	const ts_file_id *cur_id; /* the id of the input beginning (s3://), else NULL */
+	ts_s3_stats s3;          /* s3:// backfill: the client's requests */
+	int s3_used;
 } ts_run;
 
 /* Run what o says (stream or backfill) to the end. The exit status. */
@@ -192,6 +200,13 @@ void ts_cli_group_defer_free(ts_group_defer *g);
 int ts_cli_owns(void *ctx, uint32_t pid);
 /* acc += s, counter by counter (peaks: the larger). */
 void ts_cli_stats_add(ts_engine_stats *acc, const ts_engine_stats *s);
+
+/* run_s3.c: whether a PATH argument is s3://...; a backfill of o's s3://
+ * PATH arguments through cb (the records to r's engine; finishing the
+ * engine is the caller's). 0, or an exit status after a message on stderr
+ * (r->fatal set when the run failed). */
+int ts_cli_is_s3(const char *path);
+int ts_cli_backfill_s3(ts_run *r, const ts_cli_opts *o, ts_store *store, const ts_source_cb *cb);
 
 /* run_stream.c: run a stream until a signal, the end of stdin or a fatal
  * error; 0 or an exit status. A checkpoint that also acknowledges what a

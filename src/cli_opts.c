@@ -15,7 +15,7 @@
 #include "util.h"
 
 const char ts_cli_usage[] =
-	"usage: trailsight backfill [options] PATH...\n"
+	"usage: trailsight backfill [options] PATH...   (PATH: file, folder, -, s3://BUCKET/PREFIX)\n"
 	"       trailsight stream (--watch DIR | --stdin | --redis-stream URL#KEY) [options]\n"
 	"       trailsight detect --store redis://... [--since T] [--until T] [options]\n"
 	"       trailsight report --store redis://... --events FILE [options] DIR\n"
@@ -33,6 +33,24 @@ const char ts_cli_usage[] =
 	"folder (walked recursively, e.g. an S3 sync of AWSLogs/<acct>/CloudTrail/...;\n"
 	"files are read by content, whatever their names), or - for standard input;\n"
 	"it writes its events sorted by time at the end.\n"
+	"\n"
+	"backfill s3://BUCKET/PREFIX reads the objects under PREFIX straight from S3\n"
+	"(digest and insight objects passed over by key), as a folder is read:\n"
+	"  --since TIME, --until TIME  list only the key days (.../CloudTrail/REGION/\n"
+	"                          YYYY/MM/DD/) that meet [since, until) (YYYY-MM-DD or\n"
+	"                          YYYY-MM-DDTHH:MMZ); every record of those objects counts\n"
+	"  --account IDS, --region NAMES  only these accounts and Regions (comma lists):\n"
+	"                          their ACCT/CloudTrail/REGION/ folders alone are listed\n"
+	"  --endpoint-url URL      an S3-compatible endpoint, addressed path-style (also\n"
+	"                          AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL)\n"
+	"  --s3-connections N      objects fetched at once (1-64, default 8)\n"
+	"  Credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (AWS_SESSION_TOKEN), else\n"
+	"  the AWS_PROFILE profile (default) of ~/.aws/credentials or ~/.aws/config\n"
+	"  (AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE), else the container\n"
+	"  credentials endpoint (AWS_CONTAINER_CREDENTIALS_*), else EC2 instance\n"
+	"  metadata (IMDSv2; AWS_EC2_METADATA_DISABLED=true: not); Region: AWS_REGION,\n"
+	"  AWS_DEFAULT_REGION, the profile's region, else us-east-1. Objects counted\n"
+	"  are remembered by key and ETag: a rerun on the same store reads nothing twice.\n"
 	"\n"
 	"detect re-runs detection over the counts a Redis store already holds, with\n"
 	"any profile and rules, without reading a log (trailsight detect -h).\n"
@@ -226,7 +244,8 @@ int ts_cli_parse(int argc, char **argv, int mode, ts_cli_opts *o)
 		O_MAXREC, O_THREADS, O_STRICT, O_NOCTX, O_REPOST, O_VERSION, O_FORCE, O_FLUSH, O_SPOOL,
 		O_WATCH, O_STDIN, O_IDLE, O_METRICS, O_METRICS_INT, O_RSTREAM, O_GROUP, O_CONSUMER,
 		O_INFLATE, O_REPORT, O_SINKQ, O_MAX_SERIES, O_MAX_PART, O_MAX_CODES, O_MAX_ATTRS,
-		O_ORDER, O_FUTURE, O_FORMAT, O_RULES, O_MARKED, O_EARLY, O_SINCE, O_UNTIL, O_LEASE_MS
+		O_ORDER, O_FUTURE, O_FORMAT, O_RULES, O_MARKED, O_EARLY, O_SINCE, O_UNTIL, O_LEASE_MS,
+		O_ENDPOINT, O_S3CONN, O_ACCOUNT, O_REGION
 	};
 	static const struct option longopts[] = {
 		{"store", required_argument, 0, O_STORE},
@@ -268,6 +287,10 @@ int ts_cli_parse(int argc, char **argv, int mode, ts_cli_opts *o)
 		{"no-trailsight-context", no_argument, 0, O_NOCTX},
 		{"report", required_argument, 0, O_REPORT},
 		{"since", required_argument, 0, O_SINCE},
+		{"endpoint-url", required_argument, 0, O_ENDPOINT},
+		{"s3-connections", required_argument, 0, O_S3CONN},
+		{"account", required_argument, 0, O_ACCOUNT},
+		{"region", required_argument, 0, O_REGION},
 		{"until", required_argument, 0, O_UNTIL},
 		{"quiet", no_argument, 0, 'q'},
 		{"verbose", no_argument, 0, 'v'},
@@ -296,7 +319,7 @@ int ts_cli_parse(int argc, char **argv, int mode, ts_cli_opts *o)
 			O_STATS, O_ORDER, O_FUTURE, O_READ, O_DATA, O_MAXREC, O_FORMAT, O_INFLATE,
 			O_THREADS, O_STRICT, O_FORCE, O_FLUSH, O_MAX_SERIES, O_MAX_PART, O_MAX_CODES,
 			O_MAX_ATTRS, O_REPORT, O_WATCH, O_STDIN, O_RSTREAM, O_GROUP, O_CONSUMER,
-			O_IDLE, O_EARLY, O_METRICS, O_METRICS_INT, O_LEASE_MS};
+			O_IDLE, O_EARLY, O_METRICS, O_METRICS_INT, O_LEASE_MS, O_ENDPOINT, O_S3CONN, O_ACCOUNT, O_REGION};
 		for (size_t i = 0; i < TS_ARRAY_LEN(on_records) && li >= 0; i++)
 			if (c == on_records[i] && !record_opt)
 				record_opt = longopts[li].name;
@@ -304,8 +327,8 @@ int ts_cli_parse(int argc, char **argv, int mode, ts_cli_opts *o)
 		switch (c) {
 		case O_SINCE:
 		case O_UNTIL:
-			if (!detect) {
-				ts_error("--%s is for detect (and report)", c == O_SINCE ? "since" : "until");
+			if (mode == TS_CLI_STREAM) {
+				ts_error("--%s is for detect and backfill s3://", c == O_SINCE ? "since" : "until");
 				return TS_EXIT_USAGE;
 			}
 			if (ts_parse_minute_arg(optarg, c == O_SINCE ? &o->since : &o->until)) {
@@ -455,6 +478,32 @@ int ts_cli_parse(int argc, char **argv, int mode, ts_cli_opts *o)
 		case O_NOCTX: o->eo.trailsight_context = 0; break;
 		case O_EARLY: o->eo.early = 1; break;
 		case O_REPORT: o->report_dir = optarg; backfill_only = 1; break;
+		case O_ENDPOINT: o->endpoint_url = optarg; backfill_only = 1; break;
+		case O_ACCOUNT:
+		case O_REGION: {
+			int acct = c == O_ACCOUNT;
+			for (const char *p = optarg; *p; p++) {
+				int ok = *p == ',' || (*p >= '0' && *p <= '9') ||
+					 (!acct && ((*p >= 'a' && *p <= 'z') || *p == '-'));
+				if (!ok) {
+					ts_error("--%s '%s': expected %s, separated by commas",
+						 acct ? "account" : "region", optarg,
+						 acct ? "account ids (12 digits)" : "Region names (us-east-1)");
+					return TS_EXIT_USAGE;
+				}
+			}
+			*(acct ? &o->s3_accounts : &o->s3_regions) = optarg;
+			backfill_only = 1;
+			break;
+		}
+		case O_S3CONN:
+			if (parse_long(optarg, 1, 64, &v)) {
+				ts_error("--s3-connections '%s': expected 1 to 64", optarg);
+				return TS_EXIT_USAGE;
+			}
+			o->s3_connections = (int)v;
+			backfill_only = 1;
+			break;
 		case 'q': o->quiet = 1; ts_log_level = 0; break;
 		case 'v': ts_log_level = 3; break;
 		case 'h': fputs(detect ? ts_cli_detect_usage : ts_cli_usage, stdout); return TS_EXIT_OK;
@@ -507,8 +556,31 @@ int ts_cli_parse(int argc, char **argv, int mode, ts_cli_opts *o)
 			return TS_EXIT_USAGE;
 		}
 		if (optind >= argc) {
-			ts_error("backfill: no PATH given (a file, a folder, or - for stdin)");
+			ts_error("backfill: no PATH given (a file, a folder, s3://BUCKET/PREFIX, or - "
+				 "for stdin)");
 			fputs(ts_cli_usage, stderr);
+			return TS_EXIT_USAGE;
+		}
+		int s3 = 0;
+		for (int i = optind; i < argc; i++)
+			s3 += ts_cli_is_s3(argv[i]);
+		if (s3 && s3 != argc - optind) {
+			ts_error("backfill: s3:// paths and local paths cannot be mixed in one run");
+			return TS_EXIT_USAGE;
+		}
+		if (!s3 && (o->since != INT64_MIN || o->until != INT64_MAX || o->endpoint_url ||
+			    o->s3_connections || o->s3_accounts || o->s3_regions)) {
+			ts_error("backfill: --since, --until, --account, --region, --endpoint-url and "
+				 "--s3-connections are for s3:// paths");
+			return TS_EXIT_USAGE;
+		}
+		if (s3 && group_given) {
+			ts_error("backfill: --group reads local folders; s3:// paths are read by one "
+				 "worker");
+			return TS_EXIT_USAGE;
+		}
+		if (o->since != INT64_MIN && o->until != INT64_MAX && o->until <= o->since) {
+			ts_error("backfill: --until must come after --since");
 			return TS_EXIT_USAGE;
 		}
 	}

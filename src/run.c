@@ -175,8 +175,12 @@ void ts_cli_on_file_begin(void *ctx, const char *path)
 	ts_run *r = ctx;
 	char name[4096];
 	ts_file_id id;
-	if (r->fatal || strcmp(path, "-") == 0 || ts_file_id_of(path, name, sizeof name, &id))
+	if (r->cur_id)
+		id = *r->cur_id;
+	else if (r->fatal || strcmp(path, "-") == 0 || ts_file_id_of(path, name, sizeof name, &id))
 		return; /* read without a checkpoint */
+	if (r->fatal)
+		return;
 	int rc = ts_engine_file_begin(r->engine, &id);
 	if (rc)
 		r->fatal = rc;
@@ -384,25 +388,37 @@ int ts_cli_run(ts_cli_opts *o, int stream)
 		r.progress = !r.quiet && isatty(2);
 		ts_source_cb cb = {ts_cli_on_record, ts_cli_on_skip, ts_cli_on_file_done, &r,
 				   ts_cli_on_file_begin, NULL, 0, ts_cli_on_passed};
-		if (ts_folders_collect(o->paths, o->npaths, &paths, &r.src, &cb)) {
+		int s3 = o->npaths && ts_cli_is_s3(o->paths[0]);
+		if (s3) {
+			/* listed, the done objects left out, fetched and read */
+			if ((rc = ts_cli_backfill_s3(&r, o, store, &cb))) {
+				exit_code = rc;
+				if (!r.fatal)
+					goto out_engine;
+			}
+		} else if (ts_folders_collect(o->paths, o->npaths, &paths, &r.src, &cb)) {
 			ts_error("out of memory");
 			exit_code = TS_EXIT_STORE;
 			goto out_engine;
 		}
-		if (!eo.force && (rc = ts_cli_drop_done_files(store, &paths, &r.files_already))) {
+		if (!s3 && !eo.force &&
+		    (rc = ts_cli_drop_done_files(store, &paths, &r.files_already))) {
 			ts_error("%s", rc == TS_ESTORE ? store->errstr : ts_strerror(rc));
 			exit_code = TS_EXIT_STORE;
 			goto out_engine;
 		}
-		r.files_total = paths.n;
-		if (r.leases) {
+		if (!s3)
+			r.files_total = paths.n;
+		if (r.leases && !s3) {
 			r.files_total = 0; /* counted per batch */
 			ts_cli_backfill_group(&r, o, store, &paths, &cb, &eo,
 					      o->report_dir ? tee_emit : ts_sinks_emit_fn,
 					      o->report_dir ? (void *)&r : (void *)r.sinks);
-		} else if (!paths.n && r.files_already && strcmp(store->ops->name, "redis") == 0) {
-			/* every file is counted already: nothing is counted again, and
-			 * the events are derived again from the store's counts */
+		} else if (!r.fatal && (s3 ? !r.src.files : !r.files_total) && r.files_already &&
+			   strcmp(store->ops->name, "redis") == 0) {
+			/* every file is counted already (s3://: fetched, and none read,
+			 * e.g. a note looked at and passed over): nothing is counted
+			 * again, and the events are derived again from the store's counts */
 			rc = ts_cli_redetect(&rd, store, reg, &eo, INT64_MAX,
 					     o->report_dir ? tee_emit : ts_sinks_emit_fn,
 					     o->report_dir ? (void *)&r : (void *)r.sinks);
@@ -415,9 +431,12 @@ int ts_cli_run(ts_cli_opts *o, int stream)
 			}
 			r.fatal = rc;
 		} else {
-			rc = ts_source_read_all(&paths, o->threads, &o->ro, &o->po, &r.src, &cb);
-			if (rc < 0 && !r.fatal)
-				r.fatal = rc;
+			if (!s3) {
+				rc = ts_source_read_all(&paths, o->threads, &o->ro, &o->po, &r.src,
+							&cb);
+				if (rc < 0 && !r.fatal)
+					r.fatal = rc;
+			}
 			if (!r.fatal)
 				r.fatal = ts_engine_finish(r.engine);
 		}

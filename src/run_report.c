@@ -156,6 +156,12 @@ void ts_run_write_stats(FILE *f, const ts_run *r, const ts_run_counters *c, cons
 		(unsigned long long)c->files_ignored);
 	fprintf(f, "\"bytes_read\":%llu,\"bytes_inflated\":%llu,", (unsigned long long)c->bytes_in,
 		(unsigned long long)c->bytes_out);
+	if (r->s3_used)
+		fprintf(f, "\"s3\":{\"list_requests\":%llu,\"get_requests\":%llu,\"retries\":%llu,"
+			   "\"throttled\":%llu,\"bytes\":%llu},",
+			(unsigned long long)r->s3.list_requests, (unsigned long long)r->s3.get_requests,
+			(unsigned long long)r->s3.retries, (unsigned long long)r->s3.throttled,
+			(unsigned long long)r->s3.bytes);
 	fprintf(f, "\"records_read\":%llu,\"records_counted\":%llu,\"records_late\":%llu,"
 		   "\"records_suppressed\":%llu,",
 		(unsigned long long)c->records_read,
@@ -238,6 +244,12 @@ void ts_run_print_summary(const ts_run *r, const ts_run_counters *c, const ts_st
 	if (s->ignored_digests || s->ignored_control)
 		fprintf(stderr, "trailsight: ignored %llu digest files, %llu CloudWatch Logs control messages\n",
 			(unsigned long long)s->ignored_digests, (unsigned long long)s->ignored_control);
+	if (r->s3_used)
+		fprintf(stderr, "trailsight: S3: %llu list requests, %llu object requests (%llu "
+				"retries, %llu throttled), %.1f MB fetched\n",
+			(unsigned long long)r->s3.list_requests, (unsigned long long)r->s3.get_requests,
+			(unsigned long long)r->s3.retries, (unsigned long long)r->s3.throttled,
+			(double)r->s3.bytes / 1e6);
 	if (s->files_ignored)
 		fprintf(stderr, "trailsight: passed over %llu files or folders (named above%s)\n",
 			(unsigned long long)s->files_ignored,

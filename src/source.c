@@ -12,6 +12,7 @@
  * done). The records handed to the callback point into the reader's or
  * the parser's memory and are valid until the callback returns.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -224,6 +225,10 @@ static ssize_t read_whole(src_ctx *x, int fd, size_t size, int *err)
  * goes through the streaming reader from the bytes already read, so faults
  * are reported exactly as the streaming path reports them. Returns what
  * drain() returns. */
+static int read_whole_input(src_ctx *x, ts_reader *r, const unsigned char *raw, size_t len,
+			    const char *failed, const char *path, const ts_reader_opts *ropts,
+			    ts_source_stats *st, const ts_source_cb *cb);
+
 static int read_regular(src_ctx *x, ts_reader *r, int fd, size_t size, const char *path,
 			const ts_reader_opts *ropts, ts_source_stats *st, const ts_source_cb *cb)
 {
@@ -231,12 +236,20 @@ static int read_regular(src_ctx *x, ts_reader *r, int fd, size_t size, const cha
 	ssize_t n = read_whole(x, fd, size, &err);
 	if (n < 0)
 		return TS_ENOMEM;
-	size_t len = (size_t)n;
-	const unsigned char *raw = x->raw;
+	return read_whole_input(x, r, x->raw, (size_t)n, err ? strerror(err) : NULL, path, ropts,
+				st, cb);
+}
+
+/* An input held whole in raw[0..len) (failed: it was cut short, and why;
+ * counted and skipped as TS_EIO, and what there is still counts). */
+static int read_whole_input(src_ctx *x, ts_reader *r, const unsigned char *raw, size_t len,
+			    const char *failed, const char *path, const ts_reader_opts *ropts,
+			    ts_source_stats *st, const ts_source_cb *cb)
+{
 	int set = -1;
-	if (err) {
+	if (failed) {
 		st->files_failed++;
-		ts_source_count_skip(cb, st, TS_EIO, path, 0, strerror(err));
+		ts_source_count_skip(cb, st, TS_EIO, path, 0, failed);
 		/* what was read so far still counts: streamed, below */
 	} else if (len >= 2 && raw[0] == 0x1f && raw[1] == 0x8b) {
 		uint64_t max_out = ropts && ropts->max_output ? ropts->max_output : WHOLE_MAX_OUT;
@@ -343,5 +356,160 @@ int ts_source_read(const char *path, const ts_reader_opts *ropts, const ts_parse
 		return TS_ENOMEM;
 	int rc = src_read_input(&x, path, ropts, st, cb);
 	src_ctx_free(&x);
+	return rc;
+}
+
+/* --- inputs pushed in pieces --- */
+
+/* An input is held whole (in x.raw) up to WHOLE_MAX_IN bytes and then read
+ * as a file read whole is (gzip decoded in one call); past that, or with
+ * stream_only, it is streamed: what was held first, then each piece. */
+struct ts_source_push {
+	src_ctx x;
+	ts_reader_opts ro;
+	int has_ro;
+	ts_reader *r;      /* the input's reader; NULL between inputs */
+	char *name;
+	ts_source_stats *st;
+	const ts_source_cb *cb;
+	int stopped;
+	int streaming;     /* fed piece by piece, not held */
+	size_t held;       /* bytes held in x.raw */
+};
+
+/* Hold n more bytes; -1 when they would pass the cap or out of memory. */
+static int push_hold(ts_source_push *p, const void *buf, size_t n)
+{
+	if (n > WHOLE_MAX_IN - p->held)
+		return -1;
+	if (p->held + n > p->x.raw_alloc) {
+		size_t na = p->x.raw_alloc ? p->x.raw_alloc : 256 * 1024;
+		while (na < p->held + n)
+			na *= 2;
+		unsigned char *q = realloc(p->x.raw, na);
+		if (!q)
+			return -1;
+		p->x.raw = q;
+		p->x.raw_alloc = na;
+	}
+	memcpy(p->x.raw + p->held, buf, n);
+	p->held += n;
+	return 0;
+}
+
+ts_source_push *ts_source_push_new(const ts_reader_opts *ropts, const ts_parser_opts *popts)
+{
+	ts_source_push *p = calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	if (src_ctx_init(&p->x, ropts, popts)) {
+		free(p);
+		return NULL;
+	}
+	if (ropts) {
+		p->ro = *ropts;
+		p->has_ro = 1;
+	}
+	return p;
+}
+
+void ts_source_push_free(ts_source_push *p)
+{
+	if (!p)
+		return;
+	ts_reader_free(p->r);
+	free(p->name);
+	src_ctx_free(&p->x);
+	free(p);
+}
+
+int ts_source_push_begin(ts_source_push *p, const char *name, ts_source_stats *st,
+			 const ts_source_cb *cb)
+{
+	ts_reader_free(p->r);
+	free(p->name);
+	p->r = ts_reader_new(p->has_ro ? &p->ro : NULL);
+	p->name = strdup(name);
+	p->st = st;
+	p->cb = cb;
+	p->stopped = 0;
+	p->held = 0;
+	p->streaming = p->has_ro && p->ro.stream_only;
+	if (p->x.raw_alloc > WHOLE_KEEP) {
+		free(p->x.raw);
+		p->x.raw = NULL;
+		p->x.raw_alloc = 0;
+	}
+	if (!p->r || !p->name) {
+		ts_reader_free(p->r);
+		free(p->name);
+		p->r = NULL;
+		p->name = NULL;
+		return TS_ENOMEM;
+	}
+	if (cb->file_begin)
+		cb->file_begin(cb->ctx, p->name);
+	return 0;
+}
+
+int ts_source_push_bytes(ts_source_push *p, const void *buf, size_t n)
+{
+	assert(p->r);
+	if (p->stopped)
+		return TS_SOURCE_STOP;
+	if (!p->streaming && push_hold(p, buf, n) == 0)
+		return 0;
+	int rc = 0;
+	if (!p->streaming) { /* too big to hold: streamed from here on */
+		p->streaming = 1;
+		rc = p->held ? ts_reader_feed(p->r, p->x.raw, p->held) : 0;
+		p->held = 0;
+		if (!rc)
+			rc = drain(p->r, &p->x, p->name, p->st, p->cb);
+		if (rc) {
+			if (rc == TS_SOURCE_STOP)
+				p->stopped = 1;
+			return rc;
+		}
+	}
+	rc = ts_reader_feed(p->r, buf, n);
+	if (!rc)
+		rc = drain(p->r, &p->x, p->name, p->st, p->cb);
+	if (rc == TS_SOURCE_STOP)
+		p->stopped = 1;
+	return rc;
+}
+
+int ts_source_push_end(ts_source_push *p, const char *failed)
+{
+	assert(p->r);
+	ts_source_stats *st = p->st;
+	const ts_source_cb *cb = p->cb;
+	int rc = 0;
+	if (!p->streaming && !p->stopped && p->held) {
+		rc = read_whole_input(&p->x, p->r, p->x.raw, p->held, failed, p->name,
+				      p->has_ro ? &p->ro : NULL, st, cb);
+	} else {
+		if (failed) {
+			st->files_failed++;
+			ts_source_count_skip(cb, st, TS_EIO, p->name, 0, failed);
+		}
+		if (p->stopped) {
+			rc = TS_SOURCE_STOP;
+		} else {
+			ts_reader_finish(p->r);
+			rc = drain(p->r, &p->x, p->name, st, cb);
+		}
+	}
+	if (!rc || rc == TS_SOURCE_STOP)
+		st->files++;
+	ts_reader_stats rs;
+	ts_reader_get_stats(p->r, &rs);
+	st->bytes_in += rs.in_bytes;
+	st->bytes_out += rs.out_bytes;
+	if (cb->file_done)
+		cb->file_done(cb->ctx, p->name, st);
+	ts_reader_free(p->r);
+	p->r = NULL;
 	return rc;
 }

@@ -69,4 +69,31 @@ void ts_source_count_skip(const ts_source_cb *cb, ts_source_stats *st, int code,
 int ts_source_read(const char *path, const ts_reader_opts *ropts, const ts_parser_opts *popts,
 		   ts_source_stats *st, const ts_source_cb *cb);
 
+/* An input pushed in pieces by its caller (an object fetched over the
+ * network), read through the same reader, record parser and callbacks as
+ * a file, without a file: begin, bytes any number of times, end. An input
+ * is held whole up to 64 MiB and then read as a regular file is (gzip
+ * decoded in one call), else streamed (and always with stream_only), so
+ * the records, skips and offsets are those of the same bytes in a file.
+ * One push serves one input at a time and is reused from input to input;
+ * _free(NULL) is a no-op. */
+typedef struct ts_source_push ts_source_push;
+
+/* NULL when out of memory. ropts and popts may be NULL; they are copied. */
+ts_source_push *ts_source_push_new(const ts_reader_opts *ropts, const ts_parser_opts *popts);
+void ts_source_push_free(ts_source_push *p);
+/* Start an input named name (copied; the callbacks get it as their path),
+ * counted into st, its records and skips to cb (both borrowed until
+ * ts_source_push_end). Calls cb->file_begin. 0 or TS_ENOMEM. */
+int ts_source_push_begin(ts_source_push *p, const char *name, ts_source_stats *st,
+			 const ts_source_cb *cb);
+/* Bytes of the input, in order. 0, TS_SOURCE_STOP (the record callback
+ * asked to stop; push nothing more but end) or TS_ENOMEM. */
+int ts_source_push_bytes(ts_source_push *p, const void *buf, size_t n);
+/* The input is over: whole (failed NULL), or cut short by a failure
+ * (failed says what; it is counted as files_failed and skipped as
+ * TS_EIO, and what came before still counts). Drains the reader, calls
+ * cb->file_done. 0, TS_SOURCE_STOP or TS_ENOMEM. */
+int ts_source_push_end(ts_source_push *p, const char *failed);
+
 #endif

@@ -6,12 +6,17 @@
 set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config libjsmn-dev zlib1g-dev libdeflate-dev libgsl-dev
-      libhiredis-dev libcurl4-openssl-dev redis-server redis-tools jq gzip python3
+      libhiredis-dev libcurl4-openssl-dev libexpat1-dev redis-server redis-tools jq gzip python3
       clang libclang-rt-14-dev chromium python3-html5lib python3-jsonschema fonts-dejavu-core
       prometheus-alertmanager curl python3-yaml systemd util-linux)
 if [ "${1:-}" = "--bench" ]; then
   pkgs+=(hyperfine gnuplot-nox time bc)
 fi
+
+# tests/cli/s3.sh runs a local S3, s3rver from npm: Debian's node and npm
+# when there is no node yet (a node of another origin is kept)
+command -v node >/dev/null || pkgs+=(nodejs)
+command -v npm >/dev/null || pkgs+=(npm)
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -19,14 +24,28 @@ for p in "${pkgs[@]}"; do
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
 
-echo "install-deps: installing ${missing[*]}" >&2
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
   sudo=sudo
 fi
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  [ -z "$sudo" ] || command -v sudo >/dev/null ||
+    { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# s3rver (a pinned version) under /opt/trailsight-node, where tests/cli/s3.sh
+# looks for it (TS_S3RVER overrides); never into the repository
+s3rver_version=3.7.1
+node_prefix=${TS_NODE_PREFIX:-/opt/trailsight-node}
+if ! [ -x "$node_prefix/node_modules/.bin/s3rver" ] ||
+   [ "$(node -p "require('$node_prefix/node_modules/s3rver/package.json').version" 2>/dev/null)" != "$s3rver_version" ]; then
+  echo "install-deps: installing s3rver $s3rver_version (npm) into $node_prefix" >&2
+  $sudo mkdir -p "$node_prefix"
+  $sudo npm install --prefix "$node_prefix" --no-audit --no-fund --loglevel=error \
+    "s3rver@$s3rver_version" >/dev/null
+fi

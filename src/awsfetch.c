@@ -1,0 +1,176 @@
+/* awsfetch.c - credentials from the container endpoint and from IMDSv2
+ * (awsfetch.h). Each answer is gathered in a capped buffer (64 KiB) and
+ * its four fields are read by a small scan of a flat JSON object; the
+ * values are checked for length and for characters a header cannot carry.
+ */
+#include <curl/curl.h>
+#include <stdlib.h>
+
+#include "awsfetch.h"
+#include "util.h"
+
+#define ANSWER_MAX (64 * 1024)
+
+static size_t gather(char *p, size_t a, size_t b, void *ud)
+{
+	return ts_buf_add(ud, p, a * b) ? 0 : a * b;
+}
+
+/* One request: method "GET" or "PUT" (empty body), headers hdr (may be
+ * NULL). 0 with the body in *out (a 2xx answer), else TS_EIO and err. */
+static int request(const char *method, const char *url, struct curl_slist *hdr, ts_buf *out,
+		   char *err, size_t cap)
+{
+	CURL *h = curl_easy_init();
+	char cerr[CURL_ERROR_SIZE] = "";
+	if (!h) {
+		snprintf(err, cap, "%s: out of memory", url);
+		return TS_EIO;
+	}
+	out->cap = ANSWER_MAX;
+	ts_buf_reset(out);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 1000L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 3000L);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, gather);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "trailsight");
+	if (strcmp(method, "PUT") == 0) {
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
+	}
+	CURLcode cc = curl_easy_perform(h);
+	long status = 0;
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(h);
+	if (cc != CURLE_OK) {
+		snprintf(err, cap, "%s: %s", url, *cerr ? cerr : curl_easy_strerror(cc));
+		return TS_EIO;
+	}
+	if (status < 200 || status > 299) {
+		snprintf(err, cap, "%s: HTTP %ld", url, status);
+		return TS_EIO;
+	}
+	return 0;
+}
+
+int ts_awsfetch_json_str(const char *json, size_t n, const char *name, char *out, size_t cap)
+{
+	size_t kl = strlen(name);
+	const char *e = json + n;
+	for (const char *p = json; p + kl + 2 <= e; p++) {
+		if (*p != '"' || memcmp(p + 1, name, kl) != 0 || p[kl + 1] != '"')
+			continue;
+		const char *q = p + kl + 2;
+		while (q < e && (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n'))
+			q++;
+		if (q >= e || *q != ':')
+			continue; /* a value that happens to be the name */
+		q++;
+		while (q < e && (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n'))
+			q++;
+		if (q >= e || *q != '"')
+			return -1;
+		const char *v = ++q;
+		while (q < e && *q != '"')
+			q += *q == '\\' && q + 1 < e ? 2 : 1;
+		if (q >= e || (size_t)(q - v) >= cap)
+			return -1;
+		long len = ts_json_unescape(v, (size_t)(q - v), out);
+		if (len < 0)
+			return -1;
+		out[len] = 0;
+		return 0;
+	}
+	return -1;
+}
+
+/* the four fields of a credentials answer into c */
+static int take_keys(ts_awscfg *c, const ts_buf *b, const char *url, char *err, size_t cap)
+{
+	char exp[64];
+	const char *s = b->p ? b->p : "";
+	if (ts_awsfetch_json_str(s, b->len, "AccessKeyId", c->key_id, sizeof c->key_id) ||
+	    ts_awsfetch_json_str(s, b->len, "SecretAccessKey", c->secret, sizeof c->secret) ||
+	    ts_awsfetch_json_str(s, b->len, "Token", c->token, sizeof c->token) || !c->key_id[0] ||
+	    !c->secret[0]) {
+		snprintf(err, cap, "%s: no AccessKeyId, SecretAccessKey and Token in the answer", url);
+		c->key_id[0] = c->secret[0] = c->token[0] = 0;
+		return TS_EIO;
+	}
+	for (const char *f[] = {c->key_id, c->secret, c->token}, **q = f; q < f + 3; q++)
+		for (const char *p = *q; *p; p++)
+			if ((unsigned char)*p < 0x21 || *p == 0x7f || *p == ':') {
+				snprintf(err, cap, "%s: a credential with a character a header cannot carry", url);
+				c->key_id[0] = c->secret[0] = c->token[0] = 0;
+				return TS_EIO;
+			}
+	c->expires = 0;
+	if (ts_awsfetch_json_str(s, b->len, "Expiration", exp, sizeof exp) == 0 &&
+	    ts_parse_time(exp, strlen(exp), &c->expires) != 0)
+		c->expires = 0;
+	return 0;
+}
+
+int ts_awsfetch_container(ts_awscfg *c, const char *url, const char *auth, char *err, size_t cap)
+{
+	ts_buf b = {0};
+	struct curl_slist *h = NULL;
+	char line[8300];
+	if (auth && *auth) {
+		snprintf(line, sizeof line, "Authorization: %s", auth);
+		if (!(h = curl_slist_append(NULL, line))) {
+			snprintf(err, cap, "out of memory");
+			return TS_EIO;
+		}
+	}
+	int rc = request("GET", url, h, &b, err, cap);
+	if (!rc)
+		rc = take_keys(c, &b, url, err, cap);
+	curl_slist_free_all(h);
+	ts_buf_free(&b);
+	return rc;
+}
+
+int ts_awsfetch_imds(ts_awscfg *c, const char *endpoint, char *err, size_t cap)
+{
+	ts_buf b = {0};
+	char url[700], line[700], role[256];
+	struct curl_slist *h = curl_slist_append(NULL, "X-aws-ec2-metadata-token-ttl-seconds: 21600");
+	int rc = TS_EIO;
+	if (!h) {
+		snprintf(err, cap, "out of memory");
+		return rc;
+	}
+	snprintf(url, sizeof url, "%s/latest/api/token", endpoint);
+	if ((rc = request("PUT", url, h, &b, err, cap)))
+		goto out;
+	curl_slist_free_all(h);
+	snprintf(line, sizeof line, "X-aws-ec2-metadata-token: %.600s", b.p ? b.p : "");
+	if (!(h = curl_slist_append(NULL, line))) {
+		rc = TS_EIO;
+		goto out;
+	}
+	snprintf(url, sizeof url, "%s/latest/meta-data/iam/security-credentials/", endpoint);
+	if ((rc = request("GET", url, h, &b, err, cap)))
+		goto out;
+	/* the first line is the role */
+	size_t n = b.p ? strcspn(b.p, "\r\n") : 0;
+	if (!n || n >= sizeof role) {
+		snprintf(err, cap, "%s: no role (is an instance profile attached?)", url);
+		rc = TS_EIO;
+		goto out;
+	}
+	snprintf(role, sizeof role, "%.*s", (int)n, b.p);
+	snprintf(url, sizeof url, "%s/latest/meta-data/iam/security-credentials/%s", endpoint, role);
+	if (!(rc = request("GET", url, h, &b, err, cap)))
+		rc = take_keys(c, &b, url, err, cap);
+out:
+	curl_slist_free_all(h);
+	ts_buf_free(&b);
+	return rc;
+}

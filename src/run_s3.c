@@ -1,0 +1,338 @@
+/* run_s3.c - `trailsight backfill s3://BUCKET/PREFIX`: the objects the
+ * walk picks (s3walk.c) less those the store has as done, fetched by the
+ * client's pool (s3.c) and pushed through the reader path of files
+ * (ts_source_push), with the run's callbacks of run.c. Checkpoint names
+ * are keys with their ETag: the part of the key from its last "AWSLogs/"
+ * on (the whole key without one), '#', the ETag; the size and LastModified
+ * stand for a file's size and mtime.
+ *
+ * An object whose name the folder rule cannot decide is read when its
+ * first 4 KiB look like JSON text (ts_sniff_json): they are held until
+ * then (look[]), as folders.c looks at a file before reading it.
+ * Everything here lives for one call of ts_cli_backfill_s3.
+ */
+#include <stdlib.h>
+#include <time.h>
+
+#include "cli.h"
+#include "s3.h"
+#include "s3walk.h"
+#include "sniff.h"
+#include "util.h"
+
+#define LOOK_BYTES 4096
+
+static int64_t wall_now(void *ctx)
+{
+	(void)ctx;
+	return (int64_t)time(NULL);
+}
+
+int ts_cli_is_s3(const char *path) { return strncmp(path, "s3://", 5) == 0; }
+
+typedef struct s3run {
+	ts_run *r;
+	ts_store *store;
+	const ts_source_cb *cb;
+	ts_s3 *s3;
+	ts_source_push *push;
+	const char *bucket;
+	ts_s3_objs objs;
+	char **names;       /* checkpoint name of each object */
+	size_t cur;         /* the object being read */
+	int reading;        /* pushed into the reader (begun) */
+	int looking;        /* holding the first bytes */
+	int passed;         /* looked at and passed over: the rest is dropped */
+	unsigned char look[LOOK_BYTES];
+	size_t nlook;
+	int fatal;          /* TS_ENOMEM or a stop */
+} s3run;
+
+static int list_cb(void *ctx, const ts_s3_listreq *q, ts_s3_page *pg, char *err, size_t cap)
+{
+	s3run *x = ctx;
+	return ts_s3_list_page(x->s3, x->bucket, q, pg, err, cap);
+}
+
+static void passed_cb(void *ctx, const char *key, const char *why)
+{
+	s3run *x = ctx;
+	char path[1400];
+	snprintf(path, sizeof path, "s3://%s/%s", x->bucket, key);
+	if (x->cb->passed)
+		x->cb->passed(x->cb->ctx, path, why);
+}
+
+static char *name_of(const ts_s3_obj *o)
+{
+	const char *from = o->key, *p = o->key;
+	while ((p = strstr(p, "AWSLogs/")) != NULL) {
+		if (p == o->key || p[-1] == '/')
+			from = p;
+		p++;
+	}
+	size_t n = strlen(from) + strlen(o->etag) + 2;
+	char *s = malloc(n);
+	if (s)
+		snprintf(s, n, "%s#%s", from, o->etag);
+	return s;
+}
+
+static ts_file_id id_of(const s3run *x, size_t i)
+{
+	return (ts_file_id){x->names[i], x->objs.v[i].size, x->objs.v[i].mtime};
+}
+
+/* Take the objects the store has as done out of x->objs and x->names. */
+static int drop_done(s3run *x)
+{
+	size_t n = x->objs.n;
+	ts_file_id *ids = calloc(n ? n : 1, sizeof *ids);
+	uint8_t *done = calloc(n ? n : 1, 1);
+	int rc = TS_ENOMEM;
+	if (!ids || !done)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		ids[i] = id_of(x, i);
+	if (n && (rc = x->store->ops->files_done(x->store, ids, n, done)))
+		goto out;
+	size_t w = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (done[i]) {
+			free(x->objs.v[i].key);
+			free(x->names[i]);
+			x->r->files_already++;
+			continue;
+		}
+		x->objs.v[w] = x->objs.v[i];
+		x->names[w++] = x->names[i];
+	}
+	x->objs.n = w;
+	rc = 0;
+out:
+	free(ids);
+	free(done);
+	return rc;
+}
+
+static void object_path(const s3run *x, size_t i, char *out, size_t cap)
+{
+	snprintf(out, cap, "s3://%s/%s", x->bucket, x->objs.v[i].key);
+}
+
+/* Push the object into the reader: begin (the engine's file begins with
+ * the object's id), then the held bytes. */
+static int start_reading(s3run *x)
+{
+	char path[1400];
+	object_path(x, x->cur, path, sizeof path);
+	ts_file_id id = id_of(x, x->cur);
+	x->r->cur_id = &id;
+	int rc = ts_source_push_begin(x->push, path, &x->r->src, x->cb);
+	x->r->cur_id = NULL;
+	if (rc)
+		return rc;
+	x->reading = 1;
+	x->looking = 0;
+	if (x->nlook) {
+		rc = ts_source_push_bytes(x->push, x->look, x->nlook);
+		x->nlook = 0;
+	}
+	return rc;
+}
+
+/* The held first bytes decide: read, or pass over. */
+static int decide(s3run *x)
+{
+	if (ts_sniff_json(x->look, x->nlook))
+		return start_reading(x);
+	char path[1400];
+	object_path(x, x->cur, path, sizeof path);
+	x->looking = 0;
+	x->passed = 1;
+	x->r->src.files_ignored++;
+	if (x->cb->passed)
+		x->cb->passed(x->cb->ctx, path, x->nlook ? "not JSON text" : "empty");
+	return 0;
+}
+
+static int on_begin(void *ctx, size_t i)
+{
+	s3run *x = ctx;
+	const char *key = x->objs.v[i].key, *base = strrchr(key, '/');
+	x->cur = i;
+	x->reading = x->passed = 0;
+	x->nlook = 0;
+	x->looking = !ts_folders_is_log_name(base ? base + 1 : key);
+	if (x->looking)
+		return 0;
+	int rc = start_reading(x);
+	return rc == TS_ENOMEM ? (x->fatal = rc) : 0;
+}
+
+static int on_data(void *ctx, size_t i, const void *p, size_t n)
+{
+	s3run *x = ctx;
+	(void)i;
+	int rc = 0;
+	if (x->passed)
+		return 0;
+	if (x->looking) {
+		size_t k = n < LOOK_BYTES - x->nlook ? n : LOOK_BYTES - x->nlook;
+		memcpy(x->look + x->nlook, p, k);
+		x->nlook += k;
+		p = (const char *)p + k;
+		n -= k;
+		if (x->nlook < LOOK_BYTES)
+			return 0;
+		if ((rc = decide(x)) || !x->reading)
+			goto out;
+	}
+	if (n)
+		rc = ts_source_push_bytes(x->push, p, n);
+out:
+	if (rc == TS_ENOMEM || rc == TS_SOURCE_STOP)
+		return x->fatal = rc;
+	return 0;
+}
+
+static void on_end(void *ctx, size_t i, int rc, const char *detail)
+{
+	s3run *x = ctx;
+	char path[1400];
+	object_path(x, i, path, sizeof path);
+	/* the detail begins with the object's URL: the callbacks name it */
+	size_t pl = strlen(path);
+	const char *why = strncmp(detail, path, pl) == 0 && detail[pl] == ':' ? detail + pl + 2 : detail;
+	if (x->cur != i || (!x->reading && !x->looking && !x->passed)) {
+		/* failed before its first byte */
+		x->r->src.files_failed++;
+		ts_source_count_skip(x->cb, &x->r->src, TS_EIO, path, 0, why);
+		x->r->files_done++;
+		return;
+	}
+	if (x->looking && !x->fatal) {
+		int d = decide(x);
+		if (d) {
+			x->fatal = d;
+			return;
+		}
+	}
+	if (x->passed) {
+		x->r->files_done++;
+		return;
+	}
+	int e = ts_source_push_end(x->push, rc ? why : NULL);
+	if ((e == TS_ENOMEM || e == TS_SOURCE_STOP) && !x->fatal)
+		x->fatal = e;
+	x->reading = 0;
+}
+
+/* "s3://BUCKET/PREFIX" into bucket[cap] and *prefix (into arg). 0 or -1. */
+static int parse_url(const char *arg, char *bucket, size_t cap, const char **prefix)
+{
+	const char *b = arg + 5, *slash = strchr(b, '/');
+	size_t n = slash ? (size_t)(slash - b) : strlen(b);
+	if (!n || n >= cap)
+		return -1;
+	memcpy(bucket, b, n);
+	bucket[n] = 0;
+	*prefix = slash ? slash + 1 : "";
+	return 0;
+}
+
+/* "a,b,,c" into l (empty items left out). 0 or TS_ENOMEM. */
+static int split(const char *s, ts_pathlist *l)
+{
+	while (s && *s) {
+		size_t n = strcspn(s, ",");
+		char item[64];
+		if (n && n < sizeof item) {
+			memcpy(item, s, n);
+			item[n] = 0;
+			if (ts_pathlist_push(l, item))
+				return TS_ENOMEM;
+		}
+		s += n + (s[n] == ',');
+	}
+	return 0;
+}
+
+int ts_cli_backfill_s3(ts_run *r, const ts_cli_opts *o, ts_store *store, const ts_source_cb *cb)
+{
+	ts_awscfg cfg;
+	char err[2048];
+	int rc = ts_awscfg_load(&cfg, o->endpoint_url, err, sizeof err);
+	if (rc) {
+		ts_error("%s", err);
+		return TS_EXIT_USAGE;
+	}
+	ts_s3_opts so = {.connections = o->s3_connections, .now = wall_now};
+	s3run x = {.r = r, .store = store, .cb = cb};
+	x.s3 = ts_s3_new(&cfg, &so);
+	x.push = ts_source_push_new(&o->ro, &o->po);
+	int exit_code = 0;
+	ts_pathlist accounts = {0}, regions = {0};
+	if (!x.s3 || !x.push || split(o->s3_accounts, &accounts) || split(o->s3_regions, &regions)) {
+		ts_error("out of memory (or libcurl could not start)");
+		exit_code = TS_EXIT_STORE;
+		goto out;
+	}
+	for (size_t a = 0; a < o->npaths && !exit_code; a++) {
+		char bucket[256];
+		const char *prefix;
+		if (parse_url(o->paths[a], bucket, sizeof bucket, &prefix)) {
+			ts_error("'%s': expected s3://BUCKET/PREFIX", o->paths[a]);
+			exit_code = TS_EXIT_USAGE;
+			break;
+		}
+		x.bucket = bucket;
+		ts_s3walk_opts wo = {
+			.since_day = o->since == INT64_MIN ? INT64_MIN : ts_day_of(o->since),
+			.until_day = o->until == INT64_MAX ? INT64_MAX
+							    : ts_day_of(o->until + TS_MIN_PER_DAY - 1),
+			.accounts = &accounts, .regions = &regions,
+			.passed = passed_cb, .ctx = &x, .list = list_cb, .list_ctx = &x};
+		rc = ts_s3walk(prefix, &wo, &x.objs, &r->src.files_ignored, err, sizeof err);
+		if (rc) {
+			ts_error("%s", rc == TS_ENOMEM ? "out of memory" : err);
+			exit_code = rc == TS_ENOMEM ? TS_EXIT_STORE : TS_EXIT_USAGE;
+			ts_s3_objs_free(&x.objs);
+			break;
+		}
+		x.names = calloc(x.objs.n ? x.objs.n : 1, sizeof *x.names);
+		for (size_t i = 0; x.names && i < x.objs.n; i++)
+			if (!(x.names[i] = name_of(&x.objs.v[i])))
+				break;
+		if (!x.names || (x.objs.n && !x.names[x.objs.n - 1])) {
+			ts_error("out of memory");
+			exit_code = TS_EXIT_STORE;
+		}
+		if (!exit_code && !o->eo.force && (rc = drop_done(&x))) {
+			ts_error("%s", rc == TS_ESTORE ? store->errstr : ts_strerror(rc));
+			exit_code = TS_EXIT_STORE;
+		}
+		if (!exit_code) {
+			r->files_total += x.objs.n;
+			ts_s3_consumer c = {on_begin, on_data, on_end, &x};
+			rc = ts_s3_fetch(x.s3, bucket, x.objs.v, x.objs.n, &c);
+			if (rc == TS_ENOMEM || x.fatal == TS_ENOMEM)
+				r->fatal = TS_ENOMEM;
+			if (r->fatal)
+				exit_code = TS_EXIT_STORE;
+		}
+		for (size_t i = 0; x.names && i < x.objs.n; i++)
+			free(x.names[i]);
+		free(x.names);
+		x.names = NULL;
+		ts_s3_objs_free(&x.objs);
+	}
+	r->s3 = *ts_s3_get_stats(x.s3);
+	r->s3_used = 1;
+out:
+	ts_pathlist_free(&accounts);
+	ts_pathlist_free(&regions);
+	ts_s3_free(x.s3);
+	ts_source_push_free(x.push);
+	return exit_code;
+}
