@@ -447,6 +447,8 @@ int ts_source_push_begin(ts_source_push *p, const char *name, ts_source_stats *s
 		p->name = NULL;
 		return TS_ENOMEM;
 	}
+	ts_reader_set_span(p->r, span_record, &p->x);
+	p->x.span_text = NULL;
 	if (cb->file_begin)
 		cb->file_begin(cb->ctx, p->name);
 	return 0;
