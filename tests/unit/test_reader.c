@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include "../check.h"
+#include "gz_mem.h"
 #include "gunzip.h"
 #include "reader.h"
 #include "record.h"
@@ -163,28 +164,6 @@ static void check_chunking(const void *data, size_t n, const ts_reader_opts *o)
 	items_free(&a);
 	items_free(&b);
 	items_free(&c);
-}
-
-/* gzip in memory (one member). */
-static unsigned char *gz(const void *src, size_t n, size_t *outn)
-{
-	z_stream z;
-	memset(&z, 0, sizeof z);
-	if (deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		abort();
-	size_t cap = deflateBound(&z, (uLong)n) + 64;
-	unsigned char *out = malloc(cap);
-	if (!out)
-		abort();
-	z.next_in = (unsigned char *)(uintptr_t)src;
-	z.avail_in = (uInt)n;
-	z.next_out = out;
-	z.avail_out = (uInt)cap;
-	if (deflate(&z, Z_FINISH) != Z_STREAM_END)
-		abort();
-	*outn = z.total_out;
-	deflateEnd(&z);
-	return out;
 }
 
 static size_t count_rc(const items *l, int rc)

@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include "../check.h"
+#include "gz_mem.h"
 #include "source.h"
 #include "util.h"
 
@@ -50,25 +51,6 @@ static const char text[] =
 	"{\"eventTime\":\"bad\",\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"PutObject\"},"
 	"{\"eventTime\":\"2026-01-02T00:00:03Z\",\"eventSource\":\"ec2.amazonaws.com\","
 	"\"eventName\":\"RunInstances\",\"awsRegion\":\"us-east-1\",\"recipientAccountId\":\"111122223333\"}]}";
-
-static unsigned char *gz(const void *src, size_t n, size_t *outn)
-{
-	uLongf cap = compressBound((uLong)n) + 64;
-	unsigned char *out = malloc(cap);
-	z_stream z;
-	memset(&z, 0, sizeof z);
-	if (!out || deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		abort();
-	z.next_in = (unsigned char *)(uintptr_t)src;
-	z.avail_in = (uInt)n;
-	z.next_out = out;
-	z.avail_out = (uInt)cap;
-	if (deflate(&z, Z_FINISH) != Z_STREAM_END)
-		abort();
-	*outn = z.total_out;
-	deflateEnd(&z);
-	return out;
-}
 
 /* what reading bytes[0..n) from a file gives */
 static char *from_file(const unsigned char *bytes, size_t n, const ts_reader_opts *ro,
