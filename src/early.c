@@ -113,10 +113,20 @@ int ts_early_open_counts_(void *ctx, uint32_t metric, int64_t from, int64_t to, 
 	return 0;
 }
 
+/* A generous whole-minute count for c counts seen in a fraction frac of
+ * the minute: the same pace for the rest, plus three standard deviations
+ * of a Poisson count of that size. */
+static uint32_t whole_minute(uint32_t c, double frac)
+{
+	double w = c / frac;
+	w = ceil(w + 3 * sqrt(w));
+	return w < UINT32_MAX ? (uint32_t)w : UINT32_MAX;
+}
+
 /* Step a copy of em's detector over the open minutes closed + 1 .. newest
  * (those of the baseline's day) with the counts so far, the newest
- * minute's scaled by 1/frac (frac 1: as they are). TS_DET_START with *ev
- * (and the minute it was made at in *at) or TS_DET_NONE. */
+ * minute's raised to whole_minute() (frac 1: as they are). TS_DET_START
+ * with *ev (and the minute it was made at in *at) or TS_DET_NONE. */
 static int step_open(ts_engine *e, uint32_t pid, uint32_t mid, int64_t closed, int64_t newest,
 		     double frac, ts_det_event *ev, int64_t *at)
 {
@@ -133,8 +143,8 @@ static int step_open(ts_engine *e, uint32_t pid, uint32_t mid, int64_t closed, i
 			n = ts_agg_open_count(e->agg, pid, api->calls, t) +
 			    ts_agg_open_count(e->agg, pid, api->reads, t);
 		if (t == newest && frac < 1) {
-			x = (uint32_t)ceil(x / frac);
-			n = (uint32_t)ceil(n / frac);
+			x = whole_minute(x, frac);
+			n = whole_minute(n, frac);
 		}
 		ts_det_obs o = ts_mdet_obs(&em->md, is_error, t, x, n);
 		o.steady = 0;
@@ -151,10 +161,13 @@ static int step_open(ts_engine *e, uint32_t pid, uint32_t mid, int64_t closed, i
  * when the copy of its detector makes one upwards. A Start made at the
  * newest minute, of which only `seen` seconds of data time were read, is
  * written only if the copy dates it at the same minute when that minute's
- * counts are scaled to a whole minute (as if the rest came at the same
- * pace): a partial minute lowers the multiple of a late split and can
- * date a slow rise a minute early, where the closed minutes would not;
- * such a Start waits for the next judgment. 0 or a fatal code. */
+ * counts are raised to a generous whole minute (whole_minute): a partial
+ * minute lowers the multiple of a late split and can date a slow rise
+ * before the closed minutes do; more counts in the newest minute favour
+ * the later splits (those of the higher multiple), so a date both counts
+ * give is, as a rule, that of every count between them. Otherwise the Start waits for the next judgment
+ * (the metric stays marked; by then the minute is no longer the newest,
+ * or more of it is read). 0 or a fatal code. */
 static int judge(ts_engine *e, uint32_t pid, uint32_t mid)
 {
 	emetric *em = e->m[mid];
@@ -185,7 +198,7 @@ static int judge(ts_engine *e, uint32_t pid, uint32_t mid)
 	if (at == newest && seen > 0 && seen < 60 &&
 	    (step_open(e, pid, mid, closed, newest, seen / 60.0, &whole, &at_whole) != TS_DET_START ||
 	     whole.start != ev.start))
-		return 0;
+		return ts_early_touch_(e, pid, mid); /* judged again at the next step */
 	/* past the partition's cap the closed minutes decide (and count) */
 	if (ts_engine_start_capped_(e, em, pid, 0))
 		return 0;
@@ -210,8 +223,9 @@ int ts_early_judge_(ts_engine *e, uint32_t pid)
 		return 0;
 	epart *p = e->parts[pid];
 	int rc = 0;
-	size_t i = 0;
-	for (; i < p->ntouched && !rc; i++) {
+	/* a metric judge() marks again is appended: judged at the next call */
+	size_t i = 0, n = p->ntouched;
+	for (; i < n && !rc; i++) {
 		uint32_t mid = p->touched[i];
 		e->m[mid]->touched = 0;
 		rc = judge(e, pid, mid);
