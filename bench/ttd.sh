@@ -14,7 +14,10 @@
 # scores the Starts against the labels (bench/ttd.py score): per anomaly
 # kind, the detection lag in data minutes, trailsightContext's
 # decisionEventTime minus the label's onset, median and 90th percentile.
-# A backfill of the same files is scored the same way, for comparison.
+# A backfill of the same files is scored the same way, for comparison, and
+# gives the stream's floor columns: the end of the minute whose close made
+# the backfill's Start, minus the onset (ttd.py score --floor), the lag
+# the detector's own rule allows once every record of a minute is read.
 #
 #   --corpus "NAME|OPTIONS"  a corpus (repeatable; default: three of 9 days,
 #                            60 APIs, 100 records/min, seeds 201-203, every
@@ -70,7 +73,7 @@ for c in "${corpora[@]}"; do
   rm -f "$out/$name.records.ndjson"
   echo "== $name ($opts)"
   python3 bench/ttd.py score "$dir/labels.json" "$out/$name.stream.ndjson" --slack "$slack" \
-    --json "$out/$name.stream.score.json"
+    --floor "$out/$name.backfill.ndjson" --json "$out/$name.stream.score.json"
   cat "$out/$name.stream.ndjson" >> "$out/all.stream.ndjson"
   cat "$out/$name.backfill.ndjson" >> "$out/all.backfill.ndjson"
   # labels of all corpora together (their series do not collide: accounts
@@ -84,7 +87,7 @@ PY
 done
 echo "== all corpora, stream ${early[*]:-(no early Starts)}"
 python3 bench/ttd.py score "$labels_all" "$out/all.stream.ndjson" --slack "$slack" \
-  --json "$out/stream.score.json" | tee "$out/report.txt"
+  --floor "$out/all.backfill.ndjson" --json "$out/stream.score.json" | tee "$out/report.txt"
 echo "== all corpora, backfill (decision at the minute's close + lateness)"
 python3 bench/ttd.py score "$labels_all" "$out/all.backfill.ndjson" --slack "$slack" \
   --json "$out/backfill.score.json" | tee -a "$out/report.txt"

@@ -8,11 +8,12 @@
  * With opts.early (a stream), a call-rate or error-rate metric that gets a
  * count in an open minute is marked (emetric.touched, listed in its
  * partition's epart.touched, so a list never holds a metric twice). When
- * a record opens a newer minute of the partition, and at the end of each
- * file, every marked metric without an open episode is judged: a copy of
- * its detector (ts_mdet_get) is stepped over the open minutes of the
- * baseline's day, with the counts seen so far, as if they had closed with
- * them. Drops are left out (each open minute's steady rate is 0: a minute
+ * a record opens a newer minute of the partition or a newer step of
+ * TS_EARLY_STEP seconds than its newest eventTime (ts_early_due_), and at
+ * the end of each file, every marked metric without an open episode is
+ * judged: a copy of its detector (ts_mdet_get) is stepped over the open
+ * minutes of the baseline's day, with the counts seen so far, as if they
+ * had closed with them. Drops are left out (each open minute's steady rate is 0: a minute
  * still filling is not a silence). A Start the copy makes upwards is
  * written at once with early set, decided at the partition's newest
  * eventTime, its statistics read from the store plus the open minutes
@@ -30,6 +31,7 @@
  * Owns nothing: the marks live in the engine's structures and are freed
  * with them.
  */
+#include <math.h>
 #include <stdlib.h>
 
 #include "engine_int.h"
@@ -54,6 +56,20 @@ int64_t ts_engine_decision_time_(const ts_engine *e, uint32_t pid, int64_t closi
 	if (t != INT64_MIN)
 		return t;
 	return newest == INT64_MIN ? 0 : newest * 60;
+}
+
+/* Seconds of data time between judgments inside a minute: a minute's
+ * last records often come after the first of the next (a file's records
+ * are nearly, not quite, in time order), and a burst can be significant
+ * well before its minute ends. */
+#define TS_EARLY_STEP 15
+
+int ts_early_due_(const ts_engine *e, uint32_t pid, int64_t t, int newer_minute)
+{
+	if (newer_minute)
+		return 1;
+	int64_t newest = ts_order_newest(e->order, pid);
+	return newest != INT64_MIN && ts_floordiv(t, TS_EARLY_STEP) > ts_floordiv(newest, TS_EARLY_STEP);
 }
 
 int ts_early_touch_(ts_engine *e, uint32_t pid, uint32_t mid)
@@ -97,8 +113,61 @@ int ts_early_open_counts_(void *ctx, uint32_t metric, int64_t from, int64_t to, 
 	return 0;
 }
 
+/* A generous whole-minute count for c counts seen in a fraction frac of
+ * the minute: the same pace for the rest, plus three standard deviations
+ * of a Poisson count of that size. */
+static uint32_t whole_minute(uint32_t c, double frac)
+{
+	double w = c / frac;
+	w = ceil(w + 3 * sqrt(w));
+	return w < UINT32_MAX ? (uint32_t)w : UINT32_MAX;
+}
+
+/* Step a copy of em's detector over the open minutes closed + 1 .. newest
+ * (those of the baseline's day) with the counts so far, the newest
+ * minute's raised to whole_minute() (frac 1: as they are). TS_DET_START
+ * with *ev (and the minute it was made at in *at) or TS_DET_NONE. */
+static int step_open(ts_engine *e, uint32_t pid, uint32_t mid, int64_t closed, int64_t newest,
+		     double frac, ts_det_event *ev, int64_t *at)
+{
+	emetric *em = e->m[mid];
+	const ts_profile *prof = ts_engine_profile_(e, em);
+	const ts_metric *m = ts_registry_get_metric(e->reg, mid);
+	const ts_api *api = ts_registry_get_api(e->reg, m->api);
+	int is_error = m->kind == TS_M_ERRORS;
+	ts_detector d;
+	ts_mdet_get(&em->md, is_error, &d);
+	for (int64_t t = closed + 1; t <= newest && ts_day_of(t) == em->md.fit_day; t++) {
+		uint32_t x = ts_agg_open_count(e->agg, pid, mid, t), n = 0;
+		if (is_error)
+			n = ts_agg_open_count(e->agg, pid, api->calls, t) +
+			    ts_agg_open_count(e->agg, pid, api->reads, t);
+		if (t == newest && frac < 1) {
+			x = whole_minute(x, frac);
+			n = whole_minute(n, frac);
+		}
+		ts_det_obs o = ts_mdet_obs(&em->md, is_error, t, x, n);
+		o.steady = 0;
+		o.steady_size = 0;
+		if (ts_detector_step(&d, prof, is_error, t, &o, ev) == TS_DET_START) {
+			*at = t;
+			return TS_DET_START;
+		}
+	}
+	return TS_DET_NONE;
+}
+
 /* Judge metric mid of partition pid on its open minutes; write its Start
- * when the copy of its detector makes one upwards. 0 or a fatal code. */
+ * when the copy of its detector makes one upwards. A Start made at the
+ * newest minute, of which only `seen` seconds of data time were read, is
+ * written only if the copy dates it at the same minute when that minute's
+ * counts are raised to a generous whole minute (whole_minute): a partial
+ * minute lowers the multiple of a late split and can date a slow rise
+ * before the closed minutes do; more counts in the newest minute favour
+ * the later splits (those of the higher multiple), so a date both counts
+ * give is, as a rule, that of every count between them. Otherwise the Start waits for the next judgment
+ * (the metric stays marked; by then the minute is no longer the newest,
+ * or more of it is read). 0 or a fatal code. */
 static int judge(ts_engine *e, uint32_t pid, uint32_t mid)
 {
 	emetric *em = e->m[mid];
@@ -118,39 +187,33 @@ static int judge(ts_engine *e, uint32_t pid, uint32_t mid)
 	ts_mdet_get(&em->md, is_error, &d);
 	if (d.open || d.last > closed)
 		return 0;
-	const ts_api *api = ts_registry_get_api(e->reg, m->api);
-	ts_det_event ev;
-	for (int64_t t = closed + 1; t <= newest && ts_day_of(t) == em->md.fit_day; t++) {
-		uint32_t x = ts_agg_open_count(e->agg, pid, mid, t), n = 0;
-		if (is_error)
-			n = ts_agg_open_count(e->agg, pid, api->calls, t) +
-			    ts_agg_open_count(e->agg, pid, api->reads, t);
-		ts_det_obs o = ts_mdet_obs(&em->md, is_error, t, x, n);
-		o.steady = 0;
-		o.steady_size = 0;
-		int k = ts_detector_step(&d, prof, is_error, t, &o, &ev);
-		if (k != TS_DET_START)
-			continue;
-		/* upwards, with its insight window begun */
-		if (ev.dir < 0 || newest < ev.start + prof->insight_minutes - 1)
-			return 0;
-		/* past the partition's cap the closed minutes decide (and count) */
-		if (ts_engine_start_capped_(e, em, pid, 0))
-			return 0;
-		if (!(em->open = calloc(1, sizeof *em->open)))
-			return TS_ENOMEM;
-		em->open->start = ev.start;
-		em->open->p_value = ev.p_value;
-		em->open->expected = ev.expected;
-		em->open->early = 1;
-		int rc = ts_engine_emit_(e, mid, 0, closed, 1);
-		if (rc)
-			return rc;
-		em->open->start_written = 1;
-		e->st.early_starts++;
-		e->parts[pid]->dirty = 1;
+	ts_det_event ev, whole;
+	int64_t at, at_whole;
+	if (step_open(e, pid, mid, closed, newest, 1, &ev, &at) != TS_DET_START)
 		return 0;
-	}
+	/* upwards, with its insight window begun */
+	if (ev.dir < 0 || newest < ev.start + prof->insight_minutes - 1)
+		return 0;
+	int64_t seen = ts_order_newest(e->order, pid) - newest * 60 + 1;
+	if (at == newest && seen > 0 && seen < 60 &&
+	    (step_open(e, pid, mid, closed, newest, seen / 60.0, &whole, &at_whole) != TS_DET_START ||
+	     whole.start != ev.start))
+		return ts_early_touch_(e, pid, mid); /* judged again at the next step */
+	/* past the partition's cap the closed minutes decide (and count) */
+	if (ts_engine_start_capped_(e, em, pid, 0))
+		return 0;
+	if (!(em->open = calloc(1, sizeof *em->open)))
+		return TS_ENOMEM;
+	em->open->start = ev.start;
+	em->open->p_value = ev.p_value;
+	em->open->expected = ev.expected;
+	em->open->early = 1;
+	int rc = ts_engine_emit_(e, mid, 0, closed, 1);
+	if (rc)
+		return rc;
+	em->open->start_written = 1;
+	e->st.early_starts++;
+	e->parts[pid]->dirty = 1;
 	return 0;
 }
 
@@ -160,8 +223,9 @@ int ts_early_judge_(ts_engine *e, uint32_t pid)
 		return 0;
 	epart *p = e->parts[pid];
 	int rc = 0;
-	size_t i = 0;
-	for (; i < p->ntouched && !rc; i++) {
+	/* a metric judge() marks again is appended: judged at the next call */
+	size_t i = 0, n = p->ntouched;
+	for (; i < n && !rc; i++) {
 		uint32_t mid = p->touched[i];
 		e->m[mid]->touched = 0;
 		rc = judge(e, pid, mid);

@@ -313,9 +313,10 @@ static int count_record(ts_engine *e, const ts_record *r, const ts_record_kind *
 		nev = 2;
 	}
 	int64_t newest = ts_agg_newest(e->agg, pid);
-	/* early: a newer minute begins; judge what the open minutes hold */
-	if (e->o.early && !e->o.sorted && newest != INT64_MIN && minute > newest &&
-	    (rc = ts_early_judge_(e, pid)))
+	/* early: a newer minute or quarter of one begins; judge what the open
+	 * minutes hold */
+	if (e->o.early && !e->o.sorted && newest != INT64_MIN &&
+	    ts_early_due_(e, pid, r->time, minute > newest) && (rc = ts_early_judge_(e, pid)))
 		goto fatal;
 	rc = ts_order_add(e->order, pid, r->time, ev, nev, ro, count_error,
 			  e->origin ? e->origin : "-", e->origin_off, newest);

@@ -172,6 +172,11 @@ int64_t ts_engine_decision_time_(const ts_engine *e, uint32_t pid, int64_t closi
  * every partition's) on the open minutes and write the early Starts they
  * make. 0, or TS_ENOMEM or a fatal code of writing a Start. */
 int ts_early_touch_(ts_engine *e, uint32_t pid, uint32_t mid);
+/* early.c: 1 when a record at time t (unix seconds) of partition pid is to
+ * be preceded by judging the marked metrics: it opens a newer minute
+ * (newer_minute) or a newer step of TS_EARLY_STEP seconds than the
+ * partition's newest eventTime. */
+int ts_early_due_(const ts_engine *e, uint32_t pid, int64_t t, int newer_minute);
 int ts_early_judge_(ts_engine *e, uint32_t pid);
 int ts_early_judge_all_(ts_engine *e);
 /* A closed minute's detector step k (ev filled for a Start or End) for a
