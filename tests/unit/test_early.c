@@ -10,26 +10,11 @@
 #include <stdlib.h>
 
 #include "../check.h"
+#include "collect.h"
 #include "engine.h"
 
 #define DAY0 19997 /* 2024-10-01 */
 #define BURST ((DAY0 + 8) * TS_MIN_PER_DAY + 600) /* 2024-10-09T10:00 */
-
-typedef struct out {
-	char lines[8][8192];
-	int n;
-} out_t;
-
-static int collect(void *ctx, const char *json, size_t len)
-{
-	out_t *o = ctx;
-	if (o->n < 8 && len < sizeof o->lines[0]) {
-		memcpy(o->lines[o->n], json, len);
-		o->lines[o->n][len] = '\0';
-	}
-	o->n++;
-	return 0;
-}
 
 static ts_record rec(int64_t t)
 {
@@ -146,7 +131,7 @@ static void test_regular_series_no_early_start(void)
 
 static const char *start_minute(const out_t *out)
 {
-	for (int i = 0; i < out->n && i < 8; i++)
+	for (int i = 0; i < out->n && i < COLLECT_MAX; i++)
 		if (strstr(out->lines[i], "\"state\":\"Start\""))
 			return strstr(out->lines[i], "\"eventTime\":\"");
 	return NULL;

@@ -4,24 +4,9 @@
 #include <stdlib.h>
 
 #include "../check.h"
+#include "collect.h"
 #include "engine.h"
 #include "insight.h"
-
-typedef struct out {
-	char lines[16][8192];
-	int n;
-} out_t;
-
-static int collect(void *ctx, const char *json, size_t len)
-{
-	out_t *o = ctx;
-	if (o->n < 16 && len < sizeof o->lines[0]) {
-		memcpy(o->lines[o->n], json, len);
-		o->lines[o->n][len] = '\0';
-	}
-	o->n++;
-	return 0;
-}
 
 /* An engine with default options on a fresh registry and memory store,
  * collecting its events. */
