@@ -5,7 +5,9 @@
  *
  * Model, built once from --seed before any output (identical in every job):
  *   svc_table -> struct api: the --apis chosen (eventSource, eventName) pairs
- *     with their Zipf share of the rate and daily/weekly curve;
+ *     with their Zipf share of the rate and daily/weekly curve (with
+ *     --weekends varied, a weekly class and a weekend level per calendar
+ *     week, api.wk, from a stream of its own: plan_weekends);
  *   struct account: a 12-digit id and a pool of principals (users, roles,
  *     services) whose userIdentity JSON is prebuilt;
  *   struct part: one (account, Region) with a struct papi per API: base rate,
