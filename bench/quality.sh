@@ -13,8 +13,9 @@
 # then every false positive and missed label.
 #
 #   --model NAME|PATH  profile: models/NAME.profile or a file (default: default)
-#   --set SET          heldout (default; never tuned on), tuning, sweep, all,
-#                      or corpus names separated by commas
+#   --set SET          heldout (default; never tuned on), weekly (held out, 14
+#                      days with judged weekends), tuning, sweep, all, or
+#                      corpus names separated by commas
 #   --out DIR          where insights and scores go
 #                      (default bench/results/quality/<profile>-<set>)
 #   --rev REV          build git revision REV (e.g. HEAD) instead of the working

@@ -76,6 +76,19 @@ def parse_minute(text, where):
     return secs // 60
 
 
+def is_weekend(m):
+    """Whether minute m (since the epoch) falls on a Saturday or Sunday, UTC."""
+    return time.gmtime(m * 60).tm_wday >= 5
+
+
+def fp_days(fp):
+    """False-positive Starts by day (weekday, weekend) and direction."""
+    out = {d: {"up": 0, "down": 0, "error": 0} for d in ("weekday", "weekend")}
+    for s in fp:
+        out["weekend" if is_weekend(s["start"]) else "weekday"][s["direction"]] += 1
+    return out
+
+
 def show_minute(m):
     t = time.gmtime(m * 60)
     return "%04d-%02d-%02dT%02d:%02dZ" % (t.tm_year, t.tm_mon, t.tm_mday, t.tm_hour, t.tm_min)
@@ -451,6 +464,11 @@ def report(out, corpora, rows, regular, fp, args):
         by_dir[s["direction"]] += 1
     w("other false positives: %d (call rate up %d, call rate down %d, error rate %d)\n"
       % (len(other), by_dir["up"], by_dir["down"], by_dir["error"]))
+    days = fp_days(fp)
+    w("false positives by day (UTC): weekdays %d (up %d, down %d, error %d),"
+      " weekends %d (up %d, down %d, error %d)\n"
+      % tuple(x for d in ("weekday", "weekend")
+              for x in (sum(days[d].values()), days[d]["up"], days[d]["down"], days[d]["error"])))
     if args.no_lists:
         return
     limit = args.max_list
@@ -531,6 +549,7 @@ def as_json(corpora, rows, regular, fp, args):
            "groups": rows, "regular": regular,
            "onset": onset_rows(corpora),
            "false_positives": [start_json(s) for s in fp],
+           "fp_days": fp_days(fp),
            "labels": []}
     for lab in labels:
         first = min(lab["starts"], key=lambda s: s["start"]) if lab["starts"] else None

@@ -174,6 +174,11 @@ class ScoreTest(unittest.TestCase):
         self.assertEqual((dr["found"], dr["matched"], dr["fp"], dr["delay_median"]),
                          (1, 1, 1, -10))
         self.assertEqual(doc["by"]["error"]["fp"], 2)
+        # every Start is on Monday 2026-01-12
+        self.assertEqual(doc["fp_days"], {"weekday": {"up": 4, "down": 1, "error": 2},
+                                          "weekend": {"up": 0, "down": 0, "error": 0}})
+        self.assertIn("false positives by day (UTC): weekdays 7 (up 4, down 1, error 2),"
+                      " weekends 0 (up 0, down 0, error 0)", doc["text"])
         # onset error: |delay| per kind, and spikes, drops and errors pooled
         self.assertEqual((s["onset_median"], s["onset_p90"], s["onset_max"]), (2, 2, 2))
         self.assertEqual((dr["onset_median"], dr["onset_max"]), (10, 10))
@@ -235,6 +240,12 @@ class ScoreTest(unittest.TestCase):
         spike = [x for x in text.splitlines() if x.startswith("1e-9,kind,spike,")][0]
         self.assertTrue(spike.endswith(",2,2,2"), spike)
         self.assertIn("spike_onset_median", lines[0])
+
+    def test_weekend(self):
+        sat = score.parse_minute("2026-01-17T00:00Z", "t")
+        self.assertEqual([score.is_weekend(m) for m in (sat - 1, sat, sat + 2 * 1440 - 1,
+                                                        sat + 2 * 1440)],
+                         [False, True, True, False])
 
     def test_bad_input(self):
         bad = os.path.join(self.tmp.name, "bad.ndjson")

@@ -5,7 +5,9 @@
  *
  * Model, built once from --seed before any output (identical in every job):
  *   svc_table -> struct api: the --apis chosen (eventSource, eventName) pairs
- *     with their Zipf share of the rate and daily/weekly curve;
+ *     with their Zipf share of the rate and daily/weekly curve (with
+ *     --weekends varied, a weekly class and a weekend level per calendar
+ *     week, api.wk, from a stream of its own: plan_weekends);
  *   struct account: a 12-digit id and a pool of principals (users, roles,
  *     services) whose userIdentity JSON is prebuilt;
  *   struct part: one (account, Region) with a struct papi per API: base rate,
@@ -52,7 +54,10 @@ enum { K_SPIKE, K_DROP, K_ERROR, K_RAMP, K_COUNT };
 static const char *const kind_names[K_COUNT] = {"spike", "drop", "error", "ramp"};
 
 enum { R_NORMAL, R_HOURLY, R_DAILY, R_CHRONIC };
-enum { PU_MODEL = 1, PU_ACCOUNT, PU_PART, PU_MINUTE, PU_SLOT, PU_DIGEST, PU_PLAN, PU_JOB };
+enum { PU_MODEL = 1, PU_ACCOUNT, PU_PART, PU_MINUTE, PU_SLOT, PU_DIGEST, PU_PLAN, PU_JOB,
+       PU_WEEK };
+/* --weekends varied: an API's weekly class */
+enum { W_MACHINE, W_MIXED, W_PEOPLE };
 enum { PT_USER, PT_ROLE, PT_SERVICE };
 enum { AG_CLI, AG_BOTO, AG_CONSOLE, AG_TF, AG_GO, AG_JAVA, AG_JS, AG_SVC, AG_ODD };
 enum { C_LIST, C_GET, C_CREATE, C_MODIFY, C_DELETE };
@@ -350,6 +355,9 @@ struct api {
 	double peak;      /* hour of day of the peak */
 	double norm;      /* 1 / mean of the daily curve */
 	double weekend;   /* weekend level relative to weekdays */
+	int wclass;       /* W_*, with --weekends varied */
+	double *wk;       /* --weekends varied: weekend level of each calendar week
+			   * of the corpus (NULL without), gen.nweeks of them */
 	int rare;
 };
 
@@ -414,6 +422,7 @@ struct opts {
 	int no_digests; /* write no digest files */
 	int org;        /* organization mode: quiet partitions, fewer cron jobs */
 	int job_drift;  /* a job's run starts up to this many minutes early or late */
+	int weekends;   /* 1: --weekends varied (machine, mixed and people APIs) */
 	double rate;
 	double job_size_var; /* a job's run has its calls times 1 +- this */
 	unsigned kinds;
@@ -424,6 +433,7 @@ struct gen {
 	int64_t start_sec, start_day, total_min, nslots;
 	struct api *apis;
 	int napis;
+	int nweeks; /* calendar weeks (Monday to Sunday) the corpus touches */
 	struct account *accts;
 	struct part *parts;
 	int nparts;
@@ -1301,6 +1311,38 @@ static ts_str make_agent(struct gen *g, const struct principal *pr, const struct
 	return arena_cstr(g, b);
 }
 
+/* --weekends varied: gives each API a weekly class and a weekend level per
+ * calendar week, from a random stream of its own (PU_WEEK), so no other draw
+ * changes. Machine APIs (40%) keep 0.9-1.05 of their weekday rate, people's
+ * APIs (40%) about a sixth (0.12-0.22), the rest 0.3-0.8; each week's level
+ * is that times 0.9-1.1, so one weekend is not exactly the next. */
+static void plan_weekends(struct gen *g)
+{
+	if (!g->o.weekends)
+		return;
+	g->nweeks = (int)((g->start_day + 3 + g->o.days - 1) / 7 - (g->start_day + 3) / 7) + 1;
+	for (int a = 0; a < g->napis; a++) {
+		struct api *ap = &g->apis[a];
+		rng r;
+		rng_init(&r, g->o.seed, PU_WEEK, (uint64_t)a, 0);
+		double u = rng_unif(&r), lvl;
+		if (u < 0.4) {
+			ap->wclass = W_MACHINE;
+			lvl = rng_range(&r, 0.9, 1.05);
+		} else if (u < 0.8) {
+			ap->wclass = W_PEOPLE;
+			lvl = rng_range(&r, 0.12, 0.22);
+		} else {
+			ap->wclass = W_MIXED;
+			lvl = rng_range(&r, 0.3, 0.8);
+		}
+		ap->weekend = lvl;
+		ap->wk = xcalloc((size_t)g->nweeks, sizeof *ap->wk);
+		for (int w = 0; w < g->nweeks; w++)
+			ap->wk[w] = lvl * rng_range(&r, 0.9, 1.1);
+	}
+}
+
 static void build_accounts(struct gen *g)
 {
 	g->accts = xcalloc((size_t)g->o.naccounts, sizeof *g->accts);
@@ -1555,8 +1597,12 @@ static double api_rate(const struct gen *g, const struct part *pt, int a, int64_
 	double c = 0.5 * (1.0 + cos(2.0 * M_PI * (h - ap->peak) / 24.0));
 	double f = (ap->night + (1.0 - ap->night) * c) * ap->norm;
 	int64_t wd = (g->start_day + m / 1440 + 3) % 7; /* 0 = Monday */
-	if (wd >= 5)
-		f *= ap->weekend;
+	if (wd >= 5) {
+		if (ap->wk)
+			f *= ap->wk[(g->start_day + 3 + m / 1440) / 7 - (g->start_day + 3) / 7];
+		else
+			f *= ap->weekend;
+	}
 	return pt->api[a].base * f;
 }
 
@@ -2544,6 +2590,8 @@ static int write_labels(const struct gen *g, const char *path, const struct stat
 	if (g->o.job_drift || g->o.job_size_var > 0)
 		fprintf(f, "\"jobDrift\":%d,\"jobSizeVar\":%.3g,", g->o.job_drift,
 			g->o.job_size_var);
+	if (g->o.weekends)
+		fputs("\"weekends\":\"varied\",", f);
 	fputs("\"accounts\":[", f);
 	for (int i = 0; i < g->o.naccounts; i++)
 		fprintf(f, "%s\"%s\"", i ? "," : "", g->accts[i].id);
@@ -2611,6 +2659,19 @@ static int write_labels(const struct gen *g, const char *path, const struct stat
 			fputc('}', f);
 		}
 	}
+	if (g->o.weekends) {
+		static const char *const wnames[] = {"machine", "mixed", "people"};
+		fputs("],\"weekly\":[", f);
+		for (int a = 0; a < g->napis; a++) {
+			const struct api *ap = &g->apis[a];
+			fprintf(f, "%s\n{\"eventSource\":\"%s\",\"eventName\":\"%s\","
+				"\"class\":\"%s\",\"weekend\":[", a ? "," : "", ap->svc->source,
+				ap->name, wnames[ap->wclass]);
+			for (int w = 0; w < g->nweeks; w++)
+				fprintf(f, "%s%.3f", w ? "," : "", ap->wk[w]);
+			fputs("]}", f);
+		}
+	}
 	fputs("]}\n", f);
 	int bad = ferror(f);
 	if (fclose(f) || bad) {
@@ -2661,6 +2722,11 @@ static void usage(FILE *f)
 		"                       minutes early or late (0-10, default 0: on time)\n"
 		"  --job-size-var F     each run's calls are times 1-F to 1+F (0-0.9,\n"
 		"                       default 0)\n"
+		"  --weekends MODE      'uniform' (default): every API's weekend rate is 40-70%\n"
+		"                       of its weekday rate; 'varied': machine APIs (40%)\n"
+		"                       keep 90-105%, people's APIs (40%) about a sixth\n"
+		"                       (12-22%), the rest 30-80%, each week's level times\n"
+		"                       0.9-1.1; labels gain \"weekends\" and \"weekly\"\n"
 		"  --org                an organization: cron jobs in one partition in five\n"
 		"                       and a tenth as busy, so hundreds of accounts x Regions\n"
 		"                       stay mostly sparse (use with --accounts, --regions)\n"
@@ -2678,7 +2744,7 @@ static void usage(FILE *f)
 		"daily cron bursts, chronic error rates (10-40%), rare APIs (a few calls a day).\n"
 		"\n"
 		"Labels: {\"generator\",\"seed\",\"start\",\"days\",\"apis\",\"rate\",\"anomalyAfter\",\n"
-		"(\"jobDrift\",\"jobSizeVar\" when set),\n"
+		"(\"jobDrift\",\"jobSizeVar\" when set; \"weekends\":\"varied\" with it),\n"
 		"\"accounts\":[..],\"regions\":[..],\"records\",\"files\",\n"
 		"\"anomalies\":[{\"id\",\"kind\",\"insightType\",\"account\",\"region\",\"eventSource\",\n"
 		"  \"eventName\",\"errorCode\"(null for call rate),\"start\",\"end\"(exclusive, UTC\n"
@@ -2686,7 +2752,10 @@ static void usage(FILE *f)
 		"  error: \"baseErrorRate\",\"extraRate\"; spike: \"userIdentityArn\",\"userAgent\"}],\n"
 		"\"regular\":[{\"kind\":\"hourly_cron\"|\"daily_cron\"|\"chronic_errors\"|\"rare\",\n"
 		"  \"account\",\"region\",\"eventSource\",\"eventName\", and \"minute\" | \"time\" |\n"
-		"  \"errorCode\" | \"perDay\"}]}. Anomalies are sorted by start. See tools/GEN.md.\n"
+		"  \"errorCode\" | \"perDay\"}],\n"
+		"with --weekends varied \"weekly\":[{\"eventSource\",\"eventName\",\"class\":\"machine\"|\n"
+		"  \"mixed\"|\"people\",\"weekend\":[level of each calendar week]}]}.\n"
+		"Anomalies are sorted by start. See tools/GEN.md.\n"
 		"\n"
 		"Prints one summary line (files, records, bytes, seconds) to stderr; exits 0,\n"
 		"or 1 on bad usage or a write error.\n",
@@ -2742,7 +2811,8 @@ static int parse_args(int argc, char **argv, struct opts *o, int *help)
 		static const char *const known[] = {
 			"--out", "--labels", "--seed", "--start", "--days", "--apis", "--rate",
 			"--accounts", "--regions", "--anomalies", "--kinds", "--anomaly-after",
-			"--gzip-level", "--jobs", "--file-minutes", "--job-drift", "--job-size-var"};
+			"--gzip-level", "--jobs", "--file-minutes", "--job-drift", "--job-size-var",
+			"--weekends"};
 		const char *eq = strchr(a, '=');
 		snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - a) : (int)strlen(a), a);
 		size_t kn = 0;
@@ -2826,6 +2896,13 @@ static int parse_args(int argc, char **argv, struct opts *o, int *help)
 			rc = parse_long(name, v, 1, 64, &o->jobs);
 		} else if (!strcmp(name, "--file-minutes")) {
 			rc = parse_long(name, v, 1, 1440, &o->file_min);
+		} else if (!strcmp(name, "--weekends")) {
+			if (!strcmp(v, "varied"))
+				o->weekends = 1;
+			else if (!strcmp(v, "uniform"))
+				o->weekends = 0;
+			else
+				rc = bad_value(name, v, "want uniform or varied");
 		} else if (!strcmp(name, "--job-drift")) {
 			rc = parse_long(name, v, 0, 10, &o->job_drift);
 		} else if (!strcmp(name, "--job-size-var")) {
@@ -2864,6 +2941,8 @@ static void free_model(struct gen *g)
 	}
 	free(g->parts);
 	free(g->accts);
+	for (int a = 0; a < g->napis; a++)
+		free(g->apis[a].wk);
 	free(g->apis);
 	free(g->anoms);
 	while (g->arena) {
@@ -2929,6 +3008,7 @@ int main(int argc, char **argv)
 
 	int rc = build_apis(&g);
 	if (!rc) {
+		plan_weekends(&g);
 		build_accounts(&g);
 		build_parts(&g);
 		plan_anomalies(&g);

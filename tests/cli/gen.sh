@@ -4,7 +4,8 @@
 # layout and file names; every file is gzip and JSON of the right shape;
 # the labels agree with the files (record count, anomaly windows, what each
 # anomaly does to its series); lateness stays under 15 minutes; drifting and
-# resized jobs (--job-drift, --job-size-var); usage errors.
+# resized jobs (--job-drift, --job-size-var); weekly classes (--weekends
+# varied); usage errors.
 # Needs TRAILSIGHT_GEN (set by CMake) and jq.
 set -euo pipefail
 
@@ -234,6 +235,54 @@ PY
 else
 	bad "no hourly job in the drift corpus"
 fi
+# --- --weekends varied: machine APIs about as busy at weekends as on
+# weekdays, people's APIs at about a sixth, as the labels say, counted in
+# the records of one week; each calendar week its own level
+"$GEN" --out "$tmp/wv" --seed 3 --days 7 --apis 12 --rate 30 --anomalies 0 --gzip-level 1 \
+	--weekends varied --quiet
+LW=$tmp/wv/labels.json
+check "labels: weekends varied, a weekly entry per API" \
+	jqe '.weekends == "varied" and (.weekly | length) == .apis' "$LW"
+# per busy API without a regular role: "class ratio label", ratio = weekend
+# calls per day / weekday calls per day
+python3 - "$tmp/wv" "$LW" >"$tmp/weekly" <<'PY'
+import datetime, gzip, json, os, sys
+root, labels = sys.argv[1], json.load(open(sys.argv[2]))
+skip = {(r["eventSource"], r["eventName"]) for r in labels["regular"]}
+cnt = {}
+for d, _, fs in os.walk(os.path.join(root, "AWSLogs")):
+    if "/CloudTrail/" not in d + "/":
+        continue
+    for f in fs:
+        for r in json.load(gzip.open(os.path.join(d, f)))["Records"]:
+            weekend = datetime.date.fromisoformat(r["eventTime"][:10]).weekday() >= 5
+            cnt.setdefault((r["eventSource"], r["eventName"]), [0, 0])[weekend] += 1
+for w in labels["weekly"]:
+    k = (w["eventSource"], w["eventName"])
+    wk, we = cnt.get(k, [0, 0])
+    if k not in skip and wk >= 5 * 300:
+        print(w["class"], (we / 2) / (wk / 5), w["weekend"][0])
+PY
+nm=$(awk '$1 == "machine" && $2 >= 0.8 && $2 <= 1.2' "$tmp/weekly" | wc -l)
+np=$(awk '$1 == "people" && $2 >= 0.1 && $2 <= 0.25' "$tmp/weekly" | wc -l)
+check "weekends: busy machine APIs at 0.8-1.2 of weekdays ($nm)" test "$nm" -ge 2
+check "weekends: busy people APIs at 0.1-0.25 of weekdays ($np)" test "$np" -ge 2
+check "weekends: every busy API within 0.05 of its label" \
+	awk '{ d = $2 - $3; if (d < -0.05 || d > 0.05) bad = 1 } END { exit bad || NR < 4 }' \
+	"$tmp/weekly"
+"$GEN" --out "$tmp/w2" --seed 3 --days 14 --apis 30 --rate 1 --anomalies 0 --gzip-level 0 \
+	--weekends varied --no-digests --quiet
+check "weekends: two calendar weeks, each API its own level each week" \
+	jqe '[.weekly[] | .weekend | length == 2 and .[0] != .[1]] | all' "$tmp/w2/labels.json"
+check "weekends: machine 0.81-1.16, people 0.10-0.25, mixed 0.27-0.88" \
+	jqe '[.weekly[] | .weekend[] as $l | .class as $c
+	  | if $c == "machine" then $l >= 0.81 and $l <= 1.16
+	    elif $c == "people" then $l >= 0.10 and $l <= 0.25
+	    else $l >= 0.27 and $l <= 0.88 end] | all' "$tmp/w2/labels.json"
+check "weekends: all three classes among 30 APIs" \
+	jqe '[.weekly[].class] | unique == ["machine", "mixed", "people"]' "$tmp/w2/labels.json"
+check "weekends uniform (default): no weekly labels" jqe '.weekly == null' "$L"
+
 # --- usage
 check "--help exits 0" bash -c '"$1" --help | grep -q -- "--anomaly-after"' _ "$GEN"
 usage_fails() { ! "$GEN" "$@" >/dev/null 2>&1; }
@@ -246,6 +295,7 @@ check "--kinds bogus exits 1" bad_usage_rc --out "$tmp/u" --kinds spike,bogus
 check "--start not a date exits 1" bad_usage_rc --out "$tmp/u" --start 2026-02-30
 check "--job-drift 11 exits 1" bad_usage_rc --out "$tmp/u" --job-drift 11
 check "--job-size-var 1 exits 1" bad_usage_rc --out "$tmp/u" --job-size-var 1
+check "--weekends bogus exits 1" bad_usage_rc --out "$tmp/u" --weekends bogus
 check "unwritable --out exits 1" bad_usage_rc --out /proc/trailsight-gen-test --days 1
 
 echo "$pass passed, $fail failed"
