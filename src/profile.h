@@ -24,6 +24,9 @@ typedef struct ts_profile {
 	int cooldown;          /* minutes after an End before the series may Start again */
 	double min_count;      /* spikes: fewest events in the unusual window */
 	double min_ratio;      /* spikes: observed / expected at least this */
+	double scan_min_count; /* rise scan: fewest events in a scanned window;
+				  0: no scan (detect.c, judge_rise) */
+	int scan_min_minutes;  /* rise scan: shortest window scanned, minutes */
 	double drop_min_rate;  /* drops: expected events per minute needed to judge */
 	double drop_max_ratio; /* drops: observed / expected at most this */
 	double min_errors;     /* error rate: fewest errors in the unusual window */
