@@ -133,20 +133,21 @@ static void judge_window(const ts_detector *d, const ts_profile *p, int is_error
  * exactly the minutes it has run, not diluted into the next fixed window
  * nor waiting for min_count. A length is judged as a fixed window is
  * (negative binomial, s >= min_ratio x lam, s > lam + 3 sqrt(v) + 1), with
- * scan_min_count for the fewest events, and only if the rise is sustained:
+ * scan_min_share x min_count for the fewest events (10 by default), and
+ * only if the rise is sustained:
  * the newest minute leans upwards itself (leans()), so do at least
  * scan_min_minutes of the window's minutes, and no one minute holds more
  * than half its events (a one-minute burst is the fixed windows' to
  * judge, at min_count). p is the smallest tail times the number of lengths
  * that fit (Bonferroni), so the scan may Start no more readily than one
- * fixed window at p_start per length. p 1 when scan_min_count is 0. */
+ * fixed window at p_start per length. p 1 when scan_min_share is 0. */
 static void judge_rise(const ts_detector *d, const ts_profile *p, win_result *r)
 {
 	r->p = 1;
 	r->dir = 0;
 	r->w = 0;
 	r->expected = 0;
-	if (!(p->scan_min_count > 0) || !leans(at(d, d->last), p, 0, 1))
+	if (!(p->scan_min_share > 0) || !leans(at(d, d->last), p, 0, 1))
 		return;
 	int span = d->floor < d->last - TS_WINDOW_MAX ? TS_WINDOW_MAX : (int)(d->last - d->floor);
 	int lengths = span - p->scan_min_minutes + 1;
@@ -163,7 +164,7 @@ static void judge_rise(const ts_detector *d, const ts_profile *p, win_result *r)
 		top = o->x > top ? o->x : top;
 		leaning += leans(o, p, 0, 1);
 		if (i + 1 < p->scan_min_minutes || leaning < p->scan_min_minutes ||
-		    2.0 * top > s || s < p->scan_min_count || s < p->min_ratio * l ||
+		    2.0 * top > s || s < p->scan_min_share * p->min_count || s < p->min_ratio * l ||
 		    !(s > l + 3 * sqrt(v) + 1))
 			continue;
 		double size = v > l * 1.0001 ? l * l / (v - l) : 0;
@@ -338,8 +339,7 @@ double ts_detector_min_events(const ts_profile *p, int is_error)
 {
 	if (is_error)
 		return p->min_errors;
-	return p->scan_min_count > 0 && p->scan_min_count < p->min_count ? p->scan_min_count
-									 : p->min_count;
+	return p->scan_min_share > 0 ? p->scan_min_share * p->min_count : p->min_count;
 }
 
 /* ts_detector_step and ts_detector_step_value: is_error 0, 1 or K_VALUE;

@@ -93,7 +93,7 @@ int ts_detector_step_value(ts_detector *d, const ts_profile *p, int64_t minute,
 
 /* The fewest events (errors, for is_error) in the last TS_WINDOW_MAX
  * minutes that any Start of ts_detector_step needs: min_count, or the rise
- * scan's scan_min_count when lower; min_errors. */
+ * scan's scan_min_share x min_count when the scan is on; min_errors. */
 double ts_detector_min_events(const ts_profile *p, int is_error);
 
 /* Append d to a state: its ring as runs of equal observations (length,

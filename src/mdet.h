@@ -6,7 +6,7 @@
  * them can make a window unusual. A ts_mdet holds the detector idle while
  * that is so: no episode open, no Start being confirmed, fewer events in
  * the last TS_WINDOW_MAX minutes than any window needs (min_count or the
- * rise scan's scan_min_count, whichever is lower, or min_errors:
+ * rise scan's share of it, scan_min_share x min_count, or min_errors:
  * ts_detector_min_events), no expected rate a silence could be a drop
  * against, and at
  * most TS_MDET_NZ minutes with counts. An idle detector is its scalars

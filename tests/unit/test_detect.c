@@ -104,7 +104,7 @@ static void test_onset_after_stray_call(void)
 {
 	ts_profile p;
 	ts_profile_defaults(&p);
-	p.scan_min_count = 0;
+	p.scan_min_share = 0;
 	ts_detector d;
 	ts_detector_init(&d);
 	uint32_t x[200] = {0};
@@ -145,7 +145,7 @@ static void test_onset_restored(void)
 	for (int md = 1; md <= 3; md += 2) {
 		ts_profile p;
 		ts_profile_defaults(&p);
-		p.scan_min_count = 0;
+		p.scan_min_share = 0;
 		p.min_duration = md;
 		for (int cut = 100; cut <= 108 + md; cut++) {
 			ts_detector d;
@@ -405,7 +405,7 @@ static void test_rise_scan(void)
 	CHECK(fabs(s[0].ev.p_value - want) <= 1e-9 * want);
 	CHECK(s[0].ev.p_value < p.p_start);
 	/* the scan off: the fixed windows, later */
-	p.scan_min_count = 0;
+	p.scan_min_share = 0;
 	ts_detector_init(&d);
 	n = feed(&d, &p, x, lam, 200, s, 4);
 	CHECK(n >= 1);
@@ -419,7 +419,7 @@ static void test_rise_scan(void)
  * followed by the usual 0 and 1 stays quiet, though 15 calls against 1.5
  * in the three minutes around it are far below p_start: one minute holds
  * more than half the window's calls (so too with scan_min_minutes 1); and
- * three minutes of 3 calls, 9 < scan_min_count. */
+ * three minutes of 3 calls, 9 < 10 (scan_min_share x min_count). */
 static void test_rise_scan_quiet(void)
 {
 	uint32_t x[200];
@@ -434,7 +434,7 @@ static void test_rise_scan_quiet(void)
 	ts_detector_init(&d);
 	seen s[4];
 	CHECK_INT(feed(&d, &p, x, lam, 200, s, 4), 0);
-	/* 3 calls a minute for three minutes only: 9 < scan_min_count */
+	/* 3 calls a minute for three minutes only: 9 < 10 */
 	for (int i = 0; i < 200; i++)
 		x[i] = i >= 100 && i < 103 ? 3 : (uint32_t)(i % 2);
 	ts_detector_init(&d);
@@ -467,7 +467,7 @@ static int feed_flat(const ts_profile *p, const uint32_t *x, float lam, int n)
  * 0.8 calls a minute that has none otherwise. Two minutes of 9 (18
  * calls, neither minute half of them): only two minutes lean, fewer than
  * scan_min_minutes. Three minutes of 5 then one call (not 2 x 0.8), with
- * scan_min_count 16 and p_start 1e-4 (so 16 calls in those four minutes
+ * scan_min_share 0.8 (16 calls) and p_start 1e-4 (so 16 calls in those four minutes
  * would do): the newest minute does not lean. Three minutes of 6 with
  * the defaults: a Start, in the third. */
 static void test_rise_scan_sustained_only(void)
@@ -480,7 +480,7 @@ static void test_rise_scan_sustained_only(void)
 	memset(x, 0, sizeof x);
 	x[50] = x[51] = x[52] = 5;
 	x[53] = 1;
-	p.scan_min_count = 16;
+	p.scan_min_share = 0.8;
 	p.p_start = 1e-4;
 	CHECK_INT(feed_flat(&p, x, 0.8f, 100), 0);
 	ts_profile_defaults(&p);
