@@ -25,6 +25,13 @@ cooldown = 10
 # least min_ratio times the expected count.
 min_count = 20
 min_ratio = 2
+# The rise scan: every window length from scan_min_minutes to 32 minutes,
+# for a sustained rise (the newest minute and at least scan_min_minutes of
+# them at min_ratio times the expectation, no one minute with half the
+# events), with at least scan_min_share x min_count events (10); its p is
+# the smallest tail times the lengths judged. 0 turns it off.
+scan_min_share = 0.5
+scan_min_minutes = 3
 # Call-rate drops: judged only where the expected rate is at least
 # drop_min_rate events per minute, and the count fell to at most
 # drop_max_ratio of the expectation.

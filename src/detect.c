@@ -51,6 +51,8 @@ static int deviates(const ts_det_obs *o, int is_error, int dir)
 	return dir > 0 ? o->x > o->lam : o->x < o->steady;
 }
 
+static int leans(const ts_det_obs *o, const ts_profile *p, int is_error, int dir);
+
 typedef struct win_result {
 	double p;
 	int dir;
@@ -122,6 +124,60 @@ static void judge_window(const ts_detector *d, const ts_profile *p, int is_error
 		r->p = ts_model_p_low(s, ls, ss);
 		r->dir = -1;
 		r->expected = ls / w;
+	}
+}
+
+/* The rise scan: call rates upwards, every window length from
+ * scan_min_minutes to the ring (those after floor) ending at d->last, so
+ * a sustained rise of a small multiple on a thin series is judged on
+ * exactly the minutes it has run, not diluted into the next fixed window
+ * nor waiting for min_count. A length is judged as a fixed window is
+ * (negative binomial, s >= min_ratio x lam, s > lam + 3 sqrt(v) + 1), with
+ * scan_min_share x min_count for the fewest events (10 by default), and
+ * only if the rise is sustained:
+ * the newest minute leans upwards itself (leans()), so do at least
+ * scan_min_minutes of the window's minutes, and no one minute holds more
+ * than half its events (a one-minute burst is the fixed windows' to
+ * judge, at min_count). p is the smallest tail times the number of lengths
+ * that fit (Bonferroni), so the scan may Start no more readily than one
+ * fixed window at p_start per length. p 1 when scan_min_share is 0. */
+static void judge_rise(const ts_detector *d, const ts_profile *p, win_result *r)
+{
+	r->p = 1;
+	r->dir = 0;
+	r->w = 0;
+	r->expected = 0;
+	if (!(p->scan_min_share > 0) || !leans(at(d, d->last), p, 0, 1))
+		return;
+	int span = d->floor < d->last - TS_WINDOW_MAX ? TS_WINDOW_MAX : (int)(d->last - d->floor);
+	int lengths = span - p->scan_min_minutes + 1;
+	if (lengths < 1)
+		return;
+	double s = 0, l = 0, v = 0, best = 1;
+	uint32_t top = 0;
+	int leaning = 0;
+	for (int i = 0; i < span; i++) {
+		const ts_det_obs *o = at(d, d->last - i);
+		s += o->x;
+		l += o->lam;
+		v += o->size > 0 ? o->lam + (double)o->lam * o->lam / o->size : o->lam;
+		top = o->x > top ? o->x : top;
+		leaning += leans(o, p, 0, 1);
+		if (i + 1 < p->scan_min_minutes || leaning < p->scan_min_minutes ||
+		    2.0 * top > s || s < p->scan_min_share * p->min_count || s < p->min_ratio * l ||
+		    !(s > l + 3 * sqrt(v) + 1))
+			continue;
+		double size = v > l * 1.0001 ? l * l / (v - l) : 0;
+		double pw = ts_model_p_high(s, l, size);
+		if (pw < best) {
+			best = pw;
+			r->w = i + 1;
+			r->expected = l / (i + 1);
+		}
+	}
+	if (r->w) {
+		r->p = fmin(1, best * lengths);
+		r->dir = 1;
 	}
 }
 
@@ -279,6 +335,13 @@ static int still_unusual(const ts_detector *d, const ts_profile *p, int is_error
 	return pw < p->p_continue;
 }
 
+double ts_detector_min_events(const ts_profile *p, int is_error)
+{
+	if (is_error)
+		return p->min_errors;
+	return p->scan_min_share > 0 ? p->scan_min_share * p->min_count : p->min_count;
+}
+
 /* ts_detector_step and ts_detector_step_value: is_error 0, 1 or K_VALUE;
  * nulls only for K_VALUE. */
 static int step(ts_detector *d, const ts_profile *p, int is_error, int64_t minute,
@@ -329,6 +392,12 @@ static int step(ts_detector *d, const ts_profile *p, int is_error, int64_t minut
 			judge_value_window(d, &nulls[i], w, &r);
 		else
 			judge_window(d, p, is_error, w, &r);
+		if (r.dir && r.p < best.p)
+			best = r;
+	}
+	if (!is_error) {
+		win_result r;
+		judge_rise(d, p, &r);
 		if (r.dir && r.p < best.p)
 			best = r;
 	}

@@ -91,6 +91,11 @@ int ts_detector_step(ts_detector *d, const ts_profile *p, int is_error, int64_t 
 int ts_detector_step_value(ts_detector *d, const ts_profile *p, int64_t minute,
 			   const ts_det_obs *o, const struct ts_vnull *nulls, ts_det_event *ev);
 
+/* The fewest events (errors, for is_error) in the last TS_WINDOW_MAX
+ * minutes that any Start of ts_detector_step needs: min_count, or the rise
+ * scan's scan_min_share x min_count when the scan is on; min_errors. */
+double ts_detector_min_events(const ts_profile *p, int is_error);
+
 /* Append d to a state: its ring as runs of equal observations (length,
  * observation), then its scalars. Cannot fail (the encoder records
  * ENOMEM for ts_enc_finish). */

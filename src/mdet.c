@@ -141,7 +141,7 @@ static void try_idle(ts_mdet *m, const ts_profile *p, int is_error)
 	if (lo + 1 < day_start &&
 	    (lo + 1 < day_start - TS_MIN_PER_DAY || (is_error ? !(m->q_prev >= 0) : !m->bl_prev)))
 		return;
-	double thresh = is_error ? p->min_errors : p->min_count;
+	double thresh = ts_detector_min_events(p, is_error);
 	double sum = 0;
 	ts_mdet_nz nz[TS_MDET_NZ];
 	unsigned k = 0;
@@ -208,7 +208,7 @@ static int idle_step(ts_mdet *m, const ts_profile *p, int is_error, int64_t minu
 		nz[k++] = (ts_mdet_nz){(uint32_t)minute, o->x, o->n};
 		sum += o->x;
 	}
-	double thresh = is_error ? p->min_errors : p->min_count;
+	double thresh = ts_detector_min_events(p, is_error);
 	if (k > TS_MDET_NZ || !(sum < thresh))
 		return 0;
 	m->floor = f;

@@ -5,8 +5,10 @@
  * 1 KB per metric, though for most series of an organization nothing in
  * them can make a window unusual. A ts_mdet holds the detector idle while
  * that is so: no episode open, no Start being confirmed, fewer events in
- * the last TS_WINDOW_MAX minutes than any window needs (min_count, or
- * min_errors), no expected rate a silence could be a drop against, and at
+ * the last TS_WINDOW_MAX minutes than any window needs (min_count or the
+ * rise scan's share of it, scan_min_share x min_count, or min_errors:
+ * ts_detector_min_events), no expected rate a silence could be a drop
+ * against, and at
  * most TS_MDET_NZ minutes with counts. An idle detector is its scalars
  * and those few minutes; every other observation of its ring is a zero
  * whose expectation is that of the baseline of its day (bl) or of the day

@@ -23,6 +23,8 @@ void ts_profile_defaults(ts_profile *p)
 	p->cooldown = 10;
 	p->min_count = 20;
 	p->min_ratio = 2.0;
+	p->scan_min_share = 0.5;
+	p->scan_min_minutes = 3;
 	p->drop_min_rate = 5;
 	p->drop_max_ratio = 0.25;
 	p->min_errors = 5;
@@ -50,6 +52,8 @@ static int set_key(ts_profile *p, const char *k, const char *v)
 		{"cooldown", NULL, &p->cooldown, 0, 10080},
 		{"min_count", &p->min_count, NULL, 0, 1e9},
 		{"min_ratio", &p->min_ratio, NULL, 1, 1e9},
+		{"scan_min_share", &p->scan_min_share, NULL, 0, 1},
+		{"scan_min_minutes", NULL, &p->scan_min_minutes, 1, TS_WINDOW_MAX},
 		{"drop_min_rate", &p->drop_min_rate, NULL, 0, 1e9},
 		{"drop_max_ratio", &p->drop_max_ratio, NULL, 0, 1},
 		{"min_errors", &p->min_errors, NULL, 0, 1e9},

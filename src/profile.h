@@ -24,6 +24,10 @@ typedef struct ts_profile {
 	int cooldown;          /* minutes after an End before the series may Start again */
 	double min_count;      /* spikes: fewest events in the unusual window */
 	double min_ratio;      /* spikes: observed / expected at least this */
+	double scan_min_share; /* rise scan: fewest events in a scanned window,
+				  as a share of min_count (0..1); 0: no scan
+				  (detect.c, judge_rise) */
+	int scan_min_minutes;  /* rise scan: shortest window scanned, minutes */
 	double drop_min_rate;  /* drops: expected events per minute needed to judge */
 	double drop_max_ratio; /* drops: observed / expected at most this */
 	double min_errors;     /* error rate: fewest errors in the unusual window */

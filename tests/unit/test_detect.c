@@ -2,6 +2,9 @@
 #include "../check.h"
 #include "codec.h"
 #include "detect.h"
+#include "model.h"
+
+#include <math.h>
 
 typedef struct seen {
 	int kind;
@@ -92,14 +95,16 @@ static void test_drop_to_zero(void)
 }
 
 /* A rare API (0.02 calls a minute expected) with one stray call at 1085
- * and a slow burst from 1100 (1, then 2 calls a minute). Only the 30-minute
- * window, which holds the stray call, reaches min_count first (at 1109);
- * the Start is dated at the burst's first minute all the same, not at the
- * stray call the window happens to begin with. */
+ * and a slow burst from 1100 (1, then 2 calls a minute). Of the fixed
+ * windows (the rise scan off) only the 30-minute one, which holds the
+ * stray call, reaches min_count first (at 1109); the Start is dated at the
+ * burst's first minute all the same, not at the stray call the window
+ * happens to begin with. */
 static void test_onset_after_stray_call(void)
 {
 	ts_profile p;
 	ts_profile_defaults(&p);
+	p.scan_min_share = 0;
 	ts_detector d;
 	ts_detector_init(&d);
 	uint32_t x[200] = {0};
@@ -140,6 +145,7 @@ static void test_onset_restored(void)
 	for (int md = 1; md <= 3; md += 2) {
 		ts_profile p;
 		ts_profile_defaults(&p);
+		p.scan_min_share = 0;
 		p.min_duration = md;
 		for (int cut = 100; cut <= 108 + md; cut++) {
 			ts_detector d;
@@ -369,7 +375,129 @@ static void test_min_quiet(void)
 	CHECK_INT(s[2].minute, 1114 + 25);
 }
 
-TS_TESTS(test_error_ratio_floor, test_steady_is_quiet, test_spike_start_end, test_drop_to_zero,
+/* A rare API, 0.5 calls a minute expected (0 and 1 by turns), that runs
+ * at 3 a minute from 1100: a rise of x6 that no fixed window judges until
+ * min_count is reached. The rise scan Starts it at 1106, its seventh
+ * minute (18 calls in 1100..1105 against 3 are not enough once the tail is
+ * multiplied by the 30 lengths scanned; 21 against 3.5 are), dated 1100,
+ * its p the tail of those seven minutes times the lengths; without the
+ * scan the fixed windows Start it later. */
+static void test_rise_scan(void)
+{
+	uint32_t x[200];
+	float lam[200];
+	for (int i = 0; i < 200; i++) {
+		x[i] = i >= 100 && i < 130 ? 3 : (uint32_t)(i % 2);
+		lam[i] = 0.5f;
+	}
+	ts_profile p;
+	ts_profile_defaults(&p);
+	ts_detector d;
+	ts_detector_init(&d);
+	seen s[4];
+	int n = feed(&d, &p, x, lam, 200, s, 4);
+	CHECK(n >= 1);
+	CHECK_INT(s[0].kind, TS_DET_START);
+	CHECK_INT(s[0].minute, 1106);
+	CHECK_INT(s[0].ev.start, 1100);
+	CHECK_INT(s[0].ev.dir, 1);
+	double want = ts_model_p_high(21, 3.5, 0) * (TS_WINDOW_MAX - p.scan_min_minutes + 1);
+	CHECK(fabs(s[0].ev.p_value - want) <= 1e-9 * want);
+	CHECK(s[0].ev.p_value < p.p_start);
+	/* the scan off: the fixed windows, later */
+	p.scan_min_share = 0;
+	ts_detector_init(&d);
+	n = feed(&d, &p, x, lam, 200, s, 4);
+	CHECK(n >= 1);
+	CHECK_INT(s[0].kind, TS_DET_START);
+	CHECK(s[0].minute > 1106);
+	CHECK_INT(s[0].ev.start, 1100);
+}
+
+/* The scan judges sustained rises only. On the same thin series: one
+ * minute of 15 calls (below min_count, so no fixed window Starts)
+ * followed by the usual 0 and 1 stays quiet, though 15 calls against 1.5
+ * in the three minutes around it are far below p_start: one minute holds
+ * more than half the window's calls (so too with scan_min_minutes 1); and
+ * three minutes of 3 calls, 9 < 10 (scan_min_share x min_count). */
+static void test_rise_scan_quiet(void)
+{
+	uint32_t x[200];
+	float lam[200];
+	for (int i = 0; i < 200; i++) {
+		x[i] = i == 100 ? 15 : (uint32_t)(i % 2);
+		lam[i] = 0.5f;
+	}
+	ts_profile p;
+	ts_profile_defaults(&p);
+	ts_detector d;
+	ts_detector_init(&d);
+	seen s[4];
+	CHECK_INT(feed(&d, &p, x, lam, 200, s, 4), 0);
+	/* 3 calls a minute for three minutes only: 9 < 10 */
+	for (int i = 0; i < 200; i++)
+		x[i] = i >= 100 && i < 103 ? 3 : (uint32_t)(i % 2);
+	ts_detector_init(&d);
+	CHECK_INT(feed(&d, &p, x, lam, 200, s, 4), 0);
+	/* the blip again with scan_min_minutes 1 and the one-minute rule
+	 * alone in the way */
+	for (int i = 0; i < 200; i++)
+		x[i] = i == 100 ? 15 : (uint32_t)(i % 2);
+	p.scan_min_minutes = 1;
+	ts_detector_init(&d);
+	CHECK_INT(feed(&d, &p, x, lam, 200, s, 4), 0);
+}
+
+/* Feed minutes 1000.. with x[] against a constant lam; the number of
+ * events. */
+static int feed_flat(const ts_profile *p, const uint32_t *x, float lam, int n)
+{
+	ts_detector d;
+	ts_detector_init(&d);
+	int k = 0;
+	for (int i = 0; i < n; i++) {
+		ts_det_obs o = {.x = x[i], .lam = lam, .q = -1, .steady = lam};
+		ts_det_event ev;
+		k += ts_detector_step(&d, p, 0, 1000 + i, &o, &ev) != TS_DET_NONE;
+	}
+	return k;
+}
+
+/* What else the scan asks of a sustained rise, on a series expected at
+ * 0.8 calls a minute that has none otherwise. Two minutes of 9 (18
+ * calls, neither minute half of them): only two minutes lean, fewer than
+ * scan_min_minutes. Three minutes of 5 then one call (not 2 x 0.8), with
+ * scan_min_share 0.8 (16 calls) and p_start 1e-4 (so 16 calls in those four minutes
+ * would do): the newest minute does not lean. Three minutes of 6 with
+ * the defaults: a Start, in the third. */
+static void test_rise_scan_sustained_only(void)
+{
+	ts_profile p;
+	ts_profile_defaults(&p);
+	uint32_t x[100] = {0};
+	x[50] = x[51] = 9;
+	CHECK_INT(feed_flat(&p, x, 0.8f, 100), 0);
+	memset(x, 0, sizeof x);
+	x[50] = x[51] = x[52] = 5;
+	x[53] = 1;
+	p.scan_min_share = 0.8;
+	p.p_start = 1e-4;
+	CHECK_INT(feed_flat(&p, x, 0.8f, 100), 0);
+	ts_profile_defaults(&p);
+	memset(x, 0, sizeof x);
+	x[50] = x[51] = x[52] = 6;
+	ts_detector d;
+	ts_detector_init(&d);
+	seen s[2];
+	float lam[100];
+	for (int i = 0; i < 100; i++)
+		lam[i] = 0.8f;
+	CHECK(feed(&d, &p, x, lam, 100, s, 2) >= 1);
+	CHECK_INT(s[0].minute, 1052);
+	CHECK_INT(s[0].ev.start, 1050);
+}
+
+TS_TESTS(test_rise_scan, test_rise_scan_quiet, test_rise_scan_sustained_only, test_error_ratio_floor, test_steady_is_quiet, test_spike_start_end, test_drop_to_zero,
 	 test_low_rate_drop_not_judged, test_warmup_minutes_not_judged, test_error_burst,
 	 test_chronic_errors_quiet, test_missed_cron_is_not_a_drop, test_cooldown_and_repeat,
 	 test_min_quiet, test_onset_after_stray_call, test_onset_restored, test_drop_onset)

@@ -165,5 +165,54 @@ static void test_slow_rise_dated_as_closed(void)
 	}
 }
 
+/* A thin series, a call every third minute (at second 20), that from
+ * BURST on gets 2 and 3 calls a minute by turns (at seconds 10 and 30,
+ * and 50): a rise of about x7.5 that reaches min_count in a 5-minute
+ * window only in its 8th minute. Both engines date it at BURST; the
+ * stream's early Start, made by the rise scan, is decided in the rise's
+ * 5th minute (10:04:30; the fixed windows alone: 10:06:20). */
+static void feed_thin(ts_engine *e, int64_t until)
+{
+	for (int64_t m = DAY0 * TS_MIN_PER_DAY; m < until; m++) {
+		int n = m >= BURST ? 2 + (int)((m - BURST) % 2) : 0;
+		for (int s = 0; s < 60; s++) {
+			int k = (s == 20 && m % 3 == 0) + (m >= BURST && (s == 10 || s == 30)) +
+				(n == 3 && s == 50);
+			for (int i = 0; i < k; i++) {
+				ts_record r = rec(m * 60 + s);
+				r.event_source = ts_str_c("iam.amazonaws.com");
+				r.event_name = ts_str_c("UpdateAssumeRolePolicy");
+				CHECK_INT(ts_engine_add(e, &r), 0);
+			}
+		}
+	}
+}
+
+static void test_thin_rise_scanned(void)
+{
+	ts_registry *reg[2];
+	ts_store *store[2];
+	static out_t out[2];
+	memset(out, 0, sizeof out);
+	for (int sorted = 0; sorted < 2; sorted++) {
+		ts_engine *e = new_engine(sorted, &reg[sorted], &store[sorted], &out[sorted]);
+		feed_thin(e, BURST + 30);
+		CHECK_INT(sorted ? ts_engine_finish(e) : ts_engine_checkpoint(e), 0);
+		ts_engine_free(e);
+	}
+	const char *early = start_minute(&out[0]), *closed = start_minute(&out[1]);
+	CHECK(early != NULL && closed != NULL);
+	CHECK(strstr(out[0].lines[0], "\"early\":true") != NULL);
+	CHECK(closed && strncmp(closed, "\"eventTime\":\"2024-10-09T10:00:00Z\"", 34) == 0);
+	CHECK(early && closed && strncmp(early, closed, 34) == 0);
+	const char *dec = strstr(out[0].lines[0], "\"decisionEventTime\":\"");
+	CHECK(dec != NULL);
+	CHECK(dec && strncmp(dec + 21, "2024-10-09T10:05:00Z", 20) < 0);
+	for (int i = 0; i < 2; i++) {
+		ts_store_free(store[i]);
+		ts_registry_free(reg[i]);
+	}
+}
+
 TS_TESTS(test_burst_judged_within_its_minute, test_regular_series_no_early_start,
-	 test_slow_rise_dated_as_closed)
+	 test_slow_rise_dated_as_closed, test_thin_rise_scanned)

@@ -60,7 +60,9 @@ static void test_keys(void)
 	    "\tcooldown\t=\t0\n"
 	    "history_days = 14\n"
 	    "warmup_days = 14\n"
-	    "insight_minutes = 5\n",
+	    "insight_minutes = 5\n"
+	    "scan_min_share = 0\n"
+	    "scan_min_minutes = 4\n",
 	    path, sizeof path);
 	CHECK_INT(ts_profile_load(path, NULL, &p, err, sizeof err), 0);
 	CHECK_STR(p.name, "mine"); /* the file's base name */
@@ -72,6 +74,8 @@ static void test_keys(void)
 	CHECK_INT(p.cooldown, 0);
 	CHECK_INT(p.history_days, 14);
 	CHECK_INT(p.insight_minutes, 5);
+	CHECK(p.scan_min_share == 0);
+	CHECK_INT(p.scan_min_minutes, 4);
 	/* keys not in the file keep their defaults */
 	ts_profile d;
 	ts_profile_defaults(&d);
@@ -119,6 +123,10 @@ static void test_refused(void)
 	refused("history_days = 7\nwarmup_days = 8\n", 0, "warmup_days exceeds history_days");
 	refused("max_open = -1\n", 1, "bad value for 'max_open'");
 	refused("min_quiet = 1.5\n", 1, "bad value for 'min_quiet'");
+	refused("scan_min_minutes = 33\n", 1, "bad value for 'scan_min_minutes'");
+	refused("scan_min_minutes = 0\n", 1, "bad value for 'scan_min_minutes'");
+	refused("scan_min_share = -1\n", 1, "bad value for 'scan_min_share'");
+	refused("scan_min_share = 1.5\n", 1, "bad value for 'scan_min_share'");
 	/* override blocks, named by line */
 	refused("override = a\np_start = 1e-5\n", 0, "override 'a' (line 1) has no scope key");
 	refused("override = a\nmin_count = 1\noverride = b\neventName = X\n", 3,
