@@ -156,9 +156,10 @@ static int decide(s3run *x)
 	return 0;
 }
 
-static int on_begin(void *ctx, size_t i)
+static int on_begin(void *ctx, size_t i, const ts_s3_meta *m)
 {
 	s3run *x = ctx;
+	(void)m; /* the listing said the same */
 	const char *key = x->objs.v[i].key, *base = strrchr(key, '/');
 	x->cur = i;
 	x->reading = x->passed = 0;

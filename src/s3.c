@@ -11,6 +11,12 @@
  * never fetched again from its start (what was counted cannot be taken
  * back): it resumes where it broke off (Range, If-Match its ETag, and a
  * 206 required); every object gets exactly one end().
+ *
+ * The headers every request carries (the session token among them) are a
+ * counted list (hlist): the client holds the current one, and each slot
+ * the one its transfer was set up with, since curl reads the list it was
+ * given for as long as the transfer runs. A refresh of the keys makes a new
+ * current list; the replaced one is freed when its last slot lets go.
  */
 #include <curl/curl.h>
 #include <stdlib.h>
@@ -26,12 +32,31 @@
 #define HOLD_MAX ((size_t)16 << 20)  /* bytes a waiting object gathers before pausing */
 #define CONN_MAX 64
 
+/* A header list and how many hold it (the client while it is current,
+ * and each slot whose transfer was set up with it). */
+typedef struct hlist {
+	struct curl_slist *l;
+	int refs;
+} hlist;
+
+static hlist *hlist_hold(hlist *h)
+{
+	h->refs++;
+	return h;
+}
+
+static void hlist_drop(hlist *h)
+{
+	if (h && --h->refs == 0) {
+		curl_slist_free_all(h->l);
+		free(h);
+	}
+}
+
 struct ts_s3 {
 	ts_awscfg cfg;
 	char sigv4[96];
-	struct curl_slist *hdrs;
-	struct curl_slist *old_hdrs[16]; /* before refreshes: transfers may hold them */
-	int nold;
+	hlist *hdrs;              /* the current headers (one reference) */
 	int64_t next_refresh;     /* after a failed refresh: not before */
 	CURL *list_h;
 	CURLM *multi;
@@ -55,45 +80,55 @@ void ts_s3_free(ts_s3 *s)
 		curl_easy_cleanup(s->list_h);
 	if (s->multi)
 		curl_multi_cleanup(s->multi);
-	curl_slist_free_all(s->hdrs);
-	for (int i = 0; i < s->nold; i++)
-		curl_slist_free_all(s->old_hdrs[i]);
+	hlist_drop(s->hdrs);
 	if (s->global)
 		curl_global_cleanup();
 	free(s);
 }
 
-/* The headers every request carries (NULL when out of memory). */
-static struct curl_slist *make_headers(const ts_awscfg *cfg)
+/* The headers every request carries, held once (NULL when out of
+ * memory). */
+static hlist *make_headers(const ts_awscfg *cfg)
 {
 	char tok[sizeof cfg->token + 32];
-	struct curl_slist *l = curl_slist_append(NULL, "x-amz-content-sha256: " EMPTY_SHA256), *m;
-	if (!l || !cfg->token[0])
-		return l;
-	snprintf(tok, sizeof tok, "x-amz-security-token: %s", cfg->token);
-	if (!(m = curl_slist_append(l, tok)))
-		curl_slist_free_all(l);
-	return m;
+	hlist *h = calloc(1, sizeof *h);
+	struct curl_slist *l = h ? curl_slist_append(NULL, "x-amz-content-sha256: " EMPTY_SHA256) : NULL;
+	if (l && cfg->token[0]) {
+		snprintf(tok, sizeof tok, "x-amz-security-token: %s", cfg->token);
+		struct curl_slist *m = curl_slist_append(l, tok);
+		if (!m)
+			curl_slist_free_all(l);
+		l = m;
+	}
+	if (!l) {
+		free(h);
+		return NULL;
+	}
+	h->l = l;
+	h->refs = 1;
+	return h;
 }
 
 /* Keys that expire within 5 minutes fetched again (a failure is warned
  * about and tried again 30 s later; the old keys go on until then). */
 static void fresh(ts_s3 *s)
 {
-	if (!s->cfg.fetched || !s->cfg.expires || !s->o.now || s->nold == 16)
+	if (!s->cfg.fetched || !s->cfg.expires || !s->o.now)
 		return;
 	int64_t t = s->o.now(s->o.now_ctx);
 	if (t < s->cfg.expires - 300 || t < s->next_refresh)
 		return;
 	ts_awscfg k = s->cfg;
 	char err[700];
-	struct curl_slist *h;
-	if (ts_awscfg_refresh(&k, err, sizeof err) || !(h = make_headers(&k))) {
-		ts_warn("refreshing AWS credentials from %s: %s", s->cfg.cred_from, err);
+	hlist *h = NULL;
+	int rc = ts_awscfg_refresh(&k, err, sizeof err);
+	if (rc || !(h = make_headers(&k))) {
+		ts_warn("refreshing AWS credentials from %s: %s", s->cfg.cred_from,
+			rc ? err : "out of memory");
 		s->next_refresh = t + 30;
 		return;
 	}
-	s->old_hdrs[s->nold++] = s->hdrs;
+	hlist_drop(s->hdrs); /* freed now unless a running transfer holds it */
 	s->hdrs = h;
 	s->cfg = k;
 	s->st.refreshes++;
@@ -197,7 +232,7 @@ int ts_s3_url(const ts_s3 *s, const char *bucket, const char *key, char *out, si
 static void setup(ts_s3 *s, CURL *h)
 {
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, s->hdrs);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, s->hdrs->l);
 	curl_easy_setopt(h, CURLOPT_AWS_SIGV4, s->sigv4);
 	curl_easy_setopt(h, CURLOPT_USERNAME, s->cfg.key_id);
 	curl_easy_setopt(h, CURLOPT_PASSWORD, s->cfg.secret);
@@ -415,6 +450,8 @@ typedef struct slot {
 	uint64_t resumed_at; /* this request asked for the bytes from here (Range) */
 	int bad_resume;     /* a resumed request answered with the whole object */
 	struct curl_slist *hdrs; /* a resumed request's headers (Range, If-Match) */
+	hlist *uses;        /* the headers its transfer was set up with (held) */
+	char etag[80];      /* the answer's ETag, quotes removed */
 	ts_buf hold;        /* bytes gathered while not the head, or an error body */
 	char region[64];
 	char cerr[CURL_ERROR_SIZE];
@@ -441,7 +478,13 @@ static int hand(pool *p, slot *sl, const void *b, size_t n)
 {
 	if (!sl->begun) {
 		sl->begun = 1;
-		int rc = p->c->begin(p->c->ctx, sl->idx);
+		ts_s3_meta m = {.etag = sl->etag, .size = UINT64_MAX, .mtime = INT64_MIN};
+		curl_off_t len = -1, ft = -1;
+		if (curl_easy_getinfo(sl->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len) == CURLE_OK && len >= 0)
+			m.size = (uint64_t)len;
+		if (curl_easy_getinfo(sl->h, CURLINFO_FILETIME_T, &ft) == CURLE_OK && ft >= 0)
+			m.mtime = (int64_t)ft;
+		int rc = p->c->begin(p->c->ctx, sl->idx, &m);
 		if (rc)
 			return rc;
 	}
@@ -490,8 +533,17 @@ static size_t on_obj_body(char *b, size_t sz, size_t nm, void *ud)
 static size_t on_obj_header(char *b, size_t sz, size_t nm, void *ud)
 {
 	slot *sl = ud;
-	grab_region(b, sz * nm, sl->region, sizeof sl->region);
-	return sz * nm;
+	size_t n = sz * nm;
+	grab_region(b, n, sl->region, sizeof sl->region);
+	if (n > 5 && strncasecmp(b, "etag:", 5) == 0) {
+		const char *v = b + 5, *e = b + n;
+		while (v < e && (*v == ' ' || *v == '\t' || *v == '"'))
+			v++;
+		while (e > v && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' ' || e[-1] == '"'))
+			e--;
+		snprintf(sl->etag, sizeof sl->etag, "%.*s", (int)(e - v), v);
+	}
+	return n;
 }
 
 /* Start (or start again) sl's transfer of objs[sl->idx]. 0 or TS_ENOMEM. */
@@ -507,6 +559,8 @@ static int start(pool *p, slot *sl)
 	fresh(s);
 	curl_easy_reset(sl->h);
 	setup(s, sl->h);
+	hlist_drop(sl->uses);
+	sl->uses = hlist_hold(s->hdrs);
 	curl_slist_free_all(sl->hdrs);
 	sl->hdrs = NULL;
 	sl->resumed_at = sl->handed;
@@ -514,7 +568,7 @@ static int start(pool *p, slot *sl)
 	if (sl->handed) { /* the rest of an object broken off */
 		char line[160];
 		struct curl_slist *l = NULL;
-		for (struct curl_slist *h = s->hdrs; h; h = h->next)
+		for (struct curl_slist *h = s->hdrs->l; h; h = h->next)
 			if (!(l = curl_slist_append(sl->hdrs = l, h->data)))
 				break;
 		snprintf(line, sizeof line, "Range: bytes=%llu-", (unsigned long long)sl->handed);
@@ -538,7 +592,8 @@ static int start(pool *p, slot *sl)
 	curl_easy_setopt(sl->h, CURLOPT_HEADERDATA, sl);
 	curl_easy_setopt(sl->h, CURLOPT_ERRORBUFFER, sl->cerr);
 	curl_easy_setopt(sl->h, CURLOPT_PRIVATE, sl);
-	sl->cerr[0] = sl->region[0] = 0;
+	curl_easy_setopt(sl->h, CURLOPT_FILETIME, 1L);
+	sl->cerr[0] = sl->region[0] = sl->etag[0] = 0;
 	sl->status = 0;
 	sl->done = sl->waiting = sl->paused = 0;
 	ts_buf_reset(&sl->hold);
@@ -700,6 +755,7 @@ out:
 			curl_easy_cleanup(sl[i].h);
 		}
 		curl_slist_free_all(sl[i].hdrs);
+		hlist_drop(sl[i].uses);
 		ts_buf_free(&sl[i].hold);
 	}
 	free(sl);

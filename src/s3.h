@@ -73,15 +73,24 @@ typedef struct ts_s3_listreq {
 int ts_s3_list_page(ts_s3 *s, const char *bucket, const ts_s3_listreq *q, ts_s3_page *pg,
 		    char *err, size_t cap);
 
-/* What receives fetched objects. For each object i in order: begin(i)
- * before its first byte, data(i, ...) any number of times, then end(i)
+/* What the answer said of an object, at its first byte: its ETag (quotes
+ * removed; "" when none), size (Content-Length; UINT64_MAX when not
+ * given) and Last-Modified (Unix seconds; INT64_MIN when not given). */
+typedef struct ts_s3_meta {
+	const char *etag;
+	uint64_t size;
+	int64_t mtime;
+} ts_s3_meta;
+
+/* What receives fetched objects. For each object i in order: begin(i, m)
+ * before its first byte (m borrowed for the call), data(i, ...) any number of times, then end(i)
  * once; end(i) of one object comes before begin of the next. begin is not
  * called for an object that failed before any byte was handed on. end's
  * rc is 0 (the whole object), or TS_EIO with detail saying what failed.
  * begin and data return 0 to go on, anything else to stop every transfer
  * (ts_s3_fetch then returns it). */
 typedef struct ts_s3_consumer {
-	int (*begin)(void *ctx, size_t i);
+	int (*begin)(void *ctx, size_t i, const ts_s3_meta *m);
 	int (*data)(void *ctx, size_t i, const void *p, size_t n);
 	void (*end)(void *ctx, size_t i, int rc, const char *detail);
 	void *ctx;
