@@ -1,4 +1,5 @@
-/* s3xml.c - ListObjectsV2 pages and S3 error bodies through expat. One
+/* s3xml.c - ListObjectsV2 pages and S3 error bodies, and SQS's
+ * ReceiveMessage answers and error bodies, through expat. One
  * parser per document; the element path is a fixed stack of names (8
  * deep) and the text of the innermost element is gathered in a capped
  * buffer, then read at its end tag. A document type declaration stops the
@@ -14,6 +15,8 @@
 #define NAME_MAX_LEN 32
 #define VALUE_MAX 1024
 #define ITEMS_MAX 10000
+#define BODY_MAX ((size_t)1 << 20) /* an SQS message body (SQS: 256 KiB) */
+#define SQS_MSGS_MAX 10
 
 void ts_s3_objs_free(ts_s3_objs *l)
 {
@@ -63,7 +66,31 @@ typedef struct xctx {
 	int saw_token;
 	/* an error body */
 	ts_s3_err *e;
+	/* SQS: ReceiveMessageResponse (msgs), or ErrorResponse (e, sqs_err) */
+	ts_sqs_msgs *msgs;
+	ts_sqs_msg m;     /* the Message being read */
+	char attr_name[64];
+	int sqs_err;
 } xctx;
+
+void ts_sqs_msgs_free(ts_sqs_msgs *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].id);
+		free(l->v[i].receipt);
+		free(l->v[i].body);
+	}
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}
+
+static void msg_clear(ts_sqs_msg *m)
+{
+	free(m->id);
+	free(m->receipt);
+	free(m->body);
+	memset(m, 0, sizeof *m);
+}
 
 static void fail(xctx *x, int rc, const char *what)
 {
@@ -101,8 +128,13 @@ static void on_start(void *ud, const XML_Char *name, const XML_Char **attr)
 	ts_buf_reset(&x->text);
 	if (x->pg && x->depth == 1 && strcmp(name, "ListBucketResult") != 0)
 		fail(x, TS_EINVAL, "not a ListBucketResult");
-	if (x->e && x->depth == 1 && strcmp(name, "Error") != 0)
-		fail(x, TS_EINVAL, "not an Error");
+	if (x->e && x->depth == 1 && strcmp(name, x->sqs_err ? "ErrorResponse" : "Error") != 0)
+		fail(x, TS_EINVAL, x->sqs_err ? "not an ErrorResponse" : "not an Error");
+	if (x->msgs && x->depth == 1 && strcmp(name, "ReceiveMessageResponse") != 0)
+		fail(x, TS_EINVAL, "not a ReceiveMessageResponse");
+	if (x->msgs && x->depth == 3 && strcmp(x->path[1], "ReceiveMessageResult") == 0 &&
+	    strcmp(name, "Message") == 0)
+		msg_clear(&x->m);
 	if (x->pg && at(x, 1, "Contents")) {
 		free(x->cur.key);
 		memset(&x->cur, 0, sizeof x->cur);
@@ -197,19 +229,89 @@ static void page_end(xctx *x)
 	}
 }
 
+/* a copy of the text being ended into *dst (freed first) */
+static void take_text(xctx *x, char **dst)
+{
+	free(*dst);
+	*dst = malloc(x->text.len + 1);
+	if (!*dst) {
+		fail(x, TS_ENOMEM, "out of memory");
+		return;
+	}
+	if (x->text.len)
+		memcpy(*dst, x->text.p, x->text.len);
+	(*dst)[x->text.len] = 0;
+}
+
+static void receive_end(xctx *x)
+{
+	const char *t = x->text.p ? x->text.p : "";
+	if (x->depth < 3 || strcmp(x->path[1], "ReceiveMessageResult") != 0 ||
+	    strcmp(x->path[2], "Message") != 0)
+		return;
+	ts_sqs_msg *m = &x->m;
+	if (x->depth == 4) {
+		const char *f = x->path[3];
+		if (strcmp(f, "MessageId") == 0) {
+			take_text(x, &m->id);
+		} else if (strcmp(f, "ReceiptHandle") == 0) {
+			take_text(x, &m->receipt);
+		} else if (strcmp(f, "Body") == 0) {
+			take_text(x, &m->body);
+			m->body_len = x->text.len;
+		}
+	} else if (x->depth == 5 && strcmp(x->path[3], "Attribute") == 0) {
+		if (strcmp(x->path[4], "Name") == 0)
+			snprintf(x->attr_name, sizeof x->attr_name, "%s", t);
+		else if (strcmp(x->path[4], "Value") == 0 &&
+			 strcmp(x->attr_name, "ApproximateReceiveCount") == 0) {
+			uint64_t v;
+			m->receives = parse_u64(t, &v) || v > UINT32_MAX ? 0 : (unsigned)v;
+		}
+	} else if (x->depth == 3) { /* the Message ends */
+		if (!m->id || !m->receipt || !m->body) {
+			fail(x, TS_EINVAL, "a Message without MessageId, ReceiptHandle or Body");
+			return;
+		}
+		if (x->msgs->n >= SQS_MSGS_MAX) {
+			fail(x, TS_ECAP, "more than 10 messages in an answer");
+			return;
+		}
+		if (x->msgs->n == x->msgs->alloc) {
+			ts_sqs_msg *v = realloc(x->msgs->v, SQS_MSGS_MAX * sizeof *v);
+			if (!v) {
+				fail(x, TS_ENOMEM, "out of memory");
+				return;
+			}
+			x->msgs->v = v;
+			x->msgs->alloc = SQS_MSGS_MAX;
+		}
+		x->msgs->v[x->msgs->n++] = *m;
+		memset(m, 0, sizeof *m);
+	}
+}
+
+/* S3: Error/FIELD; SQS: ErrorResponse/Error/FIELD */
 static void err_end(xctx *x)
 {
 	const char *t = x->text.p ? x->text.p : "";
 	ts_s3_err *e = x->e;
-	if (at(x, 1, "Code"))
+	const char *f;
+	if (x->sqs_err && x->depth == 3 && strcmp(x->path[1], "Error") == 0)
+		f = x->path[2];
+	else if (!x->sqs_err && x->depth == 2)
+		f = x->path[1];
+	else
+		return;
+	if (strcmp(f, "Code") == 0)
 		snprintf(e->code, sizeof e->code, "%s", t);
-	else if (at(x, 1, "Message"))
+	else if (strcmp(f, "Message") == 0)
 		snprintf(e->message, sizeof e->message, "%s", t);
-	else if (at(x, 1, "Region"))
+	else if (strcmp(f, "Region") == 0)
 		snprintf(e->region, sizeof e->region, "%s", t);
-	else if (at(x, 1, "Bucket") || at(x, 1, "BucketName"))
+	else if (strcmp(f, "Bucket") == 0 || strcmp(f, "BucketName") == 0)
 		snprintf(e->bucket, sizeof e->bucket, "%s", t);
-	else if (at(x, 1, "Endpoint"))
+	else if (strcmp(f, "Endpoint") == 0)
 		snprintf(e->endpoint, sizeof e->endpoint, "%s", t);
 }
 
@@ -221,6 +323,8 @@ static void on_end(void *ud, const XML_Char *name)
 		return;
 	if (x->pg)
 		page_end(x);
+	else if (x->msgs)
+		receive_end(x);
 	else
 		err_end(x);
 	x->depth--;
@@ -230,7 +334,7 @@ static void on_end(void *ud, const XML_Char *name)
 /* Parse xml[0..n) with x's handlers. 0 or x->rc (set on failure). */
 static int run(xctx *x, const char *xml, size_t n)
 {
-	x->text.cap = VALUE_MAX;
+	x->text.cap = x->msgs ? BODY_MAX : VALUE_MAX;
 	x->p = XML_ParserCreate("UTF-8");
 	if (!x->p)
 		return TS_ENOMEM;
@@ -275,6 +379,30 @@ int ts_s3xml_error(const char *xml, size_t n, ts_s3_err *e)
 	xctx x;
 	memset(&x, 0, sizeof x);
 	x.e = e;
+	int rc = run(&x, xml, n);
+	return rc ? TS_EINVAL : 0;
+}
+
+int ts_s3xml_sqs_receive(const char *xml, size_t n, ts_sqs_msgs *out, char *err, size_t cap)
+{
+	memset(out, 0, sizeof *out);
+	xctx x;
+	memset(&x, 0, sizeof x);
+	x.msgs = out;
+	x.err = err;
+	x.cap = cap;
+	int rc = run(&x, xml, n);
+	msg_clear(&x.m);
+	return rc;
+}
+
+int ts_s3xml_sqs_error(const char *xml, size_t n, ts_s3_err *e)
+{
+	memset(e, 0, sizeof *e);
+	xctx x;
+	memset(&x, 0, sizeof x);
+	x.e = e;
+	x.sqs_err = 1;
 	int rc = run(&x, xml, n);
 	return rc ? TS_EINVAL : 0;
 }
