@@ -116,6 +116,15 @@ static void extend(ts_sqsrun *x)
 	x->extend_at = t + x->visibility / 2.0;
 }
 
+/* The run's record callback, except that a stop asked for by a signal
+ * lets the batch finish: an object cut short would be checkpointed as
+ * read to its end, and its message would come back to find it done. */
+static int on_record(void *ctx, const ts_record *rec, const char *path, uint64_t off)
+{
+	int rc = ts_cli_on_record(ctx, rec, path, off);
+	return rc == TS_SOURCE_STOP && !((ts_run *)ctx)->fatal ? TS_SOURCE_GO_ON : rc;
+}
+
 static void object_path(const ts_sqsrun *x, size_t i, char *out, size_t cap)
 {
 	snprintf(out, cap, "s3://%s/%s", x->bucket, x->objs[i].key);
@@ -361,7 +370,7 @@ int ts_cli_stream_sqs(ts_run *r, const ts_stream_cfg *sc, ts_store *store,
 	x->store = store;
 	x->force = force;
 	x->visibility = sc->sqs_visibility > 0 ? sc->sqs_visibility : 300;
-	x->cb = (ts_source_cb){ts_cli_on_record, ts_cli_on_skip, ts_cli_on_file_done, r,
+	x->cb = (ts_source_cb){on_record, ts_cli_on_skip, ts_cli_on_file_done, r,
 			       ts_cli_on_file_begin, NULL, 0, ts_cli_on_passed};
 	const char *qep = getenv("AWS_ENDPOINT_URL_SQS");
 	if (!qep || !*qep)
