@@ -46,6 +46,7 @@ const char ts_cli_usage[] =
 	"                          AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL)\n"
 	"  --s3-connections N      objects fetched at once (1-64, default 8)\n"
 	"  Credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (AWS_SESSION_TOKEN), else\n"
+	"  a web identity token (AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN) through STS, else\n"
 	"  the AWS_PROFILE profile (default) of ~/.aws/credentials or ~/.aws/config\n"
 	"  (AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE), else the container\n"
 	"  credentials endpoint (AWS_CONTAINER_CREDENTIALS_*), else EC2 instance\n"

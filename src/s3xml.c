@@ -1,5 +1,6 @@
-/* s3xml.c - ListObjectsV2 pages and S3 error bodies, and SQS's
- * ReceiveMessage answers and error bodies, through expat. One
+/* s3xml.c - ListObjectsV2 pages and S3 error bodies, SQS's
+ * ReceiveMessage answers and error bodies, and STS's web identity
+ * credentials, through expat. One
  * parser per document; the element path is a fixed stack of names (8
  * deep) and the text of the innermost element is gathered in a capped
  * buffer, then read at its end tag. A document type declaration stops the
@@ -17,6 +18,7 @@
 #define ITEMS_MAX 10000
 #define BODY_MAX ((size_t)1 << 20) /* an SQS message body (SQS: 256 KiB) */
 #define SQS_MSGS_MAX 10
+#define STS_VALUE_MAX 8192
 
 void ts_s3_objs_free(ts_s3_objs *l)
 {
@@ -71,6 +73,8 @@ typedef struct xctx {
 	ts_sqs_msg m;     /* the Message being read */
 	char attr_name[64];
 	int sqs_err;
+	/* STS: AssumeRoleWithWebIdentityResponse */
+	ts_sts_creds *sts;
 } xctx;
 
 void ts_sqs_msgs_free(ts_sqs_msgs *l)
@@ -130,6 +134,8 @@ static void on_start(void *ud, const XML_Char *name, const XML_Char **attr)
 		fail(x, TS_EINVAL, "not a ListBucketResult");
 	if (x->e && x->depth == 1 && strcmp(name, x->sqs_err ? "ErrorResponse" : "Error") != 0)
 		fail(x, TS_EINVAL, x->sqs_err ? "not an ErrorResponse" : "not an Error");
+	if (x->sts && x->depth == 1 && strcmp(name, "AssumeRoleWithWebIdentityResponse") != 0)
+		fail(x, TS_EINVAL, "not an AssumeRoleWithWebIdentityResponse");
 	if (x->msgs && x->depth == 1 && strcmp(name, "ReceiveMessageResponse") != 0)
 		fail(x, TS_EINVAL, "not a ReceiveMessageResponse");
 	if (x->msgs && x->depth == 3 && strcmp(x->path[1], "ReceiveMessageResult") == 0 &&
@@ -147,7 +153,7 @@ static void on_text(void *ud, const XML_Char *s, int len)
 	xctx *x = ud;
 	int rc = ts_buf_add(&x->text, s, (size_t)len);
 	if (rc)
-		fail(x, rc, rc == TS_ECAP ? "a value longer than 1024 bytes" : "out of memory");
+		fail(x, rc, rc == TS_ECAP ? "a value longer than its cap" : "out of memory");
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -291,6 +297,33 @@ static void receive_end(xctx *x)
 	}
 }
 
+/* AssumeRoleWithWebIdentityResult/Credentials/FIELD */
+static void sts_end(xctx *x)
+{
+	const char *t = x->text.p ? x->text.p : "";
+	if (x->depth != 4 || strcmp(x->path[1], "AssumeRoleWithWebIdentityResult") != 0 ||
+	    strcmp(x->path[2], "Credentials") != 0)
+		return;
+	const char *f = x->path[3];
+	char *dst = NULL;
+	size_t cap = 0;
+	if (strcmp(f, "AccessKeyId") == 0)
+		dst = x->sts->key_id, cap = sizeof x->sts->key_id;
+	else if (strcmp(f, "SecretAccessKey") == 0)
+		dst = x->sts->secret, cap = sizeof x->sts->secret;
+	else if (strcmp(f, "SessionToken") == 0)
+		dst = x->sts->token, cap = sizeof x->sts->token;
+	else if (strcmp(f, "Expiration") == 0)
+		dst = x->sts->expiration, cap = sizeof x->sts->expiration;
+	if (!dst)
+		return;
+	if (strlen(t) >= cap) {
+		fail(x, TS_ECAP, "a credential longer than its field");
+		return;
+	}
+	snprintf(dst, cap, "%s", t);
+}
+
 /* S3: Error/FIELD; SQS: ErrorResponse/Error/FIELD */
 static void err_end(xctx *x)
 {
@@ -325,6 +358,8 @@ static void on_end(void *ud, const XML_Char *name)
 		page_end(x);
 	else if (x->msgs)
 		receive_end(x);
+	else if (x->sts)
+		sts_end(x);
 	else
 		err_end(x);
 	x->depth--;
@@ -334,7 +369,7 @@ static void on_end(void *ud, const XML_Char *name)
 /* Parse xml[0..n) with x's handlers. 0 or x->rc (set on failure). */
 static int run(xctx *x, const char *xml, size_t n)
 {
-	x->text.cap = x->msgs ? BODY_MAX : VALUE_MAX;
+	x->text.cap = x->msgs ? BODY_MAX : x->sts ? STS_VALUE_MAX : VALUE_MAX;
 	x->p = XML_ParserCreate("UTF-8");
 	if (!x->p)
 		return TS_ENOMEM;
@@ -405,4 +440,20 @@ int ts_s3xml_sqs_error(const char *xml, size_t n, ts_s3_err *e)
 	x.sqs_err = 1;
 	int rc = run(&x, xml, n);
 	return rc ? TS_EINVAL : 0;
+}
+
+int ts_s3xml_sts(const char *xml, size_t n, ts_sts_creds *c, char *err, size_t cap)
+{
+	memset(c, 0, sizeof *c);
+	xctx x;
+	memset(&x, 0, sizeof x);
+	x.sts = c;
+	x.err = err;
+	x.cap = cap;
+	int rc = run(&x, xml, n);
+	if (!rc && (!c->key_id[0] || !c->secret[0] || !c->token[0])) {
+		snprintf(err, cap, "no AccessKeyId, SecretAccessKey and SessionToken in Credentials");
+		rc = TS_EINVAL;
+	}
+	return rc;
 }

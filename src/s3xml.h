@@ -98,4 +98,15 @@ int ts_s3xml_sqs_receive(const char *xml, size_t n, ts_sqs_msgs *out, char *err,
  * TS_EINVAL when it is not one. */
 int ts_s3xml_sqs_error(const char *xml, size_t n, ts_s3_err *e);
 
+/* The Credentials of an STS AssumeRoleWithWebIdentity answer. */
+typedef struct ts_sts_creds {
+	char key_id[128], secret[256], token[4096], expiration[64];
+} ts_sts_creds;
+
+/* Read an AssumeRoleWithWebIdentityResponse into c (zeroed first). 0;
+ * TS_EINVAL for XML that does not parse, is not that answer, or lacks
+ * AccessKeyId, SecretAccessKey or SessionToken; TS_ECAP for a value
+ * longer than its field. err[cap] says what. */
+int ts_s3xml_sts(const char *xml, size_t n, ts_sts_creds *c, char *err, size_t cap);
+
 #endif

@@ -1,6 +1,7 @@
 /* fuzz_s3xml.c - the S3 and SQS answers read with expat: the input is
  * read as a ListObjectsV2 page, an error body, a ReceiveMessage answer
- * (every message with its three strings, at most 10) and an SQS error. On success every key must be a
+ * (every message with its three strings, at most 10), an SQS error and an
+ * STS web identity answer (three keys, NUL-terminated in their fields). On success every key must be a
  * NUL-terminated string of at most 1024 bytes, the ETags and the token
  * NUL-terminated within their fields, and a truncated page must carry a
  * token; on failure the message must be non-empty. Any breach aborts. */
@@ -50,6 +51,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ts_sqs_msgs_free(&ms);
 	if (ts_s3xml_sqs_error((const char *)data, size, &e) == 0 &&
 	    (!memchr(e.code, 0, sizeof e.code) || !memchr(e.message, 0, sizeof e.message)))
+		abort();
+	ts_sts_creds k;
+	if (ts_s3xml_sts((const char *)data, size, &k, err, sizeof err) == 0 &&
+	    (!k.key_id[0] || !k.secret[0] || !k.token[0] || !memchr(k.token, 0, sizeof k.token) ||
+	     !memchr(k.expiration, 0, sizeof k.expiration)))
 		abort();
 	return 0;
 }
