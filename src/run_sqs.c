@@ -89,13 +89,16 @@ int ts_cli_sqs_ack(ts_run *r)
 	ts_sqsrun *x = r->sqs;
 	if (!x)
 		return 0;
-	for (size_t i = 0; i < x->acks.n; i++) {
+	for (size_t i = 0; i < x->acks.n; i += 10) {
 		char err[1200];
-		if (ts_sqs_delete(x->q, x->acks.paths[i], err, sizeof err))
-			ts_warn("%s (the message comes back; its objects are counted and "
+		uint8_t ok[10];
+		size_t k = x->acks.n - i < 10 ? x->acks.n - i : 10;
+		int rc = ts_sqs_delete_batch(x->q, x->acks.paths + i, k, ok, err, sizeof err);
+		if (rc)
+			ts_warn("%s (what is not deleted comes back; its objects are counted and "
 				"will be passed over)", err);
-		else
-			r->sqs_deleted++;
+		for (size_t j = 0; j < k; j++)
+			r->sqs_deleted += ok[j];
 	}
 	ts_pathlist_free(&x->acks);
 	return 0;

@@ -75,6 +75,11 @@ typedef struct xctx {
 	int sqs_err;
 	/* STS: AssumeRoleWithWebIdentityResponse */
 	ts_sts_creds *sts;
+	/* SQS: DeleteMessageBatchResponse (ok[nok], e: the first failure) */
+	uint8_t *ok;
+	size_t nok;
+	int batch, in_err_entry, saw_err;
+	char entry_id[16];
 } xctx;
 
 void ts_sqs_msgs_free(ts_sqs_msgs *l)
@@ -132,8 +137,13 @@ static void on_start(void *ud, const XML_Char *name, const XML_Char **attr)
 	ts_buf_reset(&x->text);
 	if (x->pg && x->depth == 1 && strcmp(name, "ListBucketResult") != 0)
 		fail(x, TS_EINVAL, "not a ListBucketResult");
-	if (x->e && x->depth == 1 && strcmp(name, x->sqs_err ? "ErrorResponse" : "Error") != 0)
+	if (x->e && !x->batch && x->depth == 1 &&
+	    strcmp(name, x->sqs_err ? "ErrorResponse" : "Error") != 0)
 		fail(x, TS_EINVAL, x->sqs_err ? "not an ErrorResponse" : "not an Error");
+	if (x->batch && x->depth == 1 && strcmp(name, "DeleteMessageBatchResponse") != 0)
+		fail(x, TS_EINVAL, "not a DeleteMessageBatchResponse");
+	if (x->batch && x->depth == 3)
+		x->entry_id[0] = 0;
 	if (x->sts && x->depth == 1 && strcmp(name, "AssumeRoleWithWebIdentityResponse") != 0)
 		fail(x, TS_EINVAL, "not an AssumeRoleWithWebIdentityResponse");
 	if (x->msgs && x->depth == 1 && strcmp(name, "ReceiveMessageResponse") != 0)
@@ -297,6 +307,35 @@ static void receive_end(xctx *x)
 	}
 }
 
+/* DeleteMessageBatchResult/(DeleteMessageBatchResultEntry|
+ * BatchResultErrorEntry)/(Id|Code|Message) */
+static void batch_end(xctx *x)
+{
+	const char *t = x->text.p ? x->text.p : "";
+	if (x->depth < 3 || strcmp(x->path[1], "DeleteMessageBatchResult") != 0)
+		return;
+	int okent = strcmp(x->path[2], "DeleteMessageBatchResultEntry") == 0;
+	int errent = strcmp(x->path[2], "BatchResultErrorEntry") == 0;
+	if (x->depth == 4 && (okent || errent)) {
+		if (strcmp(x->path[3], "Id") == 0)
+			snprintf(x->entry_id, sizeof x->entry_id, "%s", t);
+		else if (errent && !x->saw_err && strcmp(x->path[3], "Code") == 0)
+			snprintf(x->e->code, sizeof x->e->code, "%s", t);
+		else if (errent && !x->saw_err && strcmp(x->path[3], "Message") == 0)
+			snprintf(x->e->message, sizeof x->e->message, "%s", t);
+	} else if (x->depth == 3 && (okent || errent)) {
+		uint64_t id;
+		if (parse_u64(x->entry_id, &id) || id >= x->nok) {
+			fail(x, TS_EINVAL, "an entry Id that was not asked for");
+			return;
+		}
+		if (okent)
+			x->ok[id] = 1;
+		else
+			x->saw_err = 1;
+	}
+}
+
 /* AssumeRoleWithWebIdentityResult/Credentials/FIELD */
 static void sts_end(xctx *x)
 {
@@ -360,6 +399,8 @@ static void on_end(void *ud, const XML_Char *name)
 		receive_end(x);
 	else if (x->sts)
 		sts_end(x);
+	else if (x->batch)
+		batch_end(x);
 	else
 		err_end(x);
 	x->depth--;
@@ -456,4 +497,18 @@ int ts_s3xml_sts(const char *xml, size_t n, ts_sts_creds *c, char *err, size_t c
 		rc = TS_EINVAL;
 	}
 	return rc;
+}
+
+int ts_s3xml_sqs_batch(const char *xml, size_t n, uint8_t *ok, size_t nok, ts_s3_err *e)
+{
+	memset(ok, 0, nok);
+	memset(e, 0, sizeof *e);
+	xctx x;
+	memset(&x, 0, sizeof x);
+	x.batch = 1;
+	x.ok = ok;
+	x.nok = nok;
+	x.e = e;
+	int rc = run(&x, xml, n);
+	return rc ? TS_EINVAL : 0;
 }

@@ -109,4 +109,10 @@ typedef struct ts_sts_creds {
  * longer than its field. err[cap] says what. */
 int ts_s3xml_sts(const char *xml, size_t n, ts_sts_creds *c, char *err, size_t cap);
 
+/* A DeleteMessageBatchResponse for entries with Ids "0".."n-1": ok[i]
+ * set to 1 for each entry deleted (else 0), e holding the first failed
+ * entry's Code and Message ("" when none). 0, or TS_EINVAL when it is not
+ * such an answer. */
+int ts_s3xml_sqs_batch(const char *xml, size_t n, uint8_t *ok, size_t nok, ts_s3_err *e);
+
 #endif

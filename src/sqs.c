@@ -337,3 +337,50 @@ int ts_sqs_change_visibility(ts_sqs *q, const char *receipt, int secs, char *err
 	ts_buf_free(&ans);
 	return rc ? TS_EIO : 0;
 }
+
+int ts_sqs_delete_batch(ts_sqs *q, char *const *receipts, size_t n, uint8_t *ok, char *err,
+			size_t cap)
+{
+	ts_buf form = {0}, ans = {0};
+	int rc = 0;
+	memset(ok, 0, n);
+	if (n > 10) {
+		snprintf(err, cap, "more than 10 messages in a DeleteMessageBatch");
+		return TS_EINVAL;
+	}
+	for (size_t i = 0; i < n && !rc; i++) {
+		char name[96], id[24];
+		snprintf(id, sizeof id, "%zu", i);
+		snprintf(name, sizeof name, "DeleteMessageBatchRequestEntry.%zu.Id", i + 1);
+		rc = param(&form, name, id);
+		snprintf(name, sizeof name, "DeleteMessageBatchRequestEntry.%zu.ReceiptHandle", i + 1);
+		rc = rc ? rc : param(&form, name, receipts[i]);
+	}
+	if (rc) {
+		snprintf(err, cap, "out of memory");
+		rc = TS_ENOMEM;
+		goto out;
+	}
+	if ((rc = call(q, "DeleteMessageBatch", &form, 30000, &ans, err, cap)))
+		goto out;
+	ts_s3_err e;
+	if (ts_s3xml_sqs_batch(ans.p ? ans.p : "", ans.len, ok, n, &e)) {
+		snprintf(err, cap, "%s: sqs:DeleteMessageBatch: an answer that does not parse", q->queue_url);
+		memset(ok, 0, n);
+		rc = TS_EIO;
+		goto out;
+	}
+	size_t done = 0;
+	for (size_t i = 0; i < n; i++)
+		done += ok[i];
+	q->st.deletes += done;
+	if (done < n) {
+		snprintf(err, cap, "%s: sqs:DeleteMessageBatch: %zu of %zu not deleted: %s%s%s",
+			 q->queue_url, n - done, n, e.code, *e.message ? ": " : "", e.message);
+		rc = TS_EIO;
+	}
+out:
+	ts_buf_free(&form);
+	ts_buf_free(&ans);
+	return rc;
+}

@@ -1,5 +1,5 @@
 /* sqs.h - an SQS client over libcurl for one queue: ReceiveMessage (long
- * polling), DeleteMessage and ChangeMessageVisibility, in the query
+ * polling), DeleteMessage(Batch) and ChangeMessageVisibility, in the query
  * protocol (form-encoded POST, XML answers read by s3xml.c).
  *
  * Requests go to the endpoint given (AWS_ENDPOINT_URL_SQS and the like,
@@ -29,7 +29,7 @@ typedef struct ts_sqs ts_sqs;
 typedef struct ts_sqs_stats {
 	uint64_t receives;    /* ReceiveMessage requests answered */
 	uint64_t messages;    /* messages received (again after a redelivery) */
-	uint64_t deletes;     /* DeleteMessage requests answered */
+	uint64_t deletes;     /* messages deleted */
 	uint64_t extends;     /* ChangeMessageVisibility requests answered */
 	uint64_t retries;     /* requests sent again after a failure */
 	uint64_t refreshes;   /* keys fetched again before they expired */
@@ -65,6 +65,13 @@ int ts_sqs_receive(ts_sqs *q, int max, int wait_s, int visibility_s, ts_sqs_msgs
 
 /* Delete the message received with receipt. 0 or TS_EIO with err[cap]. */
 int ts_sqs_delete(ts_sqs *q, const char *receipt, char *err, size_t cap);
+
+/* Delete the messages received with receipts[0..n) (n at most 10) in one
+ * request; ok[i] set to 1 for each deleted. 0 when all were; TS_EIO with
+ * err[cap] when the request failed or some were not (SQS's reason for the
+ * first); TS_EINVAL for n over 10; TS_ENOMEM. */
+int ts_sqs_delete_batch(ts_sqs *q, char *const *receipts, size_t n, uint8_t *ok, char *err,
+			size_t cap);
 
 /* Hide the message received with receipt for secs seconds from now. 0 or
  * TS_EIO with err[cap]. */

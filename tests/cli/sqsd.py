@@ -2,7 +2,7 @@
 """sqsd.py - a stand-in SQS queue for the tests, on loopback: the query
 protocol (form-encoded POST, XML answers) for ReceiveMessage (long polling
 with WaitTimeSeconds, VisibilityTimeout, ApproximateReceiveCount),
-DeleteMessage and ChangeMessageVisibility, each request's AWS Signature
+DeleteMessage, DeleteMessageBatch and ChangeMessageVisibility, each request's AWS Signature
 Version 4 checked (service sqs) against the keys given. A message received
 and not deleted comes back when its visibility timeout has passed, with a
 new receipt handle, as SQS does; a receipt handle of an earlier receive no
@@ -12,7 +12,8 @@ longer deletes it.
 
 Listens on 127.0.0.1, a free port, written to PORTFILE once listening. The
 queue URL is http://127.0.0.1:PORT/000000000000/trail. --lose-deletes N:
-the first N DeleteMessage requests are answered as done but delete nothing
+the first N deletions (DeleteMessage, or an entry of DeleteMessageBatch)
+are answered as done but delete nothing
 (the message comes back, as after a deletion lost on the way).
 
 Test side (not SQS's): POST /_send with one message body per line queues
@@ -125,20 +126,51 @@ def find(receipt):
 
 
 def delete(form):
-    global lose_deletes
     with lock:
-        stats["deletes"] += 1
-        m = find(form.get("ReceiptHandle", ""))
-        if m is None:
-            return 400, error("ReceiptHandleIsInvalid", "The receipt handle is not valid.")
-        if lose_deletes > 0:
-            lose_deletes -= 1
-            print("DeleteMessage(lost)", m["id"], flush=True)
-            return 200, answer("DeleteMessage")
-        queue.remove(m)
-        stats["deleted"] += 1
-    print("DeleteMessage", m["id"], flush=True)
+        code = delete_one(form.get("ReceiptHandle", ""))
+    if code:
+        return 400, error(code, "The receipt handle is not valid.")
     return 200, answer("DeleteMessage")
+
+
+def delete_one(receipt):
+    """Delete the message holding receipt (under the lock): None, or an
+    error code."""
+    global lose_deletes
+    stats["deletes"] += 1
+    m = find(receipt)
+    if m is None:
+        return "ReceiptHandleIsInvalid"
+    if lose_deletes > 0:
+        lose_deletes -= 1
+        print("DeleteMessage(lost)", m["id"], flush=True)
+        return None
+    queue.remove(m)
+    stats["deleted"] += 1
+    print("DeleteMessage", m["id"], flush=True)
+    return None
+
+
+def delete_batch(form):
+    ok, bad = [], []
+    with lock:
+        i = 1
+        while "DeleteMessageBatchRequestEntry.%d.Id" % i in form:
+            eid = form["DeleteMessageBatchRequestEntry.%d.Id" % i]
+            code = delete_one(form.get("DeleteMessageBatchRequestEntry.%d.ReceiptHandle" % i, ""))
+            if code:
+                bad.append("<BatchResultErrorEntry><Id>%s</Id><Code>%s</Code><Message>The "
+                           "receipt handle is not valid.</Message><SenderFault>true</SenderFault>"
+                           "</BatchResultErrorEntry>" % (escape(eid), code))
+            else:
+                ok.append("<DeleteMessageBatchResultEntry><Id>%s</Id>"
+                          "</DeleteMessageBatchResultEntry>" % escape(eid))
+            i += 1
+    if i == 1 or i > 11:
+        return 400, error("AWS.SimpleQueueService.TooManyEntriesInBatchRequest" if i > 11 else
+                          "AWS.SimpleQueueService.EmptyBatchRequest", "bad batch")
+    return 200, answer("DeleteMessageBatch", "<DeleteMessageBatchResult>%s</DeleteMessageBatchResult>"
+                       % "".join(ok + bad))
 
 
 def change_visibility(form):
@@ -206,6 +238,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                   "The specified queue does not exist for this wsdl version."))
             return
         handlers = {"ReceiveMessage": receive, "DeleteMessage": delete,
+                    "DeleteMessageBatch": delete_batch,
                     "ChangeMessageVisibility": change_visibility}
         if action not in handlers:
             self.reply(400, error("InvalidAction", "The action %s is not valid." % action))
