@@ -3,8 +3,10 @@
  * (sqsmsg.c), the objects they name picked by the folder rule on keys
  * (ts_s3walk_pick: digests and Insight files passed over by key),
  * fetched by the S3 client's pool (s3.c) and pushed through the reader
- * path of files (ts_source_push), one batch of up to 10 messages at a
- * time, its objects in delivery order.
+ * path of files (ts_source_push), one round of up to 50 messages at a
+ * time (ReceiveMessage gives 10: more are asked for at once while the
+ * answers are full), their objects in delivery order over the client's
+ * pool of connections.
  *
  * An object is named for checkpoints as in a backfill of s3:// (the key
  * from "AWSLogs/" on, '#', the ETag; size and Last-Modified), from what
@@ -29,7 +31,8 @@
 #include "util.h"
 
 #define LOOK_BYTES 4096
-#define BATCH 10
+#define RECEIVE 10 /* messages per ReceiveMessage (SQS's most) */
+#define BATCH 50   /* messages read in one round: receives go on while answers are full */
 
 struct ts_sqsrun {
 	ts_run *r;
@@ -329,6 +332,39 @@ static int read_batch(ts_sqsrun *x)
 	return 0;
 }
 
+/* Receive a round's messages into x->msgs: a long poll, then more at once
+ * while the answers are full, up to BATCH. 0 or an error code (err[cap]). */
+static int receive_round(ts_sqsrun *x, char *err, size_t cap)
+{
+	int wait = x->acks.n ? 1 : 10; /* deletions waiting for a checkpoint: back soon */
+	while (x->msgs.n + RECEIVE <= BATCH) {
+		ts_sqs_msgs got;
+		int rc = ts_sqs_receive(x->q, RECEIVE, wait, x->visibility, &got, err, cap);
+		size_t n = got.n;
+		if (!rc && n) {
+			ts_sqs_msg *v = realloc(x->msgs.v, (x->msgs.n + n) * sizeof *v);
+			if (!v) {
+				snprintf(err, cap, "out of memory");
+				rc = TS_ENOMEM;
+			} else {
+				memcpy(v + x->msgs.n, got.v, n * sizeof *v);
+				x->msgs.v = v;
+				x->msgs.n += n;
+				x->msgs.alloc = x->msgs.n;
+				free(got.v);
+				got = (ts_sqs_msgs){0};
+			}
+		}
+		ts_sqs_msgs_free(&got);
+		if (rc)
+			return rc;
+		if (n < RECEIVE)
+			break;
+		wait = 0;
+	}
+	return 0;
+}
+
 /* The batch read: each message whole is to be deleted after the next
  * checkpoint, the others reported and left. 0 or TS_ENOMEM. */
 static int settle(ts_sqsrun *x)
@@ -394,9 +430,7 @@ int ts_cli_stream_sqs(ts_run *r, const ts_stream_cfg *sc, ts_store *store,
 	ts_info("stream: SQS queue %s (Region %s), objects from %s", sc->sqs_url,
 		ts_sqs_region(x->q), cfg.endpoint[0] ? cfg.endpoint : "S3");
 	while (!ts_cli_stopping() && !r->fatal) {
-		/* deletions waiting for a checkpoint: back within a second */
-		int rc = ts_sqs_receive(x->q, BATCH, x->acks.n ? 1 : 10, x->visibility, &x->msgs, err,
-					sizeof err);
+		int rc = receive_round(x, err, sizeof err);
 		if (rc) {
 			ts_error("%s", err);
 			r->fatal = rc == TS_ENOMEM ? TS_ENOMEM : TS_EIO;
