@@ -10,7 +10,9 @@
  * objects are handed on strictly in order; a slot with bytes handed on is
  * never fetched again from its start (what was counted cannot be taken
  * back): it resumes where it broke off (Range, If-Match its ETag, and a
- * 206 required); every object gets exactly one end().
+ * 206 required); every object gets exactly one end(). A bucket in another
+ * Region is followed once (follow_region): cfg.region is then the
+ * bucket's, region0 the one configured.
  *
  * The headers every request carries (the session token among them) are a
  * counted list (hlist): the client holds the current one, and each slot
@@ -57,6 +59,8 @@ struct ts_s3 {
 	ts_awscfg cfg;
 	char sigv4[96];
 	hlist *hdrs;              /* the current headers (one reference) */
+	char region0[64];         /* the Region configured (cfg.region may follow the bucket's) */
+	int followed;             /* the bucket's Region followed (once) */
 	int64_t next_refresh;     /* after a failed refresh: not before */
 	CURL *list_h;
 	CURLM *multi;
@@ -153,6 +157,7 @@ ts_s3 *ts_s3_new(const ts_awscfg *cfg, const ts_s3_opts *opts)
 	if (!s->o.hold_max)
 		s->o.hold_max = HOLD_MAX;
 	snprintf(s->sigv4, sizeof s->sigv4, "aws:amz:%s:s3", cfg->region);
+	snprintf(s->region0, sizeof s->region0, "%s", cfg->region);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		goto fail;
 	s->global = 1;
@@ -310,6 +315,34 @@ void ts_s3_describe(char *out, size_t cap, long status, const char *curl_err, co
 	}
 }
 
+/* A bucket in another Region than the client's (a 301 PermanentRedirect,
+ * a 307, a 400 AuthorizationHeaderMalformed) that x-amz-bucket-region or
+ * the error body names: requests are signed for that Region from now on,
+ * and on AWS's endpoints sent to it. 1 when followed (the request is to be
+ * made again), else 0. Once per client: a second move is reported. */
+static int follow_region(ts_s3 *s, long status, const char *hdr_region, const char *body,
+			 size_t len)
+{
+	if (s->followed || !(status == 301 || status == 307 || status == 400))
+		return 0;
+	char reg[64];
+	ts_s3_err e;
+	snprintf(reg, sizeof reg, "%s", hdr_region ? hdr_region : "");
+	if (!reg[0] && body && len && ts_s3xml_error(body, len, &e) == 0)
+		snprintf(reg, sizeof reg, "%s", e.region);
+	if (!reg[0] || strcmp(reg, s->cfg.region) == 0)
+		return 0;
+	for (const char *c = reg; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-'))
+			return 0;
+	ts_warn("the bucket is in Region %s, not %s: following it (AWS_REGION=%s saves a "
+		"request)", reg, s->cfg.region, reg);
+	snprintf(s->cfg.region, sizeof s->cfg.region, "%s", reg);
+	snprintf(s->sigv4, sizeof s->sigv4, "aws:amz:%s:s3", reg);
+	s->followed = 1;
+	return 1;
+}
+
 /* --- listing --- */
 
 typedef struct answer {
@@ -410,6 +443,8 @@ int ts_s3_list_page(ts_s3 *s, const char *bucket, const ts_s3_listreq *q, ts_s3_
 					 rc == TS_ENOMEM ? "out of memory" : perr);
 			break;
 		}
+		if (cc == CURLE_OK && follow_region(s, status, a.region, a.body.p, a.body.len))
+			continue;
 		if (cc == CURLE_OK && status == 503)
 			s->st.throttled++;
 		tries++;
@@ -420,7 +455,7 @@ int ts_s3_list_page(ts_s3 *s, const char *bucket, const ts_s3_listreq *q, ts_s3_
 		}
 		ts_s3_describe(err, cap, cc == CURLE_OK ? status : 0,
 			       *cerr ? cerr : curl_easy_strerror(cc), a.body.p, a.body.len, a.region,
-			       "s3:ListBucket", what, s->cfg.region);
+			       "s3:ListBucket", what, s->region0);
 		if (retryable(status, cc)) {
 			size_t k = strlen(err);
 			snprintf(err + k, cap - k, " (gave up after %d tries)", tries);
@@ -634,7 +669,7 @@ static void finish_head(pool *p, slot *sl)
 			ts_s3_describe(detail, sizeof detail, sl->cc == CURLE_OK ? sl->status : 0,
 				       *sl->cerr ? sl->cerr : curl_easy_strerror(sl->cc),
 				       is_ok(sl) ? NULL : sl->hold.p, is_ok(sl) ? 0 : sl->hold.len,
-				       sl->region, "s3:GetObject", what, p->s->cfg.region);
+				       sl->region, "s3:GetObject", what, p->s->region0);
 		if (sl->handed) {
 			size_t k = strlen(detail);
 			snprintf(detail + k, sizeof detail - k, " after %llu bytes",
@@ -728,6 +763,12 @@ int ts_s3_fetch(ts_s3 *s, const char *bucket, const ts_s3_obj *objs, size_t n,
 			curl_easy_getinfo(d->h, CURLINFO_RESPONSE_CODE, &d->status);
 			stop_slot(&p, d);
 			d->done = 1;
+			if (d->cc == CURLE_OK && !d->begun &&
+			    follow_region(s, d->status, d->region, d->hold.p, d->hold.len)) {
+				d->waiting = 1; /* again at once, for the bucket's Region */
+				d->retry_at = 0;
+				continue;
+			}
 			if (d->cc == CURLE_OK && d->status == 503)
 				s->st.throttled++;
 			d->tries++;

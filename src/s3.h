@@ -8,8 +8,11 @@
  * a session token, x-amz-security-token. Throttling and server errors
  * (500, 502, 503, 504, connection failures) are retried on the one
  * schedule of backoff.h before anything of the answer was handed on.
- * Failures are described for a user (ts_s3_describe): access denied names
- * the action and the bucket or key, a wrong Region names the bucket's.
+ * A bucket in another Region (a redirect or AuthorizationHeaderMalformed
+ * naming the bucket's Region) is followed once, with a warning: requests
+ * are then signed for (and on AWS sent to) its Region. Failures are
+ * described for a user (ts_s3_describe): access denied names the action
+ * and the bucket or key, a wrong Region names the bucket's.
  *
  * A ts_s3 is used by one thread; _new/_free. It owns its curl handles and
  * copies of the configuration.

@@ -414,5 +414,43 @@ static void test_refresh_many(void)
 	stub_stop(&s);
 }
 
-TS_TESTS(test_refresh_many, test_sigv4_example, test_url, test_list_pages, test_list_errors, test_fetch,
+/* a bucket in another Region is followed once: the request made again,
+ * signed for the bucket's Region (named by x-amz-bucket-region, or by the
+ * error body), for a listing and for an object */
+static void test_region_follow(void)
+{
+	stub_route rt[] = {
+		{"/far/?", 1,
+		 "HTTP/1.1 301 Moved Permanently\r\nx-amz-bucket-region: eu-west-1\r\nConnection: close"
+		 "\r\n\r\n<Error><Code>PermanentRedirect</Code></Error>",
+		 XML_OK("<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>"), 0},
+		{"/far/k", 1,
+		 "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n<Error><Code>"
+		 "AuthorizationHeaderMalformed</Code><Region>ap-south-1</Region></Error>",
+		 BODY(2) "ok", 0},
+	};
+	stub s;
+	CHECK_INT(stub_start(&s, rt, 2), 0);
+	ts_s3 *c = client(s.port, "", 1);
+	ts_s3_page pg;
+	char err[512];
+	CHECK_INT(ts_s3_list_page(c, "far", &(ts_s3_listreq){.prefix = ""}, &pg, err, sizeof err), 0);
+	ts_s3_page_free(&pg);
+	CHECK_INT(s.nheads, 2);
+	CHECK(s.nheads == 2 && strstr(s.heads[0], "/us-east-1/s3/aws4_request") != NULL);
+	CHECK(s.nheads == 2 && strstr(s.heads[1], "/eu-west-1/s3/aws4_request") != NULL);
+	ts_s3_free(c);
+	c = client(s.port, "", 1);
+	ts_s3_obj o = {.key = "k"};
+	seen v = {.stop_at = -1};
+	ts_s3_consumer cs = {c_begin, c_data, c_end, &v};
+	CHECK_INT(ts_s3_fetch(c, "far", &o, 1, &cs), 0);
+	CHECK_STR(v.log.p, "b0 d0:ok e0:0 ");
+	CHECK(s.nheads == 4 && strstr(s.heads[3], "/ap-south-1/s3/aws4_request") != NULL);
+	ts_buf_free(&v.log);
+	ts_s3_free(c);
+	stub_stop(&s);
+}
+
+TS_TESTS(test_refresh_many, test_region_follow, test_sigv4_example, test_url, test_list_pages, test_list_errors, test_fetch,
 	 test_fetch_paused, test_fetch_resume)
