@@ -4,6 +4,7 @@
  * calls. A value longer than its field is an error, never cut.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <strings.h>
 
@@ -164,10 +165,62 @@ static int http_keys(ts_awscfg *c, char *err, size_t cap)
 	return 1;
 }
 
+/* The keys STS gives for the web identity token of
+ * AWS_WEB_IDENTITY_TOKEN_FILE (read anew each time: the token rotates)
+ * and the role AWS_ROLE_ARN, from AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL
+ * or STS's endpoint in c's Region. 0 or TS_EIO with err[cap]. */
+static int web_keys(ts_awscfg *c, char *err, size_t cap)
+{
+	const char *path = env("AWS_WEB_IDENTITY_TOKEN_FILE"), *role = env("AWS_ROLE_ARN");
+	const char *session = env("AWS_ROLE_SESSION_NAME");
+	const char *ep = env("AWS_ENDPOINT_URL_STS");
+	char url[600], *tok = NULL;
+	if (!path || !role) {
+		snprintf(err, cap, "AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN are no longer set");
+		return TS_EIO;
+	}
+	if (!ep)
+		ep = env("AWS_ENDPOINT_URL");
+	if (ep)
+		snprintf(url, sizeof url, "%s", ep);
+	else
+		snprintf(url, sizeof url, "https://sts.%s.amazonaws.com", c->region);
+	size_t n = strlen(url);
+	while (n > 8 && url[n - 1] == '/')
+		url[--n] = 0;
+	FILE *f = fopen(path, "r");
+	size_t len = 0;
+	if (f && (tok = malloc(16385)) != NULL)
+		len = fread(tok, 1, 16384, f);
+	int toolong = f && tok && len == 16384 && fgetc(f) != EOF;
+	if (f)
+		fclose(f);
+	if (!tok || !len || toolong) {
+		snprintf(err, cap, "web identity token '%s': %s", path,
+			 !f ? strerror(errno) : !tok ? "out of memory" : toolong ? "over 16 KiB" : "empty");
+		free(tok);
+		return TS_EIO;
+	}
+	tok[len] = 0;
+	tok[strcspn(tok, "\r\n")] = 0;
+	ts_awscfg k = *c;
+	int rc = ts_awsfetch_web_identity(&k, url, role, session ? session : "trailsight", tok, err,
+					  cap);
+	free(tok);
+	if (rc)
+		return rc;
+	k.fetched = 3;
+	k.cred_from = "web identity (STS AssumeRoleWithWebIdentity)";
+	*c = k;
+	return 0;
+}
+
 int ts_awscfg_refresh(ts_awscfg *c, char *err, size_t cap)
 {
 	if (!c->fetched)
 		return 0;
+	if (c->fetched == 3)
+		return web_keys(c, err, cap);
 	int rc = http_keys(c, err, cap);
 	return rc == 1 ? 0 : TS_EIO;
 }
@@ -185,6 +238,7 @@ int ts_awscfg_load(ts_awscfg *c, const char *endpoint_opt, char *err, size_t cap
 	if (!prof)
 		prof = env("AWS_DEFAULT_PROFILE");
 	int rc = copy(c->profile, sizeof c->profile, prof ? prof : "default", "AWS_PROFILE", err, cap);
+	int web = 0;
 	if (rc)
 		return rc;
 	file_path(cred_path, sizeof cred_path, "AWS_SHARED_CREDENTIALS_FILE", "credentials");
@@ -202,6 +256,8 @@ int ts_awscfg_load(ts_awscfg *c, const char *endpoint_opt, char *err, size_t cap
 		    (rc = copy(c->token, sizeof c->token, tok ? tok : "", "AWS_SESSION_TOKEN", err, cap)))
 			return rc;
 		c->cred_from = "the environment";
+	} else if (env("AWS_WEB_IDENTITY_TOKEN_FILE") && env("AWS_ROLE_ARN")) {
+		web = 1; /* once the Region is known: STS's endpoint is in it */
 	} else if ((rc = keys_from(c, cred_path, c->profile, err, cap)) != 0) {
 		if (rc < 0)
 			return rc;
@@ -247,6 +303,12 @@ int ts_awscfg_load(ts_awscfg *c, const char *endpoint_opt, char *err, size_t cap
 				 c->region, c->region_from);
 			return TS_EINVAL;
 		}
+
+	if (web && (rc = web_keys(c, err, cap))) {
+		size_t n = strlen(err);
+		snprintf(err + n, cap - n, " (AWS credentials from AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN)");
+		return TS_EINVAL;
+	}
 
 	const char *ep = endpoint_opt;
 	const char *ep_from = "--endpoint-url";

@@ -6,17 +6,21 @@
  *
  * Credentials, first found wins:
  *   1. AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (AWS_SESSION_TOKEN too);
- *   2. the profile (AWS_PROFILE, else "default") of the shared credentials
+ *   2. a web identity token: AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN
+ *      (AWS_ROLE_SESSION_NAME, else "trailsight"), exchanged for keys with
+ *      STS's AssumeRoleWithWebIdentity (AWS_ENDPOINT_URL_STS,
+ *      AWS_ENDPOINT_URL, else https://sts.REGION.amazonaws.com);
+ *   3. the profile (AWS_PROFILE, else "default") of the shared credentials
  *      file (AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials):
  *      aws_access_key_id, aws_secret_access_key, aws_session_token;
- *   3. the same keys in the profile's section of the config file
+ *   4. the same keys in the profile's section of the config file
  *      (AWS_CONFIG_FILE, else ~/.aws/config; "[profile NAME]", or
  *      "[default]");
- *   4. the container credentials endpoint, when
+ *   5. the container credentials endpoint, when
  *      AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI is set;
- *   5. else EC2 instance metadata (IMDSv2), unless
+ *   6. else EC2 instance metadata (IMDSv2), unless
  *      AWS_EC2_METADATA_DISABLED=true (awsfetch.h says how).
- * The last two expire: ts_awscfg_refresh fetches them again.
+ * 2, 5 and 6 expire: ts_awscfg_refresh fetches them again.
  * Region: AWS_REGION, AWS_DEFAULT_REGION, the profile's `region` in the
  * config file, else us-east-1.
  * Endpoint: the --endpoint-url option, AWS_ENDPOINT_URL_S3,
@@ -39,7 +43,8 @@ typedef struct ts_awscfg {
 	char profile[128];    /* the profile the files were read for */
 	const char *cred_from; /* where the keys came from (static text) */
 	int64_t expires;      /* Unix seconds the keys expire at; 0: never */
-	int fetched;          /* 1: from the container endpoint, 2: from IMDS */
+	int fetched;          /* 1: from the container endpoint, 2: from IMDS,
+				 3: from STS for a web identity token */
 	const char *region_from;
 } ts_awscfg;
 

@@ -1,5 +1,5 @@
-/* awsfetch.c - credentials from the container endpoint and from IMDSv2
- * (awsfetch.h). Each answer is gathered in a capped buffer (64 KiB) and
+/* awsfetch.c - credentials from the container endpoint, from IMDSv2 and
+ * from STS for a web identity token (awsfetch.h). Each answer is gathered in a capped buffer (64 KiB) and
  * its four fields are read by a small scan of a flat JSON object; the
  * values are checked for length and for characters a header cannot carry.
  */
@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "awsfetch.h"
+#include "s3xml.h"
 #include "util.h"
 
 #define ANSWER_MAX (64 * 1024)
@@ -16,10 +17,11 @@ static size_t gather(char *p, size_t a, size_t b, void *ud)
 	return ts_buf_add(ud, p, a * b) ? 0 : a * b;
 }
 
-/* One request: method "GET" or "PUT" (empty body), headers hdr (may be
- * NULL). 0 with the body in *out (a 2xx answer), else TS_EIO and err. */
-static int request(const char *method, const char *url, struct curl_slist *hdr, ts_buf *out,
-		   char *err, size_t cap)
+/* One request: method "GET" or "PUT" (empty body), or "POST" with the
+ * form post, headers hdr (may be NULL). 0 with the body in *out (a 2xx
+ * answer), else TS_EIO and err (the answer's body kept in *out). */
+static int request_form(const char *method, const char *url, struct curl_slist *hdr,
+			const char *post, ts_buf *out, char *err, size_t cap)
 {
 	CURL *h = curl_easy_init();
 	char cerr[CURL_ERROR_SIZE] = "";
@@ -42,6 +44,10 @@ static int request(const char *method, const char *url, struct curl_slist *hdr, 
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
+	} else if (post) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, post);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(post));
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
 	}
 	CURLcode cc = curl_easy_perform(h);
 	long status = 0;
@@ -87,6 +93,12 @@ int ts_awsfetch_json_str(const char *json, size_t n, const char *name, char *out
 		return 0;
 	}
 	return -1;
+}
+
+static int request(const char *method, const char *url, struct curl_slist *hdr, ts_buf *out,
+		   char *err, size_t cap)
+{
+	return request_form(method, url, hdr, NULL, out, err, cap);
 }
 
 /* the four fields of a credentials answer into c */
@@ -171,6 +183,62 @@ int ts_awsfetch_imds(ts_awscfg *c, const char *endpoint, char *err, size_t cap)
 		rc = take_keys(c, &b, url, err, cap);
 out:
 	curl_slist_free_all(h);
+	ts_buf_free(&b);
+	return rc;
+}
+
+/* Append "&name=value" (the first without '&'), value percent-encoded. */
+static int form_add(ts_buf *b, const char *name, const char *value)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	int rc = ts_buf_printf(b, "%s%s=", b->len ? "&" : "", name);
+	for (const unsigned char *p = (const unsigned char *)value; !rc && *p; p++) {
+		int plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+			    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.' || *p == '~';
+		char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+		rc = plain ? ts_buf_add(b, p, 1) : ts_buf_add(b, e, 3);
+	}
+	return rc;
+}
+
+int ts_awsfetch_web_identity(ts_awscfg *c, const char *sts_url, const char *role_arn,
+			     const char *session, const char *token, char *err, size_t cap)
+{
+	ts_buf form = {0}, b = {0};
+	int rc = form_add(&form, "Action", "AssumeRoleWithWebIdentity");
+	rc = rc ? rc : form_add(&form, "RoleArn", role_arn);
+	rc = rc ? rc : form_add(&form, "RoleSessionName", session);
+	rc = rc ? rc : form_add(&form, "Version", "2011-06-15");
+	rc = rc ? rc : form_add(&form, "WebIdentityToken", token);
+	if (rc) {
+		snprintf(err, cap, "out of memory");
+		ts_buf_free(&form);
+		return TS_EIO;
+	}
+	char url[700];
+	snprintf(url, sizeof url, "%s/", sts_url);
+	rc = request_form("POST", url, NULL, form.p, &b, err, cap);
+	ts_sts_creds k;
+	char perr[200];
+	if (rc) {
+		ts_s3_err e; /* STS's error body: its code and message */
+		if (b.len && ts_s3xml_sqs_error(b.p, b.len, &e) == 0 && e.code[0]) {
+			size_t n = strlen(err);
+			snprintf(err + n, cap - n, ": sts:AssumeRoleWithWebIdentity %s%s%s", e.code,
+				 *e.message ? ": " : "", e.message);
+		}
+	} else if (ts_s3xml_sts(b.p ? b.p : "", b.len, &k, perr, sizeof perr)) {
+		snprintf(err, cap, "%s: AssumeRoleWithWebIdentity answer: %s", url, perr);
+		rc = TS_EIO;
+	} else {
+		snprintf(c->key_id, sizeof c->key_id, "%s", k.key_id);
+		snprintf(c->secret, sizeof c->secret, "%s", k.secret);
+		snprintf(c->token, sizeof c->token, "%s", k.token);
+		c->expires = 0;
+		if (k.expiration[0] && ts_parse_time(k.expiration, strlen(k.expiration), &c->expires))
+			c->expires = 0;
+	}
+	ts_buf_free(&form);
 	ts_buf_free(&b);
 	return rc;
 }

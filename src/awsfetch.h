@@ -1,6 +1,7 @@
 /* awsfetch.h - AWS credentials served over HTTP, for a process that has no
- * keys of its own: the ECS (and EKS Pod Identity) container credentials
- * endpoint and EC2 instance metadata (IMDSv2). Short-lived credentials
+ * keys of its own: STS for a web identity token (EKS service accounts),
+ * the ECS (and EKS Pod Identity) container credentials endpoint and EC2
+ * instance metadata (IMDSv2). Short-lived credentials
  * with an expiration, fetched again by the S3 client before they expire
  * (ts_awscfg_refresh). One blocking libcurl easy handle per call; nothing
  * is kept between calls.
@@ -33,6 +34,16 @@ int ts_awsfetch_container(ts_awscfg *c, const char *url, const char *auth, char 
  * ("http://169.254.169.254"), into c. 0, or TS_EIO with err[cap]. Gives
  * up quickly (1 s to connect, 3 s in all per request) off EC2. */
 int ts_awsfetch_imds(ts_awscfg *c, const char *endpoint, char *err, size_t cap);
+
+/* Keys for role_arn from STS's AssumeRoleWithWebIdentity (the Kubernetes
+ * service-account form: the token is the contents of
+ * AWS_WEB_IDENTITY_TOKEN_FILE), POSTed unsigned to sts_url
+ * ("https://sts.REGION.amazonaws.com") with session as the
+ * RoleSessionName, into c (key_id, secret, token, expires). 0, or TS_EIO
+ * with err[cap] saying what failed (STS's code and message when it
+ * answered with an error). */
+int ts_awsfetch_web_identity(ts_awscfg *c, const char *sts_url, const char *role_arn,
+			     const char *session, const char *token, char *err, size_t cap);
 
 /* The string value of the top-level key name of the JSON object
  * json[0..n) (escapes decoded), into out[cap]. 0, or -1 when it is absent,

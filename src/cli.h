@@ -24,6 +24,7 @@
 #include "report.h"
 #include "rstream.h"
 #include "s3.h"
+#include "sqs.h"
 #include "sink.h"
 #include "source.h"
 #include "source_mt.h"
@@ -49,6 +50,10 @@ typedef struct ts_stream_cfg {
 	int idle_timeout;
 	const char *metrics_file;
 	int metrics_interval;
+	const char *sqs_url;      /* --sqs QUEUE_URL */
+	int sqs_visibility;       /* --sqs-visibility; 0: 300 */
+	const char *endpoint_url; /* --endpoint-url: S3's, for the objects */
+	int s3_connections;       /* --s3-connections; 0: the client's default */
 } ts_stream_cfg;
 
 typedef struct ts_cli_opts {
@@ -134,8 +139,13 @@ typedef struct ts_run {
 	ts_engine_stats prior;   /* --group backfill: the finished batch engines' sum */
 	size_t group_parts, group_mine; /* partitions seen, of those finished here */
 	const ts_file_id *cur_id; /* the id of the input beginning (s3://), else NULL */
-	ts_s3_stats s3;          /* s3:// backfill: the client's requests */
+	ts_s3_stats s3;          /* s3:// backfill, stream --sqs: the client's requests */
 	int s3_used;
+	struct ts_sqsrun *sqs;   /* stream --sqs: messages deleted after checkpoints */
+	int sqs_used;
+	ts_sqs_stats sqs_st;     /* stream --sqs: the queue client's requests */
+	uint64_t sqs_deleted, sqs_left, sqs_empty; /* messages deleted; left (not
+				    processed); naming nothing to read */
 } ts_run;
 
 /* Run what o says (stream or backfill) to the end. The exit status. */
@@ -206,7 +216,26 @@ void ts_cli_stats_add(ts_engine_stats *acc, const ts_engine_stats *s);
  * engine is the caller's). 0, or an exit status after a message on stderr
  * (r->fatal set when the run failed). */
 int ts_cli_is_s3(const char *path);
+/* The checkpoint name of an S3 object: its key from the last "AWSLogs/"
+ * component on (the whole key without one), '#', the ETag. Allocated
+ * (the caller frees it); NULL when out of memory. */
+char *ts_cli_s3_name(const char *key, const char *etag);
 int ts_cli_backfill_s3(ts_run *r, const ts_cli_opts *o, ts_store *store, const ts_source_cb *cb);
+
+/* run_sqs.c: stream --sqs, the loop of receiving, reading and settling
+ * batches of messages until a stop or a fatal error, tick(tick_ctx) (the
+ * stream's housekeeping) after each batch; 0 or an exit status (r->fatal
+ * set when the run failed). r->sqs is made here and freed by
+ * ts_cli_sqs_free (after the last checkpoint). ts_cli_sqs_ack deletes the
+ * messages whose objects the checkpoint just made has stored (a no-op
+ * without r->sqs); a deletion that fails is warned about (the message
+ * comes back and is passed over). 0. */
+typedef struct ts_sqsrun ts_sqsrun;
+int ts_cli_stream_sqs(ts_run *r, const ts_stream_cfg *sc, ts_store *store,
+		      const ts_reader_opts *ro, const ts_parser_opts *po, int force,
+		      int (*tick)(void *), void *tick_ctx);
+int ts_cli_sqs_ack(ts_run *r);
+void ts_cli_sqs_free(ts_sqsrun *x);
 
 /* run_stream.c: run a stream until a signal, the end of stdin or a fatal
  * error; 0 or an exit status. A checkpoint that also acknowledges what a

@@ -16,7 +16,8 @@
 
 const char ts_cli_usage[] =
 	"usage: trailsight backfill [options] PATH...   (PATH: file, folder, -, s3://BUCKET/PREFIX)\n"
-	"       trailsight stream (--watch DIR | --stdin | --redis-stream URL#KEY) [options]\n"
+	"       trailsight stream (--watch DIR | --stdin | --redis-stream URL#KEY | --sqs QUEUE_URL)\n"
+	"              [options]\n"
 	"       trailsight detect --store redis://... [--since T] [--until T] [options]\n"
 	"       trailsight report --store redis://... --events FILE [options] DIR\n"
 	"       trailsight noise --events FILE ID...\n"
@@ -45,6 +46,7 @@ const char ts_cli_usage[] =
 	"                          AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL)\n"
 	"  --s3-connections N      objects fetched at once (1-64, default 8)\n"
 	"  Credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (AWS_SESSION_TOKEN), else\n"
+	"  a web identity token (AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN) through STS, else\n"
 	"  the AWS_PROFILE profile (default) of ~/.aws/credentials or ~/.aws/config\n"
 	"  (AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE), else the container\n"
 	"  credentials endpoint (AWS_CONTAINER_CREDENTIALS_*), else EC2 instance\n"
@@ -64,6 +66,19 @@ const char ts_cli_usage[] =
 	"                          through a consumer group, acknowledged once counted\n"
 	"                          and checkpointed; --group NAME (trailsight),\n"
 	"                          --consumer NAME (the host name)\n"
+	"  --sqs QUEUE_URL         read the S3 objects that notifications in an SQS queue\n"
+	"                          name (S3 event notifications, direct or through SNS;\n"
+	"                          CloudTrail's SNS notifications; EventBridge Object\n"
+	"                          Created), digests and insight objects passed over by\n"
+	"                          key; a message is deleted once its objects are counted\n"
+	"                          and checkpointed, one that cannot be processed is\n"
+	"                          reported and left for the queue's redrive policy.\n"
+	"                          Requests go to AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL,\n"
+	"                          else the queue URL's host; objects as for backfill\n"
+	"                          s3:// (--endpoint-url, --s3-connections, credentials)\n"
+	"  --sqs-visibility SEC    how long a message received stays hidden from other\n"
+	"                          readers (default 300); extended every SEC/2 while its\n"
+	"                          objects are read\n"
 	"  --idle-timeout SEC      with no record for SEC seconds, close the open\n"
 	"                          minutes, then advance one minute per minute of\n"
 	"                          silence (default 60)\n"
@@ -245,7 +260,7 @@ int ts_cli_parse(int argc, char **argv, int mode, ts_cli_opts *o)
 		O_WATCH, O_STDIN, O_IDLE, O_METRICS, O_METRICS_INT, O_RSTREAM, O_GROUP, O_CONSUMER,
 		O_INFLATE, O_REPORT, O_SINKQ, O_MAX_SERIES, O_MAX_PART, O_MAX_CODES, O_MAX_ATTRS,
 		O_ORDER, O_FUTURE, O_FORMAT, O_RULES, O_MARKED, O_EARLY, O_SINCE, O_UNTIL, O_LEASE_MS,
-		O_ENDPOINT, O_S3CONN, O_ACCOUNT, O_REGION
+		O_ENDPOINT, O_S3CONN, O_ACCOUNT, O_REGION, O_SQS, O_SQS_VIS
 	};
 	static const struct option longopts[] = {
 		{"store", required_argument, 0, O_STORE},
@@ -277,6 +292,8 @@ int ts_cli_parse(int argc, char **argv, int mode, ts_cli_opts *o)
 		{"watch", required_argument, 0, O_WATCH},
 		{"stdin", no_argument, 0, O_STDIN},
 		{"redis-stream", required_argument, 0, O_RSTREAM},
+		{"sqs", required_argument, 0, O_SQS},
+		{"sqs-visibility", required_argument, 0, O_SQS_VIS},
 		{"group", required_argument, 0, O_GROUP},
 		{"lease-ms", required_argument, 0, O_LEASE_MS},
 		{"consumer", required_argument, 0, O_CONSUMER},
@@ -301,7 +318,7 @@ int ts_cli_parse(int argc, char **argv, int mode, ts_cli_opts *o)
 	int c;
 	long v;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int order_set = 0, stream_only, backfill_only = 0, group_given = 0;
+	int order_set = 0, stream_only, backfill_only = 0, group_given = 0, s3_given = 0;
 	const char *record_opt = NULL; /* an option that acts on records (not detect's) */
 	memset(o, 0, sizeof *o);
 	o->since = INT64_MIN;
@@ -319,7 +336,8 @@ int ts_cli_parse(int argc, char **argv, int mode, ts_cli_opts *o)
 			O_STATS, O_ORDER, O_FUTURE, O_READ, O_DATA, O_MAXREC, O_FORMAT, O_INFLATE,
 			O_THREADS, O_STRICT, O_FORCE, O_FLUSH, O_MAX_SERIES, O_MAX_PART, O_MAX_CODES,
 			O_MAX_ATTRS, O_REPORT, O_WATCH, O_STDIN, O_RSTREAM, O_GROUP, O_CONSUMER,
-			O_IDLE, O_EARLY, O_METRICS, O_METRICS_INT, O_LEASE_MS, O_ENDPOINT, O_S3CONN, O_ACCOUNT, O_REGION};
+			O_IDLE, O_EARLY, O_METRICS, O_METRICS_INT, O_LEASE_MS, O_ENDPOINT, O_S3CONN, O_ACCOUNT, O_REGION,
+			O_SQS, O_SQS_VIS};
 		for (size_t i = 0; i < TS_ARRAY_LEN(on_records) && li >= 0; i++)
 			if (c == on_records[i] && !record_opt)
 				record_opt = longopts[li].name;
@@ -478,7 +496,15 @@ int ts_cli_parse(int argc, char **argv, int mode, ts_cli_opts *o)
 		case O_NOCTX: o->eo.trailsight_context = 0; break;
 		case O_EARLY: o->eo.early = 1; break;
 		case O_REPORT: o->report_dir = optarg; backfill_only = 1; break;
-		case O_ENDPOINT: o->endpoint_url = optarg; backfill_only = 1; break;
+		case O_ENDPOINT: o->endpoint_url = optarg; s3_given = 1; break;
+		case O_SQS: o->sc.sqs_url = optarg; break;
+		case O_SQS_VIS:
+			if (parse_long(optarg, 2, 43200, &v)) {
+				ts_error("--sqs-visibility '%s': expected 2 to 43200 seconds", optarg);
+				return TS_EXIT_USAGE;
+			}
+			o->sc.sqs_visibility = (int)v;
+			break;
 		case O_ACCOUNT:
 		case O_REGION: {
 			int acct = c == O_ACCOUNT;
@@ -502,7 +528,7 @@ int ts_cli_parse(int argc, char **argv, int mode, ts_cli_opts *o)
 				return TS_EXIT_USAGE;
 			}
 			o->s3_connections = (int)v;
-			backfill_only = 1;
+			s3_given = 1;
 			break;
 		case 'q': o->quiet = 1; ts_log_level = 0; break;
 		case 'v': ts_log_level = 3; break;
@@ -514,7 +540,7 @@ int ts_cli_parse(int argc, char **argv, int mode, ts_cli_opts *o)
 		}
 	}
 	stream_only = o->sc.watch_dir || o->sc.use_stdin || o->sc.metrics_file || o->sc.redis_stream ||
-		      o->eo.early;
+		      o->sc.sqs_url || o->sc.sqs_visibility || o->eo.early;
 	if (detect) {
 		if (record_opt || optind < argc) {
 			if (record_opt)
@@ -543,16 +569,29 @@ int ts_cli_parse(int argc, char **argv, int mode, ts_cli_opts *o)
 							     : "--threads and --report are for backfill");
 			return TS_EXIT_USAGE;
 		}
-		if (!!o->sc.watch_dir + !!o->sc.use_stdin + !!o->sc.redis_stream != 1) {
-			ts_error("stream: give one of --watch DIR, --stdin or --redis-stream URL#KEY");
+		if (!!o->sc.watch_dir + !!o->sc.use_stdin + !!o->sc.redis_stream + !!o->sc.sqs_url != 1) {
+			ts_error("stream: give one of --watch DIR, --stdin, --redis-stream URL#KEY or "
+				 "--sqs QUEUE_URL");
 			fputs(ts_cli_usage, stderr);
 			return TS_EXIT_USAGE;
 		}
+		if (!o->sc.sqs_url && (s3_given || o->sc.sqs_visibility)) {
+			ts_error("stream: --endpoint-url, --s3-connections and --sqs-visibility are for "
+				 "--sqs");
+			return TS_EXIT_USAGE;
+		}
+		if (o->sc.sqs_url && group_given) {
+			ts_error("stream --sqs: --group divides a watched folder's partitions; the "
+				 "queue gives each message to one reader");
+			return TS_EXIT_USAGE;
+		}
+		o->sc.endpoint_url = o->endpoint_url;
+		o->sc.s3_connections = o->s3_connections;
 		o->eo.sorted = 0;
 	} else {
 		if (stream_only) {
-			ts_error("backfill: --watch, --stdin, --redis-stream, --metrics-file and "
-				 "--early-starts are for stream");
+			ts_error("backfill: --watch, --stdin, --redis-stream, --sqs, --sqs-visibility, "
+				 "--metrics-file and --early-starts are for stream");
 			return TS_EXIT_USAGE;
 		}
 		if (optind >= argc) {

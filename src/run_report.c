@@ -158,10 +158,18 @@ void ts_run_write_stats(FILE *f, const ts_run *r, const ts_run_counters *c, cons
 		(unsigned long long)c->bytes_out);
 	if (r->s3_used)
 		fprintf(f, "\"s3\":{\"list_requests\":%llu,\"get_requests\":%llu,\"retries\":%llu,"
-			   "\"throttled\":%llu,\"bytes\":%llu},",
+			   "\"throttled\":%llu,\"bytes\":%llu,\"refreshes\":%llu},",
 			(unsigned long long)r->s3.list_requests, (unsigned long long)r->s3.get_requests,
 			(unsigned long long)r->s3.retries, (unsigned long long)r->s3.throttled,
-			(unsigned long long)r->s3.bytes);
+			(unsigned long long)r->s3.bytes, (unsigned long long)r->s3.refreshes);
+	if (r->sqs_used)
+		fprintf(f, "\"sqs\":{\"receives\":%llu,\"messages\":%llu,\"deleted\":%llu,"
+			   "\"left\":%llu,\"naming_nothing\":%llu,\"visibility_extended\":%llu,"
+			   "\"retries\":%llu},",
+			(unsigned long long)r->sqs_st.receives, (unsigned long long)r->sqs_st.messages,
+			(unsigned long long)r->sqs_deleted, (unsigned long long)r->sqs_left,
+			(unsigned long long)r->sqs_empty, (unsigned long long)r->sqs_st.extends,
+			(unsigned long long)r->sqs_st.retries);
 	fprintf(f, "\"records_read\":%llu,\"records_counted\":%llu,\"records_late\":%llu,"
 		   "\"records_suppressed\":%llu,",
 		(unsigned long long)c->records_read,
@@ -250,6 +258,11 @@ void ts_run_print_summary(const ts_run *r, const ts_run_counters *c, const ts_st
 			(unsigned long long)r->s3.list_requests, (unsigned long long)r->s3.get_requests,
 			(unsigned long long)r->s3.retries, (unsigned long long)r->s3.throttled,
 			(double)r->s3.bytes / 1e6);
+	if (r->sqs_used)
+		fprintf(stderr, "trailsight: SQS: %llu messages received, %llu deleted, %llu left in "
+				"the queue (not processed)\n",
+			(unsigned long long)r->sqs_st.messages, (unsigned long long)r->sqs_deleted,
+			(unsigned long long)r->sqs_left);
 	if (s->files_ignored)
 		fprintf(stderr, "trailsight: passed over %llu files or folders (named above%s)\n",
 			(unsigned long long)s->files_ignored,

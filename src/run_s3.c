@@ -63,20 +63,22 @@ static void passed_cb(void *ctx, const char *key, const char *why)
 		x->cb->passed(x->cb->ctx, path, why);
 }
 
-static char *name_of(const ts_s3_obj *o)
+char *ts_cli_s3_name(const char *key, const char *etag)
 {
-	const char *from = o->key, *p = o->key;
+	const char *from = key, *p = key;
 	while ((p = strstr(p, "AWSLogs/")) != NULL) {
-		if (p == o->key || p[-1] == '/')
+		if (p == key || p[-1] == '/')
 			from = p;
 		p++;
 	}
-	size_t n = strlen(from) + strlen(o->etag) + 2;
+	size_t n = strlen(from) + strlen(etag) + 2;
 	char *s = malloc(n);
 	if (s)
-		snprintf(s, n, "%s#%s", from, o->etag);
+		snprintf(s, n, "%s#%s", from, etag);
 	return s;
 }
+
+static char *name_of(const ts_s3_obj *o) { return ts_cli_s3_name(o->key, o->etag); }
 
 static ts_file_id id_of(const s3run *x, size_t i)
 {
@@ -156,9 +158,10 @@ static int decide(s3run *x)
 	return 0;
 }
 
-static int on_begin(void *ctx, size_t i)
+static int on_begin(void *ctx, size_t i, const ts_s3_meta *m)
 {
 	s3run *x = ctx;
+	(void)m; /* the listing said the same */
 	const char *key = x->objs.v[i].key, *base = strrchr(key, '/');
 	x->cur = i;
 	x->reading = x->passed = 0;

@@ -1,5 +1,5 @@
-/* run_stream.c - `trailsight stream`: reads a watched folder, stdin or a
- * Redis Stream until SIGTERM or SIGINT, the end of stdin or a fatal error,
+/* run_stream.c - `trailsight stream`: reads a watched folder, stdin, a
+ * Redis Stream or an SQS queue (run_sqs.c) until SIGTERM or SIGINT, the end of stdin or a fatal error,
  * checkpointing once a second when there is news (and at once when events
  * wait), advancing time over idle sources, letting the sinks retry and
  * writing the metrics file. The signal flag is the one mutable global of
@@ -33,6 +33,8 @@ int ts_cli_stream_checkpoint(ts_run *r)
 		ts_error("%s", ts_rstream_error(r->rstream));
 		rc = TS_ESTORE;
 	}
+	if (!rc)
+		rc = ts_cli_sqs_ack(r);
 	return rc;
 }
 
@@ -85,6 +87,7 @@ static int housekeeping(stream_ctx *x)
 }
 
 static int stdin_idle(void *ctx) { return housekeeping(((ts_run *)ctx)->stream_ctx); }
+static int sqs_tick(void *ctx) { return housekeeping(ctx); }
 
 /* Read one file of the watched folder and checkpoint if it made events
  * or a second has passed. */
@@ -148,8 +151,16 @@ int ts_cli_stream(ts_run *r, const ts_stream_cfg *sc, ts_store *store, const ts_
 	r->last_record = r->last_checkpoint = ts_cli_now();
 	stream_ctx x = {.r = r, .sc = sc, .store = store, .lateness = r->lateness};
 	x.last_tick = x.last_metrics = ts_cli_now() - 3600;
-	ts_info("stream: %s, store %s", sc->watch_dir ? sc->watch_dir : "stdin", store->ops->name);
-	if (sc->redis_stream) {
+	ts_info("stream: %s, store %s", sc->watch_dir ? sc->watch_dir : sc->sqs_url ? sc->sqs_url : "stdin",
+		store->ops->name);
+	if (sc->sqs_url) {
+		int rc = ts_cli_stream_sqs(r, sc, store, ro, po, force, sqs_tick, &x);
+		if (rc) {
+			ts_cli_sqs_free(r->sqs);
+			r->sqs = NULL;
+			return rc;
+		}
+	} else if (sc->redis_stream) {
 		char err[1024], host[256] = "trailsight";
 		gethostname(host, sizeof host - 1);
 		int rc = ts_rstream_open(sc->redis_stream, sc->group,
@@ -283,6 +294,8 @@ int ts_cli_stream(ts_run *r, const ts_stream_cfg *sc, ts_store *store, const ts_
 	/* graceful end: store what is counted, write what is made */
 	if (!r->fatal)
 		r->fatal = ts_cli_stream_checkpoint(r);
+	ts_cli_sqs_free(r->sqs);
+	r->sqs = NULL;
 	ts_rstream_free(r->rstream);
 	r->rstream = NULL;
 	ts_cli_group_defer_free(r->defer);

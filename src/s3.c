@@ -10,7 +10,15 @@
  * objects are handed on strictly in order; a slot with bytes handed on is
  * never fetched again from its start (what was counted cannot be taken
  * back): it resumes where it broke off (Range, If-Match its ETag, and a
- * 206 required); every object gets exactly one end().
+ * 206 required); every object gets exactly one end(). A bucket in another
+ * Region is followed once (follow_region): cfg.region is then the
+ * bucket's, region0 the one configured.
+ *
+ * The headers every request carries (the session token among them) are a
+ * counted list (hlist): the client holds the current one, and each slot
+ * the one its transfer was set up with, since curl reads the list it was
+ * given for as long as the transfer runs. A refresh of the keys makes a new
+ * current list; the replaced one is freed when its last slot lets go.
  */
 #include <curl/curl.h>
 #include <stdlib.h>
@@ -26,12 +34,33 @@
 #define HOLD_MAX ((size_t)16 << 20)  /* bytes a waiting object gathers before pausing */
 #define CONN_MAX 64
 
+/* A header list and how many hold it (the client while it is current,
+ * and each slot whose transfer was set up with it). */
+typedef struct hlist {
+	struct curl_slist *l;
+	int refs;
+} hlist;
+
+static hlist *hlist_hold(hlist *h)
+{
+	h->refs++;
+	return h;
+}
+
+static void hlist_drop(hlist *h)
+{
+	if (h && --h->refs == 0) {
+		curl_slist_free_all(h->l);
+		free(h);
+	}
+}
+
 struct ts_s3 {
 	ts_awscfg cfg;
 	char sigv4[96];
-	struct curl_slist *hdrs;
-	struct curl_slist *old_hdrs[16]; /* before refreshes: transfers may hold them */
-	int nold;
+	hlist *hdrs;              /* the current headers (one reference) */
+	char region0[64];         /* the Region configured (cfg.region may follow the bucket's) */
+	int followed;             /* the bucket's Region followed (once) */
 	int64_t next_refresh;     /* after a failed refresh: not before */
 	CURL *list_h;
 	CURLM *multi;
@@ -55,45 +84,55 @@ void ts_s3_free(ts_s3 *s)
 		curl_easy_cleanup(s->list_h);
 	if (s->multi)
 		curl_multi_cleanup(s->multi);
-	curl_slist_free_all(s->hdrs);
-	for (int i = 0; i < s->nold; i++)
-		curl_slist_free_all(s->old_hdrs[i]);
+	hlist_drop(s->hdrs);
 	if (s->global)
 		curl_global_cleanup();
 	free(s);
 }
 
-/* The headers every request carries (NULL when out of memory). */
-static struct curl_slist *make_headers(const ts_awscfg *cfg)
+/* The headers every request carries, held once (NULL when out of
+ * memory). */
+static hlist *make_headers(const ts_awscfg *cfg)
 {
 	char tok[sizeof cfg->token + 32];
-	struct curl_slist *l = curl_slist_append(NULL, "x-amz-content-sha256: " EMPTY_SHA256), *m;
-	if (!l || !cfg->token[0])
-		return l;
-	snprintf(tok, sizeof tok, "x-amz-security-token: %s", cfg->token);
-	if (!(m = curl_slist_append(l, tok)))
-		curl_slist_free_all(l);
-	return m;
+	hlist *h = calloc(1, sizeof *h);
+	struct curl_slist *l = h ? curl_slist_append(NULL, "x-amz-content-sha256: " EMPTY_SHA256) : NULL;
+	if (l && cfg->token[0]) {
+		snprintf(tok, sizeof tok, "x-amz-security-token: %s", cfg->token);
+		struct curl_slist *m = curl_slist_append(l, tok);
+		if (!m)
+			curl_slist_free_all(l);
+		l = m;
+	}
+	if (!l) {
+		free(h);
+		return NULL;
+	}
+	h->l = l;
+	h->refs = 1;
+	return h;
 }
 
 /* Keys that expire within 5 minutes fetched again (a failure is warned
  * about and tried again 30 s later; the old keys go on until then). */
 static void fresh(ts_s3 *s)
 {
-	if (!s->cfg.fetched || !s->cfg.expires || !s->o.now || s->nold == 16)
+	if (!s->cfg.fetched || !s->cfg.expires || !s->o.now)
 		return;
 	int64_t t = s->o.now(s->o.now_ctx);
 	if (t < s->cfg.expires - 300 || t < s->next_refresh)
 		return;
 	ts_awscfg k = s->cfg;
 	char err[700];
-	struct curl_slist *h;
-	if (ts_awscfg_refresh(&k, err, sizeof err) || !(h = make_headers(&k))) {
-		ts_warn("refreshing AWS credentials from %s: %s", s->cfg.cred_from, err);
+	hlist *h = NULL;
+	int rc = ts_awscfg_refresh(&k, err, sizeof err);
+	if (rc || !(h = make_headers(&k))) {
+		ts_warn("refreshing AWS credentials from %s: %s", s->cfg.cred_from,
+			rc ? err : "out of memory");
 		s->next_refresh = t + 30;
 		return;
 	}
-	s->old_hdrs[s->nold++] = s->hdrs;
+	hlist_drop(s->hdrs); /* freed now unless a running transfer holds it */
 	s->hdrs = h;
 	s->cfg = k;
 	s->st.refreshes++;
@@ -118,6 +157,7 @@ ts_s3 *ts_s3_new(const ts_awscfg *cfg, const ts_s3_opts *opts)
 	if (!s->o.hold_max)
 		s->o.hold_max = HOLD_MAX;
 	snprintf(s->sigv4, sizeof s->sigv4, "aws:amz:%s:s3", cfg->region);
+	snprintf(s->region0, sizeof s->region0, "%s", cfg->region);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		goto fail;
 	s->global = 1;
@@ -197,7 +237,7 @@ int ts_s3_url(const ts_s3 *s, const char *bucket, const char *key, char *out, si
 static void setup(ts_s3 *s, CURL *h)
 {
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, s->hdrs);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, s->hdrs->l);
 	curl_easy_setopt(h, CURLOPT_AWS_SIGV4, s->sigv4);
 	curl_easy_setopt(h, CURLOPT_USERNAME, s->cfg.key_id);
 	curl_easy_setopt(h, CURLOPT_PASSWORD, s->cfg.secret);
@@ -273,6 +313,34 @@ void ts_s3_describe(char *out, size_t cap, long status, const char *curl_err, co
 	} else {
 		snprintf(out, cap, "%s: %s: HTTP %ld", what, action, status);
 	}
+}
+
+/* A bucket in another Region than the client's (a 301 PermanentRedirect,
+ * a 307, a 400 AuthorizationHeaderMalformed) that x-amz-bucket-region or
+ * the error body names: requests are signed for that Region from now on,
+ * and on AWS's endpoints sent to it. 1 when followed (the request is to be
+ * made again), else 0. Once per client: a second move is reported. */
+static int follow_region(ts_s3 *s, long status, const char *hdr_region, const char *body,
+			 size_t len)
+{
+	if (s->followed || !(status == 301 || status == 307 || status == 400))
+		return 0;
+	char reg[64];
+	ts_s3_err e;
+	snprintf(reg, sizeof reg, "%s", hdr_region ? hdr_region : "");
+	if (!reg[0] && body && len && ts_s3xml_error(body, len, &e) == 0)
+		snprintf(reg, sizeof reg, "%s", e.region);
+	if (!reg[0] || strcmp(reg, s->cfg.region) == 0)
+		return 0;
+	for (const char *c = reg; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-'))
+			return 0;
+	ts_warn("the bucket is in Region %s, not %s: following it (AWS_REGION=%s saves a "
+		"request)", reg, s->cfg.region, reg);
+	snprintf(s->cfg.region, sizeof s->cfg.region, "%s", reg);
+	snprintf(s->sigv4, sizeof s->sigv4, "aws:amz:%s:s3", reg);
+	s->followed = 1;
+	return 1;
 }
 
 /* --- listing --- */
@@ -375,6 +443,8 @@ int ts_s3_list_page(ts_s3 *s, const char *bucket, const ts_s3_listreq *q, ts_s3_
 					 rc == TS_ENOMEM ? "out of memory" : perr);
 			break;
 		}
+		if (cc == CURLE_OK && follow_region(s, status, a.region, a.body.p, a.body.len))
+			continue;
 		if (cc == CURLE_OK && status == 503)
 			s->st.throttled++;
 		tries++;
@@ -385,7 +455,7 @@ int ts_s3_list_page(ts_s3 *s, const char *bucket, const ts_s3_listreq *q, ts_s3_
 		}
 		ts_s3_describe(err, cap, cc == CURLE_OK ? status : 0,
 			       *cerr ? cerr : curl_easy_strerror(cc), a.body.p, a.body.len, a.region,
-			       "s3:ListBucket", what, s->cfg.region);
+			       "s3:ListBucket", what, s->region0);
 		if (retryable(status, cc)) {
 			size_t k = strlen(err);
 			snprintf(err + k, cap - k, " (gave up after %d tries)", tries);
@@ -415,6 +485,8 @@ typedef struct slot {
 	uint64_t resumed_at; /* this request asked for the bytes from here (Range) */
 	int bad_resume;     /* a resumed request answered with the whole object */
 	struct curl_slist *hdrs; /* a resumed request's headers (Range, If-Match) */
+	hlist *uses;        /* the headers its transfer was set up with (held) */
+	char etag[80];      /* the answer's ETag, quotes removed */
 	ts_buf hold;        /* bytes gathered while not the head, or an error body */
 	char region[64];
 	char cerr[CURL_ERROR_SIZE];
@@ -441,7 +513,13 @@ static int hand(pool *p, slot *sl, const void *b, size_t n)
 {
 	if (!sl->begun) {
 		sl->begun = 1;
-		int rc = p->c->begin(p->c->ctx, sl->idx);
+		ts_s3_meta m = {.etag = sl->etag, .size = UINT64_MAX, .mtime = INT64_MIN};
+		curl_off_t len = -1, ft = -1;
+		if (curl_easy_getinfo(sl->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len) == CURLE_OK && len >= 0)
+			m.size = (uint64_t)len;
+		if (curl_easy_getinfo(sl->h, CURLINFO_FILETIME_T, &ft) == CURLE_OK && ft >= 0)
+			m.mtime = (int64_t)ft;
+		int rc = p->c->begin(p->c->ctx, sl->idx, &m);
 		if (rc)
 			return rc;
 	}
@@ -490,8 +568,17 @@ static size_t on_obj_body(char *b, size_t sz, size_t nm, void *ud)
 static size_t on_obj_header(char *b, size_t sz, size_t nm, void *ud)
 {
 	slot *sl = ud;
-	grab_region(b, sz * nm, sl->region, sizeof sl->region);
-	return sz * nm;
+	size_t n = sz * nm;
+	grab_region(b, n, sl->region, sizeof sl->region);
+	if (n > 5 && strncasecmp(b, "etag:", 5) == 0) {
+		const char *v = b + 5, *e = b + n;
+		while (v < e && (*v == ' ' || *v == '\t' || *v == '"'))
+			v++;
+		while (e > v && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' ' || e[-1] == '"'))
+			e--;
+		snprintf(sl->etag, sizeof sl->etag, "%.*s", (int)(e - v), v);
+	}
+	return n;
 }
 
 /* Start (or start again) sl's transfer of objs[sl->idx]. 0 or TS_ENOMEM. */
@@ -507,6 +594,8 @@ static int start(pool *p, slot *sl)
 	fresh(s);
 	curl_easy_reset(sl->h);
 	setup(s, sl->h);
+	hlist_drop(sl->uses);
+	sl->uses = hlist_hold(s->hdrs);
 	curl_slist_free_all(sl->hdrs);
 	sl->hdrs = NULL;
 	sl->resumed_at = sl->handed;
@@ -514,7 +603,7 @@ static int start(pool *p, slot *sl)
 	if (sl->handed) { /* the rest of an object broken off */
 		char line[160];
 		struct curl_slist *l = NULL;
-		for (struct curl_slist *h = s->hdrs; h; h = h->next)
+		for (struct curl_slist *h = s->hdrs->l; h; h = h->next)
 			if (!(l = curl_slist_append(sl->hdrs = l, h->data)))
 				break;
 		snprintf(line, sizeof line, "Range: bytes=%llu-", (unsigned long long)sl->handed);
@@ -538,7 +627,8 @@ static int start(pool *p, slot *sl)
 	curl_easy_setopt(sl->h, CURLOPT_HEADERDATA, sl);
 	curl_easy_setopt(sl->h, CURLOPT_ERRORBUFFER, sl->cerr);
 	curl_easy_setopt(sl->h, CURLOPT_PRIVATE, sl);
-	sl->cerr[0] = sl->region[0] = 0;
+	curl_easy_setopt(sl->h, CURLOPT_FILETIME, 1L);
+	sl->cerr[0] = sl->region[0] = sl->etag[0] = 0;
 	sl->status = 0;
 	sl->done = sl->waiting = sl->paused = 0;
 	ts_buf_reset(&sl->hold);
@@ -579,7 +669,7 @@ static void finish_head(pool *p, slot *sl)
 			ts_s3_describe(detail, sizeof detail, sl->cc == CURLE_OK ? sl->status : 0,
 				       *sl->cerr ? sl->cerr : curl_easy_strerror(sl->cc),
 				       is_ok(sl) ? NULL : sl->hold.p, is_ok(sl) ? 0 : sl->hold.len,
-				       sl->region, "s3:GetObject", what, p->s->cfg.region);
+				       sl->region, "s3:GetObject", what, p->s->region0);
 		if (sl->handed) {
 			size_t k = strlen(detail);
 			snprintf(detail + k, sizeof detail - k, " after %llu bytes",
@@ -673,6 +763,12 @@ int ts_s3_fetch(ts_s3 *s, const char *bucket, const ts_s3_obj *objs, size_t n,
 			curl_easy_getinfo(d->h, CURLINFO_RESPONSE_CODE, &d->status);
 			stop_slot(&p, d);
 			d->done = 1;
+			if (d->cc == CURLE_OK && !d->begun &&
+			    follow_region(s, d->status, d->region, d->hold.p, d->hold.len)) {
+				d->waiting = 1; /* again at once, for the bucket's Region */
+				d->retry_at = 0;
+				continue;
+			}
 			if (d->cc == CURLE_OK && d->status == 503)
 				s->st.throttled++;
 			d->tries++;
@@ -700,6 +796,7 @@ out:
 			curl_easy_cleanup(sl[i].h);
 		}
 		curl_slist_free_all(sl[i].hdrs);
+		hlist_drop(sl[i].uses);
 		ts_buf_free(&sl[i].hold);
 	}
 	free(sl);

@@ -8,8 +8,11 @@
  * a session token, x-amz-security-token. Throttling and server errors
  * (500, 502, 503, 504, connection failures) are retried on the one
  * schedule of backoff.h before anything of the answer was handed on.
- * Failures are described for a user (ts_s3_describe): access denied names
- * the action and the bucket or key, a wrong Region names the bucket's.
+ * A bucket in another Region (a redirect or AuthorizationHeaderMalformed
+ * naming the bucket's Region) is followed once, with a warning: requests
+ * are then signed for (and on AWS sent to) its Region. Failures are
+ * described for a user (ts_s3_describe): access denied names the action
+ * and the bucket or key, a wrong Region names the bucket's.
  *
  * A ts_s3 is used by one thread; _new/_free. It owns its curl handles and
  * copies of the configuration.
@@ -73,15 +76,24 @@ typedef struct ts_s3_listreq {
 int ts_s3_list_page(ts_s3 *s, const char *bucket, const ts_s3_listreq *q, ts_s3_page *pg,
 		    char *err, size_t cap);
 
-/* What receives fetched objects. For each object i in order: begin(i)
- * before its first byte, data(i, ...) any number of times, then end(i)
+/* What the answer said of an object, at its first byte: its ETag (quotes
+ * removed; "" when none), size (Content-Length; UINT64_MAX when not
+ * given) and Last-Modified (Unix seconds; INT64_MIN when not given). */
+typedef struct ts_s3_meta {
+	const char *etag;
+	uint64_t size;
+	int64_t mtime;
+} ts_s3_meta;
+
+/* What receives fetched objects. For each object i in order: begin(i, m)
+ * before its first byte (m borrowed for the call), data(i, ...) any number of times, then end(i)
  * once; end(i) of one object comes before begin of the next. begin is not
  * called for an object that failed before any byte was handed on. end's
  * rc is 0 (the whole object), or TS_EIO with detail saying what failed.
  * begin and data return 0 to go on, anything else to stop every transfer
  * (ts_s3_fetch then returns it). */
 typedef struct ts_s3_consumer {
-	int (*begin)(void *ctx, size_t i);
+	int (*begin)(void *ctx, size_t i, const ts_s3_meta *m);
 	int (*data)(void *ctx, size_t i, const void *p, size_t n);
 	void (*end)(void *ctx, size_t i, int rc, const char *detail);
 	void *ctx;

@@ -1,4 +1,6 @@
-/* s3xml.c - ListObjectsV2 pages and S3 error bodies through expat. One
+/* s3xml.c - ListObjectsV2 pages and S3 error bodies, SQS's
+ * ReceiveMessage answers and error bodies, and STS's web identity
+ * credentials, through expat. One
  * parser per document; the element path is a fixed stack of names (8
  * deep) and the text of the innermost element is gathered in a capped
  * buffer, then read at its end tag. A document type declaration stops the
@@ -14,6 +16,9 @@
 #define NAME_MAX_LEN 32
 #define VALUE_MAX 1024
 #define ITEMS_MAX 10000
+#define BODY_MAX ((size_t)1 << 20) /* an SQS message body (SQS: 256 KiB) */
+#define SQS_MSGS_MAX 10
+#define STS_VALUE_MAX 8192
 
 void ts_s3_objs_free(ts_s3_objs *l)
 {
@@ -63,7 +68,38 @@ typedef struct xctx {
 	int saw_token;
 	/* an error body */
 	ts_s3_err *e;
+	/* SQS: ReceiveMessageResponse (msgs), or ErrorResponse (e, sqs_err) */
+	ts_sqs_msgs *msgs;
+	ts_sqs_msg m;     /* the Message being read */
+	char attr_name[64];
+	int sqs_err;
+	/* STS: AssumeRoleWithWebIdentityResponse */
+	ts_sts_creds *sts;
+	/* SQS: DeleteMessageBatchResponse (ok[nok], e: the first failure) */
+	uint8_t *ok;
+	size_t nok;
+	int batch, in_err_entry, saw_err;
+	char entry_id[16];
 } xctx;
+
+void ts_sqs_msgs_free(ts_sqs_msgs *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].id);
+		free(l->v[i].receipt);
+		free(l->v[i].body);
+	}
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}
+
+static void msg_clear(ts_sqs_msg *m)
+{
+	free(m->id);
+	free(m->receipt);
+	free(m->body);
+	memset(m, 0, sizeof *m);
+}
 
 static void fail(xctx *x, int rc, const char *what)
 {
@@ -101,8 +137,20 @@ static void on_start(void *ud, const XML_Char *name, const XML_Char **attr)
 	ts_buf_reset(&x->text);
 	if (x->pg && x->depth == 1 && strcmp(name, "ListBucketResult") != 0)
 		fail(x, TS_EINVAL, "not a ListBucketResult");
-	if (x->e && x->depth == 1 && strcmp(name, "Error") != 0)
-		fail(x, TS_EINVAL, "not an Error");
+	if (x->e && !x->batch && x->depth == 1 &&
+	    strcmp(name, x->sqs_err ? "ErrorResponse" : "Error") != 0)
+		fail(x, TS_EINVAL, x->sqs_err ? "not an ErrorResponse" : "not an Error");
+	if (x->batch && x->depth == 1 && strcmp(name, "DeleteMessageBatchResponse") != 0)
+		fail(x, TS_EINVAL, "not a DeleteMessageBatchResponse");
+	if (x->batch && x->depth == 3)
+		x->entry_id[0] = 0;
+	if (x->sts && x->depth == 1 && strcmp(name, "AssumeRoleWithWebIdentityResponse") != 0)
+		fail(x, TS_EINVAL, "not an AssumeRoleWithWebIdentityResponse");
+	if (x->msgs && x->depth == 1 && strcmp(name, "ReceiveMessageResponse") != 0)
+		fail(x, TS_EINVAL, "not a ReceiveMessageResponse");
+	if (x->msgs && x->depth == 3 && strcmp(x->path[1], "ReceiveMessageResult") == 0 &&
+	    strcmp(name, "Message") == 0)
+		msg_clear(&x->m);
 	if (x->pg && at(x, 1, "Contents")) {
 		free(x->cur.key);
 		memset(&x->cur, 0, sizeof x->cur);
@@ -115,7 +163,7 @@ static void on_text(void *ud, const XML_Char *s, int len)
 	xctx *x = ud;
 	int rc = ts_buf_add(&x->text, s, (size_t)len);
 	if (rc)
-		fail(x, rc, rc == TS_ECAP ? "a value longer than 1024 bytes" : "out of memory");
+		fail(x, rc, rc == TS_ECAP ? "a value longer than its cap" : "out of memory");
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -197,19 +245,145 @@ static void page_end(xctx *x)
 	}
 }
 
+/* a copy of the text being ended into *dst (freed first) */
+static void take_text(xctx *x, char **dst)
+{
+	free(*dst);
+	*dst = malloc(x->text.len + 1);
+	if (!*dst) {
+		fail(x, TS_ENOMEM, "out of memory");
+		return;
+	}
+	if (x->text.len)
+		memcpy(*dst, x->text.p, x->text.len);
+	(*dst)[x->text.len] = 0;
+}
+
+static void receive_end(xctx *x)
+{
+	const char *t = x->text.p ? x->text.p : "";
+	if (x->depth < 3 || strcmp(x->path[1], "ReceiveMessageResult") != 0 ||
+	    strcmp(x->path[2], "Message") != 0)
+		return;
+	ts_sqs_msg *m = &x->m;
+	if (x->depth == 4) {
+		const char *f = x->path[3];
+		if (strcmp(f, "MessageId") == 0) {
+			take_text(x, &m->id);
+		} else if (strcmp(f, "ReceiptHandle") == 0) {
+			take_text(x, &m->receipt);
+		} else if (strcmp(f, "Body") == 0) {
+			take_text(x, &m->body);
+			m->body_len = x->text.len;
+		}
+	} else if (x->depth == 5 && strcmp(x->path[3], "Attribute") == 0) {
+		if (strcmp(x->path[4], "Name") == 0)
+			snprintf(x->attr_name, sizeof x->attr_name, "%s", t);
+		else if (strcmp(x->path[4], "Value") == 0 &&
+			 strcmp(x->attr_name, "ApproximateReceiveCount") == 0) {
+			uint64_t v;
+			m->receives = parse_u64(t, &v) || v > UINT32_MAX ? 0 : (unsigned)v;
+		}
+	} else if (x->depth == 3) { /* the Message ends */
+		if (!m->id || !m->receipt || !m->body) {
+			fail(x, TS_EINVAL, "a Message without MessageId, ReceiptHandle or Body");
+			return;
+		}
+		if (x->msgs->n >= SQS_MSGS_MAX) {
+			fail(x, TS_ECAP, "more than 10 messages in an answer");
+			return;
+		}
+		if (x->msgs->n == x->msgs->alloc) {
+			ts_sqs_msg *v = realloc(x->msgs->v, SQS_MSGS_MAX * sizeof *v);
+			if (!v) {
+				fail(x, TS_ENOMEM, "out of memory");
+				return;
+			}
+			x->msgs->v = v;
+			x->msgs->alloc = SQS_MSGS_MAX;
+		}
+		x->msgs->v[x->msgs->n++] = *m;
+		memset(m, 0, sizeof *m);
+	}
+}
+
+/* DeleteMessageBatchResult/(DeleteMessageBatchResultEntry|
+ * BatchResultErrorEntry)/(Id|Code|Message) */
+static void batch_end(xctx *x)
+{
+	const char *t = x->text.p ? x->text.p : "";
+	if (x->depth < 3 || strcmp(x->path[1], "DeleteMessageBatchResult") != 0)
+		return;
+	int okent = strcmp(x->path[2], "DeleteMessageBatchResultEntry") == 0;
+	int errent = strcmp(x->path[2], "BatchResultErrorEntry") == 0;
+	if (x->depth == 4 && (okent || errent)) {
+		if (strcmp(x->path[3], "Id") == 0)
+			snprintf(x->entry_id, sizeof x->entry_id, "%s", t);
+		else if (errent && !x->saw_err && strcmp(x->path[3], "Code") == 0)
+			snprintf(x->e->code, sizeof x->e->code, "%s", t);
+		else if (errent && !x->saw_err && strcmp(x->path[3], "Message") == 0)
+			snprintf(x->e->message, sizeof x->e->message, "%s", t);
+	} else if (x->depth == 3 && (okent || errent)) {
+		uint64_t id;
+		if (parse_u64(x->entry_id, &id) || id >= x->nok) {
+			fail(x, TS_EINVAL, "an entry Id that was not asked for");
+			return;
+		}
+		if (okent)
+			x->ok[id] = 1;
+		else
+			x->saw_err = 1;
+	}
+}
+
+/* AssumeRoleWithWebIdentityResult/Credentials/FIELD */
+static void sts_end(xctx *x)
+{
+	const char *t = x->text.p ? x->text.p : "";
+	if (x->depth != 4 || strcmp(x->path[1], "AssumeRoleWithWebIdentityResult") != 0 ||
+	    strcmp(x->path[2], "Credentials") != 0)
+		return;
+	const char *f = x->path[3];
+	char *dst = NULL;
+	size_t cap = 0;
+	if (strcmp(f, "AccessKeyId") == 0)
+		dst = x->sts->key_id, cap = sizeof x->sts->key_id;
+	else if (strcmp(f, "SecretAccessKey") == 0)
+		dst = x->sts->secret, cap = sizeof x->sts->secret;
+	else if (strcmp(f, "SessionToken") == 0)
+		dst = x->sts->token, cap = sizeof x->sts->token;
+	else if (strcmp(f, "Expiration") == 0)
+		dst = x->sts->expiration, cap = sizeof x->sts->expiration;
+	if (!dst)
+		return;
+	if (strlen(t) >= cap) {
+		fail(x, TS_ECAP, "a credential longer than its field");
+		return;
+	}
+	snprintf(dst, cap, "%s", t);
+}
+
+/* S3: Error/FIELD; SQS: ErrorResponse/Error/FIELD */
 static void err_end(xctx *x)
 {
 	const char *t = x->text.p ? x->text.p : "";
 	ts_s3_err *e = x->e;
-	if (at(x, 1, "Code"))
+	const char *f;
+	if (x->sqs_err && x->depth == 3 && strcmp(x->path[1], "Error") == 0)
+		f = x->path[2];
+	else if (!x->sqs_err && x->depth == 2)
+		f = x->path[1];
+	else
+		return;
+	if (strcmp(f, "Code") == 0)
 		snprintf(e->code, sizeof e->code, "%s", t);
-	else if (at(x, 1, "Message"))
+	else if (strcmp(f, "Message") == 0)
 		snprintf(e->message, sizeof e->message, "%s", t);
-	else if (at(x, 1, "Region"))
+	else if (strcmp(f, "Region") == 0)
 		snprintf(e->region, sizeof e->region, "%s", t);
-	else if (at(x, 1, "Bucket") || at(x, 1, "BucketName"))
+	else if (strcmp(f, "Bucket") == 0 || strcmp(f, "BucketName") == 0)
 		snprintf(e->bucket, sizeof e->bucket, "%s", t);
-	else if (at(x, 1, "Endpoint"))
+	else if (strcmp(f, "Endpoint") == 0)
 		snprintf(e->endpoint, sizeof e->endpoint, "%s", t);
 }
 
@@ -221,6 +395,12 @@ static void on_end(void *ud, const XML_Char *name)
 		return;
 	if (x->pg)
 		page_end(x);
+	else if (x->msgs)
+		receive_end(x);
+	else if (x->sts)
+		sts_end(x);
+	else if (x->batch)
+		batch_end(x);
 	else
 		err_end(x);
 	x->depth--;
@@ -230,7 +410,7 @@ static void on_end(void *ud, const XML_Char *name)
 /* Parse xml[0..n) with x's handlers. 0 or x->rc (set on failure). */
 static int run(xctx *x, const char *xml, size_t n)
 {
-	x->text.cap = VALUE_MAX;
+	x->text.cap = x->msgs ? BODY_MAX : x->sts ? STS_VALUE_MAX : VALUE_MAX;
 	x->p = XML_ParserCreate("UTF-8");
 	if (!x->p)
 		return TS_ENOMEM;
@@ -274,6 +454,60 @@ int ts_s3xml_error(const char *xml, size_t n, ts_s3_err *e)
 	memset(e, 0, sizeof *e);
 	xctx x;
 	memset(&x, 0, sizeof x);
+	x.e = e;
+	int rc = run(&x, xml, n);
+	return rc ? TS_EINVAL : 0;
+}
+
+int ts_s3xml_sqs_receive(const char *xml, size_t n, ts_sqs_msgs *out, char *err, size_t cap)
+{
+	memset(out, 0, sizeof *out);
+	xctx x;
+	memset(&x, 0, sizeof x);
+	x.msgs = out;
+	x.err = err;
+	x.cap = cap;
+	int rc = run(&x, xml, n);
+	msg_clear(&x.m);
+	return rc;
+}
+
+int ts_s3xml_sqs_error(const char *xml, size_t n, ts_s3_err *e)
+{
+	memset(e, 0, sizeof *e);
+	xctx x;
+	memset(&x, 0, sizeof x);
+	x.e = e;
+	x.sqs_err = 1;
+	int rc = run(&x, xml, n);
+	return rc ? TS_EINVAL : 0;
+}
+
+int ts_s3xml_sts(const char *xml, size_t n, ts_sts_creds *c, char *err, size_t cap)
+{
+	memset(c, 0, sizeof *c);
+	xctx x;
+	memset(&x, 0, sizeof x);
+	x.sts = c;
+	x.err = err;
+	x.cap = cap;
+	int rc = run(&x, xml, n);
+	if (!rc && (!c->key_id[0] || !c->secret[0] || !c->token[0])) {
+		snprintf(err, cap, "no AccessKeyId, SecretAccessKey and SessionToken in Credentials");
+		rc = TS_EINVAL;
+	}
+	return rc;
+}
+
+int ts_s3xml_sqs_batch(const char *xml, size_t n, uint8_t *ok, size_t nok, ts_s3_err *e)
+{
+	memset(ok, 0, nok);
+	memset(e, 0, sizeof *e);
+	xctx x;
+	memset(&x, 0, sizeof x);
+	x.batch = 1;
+	x.ok = ok;
+	x.nok = nok;
 	x.e = e;
 	int rc = run(&x, xml, n);
 	return rc ? TS_EINVAL : 0;

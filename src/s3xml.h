@@ -66,4 +66,53 @@ typedef struct ts_s3_err {
  * body, or a proxy's HTML page). */
 int ts_s3xml_error(const char *xml, size_t n, ts_s3_err *e);
 
+/* SQS's answers (query protocol). One message of a ReceiveMessage
+ * answer: its MessageId, ReceiptHandle and Body (entities decoded; NUL
+ * terminated, body_len bytes), and the ApproximateReceiveCount attribute
+ * (0 when not given). */
+typedef struct ts_sqs_msg {
+	char *id, *receipt, *body;
+	size_t body_len;
+	unsigned receives;
+} ts_sqs_msg;
+
+/* The messages of one answer, in its order; owns their strings. {0} is
+ * empty; ts_sqs_msgs_free frees it and leaves it empty. */
+typedef struct ts_sqs_msgs {
+	ts_sqs_msg *v;
+	size_t n, alloc;
+} ts_sqs_msgs;
+
+void ts_sqs_msgs_free(ts_sqs_msgs *l);
+
+/* Read a ReceiveMessageResponse of n bytes into *out (zeroed first; free
+ * it with ts_sqs_msgs_free, also after a failure). 0; TS_EINVAL for XML
+ * that does not parse or is not a ReceiveMessageResponse, or a Message
+ * without MessageId, ReceiptHandle or Body; TS_ECAP for more than 10
+ * messages, a body over 1 MiB or elements nested too deep; TS_ENOMEM.
+ * err[cap] says what, at which line. */
+int ts_s3xml_sqs_receive(const char *xml, size_t n, ts_sqs_msgs *out, char *err, size_t cap);
+
+/* An SQS error body, <ErrorResponse><Error><Code>..</Code><Message>..
+ * </Message></Error></ErrorResponse>, into e (code and message). 0 or
+ * TS_EINVAL when it is not one. */
+int ts_s3xml_sqs_error(const char *xml, size_t n, ts_s3_err *e);
+
+/* The Credentials of an STS AssumeRoleWithWebIdentity answer. */
+typedef struct ts_sts_creds {
+	char key_id[128], secret[256], token[4096], expiration[64];
+} ts_sts_creds;
+
+/* Read an AssumeRoleWithWebIdentityResponse into c (zeroed first). 0;
+ * TS_EINVAL for XML that does not parse, is not that answer, or lacks
+ * AccessKeyId, SecretAccessKey or SessionToken; TS_ECAP for a value
+ * longer than its field. err[cap] says what. */
+int ts_s3xml_sts(const char *xml, size_t n, ts_sts_creds *c, char *err, size_t cap);
+
+/* A DeleteMessageBatchResponse for entries with Ids "0".."n-1": ok[i]
+ * set to 1 for each entry deleted (else 0), e holding the first failed
+ * entry's Code and Message ("" when none). 0, or TS_EINVAL when it is not
+ * such an answer. */
+int ts_s3xml_sqs_batch(const char *xml, size_t n, uint8_t *ok, size_t nok, ts_s3_err *e);
+
 #endif

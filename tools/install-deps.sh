@@ -39,7 +39,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # s3rver (a pinned version) under /opt/trailsight-node, where tests/cli/s3.sh
-# looks for it (TS_S3RVER overrides); never into the repository
+# and tests/cli/sqs.sh look for it (TS_S3RVER overrides); never into the
+# repository. The SQS queue of tests/cli/sqs.sh is its own stand-in
+# (tests/cli/sqsd.py, python3): npm's sqslite has no visibility timeouts,
+# ignores WaitTimeSeconds and gives a whole batch one receipt handle
 s3rver_version=3.7.1
 node_prefix=${TS_NODE_PREFIX:-/opt/trailsight-node}
 if ! [ -x "$node_prefix/node_modules/.bin/s3rver" ] ||

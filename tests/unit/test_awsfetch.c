@@ -1,5 +1,6 @@
-/* test_awsfetch.c - credentials from the container endpoint and from
- * IMDSv2, each served by a stand-in server in the test; the order of the
+/* test_awsfetch.c - credentials from the container endpoint, from
+ * IMDSv2 and from STS for a web identity token, each served by a stand-in
+ * server in the test; the order of the
  * sources in ts_awscfg_load; keys fetched again by the S3 client before
  * they expire. */
 #include <stdlib.h>
@@ -26,7 +27,8 @@ static void clean_env(void)
 				     "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
 				     "AWS_EC2_METADATA_DISABLED", "AWS_EC2_METADATA_SERVICE_ENDPOINT",
 				     "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL",
-				     "AWS_ENDPOINT_URL_S3"};
+				     "AWS_ENDPOINT_URL_S3", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN",
+				     "AWS_ROLE_SESSION_NAME", "AWS_ENDPOINT_URL_STS"};
 	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
 		unsetenv(vars[i]);
 	setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials", 1);
@@ -186,4 +188,72 @@ static void test_refresh(void)
 	stub_stop(&s);
 }
 
-TS_TESTS(test_json, test_container, test_imds, test_refresh)
+#define STS_KEYS(id, exp)                                                                  \
+	OK("<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">" \
+	   "<AssumeRoleWithWebIdentityResult><SubjectFromWebIdentityToken>system:serviceaccount:ns:sa" \
+	   "</SubjectFromWebIdentityToken><Credentials><SessionToken>TOKEN-" id "</SessionToken>"     \
+	   "<SecretAccessKey>s/ecret</SecretAccessKey><Expiration>" exp "</Expiration>"                \
+	   "<AccessKeyId>" id "</AccessKeyId></Credentials></AssumeRoleWithWebIdentityResult>"         \
+	   "</AssumeRoleWithWebIdentityResponse>")
+
+/* AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN: keys from STS (its error
+ * named when it refuses the token), ahead of the files, fetched again
+ * with the token read anew before they expire */
+static void test_web_identity(void)
+{
+	stub_route rt[] = {
+		{"/trail/", 0, NULL,
+		 OK("<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>"), 0},
+		{"/", 1,
+		 "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n<ErrorResponse><Error><Type>Sender"
+		 "</Type><Code>InvalidIdentityToken</Code><Message>No OpenIDConnect provider found"
+		 "</Message></Error></ErrorResponse>",
+		 STS_KEYS("ASIAWEB", "2026-12-04T20:00:00Z"), 0},
+	};
+	stub s;
+	CHECK_INT(stub_start(&s, rt, 2), 0);
+	clean_env();
+	char tokfile[] = "/tmp/ts_webid_XXXXXX", url[128], err[1024];
+	int fd = mkstemp(tokfile);
+	CHECK(fd >= 0);
+	CHECK_INT(write(fd, "eyJhbGciOiJSUzI1NiJ9.e30.sig\n", 29), 29);
+	close(fd);
+	setenv("AWS_WEB_IDENTITY_TOKEN_FILE", tokfile, 1);
+	setenv("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/trail-reader", 1);
+	setenv("AWS_REGION", "eu-west-1", 1);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d", s.port);
+	setenv("AWS_ENDPOINT_URL_STS", url, 1);
+	ts_awscfg c;
+	CHECK_INT(ts_awscfg_load(&c, url, err, sizeof err), TS_EINVAL);
+	CHECK(strstr(err, "InvalidIdentityToken: No OpenIDConnect provider found") != NULL);
+	CHECK(strstr(err, "AWS_WEB_IDENTITY_TOKEN_FILE") != NULL);
+	CHECK_INT(ts_awscfg_load(&c, url, err, sizeof err), 0);
+	CHECK_STR(c.key_id, "ASIAWEB");
+	CHECK_STR(c.secret, "s/ecret");
+	CHECK_STR(c.token, "TOKEN-ASIAWEB");
+	CHECK_INT(c.fetched, 3);
+	CHECK_INT(c.expires, 1796414400);
+	CHECK(c.cred_from && strstr(c.cred_from, "web identity") != NULL);
+	CHECK(s.nheads >= 2 && strncmp(s.heads[1], "POST / ", 7) == 0);
+	CHECK(s.nheads >= 2 && strstr(s.heads[1], "Authorization:") == NULL); /* unsigned */
+	/* refreshed through the S3 client: STS asked again */
+	ts_s3_opts o = {.connections = 1, .now = fake_now};
+	ts_s3 *cl = ts_s3_new(&c, &o);
+	ts_s3_page pg;
+	ts_s3_listreq q = {.prefix = ""};
+	clock_now = c.expires - 120;
+	CHECK_INT(ts_s3_list_page(cl, "trail", &q, &pg, err, sizeof err), 0);
+	ts_s3_page_free(&pg);
+	CHECK_INT(ts_s3_get_stats(cl)->refreshes, 1);
+	CHECK_INT(s.nheads, 4);
+	if (s.nheads == 4) {
+		CHECK(strncmp(s.heads[2], "POST / ", 7) == 0);
+		CHECK(strstr(s.heads[3], "x-amz-security-token: TOKEN-ASIAWEB") != NULL);
+	}
+	ts_s3_free(cl);
+	unlink(tokfile);
+	clean_env();
+	stub_stop(&s);
+}
+
+TS_TESTS(test_json, test_container, test_imds, test_refresh, test_web_identity)

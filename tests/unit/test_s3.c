@@ -194,9 +194,10 @@ typedef struct seen {
 	int stop_at; /* begin of this object stops (-1: never) */
 } seen;
 
-static int c_begin(void *ctx, size_t i)
+static int c_begin(void *ctx, size_t i, const ts_s3_meta *m)
 {
 	seen *v = ctx;
+	(void)m;
 	ts_buf_printf(&v->log, "b%zu ", i);
 	return (int)i == v->stop_at ? 42 : 0;
 }
@@ -336,5 +337,120 @@ static void test_fetch_resume(void)
 	stub_stop(&s);
 }
 
-TS_TESTS(test_sigv4_example, test_url, test_list_pages, test_list_errors, test_fetch,
+static int64_t late_clock(void *ctx)
+{
+	(void)ctx;
+	return 1000000000; /* 2001: past the keys' expiry, every request refreshes them */
+}
+
+/* what begin is told of an object: ETag, size and Last-Modified */
+static int meta_begin(void *ctx, size_t i, const ts_s3_meta *m)
+{
+	seen *v = ctx;
+	ts_buf_printf(&v->log, "b%zu:%s:%llu:%lld ", i, m->etag, (unsigned long long)m->size,
+		      (long long)m->mtime);
+	return 0;
+}
+
+/* Keys from the container endpoint that are always about to expire: each
+ * request fetches them anew, far more often than transfers run at once,
+ * and every replaced header list is freed once no transfer holds it (the
+ * sanitizer build finds a list freed too early or never) */
+static void test_refresh_many(void)
+{
+	enum { N = 60 };
+	char routes[N][32];
+	stub_route rt[N + 1];
+	ts_s3_obj objs[N];
+	rt[0] = (stub_route){"/creds", 0, NULL,
+			     "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{\"AccessKeyId\":\"AKIDNEW\","
+			     "\"SecretAccessKey\":\"s2\",\"Token\":\"tok2\","
+			     "\"Expiration\":\"2000-01-01T00:00:00Z\"}", 0};
+	for (int i = 0; i < N; i++) {
+		snprintf(routes[i], sizeof routes[i], "/trail/f%02d", i);
+		rt[i + 1] = (stub_route){routes[i], 0, NULL,
+			"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nETag: \"e1\"\r\n"
+			"Last-Modified: Sat, 03 Jan 2026 10:00:00 GMT\r\nConnection: close\r\n\r\nok", 0};
+		objs[i] = (ts_s3_obj){.key = routes[i] + 7};
+	}
+	stub s;
+	CHECK_INT(stub_start(&s, rt, N + 1), 0);
+	char url[64];
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/creds", s.port);
+	setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, 1);
+	unsetenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+	unsetenv("AWS_CONTAINER_AUTHORIZATION_TOKEN");
+	unsetenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+	ts_awscfg c;
+	memset(&c, 0, sizeof c);
+	snprintf(c.key_id, sizeof c.key_id, "AKIDOLD");
+	snprintf(c.secret, sizeof c.secret, "s1");
+	snprintf(c.token, sizeof c.token, "tok1");
+	snprintf(c.region, sizeof c.region, "us-east-1");
+	snprintf(c.endpoint, sizeof c.endpoint, "http://127.0.0.1:%d", s.port);
+	c.fetched = 1;
+	c.expires = 1;
+	c.cred_from = "the container credentials endpoint";
+	ts_s3_opts o = {.connections = 4, .retry_first_ms = 5, .retry_budget_ms = 200, .now = late_clock};
+	ts_s3 *cl = ts_s3_new(&c, &o);
+	seen v = {.stop_at = -1};
+	ts_s3_consumer cs = {meta_begin, c_data, c_end, &v};
+	CHECK_INT(ts_s3_fetch(cl, "trail", objs, N, &cs), 0);
+	CHECK_INT(ts_s3_get_stats(cl)->refreshes, N);
+	CHECK_INT(ts_s3_get_stats(cl)->get_requests, N);
+	CHECK(v.log.p && strstr(v.log.p, "b59:e1:2:1767434400 d59:ok e59:0 ") != NULL);
+	/* every object request carries the refreshed keys */
+	int gets = 0;
+	for (int i = 0; i < s.nheads; i++)
+		if (strncmp(s.heads[i], "GET /trail/", 11) == 0) {
+			gets++;
+			CHECK(strstr(s.heads[i], "x-amz-security-token: tok2\r\n") != NULL);
+			CHECK(strstr(s.heads[i], "Credential=AKIDNEW/") != NULL);
+		}
+	CHECK(gets > 20);
+	ts_buf_free(&v.log);
+	ts_s3_free(cl);
+	unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+	stub_stop(&s);
+}
+
+/* a bucket in another Region is followed once: the request made again,
+ * signed for the bucket's Region (named by x-amz-bucket-region, or by the
+ * error body), for a listing and for an object */
+static void test_region_follow(void)
+{
+	stub_route rt[] = {
+		{"/far/?", 1,
+		 "HTTP/1.1 301 Moved Permanently\r\nx-amz-bucket-region: eu-west-1\r\nConnection: close"
+		 "\r\n\r\n<Error><Code>PermanentRedirect</Code></Error>",
+		 XML_OK("<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>"), 0},
+		{"/far/k", 1,
+		 "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n<Error><Code>"
+		 "AuthorizationHeaderMalformed</Code><Region>ap-south-1</Region></Error>",
+		 BODY(2) "ok", 0},
+	};
+	stub s;
+	CHECK_INT(stub_start(&s, rt, 2), 0);
+	ts_s3 *c = client(s.port, "", 1);
+	ts_s3_page pg;
+	char err[512];
+	CHECK_INT(ts_s3_list_page(c, "far", &(ts_s3_listreq){.prefix = ""}, &pg, err, sizeof err), 0);
+	ts_s3_page_free(&pg);
+	CHECK_INT(s.nheads, 2);
+	CHECK(s.nheads == 2 && strstr(s.heads[0], "/us-east-1/s3/aws4_request") != NULL);
+	CHECK(s.nheads == 2 && strstr(s.heads[1], "/eu-west-1/s3/aws4_request") != NULL);
+	ts_s3_free(c);
+	c = client(s.port, "", 1);
+	ts_s3_obj o = {.key = "k"};
+	seen v = {.stop_at = -1};
+	ts_s3_consumer cs = {c_begin, c_data, c_end, &v};
+	CHECK_INT(ts_s3_fetch(c, "far", &o, 1, &cs), 0);
+	CHECK_STR(v.log.p, "b0 d0:ok e0:0 ");
+	CHECK(s.nheads == 4 && strstr(s.heads[3], "/ap-south-1/s3/aws4_request") != NULL);
+	ts_buf_free(&v.log);
+	ts_s3_free(c);
+	stub_stop(&s);
+}
+
+TS_TESTS(test_refresh_many, test_region_follow, test_sigv4_example, test_url, test_list_pages, test_list_errors, test_fetch,
 	 test_fetch_paused, test_fetch_resume)
