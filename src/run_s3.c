@@ -7,20 +7,18 @@
  * stand for a file's size and mtime.
  *
  * An object whose name the folder rule cannot decide is read when its
- * first 4 KiB look like JSON text (ts_sniff_json): they are held until
- * then (look[]), as folders.c looks at a file before reading it.
- * Everything here lives for one call of ts_cli_backfill_s3.
+ * first bytes look like JSON text (s3feed.c), as folders.c looks at a
+ * file before reading it. Everything here lives for one call of
+ * ts_cli_backfill_s3.
  */
 #include <stdlib.h>
 #include <time.h>
 
 #include "cli.h"
 #include "s3.h"
+#include "s3feed.h"
 #include "s3walk.h"
-#include "sniff.h"
 #include "util.h"
-
-#define LOOK_BYTES 4096
 
 static int64_t wall_now(void *ctx)
 {
@@ -35,17 +33,10 @@ typedef struct s3run {
 	ts_store *store;
 	const ts_source_cb *cb;
 	ts_s3 *s3;
-	ts_source_push *push;
 	const char *bucket;
 	ts_s3_objs objs;
 	char **names;       /* checkpoint name of each object */
-	size_t cur;         /* the object being read */
-	int reading;        /* pushed into the reader (begun) */
-	int looking;        /* holding the first bytes */
-	int passed;         /* looked at and passed over: the rest is dropped */
-	unsigned char look[LOOK_BYTES];
-	size_t nlook;
-	int fatal;          /* TS_ENOMEM or a stop */
+	ts_s3feed feed;     /* the object being read */
 } s3run;
 
 static int list_cb(void *ctx, const ts_s3_listreq *q, ts_s3_page *pg, char *err, size_t cap)
@@ -117,118 +108,26 @@ out:
 	return rc;
 }
 
-static void object_path(const s3run *x, size_t i, char *out, size_t cap)
-{
-	snprintf(out, cap, "s3://%s/%s", x->bucket, x->objs.v[i].key);
-}
-
-/* Push the object into the reader: begin (the engine's file begins with
- * the object's id), then the held bytes. */
-static int start_reading(s3run *x)
-{
-	char path[1400];
-	object_path(x, x->cur, path, sizeof path);
-	ts_file_id id = id_of(x, x->cur);
-	x->r->cur_id = &id;
-	int rc = ts_source_push_begin(x->push, path, &x->r->src, x->cb);
-	x->r->cur_id = NULL;
-	if (rc)
-		return rc;
-	x->reading = 1;
-	x->looking = 0;
-	if (x->nlook) {
-		rc = ts_source_push_bytes(x->push, x->look, x->nlook);
-		x->nlook = 0;
-	}
-	return rc;
-}
-
-/* The held first bytes decide: read, or pass over. */
-static int decide(s3run *x)
-{
-	if (ts_sniff_json(x->look, x->nlook))
-		return start_reading(x);
-	char path[1400];
-	object_path(x, x->cur, path, sizeof path);
-	x->looking = 0;
-	x->passed = 1;
-	x->r->src.files_ignored++;
-	if (x->cb->passed)
-		x->cb->passed(x->cb->ctx, path, x->nlook ? "not JSON text" : "empty");
-	return 0;
-}
-
 static int on_begin(void *ctx, size_t i, const ts_s3_meta *m)
 {
 	s3run *x = ctx;
 	(void)m; /* the listing said the same */
 	const char *key = x->objs.v[i].key, *base = strrchr(key, '/');
-	x->cur = i;
-	x->reading = x->passed = 0;
-	x->nlook = 0;
-	x->looking = !ts_folders_is_log_name(base ? base + 1 : key);
-	if (x->looking)
-		return 0;
-	int rc = start_reading(x);
-	return rc == TS_ENOMEM ? (x->fatal = rc) : 0;
+	ts_file_id id = id_of(x, i);
+	return ts_s3feed_begin(&x->feed, i, x->bucket, key, &id,
+			       !ts_folders_is_log_name(base ? base + 1 : key));
 }
 
 static int on_data(void *ctx, size_t i, const void *p, size_t n)
 {
-	s3run *x = ctx;
 	(void)i;
-	int rc = 0;
-	if (x->passed)
-		return 0;
-	if (x->looking) {
-		size_t k = n < LOOK_BYTES - x->nlook ? n : LOOK_BYTES - x->nlook;
-		memcpy(x->look + x->nlook, p, k);
-		x->nlook += k;
-		p = (const char *)p + k;
-		n -= k;
-		if (x->nlook < LOOK_BYTES)
-			return 0;
-		if ((rc = decide(x)) || !x->reading)
-			goto out;
-	}
-	if (n)
-		rc = ts_source_push_bytes(x->push, p, n);
-out:
-	if (rc == TS_ENOMEM || rc == TS_SOURCE_STOP)
-		return x->fatal = rc;
-	return 0;
+	return ts_s3feed_data(&((s3run *)ctx)->feed, p, n);
 }
 
 static void on_end(void *ctx, size_t i, int rc, const char *detail)
 {
 	s3run *x = ctx;
-	char path[1400];
-	object_path(x, i, path, sizeof path);
-	/* the detail begins with the object's URL: the callbacks name it */
-	size_t pl = strlen(path);
-	const char *why = strncmp(detail, path, pl) == 0 && detail[pl] == ':' ? detail + pl + 2 : detail;
-	if (x->cur != i || (!x->reading && !x->looking && !x->passed)) {
-		/* failed before its first byte */
-		x->r->src.files_failed++;
-		ts_source_count_skip(x->cb, &x->r->src, TS_EIO, path, 0, why);
-		x->r->files_done++;
-		return;
-	}
-	if (x->looking && !x->fatal) {
-		int d = decide(x);
-		if (d) {
-			x->fatal = d;
-			return;
-		}
-	}
-	if (x->passed) {
-		x->r->files_done++;
-		return;
-	}
-	int e = ts_source_push_end(x->push, rc ? why : NULL);
-	if ((e == TS_ENOMEM || e == TS_SOURCE_STOP) && !x->fatal)
-		x->fatal = e;
-	x->reading = 0;
+	ts_s3feed_end(&x->feed, i, x->bucket, x->objs.v[i].key, rc, detail);
 }
 
 /* "s3://BUCKET/PREFIX" into bucket[cap] and *prefix (into arg). 0 or -1. */
@@ -271,12 +170,12 @@ int ts_cli_backfill_s3(ts_run *r, const ts_cli_opts *o, ts_store *store, const t
 		return TS_EXIT_USAGE;
 	}
 	ts_s3_opts so = {.connections = o->s3_connections, .now = wall_now};
-	s3run x = {.r = r, .store = store, .cb = cb};
+	s3run x = {.r = r, .store = store, .cb = cb, .feed = {.r = r, .cb = cb}};
 	x.s3 = ts_s3_new(&cfg, &so);
-	x.push = ts_source_push_new(&o->ro, &o->po);
+	x.feed.push = ts_source_push_new(&o->ro, &o->po);
 	int exit_code = 0;
 	ts_pathlist accounts = {0}, regions = {0};
-	if (!x.s3 || !x.push || split(o->s3_accounts, &accounts) || split(o->s3_regions, &regions)) {
+	if (!x.s3 || !x.feed.push || split(o->s3_accounts, &accounts) || split(o->s3_regions, &regions)) {
 		ts_error("out of memory (or libcurl could not start)");
 		exit_code = TS_EXIT_STORE;
 		goto out;
@@ -319,7 +218,7 @@ int ts_cli_backfill_s3(ts_run *r, const ts_cli_opts *o, ts_store *store, const t
 			r->files_total += x.objs.n;
 			ts_s3_consumer c = {on_begin, on_data, on_end, &x};
 			rc = ts_s3_fetch(x.s3, bucket, x.objs.v, x.objs.n, &c);
-			if (rc == TS_ENOMEM || x.fatal == TS_ENOMEM)
+			if (rc == TS_ENOMEM || x.feed.fatal == TS_ENOMEM)
 				r->fatal = TS_ENOMEM;
 			if (r->fatal)
 				exit_code = TS_EXIT_STORE;
@@ -336,6 +235,6 @@ out:
 	ts_pathlist_free(&accounts);
 	ts_pathlist_free(&regions);
 	ts_s3_free(x.s3);
-	ts_source_push_free(x.push);
+	ts_source_push_free(x.feed.push);
 	return exit_code;
 }

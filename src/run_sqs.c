@@ -24,13 +24,12 @@
 #include <time.h>
 
 #include "cli.h"
+#include "s3feed.h"
 #include "s3walk.h"
-#include "sniff.h"
 #include "sqs.h"
 #include "sqsmsg.h"
 #include "util.h"
 
-#define LOOK_BYTES 4096
 #define RECEIVE 10 /* messages per ReceiveMessage (SQS's most) */
 #define BATCH 50   /* messages read in one round: receives go on while answers are full */
 
@@ -42,7 +41,6 @@ struct ts_sqsrun {
 	int visibility;      /* seconds a received message stays hidden */
 	ts_s3 *s3;
 	ts_sqs *q;
-	ts_source_push *push;
 	/* the batch being read */
 	ts_sqs_msgs msgs;
 	ts_sqsmsg notes[BATCH];
@@ -53,14 +51,8 @@ struct ts_sqsrun {
 	size_t nobjs;
 	const char *bucket;
 	double extend_at;    /* when the batch's visibility is extended */
-	/* the object being read */
-	size_t cur;
-	int reading, looking, passed;
-	unsigned char look[LOOK_BYTES];
-	size_t nlook;
-	char *name;
-	ts_file_id id;
-	int fatal;
+	ts_s3feed feed;      /* the object being read */
+	char *name;          /* its checkpoint name */
 	ts_pathlist acks;    /* receipts to delete after the next checkpoint */
 };
 
@@ -76,7 +68,7 @@ void ts_cli_sqs_free(ts_sqsrun *x)
 		return;
 	ts_s3_free(x->s3);
 	ts_sqs_free(x->q);
-	ts_source_push_free(x->push);
+	ts_source_push_free(x->feed.push);
 	ts_sqs_msgs_free(&x->msgs);
 	for (int i = 0; i < BATCH; i++)
 		ts_sqsmsg_free(&x->notes[i]);
@@ -131,11 +123,6 @@ static int on_record(void *ctx, const ts_record *rec, const char *path, uint64_t
 	return rc == TS_SOURCE_STOP && !((ts_run *)ctx)->fatal ? TS_SOURCE_GO_ON : rc;
 }
 
-static void object_path(const ts_sqsrun *x, size_t i, char *out, size_t cap)
-{
-	snprintf(out, cap, "s3://%s/%s", x->bucket, x->objs[i].key);
-}
-
 static void leave(ts_sqsrun *x, size_t msg, const char *why)
 {
 	if (!x->left[msg])
@@ -143,132 +130,51 @@ static void leave(ts_sqsrun *x, size_t msg, const char *why)
 	x->left[msg] = 1;
 }
 
-static int start_reading(ts_sqsrun *x)
-{
-	char path[1400];
-	object_path(x, x->cur, path, sizeof path);
-	x->r->cur_id = &x->id;
-	int rc = ts_source_push_begin(x->push, path, &x->r->src, &x->cb);
-	x->r->cur_id = NULL;
-	if (rc)
-		return rc;
-	x->reading = 1;
-	x->looking = 0;
-	if (x->nlook) {
-		rc = ts_source_push_bytes(x->push, x->look, x->nlook);
-		x->nlook = 0;
-	}
-	return rc;
-}
-
-static int decide(ts_sqsrun *x)
-{
-	if (ts_sniff_json(x->look, x->nlook))
-		return start_reading(x);
-	char path[1400];
-	object_path(x, x->cur, path, sizeof path);
-	x->looking = 0;
-	x->passed = 1;
-	x->r->src.files_ignored++;
-	if (x->cb.passed)
-		x->cb.passed(x->cb.ctx, path, x->nlook ? "not JSON text" : "empty");
-	return 0;
-}
-
 static int on_begin(void *ctx, size_t i, const ts_s3_meta *m)
 {
 	ts_sqsrun *x = ctx;
 	const ts_s3_obj *o = &x->objs[i];
 	extend(x);
-	x->cur = i;
-	x->reading = x->passed = 0;
-	x->nlook = 0;
 	free(x->name);
 	x->name = ts_cli_s3_name(o->key, *m->etag ? m->etag : o->etag);
 	if (!x->name)
-		return x->fatal = TS_ENOMEM;
-	x->id = (ts_file_id){x->name, m->size != UINT64_MAX ? m->size : o->size,
-			     m->mtime != INT64_MIN ? m->mtime : 0};
+		return x->feed.fatal = TS_ENOMEM;
+	ts_file_id id = {x->name, m->size != UINT64_MAX ? m->size : o->size,
+			 m->mtime != INT64_MIN ? m->mtime : 0};
 	if (!x->force) {
 		uint8_t done = 0;
-		int rc = x->store->ops->files_done(x->store, &x->id, 1, &done);
+		int rc = x->store->ops->files_done(x->store, &id, 1, &done);
 		if (rc) {
 			ts_error("%s", rc == TS_ESTORE ? x->store->errstr : ts_strerror(rc));
-			return x->fatal = rc;
+			return x->feed.fatal = rc;
 		}
 		if (done) { /* counted before: a message delivered again */
-			x->passed = 1;
+			ts_s3feed_skip(&x->feed, i, x->bucket, o->key);
 			x->r->files_already++;
 			return 0;
 		}
 	}
 	const char *why, *base = strrchr(o->key, '/');
-	x->looking = ts_s3walk_pick(o->key, &why, NULL) == TS_S3WALK_LOOK &&
-		     !ts_folders_is_log_name(base ? base + 1 : o->key);
-	if (x->looking)
-		return 0;
-	int rc = start_reading(x);
-	return rc == TS_ENOMEM ? (x->fatal = rc) : 0;
+	int look = ts_s3walk_pick(o->key, &why, NULL) == TS_S3WALK_LOOK &&
+		   !ts_folders_is_log_name(base ? base + 1 : o->key);
+	return ts_s3feed_begin(&x->feed, i, x->bucket, o->key, &id, look);
 }
 
 static int on_data(void *ctx, size_t i, const void *p, size_t n)
 {
 	ts_sqsrun *x = ctx;
 	(void)i;
-	int rc = 0;
 	extend(x);
-	if (x->passed)
-		return 0;
-	if (x->looking) {
-		size_t k = n < LOOK_BYTES - x->nlook ? n : LOOK_BYTES - x->nlook;
-		memcpy(x->look + x->nlook, p, k);
-		x->nlook += k;
-		p = (const char *)p + k;
-		n -= k;
-		if (x->nlook < LOOK_BYTES)
-			return 0;
-		if ((rc = decide(x)) || !x->reading)
-			goto out;
-	}
-	if (n)
-		rc = ts_source_push_bytes(x->push, p, n);
-out:
-	if (rc == TS_ENOMEM || rc == TS_SOURCE_STOP)
-		return x->fatal = rc;
-	return 0;
+	return ts_s3feed_data(&x->feed, p, n);
 }
 
 static void on_end(void *ctx, size_t i, int rc, const char *detail)
 {
 	ts_sqsrun *x = ctx;
-	char path[1400];
-	object_path(x, i, path, sizeof path);
-	size_t pl = strlen(path);
-	const char *why = strncmp(detail, path, pl) == 0 && detail[pl] == ':' ? detail + pl + 2 : detail;
 	extend(x);
 	if (rc)
 		leave(x, x->owner[i], detail);
-	if (x->cur != i || (!x->reading && !x->looking && !x->passed)) {
-		x->r->src.files_failed++;
-		ts_source_count_skip(&x->cb, &x->r->src, TS_EIO, path, 0, why);
-		x->r->files_done++;
-		return;
-	}
-	if (x->looking && !x->fatal) {
-		int d = decide(x);
-		if (d) {
-			x->fatal = d;
-			return;
-		}
-	}
-	if (x->passed) {
-		x->r->files_done++;
-		return;
-	}
-	int e = ts_source_push_end(x->push, rc ? why : NULL);
-	if ((e == TS_ENOMEM || e == TS_SOURCE_STOP) && !x->fatal)
-		x->fatal = e;
-	x->reading = 0;
+	ts_s3feed_end(&x->feed, i, x->bucket, x->objs[i].key, rc, detail);
 }
 
 /* Read the notes of the batch and fetch their objects, bucket by bucket
@@ -294,7 +200,7 @@ static int read_batch(ts_sqsrun *x)
 	x->owner = calloc(total ? total : 1, sizeof *x->owner);
 	if (!x->objs || !x->owner)
 		return TS_ENOMEM;
-	for (size_t m = 0; m < x->msgs.n && !x->fatal && !r->fatal;) {
+	for (size_t m = 0; m < x->msgs.n && !x->feed.fatal && !r->fatal;) {
 		/* a run of messages of one bucket */
 		x->bucket = x->notes[m].bucket;
 		x->nobjs = 0;
@@ -322,10 +228,10 @@ static int read_batch(ts_sqsrun *x)
 			r->files_total += x->nobjs;
 			ts_s3_consumer c = {on_begin, on_data, on_end, x};
 			int rc = ts_s3_fetch(x->s3, x->bucket, x->objs, x->nobjs, &c);
-			if (rc == TS_ENOMEM || x->fatal == TS_ENOMEM)
+			if (rc == TS_ENOMEM || x->feed.fatal == TS_ENOMEM)
 				return TS_ENOMEM;
-			if (x->fatal)
-				return x->fatal;
+			if (x->feed.fatal)
+				return x->feed.fatal;
 		}
 		m = end;
 	}
@@ -411,6 +317,8 @@ int ts_cli_stream_sqs(ts_run *r, const ts_stream_cfg *sc, ts_store *store,
 	x->visibility = sc->sqs_visibility > 0 ? sc->sqs_visibility : 300;
 	x->cb = (ts_source_cb){on_record, ts_cli_on_skip, ts_cli_on_file_done, r,
 			       ts_cli_on_file_begin, NULL, 0, ts_cli_on_passed};
+	x->feed.r = r;
+	x->feed.cb = &x->cb;
 	const char *qep = getenv("AWS_ENDPOINT_URL_SQS");
 	if (!qep || !*qep)
 		qep = getenv("AWS_ENDPOINT_URL");
@@ -421,8 +329,8 @@ int ts_cli_stream_sqs(ts_run *r, const ts_stream_cfg *sc, ts_store *store,
 		return TS_EXIT_USAGE;
 	}
 	x->s3 = ts_s3_new(&cfg, &so);
-	x->push = ts_source_push_new(ro, po);
-	if (!x->s3 || !x->push) {
+	x->feed.push = ts_source_push_new(ro, po);
+	if (!x->s3 || !x->feed.push) {
 		ts_error("out of memory (or libcurl could not start)");
 		return TS_EXIT_STORE;
 	}
