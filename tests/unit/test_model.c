@@ -86,6 +86,14 @@ static void test_compact_baseline(void)
 		CHECK(memcmp(&steady, &b.steady[m], sizeof steady) == 0);
 	}
 	CHECK(c->steady_size == (float)b.steady_size);
+	/* what each minute's expectation came from: a weekday's, the job's
+	 * minute regular */
+	ts_basis basis;
+	ts_cbase_basis(c, 7, &basis);
+	CHECK_INT(basis.day_class, TS_DAY_WEEKDAY);
+	CHECK_INT(basis.regular, 1);
+	ts_cbase_basis(c, 30, &basis);
+	CHECK_INT(basis.regular, 0);
 	free(c);
 }
 
@@ -210,6 +218,95 @@ static void test_tails(void)
 	CHECK(!ts_model_weekend(20003));
 }
 
+/* ---- weekends: the weekdays' shape times a shrunk weekend ratio ---- */
+#define WDAYS 12
+static uint32_t whist[WDAYS * TS_MIN_PER_DAY];
+#define SAT 20008 /* a Saturday; its 12 days of history hold one weekend */
+
+/* Fill whist: a diurnal weekday rate (peak `peak`/min 8-20 h, a tenth of
+ * it at night) and weekend days at `we` times that. */
+static void weekly_history(double peak, double we)
+{
+	for (int d = 0; d < WDAYS; d++) {
+		double f = ts_model_weekend(SAT - WDAYS + d) ? we : 1;
+		for (int m = 0; m < TS_MIN_PER_DAY; m++) {
+			double mu = m / 60 >= 8 && m / 60 < 20 ? peak : peak / 10;
+			whist[d * TS_MIN_PER_DAY + m] = poisson(mu * f);
+		}
+	}
+}
+
+static void test_machine_weekend_keeps_weekday_rate(void)
+{
+	ts_profile p;
+	ts_profile_defaults(&p);
+	/* as busy at weekends; only one weekend seen, its hours noisy */
+	weekly_history(1.5, 1.0);
+	static ts_baseline b;
+	CHECK_INT(ts_model_fit_rate(whist, WDAYS, SAT, &p, &b), 0);
+	CHECK_INT(b.day_class, TS_DAY_WEEKEND_RATIO);
+	CHECK_INT(b.weekend_days, 2);
+	CHECK(fabs(b.ratio - 1) < 0.1);
+	/* each hour from ten weekdays' shape, not two weekend days' */
+	for (int h = 8; h < 20; h++)
+		CHECK(fabs(b.steady[h * 60] - 1.5) < 0.2);
+	/* one weekend seen: the day's level is uncertain, so wider than Poisson */
+	CHECK(b.ratio_sd > 0.1);
+	CHECK(b.steady_size > 0 && b.steady_size < 100);
+	/* and the compact baseline says so, in fixed point */
+	ts_cbase *c = NULL;
+	CHECK_INT(ts_cbase_make(&b, &c), 0);
+	ts_basis basis;
+	ts_cbase_basis(c, 600, &basis);
+	CHECK_INT(basis.day_class, TS_DAY_WEEKEND_RATIO);
+	CHECK_INT(basis.weekend_days, 2);
+	CHECK_INT(basis.ratio_e4, (uint32_t)lround(b.ratio * 1e4));
+	CHECK_INT(basis.ratio_raw_e4, (uint32_t)lround(b.ratio_raw * 1e4));
+	CHECK_INT(basis.ratio_sd_e3, (uint32_t)lround(b.ratio_sd * 1e3));
+	free(c);
+}
+
+static void test_people_weekend_ratio_learned(void)
+{
+	ts_profile p;
+	ts_profile_defaults(&p);
+	/* a sixth at weekends, with plenty of calls: the ratio is believed */
+	weekly_history(12, 1.0 / 6);
+	static ts_baseline b;
+	CHECK_INT(ts_model_fit_rate(whist, WDAYS, SAT, &p, &b), 0);
+	CHECK(fabs(b.ratio_raw - 1.0 / 6) < 0.02);
+	CHECK(fabs(b.ratio - b.ratio_raw) < 0.01);
+	CHECK(fabs(b.steady[14 * 60] - 2) < 0.3);
+	CHECK(b.steady[3 * 60] < 0.4);
+	/* a handful of calls above 2/min weigh less than under Poisson */
+	CHECK(ts_model_p_high(6, b.steady[14 * 60], b.steady_size) >
+	      1.5 * ts_model_p_high(6, b.steady[14 * 60], 0));
+	/* a weekday is still judged from weekdays alone */
+	CHECK_INT(ts_model_fit_rate(whist, WDAYS - 1, SAT - 1, &p, &b), 0);
+	CHECK_INT(b.day_class, TS_DAY_WEEKDAY);
+	CHECK(fabs(b.steady[14 * 60] - 12) < 1);
+	CHECK(b.ratio == 1);
+}
+
+static void test_thin_weekend_evidence_shrinks(void)
+{
+	ts_profile p;
+	ts_profile_defaults(&p);
+	/* ~7 calls a weekday, none on the one weekend: too little to learn
+	 * that weekends are silent */
+	weekly_history(0.008, 0);
+	static ts_baseline b;
+	CHECK_INT(ts_model_fit_rate(whist, WDAYS, SAT, &p, &b), 0);
+	CHECK_INT(b.day_class, TS_DAY_WEEKEND_RATIO);
+	CHECK(b.ratio_raw < 0.1);
+	CHECK(b.ratio > 3 * b.ratio_raw);
+	CHECK(b.ratio_sd > 0.5);
+	/* no weekend in the history (Monday to Friday): ratio 1, wide */
+	CHECK_INT(ts_model_fit_rate(whist + 7 * TS_MIN_PER_DAY, 5, SAT, &p, &b), 0);
+	CHECK(b.ratio == 1);
+	CHECK(b.ratio_sd >= 1);
+}
+
 static void test_fit_rejects_bad_days(void)
 {
 	ts_profile p;
@@ -220,4 +317,5 @@ static void test_fit_rejects_bad_days(void)
 }
 
 TS_TESTS(test_constant_rate, test_hourly_cron_learned, test_drifting_hourly_job, test_drifting_daily_job, test_compact_baseline, test_daily_job_does_not_raise_its_hour, test_diurnal_and_past_anomaly,
-	 test_error_fraction, test_tails, test_fit_rejects_bad_days)
+	 test_error_fraction, test_tails, test_fit_rejects_bad_days, test_machine_weekend_keeps_weekday_rate,
+	 test_people_weekend_ratio_learned, test_thin_weekend_evidence_shrinks)
