@@ -4,8 +4,8 @@
  * so the detector calls it once per metric per UTC day (as AWS recomputes
  * its baselines daily). Robustness: hourly levels are trimmed means over
  * days (the highest and lowest day dropped when there are five or more), so
- * one past anomaly does not poison the baseline; regular bursts must show
- * in most hours (minute of hour) or most days (minute of day) to count.
+ * one past anomaly does not poison the baseline; regular bursts (jobs)
+ * are found by bursts.c.
  * The real-valued baseline (the end of this file, bench/nab.c's series)
  * is fitted the same way, from its arguments only, every few rows; its
  * scratch arrays are malloc'd and freed within the call.
@@ -17,6 +17,7 @@
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
+#include "bursts.h"
 #include "model.h"
 
 #define POISSON_SIZE 1e6 /* sizes above this are judged as Poisson */
@@ -40,142 +41,6 @@ static double robust_mean(double *v, size_t n)
 	if (n >= 3)
 		return gsl_stats_mean(v, 1, n - 1); /* drop the highest */
 	return gsl_stats_mean(v, 1, n);
-}
-
-/* Mean and variance of burst values at one minute slot, highest dropped
- * when there are enough; a burst counts as regular when its 30% quantile
- * stands clearly above the seasonal rate. */
-static int regular_burst(double *v, size_t n, double seasonal, double *mean, double *size)
-{
-	if (n < 3)
-		return 0;
-	gsl_sort(v, 1, n);
-	double q30 = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.3);
-	if (!(q30 > 1.5 * seasonal + 3))
-		return 0;
-	size_t m = n >= 5 ? n - 1 : n;
-	double mu = gsl_stats_mean(v, 1, m);
-	double var = m > 1 ? gsl_stats_variance_m(v, 1, m, mu) : 0;
-	*mean = mu;
-	*size = var > mu * 1.05 ? mu * mu / (var - mu) : 0;
-	return 1;
-}
-
-/* 2b. bursts that recur every hour or every day but not at one exact
- * minute (a job whose runs start a minute or two early or late): for each
- * window of 2 * DRIFT + 1 minutes, the largest count of each run (hour or
- * day) in it, minutes already taken as exact bursts left out; where those
- * peaks are regular, every minute of the window may carry the run, so each
- * one not yet a burst is raised to the peaks' mean and left out of the
- * steady rate. An exact job leaves nothing regular outside its own minutes,
- * so it keeps its single minute. Windows are taken where their sums (bursts
- * left out) stand well above the seasonal rate, best first; a window looked
- * at is not a candidate again. */
-#define DRIFT 3
-
-/* The largest count in the window around minute run_start + j of the
- * history, burst minutes left out. */
-static double window_peak(const uint32_t *hist, int ndays, const unsigned char *burst,
-			  int64_t run_start, int j)
-{
-	double mx = 0;
-	for (int k = -DRIFT; k <= DRIFT; k++) {
-		int64_t m = run_start + j + k;
-		if (m < 0 || m >= (int64_t)ndays * TS_MIN_PER_DAY)
-			continue;
-		if (!burst[m % TS_MIN_PER_DAY])
-			mx = fmax(mx, hist[m]);
-	}
-	return mx;
-}
-
-/* Mark the window around minute j of each period (per minutes, reps per
- * day) as bursts of mean mu and size sz where it is not one already. */
-static void mark_window(unsigned char *burst, float *bmean, float *bsize, int per, int reps, int j,
-			double mu, double sz)
-{
-	for (int r = 0; r < reps; r++) {
-		for (int k = -DRIFT; k <= DRIFT; k++) {
-			int m = r * per + ((j + k) % per + per) % per;
-			if (burst[m])
-				continue;
-			burst[m] = 2; /* taken by a window: not an exact burst */
-			bmean[m] = (float)mu;
-			bsize[m] = (float)sz;
-		}
-	}
-}
-
-static void drifting_bursts(const uint32_t *hist, int ndays, const double *rate_h, double peak,
-			    double total, double *buf, unsigned char *burst, float *bmean,
-			    float *bsize)
-{
-	const int64_t span = (int64_t)ndays * TS_MIN_PER_DAY;
-	double *sum = malloc(sizeof(double) * TS_MIN_PER_DAY);
-	if (!sum)
-		return; /* without the windows: exact bursts only */
-	/* hourly: minute-of-hour windows, over every hour of the history */
-	double moh[60] = {0};
-	for (int64_t m = 0; m < span; m++)
-		if (!burst[m % TS_MIN_PER_DAY])
-			moh[m % 60] += hist[m];
-	for (;;) {
-		int best = -1;
-		double best_sum = 2 * (2 * DRIFT + 1) * (total / 60.0) + 10 * ndays;
-		for (int j = 0; j < 60; j++) {
-			double w = 0;
-			for (int k = -DRIFT; k <= DRIFT; k++)
-				w += moh[(j + k + 60) % 60];
-			if (w > best_sum) {
-				best_sum = w;
-				best = j;
-			}
-		}
-		if (best < 0)
-			break;
-		size_t n = 0;
-		for (int64_t h = 0; h < (int64_t)ndays * 24; h++)
-			buf[n++] = window_peak(hist, ndays, burst, h * 60, best);
-		double mu, sz;
-		int regular = regular_burst(buf, n, peak, &mu, &sz);
-		for (int k = -DRIFT; k <= DRIFT; k++)
-			moh[(best + k + 60) % 60] = 0;
-		if (regular)
-			mark_window(burst, bmean, bsize, 60, 24, best, mu, sz);
-	}
-	/* daily: minute-of-day windows */
-	for (int m = 0; m < TS_MIN_PER_DAY; m++) {
-		sum[m] = 0;
-		for (int d = 0; !burst[m] && d < ndays; d++)
-			sum[m] += hist[(size_t)d * TS_MIN_PER_DAY + m];
-	}
-	for (;;) {
-		int best = -1;
-		double best_sum = 0;
-		for (int m = 0; ndays >= 3 && m < TS_MIN_PER_DAY; m++) {
-			double w = 0, expect = 0;
-			for (int k = -DRIFT; k <= DRIFT; k++) {
-				int mm = (m + k + TS_MIN_PER_DAY) % TS_MIN_PER_DAY;
-				w += sum[mm];
-				expect += rate_h[mm / 60];
-			}
-			if (w > 2 * expect * ndays + 3 * (2 * DRIFT + 1) * ndays && w > best_sum) {
-				best_sum = w;
-				best = m;
-			}
-		}
-		if (best < 0)
-			break;
-		for (int d = 0; d < ndays; d++)
-			buf[d] = window_peak(hist, ndays, burst, (int64_t)d * TS_MIN_PER_DAY, best);
-		double mu, sz;
-		int regular = regular_burst(buf, (size_t)ndays, rate_h[best / 60], &mu, &sz);
-		for (int k = -DRIFT; k <= DRIFT; k++)
-			sum[(best + k + TS_MIN_PER_DAY) % TS_MIN_PER_DAY] = 0;
-		if (regular)
-			mark_window(burst, bmean, bsize, TS_MIN_PER_DAY, 1, best, mu, sz);
-	}
-	free(sum);
 }
 
 /* The weekend ratio of a series (a weekend day's calls over a weekday's),
@@ -317,54 +182,12 @@ int ts_model_fit_rate(const uint32_t *hist, int ndays, int64_t day, const ts_pro
 		rate_h[h] = robust_mean(vals, n) / 60.0 * factor;
 	}
 
-	/* 2. regular bursts (cron jobs) at a minute of the hour or of the day;
-	 * candidates first, cheaply. burst[m] flags minute m of the day. */
+	/* 2. regular bursts (cron jobs) at a minute of the hour or of the day
+	 * (bursts.c); burst[m] flags minute m of the day */
 	unsigned char burst[TS_MIN_PER_DAY] = {0};
 	float bmean[TS_MIN_PER_DAY], bsize[TS_MIN_PER_DAY];
-	double *buf = malloc(sizeof(double) * (size_t)ndays * 24);
-	if (!buf)
+	if (ts_bursts_find(hist, ndays, rate_h, total, burst, bmean, bsize))
 		return TS_ENOMEM;
-	double moh_sum[60] = {0}, peak = 0;
-	for (int d = 0; d < ndays; d++)
-		for (int m = 0; m < TS_MIN_PER_DAY; m++)
-			moh_sum[m % 60] += hist[(size_t)d * TS_MIN_PER_DAY + m];
-	for (int h = 0; h < 24; h++)
-		peak = fmax(peak, rate_h[h]);
-	for (int j = 0; j < 60; j++) {
-		if (!(moh_sum[j] > 2 * (total / 60.0) + 10 * ndays))
-			continue;
-		size_t n = 0;
-		for (int d = 0; d < ndays; d++)
-			for (int h = 0; h < 24; h++)
-				buf[n++] = hist[(size_t)d * TS_MIN_PER_DAY + h * 60 + j];
-		double mu, sz;
-		if (!regular_burst(buf, n, peak, &mu, &sz))
-			continue;
-		for (int h = 0; h < 24; h++) {
-			burst[h * 60 + j] = 1;
-			bmean[h * 60 + j] = (float)mu;
-			bsize[h * 60 + j] = (float)sz;
-		}
-	}
-	for (int m = 0; m < TS_MIN_PER_DAY; m++) {
-		double sum = 0;
-		for (int d = 0; d < ndays; d++)
-			sum += hist[(size_t)d * TS_MIN_PER_DAY + m];
-		if (!(sum > 2 * rate_h[m / 60] * ndays + 3 * ndays))
-			continue;
-		for (int d = 0; d < ndays; d++)
-			buf[d] = hist[(size_t)d * TS_MIN_PER_DAY + m];
-		double mu, sz;
-		if (!regular_burst(buf, (size_t)ndays, rate_h[m / 60], &mu, &sz))
-			continue;
-		if (!burst[m] || mu > bmean[m]) {
-			bmean[m] = (float)mu;
-			bsize[m] = (float)sz;
-		}
-		burst[m] = 1;
-	}
-	drifting_bursts(hist, ndays, rate_h, peak, total, buf, burst, bmean, bsize);
-	free(buf);
 
 	/* 3. the steady seasonal rate, from the minutes that are not bursts:
 	 * a daily job of hundreds of calls must not raise its whole hour */

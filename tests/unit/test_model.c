@@ -166,6 +166,70 @@ static void test_drifting_daily_job(void)
 	CHECK(ts_model_p_high(2000, b.lam[300], b.size[300]) < 1e-7);
 }
 
+/* A small hourly job over a busy base: 46 calls a run (+-50%), drifting
+ * +-2 minutes, over 7 calls a minute; its window holds little more than
+ * twice its share of the base, and it is still learned. */
+static void test_small_drifting_hourly_job(void)
+{
+	ts_profile p;
+	ts_profile_defaults(&p);
+	for (int i = 0; i < DAYS * TS_MIN_PER_DAY; i++)
+		hist[i] = poisson(7);
+	for (int h = 0; h < DAYS * 24; h++) {
+		int shift = (int)((h * 7919u) % 5) - 2;
+		hist[h * 60 + 44 + shift] += 23 + (uint32_t)((h * 104729u) % 47);
+	}
+	ts_baseline b;
+	CHECK_INT(ts_model_fit_rate(hist, DAYS, 20000, &p, &b), 0);
+	for (int m = 42; m <= 46; m++)
+		CHECK(b.lam[10 * 60 + m] > 30);
+	CHECK(b.lam[10 * 60 + 20] < 10);
+	/* a run of 69 calls in the window is normal, one ten times its size not */
+	CHECK(ts_model_p_high(76, b.lam[10 * 60 + 46], b.size[10 * 60 + 46]) > 1e-4);
+	CHECK(ts_model_p_high(460, b.lam[10 * 60 + 44], b.size[10 * 60 + 44]) < 1e-7);
+}
+
+/* A daily job of three minutes drifting +-3: its run reaches 5 minutes
+ * past its nominal start, beyond a window of +-3, and is still expected
+ * there. */
+static void test_long_drifting_daily_job(void)
+{
+	ts_profile p;
+	ts_profile_defaults(&p);
+	for (int i = 0; i < DAYS * TS_MIN_PER_DAY; i++)
+		hist[i] = poisson(0.1);
+	static const int shift[DAYS] = {3, -3, 2, 3, -1, 0, -2, 1};
+	for (int d = 0; d < DAYS; d++)
+		for (int k = 0; k < 3; k++)
+			hist[d * TS_MIN_PER_DAY + 1350 + shift[d] + k] += 25 + (uint32_t)(d * 5);
+	ts_baseline b;
+	CHECK_INT(ts_model_fit_rate(hist, DAYS, 20000, &p, &b), 0);
+	for (int m = 1347; m <= 1355; m++)
+		CHECK(b.lam[m] > 15);
+	CHECK(b.lam[1340] < 1 && b.lam[1360] < 1);
+}
+
+/* A daily job of three minutes that mostly starts on time: the minutes
+ * its runs share on most days are exact bursts, and the runs that start
+ * two minutes late (and one further minute either side, where none has
+ * landed yet) are expected too. */
+static void test_daily_job_exact_and_late_runs(void)
+{
+	ts_profile p;
+	ts_profile_defaults(&p);
+	for (int i = 0; i < DAYS * TS_MIN_PER_DAY; i++)
+		hist[i] = poisson(0.1);
+	static const int shift[DAYS] = {0, 0, 2, 0, 0, 2, 0, 0};
+	for (int d = 0; d < DAYS; d++)
+		for (int k = 0; k < 3; k++)
+			hist[d * TS_MIN_PER_DAY + 1350 + shift[d] + k] += 40 + (uint32_t)(d * 3);
+	ts_baseline b;
+	CHECK_INT(ts_model_fit_rate(hist, DAYS, 20000, &p, &b), 0);
+	for (int m = 1349; m <= 1355; m++)
+		CHECK(b.lam[m] > 15);
+	CHECK(b.lam[1346] < 1 && b.lam[1358] < 1);
+}
+
 static void test_diurnal_and_past_anomaly(void)
 {
 	ts_profile p;
@@ -301,6 +365,16 @@ static void test_thin_weekend_evidence_shrinks(void)
 	CHECK(b.ratio_raw < 0.1);
 	CHECK(b.ratio > 3 * b.ratio_raw);
 	CHECK(b.ratio_sd > 0.5);
+	/* and the shrunk ratio is the one applied: the day's expectation is
+	 * the weekday's times it */
+	double we = 0, wd = 0, r = b.ratio, raw = b.ratio_raw;
+	for (int m = 0; m < TS_MIN_PER_DAY; m++)
+		we += b.steady[m];
+	CHECK_INT(ts_model_fit_rate(whist, WDAYS - 1, SAT - 1, &p, &b), 0);
+	for (int m = 0; m < TS_MIN_PER_DAY; m++)
+		wd += b.steady[m];
+	CHECK(we > 0.5 * r * wd && we < 2 * r * wd);
+	CHECK(we > 3 * raw * wd);
 	/* no weekend in the history (Monday to Friday): ratio 1, wide */
 	CHECK_INT(ts_model_fit_rate(whist + 7 * TS_MIN_PER_DAY, 5, SAT, &p, &b), 0);
 	CHECK(b.ratio == 1);
@@ -316,6 +390,7 @@ static void test_fit_rejects_bad_days(void)
 	CHECK_INT(ts_model_fit_rate(hist, 29, 20000, &p, &b), TS_EINVAL);
 }
 
-TS_TESTS(test_constant_rate, test_hourly_cron_learned, test_drifting_hourly_job, test_drifting_daily_job, test_compact_baseline, test_daily_job_does_not_raise_its_hour, test_diurnal_and_past_anomaly,
+TS_TESTS(test_constant_rate, test_hourly_cron_learned, test_drifting_hourly_job, test_drifting_daily_job, test_small_drifting_hourly_job,
+	 test_long_drifting_daily_job, test_daily_job_exact_and_late_runs, test_compact_baseline, test_daily_job_does_not_raise_its_hour, test_diurnal_and_past_anomaly,
 	 test_error_fraction, test_tails, test_fit_rejects_bad_days, test_machine_weekend_keeps_weekday_rate,
 	 test_people_weekend_ratio_learned, test_thin_weekend_evidence_shrinks)
