@@ -30,8 +30,13 @@ QUALITY_CORPORA=(
   "t11-9d-80apis-spike-ramp|tuning|--seed 11 --days 9 --apis 80 --rate 120 --kinds spike,ramp --anomalies 16"
   "t13-9d-80apis-drop-error|tuning|--seed 13 --days 9 --apis 80 --rate 160 --kinds drop,error --anomalies 16"
   "t17-12d-40apis-r40|tuning|--seed 17 --days 12 --apis 40 --rate 40 --anomaly-after 8"
-  "w401-14d-100apis-r300-weekly|weekly|--seed 401 --days 14 --apis 100 --rate 300 --weekends varied"
-  "w402-14d-100apis-r900-weekly|weekly|--seed 402 --days 14 --apis 100 --rate 900 --weekends varied"
+  "w401-14d-100apis-r300-weekly|weekly,heldout14|--seed 401 --days 14 --apis 100 --rate 300 --weekends varied"
+  "w402-14d-100apis-r900-weekly|weekly,heldout14|--seed 402 --days 14 --apis 100 --rate 900 --weekends varied"
+  "t21-14d-100apis-r300-jobs|tuning14|--seed 21 --days 14 --apis 100 --rate 300 --weekends varied --job-drift 2 --job-size-var 0.5 --job-anomalies 6"
+  "t23-14d-80apis-r150-subtle|tuning14|--seed 23 --days 14 --apis 80 --rate 150 --weekends varied --subtle --anomalies 16 --job-drift 1 --job-size-var 0.3"
+  "h411-14d-100apis-r600-jobs|heldout14|--seed 411 --days 14 --apis 100 --rate 600 --weekends varied --job-drift 2 --job-size-var 0.5 --job-anomalies 6"
+  "h412-15d-80apis-r100-subtle|heldout14|--seed 412 --days 15 --apis 80 --rate 100 --weekends varied --subtle --anomalies 16 --job-drift 2 --job-size-var 0.4"
+  "h413-14d-60apis-3acct-2reg-mix|heldout14|--seed 413 --days 14 --apis 60 --rate 200 --accounts 3 --regions 2 --weekends varied --job-drift 3 --job-size-var 0.5 --job-anomalies 6 --subtle --anomalies 12"
 )
 
 # corpus_names SET|all|NAME[,NAME...]: the corpus names, one a line
@@ -129,15 +134,20 @@ import json, sys
 doc = json.load(open(sys.argv[1]))
 opts = sys.argv[2:]
 want = {"seed": 1, "days": 9, "apis": 40, "rate": 60, "accounts": 1, "regions": 1,
-        "jobDrift": 0, "jobSizeVar": 0, "weekends": "uniform"}
-alias = {"job-drift": "jobDrift", "job-size-var": "jobSizeVar"}
-for i in range(0, len(opts) - 1):
+        "jobDrift": 0, "jobSizeVar": 0, "weekends": "uniform", "jobAnomalies": 0,
+        "subtle": 0}
+alias = {"job-drift": "jobDrift", "job-size-var": "jobSizeVar", "job-anomalies": "jobAnomalies"}
+for i in range(0, len(opts)):
     k = alias.get(opts[i][2:], opts[i][2:])
-    if opts[i].startswith("--") and k in want:
+    if k == "subtle":
+        want[k] = 1
+    elif opts[i].startswith("--") and k in want and i + 1 < len(opts):
         want[k] = opts[i + 1] if k == "weekends" else float(opts[i + 1])
 have = dict(doc)
 have.setdefault("jobDrift", 0)
 have.setdefault("jobSizeVar", 0)
+have.setdefault("jobAnomalies", 0)
+have["subtle"] = 1 if doc.get("subtle") is True else 0
 have.setdefault("weekends", "uniform")
 have["accounts"] = len(doc.get("accounts", []))
 have["regions"] = len(doc.get("regions", []))
@@ -166,7 +176,7 @@ ensure_corpus() {
   rm -rf "$dir.tmp"
   mkdir -p "$root/bench/data"
   # shellcheck disable=SC2086
-  if ! "$TS_BIN/trailsight-gen" --out "$dir.tmp" --jobs 2 --quiet $opts; then
+  if ! "$TS_BIN/trailsight-gen" --out "$dir.tmp" --jobs "${TS_GEN_JOBS:-2}" --quiet $opts; then
     rm -rf "$dir.tmp"
     echo "trailsight-gen failed for corpus $name" >&2
     return 1

@@ -54,7 +54,7 @@ from collections import defaultdict
 CALL = "ApiCallRateInsight"
 ERROR = "ApiErrorRateInsight"
 TYPES = (CALL, ERROR)
-KINDS = ("spike", "drop", "error", "ramp")
+KINDS = ("spike", "drop", "error", "ramp", "job_stop", "job_burst")
 KIND_TYPE = {"spike": CALL, "drop": CALL, "ramp": CALL, "error": ERROR}
 REGULAR_KINDS = ("hourly_cron", "daily_cron", "chronic_errors", "rare")
 
@@ -108,6 +108,7 @@ class Corpus:
         self.starts = []
         self.seed = None
         self.end_minute = None
+        self.subtle = False
 
 
 def load_labels(c):
@@ -122,6 +123,7 @@ def load_labels(c):
         raise InputError("%s: no \"anomalies\" list; is it a trailsight-gen labels file?"
                          % c.labels_path)
     c.seed = doc.get("seed")
+    c.subtle = doc.get("subtle") is True
     if isinstance(doc.get("start"), str) and isinstance(doc.get("days"), int):
         c.end_minute = parse_minute(doc["start"], c.labels_path) + doc["days"] * 1440
     for i, a in enumerate(doc["anomalies"]):
@@ -295,7 +297,8 @@ def group_row(name, scope, labels, starts, extra_fp, dups_fp):
     good = tp - dup if dups_fp else tp
     # a kind without labels has no meaningful precision (its charged false
     # positives belong to kinds that were not injected)
-    precision = None if scope == "kind" and not labels else ratio(good, n_starts)
+    precision = None if (scope == "kind" and not labels) or scope == "subset" \
+        else ratio(good, n_starts)
     recall = ratio(len(found), len(labels))
     return {"scope": scope, "group": name, "labels": len(labels), "found": len(found),
             "missed": len(labels) - len(found), "starts": n_starts, "matched": tp,
@@ -316,11 +319,17 @@ def score(corpora, dups_fp):
         rows.append(group_row(t, "type", [x for x in labels if x["type"] == t],
                               [s for s in tp if s["type"] == t],
                               [s for s in fp if s["type"] == t], dups_fp))
-    charge = {"spike": ("up",), "ramp": ("up",), "drop": ("down",), "error": ("error",)}
+    charge = {"spike": ("up",), "ramp": ("up",), "drop": ("down",), "error": ("error",),
+              "job_stop": (), "job_burst": ()}
     for k in KINDS:
         rows.append(group_row(k, "kind", [x for x in labels if x["kind"] == k],
                               [s for s in tp if s["label"]["kind"] == k],
                               [s for s in fp if s["direction"] in charge[k]], dups_fp))
+    # recall on the small anomalies of corpora made with trailsight-gen --subtle
+    sub = [x for x in labels if x["corpus"].subtle and x["kind"] in ("spike", "drop", "error")]
+    if sub:
+        rows.append(group_row("subtle", "subset", sub, [s for s in tp if s["label"] in sub],
+                              [], dups_fp))
     regular = []
     for k in REGULAR_KINDS:
         series = [r for c in corpora for r in c.regular if r["kind"] == k]

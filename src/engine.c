@@ -426,6 +426,10 @@ int ts_engine_emit_(ts_engine *e, uint32_t mid, int64_t end_duration, int64_t cl
 		.open = early ? ts_early_open_counts_ : NULL,
 		.open_ctx = e,
 	};
+	/* what the expectation at the start came from: known while the
+	 * detector still holds the start's baseline, kept by the episode */
+	if (!end_duration && ep->basis.day_class == TS_DAY_NONE && m->kind != TS_M_ERRORS)
+		ts_mdet_basis(&em->md, ep->start, &ep->basis);
 	ts_insight ins;
 	int rc = ts_episode_event(ep, &env, mid, end_duration, &ins);
 	if (rc)
@@ -437,6 +441,7 @@ int ts_engine_emit_(ts_engine *e, uint32_t mid, int64_t end_duration, int64_t cl
 		ins.expected = ep->expected;
 		ins.p_value = ep->p_value;
 		ins.suppressed_by = mark;
+		ins.basis = ep->basis;
 		if (ins.state == TS_STATE_START) {
 			ins.decision_time = ts_engine_decision_time_(e, m->partition, closing);
 			ins.decision_wall = !e->o.sorted && e->o.wall ? e->o.wall(e->o.future_ctx) : 0;

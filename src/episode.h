@@ -17,6 +17,7 @@
 #include "attrwin.h"
 #include "codec.h"
 #include "insight.h"
+#include "model.h"
 #include "series.h"
 #include "store.h"
 
@@ -37,6 +38,8 @@ typedef struct ts_episode {
 	int start_written;          /* the Start event was made */
 	int early;                  /* the Start was made on open minutes
 				       (early.h); saved with start_written */
+	ts_basis basis;             /* what the expectation at start came from
+				       (set by the engine with the Start) */
 } ts_episode;
 
 /* What building an event reads; all borrowed. */

@@ -383,6 +383,29 @@ static void jw_values(jw *w, const ts_attr_value *v, unsigned n)
 	jw_raw(w, "]");
 }
 
+/* trailsightContext.expectedFrom: the day class the expected rate was
+ * learned from, the weekend ratio applied and the evidence behind it, and
+ * whether the start minute is a regular job's. */
+static void write_basis(jw *w, const ts_basis *b)
+{
+	static const char *const days[] = {NULL, "all", "weekday", "weekend", "weekendRatio"};
+	if (b->day_class <= TS_DAY_NONE || b->day_class > TS_DAY_WEEKEND_RATIO)
+		return;
+	jw_raw(w, ",\"expectedFrom\":{\"days\":\"");
+	jw_raw(w, days[b->day_class]);
+	jw_raw(w, "\",\"weekendDays\":");
+	jw_int(w, b->weekend_days);
+	if (b->day_class == TS_DAY_WEEKEND_RATIO) {
+		jw_raw(w, ",\"weekendRatio\":");
+		jw_num(w, b->ratio_e4 / 1e4);
+		jw_raw(w, ",\"weekendRatioSeen\":");
+		jw_num(w, b->ratio_raw_e4 / 1e4);
+		jw_raw(w, ",\"dayLevelSd\":");
+		jw_num(w, b->ratio_sd_e3 / 1e3);
+	}
+	jw_raw(w, b->regular ? ",\"regularJob\":true}" : ",\"regularJob\":false}");
+}
+
 /* TS_EINVAL for what the writer cannot express or no event can mean. */
 static int check_insight(const ts_insight *ins)
 {
@@ -470,6 +493,7 @@ int ts_insight_write(const ts_insight *ins, ts_buf *out)
 		jw_raw(&w, ",\"pValue\":");
 		if (!w.rc)
 			w.rc = json_pvalue(out, ins->p_value);
+		write_basis(&w, &ins->basis);
 		if (ins->suppressed_by) {
 			jw_raw(&w, ",\"suppressedBy\":");
 			jw_str(&w, ts_str_c(ins->suppressed_by));

@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "model.h"
 #include "util.h"
 
 enum ts_insight_type { TS_CALL_RATE = 0, TS_ERROR_RATE = 1 };
@@ -54,6 +55,9 @@ typedef struct ts_insight {
 	double expected;       /* expected events per minute at the start */
 	double p_value;        /* tail probability of the window that Started it */
 	const char *suppressed_by; /* the mark rule holding the series, or NULL */
+	/* what the expected rate came from (expectedFrom; day_class
+	 * TS_DAY_NONE: not written) */
+	ts_basis basis;
 	/* when a Start was decided (written in its trailsightContext, with
 	 * model): decision_time, the newest eventTime seen then, unix
 	 * seconds (<= 0: not written); decision_wall, the wall clock then

@@ -268,6 +268,15 @@ ts_det_obs ts_mdet_obs(const ts_mdet *m, int is_error, int64_t minute, uint32_t 
 
 int64_t ts_mdet_last(const ts_mdet *m) { return m->full ? m->full->last : m->last; }
 
+void ts_mdet_basis(const ts_mdet *m, int64_t t, ts_basis *out)
+{
+	int64_t day = ts_day_of(t);
+	const ts_cbase *c = day == m->fit_day - 1 && m->bl_prev ? m->bl_prev : m->bl;
+	memset(out, 0, sizeof *out);
+	if (c)
+		ts_cbase_basis(c, (unsigned)(t - day * TS_MIN_PER_DAY), out);
+}
+
 size_t ts_mdet_memory(const ts_mdet *m)
 {
 	return (m->full ? sizeof *m->full : 0) + (m->bl ? ts_cbase_size(m->bl) : 0) +

@@ -84,6 +84,9 @@ int ts_mdet_set(ts_mdet *m, const ts_detector *d);
 ts_det_obs ts_mdet_obs(const ts_mdet *m, int is_error, int64_t minute, uint32_t x, uint32_t n);
 /* Newest minute fed (INT64_MIN: none). */
 int64_t ts_mdet_last(const ts_mdet *m);
+/* What the call-rate expectation of minute t came from (the baseline of
+ * t's day, else of fit_day); day_class TS_DAY_NONE when m has none. */
+void ts_mdet_basis(const ts_mdet *m, int64_t t, ts_basis *out);
 /* Bytes held beyond the struct. */
 size_t ts_mdet_memory(const ts_mdet *m);
 

@@ -4,8 +4,8 @@
  * so the detector calls it once per metric per UTC day (as AWS recomputes
  * its baselines daily). Robustness: hourly levels are trimmed means over
  * days (the highest and lowest day dropped when there are five or more), so
- * one past anomaly does not poison the baseline; regular bursts must show
- * in most hours (minute of hour) or most days (minute of day) to count.
+ * one past anomaly does not poison the baseline; regular bursts (jobs)
+ * are found by bursts.c.
  * The real-valued baseline (the end of this file, bench/nab.c's series)
  * is fitted the same way, from its arguments only, every few rows; its
  * scratch arrays are malloc'd and freed within the call.
@@ -17,6 +17,7 @@
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
+#include "bursts.h"
 #include "model.h"
 
 #define POISSON_SIZE 1e6 /* sizes above this are judged as Poisson */
@@ -42,140 +43,64 @@ static double robust_mean(double *v, size_t n)
 	return gsl_stats_mean(v, 1, n);
 }
 
-/* Mean and variance of burst values at one minute slot, highest dropped
- * when there are enough; a burst counts as regular when its 30% quantile
- * stands clearly above the seasonal rate. */
-static int regular_burst(double *v, size_t n, double seasonal, double *mean, double *size)
-{
-	if (n < 3)
-		return 0;
-	gsl_sort(v, 1, n);
-	double q30 = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.3);
-	if (!(q30 > 1.5 * seasonal + 3))
-		return 0;
-	size_t m = n >= 5 ? n - 1 : n;
-	double mu = gsl_stats_mean(v, 1, m);
-	double var = m > 1 ? gsl_stats_variance_m(v, 1, m, mu) : 0;
-	*mean = mu;
-	*size = var > mu * 1.05 ? mu * mu / (var - mu) : 0;
-	return 1;
-}
+/* The weekend ratio of a series (a weekend day's calls over a weekday's),
+ * as honest as its evidence. Its log has a prior N(0, WEEKEND_TAU2) (most
+ * series: 1/e to e) and is estimated from the weekend days of the history
+ * against the weekdays' robust hourly rates (rate_h per minute over kept
+ * minutes, regular bursts left out of both); the estimate's variance is
+ * the Poisson error of both sides plus the day-to-day variance of a
+ * weekday's total (robust, at least WEEK_VAR: no two weeks are alike)
+ * over each side's days. Returns the posterior ratio exp(mean); *c2 gets
+ * the predictive variance of the log rate of the day judged: the
+ * posterior's plus one day's own. Fills out's ratio fields. */
+#define WEEKEND_TAU2 1.0
+#define WEEK_VAR 0.01
+#define WEEKLY_MIN_CALLS 20 /* weekday calls a weekday shape needs */
 
-/* 2b. bursts that recur every hour or every day but not at one exact
- * minute (a job whose runs start a minute or two early or late): for each
- * window of 2 * DRIFT + 1 minutes, the largest count of each run (hour or
- * day) in it, minutes already taken as exact bursts left out; where those
- * peaks are regular, every minute of the window may carry the run, so each
- * one not yet a burst is raised to the peaks' mean and left out of the
- * steady rate. An exact job leaves nothing regular outside its own minutes,
- * so it keeps its single minute. Windows are taken where their sums (bursts
- * left out) stand well above the seasonal rate, best first; a window looked
- * at is not a candidate again. */
-#define DRIFT 3
-
-/* The largest count in the window around minute run_start + j of the
- * history, burst minutes left out. */
-static double window_peak(const uint32_t *hist, int ndays, const unsigned char *burst,
-			  int64_t run_start, int j)
+static double weekly_ratio(double (*hourly)[24], int ndays, int64_t day, const double *rate_h,
+			   const int *kept, double *c2, ts_baseline *out)
 {
-	double mx = 0;
-	for (int k = -DRIFT; k <= DRIFT; k++) {
-		int64_t m = run_start + j + k;
-		if (m < 0 || m >= (int64_t)ndays * TS_MIN_PER_DAY)
-			continue;
-		if (!burst[m % TS_MIN_PER_DAY])
-			mx = fmax(mx, hist[m]);
-	}
-	return mx;
-}
-
-/* Mark the window around minute j of each period (per minutes, reps per
- * day) as bursts of mean mu and size sz where it is not one already. */
-static void mark_window(unsigned char *burst, float *bmean, float *bsize, int per, int reps, int j,
-			double mu, double sz)
-{
-	for (int r = 0; r < reps; r++) {
-		for (int k = -DRIFT; k <= DRIFT; k++) {
-			int m = r * per + ((j + k) % per + per) % per;
-			if (burst[m])
-				continue;
-			burst[m] = 2; /* taken by a window: not an exact burst */
-			bmean[m] = (float)mu;
-			bsize[m] = (float)sz;
+	double wd = 0, we_tot[MAX_DAYS], lwd[MAX_DAYS], poisson_part = 0;
+	size_t n_we = 0, n_wd = 0;
+	for (int h = 0; h < 24; h++)
+		wd += rate_h[h] * kept[h];
+	for (int d = 0; d < ndays; d++) {
+		double t = 0;
+		for (int h = 0; h < 24; h++)
+			t += hourly[d][h];
+		if (ts_model_weekend(day - ndays + d)) {
+			we_tot[n_we++] = t;
+		} else {
+			lwd[n_wd++] = log(t + 0.5);
+			poisson_part += 1 / (t + 0.5);
 		}
 	}
-}
-
-static void drifting_bursts(const uint32_t *hist, int ndays, const double *rate_h, double peak,
-			    double total, double *buf, unsigned char *burst, float *bmean,
-			    float *bsize)
-{
-	const int64_t span = (int64_t)ndays * TS_MIN_PER_DAY;
-	double *sum = malloc(sizeof(double) * TS_MIN_PER_DAY);
-	if (!sum)
-		return; /* without the windows: exact bursts only */
-	/* hourly: minute-of-hour windows, over every hour of the history */
-	double moh[60] = {0};
-	for (int64_t m = 0; m < span; m++)
-		if (!burst[m % TS_MIN_PER_DAY])
-			moh[m % 60] += hist[m];
-	for (;;) {
-		int best = -1;
-		double best_sum = 2 * (2 * DRIFT + 1) * (total / 60.0) + 10 * ndays;
-		for (int j = 0; j < 60; j++) {
-			double w = 0;
-			for (int k = -DRIFT; k <= DRIFT; k++)
-				w += moh[(j + k + 60) % 60];
-			if (w > best_sum) {
-				best_sum = w;
-				best = j;
-			}
-		}
-		if (best < 0)
-			break;
-		size_t n = 0;
-		for (int64_t h = 0; h < (int64_t)ndays * 24; h++)
-			buf[n++] = window_peak(hist, ndays, burst, h * 60, best);
-		double mu, sz;
-		int regular = regular_burst(buf, n, peak, &mu, &sz);
-		for (int k = -DRIFT; k <= DRIFT; k++)
-			moh[(best + k + 60) % 60] = 0;
-		if (regular)
-			mark_window(burst, bmean, bsize, 60, 24, best, mu, sz);
+	double vday = WEEK_VAR;
+	if (n_wd >= 3) {
+		gsl_sort(lwd, 1, n_wd);
+		double med = gsl_stats_median_from_sorted_data(lwd, 1, n_wd);
+		for (size_t i = 0; i < n_wd; i++)
+			lwd[i] = fabs(lwd[i] - med);
+		gsl_sort(lwd, 1, n_wd);
+		double sc = 1.4826 * gsl_stats_median_from_sorted_data(lwd, 1, n_wd);
+		vday = fmax(sc * sc - poisson_part / (double)n_wd, WEEK_VAR);
 	}
-	/* daily: minute-of-day windows */
-	for (int m = 0; m < TS_MIN_PER_DAY; m++) {
-		sum[m] = 0;
-		for (int d = 0; !burst[m] && d < ndays; d++)
-			sum[m] += hist[(size_t)d * TS_MIN_PER_DAY + m];
+	out->ratio_raw = out->ratio = 1;
+	if (n_we == 0 || n_wd == 0) {
+		*c2 = WEEKEND_TAU2 + vday; /* no weekend seen: anything from 1/e to e */
+		out->ratio_sd = sqrt(*c2);
+		return 1;
 	}
-	for (;;) {
-		int best = -1;
-		double best_sum = 0;
-		for (int m = 0; ndays >= 3 && m < TS_MIN_PER_DAY; m++) {
-			double w = 0, expect = 0;
-			for (int k = -DRIFT; k <= DRIFT; k++) {
-				int mm = (m + k + TS_MIN_PER_DAY) % TS_MIN_PER_DAY;
-				w += sum[mm];
-				expect += rate_h[mm / 60];
-			}
-			if (w > 2 * expect * ndays + 3 * (2 * DRIFT + 1) * ndays && w > best_sum) {
-				best_sum = w;
-				best = m;
-			}
-		}
-		if (best < 0)
-			break;
-		for (int d = 0; d < ndays; d++)
-			buf[d] = window_peak(hist, ndays, burst, (int64_t)d * TS_MIN_PER_DAY, best);
-		double mu, sz;
-		int regular = regular_burst(buf, (size_t)ndays, rate_h[best / 60], &mu, &sz);
-		for (int k = -DRIFT; k <= DRIFT; k++)
-			sum[(best + k + TS_MIN_PER_DAY) % TS_MIN_PER_DAY] = 0;
-		if (regular)
-			mark_window(burst, bmean, bsize, TS_MIN_PER_DAY, 1, best, mu, sz);
-	}
-	free(sum);
+	double we = robust_mean(we_tot, n_we);
+	double cwe = we * (double)n_we, cwd = wd * (double)n_wd;
+	double lr = log((cwe + 0.5) / (double)n_we) - log((cwd + 0.5) / (double)n_wd);
+	double s2 = 1 / (cwe + 0.5) + 1 / (cwd + 0.5) + vday / (double)n_we + vday / (double)n_wd;
+	double w = WEEKEND_TAU2 / (WEEKEND_TAU2 + s2);
+	*c2 = w * s2 + vday;
+	out->ratio_raw = exp(lr);
+	out->ratio = exp(w * lr);
+	out->ratio_sd = sqrt(*c2);
+	return out->ratio;
 }
 
 int ts_model_fit_rate(const uint32_t *hist, int ndays, int64_t day, const ts_profile *p,
@@ -204,90 +129,65 @@ int ts_model_fit_rate(const uint32_t *hist, int ndays, int64_t day, const ts_pro
 		return 0;
 	}
 
-	/* day class: use the target's class (weekday/weekend) when the history
-	 * has at least two such days; otherwise all days, scaled by the ratio
-	 * of class means when one exists. */
+	/* day class: a weekday is judged from the history's weekdays when it
+	 * has at least two. A weekend day is judged from the weekdays' hourly
+	 * shape times the series' weekend ratio, shrunk toward 1 by its evidence
+	 * (weekly_ratio), when the history has at least two weekdays; otherwise
+	 * from its own class when two such days exist, else from all days,
+	 * scaled by the ratio of class means when one exists. sel[d] marks the
+	 * days the hourly rates are learned from. */
 	int target_we = ts_model_weekend(day);
-	int same = 0;
+	int n_we = 0;
+	for (int d = 0; d < ndays; d++)
+		n_we += ts_model_weekend(day - ndays + d);
+	int n_wd = ndays - n_we;
+	double wd_calls = 0;
+	for (int d = 0; d < ndays; d++)
+		for (int h = 0; h < 24; h++)
+			wd_calls += ts_model_weekend(day - ndays + d) ? 0 : hourly[d][h];
+	int weekly = target_we && n_wd >= 2 && wd_calls >= WEEKLY_MIN_CALLS;
+	int use_class = weekly || (target_we ? n_we : n_wd) >= 2;
+	int shape_we = weekly ? 0 : target_we;
+	unsigned char sel[MAX_DAYS];
 	double class_sum = 0, all_sum = 0;
-	int class_days = 0;
+	int class_days = 0, same = 0;
 	for (int d = 0; d < ndays; d++) {
-		int64_t dd = day - ndays + d;
+		int we = ts_model_weekend(day - ndays + d);
 		double dt = 0;
 		for (int h = 0; h < 24; h++)
 			dt += hourly[d][h];
 		all_sum += dt;
-		if (ts_model_weekend(dd) == target_we) {
-			same++;
+		if (we == target_we) {
 			class_sum += dt;
 			class_days++;
 		}
+		sel[d] = (unsigned char)(!use_class || we == shape_we);
+		same += sel[d];
 	}
-	int use_class = same >= 2;
 	double factor = 1;
 	if (!use_class && class_days > 0 && all_sum > 0)
 		factor = (class_sum / class_days) / (all_sum / ndays);
+	out->day_class = (!use_class ? TS_DAY_ALL : !target_we ? TS_DAY_WEEKDAY
+				       : weekly ? TS_DAY_WEEKEND_RATIO : TS_DAY_WEEKEND);
+	out->weekend_days = n_we;
+	out->ratio_raw = out->ratio = 1;
 
 	/* 1. a first seasonal guess, from all minutes */
 	double rate_h[24], vals[MAX_DAYS], level = 0;
 	for (int h = 0; h < 24; h++) {
 		size_t n = 0;
-		for (int d = 0; d < ndays; d++) {
-			if (use_class && ts_model_weekend(day - ndays + d) != target_we)
-				continue;
-			vals[n++] = hourly[d][h];
-		}
+		for (int d = 0; d < ndays; d++)
+			if (sel[d])
+				vals[n++] = hourly[d][h];
 		rate_h[h] = robust_mean(vals, n) / 60.0 * factor;
 	}
 
-	/* 2. regular bursts (cron jobs) at a minute of the hour or of the day;
-	 * candidates first, cheaply. burst[m] flags minute m of the day. */
+	/* 2. regular bursts (cron jobs) at a minute of the hour or of the day
+	 * (bursts.c); burst[m] flags minute m of the day */
 	unsigned char burst[TS_MIN_PER_DAY] = {0};
 	float bmean[TS_MIN_PER_DAY], bsize[TS_MIN_PER_DAY];
-	double *buf = malloc(sizeof(double) * (size_t)ndays * 24);
-	if (!buf)
+	if (ts_bursts_find(hist, ndays, rate_h, total, burst, bmean, bsize))
 		return TS_ENOMEM;
-	double moh_sum[60] = {0}, peak = 0;
-	for (int d = 0; d < ndays; d++)
-		for (int m = 0; m < TS_MIN_PER_DAY; m++)
-			moh_sum[m % 60] += hist[(size_t)d * TS_MIN_PER_DAY + m];
-	for (int h = 0; h < 24; h++)
-		peak = fmax(peak, rate_h[h]);
-	for (int j = 0; j < 60; j++) {
-		if (!(moh_sum[j] > 2 * (total / 60.0) + 10 * ndays))
-			continue;
-		size_t n = 0;
-		for (int d = 0; d < ndays; d++)
-			for (int h = 0; h < 24; h++)
-				buf[n++] = hist[(size_t)d * TS_MIN_PER_DAY + h * 60 + j];
-		double mu, sz;
-		if (!regular_burst(buf, n, peak, &mu, &sz))
-			continue;
-		for (int h = 0; h < 24; h++) {
-			burst[h * 60 + j] = 1;
-			bmean[h * 60 + j] = (float)mu;
-			bsize[h * 60 + j] = (float)sz;
-		}
-	}
-	for (int m = 0; m < TS_MIN_PER_DAY; m++) {
-		double sum = 0;
-		for (int d = 0; d < ndays; d++)
-			sum += hist[(size_t)d * TS_MIN_PER_DAY + m];
-		if (!(sum > 2 * rate_h[m / 60] * ndays + 3 * ndays))
-			continue;
-		for (int d = 0; d < ndays; d++)
-			buf[d] = hist[(size_t)d * TS_MIN_PER_DAY + m];
-		double mu, sz;
-		if (!regular_burst(buf, (size_t)ndays, rate_h[m / 60], &mu, &sz))
-			continue;
-		if (!burst[m] || mu > bmean[m]) {
-			bmean[m] = (float)mu;
-			bsize[m] = (float)sz;
-		}
-		burst[m] = 1;
-	}
-	drifting_bursts(hist, ndays, rate_h, peak, total, buf, burst, bmean, bsize);
-	free(buf);
 
 	/* 3. the steady seasonal rate, from the minutes that are not bursts:
 	 * a daily job of hundreds of calls must not raise its whole hour */
@@ -305,17 +205,27 @@ int ts_model_fit_rate(const uint32_t *hist, int ndays, int64_t day, const ts_pro
 			hourly[d][h] = sum;
 		}
 		size_t n = 0;
-		for (int d = 0; d < ndays; d++) {
-			if (use_class && ts_model_weekend(day - ndays + d) != target_we)
-				continue;
-			vals[n++] = hourly[d][h];
-		}
+		for (int d = 0; d < ndays; d++)
+			if (sel[d])
+				vals[n++] = hourly[d][h];
 		rate_h[h] = kept[h] ? robust_mean(vals, n) / kept[h] * factor : 0;
 		level += rate_h[h] / 24;
 	}
+	/* a weekend from the weekdays' shape: times the shrunk ratio, and the
+	 * ratio's uncertainty (c2, a variance of the log rate) widens every
+	 * minute's distribution below */
+	double c2 = 0;
+	if (weekly) {
+		double r = weekly_ratio(hourly, ndays, day, rate_h, kept, &c2, out);
+		level = 0;
+		for (int h = 0; h < 24; h++) {
+			rate_h[h] *= r;
+			level += rate_h[h] / 24;
+		}
+	}
 	/* shrink each hour toward the level (a gamma prior worth `shrink`
 	 * minutes), and smooth across neighbours where counts are thin */
-	double k = p->shrink, nd = use_class ? same : ndays;
+	double k = p->shrink, nd = same;
 	double sm[24];
 	for (int h = 0; h < 24; h++)
 		sm[h] = 0.25 * rate_h[(h + 23) % 24] + 0.5 * rate_h[h] + 0.25 * rate_h[(h + 1) % 24];
@@ -337,7 +247,7 @@ int ts_model_fit_rate(const uint32_t *hist, int ndays, int64_t day, const ts_pro
 		double s2 = 0;
 		size_t n = 0;
 		for (int d = 0; d < ndays; d++) {
-			if (use_class && ts_model_weekend(day - ndays + d) != target_we)
+			if (!sel[d])
 				continue;
 			const uint32_t *x = hist + (size_t)d * TS_MIN_PER_DAY + h * 60;
 			double hm = hourly[d][h] / kept[h];
@@ -357,6 +267,17 @@ int ts_model_fit_rate(const uint32_t *hist, int ndays, int64_t day, const ts_pro
 		double phi = gsl_stats_median_from_sorted_data(phis, 1, nphi);
 		if (phi > 0.005)
 			size = 1.0 / phi < 3 ? 3 : 1.0 / phi;
+	}
+	if (c2 > 0) {
+		/* the weekend ratio's own uncertainty, on top: it moves every
+		 * minute of the day together, so a window of w minutes gains
+		 * c2 (w lam)^2, but the detector sums minutes as independent
+		 * (w lam^2 / size). Scaled by k_win, the length of the shortest
+		 * window that can hold min_count events at the day's level,
+		 * the sum is right for that window and short of it for longer
+		 * ones: honest where Starts are decided, never wider. */
+		double k_win = fmin(60, fmax(1, p->min_count / fmax(level, 1e-9)));
+		size = 1.0 / ((size > 0 ? 1.0 / size : 0) + c2 * k_win);
 	}
 
 	/* 5. the expectation: steady rate, raised at regular burst minutes */
@@ -478,6 +399,11 @@ int ts_cbase_make(const ts_baseline *b, ts_cbase **out)
 			c->size0 = size0;
 			c->steady_size = (float)b->steady_size;
 			c->nexc = k;
+			c->day_class = (int8_t)b->day_class;
+			c->weekend_days = (int8_t)b->weekend_days;
+			c->ratio = (float)b->ratio;
+			c->ratio_raw = (float)b->ratio_raw;
+			c->ratio_sd = (float)b->ratio_sd;
 			for (int h = 0; h < 24; h++)
 				c->steady_h[h] = b->steady[h * 60];
 			return 0;
@@ -512,6 +438,24 @@ void ts_cbase_at(const ts_cbase *c, unsigned mod, float *lam, float *size, float
 }
 
 size_t ts_cbase_size(const ts_cbase *c) { return sizeof *c + c->nexc * sizeof c->exc[0]; }
+
+static uint32_t fixed(float x, double scale, uint32_t max)
+{
+	double v = round((double)x * scale);
+	return !(v > 0) ? 0 : v >= max ? max : (uint32_t)v;
+}
+
+void ts_cbase_basis(const ts_cbase *c, unsigned mod, ts_basis *out)
+{
+	float lam, size, steady;
+	ts_cbase_at(c, mod, &lam, &size, &steady);
+	*out = (ts_basis){.day_class = c->day_class,
+			  .weekend_days = c->weekend_days,
+			  .regular = lam > steady,
+			  .ratio_e4 = fixed(c->ratio, 1e4, TS_BASIS_RATIO_MAX),
+			  .ratio_raw_e4 = fixed(c->ratio_raw, 1e4, TS_BASIS_RATIO_MAX),
+			  .ratio_sd_e3 = fixed(c->ratio_sd, 1e3, TS_BASIS_SD_MAX)};
+}
 
 /* ---- real-valued series ---- */
 

@@ -3,8 +3,10 @@
  * probabilities that say how unusual an observed count is. GSL lives here.
  *
  * Call rate: the expected count at minute m of day D is a seasonal rate
- * (hour of day, weekday or weekend, from robust trimmed means over the
- * history, shrunk toward the day's level), raised where the history shows a
+ * (hour of day, from robust trimmed means over the history's weekdays,
+ * shrunk toward the day's level; on a weekend day, that times the series'
+ * weekend ratio, shrunk toward 1 by its evidence, its uncertainty widening
+ * the distribution), raised where the history shows a
  * regular burst at that minute of the hour or of the day (cron jobs), or
  * anywhere in a window of a few minutes for jobs whose runs drift; counts
  * are judged as negative binomial (Poisson when the history shows no
@@ -30,7 +32,35 @@ typedef struct ts_baseline {
 	double level;              /* mean count per minute over the history */
 	double q;                  /* error rate: baseline fraction errors / calls */
 	int regular_minutes;       /* minutes of the day raised as regular bursts */
+	/* which day class the call rate was learned from (trailsightContext) */
+	int day_class;             /* TS_DAY_* */
+	int weekend_days;          /* weekend days in the history */
+	double ratio_raw;          /* TS_DAY_WEEKEND_RATIO: weekend/weekday as seen */
+	double ratio;              /* ... shrunk toward 1 by its evidence, as applied */
+	double ratio_sd;           /* ... sd of the day's log rate it adds */
 } ts_baseline;
+
+/* Day classes of a call-rate baseline. */
+enum {
+	TS_DAY_NONE = 0,          /* not known (an error rate, an older state) */
+	TS_DAY_ALL = 1,           /* all history days (too few of the day's class) */
+	TS_DAY_WEEKDAY = 2,       /* a weekday, from the history's weekdays */
+	TS_DAY_WEEKEND = 3,       /* a weekend day, from the history's weekend days */
+	TS_DAY_WEEKEND_RATIO = 4, /* a weekend day: weekdays' shape x shrunk ratio */
+};
+
+/* Which component of the expected rate applied at one minute, for
+ * trailsightContext.expectedFrom; in fixed point, so an episode saves and
+ * loads it exactly (ts_episode_save). */
+#define TS_BASIS_RATIO_MAX 1048575u /* ratios in 1e-4, to 104.8575 */
+#define TS_BASIS_SD_MAX 4095u       /* sd in 1e-3, to 4.095 */
+typedef struct ts_basis {
+	int day_class;    /* TS_DAY_*; TS_DAY_NONE: nothing to say */
+	int weekend_days; /* weekend days in the history (<= 28) */
+	int regular;      /* the minute is a regular burst's (a job) */
+	uint32_t ratio_e4, ratio_raw_e4, ratio_sd_e3; /* TS_DAY_WEEKEND_RATIO: the
+						 ratio applied, as seen, the sd it adds */
+} ts_basis;
 
 /* A call-rate baseline held compactly, as the detector reads it: the
  * steady rate of each hour, one negative binomial size, and the minutes
@@ -46,6 +76,8 @@ typedef struct ts_cbase {
 	float steady_h[24]; /* steady[] of each hour's first minute */
 	float size0;        /* size[] where no exception says otherwise */
 	float steady_size;  /* (float)steady_size */
+	int8_t day_class, weekend_days; /* of the ts_baseline */
+	float ratio, ratio_raw, ratio_sd;
 	uint32_t nexc;
 	ts_cbase_exc exc[]; /* minutes m where lam, size or steady differ */
 } ts_cbase;
@@ -56,6 +88,8 @@ int ts_cbase_make(const ts_baseline *b, ts_cbase **out);
 /* The lam, size and steady of minute of day mod (< 1440). */
 void ts_cbase_at(const ts_cbase *c, unsigned mod, float *lam, float *size, float *steady);
 size_t ts_cbase_size(const ts_cbase *c);
+/* What the expectation of minute of day mod (< 1440) of c came from. */
+void ts_cbase_basis(const ts_cbase *c, unsigned mod, ts_basis *out);
 
 /* Fit a call-rate baseline for day `day` from hist[ndays * 1440], the
  * counts of the ndays days before it (hist[0] is the oldest minute).

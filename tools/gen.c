@@ -50,12 +50,14 @@
 #define EV_CAP (16u << 20)   /* events held for one slot (~800 MB) */
 #define ZCHUNK (256u << 10)
 
-enum { K_SPIKE, K_DROP, K_ERROR, K_RAMP, K_COUNT };
-static const char *const kind_names[K_COUNT] = {"spike", "drop", "error", "ramp"};
+/* kinds --kinds chooses from, then those of --job-anomalies */
+enum { K_SPIKE, K_DROP, K_ERROR, K_RAMP, K_COUNT, K_JOBSTOP = K_COUNT, K_JOBBURST, K_ALL };
+static const char *const kind_names[K_ALL] = {"spike", "drop",     "error",
+					      "ramp",  "job_stop", "job_burst"};
 
 enum { R_NORMAL, R_HOURLY, R_DAILY, R_CHRONIC };
 enum { PU_MODEL = 1, PU_ACCOUNT, PU_PART, PU_MINUTE, PU_SLOT, PU_DIGEST, PU_PLAN, PU_JOB,
-       PU_WEEK };
+       PU_WEEK, PU_JOBANOM };
 /* --weekends varied: an API's weekly class */
 enum { W_MACHINE, W_MIXED, W_PEOPLE };
 enum { PT_USER, PT_ROLE, PT_SERVICE };
@@ -423,6 +425,8 @@ struct opts {
 	int org;        /* organization mode: quiet partitions, fewer cron jobs */
 	int job_drift;  /* a job's run starts up to this many minutes early or late */
 	int weekends;   /* 1: --weekends varied (machine, mixed and people APIs) */
+	int subtle;     /* --subtle: small spikes, partial drops, few errors */
+	int job_anoms;  /* --job-anomalies: job runs stopped or ten times their size */
 	double rate;
 	double job_size_var; /* a job's run has its calls times 1 +- this */
 	unsigned kinds;
@@ -1608,7 +1612,7 @@ static double api_rate(const struct gen *g, const struct part *pt, int a, int64_
 
 /* ------------------------------------------------------- anomaly planning */
 
-static int cond_ok(int kind, double lam, double f)
+static int cond_ok(int kind, double lam, double f, int subtle)
 {
 	double extra = (f - 1) * lam;
 	switch (kind) {
@@ -1616,8 +1620,8 @@ static int cond_ok(int kind, double lam, double f)
 		return (lam >= 0.2 || extra >= 10) && extra >= 1 && extra >= 3 * sqrt(lam);
 	case K_DROP:
 		return lam >= 10;
-	case K_ERROR:
-		return lam >= 5;
+	case K_ERROR: /* subtle: at least one failing call a minute */
+		return lam >= 5 && (!subtle || f * lam >= 1);
 	default: /* ramp: f is the peak factor */
 		return lam >= 0.3 && extra >= 5 && extra >= 4 * sqrt(lam);
 	}
@@ -1631,6 +1635,16 @@ static int cmp_anom(const void *a, const void *b)
 	if (x->part != y->part)
 		return x->part - y->part;
 	return x->api - y->api;
+}
+
+/* Sort the anomalies by start and number them; papi.anom follows. */
+static void sort_anomalies(struct gen *g)
+{
+	qsort(g->anoms, (size_t)g->nanoms, sizeof *g->anoms, cmp_anom);
+	for (int i = 0; i < g->nanoms; i++) {
+		g->anoms[i].id = i + 1;
+		g->parts[g->anoms[i].part].api[g->anoms[i].api].anom = i;
+	}
 }
 
 static void plan_anomalies(struct gen *g)
@@ -1660,6 +1674,7 @@ static void plan_anomalies(struct gen *g)
 			if (kinds[(i + koff) % nk] == order[o])
 				plan[np++] = order[o];
 	int64_t ndays = (hi - lo + 1439) / 1440;
+	const int sub = g->o.subtle;
 	int *cand = xcalloc((size_t)g->nparts * (size_t)g->napis, sizeof *cand);
 	for (int i = 0; i < want; i++) {
 		int placed = 0;
@@ -1674,16 +1689,17 @@ static void plan_anomalies(struct gen *g)
 			int dur;
 			double f = 0;
 			switch (kind) {
-			case K_SPIKE:
+			case K_SPIKE: /* --subtle: x1.8-x4 */
 				dur = 5 + (int)rng_below(&r, 56);
-				f = rng_logunif(&r, 3, 100);
+				f = sub ? rng_logunif(&r, 1.8, 4) : rng_logunif(&r, 3, 100);
 				break;
-			case K_DROP:
+			case K_DROP: /* --subtle: to 10-40% of the calls, not to none */
 				dur = 30 + (int)rng_below(&r, 91);
+				f = sub ? rng_range(&r, 0.1, 0.4) : 0;
 				break;
-			case K_ERROR:
+			case K_ERROR: /* --subtle: 5-25% of the calls */
 				dur = 10 + (int)rng_below(&r, 51);
-				f = rng_range(&r, 0.2, 0.9);
+				f = sub ? rng_range(&r, 0.05, 0.25) : rng_range(&r, 0.2, 0.9);
 				break;
 			default:
 				dur = 30 + (int)rng_below(&r, 61);
@@ -1698,7 +1714,7 @@ static void plan_anomalies(struct gen *g)
 				const struct papi *cpa = &g->parts[q / g->napis].api[q % g->napis];
 				if (!cap->rare && cpa->role == R_NORMAL && cpa->anom < 0 &&
 				    (kind == K_ERROR || !cap->read_only) &&
-				    cond_ok(kind, cpa->base * cap->norm, f))
+				    cond_ok(kind, cpa->base * cap->norm, f, sub))
 					cand[ncand++] = q;
 			}
 			if (!ncand)
@@ -1717,7 +1733,7 @@ static void plan_anomalies(struct gen *g)
 			/* count the starts whose whole window meets the condition */
 			int64_t run = 0, nvalid = 0;
 			for (int64_t m = d0; m < s_end + dur; m++) {
-				run = cond_ok(kind, api_rate(g, &g->parts[p], a, m), f) ? run + 1 : 0;
+				run = cond_ok(kind, api_rate(g, &g->parts[p], a, m), f, sub) ? run + 1 : 0;
 				nvalid += run >= dur && m - dur + 1 < s_end;
 			}
 			if (!nvalid)
@@ -1725,7 +1741,7 @@ static void plan_anomalies(struct gen *g)
 			int64_t pick = (int64_t)rng_below(&r, (uint32_t)nvalid), s = -1;
 			run = 0;
 			for (int64_t m = d0; m < s_end + dur && s < 0; m++) {
-				run = cond_ok(kind, api_rate(g, &g->parts[p], a, m), f) ? run + 1 : 0;
+				run = cond_ok(kind, api_rate(g, &g->parts[p], a, m), f, sub) ? run + 1 : 0;
 				if (run >= dur && m - dur + 1 < s_end && pick-- == 0)
 					s = m - dur + 1;
 			}
@@ -1747,7 +1763,7 @@ static void plan_anomalies(struct gen *g)
 					an->start = an->end - 1;
 				an->base_rate = api_rate(g, &g->parts[p], a, an->start);
 			} else if (kind == K_DROP) {
-				an->factor = 0;
+				an->factor = f; /* the fraction of calls left: 0 but --subtle */
 			} else if (kind == K_ERROR) {
 				int16_t codes[8];
 				int nc = svc_codes(g, ap->svc, codes, 8);
@@ -1782,12 +1798,62 @@ static void plan_anomalies(struct gen *g)
 	if (g->nanoms < want)
 		fprintf(stderr, "%s: warning: placed %d of %d anomalies (too few series busy "
 			"enough for the chosen kinds)\n", PROG, g->nanoms, want);
-	/* sort by start and renumber; papi.anom follows */
-	qsort(g->anoms, (size_t)g->nanoms, sizeof *g->anoms, cmp_anom);
-	for (int i = 0; i < g->nanoms; i++) {
-		g->anoms[i].id = i + 1;
-		g->parts[g->anoms[i].part].api[g->anoms[i].api].anom = i;
+	sort_anomalies(g);
+}
+
+/* --job-anomalies: on hourly and daily jobs, alternately, 3-8 hourly runs
+ * (or one daily run) that do not happen, and one run ten times its size;
+ * from a stream of their own, so the rest of the corpus is that of the
+ * same options without them. Each label spans its runs, drift included. */
+static void plan_job_anomalies(struct gen *g)
+{
+	int want = g->o.job_anoms;
+	if (want <= 0)
+		return;
+	g->anoms = xrealloc(g->anoms, (size_t)(g->nanoms + want) * sizeof *g->anoms);
+	rng r;
+	rng_init(&r, g->o.seed, PU_JOBANOM, 0, 0);
+	int64_t lo = (int64_t)g->o.after * 1440, hi = g->total_min - 30;
+	int dr = g->o.job_drift, placed = 0;
+	for (int i = 0; i < want; i++) {
+		for (int attempt = 0; attempt < 200; attempt++) {
+			int q = (int)rng_below(&r, (uint32_t)(g->nparts * g->napis));
+			int p = q / g->napis, a = q % g->napis;
+			struct papi *pa = &g->parts[p].api[a];
+			if (g->apis[a].rare || pa->anom >= 0 ||
+			    (pa->role != R_HOURLY && pa->role != R_DAILY))
+				continue;
+			int kind = i % 2 ? K_JOBBURST : K_JOBSTOP;
+			int64_t day = lo / 1440 + (int64_t)rng_below(&r, (uint32_t)(g->o.days - lo / 1440));
+			int64_t b, e;
+			double per_min;
+			if (pa->role == R_HOURLY) {
+				int64_t k = day * 24 + rng_below(&r, 24);
+				int runs = kind == K_JOBSTOP ? 3 + (int)rng_below(&r, 6) : 1;
+				b = k * 60 + pa->cron_min - dr;
+				e = (k + runs - 1) * 60 + pa->cron_min + dr + 1;
+				per_min = pa->cron_calls;
+			} else {
+				b = day * 1440 + pa->daily_min - dr;
+				e = b + pa->daily_len + 2 * dr;
+				per_min = (double)pa->daily_calls / pa->daily_len;
+			}
+			if (b < lo || e > hi)
+				continue;
+			struct anomaly *an = &g->anoms[g->nanoms];
+			memset(an, 0, sizeof *an);
+			*an = (struct anomaly){.kind = kind, .part = p, .api = a, .begin = b, .start = b,
+					       .end = e, .factor = kind == K_JOBSTOP ? 0 : 10,
+					       .base_rate = per_min, .code = -1};
+			pa->anom = g->nanoms++;
+			placed++;
+			break;
+		}
 	}
+	if (placed < want)
+		fprintf(stderr, "%s: warning: placed %d of %d job anomalies (too few jobs)\n", PROG,
+			placed, want);
+	sort_anomalies(g);
 }
 
 /* ------------------------------------------------------- event generation */
@@ -1918,9 +1984,11 @@ static int gen_minute(const struct gen *g, int p, int64_t m, struct evbuf *cur,
 			if (m >= an->begin && m < an->end)
 				c.an = an;
 		}
-		if (c.an && c.an->kind == K_DROP)
+		if (c.an && c.an->kind == K_DROP && !(c.an->factor > 0))
 			continue;
 		double lam = api_rate(g, pt, a, m);
+		if (c.an && c.an->kind == K_DROP)
+			lam *= c.an->factor;
 		if (emit(&c, a, poisson(&c.r, lam), -1, -1))
 			return -1;
 		if (c.an) {
@@ -1938,17 +2006,19 @@ static int gen_minute(const struct gen *g, int p, int64_t m, struct evbuf *cur,
 			if (rc)
 				return -1;
 		}
+		/* a job anomaly: its runs stopped (0) or ten times their size */
+		double jf = c.an && c.an->kind >= K_JOBSTOP ? c.an->factor : 1;
 		if ((g->o.job_drift || g->o.job_size_var > 0) &&
 		    (pa->role == R_HOURLY || pa->role == R_DAILY)) {
-			double lam_job = job_calls(g, p, a, m);
+			double lam_job = job_calls(g, p, a, m) * jf;
 			if (lam_job > 0 && emit(&c, a, poisson(&c.r, lam_job), SPECIAL, -1))
 				return -1;
 		} else if (pa->role == R_HOURLY && m % 60 == pa->cron_min) {
-			if (emit(&c, a, poisson(&c.r, pa->cron_calls), SPECIAL, -1))
+			if (emit(&c, a, poisson(&c.r, pa->cron_calls * jf), SPECIAL, -1))
 				return -1;
 		} else if (pa->role == R_DAILY && mod >= pa->daily_min &&
 			   mod < pa->daily_min + pa->daily_len) {
-			if (emit(&c, a, poisson(&c.r, (double)pa->daily_calls / pa->daily_len),
+			if (emit(&c, a, poisson(&c.r, (double)pa->daily_calls / pa->daily_len * jf),
 				 SPECIAL, -1))
 				return -1;
 		}
@@ -2592,6 +2662,10 @@ static int write_labels(const struct gen *g, const char *path, const struct stat
 			g->o.job_size_var);
 	if (g->o.weekends)
 		fputs("\"weekends\":\"varied\",", f);
+	if (g->o.subtle)
+		fputs("\"subtle\":true,", f);
+	if (g->o.job_anoms)
+		fprintf(f, "\"jobAnomalies\":%d,", g->o.job_anoms);
 	fputs("\"accounts\":[", f);
 	for (int i = 0; i < g->o.naccounts; i++)
 		fprintf(f, "%s\"%s\"", i ? "," : "", g->accts[i].id);
@@ -2727,6 +2801,12 @@ static void usage(FILE *f)
 		"                       keep 90-105%, people's APIs (40%) about a sixth\n"
 		"                       (12-22%), the rest 30-80%, each week's level times\n"
 		"                       0.9-1.1; labels gain \"weekends\" and \"weekly\"\n"
+		"  --job-anomalies N    N anomalies on hourly and daily jobs, in turn: runs\n"
+		"                       that stop (job_stop: 3-8 hourly runs or a daily run)\n"
+		"                       and one run ten times its size (job_burst)\n"
+		"  --subtle             small anomalies, each still clear: spikes x1.8-x4,\n"
+		"                       drops to 10-40% of the calls, errors on 5-25% of\n"
+		"                       the calls (>= 1 a minute); labels gain \"subtle\"\n"
 		"  --org                an organization: cron jobs in one partition in five\n"
 		"                       and a tenth as busy, so hundreds of accounts x Regions\n"
 		"                       stay mostly sparse (use with --accounts, --regions)\n"
@@ -2736,7 +2816,8 @@ static void usage(FILE *f)
 		"Anomalies (each on its own series, at random times of day, where visible):\n"
 		"  spike  write API x3-x100 for 5-60 min, extra calls from a new IAM user\n"
 		"         (user/x-...) with an unusual user agent\n"
-		"  drop   write API with >= 10 calls/min falls to zero for 30-120 min\n"
+		"  drop   write API with >= 10 calls/min falls to zero (--subtle: 10-40%)\n"
+		"         for 30-120 min\n"
 		"  error  one error code reaches 20-90% of an API's calls (>= 5/min) for\n"
 		"         10-60 min (ApiErrorRateInsight)\n"
 		"  ramp   write API rises linearly to x5-x20 over 30-90 min, then stops\n"
@@ -2804,6 +2885,10 @@ static int parse_args(int argc, char **argv, struct opts *o, int *help)
 			o->org = 1;
 			continue;
 		}
+		if (!strcmp(a, "--subtle")) {
+			o->subtle = 1;
+			continue;
+		}
 		if (strncmp(a, "--", 2) != 0) {
 			fprintf(stderr, "%s: unexpected argument '%s' (try --help)\n", PROG, a);
 			return -1;
@@ -2812,7 +2897,7 @@ static int parse_args(int argc, char **argv, struct opts *o, int *help)
 			"--out", "--labels", "--seed", "--start", "--days", "--apis", "--rate",
 			"--accounts", "--regions", "--anomalies", "--kinds", "--anomaly-after",
 			"--gzip-level", "--jobs", "--file-minutes", "--job-drift", "--job-size-var",
-			"--weekends"};
+			"--weekends", "--job-anomalies"};
 		const char *eq = strchr(a, '=');
 		snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - a) : (int)strlen(a), a);
 		size_t kn = 0;
@@ -2903,6 +2988,8 @@ static int parse_args(int argc, char **argv, struct opts *o, int *help)
 				o->weekends = 0;
 			else
 				rc = bad_value(name, v, "want uniform or varied");
+		} else if (!strcmp(name, "--job-anomalies")) {
+			rc = parse_long(name, v, 0, 1000, &o->job_anoms);
 		} else if (!strcmp(name, "--job-drift")) {
 			rc = parse_long(name, v, 0, 10, &o->job_drift);
 		} else if (!strcmp(name, "--job-size-var")) {
@@ -3012,6 +3099,7 @@ int main(int argc, char **argv)
 		build_accounts(&g);
 		build_parts(&g);
 		plan_anomalies(&g);
+		plan_job_anomalies(&g);
 		struct stats st;
 		rc = run_all(&g, &st);
 		if (!rc)

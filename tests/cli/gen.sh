@@ -5,7 +5,7 @@
 # the labels agree with the files (record count, anomaly windows, what each
 # anomaly does to its series); lateness stays under 15 minutes; drifting and
 # resized jobs (--job-drift, --job-size-var); weekly classes (--weekends
-# varied); usage errors.
+# varied); the labels of --subtle and --job-anomalies; usage errors.
 # Needs TRAILSIGHT_GEN (set by CMake) and jq.
 set -euo pipefail
 
@@ -283,6 +283,27 @@ check "weekends: all three classes among 30 APIs" \
 	jqe '[.weekly[].class] | unique == ["machine", "mixed", "people"]' "$tmp/w2/labels.json"
 check "weekends uniform (default): no weekly labels" jqe '.weekly == null' "$L"
 
+# --- --subtle and --job-anomalies: small anomalies in range, job anomalies
+# on job series; only the labels are read (no records are checked)
+"$GEN" --out "$tmp/sj" --seed 5 --days 9 --apis 60 --rate 60 --gzip-level 0 --no-digests \
+	--subtle --job-anomalies 4 --job-drift 2 --quiet
+LS=$tmp/sj/labels.json
+check "labels: subtle and jobAnomalies in the header" \
+	jqe '.subtle == true and .jobAnomalies == 4' "$LS"
+check "subtle: spikes x1.8-x4, drops to 10-40%, errors on 5-25% of the calls" \
+	jqe '[.anomalies[] | select(.kind == "spike") | .factor >= 1.8 and .factor <= 4]
+	  + [.anomalies[] | select(.kind == "drop") | .factor >= 0.1 and .factor <= 0.4]
+	  + [.anomalies[] | select(.kind == "error") | .factor >= 0.05 and .factor <= 0.25]
+	  | length > 0 and all' "$LS"
+check "job anomalies: two job_stop and two job_burst, each on a job series" \
+	jqe '([.anomalies[] | select(.kind == "job_stop")] | length) == 2
+	  and ([.anomalies[] | select(.kind == "job_burst") | .factor == 10] | length) == 2
+	  and ([.regular[] | select(.kind == "hourly_cron" or .kind == "daily_cron")
+		| .eventSource + .eventName + .account + .region] as $jobs
+	       | [.anomalies[] | select(.kind | startswith("job_"))
+		  | (.eventSource + .eventName + .account + .region) as $k | $jobs | index($k) != null]
+	       | all)' "$LS"
+
 # --- usage
 check "--help exits 0" bash -c '"$1" --help | grep -q -- "--anomaly-after"' _ "$GEN"
 usage_fails() { ! "$GEN" "$@" >/dev/null 2>&1; }
@@ -296,6 +317,7 @@ check "--start not a date exits 1" bad_usage_rc --out "$tmp/u" --start 2026-02-3
 check "--job-drift 11 exits 1" bad_usage_rc --out "$tmp/u" --job-drift 11
 check "--job-size-var 1 exits 1" bad_usage_rc --out "$tmp/u" --job-size-var 1
 check "--weekends bogus exits 1" bad_usage_rc --out "$tmp/u" --weekends bogus
+check "--job-anomalies bogus exits 1" bad_usage_rc --out "$tmp/u" --job-anomalies x
 check "unwritable --out exits 1" bad_usage_rc --out /proc/trailsight-gen-test --days 1
 
 echo "$pass passed, $fail failed"

@@ -2,10 +2,12 @@
 """java_numbers.py - checks the spelling and the values of the numbers in
 insight NDJSON (or {"Records":[...]} files).
 
-  java_numbers.py spelling FILE...   every average, expectedAverage and pValue
+  java_numbers.py spelling FILE...   every average, expectedAverage, pValue
+                                     and weekend ratio and sd of expectedFrom
                                      is spelled as Java's Double.toString
-                                     writes it; the two durations are plain
-                                     integers; no other number appears
+                                     writes it; the two durations and
+                                     weekendDays are plain integers; no other
+                                     number appears
   java_numbers.py compare OLD NEW    the same events with the same structure,
                                      strings and numeric values (float
                                      equality), whatever the spelling; the
@@ -20,11 +22,13 @@ import math
 import re
 import sys
 
-DOUBLE_KEYS = {"average", "expectedAverage", "pValue"}
-INT_KEYS = {"insightDuration", "baselineDuration"}
-# trailsightContext keys newer than the golden files' spelling change (strings
-# and booleans, no numbers): compare leaves them out of NEW
-LATER_CONTEXT_KEYS = {"decisionEventTime", "decisionWallTime", "early"}
+DOUBLE_KEYS = {"average", "expectedAverage", "pValue", "weekendRatio", "weekendRatioSeen",
+               "dayLevelSd"}
+INT_KEYS = {"insightDuration", "baselineDuration", "weekendDays"}
+# trailsightContext keys newer than the golden files' spelling change:
+# compare leaves them out of NEW (expectedFrom, what the expected rate came
+# from, holds numbers of its own, checked by spelling)
+LATER_CONTEXT_KEYS = {"decisionEventTime", "decisionWallTime", "early", "expectedFrom"}
 # Java: a decimal with at least one digit after the point for
 # 1e-3 <= |x| < 1e7, else d.ddd E exponent (no '+', no leading zeros)
 PLAIN = re.compile(r"-?(0|[1-9][0-9]{0,6})\.[0-9]+")

@@ -472,6 +472,29 @@ static void test_call_rate_start_golden(void)
 	ts_buf_free(&b);
 }
 
+static void test_expected_from(void)
+{
+	ts_insight ins = call_rate_start();
+	ins.basis = (ts_basis){.day_class = TS_DAY_WEEKEND_RATIO, .weekend_days = 2,
+			       .ratio_e4 = 9812, .ratio_raw_e4 = 9750, .ratio_sd_e3 = 141};
+	ts_buf b = {0};
+	CHECK_INT(ts_insight_write(&ins, &b), 0);
+	CHECK(strstr(b.p, ",\"pValue\":1.2E-40,\"expectedFrom\":{\"days\":\"weekendRatio\","
+			  "\"weekendDays\":2,\"weekendRatio\":0.9812,\"weekendRatioSeen\":0.975,"
+			  "\"dayLevelSd\":0.141,\"regularJob\":false}") != NULL);
+	ts_buf_reset(&b);
+	ins.basis = (ts_basis){.day_class = TS_DAY_WEEKDAY, .weekend_days = 2, .regular = 1};
+	CHECK_INT(ts_insight_write(&ins, &b), 0);
+	CHECK(strstr(b.p, "\"expectedFrom\":{\"days\":\"weekday\",\"weekendDays\":2,"
+			  "\"regularJob\":true}") != NULL);
+	/* nothing known (an error rate, an older state): not written */
+	ts_buf_reset(&b);
+	ins.basis.day_class = TS_DAY_NONE;
+	CHECK_INT(ts_insight_write(&ins, &b), 0);
+	CHECK(strstr(b.p, "expectedFrom") == NULL);
+	ts_buf_free(&b);
+}
+
 static void test_no_model(void)
 {
 	ts_insight ins = call_rate_start();
@@ -794,7 +817,7 @@ static void test_invalid_input(void)
 	ts_buf_free(&b);
 }
 
-TS_TESTS(test_sha1_vectors, test_sha1_padding, test_uuid5, test_number_format, test_java_double,
+TS_TESTS(test_expected_from, test_sha1_vectors, test_sha1_padding, test_uuid5, test_number_format, test_java_double,
 	 test_number_invalid, test_string_escape, test_string_invalid_utf8,
 	 test_call_rate_start_golden, test_no_model, test_decision_time, test_end_event, test_error_rate,
 	 test_nasty_strings, test_field_split, test_determinism, test_buffer_cap,

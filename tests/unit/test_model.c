@@ -86,6 +86,14 @@ static void test_compact_baseline(void)
 		CHECK(memcmp(&steady, &b.steady[m], sizeof steady) == 0);
 	}
 	CHECK(c->steady_size == (float)b.steady_size);
+	/* what each minute's expectation came from: a weekday's, the job's
+	 * minute regular */
+	ts_basis basis;
+	ts_cbase_basis(c, 7, &basis);
+	CHECK_INT(basis.day_class, TS_DAY_WEEKDAY);
+	CHECK_INT(basis.regular, 1);
+	ts_cbase_basis(c, 30, &basis);
+	CHECK_INT(basis.regular, 0);
 	free(c);
 }
 
@@ -158,6 +166,70 @@ static void test_drifting_daily_job(void)
 	CHECK(ts_model_p_high(2000, b.lam[300], b.size[300]) < 1e-7);
 }
 
+/* A small hourly job over a busy base: 46 calls a run (+-50%), drifting
+ * +-2 minutes, over 7 calls a minute; its window holds little more than
+ * twice its share of the base, and it is still learned. */
+static void test_small_drifting_hourly_job(void)
+{
+	ts_profile p;
+	ts_profile_defaults(&p);
+	for (int i = 0; i < DAYS * TS_MIN_PER_DAY; i++)
+		hist[i] = poisson(7);
+	for (int h = 0; h < DAYS * 24; h++) {
+		int shift = (int)((h * 7919u) % 5) - 2;
+		hist[h * 60 + 44 + shift] += 23 + (uint32_t)((h * 104729u) % 47);
+	}
+	ts_baseline b;
+	CHECK_INT(ts_model_fit_rate(hist, DAYS, 20000, &p, &b), 0);
+	for (int m = 42; m <= 46; m++)
+		CHECK(b.lam[10 * 60 + m] > 30);
+	CHECK(b.lam[10 * 60 + 20] < 10);
+	/* a run of 69 calls in the window is normal, one ten times its size not */
+	CHECK(ts_model_p_high(76, b.lam[10 * 60 + 46], b.size[10 * 60 + 46]) > 1e-4);
+	CHECK(ts_model_p_high(460, b.lam[10 * 60 + 44], b.size[10 * 60 + 44]) < 1e-7);
+}
+
+/* A daily job of three minutes drifting +-3: its run reaches 5 minutes
+ * past its nominal start, beyond a window of +-3, and is still expected
+ * there. */
+static void test_long_drifting_daily_job(void)
+{
+	ts_profile p;
+	ts_profile_defaults(&p);
+	for (int i = 0; i < DAYS * TS_MIN_PER_DAY; i++)
+		hist[i] = poisson(0.1);
+	static const int shift[DAYS] = {3, -3, 2, 3, -1, 0, -2, 1};
+	for (int d = 0; d < DAYS; d++)
+		for (int k = 0; k < 3; k++)
+			hist[d * TS_MIN_PER_DAY + 1350 + shift[d] + k] += 25 + (uint32_t)(d * 5);
+	ts_baseline b;
+	CHECK_INT(ts_model_fit_rate(hist, DAYS, 20000, &p, &b), 0);
+	for (int m = 1347; m <= 1355; m++)
+		CHECK(b.lam[m] > 15);
+	CHECK(b.lam[1340] < 1 && b.lam[1360] < 1);
+}
+
+/* A daily job of three minutes that mostly starts on time: the minutes
+ * its runs share on most days are exact bursts, and the runs that start
+ * two minutes late (and one further minute either side, where none has
+ * landed yet) are expected too. */
+static void test_daily_job_exact_and_late_runs(void)
+{
+	ts_profile p;
+	ts_profile_defaults(&p);
+	for (int i = 0; i < DAYS * TS_MIN_PER_DAY; i++)
+		hist[i] = poisson(0.1);
+	static const int shift[DAYS] = {0, 0, 2, 0, 0, 2, 0, 0};
+	for (int d = 0; d < DAYS; d++)
+		for (int k = 0; k < 3; k++)
+			hist[d * TS_MIN_PER_DAY + 1350 + shift[d] + k] += 40 + (uint32_t)(d * 3);
+	ts_baseline b;
+	CHECK_INT(ts_model_fit_rate(hist, DAYS, 20000, &p, &b), 0);
+	for (int m = 1349; m <= 1355; m++)
+		CHECK(b.lam[m] > 15);
+	CHECK(b.lam[1346] < 1 && b.lam[1358] < 1);
+}
+
 static void test_diurnal_and_past_anomaly(void)
 {
 	ts_profile p;
@@ -210,6 +282,105 @@ static void test_tails(void)
 	CHECK(!ts_model_weekend(20003));
 }
 
+/* ---- weekends: the weekdays' shape times a shrunk weekend ratio ---- */
+#define WDAYS 12
+static uint32_t whist[WDAYS * TS_MIN_PER_DAY];
+#define SAT 20008 /* a Saturday; its 12 days of history hold one weekend */
+
+/* Fill whist: a diurnal weekday rate (peak `peak`/min 8-20 h, a tenth of
+ * it at night) and weekend days at `we` times that. */
+static void weekly_history(double peak, double we)
+{
+	for (int d = 0; d < WDAYS; d++) {
+		double f = ts_model_weekend(SAT - WDAYS + d) ? we : 1;
+		for (int m = 0; m < TS_MIN_PER_DAY; m++) {
+			double mu = m / 60 >= 8 && m / 60 < 20 ? peak : peak / 10;
+			whist[d * TS_MIN_PER_DAY + m] = poisson(mu * f);
+		}
+	}
+}
+
+static void test_machine_weekend_keeps_weekday_rate(void)
+{
+	ts_profile p;
+	ts_profile_defaults(&p);
+	/* as busy at weekends; only one weekend seen, its hours noisy */
+	weekly_history(1.5, 1.0);
+	static ts_baseline b;
+	CHECK_INT(ts_model_fit_rate(whist, WDAYS, SAT, &p, &b), 0);
+	CHECK_INT(b.day_class, TS_DAY_WEEKEND_RATIO);
+	CHECK_INT(b.weekend_days, 2);
+	CHECK(fabs(b.ratio - 1) < 0.1);
+	/* each hour from ten weekdays' shape, not two weekend days' */
+	for (int h = 8; h < 20; h++)
+		CHECK(fabs(b.steady[h * 60] - 1.5) < 0.2);
+	/* one weekend seen: the day's level is uncertain, so wider than Poisson */
+	CHECK(b.ratio_sd > 0.1);
+	CHECK(b.steady_size > 0 && b.steady_size < 100);
+	/* and the compact baseline says so, in fixed point */
+	ts_cbase *c = NULL;
+	CHECK_INT(ts_cbase_make(&b, &c), 0);
+	ts_basis basis;
+	ts_cbase_basis(c, 600, &basis);
+	CHECK_INT(basis.day_class, TS_DAY_WEEKEND_RATIO);
+	CHECK_INT(basis.weekend_days, 2);
+	CHECK_INT(basis.ratio_e4, (uint32_t)lround(b.ratio * 1e4));
+	CHECK_INT(basis.ratio_raw_e4, (uint32_t)lround(b.ratio_raw * 1e4));
+	CHECK_INT(basis.ratio_sd_e3, (uint32_t)lround(b.ratio_sd * 1e3));
+	free(c);
+}
+
+static void test_people_weekend_ratio_learned(void)
+{
+	ts_profile p;
+	ts_profile_defaults(&p);
+	/* a sixth at weekends, with plenty of calls: the ratio is believed */
+	weekly_history(12, 1.0 / 6);
+	static ts_baseline b;
+	CHECK_INT(ts_model_fit_rate(whist, WDAYS, SAT, &p, &b), 0);
+	CHECK(fabs(b.ratio_raw - 1.0 / 6) < 0.02);
+	CHECK(fabs(b.ratio - b.ratio_raw) < 0.01);
+	CHECK(fabs(b.steady[14 * 60] - 2) < 0.3);
+	CHECK(b.steady[3 * 60] < 0.4);
+	/* a handful of calls above 2/min weigh less than under Poisson */
+	CHECK(ts_model_p_high(6, b.steady[14 * 60], b.steady_size) >
+	      1.5 * ts_model_p_high(6, b.steady[14 * 60], 0));
+	/* a weekday is still judged from weekdays alone */
+	CHECK_INT(ts_model_fit_rate(whist, WDAYS - 1, SAT - 1, &p, &b), 0);
+	CHECK_INT(b.day_class, TS_DAY_WEEKDAY);
+	CHECK(fabs(b.steady[14 * 60] - 12) < 1);
+	CHECK(b.ratio == 1);
+}
+
+static void test_thin_weekend_evidence_shrinks(void)
+{
+	ts_profile p;
+	ts_profile_defaults(&p);
+	/* ~7 calls a weekday, none on the one weekend: too little to learn
+	 * that weekends are silent */
+	weekly_history(0.008, 0);
+	static ts_baseline b;
+	CHECK_INT(ts_model_fit_rate(whist, WDAYS, SAT, &p, &b), 0);
+	CHECK_INT(b.day_class, TS_DAY_WEEKEND_RATIO);
+	CHECK(b.ratio_raw < 0.1);
+	CHECK(b.ratio > 3 * b.ratio_raw);
+	CHECK(b.ratio_sd > 0.5);
+	/* and the shrunk ratio is the one applied: the day's expectation is
+	 * the weekday's times it */
+	double we = 0, wd = 0, r = b.ratio, raw = b.ratio_raw;
+	for (int m = 0; m < TS_MIN_PER_DAY; m++)
+		we += b.steady[m];
+	CHECK_INT(ts_model_fit_rate(whist, WDAYS - 1, SAT - 1, &p, &b), 0);
+	for (int m = 0; m < TS_MIN_PER_DAY; m++)
+		wd += b.steady[m];
+	CHECK(we > 0.5 * r * wd && we < 2 * r * wd);
+	CHECK(we > 3 * raw * wd);
+	/* no weekend in the history (Monday to Friday): ratio 1, wide */
+	CHECK_INT(ts_model_fit_rate(whist + 7 * TS_MIN_PER_DAY, 5, SAT, &p, &b), 0);
+	CHECK(b.ratio == 1);
+	CHECK(b.ratio_sd >= 1);
+}
+
 static void test_fit_rejects_bad_days(void)
 {
 	ts_profile p;
@@ -219,5 +390,7 @@ static void test_fit_rejects_bad_days(void)
 	CHECK_INT(ts_model_fit_rate(hist, 29, 20000, &p, &b), TS_EINVAL);
 }
 
-TS_TESTS(test_constant_rate, test_hourly_cron_learned, test_drifting_hourly_job, test_drifting_daily_job, test_compact_baseline, test_daily_job_does_not_raise_its_hour, test_diurnal_and_past_anomaly,
-	 test_error_fraction, test_tails, test_fit_rejects_bad_days)
+TS_TESTS(test_constant_rate, test_hourly_cron_learned, test_drifting_hourly_job, test_drifting_daily_job, test_small_drifting_hourly_job,
+	 test_long_drifting_daily_job, test_daily_job_exact_and_late_runs, test_compact_baseline, test_daily_job_does_not_raise_its_hour, test_diurnal_and_past_anomaly,
+	 test_error_fraction, test_tails, test_fit_rejects_bad_days, test_machine_weekend_keeps_weekday_rate,
+	 test_people_weekend_ratio_learned, test_thin_weekend_evidence_shrinks)
