@@ -90,6 +90,61 @@ redis_start() {
   return 1
 }
 
+# s3rver_find: the s3rver binary (from npm; tools/install-deps.sh puts it
+# under /opt/trailsight-node; TS_S3RVER overrides) into s3rver, or empty.
+s3rver_find() {
+  local c
+  s3rver=${TS_S3RVER:-}
+  [ -n "$s3rver" ] && return 0
+  for c in "${TS_NODE_PREFIX:-/opt/trailsight-node}/node_modules/.bin/s3rver" "$(command -v s3rver || true)"; do
+    [ -n "$c" ] && [ -x "$c" ] && { s3rver=$c; return 0; }
+  done
+}
+
+# s3rver_start DIR LOG: s3rver serving DIR with a bucket "trail" on a free
+# loopback port; sets s3pid and s3port (s3pid empty when it did not start).
+# The caller stops it. DES (its continuation tokens) needs OpenSSL's legacy
+# provider under Node 17 and later.
+s3rver_start() {
+  local dir=$1 log=$2 try i
+  mkdir -p "$dir"
+  s3pid=
+  for try in $(seq 1 10); do
+    s3port=$((20000 + RANDOM % 20000))
+    NODE_OPTIONS=--openssl-legacy-provider "$s3rver" -d "$dir" -a 127.0.0.1 -p "$s3port" \
+      --configure-bucket trail > "$log" 2>&1 &
+    s3pid=$!
+    for i in $(seq 1 100); do
+      grep -q "listening on 127.0.0.1:$s3port" "$log" && return 0
+      kill -0 "$s3pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill "$s3pid" 2>/dev/null || true
+    wait "$s3pid" 2>/dev/null || true
+    s3pid=
+  done
+  return 1
+}
+
+# s3_upload TREE URL: every file below TREE/AWSLogs put at URL/AWSLogs/...
+# (signed with SigV4 by curl, s3rver's keys), eight at a time.
+s3_upload() {
+  local tree=$1 url=$2
+  {
+    echo 'aws-sigv4 = "aws:amz:us-east-1:s3"'
+    echo 'user = "S3RVER:S3RVER"'
+    echo 'header = "x-amz-content-sha256: UNSIGNED-PAYLOAD"'
+    echo 'silent'
+    echo 'fail'
+    (cd "$tree" && find AWSLogs -type f | sort) | while read -r k; do
+      echo "url = \"$url/$k\""
+      echo "upload-file = \"$tree/$k\""
+      echo 'output = "/dev/null"'
+    done
+  } > "$tmp/up.cfg"
+  curl -sS --no-progress-meter --parallel --parallel-max 8 -K "$tmp/up.cfg"
+}
+
 # A private Redis Cluster: redis_cluster_start DIR N [R] starts N masters
 # (redis-server --cluster-enabled yes) and R replicas of each (default 0;
 # with replicas a node is failed over after 2 s of silence) on free

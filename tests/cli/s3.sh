@@ -14,10 +14,7 @@
 source "$(dirname "$0")/lib.sh"
 : "${TRAILSIGHT_GEN:?set TRAILSIGHT_GEN to the generator binary}"
 
-s3rver=${TS_S3RVER:-}
-[ -n "$s3rver" ] || for c in "${TS_NODE_PREFIX:-/opt/trailsight-node}/node_modules/.bin/s3rver" "$(command -v s3rver || true)"; do
-  [ -n "$c" ] && [ -x "$c" ] && { s3rver=$c; break; }
-done
+s3rver_find
 if [ -z "$s3rver" ] || ! command -v node >/dev/null || ! command -v curl >/dev/null; then
   skip "s3rver (npm) or node or curl is missing: run tools/install-deps.sh"
   finish
@@ -39,25 +36,11 @@ head -c 3000 "$tmp/c/$f" > "$tmp/c/${f%.json.gz}_cut.json.gz"
 cp "$tmp/c/$(dirname "$f")/$(ls "$tmp/c/$(dirname "$f")" | head -1)" "$tmp/c/$(dirname "$f")/firehose-1-2026"
 echo "synced by hand" > "$tmp/c/$(dirname "$f")/notes.txt"
 
-# s3rver on a free port; DES (its continuation tokens) needs OpenSSL's
-# legacy provider under Node 17 and later
 s3pid=
 s3_stop() { [ -z "$s3pid" ] || { kill "$s3pid" 2>/dev/null || true; wait "$s3pid" 2>/dev/null || true; }; s3pid=; }
 trap 's3_stop; cleanup' EXIT
-mkdir -p "$tmp/s3data"
-for try in $(seq 1 10); do
-  port=$((20000 + RANDOM % 20000))
-  NODE_OPTIONS=--openssl-legacy-provider "$s3rver" -d "$tmp/s3data" -a 127.0.0.1 -p "$port" \
-    --configure-bucket trail > "$tmp/s3.log" 2>&1 &
-  s3pid=$!
-  for i in $(seq 1 100); do
-    grep -q "listening on 127.0.0.1:$port" "$tmp/s3.log" && break
-    kill -0 "$s3pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  grep -q "listening on 127.0.0.1:$port" "$tmp/s3.log" && break
-  s3_stop
-done
+s3rver_start "$tmp/s3data" "$tmp/s3.log" || true
+port=$s3port
 check "s3rver started" test -n "$s3pid"
 [ -n "$s3pid" ] || finish
 ep=http://127.0.0.1:$port
@@ -65,19 +48,7 @@ export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 || true
 
 # upload the tree under cloudtrail/ (curl signs with SigV4 too)
-{
-  echo 'aws-sigv4 = "aws:amz:us-east-1:s3"'
-  echo 'user = "S3RVER:S3RVER"'
-  echo 'header = "x-amz-content-sha256: UNSIGNED-PAYLOAD"'
-  echo 'silent'
-  echo 'fail'
-  (cd "$tmp/c" && find AWSLogs -type f | sort) | while read -r k; do
-    echo "url = \"$ep/trail/cloudtrail/$k\""
-    echo "upload-file = \"$tmp/c/$k\""
-    echo 'output = "/dev/null"'
-  done
-} > "$tmp/up.cfg"
-check "corpus uploaded" curl -sS --no-progress-meter --parallel --parallel-max 8 -K "$tmp/up.cfg"
+check "corpus uploaded" s3_upload "$tmp/c" "$ep/trail/cloudtrail"
 nobj=$(cd "$tmp/c" && find AWSLogs -type f | wc -l)
 nlog=$(cd "$tmp/c" && find AWSLogs -path '*/CloudTrail/*' -type f | wc -l)
 

@@ -18,10 +18,7 @@
 source "$(dirname "$0")/lib.sh"
 : "${TRAILSIGHT_GEN:?set TRAILSIGHT_GEN to the generator binary}"
 
-s3rver=${TS_S3RVER:-}
-[ -n "$s3rver" ] || for c in "${TS_NODE_PREFIX:-/opt/trailsight-node}/node_modules/.bin/s3rver" "$(command -v s3rver || true)"; do
-  [ -n "$c" ] && [ -x "$c" ] && { s3rver=$c; break; }
-done
+s3rver_find
 if [ -z "$s3rver" ] || ! command -v node >/dev/null || ! command -v curl >/dev/null ||
    ! command -v redis-server >/dev/null; then
   skip "s3rver (npm), node, curl or redis-server is missing: run tools/install-deps.sh"
@@ -42,43 +39,15 @@ stop_all() {
 }
 trap stop_all EXIT
 
-# s3rver on a free port (DES needs OpenSSL's legacy provider under Node 17+)
-mkdir -p "$tmp/s3data"
-s3pid=
-for try in $(seq 1 10); do
-  port=$((20000 + RANDOM % 20000))
-  NODE_OPTIONS=--openssl-legacy-provider "$s3rver" -d "$tmp/s3data" -a 127.0.0.1 -p "$port" \
-    --configure-bucket trail > "$tmp/s3.log" 2>&1 &
-  s3pid=$!
-  for i in $(seq 1 100); do
-    grep -q "listening on 127.0.0.1:$port" "$tmp/s3.log" && break
-    kill -0 "$s3pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  grep -q "listening on 127.0.0.1:$port" "$tmp/s3.log" && break
-  kill "$s3pid" 2>/dev/null || true
-  wait "$s3pid" 2>/dev/null || true
-  s3pid=
-done
+s3rver_start "$tmp/s3data" "$tmp/s3.log" || true
+port=$s3port
 check "s3rver started" test -n "$s3pid"
 [ -n "$s3pid" ] || finish
 pids+=("$s3pid")
 ep=http://127.0.0.1:$port
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 AWS_ENDPOINT_URL_SQS || true
-{
-  echo 'aws-sigv4 = "aws:amz:us-east-1:s3"'
-  echo 'user = "S3RVER:S3RVER"'
-  echo 'header = "x-amz-content-sha256: UNSIGNED-PAYLOAD"'
-  echo 'silent'
-  echo 'fail'
-  (cd "$tmp/c" && find AWSLogs -type f | sort) | while read -r k; do
-    echo "url = \"$ep/trail/ct/$k\""
-    echo "upload-file = \"$tmp/c/$k\""
-    echo 'output = "/dev/null"'
-  done
-} > "$tmp/up.cfg"
-check "corpus uploaded" curl -sS --no-progress-meter --parallel --parallel-max 8 -K "$tmp/up.cfg"
+check "corpus uploaded" s3_upload "$tmp/c" "$ep/trail/ct"
 nlog=$(cd "$tmp/c" && find AWSLogs -path '*/CloudTrail/*' -type f | wc -l)
 
 # sqsd_start NAME [args]: a stand-in queue; sets qurl and sqsd_ep
