@@ -123,8 +123,9 @@ int ts_model_weekend(int64_t day);
  * own past window deviations: median and MAD scale, then on each side a
  * generalised Pareto tail fitted by moments to the top tail_frac of the
  * standardised deviations. So a series that always has spikes of some
- * size learns that they are normal. Refitted by the caller every few
- * rows, from the past rows only. */
+ * size learns that they are normal. Long windows (spread_min) also get
+ * a null of their spread, fitted the same way. Refitted by the caller
+ * every few rows, from the past rows only. */
 #define TS_VBINS_MAX 336
 
 typedef struct ts_vopts {
