@@ -97,6 +97,7 @@ static int nab_set(nab_settings *s, const char *kv)
 		{"season_shrink", &s->v.shrink, NULL, 0, 1e6},
 		{"margin", &s->v.margin, NULL, -1, 1},
 		{"seasons", NULL, &s->v.seasons, 1, 7},
+		{"spread_min", NULL, &s->v.spread_min, 0, 100000},
 	};
 	for (size_t k = 0; k < TS_ARRAY_LEN(keys); k++) {
 		if (strcmp(key, keys[k].key) != 0)
@@ -606,7 +607,8 @@ static void usage(FILE *o)
 	      "file (see bench/nab.md): a profile key (p_start, p_continue, windows,\n"
 	      "end_after, cooldown, min_duration, ...) or one of refit=25 warmup=50\n"
 	      "sqrt_counts=1 ref=300 warm=50 history=4000 tail_frac=0.01 tail_min=25\n"
-	      "day_bins=48 week_bins=168 periods=4 season_shrink=1 margin=0.05 seasons=7.\n",
+	      "day_bins=48 week_bins=168 periods=4 season_shrink=1 margin=0.05 seasons=7\n"
+	      "spread_min=32.\n",
 	      o);
 }
 

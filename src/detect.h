@@ -82,7 +82,9 @@ int ts_detector_step(ts_detector *d, const ts_profile *p, int is_error, int64_t 
  * ts_model_fit_value): `minute` is the row's index; each window of the
  * profile (that fits after floor) is judged on the sum of its rows' dev
  * against nulls[i], the null of the profile's window i (both sides; p is
- * twice the smaller tail), with no minimum size; an open episode stays
+ * twice the smaller tail), with no minimum size, and where
+ * nulls[TS_MAX_WINDOWS + i] is fitted, on the rise of its spread (ts_vbase
+ * .null, model.h); nulls holds 2 x TS_MAX_WINDOWS; an open episode stays
  * open while a window ending at the row is unusual in its direction at
  * p_continue. The Start is dated at the most likely onset of a constant
  * shift of the deviations within the longest window. Returns as

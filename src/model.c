@@ -466,7 +466,7 @@ void ts_vopts_defaults(ts_vopts *o)
 {
 	*o = (ts_vopts){.ref = 300, .warm = 50, .history = 4000, .tail_frac = 0.01, .tail_min = 25,
 			.day_bins = 48, .week_bins = 168, .periods = 4, .shrink = 1,
-			.margin = 0.05, .seasons = 7};
+			.margin = 0.05, .seasons = 7, .spread_min = 32};
 }
 
 static int vbins(const ts_vopts *o, int k)
@@ -697,6 +697,22 @@ int ts_model_fit_value(const int64_t *t, const double *x, const float *dev, size
 			if (i + 1 >= ww && b[i + 1] == b[i + 1 - ww])
 				y[c++] = pre[i + 1] - pre[i + 1 - ww];
 		vnull(o, y, c, &out->null[w], a);
+	}
+	/* the spread nulls, of windows of at least spread_min (and 4) rows:
+	 * the past sums of |dev[i] - dev[i-1]| over the window's rows, prefix
+	 * sums in pre */
+	for (size_t i = 0; i < n; i++)
+		pre[i + 1] = pre[i] + (i > 0 && !isnan(dev[i]) && !isnan(dev[i - 1])
+					       ? fabs((double)dev[i] - dev[i - 1])
+					       : 0);
+	for (int w = 0; o->spread_min > 0 && w < p->n_windows; w++) {
+		size_t ww = (size_t)p->windows[w], c = 0;
+		if (ww < 4 || ww < (size_t)o->spread_min)
+			continue;
+		for (size_t i = n - h; i < n; i++)
+			if (i + 1 >= ww && b[i + 1] == b[i + 1 - ww])
+				y[c++] = pre[i + 1] - pre[i + 2 - ww];
+		vnull(o, y, c, &out->null[TS_MAX_WINDOWS + w], a);
 	}
 	free(a);
 	free(b);

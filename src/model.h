@@ -123,8 +123,9 @@ int ts_model_weekend(int64_t day);
  * own past window deviations: median and MAD scale, then on each side a
  * generalised Pareto tail fitted by moments to the top tail_frac of the
  * standardised deviations. So a series that always has spikes of some
- * size learns that they are normal. Refitted by the caller every few
- * rows, from the past rows only. */
+ * size learns that they are normal. Long windows (spread_min) also get
+ * a null of their spread, fitted the same way. Refitted by the caller
+ * every few rows, from the past rows only. */
 #define TS_VBINS_MAX 336
 
 typedef struct ts_vopts {
@@ -138,6 +139,8 @@ typedef struct ts_vopts {
 	double shrink;    /* periods of prior pulling a profile toward flat */
 	double margin;    /* spread cut a seasonal profile needs over flat */
 	int seasons;      /* profiles allowed: bit 0 flat, 1 daily, 2 weekly */
+	int spread_min;   /* windows of >= this many (and 4) rows are also
+			     judged on their spread; 0: none */
 } ts_vopts;
 
 /* Defaults of ts_vopts (bench/nab.md). */
@@ -159,7 +162,11 @@ typedef struct ts_vbase {
 	int season;        /* 0 flat, 1 daily, 2 weekly */
 	int nbins;
 	double prof[TS_VBINS_MAX]; /* expected deviation from the level per bin */
-	ts_vnull null[TS_MAX_WINDOWS]; /* one per window of the profile */
+	/* null[i]: the level null of the profile's window i (its sum of
+	 * deviations); null[TS_MAX_WINDOWS + i]: its spread null (the sum of
+	 * the absolute differences of its consecutive deviations), ok 0 for
+	 * windows shorter than spread_min or 4 rows */
+	ts_vnull null[2 * TS_MAX_WINDOWS];
 } ts_vbase;
 
 /* Fit a real-valued baseline from the n past rows: times t[] (seconds),

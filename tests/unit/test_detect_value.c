@@ -102,6 +102,37 @@ static void test_noise_is_quiet_and_a_shift_starts(void)
 	CHECK_INT(r.dir, -1);
 }
 
+/* Noise whose spread grows 2.5 times at row 3000, its level unchanged:
+ * the spread test of the 32-row window Starts within that window; the
+ * level windows alone do not. A spread that shrinks is not an anomaly. */
+static void test_spread_rise_starts(void)
+{
+	static run r;
+	ts_profile p;
+	ts_vopts o;
+	nab_like(&p, &o);
+	o.seasons = 1;
+	CHECK_INT(ts_profile_set(&p, "p_start", "1e-8"), 0);
+	CHECK_INT(ts_profile_set(&p, "windows", "1, 4, 16, 32"), 0);
+	CHECK_INT(o.spread_min, 32);
+	uint64_t seed = 42;
+	for (int i = 0; i < ROWS; i++)
+		r.x[i] = 100 + (i >= 3000 ? 2.5 : 1) * noise(&seed);
+	drive(&r, 3000, &p, &o);
+	CHECK_INT(r.starts, 0);
+	drive(&r, ROWS, &p, &o);
+	CHECK(r.first_start >= 3000 && r.first_start < 3032);
+	o.spread_min = 0; /* the level only */
+	drive(&r, ROWS, &p, &o);
+	CHECK_INT(r.starts, 0);
+	o.spread_min = 32;
+	seed = 42;
+	for (int i = 0; i < ROWS; i++)
+		r.x[i] = 100 + (i >= 3000 ? 0.3 : 1) * noise(&seed);
+	drive(&r, ROWS, &p, &o);
+	CHECK_INT(r.starts, 0);
+}
+
 static void test_daily_profile_is_chosen(void)
 {
 	static run r;
@@ -153,5 +184,6 @@ static void test_profile_set(void)
 	CHECK_INT(p.end_after, 7);
 }
 
-TS_TESTS(test_noise_is_quiet_and_a_shift_starts, test_daily_profile_is_chosen,
+TS_TESTS(test_noise_is_quiet_and_a_shift_starts, test_spread_rise_starts,
+	 test_daily_profile_is_chosen,
 	 test_few_rows_not_judged, test_profile_set)
