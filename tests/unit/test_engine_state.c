@@ -154,7 +154,7 @@ static void test_round_trip(void)
 	CHECK_INT(make_state(&state, &whole), 0);
 	CHECK(whole.n >= 2); /* the Start, and the End at finish */
 	CHECK(state.len > 100);
-	CHECK(memcmp(state.p, "TSP2", 4) == 0);
+	CHECK(memcmp(state.p, "TSP3", 4) == 0);
 
 	/* the restored engine writes what the engine that never stopped
 	 * wrote, the held Start included: restored on the store of the
