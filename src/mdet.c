@@ -313,6 +313,6 @@ int ts_mdet_set_job(ts_mdet *m, const ts_jobstop *j)
 
 size_t ts_mdet_memory(const ts_mdet *m)
 {
-	return (m->job ? sizeof *m->job : 0) + (m->full ? sizeof *m->full : 0) + (m->bl ? ts_cbase_size(m->bl) : 0) +
-	       (m->bl_prev ? ts_cbase_size(m->bl_prev) : 0);
+	return (m->job ? sizeof *m->job : 0) + (m->full ? sizeof *m->full : 0) +
+	       (m->bl ? ts_cbase_size(m->bl) : 0) + (m->bl_prev ? ts_cbase_size(m->bl_prev) : 0);
 }

@@ -16,7 +16,9 @@
  * minute could change the outcome, the ring is rebuilt exactly as the
  * plain detector holds it, and the detector is active (a whole
  * ts_detector) until it is quiet again. Fed the same minutes, a ts_mdet
- * gives the events of a plain ts_detector, bit for bit.
+ * gives the events of a plain ts_detector, bit for bit, and besides them
+ * those of its stopped-job watch (jobstop.h; ev->job 1), which is stepped
+ * on every call-rate minute, idle or not, once a regular job was seen.
  *
  * A zeroed struct is not valid: start with ts_mdet_init; ts_mdet_free
  * releases what it owns (the detector and the baselines).
