@@ -12,6 +12,16 @@
 
 #define ANSWER_MAX (64 * 1024)
 
+/* How long a GET or PUT to a metadata endpoint may take, in ms:
+ * AWS_METADATA_SERVICE_TIMEOUT seconds (1 to 60), else 3 s. */
+static long metadata_timeout_ms(void)
+{
+	const char *v = getenv("AWS_METADATA_SERVICE_TIMEOUT");
+	char *end;
+	long sec = v && *v ? strtol(v, &end, 10) : 0;
+	return v && *v && !*end && sec >= 1 && sec <= 60 ? sec * 1000L : 3000L;
+}
+
 static size_t gather(char *p, size_t a, size_t b, void *ud)
 {
 	return ts_buf_add(ud, p, a * b) ? 0 : a * b;
@@ -34,7 +44,7 @@ static int request_form(const char *method, const char *url, struct curl_slist *
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 1000L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 3000L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, metadata_timeout_ms());
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, gather);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
