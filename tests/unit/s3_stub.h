@@ -1,6 +1,6 @@
 /* s3_stub.h - a stand-in S3 server for one test, in a thread: it listens on
  * 127.0.0.1 (an ephemeral port), reads one request per connection (GET:
- * headers only), keeps its head, and answers from a table of routes by
+ * headers only; connections read side by side), keeps its head, and answers from a table of routes by
  * the start of the request target: the first fail_n requests of a route
  * get fail (a whole HTTP answer), the rest ok. "Connection: close" on
  * every answer. Requests past the table get a 404.
@@ -39,20 +39,9 @@ typedef struct stub {
 	int nheads;
 } stub;
 
-static inline void stub_serve(stub *s, int c)
+/* Answer the request head in buf (NUL-ended) on connection c, close it. */
+static inline void stub_answer(stub *s, int c, const char *buf)
 {
-	char buf[16384];
-	size_t n = 0;
-	while (n + 1 < sizeof buf) {
-		ssize_t k = read(c, buf + n, sizeof buf - 1 - n);
-		if (k <= 0)
-			break;
-		n += (size_t)k;
-		buf[n] = 0;
-		if (strstr(buf, "\r\n\r\n"))
-			break;
-	}
-	buf[n] = 0;
 	char target[2048] = "";
 	sscanf(buf, "%*s %2047s", target);
 	const char *ans = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
@@ -79,17 +68,57 @@ static inline void stub_serve(stub *s, int c)
 	close(c);
 }
 
+/* Connections are read side by side (a client may open one and send its
+ * request only after another answer, or after a request elsewhere), each
+ * answered once its head is whole, in the order heads complete. */
+#define STUB_CONNS 32
+typedef struct stub_conn {
+	int fd;
+	size_t n;
+	char buf[16384];
+} stub_conn;
+
 static inline void *stub_loop(void *arg)
 {
 	stub *s = arg;
-	while (!atomic_load(&s->stop)) {
-		struct pollfd p = {.fd = s->lfd, .events = POLLIN};
-		if (poll(&p, 1, 50) <= 0)
+	stub_conn *conns = calloc(STUB_CONNS, sizeof *conns);
+	size_t nc = 0;
+	while (conns && !atomic_load(&s->stop)) {
+		struct pollfd p[STUB_CONNS + 1];
+		p[0] = (struct pollfd){.fd = s->lfd, .events = nc < STUB_CONNS ? POLLIN : 0};
+		for (size_t i = 0; i < nc; i++)
+			p[i + 1] = (struct pollfd){.fd = conns[i].fd, .events = POLLIN};
+		if (poll(p, nc + 1, 50) <= 0)
 			continue;
-		int c = accept(s->lfd, NULL, NULL);
-		if (c >= 0)
-			stub_serve(s, c);
+		size_t w = 0;
+		for (size_t i = 0; i < nc; i++) {
+			stub_conn *c = &conns[i];
+			if (p[i + 1].revents) {
+				ssize_t k = read(c->fd, c->buf + c->n, sizeof c->buf - 1 - c->n);
+				if (k > 0)
+					c->n += (size_t)k;
+				c->buf[c->n] = 0;
+				if (k <= 0 || strstr(c->buf, "\r\n\r\n") || c->n + 1 >= sizeof c->buf) {
+					stub_answer(s, c->fd, c->buf);
+					continue;
+				}
+			}
+			if (w != i)
+				conns[w] = *c;
+			w++;
+		}
+		nc = w;
+		if (p[0].revents & POLLIN) {
+			int c = accept(s->lfd, NULL, NULL);
+			if (c >= 0) {
+				conns[nc].fd = c;
+				conns[nc++].n = 0;
+			}
+		}
 	}
+	for (size_t i = 0; i < nc; i++)
+		close(conns[i].fd);
+	free(conns);
 	return NULL;
 }
 
