@@ -203,8 +203,8 @@ static void test_drop_onset(void)
 }
 
 /* A partial drop: from 15 calls a minute (Poisson-like counts) to about
- * 40 % of them (6 a minute) for an hour from 1100, then back. Found at
- * drop_max_ratio 0.4, dated at its first low minute. The first
+ * 40 % of them (6 a minute) for an hour from 1100, then back. Found at the
+ * default drop_max_ratio (0.4), dated at its first low minute. The first
  * recovered minutes (16, 11, 18, 12, ...) are ordinary for 15 a minute,
  * but two of them lean the drop's way (at most twice drop_max_ratio of the
  * rate) and the 5-minute windows they close still hold drop minutes, so
@@ -217,7 +217,6 @@ static void test_partial_drop(void)
 	static const uint32_t after[] = {16, 11, 18, 12, 15, 17, 14, 13, 19, 15};
 	ts_profile p;
 	ts_profile_defaults(&p);
-	p.drop_max_ratio = 0.4;
 	ts_detector d;
 	ts_detector_init(&d);
 	uint32_t x[300];
