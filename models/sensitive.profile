@@ -18,9 +18,10 @@ min_count = 20
 min_ratio = 2
 # Call-rate drops: judged only where the expected rate is at least
 # drop_min_rate events per minute, and the count fell to at most
-# drop_max_ratio of the expectation.
+# drop_max_ratio of the expectation (0.4: a partial drop to 40 % that is
+# statistically clear is found; a drop's End is dated at its recovery).
 drop_min_rate = 5
-drop_max_ratio = 0.25
+drop_max_ratio = 0.4
 
 # Error rate: at least min_errors errors in the unusual window, making up at
 # least error_min_fraction of the calls and error_min_ratio times the

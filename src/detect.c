@@ -277,6 +277,41 @@ static int64_t change_point(const ts_detector *d, int is_error, int dir, int spa
 	return k;
 }
 
+/* The end of a call-rate drop, dated at its recovery: of the minutes k in
+ * (a, last_elevated + 1], a the episode's oldest minute the ring still
+ * holds, the one that makes "minutes [a, k) at a constant multiple below
+ * 1 of the steady rate, from k on as expected" most likely, by the Poisson
+ * log likelihood ratio of [a, k) (the minutes from k on weigh alike under
+ * both); ties go to the earlier minute. So a recovered minute that merely
+ * leans low (leans() lets a drop's minutes reach twice drop_max_ratio) and
+ * closes a window still holding the drop's minutes does not lengthen the
+ * episode: it is more likely at the expectation than at the drop's level.
+ * last_elevated + 1 when no minute qualifies (or the ring no longer holds
+ * them: end_after above TS_WINDOW_MAX). */
+static int64_t recovery_point(const ts_detector *d)
+{
+	int64_t a = d->start;
+	if (a <= d->floor)
+		a = d->floor + 1;
+	if (a < d->last - TS_WINDOW_MAX + 1)
+		a = d->last - TS_WINDOW_MAX + 1;
+	int64_t k = d->last_elevated + 1;
+	double s = 0, l = 0, best = -1;
+	for (int64_t m = a; m <= d->last_elevated; m++) {
+		const ts_det_obs *o = at(d, m);
+		s += o->x;
+		l += o->steady;
+		if (!(s < l))
+			continue;
+		double llr = xlog(s, l) - s + l;
+		if (llr > best) {
+			best = llr;
+			k = m + 1;
+		}
+	}
+	return k;
+}
+
 /* Does the newest minute clearly lean the episode's way? (A window may
  * stay significant for a few minutes after an episode ends because it still
  * holds the episode's minutes; only a minute that leans itself extends it.) */
@@ -382,6 +417,9 @@ static int step(ts_detector *d, const ts_profile *p, int is_error, int64_t minut
 			ev->kind = TS_DET_END;
 			ev->dir = d->dir;
 			ev->start = d->start;
+			/* a call-rate drop ends where it recovered */
+			if (is_error == 0 && d->dir < 0)
+				d->last_elevated = recovery_point(d) - 1;
 			ev->duration = d->last_elevated - d->start + 1;
 			ev->p_value = 1;
 			ev->expected = 0;

@@ -10,7 +10,9 @@
  * a constant multiple of the expectation explains them best (the most
  * likely split under the model, so a stray event long before a burst is
  * not its onset); an End once end_after minutes in a row were no longer
- * unusual, with the episode's length.
+ * unusual, with the episode's length (a call-rate drop's End is dated at its
+ * recovery: the minute from which the expectation explains the minutes
+ * better than the drop's own level does).
  * No I/O, no allocation: a ts_detector is plain data; it saves and loads
  * itself (ts_detector_save, ts_detector_load) into a checkpoint state.
  */
@@ -65,7 +67,8 @@ typedef struct ts_det_event {
 	int kind;          /* TS_DET_START or TS_DET_END */
 	int dir;           /* +1 spike, -1 drop */
 	int64_t start;     /* onset: the change point */
-	int64_t duration;  /* END: minutes from start to the last unusual one */
+	int64_t duration;  /* END: minutes from start to the last unusual one
+			      (a call-rate drop: to its recovery) */
 	double p_value;    /* START: tail probability of the triggering window */
 	double expected;   /* START: expected events per minute at start */
 } ts_det_event;

@@ -26,7 +26,7 @@ void ts_profile_defaults(ts_profile *p)
 	p->scan_min_share = 0.5;
 	p->scan_min_minutes = 3;
 	p->drop_min_rate = 5;
-	p->drop_max_ratio = 0.25;
+	p->drop_max_ratio = 0.4;
 	p->min_errors = 5;
 	p->error_min_fraction = 0.05;
 	p->error_min_ratio = 3.0;

@@ -202,6 +202,41 @@ static void test_drop_onset(void)
 	CHECK_INT(s[1].ev.duration, 60);
 }
 
+/* A partial drop: from 15 calls a minute (Poisson-like counts) to about
+ * 40 % of them (6 a minute) for an hour from 1100, then back. Found at the
+ * default drop_max_ratio (0.4), dated at its first low minute. The first
+ * recovered minutes (16, 11, 18, 12, ...) are ordinary for 15 a minute,
+ * but two of them lean the drop's way (at most twice drop_max_ratio of the
+ * rate) and the 5-minute windows they close still hold drop minutes, so
+ * they keep the episode open; the End is dated at the recovery all the
+ * same, the first minute back at the rate: 60 minutes. */
+static void test_partial_drop(void)
+{
+	static const uint32_t before[] = {15, 12, 18, 14, 16, 19, 11, 15, 17, 13};
+	static const uint32_t during[] = {6, 5, 7, 4, 6, 8, 5, 6, 3, 7};
+	static const uint32_t after[] = {16, 11, 18, 12, 15, 17, 14, 13, 19, 15};
+	ts_profile p;
+	ts_profile_defaults(&p);
+	ts_detector d;
+	ts_detector_init(&d);
+	uint32_t x[300];
+	float lam[300];
+	for (int i = 0; i < 300; i++) {
+		x[i] = i < 100 ? before[i % 10] : i < 160 ? during[i % 10] : after[(i - 160) % 10];
+		lam[i] = 15;
+	}
+	seen s[4];
+	int n = feed(&d, &p, x, lam, 300, s, 4);
+	CHECK_INT(n, 2);
+	CHECK_INT(s[0].kind, TS_DET_START);
+	CHECK_INT(s[0].ev.dir, -1);
+	CHECK_INT(s[0].ev.start, 1100);
+	CHECK(s[0].minute <= 1105);
+	CHECK_INT(s[1].kind, TS_DET_END);
+	CHECK_INT(s[1].ev.start, 1100);
+	CHECK_INT(s[1].ev.duration, 60);
+}
+
 static void test_low_rate_drop_not_judged(void)
 {
 	ts_profile p;
@@ -500,4 +535,5 @@ static void test_rise_scan_sustained_only(void)
 TS_TESTS(test_rise_scan, test_rise_scan_quiet, test_rise_scan_sustained_only, test_error_ratio_floor, test_steady_is_quiet, test_spike_start_end, test_drop_to_zero,
 	 test_low_rate_drop_not_judged, test_warmup_minutes_not_judged, test_error_burst,
 	 test_chronic_errors_quiet, test_missed_cron_is_not_a_drop, test_cooldown_and_repeat,
-	 test_min_quiet, test_onset_after_stray_call, test_onset_restored, test_drop_onset)
+	 test_min_quiet, test_onset_after_stray_call, test_onset_restored, test_drop_onset,
+	 test_partial_drop)
