@@ -133,6 +133,22 @@ static void test_spread_rise_starts(void)
 	CHECK_INT(r.starts, 0);
 }
 
+/* A constant series: its deviations are only the rounding of the level's
+ * sums (about 1e-14), which the nulls must not read as a scale. No Start. */
+static void test_constant_is_quiet(void)
+{
+	static run r;
+	ts_profile p;
+	ts_vopts o;
+	nab_like(&p, &o);
+	CHECK_INT(ts_profile_set(&p, "p_start", "5e-4"), 0);
+	CHECK_INT(ts_profile_set(&p, "windows", "1, 4, 16, 32"), 0);
+	for (int i = 0; i < ROWS; i++)
+		r.x[i] = sqrt(45.0);
+	drive(&r, ROWS, &p, &o);
+	CHECK_INT(r.starts, 0);
+}
+
 static void test_daily_profile_is_chosen(void)
 {
 	static run r;
@@ -185,5 +201,5 @@ static void test_profile_set(void)
 }
 
 TS_TESTS(test_noise_is_quiet_and_a_shift_starts, test_spread_rise_starts,
-	 test_daily_profile_is_chosen,
+	 test_constant_is_quiet, test_daily_profile_is_chosen,
 	 test_few_rows_not_judged, test_profile_set)
