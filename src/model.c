@@ -556,8 +556,9 @@ static double vscale(double *v, size_t n, double *med, double res)
 
 /* The upper tail of z[n]: a generalised Pareto above the value that leaves
  * max(tail_min, tail_frac n) above it, by the method of moments on the
- * exceedances, the shape kept >= 0 (the tail is never bounded). tmp is
- * scratch of n. 0, or -1 with too few values. */
+ * exceedances, the shape kept >= 0 (the tail is never bounded); with
+ * fewer than 3 values above u (ties), an exponential of one scale unit.
+ * tmp is scratch of n. 0, or -1 with too few values. */
 static int vtail(const ts_vopts *o, const double *z, size_t n, ts_vtail *t, double *tmp)
 {
 	size_t k = (size_t)fmax(o->tail_min, o->tail_frac * (double)n);
@@ -575,8 +576,16 @@ static int vtail(const ts_vopts *o, const double *z, size_t n, ts_vtail *t, doub
 		s2 += e * e;
 		m++;
 	}
-	if (m < 3)
-		return -1;
+	if (m < 3) {
+		/* ties: (almost) every value is at or below u, so the sample
+		 * says nothing about a tail's shape; beyond u it falls off by
+		 * one scale unit (exponential), so a value past everything
+		 * seen is as unusual as its distance says */
+		t->frac = (double)(m ? m : 1) / (double)(n + 1);
+		t->xi = 0;
+		t->sigma = 1;
+		return 0;
+	}
 	double mean = fmax(s1 / (double)m, 1e-12), var = s2 / (double)m - mean * mean;
 	if (!(var > 0))
 		var = mean * mean;

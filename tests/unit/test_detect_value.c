@@ -134,7 +134,9 @@ static void test_spread_rise_starts(void)
 }
 
 /* A constant series: its deviations are only the rounding of the level's
- * sums (about 1e-14), which the nulls must not read as a scale. No Start. */
+ * sums (about 1e-14), which the nulls must not read as a scale. No Start;
+ * a real step of a thousandth of the value still Starts at once (the
+ * nulls of tied values have a tail). */
 static void test_constant_is_quiet(void)
 {
 	static run r;
@@ -147,6 +149,11 @@ static void test_constant_is_quiet(void)
 		r.x[i] = sqrt(45.0);
 	drive(&r, ROWS, &p, &o);
 	CHECK_INT(r.starts, 0);
+	for (int i = 3000; i < ROWS; i++)
+		r.x[i] = sqrt(45.0) * 1.001;
+	drive(&r, ROWS, &p, &o);
+	CHECK_INT(r.first_start, 3000);
+	CHECK_INT(r.dir, 1);
 }
 
 static void test_daily_profile_is_chosen(void)
