@@ -579,9 +579,13 @@ static int vtail(const ts_vopts *o, const double *z, size_t n, ts_vtail *t, doub
 	if (m < 3) {
 		/* ties: (almost) every value is at or below u, so the sample
 		 * says nothing about a tail's shape; beyond u it falls off by
-		 * one scale unit (exponential), so a value past everything
-		 * seen is as unusual as its distance says */
-		t->frac = (double)(m ? m : 1) / (double)(n + 1);
+		 * one scale unit (exponential) from the mass at or above u
+		 * (the ties count), so a value past everything seen is as
+		 * unusual as its distance says and one at u is not */
+		size_t ge = 0;
+		for (size_t i = 0; i < n; i++)
+			ge += z[i] >= t->u;
+		t->frac = (double)ge / (double)(n + 1);
 		t->xi = 0;
 		t->sigma = 1;
 		return 0;

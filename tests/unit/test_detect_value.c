@@ -156,6 +156,31 @@ static void test_constant_is_quiet(void)
 	CHECK_INT(r.dir, 1);
 }
 
+/* The tail of a null of tied sums: 998 deviations of 0 and two of 1
+ * leave only 2 sums above the tail's threshold. A sum just past the
+ * resolution is not unusual (the tied mass is at or above it); one far
+ * beyond everything seen is. */
+static void test_tied_null_tail(void)
+{
+	static run r;
+	ts_profile p;
+	ts_vopts o;
+	nab_like(&p, &o);
+	CHECK_INT(ts_profile_set(&p, "windows", "1"), 0);
+	for (int i = 0; i < 1000; i++) {
+		r.t[i] = 1700000000 + (int64_t)i * 300;
+		r.x[i] = 1;
+		r.dev[i] = i == 500 || i == 700 ? 1 : 0;
+	}
+	ts_vbase b;
+	CHECK_INT(ts_model_fit_value(r.t, r.x, r.dev, 1000, &p, &o, &b), 0);
+	CHECK_INT(b.null[0].ok, 1);
+	CHECK(b.null[0].res > 0 && b.null[0].res < 1e-6);
+	CHECK(ts_model_p_value(&b.null[0], 0.5 * b.null[0].res, 1) == 1);
+	CHECK(ts_model_p_value(&b.null[0], 3 * b.null[0].res, 1) > 0.01);
+	CHECK(ts_model_p_value(&b.null[0], 10, 1) < 1e-6);
+}
+
 static void test_daily_profile_is_chosen(void)
 {
 	static run r;
@@ -208,5 +233,5 @@ static void test_profile_set(void)
 }
 
 TS_TESTS(test_noise_is_quiet_and_a_shift_starts, test_spread_rise_starts,
-	 test_constant_is_quiet, test_daily_profile_is_chosen,
+	 test_constant_is_quiet, test_tied_null_tail, test_daily_profile_is_chosen,
 	 test_few_rows_not_judged, test_profile_set)
