@@ -536,8 +536,9 @@ static void vprofile(const ts_vopts *o, int k, const int64_t *t, const double *x
 
 /* MAD scale of v[n] around its median (v is reordered); *med gets the
  * median. Floored by half the mean absolute deviation, so a series that is
- * mostly constant still has a scale. */
-static double vscale(double *v, size_t n, double *med)
+ * mostly constant still has a scale, and by res, the resolution below which
+ * a difference is rounding (ts_model_fit_value). */
+static double vscale(double *v, size_t n, double *med, double res)
 {
 	*med = gsl_stats_median(v, 1, n);
 	double mad = 0;
@@ -549,14 +550,15 @@ static double vscale(double *v, size_t n, double *med)
 	double sc = 1.4826 * gsl_stats_median(v, 1, n);
 	if (sc < 0.5 * mad)
 		sc = 0.5 * mad;
-	double fl = fmax(1e-12 * fabs(*med), 1e-300);
+	double fl = fmax(fmax(1e-12 * fabs(*med), res), 1e-300);
 	return sc > fl ? sc : fl;
 }
 
 /* The upper tail of z[n]: a generalised Pareto above the value that leaves
  * max(tail_min, tail_frac n) above it, by the method of moments on the
- * exceedances, the shape kept >= 0 (the tail is never bounded). tmp is
- * scratch of n. 0, or -1 with too few values. */
+ * exceedances, the shape kept >= 0 (the tail is never bounded); with
+ * fewer than 3 values above u (ties), an exponential of one scale unit.
+ * tmp is scratch of n. 0, or -1 with too few values. */
 static int vtail(const ts_vopts *o, const double *z, size_t n, ts_vtail *t, double *tmp)
 {
 	size_t k = (size_t)fmax(o->tail_min, o->tail_frac * (double)n);
@@ -574,8 +576,20 @@ static int vtail(const ts_vopts *o, const double *z, size_t n, ts_vtail *t, doub
 		s2 += e * e;
 		m++;
 	}
-	if (m < 3)
-		return -1;
+	if (m < 3) {
+		/* ties: (almost) every value is at or below u, so the sample
+		 * says nothing about a tail's shape; beyond u it falls off by
+		 * one scale unit (exponential) from the mass at or above u
+		 * (the ties count), so a value past everything seen is as
+		 * unusual as its distance says and one at u is not */
+		size_t ge = 0;
+		for (size_t i = 0; i < n; i++)
+			ge += z[i] >= t->u;
+		t->frac = (double)ge / (double)(n + 1);
+		t->xi = 0;
+		t->sigma = 1;
+		return 0;
+	}
 	double mean = fmax(s1 / (double)m, 1e-12), var = s2 / (double)m - mean * mean;
 	if (!(var > 0))
 		var = mean * mean;
@@ -604,20 +618,21 @@ static double vtail_p(const ts_vtail *t, double z)
 
 double ts_model_p_value(const ts_vnull *f, double s, int dir)
 {
-	if (!f->ok)
+	if (!f->ok || fabs(s - f->loc) <= f->res)
 		return 1;
 	double z = (s - f->loc) / f->scale;
 	return dir > 0 ? vtail_p(&f->hi, z) : vtail_p(&f->lo, -z);
 }
 
-/* The null of v[n] (reordered); a is scratch of n. */
-static void vnull(const ts_vopts *o, double *v, size_t n, ts_vnull *f, double *a)
+/* The null of v[n] (reordered), its scale at least res; a is scratch of n. */
+static void vnull(const ts_vopts *o, double *v, size_t n, double res, ts_vnull *f, double *a)
 {
 	f->ok = 0;
 	if (n < 30)
 		return;
 	memcpy(a, v, n * sizeof *a);
-	f->scale = vscale(a, n, &f->loc);
+	f->scale = vscale(a, n, &f->loc, res);
+	f->res = res;
 	for (size_t i = 0; i < n; i++)
 		v[i] = (v[i] - f->loc) / f->scale;
 	if (vtail(o, v, n, &f->hi, a))
@@ -670,7 +685,7 @@ int ts_model_fit_value(const int64_t *t, const double *x, const float *dev, size
 				a[c++] = y[i] - (pre[i] - pre[i - ref]) / (double)ref;
 			else if (i >= (size_t)o->warm)
 				a[c++] = y[i] - pre[i] / (double)i;
-		double med, sc = c >= 30 ? vscale(a, c, &med) : INFINITY;
+		double med, sc = c >= 30 ? vscale(a, c, &med, 0) : INFINITY;
 		if (k == 0)
 			sc *= 1 - o->margin;
 		if (sc < best || k == 0) {
@@ -684,6 +699,14 @@ int ts_model_fit_value(const int64_t *t, const double *x, const float *dev, size
 		}
 	}
 	out->ok = 1;
+	/* the resolution of a row's deviation: below a billionth of the rows'
+	 * mean magnitude a difference is the rounding of the level's sums (a
+	 * constant series must not turn it into an anomaly); a window of w
+	 * rows sums w of them */
+	double res = 0;
+	for (size_t i = n - h; i < n; i++)
+		res += fabs(x[i]);
+	res = 1e-9 * res / (double)h;
 	/* the nulls: the past sums of deviations over each window; prefix
 	 * sums of the deviations in pre, of the rows not judged in b */
 	pre[0] = b[0] = 0;
@@ -696,7 +719,7 @@ int ts_model_fit_value(const int64_t *t, const double *x, const float *dev, size
 		for (size_t i = n - h; i < n; i++)
 			if (i + 1 >= ww && b[i + 1] == b[i + 1 - ww])
 				y[c++] = pre[i + 1] - pre[i + 1 - ww];
-		vnull(o, y, c, &out->null[w], a);
+		vnull(o, y, c, res * (double)ww, &out->null[w], a);
 	}
 	/* the spread nulls, of windows of at least spread_min (and 4) rows:
 	 * the past sums of |dev[i] - dev[i-1]| over the window's rows, prefix
@@ -712,7 +735,7 @@ int ts_model_fit_value(const int64_t *t, const double *x, const float *dev, size
 		for (size_t i = n - h; i < n; i++)
 			if (i + 1 >= ww && b[i + 1] == b[i + 1 - ww])
 				y[c++] = pre[i + 1] - pre[i + 2 - ww];
-		vnull(o, y, c, &out->null[TS_MAX_WINDOWS + w], a);
+		vnull(o, y, c, res * (double)ww, &out->null[TS_MAX_WINDOWS + w], a);
 	}
 	free(a);
 	free(b);

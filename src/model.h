@@ -153,6 +153,7 @@ typedef struct ts_vtail {
 typedef struct ts_vnull {
 	int ok;            /* fitted (enough past deviations) */
 	double loc, scale; /* median and MAD scale of the window deviations */
+	double res;        /* resolution: a deviation within res of loc is none */
 	ts_vtail hi, lo;   /* tails of the standardised deviations above and below */
 } ts_vnull;
 
@@ -179,7 +180,8 @@ int ts_model_fit_value(const int64_t *t, const double *x, const float *dev, size
 /* The expected value of a row at time t (seconds). */
 double ts_vbase_expect(const ts_vbase *b, int64_t t);
 /* P(D >= s) (dir > 0) or P(D <= s) (dir < 0) for a window deviation s
- * under null f; 1 when f is not fitted. */
+ * under null f; 1 when f is not fitted or s is within f->res of its
+ * centre (a difference below the values' resolution). */
 double ts_model_p_value(const ts_vnull *f, double s, int dir);
 
 #endif

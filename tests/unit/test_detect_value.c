@@ -133,6 +133,54 @@ static void test_spread_rise_starts(void)
 	CHECK_INT(r.starts, 0);
 }
 
+/* A constant series: its deviations are only the rounding of the level's
+ * sums (about 1e-14), which the nulls must not read as a scale. No Start;
+ * a real step of a thousandth of the value still Starts at once (the
+ * nulls of tied values have a tail). */
+static void test_constant_is_quiet(void)
+{
+	static run r;
+	ts_profile p;
+	ts_vopts o;
+	nab_like(&p, &o);
+	CHECK_INT(ts_profile_set(&p, "p_start", "5e-4"), 0);
+	CHECK_INT(ts_profile_set(&p, "windows", "1, 4, 16, 32"), 0);
+	for (int i = 0; i < ROWS; i++)
+		r.x[i] = sqrt(45.0);
+	drive(&r, ROWS, &p, &o);
+	CHECK_INT(r.starts, 0);
+	for (int i = 3000; i < ROWS; i++)
+		r.x[i] = sqrt(45.0) * 1.001;
+	drive(&r, ROWS, &p, &o);
+	CHECK_INT(r.first_start, 3000);
+	CHECK_INT(r.dir, 1);
+}
+
+/* The tail of a null of tied sums: 998 deviations of 0 and two of 1
+ * leave only 2 sums above the tail's threshold. A sum just past the
+ * resolution is not unusual (the tied mass is at or above it); one far
+ * beyond everything seen is. */
+static void test_tied_null_tail(void)
+{
+	static run r;
+	ts_profile p;
+	ts_vopts o;
+	nab_like(&p, &o);
+	CHECK_INT(ts_profile_set(&p, "windows", "1"), 0);
+	for (int i = 0; i < 1000; i++) {
+		r.t[i] = 1700000000 + (int64_t)i * 300;
+		r.x[i] = 1;
+		r.dev[i] = i == 500 || i == 700 ? 1 : 0;
+	}
+	ts_vbase b;
+	CHECK_INT(ts_model_fit_value(r.t, r.x, r.dev, 1000, &p, &o, &b), 0);
+	CHECK_INT(b.null[0].ok, 1);
+	CHECK(b.null[0].res > 0 && b.null[0].res < 1e-6);
+	CHECK(ts_model_p_value(&b.null[0], 0.5 * b.null[0].res, 1) == 1);
+	CHECK(ts_model_p_value(&b.null[0], 3 * b.null[0].res, 1) > 0.01);
+	CHECK(ts_model_p_value(&b.null[0], 10, 1) < 1e-6);
+}
+
 static void test_daily_profile_is_chosen(void)
 {
 	static run r;
@@ -185,5 +233,5 @@ static void test_profile_set(void)
 }
 
 TS_TESTS(test_noise_is_quiet_and_a_shift_starts, test_spread_rise_starts,
-	 test_daily_profile_is_chosen,
+	 test_constant_is_quiet, test_tied_null_tail, test_daily_profile_is_chosen,
 	 test_few_rows_not_judged, test_profile_set)
