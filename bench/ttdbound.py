@@ -19,7 +19,8 @@ its anomaly) judges each window of 1 to W minutes (default 32, the
 detector's ring) by its tail probability: calls P(Poisson(L) >= S), L
 the window's expected calls, S its calls; errors P(Binomial(N, q) >= K),
 N the window's calls (read and write), K its failures with the code, q
-the code's true share. A window at or below its expectation is no
+the code's true share (0 for a code the series never fails with: its
+first failure is then proof). A window at or below its expectation is no
 evidence of a rise (p = 1). No charge for the choice of window.
 
   evidence of an anomaly by k minutes (spikes on their call rate, error
@@ -293,6 +294,8 @@ def analyse(corpus, truth_path, win, horizon):
                      "kind": an["kind"], "eventSource": an["eventSource"],
                      "eventName": an["eventName"], "errorCode": an.get("errorCode"),
                      "start": an["start"], "factor": an["factor"], "baseRate": an["baseRate"],
+                     "q": (series[key]["errors"].get(an["errorCode"], 0.0)
+                           if an["kind"] == "error" else None),
                      "log10_p": [lp / math.log(10) for lp in ev], "_ev": ev})
     # the normal minutes: kept where below the weakest evidence at 6 (or
     # 10^-3), so that every comparison below is exact
@@ -362,7 +365,9 @@ def summarise(title, rows, normal, cut, horizon, t0s, out):
                       f" (x{r['factor']:.3g} on {r['baseRate']:.3g}/min): p by 3 min"
                       f" {fmt_p(r['_ev'][2])}, by 6 {fmt_p(r['_ev'][5])}; oracle lag"
                       f" {lag_text(r['oracle_lag_min'][title], horizon)}"
-                      + (f", stream {r['stream_lag_min']:.1f}" if "stream_lag_min" in r else ""))
+                      + (f", stream {r['stream_lag_min']:.1f}" if "stream_lag_min" in r else "")
+                      + (" (the code never fails normally: p 0 at its first failure)"
+                         if r["q"] == 0 else ""))
     out[title] = res
 
 
