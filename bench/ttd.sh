@@ -3,7 +3,7 @@
 # replayed in delivery order.
 #
 #   bench/ttd.sh [--corpus "NAME|GEN OPTIONS"]... [--out DIR] [--build DIR]
-#                [--no-early] [--slack MIN]
+#                [--no-early] [--slack MIN] [--bound]
 #
 # Builds a Release trailsight in build-ttd/ (or uses --build DIR), generates
 # each corpus with trailsight-gen under bench/data/ttd-<NAME>/ (once),
@@ -26,11 +26,15 @@
 #   --build DIR              a build with trailsight and trailsight-gen
 #   --no-early               stream without --early-starts
 #   --slack MIN              minutes around a label a Start may be dated (5)
+#   --bound                  also the bound of bench/ttdbound.py: each
+#                            corpus's truth (trailsight-gen --truth, in
+#                            OUT/NAME.truth.json), the oracle's lags beside
+#                            the stream's, in OUT/bound.txt and bound.json
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 die() { echo "ttd.sh: $*" >&2; exit 1; }
-corpora=() out=bench/results/ttd build="" early=(--early-starts) slack=5
+corpora=() out=bench/results/ttd build="" early=(--early-starts) slack=5 bound=0
 while [ $# -gt 0 ]; do
   case $1 in
     --corpus) [ $# -ge 2 ] || die "--corpus needs a value"; corpora+=("$2"); shift 2 ;;
@@ -38,6 +42,7 @@ while [ $# -gt 0 ]; do
     --build) [ $# -ge 2 ] || die "--build needs a value"; build=$2; shift 2 ;;
     --no-early) early=(); shift ;;
     --slack) [ $# -ge 2 ] || die "--slack needs a value"; slack=$2; shift 2 ;;
+    --bound) bound=1; shift ;;
     -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
@@ -93,3 +98,16 @@ python3 bench/ttd.py score "$labels_all" "$out/all.backfill.ndjson" --slack "$sl
   --json "$out/backfill.score.json" | tee -a "$out/report.txt"
 echo "== agreement of the stream with the backfill" | tee -a "$out/report.txt"
 python3 bench/ttd.py agree "$out/all.backfill.ndjson" "$out/all.stream.ndjson" | tee -a "$out/report.txt"
+if [ $bound = 1 ]; then
+  echo "== the bound (bench/ttdbound.py): an oracle of the true rates" | tee -a "$out/report.txt"
+  bargs=()
+  for c in "${corpora[@]}"; do
+    name=${c%%|*} opts=${c#*|}
+    # shellcheck disable=SC2086
+    "$gen" --truth "$out/$name.truth.json" $opts
+    bargs+=("bench/data/ttd-$name" --truth "$out/$name.truth.json"
+            --score "$out/$name.stream.score.json")
+  done
+  python3 bench/ttdbound.py "${bargs[@]}" --json "$out/bound.json" | tee "$out/bound.txt" |
+    tee -a "$out/report.txt"
+fi

@@ -417,6 +417,7 @@ struct anomaly {
 
 struct opts {
 	const char *out, *labels;
+	const char *truth; /* --truth: write the model's rates there, no corpus */
 	uint64_t seed;
 	char start[11];
 	int days, napis, naccounts, nregions, nanom, after, level, jobs, quiet;
@@ -2755,6 +2756,75 @@ static int write_labels(const struct gen *g, const char *path, const struct stat
 	return 0;
 }
 
+/* --truth: what a minute of each series is drawn from, so that a bench tool
+ * can judge the counts against the exact expectation (bench/ttd.py bound):
+ * the parameters of api_rate, the series' role and its error draws. Jobs
+ * with --job-drift or --job-size-var are marked "drifted" (their runs come
+ * from a stream of their own, not written). */
+static int write_truth(const struct gen *g, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "%s: cannot write '%s': %s\n", PROG, path, strerror(errno));
+		return -1;
+	}
+	char t[21];
+	ts_format_minute(g->start_sec / 60, t);
+	fprintf(f, "{\"generator\":\"trailsight-gen\",\"truth\":1,\"seed\":%llu,\"start\":\"%s\","
+		"\"startDay\":%lld,\"days\":%d,\"drifted\":%s,\"series\":[",
+		(unsigned long long)g->o.seed, t, (long long)g->start_day, g->o.days,
+		g->o.job_drift || g->o.job_size_var > 0 ? "true" : "false");
+	int n = 0;
+	for (int p = 0; p < g->nparts; p++) {
+		for (int a = 0; a < g->napis; a++) {
+			const struct api *ap = &g->apis[a];
+			const struct papi *pa = &g->parts[p].api[a];
+			static const char *const roles[] = {"normal", "hourly", "daily", "chronic"};
+			fprintf(f, "%s\n{", n++ ? "," : "");
+			label_series(f, g, p, a);
+			fprintf(f, ",\"readOnly\":%s,\"rare\":%s,\"role\":\"%s\",\"base\":%.17g,"
+				"\"night\":%.17g,\"peak\":%.17g,\"norm\":%.17g,\"weekend\":%.17g",
+				ap->read_only ? "true" : "false", ap->rare ? "true" : "false",
+				roles[pa->role], pa->base, ap->night, ap->peak, ap->norm,
+				ap->weekend);
+			if (ap->wk) {
+				fputs(",\"weeks\":[", f);
+				for (int w = 0; w < g->nweeks; w++)
+					fprintf(f, "%s%.17g", w ? "," : "", ap->wk[w]);
+				fputc(']', f);
+			}
+			if (pa->role == R_HOURLY)
+				fprintf(f, ",\"cronMinute\":%d,\"cronCalls\":%d", pa->cron_min,
+					pa->cron_calls);
+			else if (pa->role == R_DAILY)
+				fprintf(f, ",\"dailyMinute\":%d,\"dailyLen\":%d,\"dailyCalls\":%d",
+					pa->daily_min, pa->daily_len, pa->daily_calls);
+			if (pa->role == R_CHRONIC) {
+				/* every call below chronic_frac fails with its code, and
+				 * the background draw (err_rate < 0.1) is never reached */
+				fprintf(f, ",\"errors\":{\"%s\":%.17g}", g->codes[pa->chronic_code],
+					pa->chronic_frac);
+			} else {
+				fputs(",\"errors\":{", f);
+				for (int i = 0; i < pa->nerr; i++) {
+					double lo = i ? pa->ecum[i - 1] : 0;
+					fprintf(f, "%s\"%s\":%.17g", i ? "," : "", g->codes[pa->err[i]],
+						pa->err_rate * (pa->ecum[i] - lo));
+				}
+				fputc('}', f);
+			}
+			fputc('}', f);
+		}
+	}
+	fputs("]}\n", f);
+	int bad = ferror(f);
+	if (fclose(f) || bad) {
+		fprintf(stderr, "%s: cannot write '%s': %s\n", PROG, path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* ----------------------------------------------------------------- options */
 
 static void usage(FILE *f)
@@ -2770,6 +2840,9 @@ static void usage(FILE *f)
 		"  --out DIR            output folder (created; existing files are overwritten,\n"
 		"                       others left alone)\n"
 		"  --labels FILE        labels JSON (default DIR/labels.json)\n"
+		"  --truth FILE         write no corpus, only FILE: each series' expected rate\n"
+		"                       parameters, role and error draws for the other options\n"
+		"                       given (the corpus they make; bench/ttd.py bound)\n"
 		"  --seed N             random seed (default 1); same options, same bytes\n"
 		"  --start YYYY-MM-DD   first day, UTC (default 2026-01-05, a Monday)\n"
 		"  --days N             days of events (default 9)\n"
@@ -2897,7 +2970,7 @@ static int parse_args(int argc, char **argv, struct opts *o, int *help)
 			"--out", "--labels", "--seed", "--start", "--days", "--apis", "--rate",
 			"--accounts", "--regions", "--anomalies", "--kinds", "--anomaly-after",
 			"--gzip-level", "--jobs", "--file-minutes", "--job-drift", "--job-size-var",
-			"--weekends", "--job-anomalies"};
+			"--weekends", "--job-anomalies", "--truth"};
 		const char *eq = strchr(a, '=');
 		snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - a) : (int)strlen(a), a);
 		size_t kn = 0;
@@ -2919,6 +2992,9 @@ static int parse_args(int argc, char **argv, struct opts *o, int *help)
 		int rc = 0;
 		if (!strcmp(name, "--out")) {
 			o->out = v;
+			rc = *v ? 0 : bad_value(name, v, "empty");
+		} else if (!strcmp(name, "--truth")) {
+			o->truth = v;
 			rc = *v ? 0 : bad_value(name, v, "empty");
 		} else if (!strcmp(name, "--labels")) {
 			o->labels = v;
@@ -3005,7 +3081,7 @@ static int parse_args(int argc, char **argv, struct opts *o, int *help)
 		if (rc)
 			return -1;
 	}
-	if (!o->out) {
+	if (!o->out && !o->truth) {
 		fprintf(stderr, "%s: --out DIR is required (try --help)\n", PROG);
 		return -1;
 	}
@@ -3081,6 +3157,19 @@ int main(int argc, char **argv)
 	g.total_min = (int64_t)o->days * 1440;
 	g.nslots = g.total_min / o->file_min;
 
+	if (o->truth) {
+		int rc = build_apis(&g);
+		if (!rc) {
+			plan_weekends(&g);
+			build_accounts(&g);
+			build_parts(&g);
+			plan_anomalies(&g);
+			plan_job_anomalies(&g);
+			rc = write_truth(&g, o->truth);
+		}
+		free_model(&g);
+		return rc ? 1 : 0;
+	}
 	char labels[PATH_MAX];
 	if (o->labels)
 		snprintf(labels, sizeof labels, "%s", o->labels);

@@ -5,7 +5,8 @@
 # the labels agree with the files (record count, anomaly windows, what each
 # anomaly does to its series); lateness stays under 15 minutes; drifting and
 # resized jobs (--job-drift, --job-size-var); weekly classes (--weekends
-# varied); the labels of --subtle and --job-anomalies; usage errors.
+# varied); the labels of --subtle and --job-anomalies; --truth (the model's
+# rates, as bench/ttdbound.py reads them); usage errors.
 # Needs TRAILSIGHT_GEN (set by CMake) and jq.
 set -euo pipefail
 
@@ -303,6 +304,27 @@ check "job anomalies: two job_stop and two job_burst, each on a job series" \
 	       | [.anomalies[] | select(.kind | startswith("job_"))
 		  | (.eventSource + .eventName + .account + .region) as $k | $jobs | index($k) != null]
 	       | all)' "$LS"
+
+# --- --truth: the model's expected rates, and no corpus; the rate of each
+# anomaly's series at its start is its label's baseRate (bench/ttdbound.py
+# reads them)
+"$GEN" --truth "$tmp/truth.json" --out "$tmp/t" "${args[@]}"
+check "--truth writes no corpus" test ! -e "$tmp/t"
+check "--truth: every label's baseRate" python3 - "$TS_SOURCE_DIR/bench" "$tmp/a/labels.json" "$tmp/truth.json" <<'PY'
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import ttdbound
+lab, tr = (json.load(open(p)) for p in sys.argv[2:4])
+ser = {(s["account"], s["region"], s["eventSource"], s["eventName"]): s for s in tr["series"]}
+t0 = ttdbound.secs(lab["start"])
+bad = [a["id"] for a in lab["anomalies"]
+       if "%.4g" % ttdbound.model_rate(ser[(a["account"], a["region"], a["eventSource"], a["eventName"])],
+                                       tr["startDay"], round((ttdbound.secs(a["start"]) - t0) / 60))
+       != "%.4g" % a["baseRate"]]
+sys.exit(1 if bad or not lab["anomalies"] else 0)
+PY
+check "bench/ttdbound.py runs on the corpus and its truth" bash -c \
+	'python3 "$1/bench/ttdbound.py" "$2" --truth "$3" >/dev/null' _ "$TS_SOURCE_DIR" "$tmp/a" "$tmp/truth.json"
 
 # --- usage
 check "--help exits 0" bash -c '"$1" --help | grep -q -- "--anomaly-after"' _ "$GEN"
