@@ -553,12 +553,20 @@ static int detect_minute(ts_engine *e, const ts_minute_batch *b)
 		if (k == TS_DET_START && ts_engine_start_capped_(e, em, b->partition, 1))
 			k = TS_DET_NONE;
 		if (k == TS_DET_START) {
+			/* a job's stop the detector's own Start takes over: ended */
+			if (em->open && em->open->start_written &&
+			    (rc = ts_engine_emit_(e, mid, b->minute - em->open->start, b->minute, 0)))
+				return rc;
 			if (!em->open && !(em->open = calloc(1, sizeof *em->open)))
 				return TS_ENOMEM;
 			memset(em->open, 0, sizeof *em->open);
 			em->open->start = ev.start;
 			em->open->p_value = ev.p_value;
 			em->open->expected = ev.expected;
+			if (ev.job) {
+				ts_mdet_basis(&em->md, ev.start, &em->open->basis);
+				em->open->basis.job_stop = 1;
+			}
 		}
 		/* a Start is written once its insight window has closed */
 		if (em->open && !em->open->start_written &&
