@@ -114,7 +114,7 @@ static int group_catch_up(stream_ctx *x, const ts_reader_opts *ro, const ts_pars
 	ts_pathlist due = {0};
 	if (r->leases && !r->fatal && !ts_cli_lease_tick(r) &&
 	    (r->fatal = ts_cli_group_poll(r, x->store, &due)) == 0)
-		for (size_t i = 0; i < due.n && !r->fatal; i++) {
+		for (size_t i = 0; i < due.n && !stop_flag && !r->fatal; i++) {
 			stream_file(x, due.paths[i], ro, po);
 			housekeeping(x);
 		}
@@ -280,7 +280,9 @@ int ts_cli_stream(ts_run *r, const ts_stream_cfg *sc, ts_store *store, const ts_
 				ts_error("watch '%s': %s", sc->watch_dir, ts_strerror(n));
 				r->fatal = n;
 			}
-			for (size_t i = 0; i < ready.n && !r->fatal; i++) {
+			/* a stop between two files: the rest are read after a
+			 * restart (none of them is marked counted) */
+			for (size_t i = 0; i < ready.n && !stop_flag && !r->fatal; i++) {
 				group_file(&x, ready.paths[i], ro, po);
 				housekeeping(&x);
 			}
