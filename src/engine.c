@@ -720,6 +720,25 @@ int ts_engine_advance(ts_engine *e, int64_t minutes)
 	return 0;
 }
 
+int ts_engine_close_open(ts_engine *e)
+{
+	if (e->err)
+		return e->err;
+	for (uint32_t pid = 0; pid < e->nparts; pid++) {
+		int64_t active = ts_agg_active(e->agg, pid);
+		if (!e->parts[pid] || active == INT64_MIN)
+			continue;
+		int64_t to = active + e->o.lateness + 1;
+		if (to <= ts_agg_newest(e->agg, pid))
+			continue;
+		int rc = ts_agg_advance(e->agg, pid, to);
+		if (rc)
+			return e->err = rc;
+		e->parts[pid]->dirty = 1;
+	}
+	return 0;
+}
+
 size_t ts_engine_pending_events(const ts_engine *e) { return e->nheld; }
 
 const ts_overflow *ts_engine_overflow(const ts_engine *e) { return e->overflow; }
