@@ -306,6 +306,11 @@ int64_t ts_agg_newest(const ts_agg *a, uint32_t pid)
 	return pid < a->nparts ? a->parts[pid].newest : INT64_MIN;
 }
 
+int64_t ts_agg_active(const ts_agg *a, uint32_t pid)
+{
+	return pid < a->nparts ? a->parts[pid].active : INT64_MIN;
+}
+
 int64_t ts_agg_closed(const ts_agg *a, uint32_t pid)
 {
 	return pid < a->nparts ? a->parts[pid].closed : INT64_MIN;

@@ -85,6 +85,10 @@ int ts_agg_close_partition(ts_agg *a, uint32_t pid);
 /* Newest minute seen and newest closed minute of a partition (INT64_MIN
  * when it has none). */
 int64_t ts_agg_newest(const ts_agg *a, uint32_t pid);
+/* Newest minute of partition pid that had a count on time (or was
+ * restored as its newest): ts_agg_advance moves the newest minute past
+ * it, never this one (INT64_MIN when it has none). */
+int64_t ts_agg_active(const ts_agg *a, uint32_t pid);
 /* Save partition pid's watermark and open minutes (counts and
  * attributions) into enc, naming metrics by their index in the partition. */
 struct ts_enc;

@@ -71,6 +71,7 @@ typedef struct ts_det_event {
 			      (a call-rate drop: to its recovery) */
 	double p_value;    /* START: tail probability of the triggering window */
 	double expected;   /* START: expected events per minute at start */
+	int job;           /* a regular job's stop (jobstop.h), not a window's */
 } ts_det_event;
 
 void ts_detector_init(ts_detector *d);

@@ -553,12 +553,20 @@ static int detect_minute(ts_engine *e, const ts_minute_batch *b)
 		if (k == TS_DET_START && ts_engine_start_capped_(e, em, b->partition, 1))
 			k = TS_DET_NONE;
 		if (k == TS_DET_START) {
+			/* a job's stop the detector's own Start takes over: ended */
+			if (em->open && em->open->start_written &&
+			    (rc = ts_engine_emit_(e, mid, b->minute - em->open->start, b->minute, 0)))
+				return rc;
 			if (!em->open && !(em->open = calloc(1, sizeof *em->open)))
 				return TS_ENOMEM;
 			memset(em->open, 0, sizeof *em->open);
 			em->open->start = ev.start;
 			em->open->p_value = ev.p_value;
 			em->open->expected = ev.expected;
+			if (ev.job) {
+				ts_mdet_basis(&em->md, ev.start, &em->open->basis);
+				em->open->basis.job_stop = 1;
+			}
 		}
 		/* a Start is written once its insight window has closed */
 		if (em->open && !em->open->start_written &&
@@ -705,6 +713,25 @@ int ts_engine_advance(ts_engine *e, int64_t minutes)
 		if (!e->parts[pid] || newest == INT64_MIN)
 			continue;
 		int rc = ts_agg_advance(e->agg, pid, newest + minutes);
+		if (rc)
+			return e->err = rc;
+		e->parts[pid]->dirty = 1;
+	}
+	return 0;
+}
+
+int ts_engine_close_open(ts_engine *e)
+{
+	if (e->err)
+		return e->err;
+	for (uint32_t pid = 0; pid < e->nparts; pid++) {
+		int64_t active = ts_agg_active(e->agg, pid);
+		if (!e->parts[pid] || active == INT64_MIN)
+			continue;
+		int64_t to = active + e->o.lateness + 1;
+		if (to <= ts_agg_newest(e->agg, pid))
+			continue;
+		int rc = ts_agg_advance(e->agg, pid, to);
 		if (rc)
 			return e->err = rc;
 		e->parts[pid]->dirty = 1;

@@ -185,6 +185,14 @@ int ts_engine_checkpoint(ts_engine *e);
  * streaming source that went idle still closes minutes. 0 or a fatal
  * code. */
 int ts_engine_advance(ts_engine *e, int64_t minutes);
+/* Close every open minute of every partition through its newest minute
+ * with a count, as if a record lateness + 1 minutes after that one had
+ * come: how a stream that went idle closes what it read. A partition
+ * whose event time was already advanced that far (by an earlier call, and
+ * no newer record since) is left as it is, so idle times between records
+ * of other partitions never close a partition's minutes before their
+ * records come. 0 or a fatal code. */
+int ts_engine_close_open(ts_engine *e);
 /* For an ordered source (a Redis Stream): the next records come from
  * position (ms, seq), positions only growing. Each partition saves the
  * position it has counted through with its state, and a record at or

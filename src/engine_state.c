@@ -1,22 +1,25 @@
 /* engine_state.c - a partition's checkpoint state: assembling it from the
  * modules that own each part, and rebuilding a partition from it.
  *
- * A state (codec.h framing, magic TSP2) holds, in this order: the
+ * A state (codec.h framing, magic TSP3) holds, in this order: the
  * partition's metrics by name (kind, eventSource, eventName, data, first
  * minute, error code); the aggregator's open minutes (ts_agg_save); the
  * attribution windows (ts_attrwin_save) from the earliest minute the open
  * hour or an open episode still needs; per metric, whether it has a
- * detector, the detector (ts_detector_save) and its open episode
- * (ts_episode_save); the events not yet written; an ordered source's
+ * detector, the detector (ts_detector_save), its open episode
+ * (ts_episode_save) and whether it has a stopped-job watch, the watch
+ * (ts_jobstop_save); the events not yet written; an ordered source's
  * position. Each module writes and reads its own part; this file only
- * orders them and maps metrics to their partition-local indexes. TSP1
- * (a detector's ring one observation per slot) is still read.
+ * orders them and maps metrics to their partition-local indexes. TSP2
+ * (no watches) and TSP1 (no watches, a detector's ring one observation
+ * per slot) are still read.
  */
 #include <stdlib.h>
 
 #include "engine_int.h"
 
-#define STATE_MAGIC "TSP2"
+#define STATE_MAGIC "TSP3"
+#define STATE_MAGIC_V2 "TSP2"
 #define STATE_MAGIC_V1 "TSP1"
 
 /* Encode partition pid's state into out. 0 or TS_ENOMEM. */
@@ -68,6 +71,10 @@ static int encode_state(ts_engine *e, uint32_t pid, ts_buf *out)
 		ts_enc_u64(&enc, em->open != NULL);
 		if (em->open)
 			ts_episode_save(em->open, &enc);
+		const ts_jobstop *job = ts_mdet_job(&em->md);
+		ts_enc_u64(&enc, job != NULL);
+		if (job)
+			ts_jobstop_save(job, &enc);
 	}
 
 	uint64_t nh = 0;
@@ -114,8 +121,10 @@ static int decode_metrics(ts_engine *e, uint32_t pid, ts_dec *d, uint32_t *mids,
 	return 0;
 }
 
-/* Each metric's detector and open episode. 0, TS_EINVAL or TS_ENOMEM. */
-static int decode_detectors(ts_engine *e, ts_dec *d, const uint32_t *mids, uint32_t nm, int v1)
+/* Each metric's detector, open episode and (version 3) stopped-job
+ * watch. 0, TS_EINVAL or TS_ENOMEM. */
+static int decode_detectors(ts_engine *e, ts_dec *d, const uint32_t *mids, uint32_t nm, int v1,
+			    int v3)
 {
 	for (uint32_t i = 0; i < nm; i++) {
 		if (!ts_dec_count(d, 1))
@@ -128,13 +137,20 @@ static int decode_detectors(ts_engine *e, ts_dec *d, const uint32_t *mids, uint3
 			return TS_EINVAL;
 		if (ts_mdet_set(&em->md, &det))
 			return TS_ENOMEM;
-		if (!ts_dec_count(d, 1))
+		if (ts_dec_count(d, 1)) {
+			if (!em->open && !(em->open = calloc(1, sizeof *em->open)))
+				return TS_ENOMEM;
+			int rc = ts_episode_load(em->open, d);
+			if (rc)
+				return rc;
+		}
+		if (!v3 || !ts_dec_count(d, 1))
 			continue;
-		if (!em->open && !(em->open = calloc(1, sizeof *em->open)))
+		ts_jobstop job;
+		if (ts_jobstop_load(&job, d))
+			return TS_EINVAL;
+		if (ts_mdet_set_job(&em->md, &job))
 			return TS_ENOMEM;
-		int rc = ts_episode_load(em->open, d);
-		if (rc)
-			return rc;
 	}
 	return 0;
 }
@@ -145,12 +161,14 @@ static int decode_state(ts_engine *e, uint32_t pid, const void *blob, size_t len
 {
 	ts_dec d;
 	uint32_t *mids = NULL;
-	int v1 = 0;
+	int v1 = 0, v3 = 1;
 	int rc = ts_dec_open(&d, blob, len, STATE_MAGIC, e->reg);
-	if (rc == TS_EINVAL && len >= 4 && !memcmp(blob, STATE_MAGIC_V1, 4)) {
+	if (rc == TS_EINVAL && len >= 4 &&
+	    (!memcmp(blob, STATE_MAGIC_V1, 4) || !memcmp(blob, STATE_MAGIC_V2, 4))) {
 		ts_dec_free(&d);
-		v1 = 1;
-		rc = ts_dec_open(&d, blob, len, STATE_MAGIC_V1, e->reg);
+		v1 = !memcmp(blob, STATE_MAGIC_V1, 4);
+		v3 = 0;
+		rc = ts_dec_open(&d, blob, len, v1 ? STATE_MAGIC_V1 : STATE_MAGIC_V2, e->reg);
 	}
 	if (rc)
 		goto out;
@@ -167,7 +185,7 @@ static int decode_state(ts_engine *e, uint32_t pid, const void *blob, size_t len
 		goto out;
 	epart *p = e->parts[pid];
 	if ((rc = ts_attrwin_load(p->win, &d, mids, nm, len)) ||
-	    (rc = decode_detectors(e, &d, mids, nm, v1)))
+	    (rc = decode_detectors(e, &d, mids, nm, v1, v3)))
 		goto out;
 
 	uint64_t nev = ts_dec_count(&d, len);

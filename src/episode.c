@@ -177,13 +177,14 @@ void ts_episode_save(const ts_episode *ep, ts_enc *enc)
 		enc_top(enc, ep->base[k], ep->nbase[k]);
 	ts_enc_f64(enc, ep->p_value);
 	ts_enc_f64(enc, ep->expected);
-	/* bit 0: the Start was made; bit 1: early; then the basis (older
-	 * states: bits 0-1 only, the basis TS_DAY_NONE) */
+	/* bit 0: the Start was made; bit 1: early; then the basis, bit 63 a
+	 * job's stop (older states: bits 0-1 only, the basis TS_DAY_NONE) */
 	const ts_basis *b = &ep->basis;
 	ts_enc_u64(enc, (uint64_t)ep->start_written | (uint64_t)ep->early << 1 |
 				(uint64_t)b->day_class << 2 | (uint64_t)b->regular << 5 |
 				(uint64_t)b->weekend_days << 6 | (uint64_t)b->ratio_e4 << 11 |
-				(uint64_t)b->ratio_raw_e4 << 31 | (uint64_t)b->ratio_sd_e3 << 51);
+				(uint64_t)b->ratio_raw_e4 << 31 | (uint64_t)b->ratio_sd_e3 << 51 |
+				(uint64_t)(b->job_stop != 0) << 63);
 }
 
 int ts_episode_load(ts_episode *ep, ts_dec *d)
@@ -197,7 +198,7 @@ int ts_episode_load(ts_episode *ep, ts_dec *d)
 			return rc;
 	ep->p_value = ts_dec_f64(d);
 	ep->expected = ts_dec_f64(d);
-	uint64_t w = ts_dec_count(d, (UINT64_C(1) << 63) - 1);
+	uint64_t w = ts_dec_u64(d);
 	ep->start_written = (int)(w & 1);
 	ep->early = (int)(w >> 1 & 1);
 	ep->basis = (ts_basis){.day_class = (int)(w >> 2 & 7),
@@ -205,7 +206,8 @@ int ts_episode_load(ts_episode *ep, ts_dec *d)
 			       .weekend_days = (int)(w >> 6 & 31),
 			       .ratio_e4 = (uint32_t)(w >> 11 & TS_BASIS_RATIO_MAX),
 			       .ratio_raw_e4 = (uint32_t)(w >> 31 & TS_BASIS_RATIO_MAX),
-			       .ratio_sd_e3 = (uint32_t)(w >> 51 & TS_BASIS_SD_MAX)};
+			       .ratio_sd_e3 = (uint32_t)(w >> 51 & TS_BASIS_SD_MAX),
+			       .job_stop = (int)(w >> 63)};
 	if (ep->basis.day_class > TS_DAY_WEEKEND_RATIO)
 		return TS_EINVAL;
 	if (!ts_dec_ok(d, 0) || ep->start < 0 || !isfinite(ep->baseline_average) ||

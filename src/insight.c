@@ -403,7 +403,8 @@ static void write_basis(jw *w, const ts_basis *b)
 		jw_raw(w, ",\"dayLevelSd\":");
 		jw_num(w, b->ratio_sd_e3 / 1e3);
 	}
-	jw_raw(w, b->regular ? ",\"regularJob\":true}" : ",\"regularJob\":false}");
+	jw_raw(w, b->regular ? ",\"regularJob\":true" : ",\"regularJob\":false");
+	jw_raw(w, b->job_stop ? ",\"jobStopped\":true}" : "}");
 }
 
 /* TS_EINVAL for what the writer cannot express or no event can mean. */

@@ -34,6 +34,7 @@ void ts_mdet_free(ts_mdet *m)
 	free(m->full);
 	free(m->bl);
 	free(m->bl_prev);
+	free(m->job);
 	ts_mdet_init(m);
 }
 
@@ -228,18 +229,41 @@ int ts_mdet_step(ts_mdet *m, const ts_profile *p, int is_error, int64_t minute, 
 		m->safe |= SAFE_PREV;
 	}
 	ts_det_obs o = obs_of(m, is_error, minute, x, is_error ? n : 0);
+	if (!is_error && !m->job && o.lam > o.steady) {
+		if (!(m->job = malloc(sizeof *m->job)))
+			return TS_ENOMEM;
+		ts_jobstop_init(m->job);
+	}
+	int jk = TS_DET_NONE;
+	ts_det_event jev;
+	if (!m->full && idle_step(m, p, is_error, minute, &o)) {
+		if (m->job)
+			jk = ts_jobstop_step(m->job, p, minute, &o, 1, &jev);
+		if (jk != TS_DET_NONE)
+			*ev = jev;
+		return jk;
+	}
 	if (!m->full) {
-		if (idle_step(m, p, is_error, minute, &o))
-			return TS_DET_NONE;
 		ts_detector *d = malloc(sizeof *d);
 		if (!d)
 			return TS_ENOMEM;
 		rebuild(m, is_error, d);
 		m->full = d;
 	}
+	if (m->job)
+		jk = ts_jobstop_step(m->job, p, minute, &o, !m->full->open && !m->full->held,
+				     &jev);
 	int k = ts_detector_step(m->full, p, is_error, minute, &o, ev);
 	if (!x && k != TS_DET_START)
 		try_idle(m, p, is_error);
+	if (k == TS_DET_START && m->job)
+		m->job->open = INT64_MIN; /* the detector's episode from here */
+	else if (k == TS_DET_NONE && jk != TS_DET_NONE) {
+		*ev = jev;
+		return jk;
+	}
+	if (k != TS_DET_NONE)
+		ev->job = 0;
 	return k;
 }
 
@@ -277,8 +301,18 @@ void ts_mdet_basis(const ts_mdet *m, int64_t t, ts_basis *out)
 		ts_cbase_basis(c, (unsigned)(t - day * TS_MIN_PER_DAY), out);
 }
 
+const ts_jobstop *ts_mdet_job(const ts_mdet *m) { return m->job; }
+
+int ts_mdet_set_job(ts_mdet *m, const ts_jobstop *j)
+{
+	if (!m->job && !(m->job = malloc(sizeof *m->job)))
+		return TS_ENOMEM;
+	*m->job = *j;
+	return 0;
+}
+
 size_t ts_mdet_memory(const ts_mdet *m)
 {
-	return (m->full ? sizeof *m->full : 0) + (m->bl ? ts_cbase_size(m->bl) : 0) +
-	       (m->bl_prev ? ts_cbase_size(m->bl_prev) : 0);
+	return (m->job ? sizeof *m->job : 0) + (m->full ? sizeof *m->full : 0) +
+	       (m->bl ? ts_cbase_size(m->bl) : 0) + (m->bl_prev ? ts_cbase_size(m->bl_prev) : 0);
 }

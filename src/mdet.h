@@ -16,7 +16,9 @@
  * minute could change the outcome, the ring is rebuilt exactly as the
  * plain detector holds it, and the detector is active (a whole
  * ts_detector) until it is quiet again. Fed the same minutes, a ts_mdet
- * gives the events of a plain ts_detector, bit for bit.
+ * gives the events of a plain ts_detector, bit for bit, and besides them
+ * those of its stopped-job watch (jobstop.h; ev->job 1), which is stepped
+ * on every call-rate minute, idle or not, once a regular job was seen.
  *
  * A zeroed struct is not valid: start with ts_mdet_init; ts_mdet_free
  * releases what it owns (the detector and the baselines).
@@ -28,6 +30,7 @@
 #include <stdint.h>
 
 #include "detect.h"
+#include "jobstop.h"
 #include "model.h"
 #include "profile.h"
 
@@ -54,6 +57,8 @@ typedef struct ts_mdet {
 	uint8_t nnz;
 	ts_mdet_nz nz[TS_MDET_NZ]; /* idle: minutes with counts, in
 				      (floor, last], the last TS_WINDOW_MAX */
+	ts_jobstop *job;        /* call rate: the stopped-job watch, made at
+				   the first minute of a regular job */
 } ts_mdet;
 
 void ts_mdet_init(ts_mdet *m);
@@ -69,7 +74,11 @@ int ts_mdet_day(ts_mdet *m, const ts_profile *p, int is_error, int64_t day, int 
 /* Feed minute (of day fit_day, after the previous one): x events, and for
  * the error rate n calls of the API. Returns what ts_detector_step would
  * (TS_DET_NONE, TS_DET_START or TS_DET_END with *ev filled), or
- * TS_ENOMEM (the minute not fed). */
+ * TS_ENOMEM (the minute not fed). A call rate's regular jobs are also
+ * watched (jobstop.h): when the detector has nothing to say and no episode
+ * of its own, a job's stop is Started or Ended (ev->job 1); a Start of
+ * the detector's own forgets an open stop (the caller ends what it
+ * wrote). */
 int ts_mdet_step(ts_mdet *m, const ts_profile *p, int is_error, int64_t minute, uint32_t x,
 		 uint32_t n, ts_det_event *ev);
 
@@ -87,6 +96,10 @@ int64_t ts_mdet_last(const ts_mdet *m);
 /* What the call-rate expectation of minute t came from (the baseline of
  * t's day, else of fit_day); day_class TS_DAY_NONE when m has none. */
 void ts_mdet_basis(const ts_mdet *m, int64_t t, ts_basis *out);
+/* The stopped-job watch (NULL: none yet). */
+const ts_jobstop *ts_mdet_job(const ts_mdet *m);
+/* Replace the watch by j (a restored one). 0 or TS_ENOMEM. */
+int ts_mdet_set_job(ts_mdet *m, const ts_jobstop *j);
 /* Bytes held beyond the struct. */
 size_t ts_mdet_memory(const ts_mdet *m);
 

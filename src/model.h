@@ -58,6 +58,7 @@ typedef struct ts_basis {
 	int day_class;    /* TS_DAY_*; TS_DAY_NONE: nothing to say */
 	int weekend_days; /* weekend days in the history (<= 28) */
 	int regular;      /* the minute is a regular burst's (a job) */
+	int job_stop;     /* a regular job's runs did not come (jobstop.h) */
 	uint32_t ratio_e4, ratio_raw_e4, ratio_sd_e3; /* TS_DAY_WEEKEND_RATIO: the
 						 ratio applied, as seen, the sd it adds */
 } ts_basis;

@@ -95,7 +95,12 @@ int ts_cli_on_record(void *ctx, const ts_record *rec, const char *path, uint64_t
 					       (r->since_checkpoint % 256 == 0 &&
 						ts_cli_now() - r->last_checkpoint >= 1.0)))
 			rc = ts_cli_stream_checkpoint(r);
-		if (!rc && ts_cli_stopping())
+		/* a stop comes between records of an input without file
+		 * boundaries (stdin, a Redis Stream), but only between files:
+		 * a file is marked counted when it ends, so one stopped
+		 * halfway would lose the rest of its records, and its minutes
+		 * would close (under the next file's records) on part of them */
+		if (!rc && ts_cli_stopping() && !r->in_file)
 			return TS_SOURCE_STOP;
 	}
 	if (r->leases && taken && ++r->lease_check % 1024 == 0 && ts_cli_lease_tick(r))

@@ -42,7 +42,6 @@ typedef struct ts_stream_ctx {
 	ts_run *r;
 	const ts_stream_cfg *sc;
 	ts_store *store;
-	int lateness;
 	double last_tick, last_metrics, advanced_at;
 	int idle_advanced;
 	uint64_t records_seen;
@@ -62,7 +61,7 @@ static int housekeeping(stream_ctx *x)
 	int rc = 0;
 	if (t - r->last_record >= x->sc->idle_timeout) {
 		if (!x->idle_advanced) {
-			rc = ts_engine_advance(r->engine, x->lateness + 1);
+			rc = ts_engine_close_open(r->engine);
 			x->idle_advanced = 1;
 			x->advanced_at = t;
 		} else if (t - x->advanced_at >= 60) {
@@ -114,7 +113,7 @@ static int group_catch_up(stream_ctx *x, const ts_reader_opts *ro, const ts_pars
 	ts_pathlist due = {0};
 	if (r->leases && !r->fatal && !ts_cli_lease_tick(r) &&
 	    (r->fatal = ts_cli_group_poll(r, x->store, &due)) == 0)
-		for (size_t i = 0; i < due.n && !r->fatal; i++) {
+		for (size_t i = 0; i < due.n && !stop_flag && !r->fatal; i++) {
 			stream_file(x, due.paths[i], ro, po);
 			housekeeping(x);
 		}
@@ -149,7 +148,7 @@ int ts_cli_stream(ts_run *r, const ts_stream_cfg *sc, ts_store *store, const ts_
 	signal(SIGPIPE, SIG_IGN);
 	r->stream = 1;
 	r->last_record = r->last_checkpoint = ts_cli_now();
-	stream_ctx x = {.r = r, .sc = sc, .store = store, .lateness = r->lateness};
+	stream_ctx x = {.r = r, .sc = sc, .store = store};
 	x.last_tick = x.last_metrics = ts_cli_now() - 3600;
 	ts_info("stream: %s, store %s", sc->watch_dir ? sc->watch_dir : sc->sqs_url ? sc->sqs_url : "stdin",
 		store->ops->name);
@@ -235,7 +234,7 @@ int ts_cli_stream(ts_run *r, const ts_stream_cfg *sc, ts_store *store, const ts_
 		/* the end of the input (not a signal): close what is open, as
 		 * an idle timeout would */
 		if (!rc && !stop_flag && !r->fatal)
-			r->fatal = ts_engine_advance(r->engine, x.lateness + 1);
+			r->fatal = ts_engine_close_open(r->engine);
 	} else {
 		ts_watch *w = NULL;
 		char err[512];
@@ -280,7 +279,9 @@ int ts_cli_stream(ts_run *r, const ts_stream_cfg *sc, ts_store *store, const ts_
 				ts_error("watch '%s': %s", sc->watch_dir, ts_strerror(n));
 				r->fatal = n;
 			}
-			for (size_t i = 0; i < ready.n && !r->fatal; i++) {
+			/* a stop between two files: the rest are read after a
+			 * restart (none of them is marked counted) */
+			for (size_t i = 0; i < ready.n && !stop_flag && !r->fatal; i++) {
 				group_file(&x, ready.paths[i], ro, po);
 				housekeeping(&x);
 			}

@@ -524,5 +524,50 @@ static void test_finish_in_slices(void)
 	fixture_free(&f);
 }
 
-TS_TESTS(test_top_five, test_data_event_reads, test_steady_no_insight, test_spike_insight, test_error_insight, test_ignored_and_skipped,
+/* A stream's idle closes (ts_engine_close_open) close each partition
+ * through its newest record, never past it: the second of two idle times
+ * with records of another partition alone between them leaves the first
+ * partition's next minutes open, so their records, when they come, are on
+ * time (as in a backfill), not late. Advancing by lateness + 1 at each idle
+ * time closed 21 minutes past the records every time. */
+static void test_close_open_twice(void)
+{
+	fixture f;
+	memset(&f, 0, sizeof f);
+	ts_engine_opts o;
+	ts_engine_opts_defaults(&o);
+	o.sorted = 0;
+	f.reg = ts_registry_new(NULL);
+	CHECK(f.reg != NULL);
+	CHECK_INT(ts_store_mem_new(f.reg, NULL, &f.store), 0);
+	f.e = ts_engine_new(&o, f.reg, f.store, collect, &f.out);
+	CHECK(f.e != NULL);
+	int64_t m0 = (int64_t)DAY0 * TS_MIN_PER_DAY;
+	static const char *const regions[2] = {"us-east-1", "eu-west-1"};
+	for (int64_t m = m0; m <= m0 + 10; m++)
+		for (int k = 0; k < 2; k++) {
+			ts_record r = rec(m, 5, "RunInstances", "arn:aws:iam::1:role/app", NULL);
+			r.aws_region = ts_str_c(regions[k]);
+			CHECK_INT(ts_engine_add(f.e, &r), 0);
+		}
+	CHECK_INT(ts_engine_close_open(f.e), 0);
+	/* only the second partition reads on, then the stream is idle again */
+	for (int64_t m = m0 + 11; m <= m0 + 15; m++) {
+		ts_record r = rec(m, 5, "RunInstances", "arn:aws:iam::1:role/app", NULL);
+		r.aws_region = ts_str_c(regions[1]);
+		CHECK_INT(ts_engine_add(f.e, &r), 0);
+	}
+	CHECK_INT(ts_engine_close_open(f.e), 0);
+	CHECK_INT(ts_engine_close_open(f.e), 0); /* nothing new: nothing moves */
+	/* the first partition's next minute is on time */
+	ts_record r = rec(m0 + 11, 5, "RunInstances", "arn:aws:iam::1:role/app", NULL);
+	CHECK_INT(ts_engine_add(f.e, &r), 0);
+	ts_engine_stats st;
+	ts_engine_get_stats(f.e, &st);
+	CHECK_INT(st.late, 0);
+	CHECK_INT(st.counted, 11 * 2 + 5 + 1);
+	fixture_free(&f);
+}
+
+TS_TESTS(test_top_five, test_close_open_twice, test_data_event_reads, test_steady_no_insight, test_spike_insight, test_error_insight, test_ignored_and_skipped,
 	 test_checkpoint_resume, test_resume_mid_episode, test_finish_in_slices)

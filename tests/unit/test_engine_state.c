@@ -154,7 +154,7 @@ static void test_round_trip(void)
 	CHECK_INT(make_state(&state, &whole), 0);
 	CHECK(whole.n >= 2); /* the Start, and the End at finish */
 	CHECK(state.len > 100);
-	CHECK(memcmp(state.p, "TSP2", 4) == 0);
+	CHECK(memcmp(state.p, "TSP3", 4) == 0);
 
 	/* the restored engine writes what the engine that never stopped
 	 * wrote, the held Start included: restored on the store of the
@@ -274,4 +274,58 @@ static void test_cleanup(void)
 	ts_buf_free(&whole.all);
 }
 
-TS_TESTS(test_round_trip, test_truncations, test_corruptions, test_cleanup)
+/* An hourly job (60 calls at :15 over 2 calls a minute) that misses
+ * hours JOB_STOP..JOB_STOP + 3 of day 8, in minutes [from, to), into e. */
+#define JOB_STOP (day0 + 8 * TS_MIN_PER_DAY + 5 * 60)
+static int feed_job(ts_engine *e, int64_t from, int64_t to)
+{
+	int rc = 0;
+	for (int64_t m = from; m < to && !rc; m++) {
+		int stopped = m >= JOB_STOP && m < JOB_STOP + 4 * 60;
+		int n = 2 + (m % 60 == 15 && !stopped ? 60 : 0);
+		for (int i = 0; i < n && !rc; i++) {
+			ts_record r = rec(m, i % 60, "arn:aws:iam::111122223333:role/cron", NULL);
+			rc = ts_engine_add(e, &r);
+			rc = rc == TS_ADD_IGNORED ? 0 : rc;
+		}
+	}
+	return rc;
+}
+
+/* The stop is reported (jobStopped, a Start and an End), and an engine
+ * checkpointed in the middle of it and another restored from that state
+ * write the same events as the engine that never stopped. */
+static void test_job_stop_across_checkpoint(void)
+{
+	const int64_t end = JOB_STOP + 8 * 60;
+	events one = {{0}, 0}, two = {{0}, 0};
+	world w;
+	CHECK_INT(world_new(&w), 0);
+	ts_engine *e = engine(&w, &one);
+	CHECK_INT(feed_job(e, day0, end), 0);
+	CHECK_INT(ts_engine_finish(e), 0);
+	ts_engine_free(e);
+	world_free(&w);
+	CHECK_INT(one.n, 2);
+	CHECK(one.all.p && strstr(one.all.p, "\"jobStopped\":true") != NULL);
+	CHECK(one.all.p && strstr(one.all.p, "\"state\":\"End\"") != NULL);
+
+	/* cut after the Start (two missed runs summed), before the End */
+	CHECK_INT(world_new(&w), 0);
+	e = engine(&w, &two);
+	CHECK_INT(feed_job(e, day0, JOB_STOP + 2 * 60 + 30), 0);
+	CHECK_INT(ts_engine_checkpoint(e), 0);
+	ts_engine_free(e);
+	e = engine(&w, &two);
+	CHECK_INT(feed_job(e, JOB_STOP + 2 * 60 + 30, end), 0);
+	CHECK_INT(ts_engine_finish(e), 0);
+	ts_engine_free(e);
+	world_free(&w);
+	CHECK_INT(two.n, one.n);
+	CHECK(one.all.len == two.all.len && !memcmp(one.all.p, two.all.p, one.all.len));
+	ts_buf_free(&one.all);
+	ts_buf_free(&two.all);
+}
+
+TS_TESTS(test_round_trip, test_truncations, test_corruptions, test_cleanup,
+	 test_job_stop_across_checkpoint)

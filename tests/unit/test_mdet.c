@@ -49,7 +49,7 @@ static int same_state(const ts_detector *a, const ts_detector *b)
 static int min_quiet; /* the profile's, for every run */
 
 typedef struct run_result {
-	int events, mismatches, idle_minutes, minutes;
+	int events, mismatches, idle_minutes, minutes, job_events;
 } run_result;
 
 /* Feed days of minutes to a plain and a compact detector. kind: 0 sparse
@@ -125,6 +125,10 @@ static run_result run(int kind, uint64_t seed, int days, int restore_at)
 		ts_det_event e1, e2;
 		int k1 = ts_detector_step(&plain, &p, is_error, t, &o, &e1);
 		int k2 = ts_mdet_step(&md, &p, is_error, t, x, n, &e2);
+		if (k2 != TS_DET_NONE && e2.job) {
+			r.job_events++; /* a job's stop: the watch's, not the detector's */
+			k2 = TS_DET_NONE;
+		}
 		r.minutes++;
 		r.idle_minutes += md.full == NULL;
 		if (k1 != k2) {
@@ -208,7 +212,7 @@ static void test_idle_is_small(void)
 	CHECK_INT(ts_mdet_day(&md, &p, 0, 100, 1, &b, 0), 0);
 	ts_det_event ev;
 	for (int64_t t = 100 * TS_MIN_PER_DAY; t < 100 * TS_MIN_PER_DAY + 200; t++)
-		CHECK_INT(ts_mdet_step(&md, &p, 0, t, t % 50 == 0, 0, &ev), TS_DET_NONE);
+		CHECK(ts_mdet_step(&md, &p, 0, t, t % 50 == 0, 0, &ev) == TS_DET_NONE || ev.job);
 	CHECK(md.full == NULL);
 	CHECK(ts_mdet_memory(&md) < 400); /* the baseline only */
 	CHECK(ts_mdet_memory(&md) + sizeof md < sizeof(ts_detector) / 2);
