@@ -2645,6 +2645,18 @@ static void label_minute(FILE *f, const char *name, const struct gen *g, int64_t
 	fprintf(f, ",\"%s\":\"%s\"", name, t);
 }
 
+/* Closes a file written with stdio; an error on any write or on the close
+ * is reported with the file's name. */
+static int close_written(FILE *f, const char *path)
+{
+	int bad = ferror(f);
+	if (fclose(f) || bad) {
+		fprintf(stderr, "%s: cannot write '%s': %s\n", PROG, path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int write_labels(const struct gen *g, const char *path, const struct stats *st)
 {
 	FILE *f = fopen(path, "w");
@@ -2748,12 +2760,7 @@ static int write_labels(const struct gen *g, const char *path, const struct stat
 		}
 	}
 	fputs("]}\n", f);
-	int bad = ferror(f);
-	if (fclose(f) || bad) {
-		fprintf(stderr, "%s: cannot write '%s': %s\n", PROG, path, strerror(errno));
-		return -1;
-	}
-	return 0;
+	return close_written(f, path);
 }
 
 /* --truth: what a minute of each series is drawn from, so that a bench tool
@@ -2817,12 +2824,7 @@ static int write_truth(const struct gen *g, const char *path)
 		}
 	}
 	fputs("]}\n", f);
-	int bad = ferror(f);
-	if (fclose(f) || bad) {
-		fprintf(stderr, "%s: cannot write '%s': %s\n", PROG, path, strerror(errno));
-		return -1;
-	}
-	return 0;
+	return close_written(f, path);
 }
 
 /* ----------------------------------------------------------------- options */
