@@ -3097,6 +3097,21 @@ static int parse_args(int argc, char **argv, struct opts *o, int *help)
 	return 0;
 }
 
+/* Everything a corpus or its truth is drawn from: the APIs, weekends,
+ * accounts, partitions and the anomalies planned on them. */
+static int build_model(struct gen *g)
+{
+	int rc = build_apis(g);
+	if (rc)
+		return rc;
+	plan_weekends(g);
+	build_accounts(g);
+	build_parts(g);
+	plan_anomalies(g);
+	plan_job_anomalies(g);
+	return 0;
+}
+
 static void free_model(struct gen *g)
 {
 	for (int p = 0; p < g->nparts; p++) {
@@ -3160,15 +3175,9 @@ int main(int argc, char **argv)
 	g.nslots = g.total_min / o->file_min;
 
 	if (o->truth) {
-		int rc = build_apis(&g);
-		if (!rc) {
-			plan_weekends(&g);
-			build_accounts(&g);
-			build_parts(&g);
-			plan_anomalies(&g);
-			plan_job_anomalies(&g);
+		int rc = build_model(&g);
+		if (!rc)
 			rc = write_truth(&g, o->truth);
-		}
 		free_model(&g);
 		return rc ? 1 : 0;
 	}
@@ -3184,13 +3193,8 @@ int main(int argc, char **argv)
 	if (mkdir_p(outdir))
 		return 1;
 
-	int rc = build_apis(&g);
+	int rc = build_model(&g);
 	if (!rc) {
-		plan_weekends(&g);
-		build_accounts(&g);
-		build_parts(&g);
-		plan_anomalies(&g);
-		plan_job_anomalies(&g);
 		struct stats st;
 		rc = run_all(&g, &st);
 		if (!rc)
