@@ -129,6 +129,23 @@ static void test_regular_series_no_early_start(void)
 	ts_registry_free(reg);
 }
 
+/* The same records through a stream's engine with early Starts (out[0])
+ * and a backfill's (out[1]). */
+static void run_both(void (*feed_fn)(ts_engine *, int64_t), int64_t until, out_t out[2])
+{
+	memset(out, 0, 2 * sizeof *out);
+	for (int sorted = 0; sorted < 2; sorted++) {
+		ts_registry *reg;
+		ts_store *store;
+		ts_engine *e = new_engine(sorted, &reg, &store, &out[sorted]);
+		feed_fn(e, until);
+		CHECK_INT(sorted ? ts_engine_finish(e) : ts_engine_checkpoint(e), 0);
+		ts_engine_free(e);
+		ts_store_free(store);
+		ts_registry_free(reg);
+	}
+}
+
 static const char *start_minute(const out_t *out)
 {
 	for (int i = 0; i < out->n && i < COLLECT_MAX; i++)
@@ -144,25 +161,13 @@ static const char *start_minute(const out_t *out)
  * a whole one, dates it the same, and then has the backfill's minute. */
 static void test_slow_rise_dated_as_closed(void)
 {
-	ts_registry *reg[2];
-	ts_store *store[2];
 	static out_t out[2];
-	memset(out, 0, sizeof out);
-	for (int sorted = 0; sorted < 2; sorted++) {
-		ts_engine *e = new_engine(sorted, &reg[sorted], &store[sorted], &out[sorted]);
-		feed_rise(e, BURST + 60);
-		CHECK_INT(sorted ? ts_engine_finish(e) : ts_engine_checkpoint(e), 0);
-		ts_engine_free(e);
-	}
+	run_both(feed_rise, BURST + 60, out);
 	const char *early = start_minute(&out[0]), *closed = start_minute(&out[1]);
 	CHECK(early != NULL && closed != NULL);
 	CHECK(strstr(out[0].lines[0], "\"early\":true") != NULL);
 	CHECK(strncmp(closed, "\"eventTime\":\"2024-10-09T10:02:00Z\"", 34) == 0);
 	CHECK(early && closed && strncmp(early, closed, 34) == 0);
-	for (int i = 0; i < 2; i++) {
-		ts_store_free(store[i]);
-		ts_registry_free(reg[i]);
-	}
 }
 
 /* A thin series, a call every third minute (at second 20), that from
@@ -190,16 +195,8 @@ static void feed_thin(ts_engine *e, int64_t until)
 
 static void test_thin_rise_scanned(void)
 {
-	ts_registry *reg[2];
-	ts_store *store[2];
 	static out_t out[2];
-	memset(out, 0, sizeof out);
-	for (int sorted = 0; sorted < 2; sorted++) {
-		ts_engine *e = new_engine(sorted, &reg[sorted], &store[sorted], &out[sorted]);
-		feed_thin(e, BURST + 30);
-		CHECK_INT(sorted ? ts_engine_finish(e) : ts_engine_checkpoint(e), 0);
-		ts_engine_free(e);
-	}
+	run_both(feed_thin, BURST + 30, out);
 	const char *early = start_minute(&out[0]), *closed = start_minute(&out[1]);
 	CHECK(early != NULL && closed != NULL);
 	CHECK(strstr(out[0].lines[0], "\"early\":true") != NULL);
@@ -208,10 +205,6 @@ static void test_thin_rise_scanned(void)
 	const char *dec = strstr(out[0].lines[0], "\"decisionEventTime\":\"");
 	CHECK(dec != NULL);
 	CHECK(dec && strncmp(dec + 21, "2024-10-09T10:05:00Z", 20) < 0);
-	for (int i = 0; i < 2; i++) {
-		ts_store_free(store[i]);
-		ts_registry_free(reg[i]);
-	}
 }
 
 TS_TESTS(test_burst_judged_within_its_minute, test_regular_series_no_early_start,
